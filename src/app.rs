@@ -1,0 +1,214 @@
+//! The commands: each resolves its target, builds an [`Engine`] over the real cache, clock and
+//! backend, and prints the result.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::backend::{self, Mint};
+use crate::cache::{self, FileStore};
+use crate::cli::{ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat};
+use crate::config::{self, Config, Target};
+use crate::engine::{Engine, Refresh, SystemClock, time};
+use crate::error::{Error, Result};
+use crate::policy::{self, Freshness};
+
+/// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
+const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
+
+struct Context {
+    config: Config,
+    cache_dir: PathBuf,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = Context { config: config::load(&config_source(cli.config))?, cache_dir: cache_dir(cli.cache_dir)? };
+    match cli.command {
+        Command::Token(args) => token(&ctx, args),
+        Command::Status(args) => status(&ctx, args),
+        Command::Refresh(args) => refresh(&ctx, args),
+        Command::Clear(args) => clear(&ctx, args),
+        Command::BackgroundRefresh(args) => {
+            let target = ctx.config.target(&args.target)?;
+            let engine = engine(&ctx, target);
+            match crate::background::adopt(args.lock_fd, &engine.store)? {
+                Some(lock) => engine.refresh_in_background(lock)?,
+                None => crate::event!(crate::log::Level::Info, "refresh_in_flight", Some(&target.name), "another process is refreshing"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn config_source(flag: Option<PathBuf>) -> config::Source {
+    match flag {
+        Some(path) => config::Source::Explicit(path),
+        None => directories::BaseDirs::new().map_or(config::Source::None, |dirs| {
+            config::Source::Default(dirs.config_dir().join("ecluse-cred").join("config.toml"))
+        }),
+    }
+}
+
+fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = match flag {
+        Some(dir) => dir,
+        None => directories::BaseDirs::new()
+            .map(|dirs| dirs.cache_dir().join("ecluse-cred"))
+            .ok_or_else(|| Error::config("no home directory to put the cache in: set --cache-dir or ECLUSE_CRED_CACHE_DIR"))?,
+    };
+    // Absolute, so the background process (and messages) mean the same directory.
+    std::path::absolute(&dir).map_err(|e| Error::config(format!("cache directory {}: {e}", dir.display())))
+}
+
+fn engine<'a>(ctx: &Context, target: &'a Target) -> Engine<'a, FileStore, Box<dyn Mint>, SystemClock> {
+    Engine {
+        target: &target.name,
+        policy: &target.policy,
+        store: FileStore::new(&ctx.cache_dir, &target.name, &target.backend.settings_hash()),
+        mint: backend::for_target(target),
+        clock: SystemClock,
+        random: fastrand::f64,
+    }
+}
+
+fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
+    let target = ctx.config.target(&args.target)?;
+    let engine = engine(ctx, target);
+    let background_off = args.no_background
+        || std::env::var("ECLUSE_CRED_BACKGROUND").is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
+    let spawn = |lock| crate::background::spawn(lock, ctx.config.path.as_deref(), &ctx.cache_dir, &target.name);
+    let refresh = if background_off { Refresh::Inline } else { Refresh::Background(&spawn) };
+    let served = engine.token(args.min_ttl, refresh)?;
+    let out = match args.format {
+        TokenFormat::Raw => format!("{}\n", served.entry.token.expose()),
+        TokenFormat::Json => format!(
+            "{}\n",
+            json!({
+                "token": served.entry.token.expose(),
+                "expires_at": time(served.entry.expires_at),
+                "target": target.name,
+                "source": served.source.as_str(),
+            })
+        ),
+    };
+    print(&out)
+}
+
+fn print(text: &str) -> Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
+    let targets: Vec<&Target> = match &args.target {
+        Some(name) => vec![ctx.config.target(name)?],
+        None => ctx.config.targets.values().collect(),
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let rows = targets.iter().map(|t| status_row(ctx, t, now)).collect::<Result<Vec<Value>>>()?;
+    match args.format {
+        StatusFormat::Json => print(&format!("{}\n", json!({ "targets": rows }))),
+        StatusFormat::Table => print(&status_table(&rows)),
+    }
+}
+
+fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<Value> {
+    let state = FileStore::new(&ctx.cache_dir, &target.name, &target.backend.settings_hash()).load()?;
+    let e = state.entry.as_ref();
+    let b = &state.breaker;
+    let token = match (e, policy::freshness(now, e, &target.policy, None)) {
+        (None, _) => "none",
+        (Some(_), Freshness::Fresh) => "valid",
+        (Some(_), Freshness::Due) => "due",
+        (Some(_), Freshness::Unusable) => "expired",
+    };
+    Ok(json!({
+        "name": target.name,
+        "backend": target.backend.kind(),
+        "username": target.username,
+        "urls": target.urls,
+        "cached": e.is_some(),
+        "token": token,
+        "issued_at": e.map(|e| time(e.issued_at)),
+        "refresh_at": e.map(|e| time(e.refresh_at)),
+        "expires_at": e.map(|e| time(e.expires_at)),
+        "expiry_source": e.map(|e| e.expiry_source.clone()),
+        "breaker": {
+            "state": b.state(now).as_str(),
+            "consecutive_failures": b.consecutive_failures,
+            "open_until": b.open_until.map(time),
+        },
+        "last_error": b.last_error.as_ref().map(|e| e.message.clone()),
+        "last_error_at": b.last_failure_at.map(time),
+    }))
+}
+
+fn status_table(rows: &[Value]) -> String {
+    if rows.is_empty() {
+        return "no targets configured (add [targets.NAME] sections to the config file)\n".to_owned();
+    }
+    let text = |v: &Value| v.as_str().map_or_else(|| if v.is_null() { "-".to_owned() } else { v.to_string() }, str::to_owned);
+    let header = ["TARGET", "BACKEND", "TOKEN", "ISSUED", "REFRESH", "EXPIRES", "BREAKER", "FAILURES", "LAST ERROR"];
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    for r in rows {
+        table.push(vec![
+            text(&r["name"]),
+            text(&r["backend"]),
+            text(&r["token"]),
+            text(&r["issued_at"]),
+            text(&r["refresh_at"]),
+            text(&r["expires_at"]),
+            text(&r["breaker"]["state"]),
+            text(&r["breaker"]["consecutive_failures"]),
+            text(&r["last_error"]),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..header.len()).map(|i| table.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in table {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn refresh(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
+    let target = ctx.config.target(&args.target)?;
+    let entry = engine(ctx, target).refresh(args.force)?;
+    print(&format!(
+        "refreshed `{}`: token expires {}, refresh due {}\n",
+        target.name,
+        time(entry.expires_at),
+        time(entry.refresh_at)
+    ))
+}
+
+fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
+    let timeout = policy::DEFAULT_LOCK_TIMEOUT;
+    let names: Vec<String> = match args.target {
+        Some(name) => vec![name],
+        None => cache::cached_stems(&ctx.cache_dir)?,
+    };
+    let mut out = String::new();
+    for name in names {
+        // The settings hash does not matter for removing the files.
+        let cleared = FileStore::new(&ctx.cache_dir, &name, "").clear(timeout)?;
+        out.push_str(&if cleared { format!("cleared `{name}`\n") } else { format!("nothing cached for `{name}`\n") });
+    }
+    if out.is_empty() {
+        out = format!("nothing cached in {}\n", display(&ctx.cache_dir));
+    }
+    print(&out)
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

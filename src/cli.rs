@@ -1,0 +1,157 @@
+//! The command line. This definition is the single source of `--help`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::log;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ecluse-cred",
+    version,
+    about = "Serve short-lived package-registry tokens from a local cache, refreshing them before they expire",
+    long_about = "Serve short-lived package-registry tokens from a local cache, refreshing them before \
+they expire.\n\nA cached token is printed in about the time it takes to read a file. Past ~80% of its \
+lifetime it is refreshed in the background, at most one mint per target at a time across all \
+processes; a failing mint never fails a caller whose token is still valid, and repeated failures \
+open a circuit breaker that stops hammering the token API.",
+    after_help = "Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
+78 configuration error, 1 other.\nConfig: ~/.config/ecluse-cred/config.toml (see README)."
+)]
+pub struct Cli {
+    /// Configuration file [default: ~/.config/ecluse-cred/config.toml]
+    #[arg(long, global = true, env = "ECLUSE_CRED_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Cache directory [default: ~/.cache/ecluse-cred]
+    #[arg(long, global = true, env = "ECLUSE_CRED_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Format of stderr lines: text, or one JSON object per line (events and errors alike)
+    #[arg(long, global = true, value_enum, default_value_t = log::Format::Text, value_name = "FORMAT")]
+    pub log_format: log::Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a valid token for a target (cached when possible)
+    Token(TokenArgs),
+    /// Show each target's cached token times and breaker state (never the token)
+    Status(StatusArgs),
+    /// Mint a new token now, under the lock
+    Refresh(RefreshArgs),
+    /// Forget cached tokens and breaker state
+    Clear(ClearArgs),
+    /// Internal: the detached process that refreshes a due token.
+    #[command(hide = true)]
+    BackgroundRefresh(BackgroundArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Target name, as in [targets.NAME] in the config
+    #[arg(long, value_name = "NAME")]
+    pub target: String,
+
+    /// raw: the token and a newline; json: {"token","expires_at","target","source"}
+    #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
+    pub format: TokenFormat,
+
+    /// Require the token to stay valid at least this long (e.g. "2h" for a long build);
+    /// raises the target's min_ttl for this call
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_ttl: Option<Duration>,
+
+    /// Refresh a due token in this process instead of a detached background process (also
+    /// ECLUSE_CRED_BACKGROUND=0), for environments that kill stray processes
+    #[arg(long)]
+    pub no_background: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    Raw,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Only this target
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RefreshArgs {
+    #[arg(long, value_name = "NAME")]
+    pub target: String,
+
+    /// Mint even while the circuit breaker is open
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct ClearArgs {
+    /// Forget this target's token and breaker
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+
+    /// Forget every target's token and breaker
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BackgroundArgs {
+    #[arg(long)]
+    pub target: String,
+    /// The lock descriptor inherited from the process that took the lock
+    #[arg(long)]
+    pub lock_fd: Option<i32>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::config::parse_duration(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["ecluse-cred", "token", "--target", "x", "-vv", "--cache-dir", "/c"]).unwrap();
+        assert_eq!(cli.verbose, 2);
+        assert_eq!(cli.cache_dir, Some(PathBuf::from("/c")));
+    }
+}

@@ -1,0 +1,315 @@
+//! The configuration file: `[policy]` defaults and `[targets.NAME]` sections.
+//!
+//! Errors name the file, the key and the problem. A missing *default* file means "no targets";
+//! a missing file named by `--config` or `ECLUSE_CRED_CONFIG` is an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+
+/// A configured target: where its tokens come from and how they are refreshed.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub backend: Backend,
+    /// The username that goes with the token for clients that speak HTTP Basic.
+    pub username: Option<String>,
+    /// URL prefixes this target serves.
+    pub urls: Vec<String>,
+    pub policy: Policy,
+}
+
+/// Backend settings. Everything here identifies *which* token is minted: it is hashed into the
+/// cache key, so editing it never serves a token minted for the old settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Backend {
+    Command { command: Vec<String> },
+}
+
+impl Backend {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Backend::Command { .. } => "command",
+        }
+    }
+
+    /// A stable hash of the settings (hex SHA-256 of their canonical JSON, shortened).
+    pub fn settings_hash(&self) -> String {
+        let canonical = serde_json::to_vec(self).expect("backend settings serialize");
+        let digest = Sha256::digest(&canonical);
+        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The file the configuration came from, if one was read.
+    pub path: Option<PathBuf>,
+    pub targets: BTreeMap<String, Target>,
+}
+
+impl Config {
+    pub fn target(&self, name: &str) -> Result<&Target> {
+        self.targets.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.targets.keys().map(String::as_str).collect();
+            let file = self.path.as_ref().map_or("no config file was found".to_owned(), |p| {
+                format!("config {}", p.display())
+            });
+            let hint = if known.is_empty() {
+                "it has no [targets.*] sections".to_owned()
+            } else {
+                format!("known targets: {}", known.join(", "))
+            };
+            Error::config(format!("unknown target `{name}` ({file}; {hint})"))
+        })
+    }
+}
+
+/// Where the configuration is read from.
+pub enum Source {
+    /// `--config` or `ECLUSE_CRED_CONFIG`: must exist.
+    Explicit(PathBuf),
+    /// The platform default: may be absent.
+    Default(PathBuf),
+    /// No config dir could be determined (no home directory).
+    None,
+}
+
+pub fn load(source: &Source) -> Result<Config> {
+    let (path, required) = match source {
+        Source::Explicit(p) => (p, true),
+        Source::Default(p) => (p, false),
+        Source::None => return Ok(Config::default()),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Config::default()),
+        Err(e) => return Err(Error::config(format!("config {}: cannot read: {e}", path.display()))),
+    };
+    parse(&text, path)
+}
+
+// The file as written. Durations are strings ("5m", "1h 30m") or integer seconds.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    targets: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    refresh_at: Option<f64>,
+    jitter: Option<f64>,
+    floor: Option<toml::Value>,
+    min_ttl: Option<toml::Value>,
+    breaker_threshold: Option<i64>,
+    breaker_cooldown: Option<toml::Value>,
+    mint_timeout: Option<toml::Value>,
+    lock_timeout: Option<toml::Value>,
+}
+
+/// The keys a target section has besides its backend's own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommon {
+    username: Option<String>,
+    #[serde(default)]
+    urls: Vec<String>,
+    #[serde(default)]
+    policy: RawPolicy,
+}
+
+const COMMON_KEYS: [&str; 3] = ["username", "urls", "policy"];
+
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let file = path.display();
+    let raw: RawFile = toml::from_str(text).map_err(|e| Error::config(format!("config {file}: {e}")))?;
+    let defaults = merge(Policy::default(), &raw.policy, "policy").map_err(|e| in_file(path, e))?;
+    let mut targets = BTreeMap::new();
+    for (name, table) in raw.targets {
+        let key = format!("targets.{name}");
+        let target = parse_target(&name, table, &defaults, &key).map_err(|e| in_file(path, e))?;
+        targets.insert(name, target);
+    }
+    Ok(Config { path: Some(path.to_owned()), targets })
+}
+
+fn in_file(path: &Path, message: String) -> Error {
+    Error::config(format!("config {}: {message}", path.display()))
+}
+
+fn parse_target(name: &str, table: toml::Table, defaults: &Policy, key: &str) -> Result<Target, String> {
+    let (common, backend): (toml::Table, toml::Table) =
+        table.into_iter().partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
+    if !backend.contains_key("backend") {
+        return Err(format!("{key}: missing key `backend` (one of: command)"));
+    }
+    let backend: Backend = backend.try_into().map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
+    let common: RawCommon = common.try_into().map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
+    match &backend {
+        Backend::Command { command } if command.is_empty() || command[0].is_empty() => {
+            return Err(format!("{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"));
+        }
+        Backend::Command { .. } => {}
+    }
+    for url in &common.urls {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("{key}.urls: `{url}` is not an http(s) URL"));
+        }
+    }
+    let policy = merge(defaults.clone(), &common.policy, &format!("{key}.policy"))?;
+    Ok(Target { name: name.to_owned(), backend, username: common.username, urls: common.urls, policy })
+}
+
+/// Apply the keys set in `raw` on top of `base` and validate the result.
+fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
+    let dur = |v: &Option<toml::Value>, name: &str, default: Duration| -> Result<Duration, String> {
+        v.as_ref().map_or(Ok(default), |v| duration(v).map_err(|why| format!("{key}.{name}: {why}")))
+    };
+    let p = Policy {
+        refresh_at: raw.refresh_at.unwrap_or(base.refresh_at),
+        jitter: raw.jitter.unwrap_or(base.jitter),
+        floor: dur(&raw.floor, "floor", base.floor)?,
+        min_ttl: dur(&raw.min_ttl, "min_ttl", base.min_ttl)?,
+        breaker_threshold: match raw.breaker_threshold {
+            None => base.breaker_threshold,
+            Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
+            Some(n) => return Err(format!("{key}.breaker_threshold: {n} is not a positive whole number")),
+        },
+        breaker_cooldown: dur(&raw.breaker_cooldown, "breaker_cooldown", base.breaker_cooldown)?,
+        mint_timeout: dur(&raw.mint_timeout, "mint_timeout", base.mint_timeout)?,
+        lock_timeout: dur(&raw.lock_timeout, "lock_timeout", base.lock_timeout)?,
+    };
+    if !(p.refresh_at > 0.0 && p.refresh_at < 1.0) {
+        return Err(format!("{key}.refresh_at: {} is outside (0, 1), e.g. 0.8", p.refresh_at));
+    }
+    if !(p.jitter >= 0.0 && p.jitter < p.refresh_at) {
+        return Err(format!(
+            "{key}.jitter: {} is outside [0, refresh_at = {}), e.g. 0.05",
+            p.jitter, p.refresh_at
+        ));
+    }
+    if p.mint_timeout.is_zero() {
+        return Err(format!("{key}.mint_timeout: must be longer than 0"));
+    }
+    Ok(p)
+}
+
+/// A duration: a string humantime understands ("30s", "5m", "1h 30m") or integer seconds.
+pub fn duration(v: &toml::Value) -> Result<Duration, String> {
+    match v {
+        toml::Value::String(s) => parse_duration(s),
+        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
+        other => Err(format!("expected a duration such as \"5m\" or \"30s\", found {}", other.type_str())),
+    }
+}
+
+/// Parse "30s", "5m", "1h 30m" (and a bare "0").
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("invalid duration \"{s}\": {e} (e.g. \"30s\", \"5m\", \"1h 30m\")"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Config> {
+        parse(text, Path::new("/etc/x.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse_str(text).unwrap_err().message
+    }
+
+    #[test]
+    fn full_example_parses_with_overrides_and_defaults() {
+        let c = parse_str(
+            r#"
+            [policy]
+            refresh_at = 0.7
+            floor = "2m"
+            [targets.build]
+            backend = "command"
+            command = ["/bin/mint", "--repo", "build"]
+            username = "aws"
+            urls = ["https://pkgs.example.com/"]
+            [targets.build.policy]
+            floor = "10m"
+            breaker_threshold = 5
+            [targets.other]
+            backend = "command"
+            command = ["/bin/other"]
+            "#,
+        )
+        .unwrap();
+        let b = &c.targets["build"];
+        assert_eq!(b.policy.floor, Duration::from_secs(600));
+        assert_eq!(b.policy.refresh_at, 0.7);
+        assert_eq!(b.policy.breaker_threshold, 5);
+        assert_eq!(b.username.as_deref(), Some("aws"));
+        let o = &c.targets["other"];
+        assert_eq!(o.policy.floor, Duration::from_secs(120));
+        assert_eq!(o.policy.min_ttl, Policy::default().min_ttl);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_problem() {
+        let cases = [
+            ("[policy]\nrefresh = 1", "unknown field `refresh`"),
+            ("[policy]\nfloor = \"5 parsecs\"", "policy.floor: invalid duration"),
+            ("[policy]\nrefresh_at = 1.0", "policy.refresh_at: 1 is outside (0, 1)"),
+            ("[policy]\nrefresh_at = 0.5\njitter = 0.5", "policy.jitter: 0.5 is outside [0, refresh_at"),
+            ("[policy]\njitter = -0.1", "policy.jitter"),
+            ("[targets.a]\ncommand = [\"x\"]", "targets.a: missing key `backend`"),
+            ("[targets.a]\nbackend = \"ftp\"", "targets.a: unknown variant `ftp`"),
+            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1", "targets.a: unknown field `comand`"),
+            ("[targets.a]\nbackend = \"command\"\ncommand = []", "targets.a.command: must name a program"),
+            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n[targets.a.policy]\nmin_ttl = true", "targets.a.policy.min_ttl"),
+            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"ftp://x\"]", "targets.a.urls"),
+        ];
+        for (text, want) in cases {
+            let e = err(text);
+            assert!(e.starts_with("config /etc/x.toml: "), "{e}");
+            assert!(e.contains(want), "{e:?} should contain {want:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_target_lists_the_known_ones() {
+        let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]").unwrap();
+        let e = c.target("b").unwrap_err();
+        assert!(e.message.contains("unknown target `b`") && e.message.contains("known targets: a"), "{}", e.message);
+    }
+
+    #[test]
+    fn settings_hash_changes_with_the_command_only() {
+        let a = Backend::Command { command: vec!["x".into()] };
+        let b = Backend::Command { command: vec!["x".into(), "--other".into()] };
+        assert_ne!(a.settings_hash(), b.settings_hash());
+        assert_eq!(a.settings_hash(), a.clone().settings_hash());
+        assert_eq!(a.settings_hash().len(), 24);
+    }
+
+    #[test]
+    fn durations_accept_strings_and_integer_seconds() {
+        assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(duration(&toml::Value::Integer(45)).unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert!(parse_duration("soon").is_err());
+    }
+}

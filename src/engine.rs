@@ -1,0 +1,295 @@
+//! Runs the policy for one target: reads the cache, asks [`crate::policy`] what to do, takes the
+//! lock, calls the mint, records the outcome. The clock, the mint, the cache and the way a
+//! background refresh is started are injected, so this is tested in-process with fakes.
+
+use std::time::{Duration, Instant};
+
+use crate::backend::{Mint, MintError};
+use crate::error::{Error, Result};
+use crate::event;
+use crate::log::Level;
+use crate::policy::{self, EpochMs, Entry, Freshness, Locked, Plan, Policy, Purpose};
+
+pub use crate::cache::State;
+
+pub trait Clock {
+    fn now(&self) -> EpochMs;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> EpochMs {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// Where a target's state lives and how its lock is taken.
+pub trait Store {
+    type Lock;
+    fn load(&self) -> Result<State>;
+    fn save(&self, lock: &Self::Lock, state: &State) -> Result<()>;
+    fn try_lock(&self) -> Result<Option<Self::Lock>>;
+    fn lock(&self, timeout: Duration) -> Result<Option<Self::Lock>>;
+}
+
+impl Store for crate::cache::FileStore {
+    type Lock = crate::cache::Lock;
+    fn load(&self) -> Result<State> {
+        crate::cache::FileStore::load(self)
+    }
+    fn save(&self, lock: &Self::Lock, state: &State) -> Result<()> {
+        crate::cache::FileStore::save(self, lock, state)
+    }
+    fn try_lock(&self) -> Result<Option<Self::Lock>> {
+        crate::cache::FileStore::try_lock(self)
+    }
+    fn lock(&self, timeout: Duration) -> Result<Option<Self::Lock>> {
+        crate::cache::FileStore::lock(self, timeout)
+    }
+}
+
+/// How a token that is usable but due gets refreshed.
+pub enum Refresh<'a, L> {
+    /// Hand the (already taken) lock to a detached process that refreshes; the caller is served
+    /// at once.
+    Background(&'a dyn Fn(L) -> Result<()>),
+    /// Refresh in this process if nobody else is, and serve the new token.
+    Inline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Cache,
+    Mint,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cache => "cache",
+            Source::Mint => "mint",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Served {
+    pub entry: Entry,
+    pub source: Source,
+}
+
+pub struct Engine<'a, S, M, C> {
+    pub target: &'a str,
+    pub policy: &'a Policy,
+    pub store: S,
+    pub mint: M,
+    pub clock: C,
+    /// Draws a number in [0, 1) per mint, scaled to the jitter fraction.
+    pub random: fn() -> f64,
+}
+
+/// What happened under the lock.
+enum Outcome {
+    Cached(Option<Entry>),
+    Minted(Entry),
+    Failed(MintError),
+}
+
+impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
+    /// `ecluse-cred token`: a token valid for at least `required_ttl` (and the policy's
+    /// `min_ttl`), from the cache whenever it is usable.
+    pub fn token(&self, required_ttl: Option<Duration>, refresh: Refresh<'_, S::Lock>) -> Result<Served> {
+        let now = self.clock.now();
+        let state = self.store.load()?;
+        match policy::plan(now, state.entry.as_ref(), &state.breaker, self.policy, required_ttl) {
+            Plan::Serve => {
+                let entry = state.entry.expect("plan serves only a cached entry");
+                event!(Level::Info, "cache_hit", Some(self.target), "cache hit; token expires {}", time(entry.expires_at));
+                Ok(Served { entry, source: Source::Cache })
+            }
+            Plan::ServeAndRefresh => {
+                let entry = state.entry.expect("plan refreshes only a cached entry");
+                event!(Level::Info, "cache_hit", Some(self.target), "cache hit; token due for refresh since {}", time(entry.refresh_at));
+                Ok(self.refresh_due(entry, required_ttl, refresh))
+            }
+            Plan::Mint => self.mint_for_caller(now, required_ttl),
+        }
+    }
+
+    /// The token is usable but due: serve it, and refresh it without failing the caller.
+    fn refresh_due(&self, entry: Entry, required_ttl: Option<Duration>, refresh: Refresh<'_, S::Lock>) -> Served {
+        let cached = Served { entry, source: Source::Cache };
+        let lock = match self.store.try_lock() {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                event!(Level::Info, "refresh_in_flight", Some(self.target), "a refresh is already in flight; serving the cached token");
+                return cached;
+            }
+            Err(e) => {
+                event!(Level::Warn, "refresh_skipped", Some(self.target), "cannot refresh: {e}; serving the cached token");
+                return cached;
+            }
+        };
+        match refresh {
+            Refresh::Background(spawn) => {
+                match spawn(lock) {
+                    Ok(()) => event!(Level::Info, "refresh_started", Some(self.target), "refresh started in the background"),
+                    Err(e) => event!(Level::Warn, "refresh_skipped", Some(self.target), "cannot start a background refresh: {e}; serving the cached token"),
+                }
+                cached
+            }
+            Refresh::Inline => {
+                event!(Level::Info, "refresh_started", Some(self.target), "refreshing inline");
+                match self.under_lock(&lock, Purpose::Refresh, required_ttl) {
+                    Ok(Outcome::Minted(entry)) => Served { entry, source: Source::Mint },
+                    Ok(Outcome::Failed(e)) => {
+                        self.warn_stale(&cached.entry, &e);
+                        cached
+                    }
+                    Ok(Outcome::Cached(Some(entry))) => Served { entry, source: Source::Cache },
+                    Ok(Outcome::Cached(None)) => cached,
+                    Err(e) => {
+                        event!(Level::Warn, "refresh_skipped", Some(self.target), "refresh failed: {e}; serving the cached token");
+                        cached
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run by the detached process that was handed the lock: refresh if still needed.
+    pub fn refresh_in_background(&self, lock: S::Lock) -> Result<()> {
+        match self.under_lock(&lock, Purpose::Refresh, None)? {
+            Outcome::Failed(e) => Err(e.into_error(self.target)),
+            _ => Ok(()),
+        }
+    }
+
+    /// No usable token: wait for the lock, then mint unless someone else just did.
+    fn mint_for_caller(&self, waiting_since: EpochMs, required_ttl: Option<Duration>) -> Result<Served> {
+        let lock = self.wait_for_lock()?;
+        match self.under_lock(&lock, Purpose::NeedToken { waiting_since }, required_ttl)? {
+            Outcome::Cached(Some(entry)) => {
+                event!(Level::Info, "cache_hit", Some(self.target), "another process minted while this one waited");
+                Ok(Served { entry, source: Source::Cache })
+            }
+            Outcome::Cached(None) => unreachable!("a caller without a token is never told to use the cache"),
+            Outcome::Minted(entry) => {
+                let now = self.clock.now();
+                if policy::freshness(now, Some(&entry), self.policy, required_ttl) == Freshness::Unusable {
+                    let valid_for = Duration::from_millis((entry.expires_at - now).max(0) as u64);
+                    let asked = required_ttl.map_or(String::new(), |d| {
+                        format!(", less than the {} asked for with --min-ttl", humantime::format_duration(d))
+                    });
+                    return Err(Error::temp(format!(
+                        "target `{}`: a freshly minted token is valid for only {}{asked}",
+                        self.target,
+                        humantime::format_duration(Duration::from_secs(valid_for.as_secs()))
+                    )));
+                }
+                Ok(Served { entry, source: Source::Mint })
+            }
+            Outcome::Failed(e) => Err(e.into_error(self.target)),
+        }
+    }
+
+    /// `ecluse-cred refresh [--force]`: mint now under the lock.
+    pub fn refresh(&self, force: bool) -> Result<Entry> {
+        let lock = self.wait_for_lock()?;
+        let purpose = if force { Purpose::Forced } else { Purpose::Explicit };
+        match self.under_lock(&lock, purpose, None)? {
+            Outcome::Minted(entry) => Ok(entry),
+            Outcome::Failed(e) => Err(e.into_error(self.target)),
+            Outcome::Cached(_) => unreachable!("an explicit refresh always mints or fails"),
+        }
+    }
+
+    fn wait_for_lock(&self) -> Result<S::Lock> {
+        let started = Instant::now();
+        let lock = self.store.lock(self.policy.lock_timeout)?.ok_or_else(|| {
+            Error::temp(format!(
+                "target `{}`: timed out after {} waiting for another process's mint (lock_timeout)",
+                self.target,
+                humantime::format_duration(self.policy.lock_timeout)
+            ))
+        })?;
+        event!(Level::Debug, "lock_acquired", Some(self.target), "lock acquired after {} ms", started.elapsed().as_millis());
+        Ok(lock)
+    }
+
+    /// With the lock held: re-read the cache, decide, and mint if the policy says so.
+    fn under_lock(&self, lock: &S::Lock, purpose: Purpose, required_ttl: Option<Duration>) -> Result<Outcome> {
+        let now = self.clock.now();
+        let mut state = self.store.load()?;
+        let decision = policy::under_lock(now, state.entry.as_ref(), &state.breaker, self.policy, required_ttl, purpose);
+        let probe = match decision {
+            Locked::UseCached => return Ok(Outcome::Cached(state.entry)),
+            Locked::BreakerOpen => return Err(self.breaker_open(&state, now)),
+            Locked::ShareFailure => {
+                let e = state.breaker.last_error.clone().unwrap_or_else(|| MintError::transient("unknown error"));
+                let shared = MintError { message: format!("{} (the mint another process made while this one waited)", e.message), ..e };
+                return Ok(Outcome::Failed(shared));
+            }
+            Locked::Mint { probe } => probe,
+        };
+        if probe {
+            event!(Level::Info, "breaker_probing", Some(self.target), "circuit breaker half-open: probing the backend");
+        }
+        let started = self.clock.now();
+        let timer = Instant::now();
+        let result = self.mint.mint(started);
+        let took = timer.elapsed().as_millis();
+        let outcome = match result {
+            Ok(minted) => {
+                let entry = policy::entry_for(minted, started, (self.random)() * self.policy.jitter, self.policy);
+                event!(Level::Info, "mint_ok", Some(self.target), "mint ok in {took} ms; token expires {}, refresh due {}", time(entry.expires_at), time(entry.refresh_at));
+                if state.breaker.open_until.is_some() {
+                    event!(Level::Info, "breaker_closed", Some(self.target), "circuit breaker closed");
+                }
+                state.breaker.record_success();
+                state.entry = Some(entry.clone());
+                Outcome::Minted(entry)
+            }
+            Err(e) => {
+                let failed_at = self.clock.now();
+                event!(Level::Info, "mint_failed", Some(self.target), "mint failed after {took} ms: {e}");
+                state.breaker.record_failure(failed_at, &e, self.policy);
+                if let Some(until) = state.breaker.open_until {
+                    event!(Level::Info, "breaker_opened", Some(self.target), "circuit breaker open after {} consecutive failures; next probe after {}", state.breaker.consecutive_failures, time(until));
+                }
+                Outcome::Failed(e)
+            }
+        };
+        if let Err(e) = self.store.save(lock, &state) {
+            // The token still goes to the caller; only the sharing with later callers is lost.
+            event!(Level::Warn, "cache_write_failed", Some(self.target), "{e}");
+        }
+        Ok(outcome)
+    }
+
+    fn breaker_open(&self, state: &State, now: EpochMs) -> Error {
+        let b = &state.breaker;
+        let until = b.open_until.unwrap_or(now);
+        let last = b.last_error.as_ref().map_or("unknown".to_owned(), |e| e.message.clone());
+        Error::temp(format!(
+            "target `{}`: circuit breaker open after {} consecutive mint failures; no mint until {} (in {}). Last error: {last}. `ecluse-cred refresh --target {} --force` tries anyway",
+            self.target,
+            b.consecutive_failures,
+            time(until),
+            humantime::format_duration(Duration::from_secs(((until - now).max(0) / 1000) as u64)),
+            self.target,
+        ))
+    }
+
+    fn warn_stale(&self, entry: &Entry, e: &MintError) {
+        event!(Level::Warn, "served_stale", Some(self.target), "refresh failed ({e}); serving the cached token, valid until {}", time(entry.expires_at));
+    }
+}
+
+/// An epoch-ms time as RFC 3339 (UTC, whole seconds).
+pub fn time(ms: EpochMs) -> String {
+    jiff::Timestamp::from_millisecond(ms.div_euclid(1000) * 1000)
+        .map_or_else(|_| format!("@{ms}ms"), |t| t.to_string())
+}

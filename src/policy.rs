@@ -1,0 +1,507 @@
+//! The refresh / cache / expiry / breaker policy, as pure functions.
+//!
+//! The interesting part of a credential helper is not the cloud call but the *policy* around it:
+//! serve a cached token, refresh it before it expires, never stampede the token API, and stay up
+//! through a mint outage. That policy is the same for every backend, so it lives here once. Every
+//! function takes the time as an argument and touches no file, lock or network: the engine
+//! (`engine.rs`) feeds it the cache and the clock, and tests feed it a fake clock.
+//!
+//! - **Proactive refresh.** A token is due for refresh once `refresh_at` (~80%) of its lifetime
+//!   has passed, less a per-mint random `jitter` that desynchronises a fleet, and at the latest
+//!   `floor` before expiry. While it is still usable the caller is served at once and the refresh
+//!   happens elsewhere (a background process), so the hot path never waits on a mint.
+//! - **Single-flight.** Minting happens only under the target's lock, and whoever gets the lock
+//!   re-reads the cache first: a cohort that crosses the threshold together causes one mint.
+//! - **Serve stale behind a circuit breaker.** A failed mint never fails a caller whose token is
+//!   still usable. `breaker_threshold` consecutive failures open the breaker for a cooldown in
+//!   which nobody calls the mint; then one probe (the lock holder) decides: success closes it,
+//!   failure reopens it with a doubled cooldown. Only "no usable token" plus "mint failed" is an
+//!   error.
+//!
+//! Short-lived tokens: `floor` and the configured `min_ttl` are clamped per token (see
+//! [`refresh_point`] and [`effective_min_ttl`]) so that a freshly minted token is never already
+//! due for refresh or unusable, whatever its lifetime.
+
+use std::time::Duration;
+
+use crate::backend::MintError;
+use crate::secret::Secret;
+
+/// Milliseconds since the Unix epoch: the one time type the policy compares.
+pub type EpochMs = i64;
+
+/// Default fraction of a token's lifetime after which it is refreshed.
+pub const DEFAULT_REFRESH_AT: f64 = 0.8;
+/// Default upper bound of the random fraction of the lifetime subtracted from `refresh_at`,
+/// drawn once per mint: with a 12 h token, refreshes of a fleet minted in the same second spread
+/// over 36 minutes instead of landing together.
+pub const DEFAULT_JITTER: f64 = 0.05;
+/// Default latest refresh before expiry: a 12 h token is refreshed at ~9.6 h anyway; a 10 min
+/// token would be refreshed 5 min before expiry (clamped for shorter ones, see [`refresh_point`]).
+pub const DEFAULT_FLOOR: Duration = Duration::from_secs(5 * 60);
+/// Default minimum remaining validity of a served token: a margin for clock skew between this
+/// machine and the registry, and for the request that uses the token.
+pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(30);
+/// Default number of consecutive mint failures that open the circuit breaker.
+pub const DEFAULT_BREAKER_THRESHOLD: u32 = 3;
+/// Default time an open breaker fast-fails mints before one probe is let through.
+pub const DEFAULT_BREAKER_COOLDOWN: Duration = Duration::from_secs(5 * 60);
+/// Longest cooldown a breaker grows to through failed probes (it doubles per failed probe); a
+/// configured cooldown longer than this is kept as is.
+pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(60 * 60);
+/// Default limit on one mint: a mint that takes longer is killed and counts as a failure.
+pub const DEFAULT_MINT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a caller that must mint waits for another process's mint (the lock).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The tunables of the policy, after defaults and per-target overrides are merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub refresh_at: f64,
+    pub jitter: f64,
+    pub floor: Duration,
+    pub min_ttl: Duration,
+    pub breaker_threshold: u32,
+    pub breaker_cooldown: Duration,
+    pub mint_timeout: Duration,
+    pub lock_timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            refresh_at: DEFAULT_REFRESH_AT,
+            jitter: DEFAULT_JITTER,
+            floor: DEFAULT_FLOOR,
+            min_ttl: DEFAULT_MIN_TTL,
+            breaker_threshold: DEFAULT_BREAKER_THRESHOLD,
+            breaker_cooldown: DEFAULT_BREAKER_COOLDOWN,
+            mint_timeout: DEFAULT_MINT_TIMEOUT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
+/// What a backend returns: the secret and when it stops working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minted {
+    pub token: Secret,
+    pub expires_at: EpochMs,
+    /// Where the expiry came from (`expires_at`, `expires_in`, `jwt`, ...), shown in `status`.
+    pub expiry_source: String,
+}
+
+/// A cached token with the times the policy derived for it when it was minted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub token: Secret,
+    /// When the mint *started*: the conservative end of the lifetime.
+    pub issued_at: EpochMs,
+    pub expires_at: EpochMs,
+    /// When a refresh becomes due (jitter and floor applied, see [`refresh_point`]).
+    pub refresh_at: EpochMs,
+    /// The jitter fraction drawn for this token.
+    pub jitter: f64,
+    pub expiry_source: String,
+}
+
+/// The circuit breaker, persisted next to the token so every process sees the same one.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Breaker {
+    pub consecutive_failures: u32,
+    /// Set while the breaker is open or half-open: no mint before this time, one probe after.
+    pub open_until: Option<EpochMs>,
+    pub last_error: Option<MintError>,
+    pub last_failure_at: Option<EpochMs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    /// Cooling down: nobody mints until `open_until`.
+    Open,
+    /// Cooled down: the next lock holder makes the single probe.
+    HalfOpen,
+}
+
+impl BreakerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half-open",
+        }
+    }
+}
+
+impl Breaker {
+    pub fn state(&self, now: EpochMs) -> BreakerState {
+        match self.open_until {
+            None => BreakerState::Closed,
+            Some(until) if now < until => BreakerState::Open,
+            Some(_) => BreakerState::HalfOpen,
+        }
+    }
+
+    pub fn is_open(&self, now: EpochMs) -> bool {
+        self.state(now) == BreakerState::Open
+    }
+
+    /// A mint succeeded: the breaker closes. The last error is kept for `status`.
+    pub fn record_success(&mut self) {
+        self.consecutive_failures = 0;
+        self.open_until = None;
+    }
+
+    /// A mint failed at `now`: count it, and open (or reopen) the breaker at the threshold.
+    /// Each failed probe doubles the cooldown, up to [`MAX_BREAKER_COOLDOWN`].
+    pub fn record_failure(&mut self, now: EpochMs, error: &MintError, policy: &Policy) {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        self.last_error = Some(error.clone());
+        self.last_failure_at = Some(now);
+        let threshold = policy.breaker_threshold.max(1);
+        if self.consecutive_failures >= threshold {
+            let probes_failed = self.consecutive_failures - threshold;
+            self.open_until = Some(now.saturating_add(ms(cooldown(policy, probes_failed))));
+        }
+    }
+}
+
+/// The cooldown after `probes_failed` failed probes: the configured one, doubled per failed
+/// probe, capped at [`MAX_BREAKER_COOLDOWN`] (or the configured one if that is longer).
+pub fn cooldown(policy: &Policy, probes_failed: u32) -> Duration {
+    let base = policy.breaker_cooldown;
+    let cap = base.max(MAX_BREAKER_COOLDOWN);
+    base.checked_mul(1u32 << probes_failed.min(16))
+        .map_or(cap, |grown| grown.min(cap))
+}
+
+/// How a cached token stands at a given moment for a given caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Usable and not yet due for refresh.
+    Fresh,
+    /// Usable, but past its refresh point.
+    Due,
+    /// Missing, expired, or valid for less than the caller's minimum.
+    Unusable,
+}
+
+/// When a token minted at `issued_at` and expiring at `expires_at` becomes due for refresh:
+/// `min(issued + lifetime * (refresh_at - jitter), expires - floor)`.
+///
+/// The floor is clamped to the part of the lifetime that `refresh_at` leaves,
+/// `lifetime * (1 - refresh_at)`: with the defaults a 1 h token is refreshed at ~48 min and a
+/// 2 min token at ~96 s rather than 3 minutes before it was even minted. So a freshly minted token
+/// is never already due, and a short-lived token does not cause a mint on every call.
+pub fn refresh_point(issued_at: EpochMs, expires_at: EpochMs, jitter: f64, policy: &Policy) -> EpochMs {
+    let lifetime = (expires_at - issued_at).max(0) as f64;
+    let floor = (ms(policy.floor) as f64).min(lifetime * (1.0 - policy.refresh_at));
+    let by_fraction = issued_at as f64 + lifetime * (policy.refresh_at - jitter);
+    let by_floor = expires_at as f64 - floor;
+    by_fraction.min(by_floor).floor() as EpochMs
+}
+
+/// The configured `min_ttl` that applies to `entry`: at most half the time between its refresh
+/// point and its expiry, so a short-lived token stays usable through its refresh window instead
+/// of being unusable the moment it is minted. (`--min-ttl` from the caller is never clamped.)
+pub fn effective_min_ttl(entry: &Entry, policy: &Policy) -> EpochMs {
+    let window = (entry.expires_at - entry.refresh_at).max(0);
+    ms(policy.min_ttl).min(window / 2)
+}
+
+/// Classify `entry` at `now` for a caller that needs at least `required_ttl` of validity
+/// (`--min-ttl`, if any; the clamped configured `min_ttl` applies anyway).
+pub fn freshness(
+    now: EpochMs,
+    entry: Option<&Entry>,
+    policy: &Policy,
+    required_ttl: Option<Duration>,
+) -> Freshness {
+    let Some(entry) = entry else { return Freshness::Unusable };
+    let min_ttl = effective_min_ttl(entry, policy).max(required_ttl.map_or(0, ms));
+    if entry.expires_at <= entry.issued_at || now >= entry.expires_at.saturating_sub(min_ttl) {
+        Freshness::Unusable
+    } else if now >= entry.refresh_at {
+        Freshness::Due
+    } else {
+        Freshness::Fresh
+    }
+}
+
+/// What `token` does before taking any lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Print the cached token. No lock, no network.
+    Serve,
+    /// Print the cached token, and have it refreshed without making the caller wait.
+    ServeAndRefresh,
+    /// No usable token: take the lock (waiting) and mint unless someone else just did.
+    Mint,
+}
+
+pub fn plan(
+    now: EpochMs,
+    entry: Option<&Entry>,
+    breaker: &Breaker,
+    policy: &Policy,
+    required_ttl: Option<Duration>,
+) -> Plan {
+    match freshness(now, entry, policy, required_ttl) {
+        Freshness::Fresh => Plan::Serve,
+        // An open breaker means a refresh would fast-fail: do not even start one.
+        Freshness::Due if breaker.is_open(now) => Plan::Serve,
+        Freshness::Due => Plan::ServeAndRefresh,
+        Freshness::Unusable => Plan::Mint,
+    }
+}
+
+/// Why the lock holder is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The caller has no usable token. `waiting_since` is when it started waiting for the lock:
+    /// a mint that failed after that was the caller's own single-flight mint, and its failure is
+    /// shared rather than repeated.
+    NeedToken { waiting_since: EpochMs },
+    /// A token is usable but due: refresh it (background or `--no-background`).
+    Refresh,
+    /// `ecluse-cred refresh`: mint now, unless the breaker is open.
+    Explicit,
+    /// `ecluse-cred refresh --force`: mint now, whatever the breaker says.
+    Forced,
+}
+
+/// What the lock holder does after re-reading the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// The cache already holds what the caller needs (another process minted meanwhile).
+    UseCached,
+    /// Call the mint. `probe` is set when this is the breaker's single half-open probe.
+    Mint { probe: bool },
+    /// The breaker is open: no mint until it cools down.
+    BreakerOpen,
+    /// Another process's mint failed while this caller waited for it; report that failure.
+    ShareFailure,
+}
+
+pub fn under_lock(
+    now: EpochMs,
+    entry: Option<&Entry>,
+    breaker: &Breaker,
+    policy: &Policy,
+    required_ttl: Option<Duration>,
+    purpose: Purpose,
+) -> Locked {
+    let fresh = freshness(now, entry, policy, required_ttl);
+    let state = breaker.state(now);
+    let mint = Locked::Mint { probe: state == BreakerState::HalfOpen };
+    match purpose {
+        Purpose::Forced => Locked::Mint { probe: false },
+        _ if state == BreakerState::Open => match purpose {
+            Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
+            Purpose::Refresh => Locked::UseCached,
+            _ => Locked::BreakerOpen,
+        },
+        Purpose::Explicit => mint,
+        Purpose::Refresh if fresh == Freshness::Fresh => Locked::UseCached,
+        Purpose::Refresh => mint,
+        Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
+        Purpose::NeedToken { waiting_since } => match breaker.last_failure_at {
+            Some(failed) if failed >= waiting_since && breaker.consecutive_failures > 0 => {
+                Locked::ShareFailure
+            }
+            _ => mint,
+        },
+    }
+}
+
+/// The cache entry for a successful mint that started at `started` with jitter fraction
+/// `jitter` (drawn by the caller in `[0, policy.jitter]`).
+pub fn entry_for(minted: Minted, started: EpochMs, jitter: f64, policy: &Policy) -> Entry {
+    let jitter = jitter.clamp(0.0, policy.jitter);
+    Entry {
+        refresh_at: refresh_point(started, minted.expires_at, jitter, policy),
+        token: minted.token,
+        issued_at: started,
+        expires_at: minted.expires_at,
+        jitter,
+        expiry_source: minted.expiry_source,
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+
+    fn entry(issued: EpochMs, expires: EpochMs, policy: &Policy) -> Entry {
+        let minted = Minted {
+            token: Secret::new("t".into()),
+            expires_at: expires,
+            expiry_source: "test".into(),
+        };
+        entry_for(minted, issued, 0.0, policy)
+    }
+
+    #[test]
+    fn twelve_hour_token_is_refreshed_at_eighty_percent_minus_jitter() {
+        let p = Policy::default();
+        assert_eq!(refresh_point(0, 12 * HOUR, 0.0, &p), (9.6 * HOUR as f64) as i64);
+        assert_eq!(refresh_point(0, 12 * HOUR, 0.05, &p), (9.0 * HOUR as f64) as i64);
+    }
+
+    #[test]
+    fn floor_wins_when_it_comes_earlier_than_the_fraction() {
+        let p = Policy { floor: Duration::from_secs(3 * 3600), ..Policy::default() };
+        assert_eq!(refresh_point(0, 12 * HOUR, 0.0, &p), 9 * HOUR);
+    }
+
+    #[test]
+    fn short_token_clamps_floor_so_it_is_not_due_when_minted() {
+        let p = Policy::default(); // floor 5 min
+        let e = entry(0, 2 * MIN, &p);
+        assert_eq!(e.refresh_at, 96_000);
+        assert_eq!(freshness(1, Some(&e), &p, None), Freshness::Fresh);
+    }
+
+    #[test]
+    fn short_token_clamps_min_ttl_so_it_stays_usable_through_refresh_window() {
+        let p = Policy::default(); // min_ttl 30 s
+        let e = entry(0, 20_000, &p); // 20 s token: refresh at 16 s
+        assert_eq!(effective_min_ttl(&e, &p), 2_000);
+        assert_eq!(freshness(15_999, Some(&e), &p, None), Freshness::Fresh);
+        assert_eq!(freshness(16_000, Some(&e), &p, None), Freshness::Due);
+        assert_eq!(freshness(17_999, Some(&e), &p, None), Freshness::Due);
+        assert_eq!(freshness(18_000, Some(&e), &p, None), Freshness::Unusable);
+    }
+
+    #[test]
+    fn caller_min_ttl_is_not_clamped() {
+        let p = Policy::default();
+        let e = entry(0, HOUR, &p);
+        let want = Some(Duration::from_secs(50 * 60));
+        assert_eq!(freshness(10 * MIN - 1, Some(&e), &p, want), Freshness::Fresh);
+        assert_eq!(freshness(10 * MIN, Some(&e), &p, want), Freshness::Unusable);
+    }
+
+    #[test]
+    fn entry_expiring_before_issue_is_never_usable() {
+        let p = Policy::default();
+        let mut e = entry(0, HOUR, &p);
+        e.expires_at = -1;
+        assert_eq!(freshness(-HOUR, Some(&e), &p, None), Freshness::Unusable);
+    }
+
+    #[test]
+    fn plan_serves_fresh_refreshes_due_and_mints_unusable() {
+        let p = Policy::default();
+        let b = Breaker::default();
+        let e = entry(0, HOUR, &p);
+        assert_eq!(plan(0, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(plan(50 * MIN, Some(&e), &b, &p, None), Plan::ServeAndRefresh);
+        assert_eq!(plan(HOUR, Some(&e), &b, &p, None), Plan::Mint);
+        assert_eq!(plan(0, None, &b, &p, None), Plan::Mint);
+    }
+
+    #[test]
+    fn due_token_is_served_without_refresh_while_breaker_is_open() {
+        let p = Policy::default();
+        let e = entry(0, HOUR, &p);
+        let b = Breaker { open_until: Some(55 * MIN), consecutive_failures: 3, ..Breaker::default() };
+        assert_eq!(plan(50 * MIN, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(plan(55 * MIN, Some(&e), &b, &p, None), Plan::ServeAndRefresh);
+    }
+
+    #[test]
+    fn breaker_opens_at_threshold_and_cooldown_doubles_per_failed_probe() {
+        let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+        let mut b = Breaker::default();
+        b.record_failure(0, &MintError::transient("e1"), &p);
+        b.record_failure(0, &MintError::transient("e2"), &p);
+        assert_eq!(b.state(0), BreakerState::Closed);
+        b.record_failure(0, &MintError::transient("e3"), &p);
+        assert_eq!(b.state(0), BreakerState::Open);
+        assert_eq!(b.open_until, Some(MIN));
+        assert_eq!(b.state(MIN), BreakerState::HalfOpen);
+        b.record_failure(MIN, &MintError::transient("probe"), &p);
+        assert_eq!(b.open_until, Some(3 * MIN));
+        assert_eq!(b.last_error.as_ref().map(|e| e.message.as_str()), Some("probe"));
+        b.record_success();
+        assert_eq!(b.state(3 * MIN), BreakerState::Closed);
+        assert_eq!(b.consecutive_failures, 0);
+    }
+
+    #[test]
+    fn cooldown_growth_is_capped() {
+        let p = Policy::default();
+        assert_eq!(cooldown(&p, 30), MAX_BREAKER_COOLDOWN);
+        let long = Policy { breaker_cooldown: Duration::from_secs(7200), ..p };
+        assert_eq!(cooldown(&long, 3), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn lock_holder_uses_token_another_process_just_minted() {
+        let p = Policy::default();
+        let e = entry(0, HOUR, &p);
+        let purpose = Purpose::NeedToken { waiting_since: 0 };
+        let b = Breaker::default();
+        assert_eq!(under_lock(1, Some(&e), &b, &p, None, purpose), Locked::UseCached);
+        assert_eq!(under_lock(1, None, &b, &p, None, purpose), Locked::Mint { probe: false });
+    }
+
+    #[test]
+    fn lock_holder_shares_a_failure_that_happened_while_it_waited() {
+        let p = Policy::default();
+        let mut b = Breaker::default();
+        b.record_failure(10, &MintError::transient("boom"), &p);
+        let waited_before = Purpose::NeedToken { waiting_since: 5 };
+        let arrived_after = Purpose::NeedToken { waiting_since: 11 };
+        assert_eq!(under_lock(12, None, &b, &p, None, waited_before), Locked::ShareFailure);
+        assert_eq!(under_lock(12, None, &b, &p, None, arrived_after), Locked::Mint { probe: false });
+    }
+
+    #[test]
+    fn open_breaker_blocks_every_mint_but_forced() {
+        let p = Policy::default();
+        let b = Breaker { open_until: Some(HOUR), consecutive_failures: 3, ..Breaker::default() };
+        let need = Purpose::NeedToken { waiting_since: 0 };
+        assert_eq!(under_lock(0, None, &b, &p, None, need), Locked::BreakerOpen);
+        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Explicit), Locked::BreakerOpen);
+        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Refresh), Locked::UseCached);
+        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Forced), Locked::Mint { probe: false });
+    }
+
+    #[test]
+    fn half_open_breaker_lets_the_lock_holder_probe() {
+        let p = Policy::default();
+        let b = Breaker { open_until: Some(HOUR), consecutive_failures: 3, ..Breaker::default() };
+        let need = Purpose::NeedToken { waiting_since: HOUR };
+        assert_eq!(under_lock(HOUR, None, &b, &p, None, need), Locked::Mint { probe: true });
+    }
+
+    #[test]
+    fn background_refresh_skips_when_a_fresh_token_landed() {
+        let p = Policy::default();
+        let e = entry(0, HOUR, &p);
+        let b = Breaker::default();
+        assert_eq!(under_lock(1, Some(&e), &b, &p, None, Purpose::Refresh), Locked::UseCached);
+        assert_eq!(
+            under_lock(50 * MIN, Some(&e), &b, &p, None, Purpose::Refresh),
+            Locked::Mint { probe: false }
+        );
+    }
+
+    #[test]
+    fn jitter_is_clamped_to_the_configured_range() {
+        let p = Policy::default();
+        let minted = Minted { token: Secret::new("t".into()), expires_at: HOUR, expiry_source: "x".into() };
+        assert_eq!(entry_for(minted, 0, 0.9, &p).jitter, p.jitter);
+    }
+}

@@ -114,7 +114,10 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 event!(Level::Info, "cache_hit", Some(self.target), "cache hit; token due for refresh since {}", time(entry.refresh_at));
                 Ok(self.refresh_due(entry, required_ttl, refresh))
             }
-            Plan::Mint => self.mint_for_caller(now, required_ttl),
+            Plan::Mint => {
+                event!(Level::Info, "cache_miss", Some(self.target), "no usable cached token; minting");
+                self.mint_for_caller(now, required_ttl)
+            }
         }
     }
 
@@ -293,3 +296,7 @@ pub fn time(ms: EpochMs) -> String {
     jiff::Timestamp::from_millisecond(ms.div_euclid(1000) * 1000)
         .map_or_else(|_| format!("@{ms}ms"), |t| t.to_string())
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

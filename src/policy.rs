@@ -190,13 +190,13 @@ pub enum Freshness {
 /// When a token minted at `issued_at` and expiring at `expires_at` becomes due for refresh:
 /// `min(issued + lifetime * (refresh_at - jitter), expires - floor)`.
 ///
-/// The floor is clamped to the part of the lifetime that `refresh_at` leaves,
-/// `lifetime * (1 - refresh_at)`: with the defaults a 1 h token is refreshed at ~48 min and a
-/// 2 min token at ~96 s rather than 3 minutes before it was even minted. So a freshly minted token
-/// is never already due, and a short-lived token does not cause a mint on every call.
+/// The floor is clamped to half the lifetime: with the defaults (80%, floor 5 min) a 1 h token is
+/// refreshed at ~48 min, a 15 min token at 10 min, and a 2 min token at 1 min rather than
+/// 3 minutes before it was even minted. So a freshly minted token is never already due, and a
+/// short-lived token causes one mint per half lifetime, not one per call.
 pub fn refresh_point(issued_at: EpochMs, expires_at: EpochMs, jitter: f64, policy: &Policy) -> EpochMs {
     let lifetime = (expires_at - issued_at).max(0) as f64;
-    let floor = (ms(policy.floor) as f64).min(lifetime * (1.0 - policy.refresh_at));
+    let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
     let by_fraction = issued_at as f64 + lifetime * (policy.refresh_at - jitter);
     let by_floor = expires_at as f64 - floor;
     by_fraction.min(by_floor).floor() as EpochMs
@@ -307,7 +307,7 @@ pub fn under_lock(
         Purpose::Refresh => mint,
         Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
         Purpose::NeedToken { waiting_since } => match breaker.last_failure_at {
-            Some(failed) if failed >= waiting_since && breaker.consecutive_failures > 0 => {
+            Some(failed) if failed > waiting_since && breaker.consecutive_failures > 0 => {
                 Locked::ShareFailure
             }
             _ => mint,
@@ -367,19 +367,21 @@ mod tests {
     fn short_token_clamps_floor_so_it_is_not_due_when_minted() {
         let p = Policy::default(); // floor 5 min
         let e = entry(0, 2 * MIN, &p);
-        assert_eq!(e.refresh_at, 96_000);
+        assert_eq!(e.refresh_at, MIN);
+        let e = entry(0, 15 * MIN, &p);
+        assert_eq!(e.refresh_at, 10 * MIN);
         assert_eq!(freshness(1, Some(&e), &p, None), Freshness::Fresh);
     }
 
     #[test]
     fn short_token_clamps_min_ttl_so_it_stays_usable_through_refresh_window() {
         let p = Policy::default(); // min_ttl 30 s
-        let e = entry(0, 20_000, &p); // 20 s token: refresh at 16 s
-        assert_eq!(effective_min_ttl(&e, &p), 2_000);
-        assert_eq!(freshness(15_999, Some(&e), &p, None), Freshness::Fresh);
-        assert_eq!(freshness(16_000, Some(&e), &p, None), Freshness::Due);
-        assert_eq!(freshness(17_999, Some(&e), &p, None), Freshness::Due);
-        assert_eq!(freshness(18_000, Some(&e), &p, None), Freshness::Unusable);
+        let e = entry(0, 20_000, &p); // 20 s token: refresh at 10 s
+        assert_eq!(effective_min_ttl(&e, &p), 5_000);
+        assert_eq!(freshness(9_999, Some(&e), &p, None), Freshness::Fresh);
+        assert_eq!(freshness(10_000, Some(&e), &p, None), Freshness::Due);
+        assert_eq!(freshness(14_999, Some(&e), &p, None), Freshness::Due);
+        assert_eq!(freshness(15_000, Some(&e), &p, None), Freshness::Unusable);
     }
 
     #[test]

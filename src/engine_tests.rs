@@ -1,0 +1,391 @@
+//! The engine with a fake clock, a fake mint and an in-memory store whose lock is a flag.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::backend::FailureKind;
+use crate::error::Code;
+use crate::policy::{BreakerState, Minted};
+use crate::secret::Secret;
+
+const SEC: i64 = 1000;
+const LIFETIME: i64 = 3600 * SEC;
+
+/// Everything the fakes share: the clock, the cache, the lock, and the mint's script and log.
+#[derive(Default)]
+struct World {
+    now: Cell<EpochMs>,
+    state: RefCell<State>,
+    locked: Cell<bool>,
+    mint_fails: Cell<bool>,
+    mints: Cell<u32>,
+    lifetime: Cell<EpochMs>,
+    /// Set by the mint when it is called in a situation the policy forbids.
+    violation: RefCell<Option<String>>,
+}
+
+#[derive(Clone)]
+struct Fake(Rc<World>);
+
+struct FakeLock(Rc<World>);
+
+impl Drop for FakeLock {
+    fn drop(&mut self) {
+        self.0.locked.set(false);
+    }
+}
+
+impl Clock for Fake {
+    fn now(&self) -> EpochMs {
+        self.0.now.get()
+    }
+}
+
+impl Store for Fake {
+    type Lock = FakeLock;
+    fn load(&self) -> Result<State> {
+        Ok(self.0.state.borrow().clone())
+    }
+    fn save(&self, _lock: &FakeLock, state: &State) -> Result<()> {
+        assert!(self.0.locked.get(), "saved without the lock");
+        *self.0.state.borrow_mut() = state.clone();
+        Ok(())
+    }
+    fn try_lock(&self) -> Result<Option<FakeLock>> {
+        if self.0.locked.replace(true) {
+            return Ok(None);
+        }
+        Ok(Some(FakeLock(self.0.clone())))
+    }
+    fn lock(&self, _timeout: Duration) -> Result<Option<FakeLock>> {
+        // Nothing else runs while a test waits: a held lock can only time out.
+        self.try_lock()
+    }
+}
+
+impl Mint for Fake {
+    fn mint(&self, started: EpochMs) -> std::result::Result<Minted, MintError> {
+        let w = &self.0;
+        if !w.locked.get() {
+            *w.violation.borrow_mut() = Some("mint called without the lock".into());
+        }
+        if w.state.borrow().breaker.state(w.now.get()) == BreakerState::Open {
+            *w.violation.borrow_mut() = Some("mint called while the breaker is open".into());
+        }
+        w.mints.set(w.mints.get() + 1);
+        if w.mint_fails.get() {
+            return Err(MintError::transient("backend down"));
+        }
+        Ok(Minted {
+            token: Secret::new(format!("tok-{}", w.mints.get())),
+            expires_at: started + w.lifetime.get(),
+            expiry_source: "test".into(),
+        })
+    }
+}
+
+fn world() -> Fake {
+    let w = World::default();
+    w.now.set(1_000_000 * SEC);
+    w.lifetime.set(LIFETIME);
+    Fake(Rc::new(w))
+}
+
+fn engine<'a>(f: &Fake, policy: &'a Policy) -> Engine<'a, Fake, Fake, Fake> {
+    Engine { target: "t", policy, store: f.clone(), mint: f.clone(), clock: f.clone(), random: || 0.0 }
+}
+
+fn inline(e: &Engine<'_, Fake, Fake, Fake>, ttl: Option<Duration>) -> Result<Served> {
+    e.token(ttl, Refresh::Inline)
+}
+
+fn advance(f: &Fake, ms: i64) {
+    f.0.now.set(f.0.now.get() + ms);
+}
+
+#[test]
+fn cold_cache_mints_once_then_serves_from_cache() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let first = inline(&e, None).unwrap();
+    assert_eq!((first.entry.token.expose(), first.source), ("tok-1", Source::Mint));
+    advance(&f, 10 * SEC);
+    let second = inline(&e, None).unwrap();
+    assert_eq!((second.entry.token.expose(), second.source), ("tok-1", Source::Cache));
+    assert_eq!(f.0.mints.get(), 1);
+}
+
+#[test]
+fn due_token_is_served_at_once_and_refresh_is_handed_to_the_background() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    advance(&f, LIFETIME * 85 / 100);
+    let handed: RefCell<Option<FakeLock>> = RefCell::new(None);
+    let spawn = |lock: FakeLock| {
+        *handed.borrow_mut() = Some(lock);
+        Ok(())
+    };
+    let served = e.token(None, Refresh::Background(&spawn)).unwrap();
+    assert_eq!((served.entry.token.expose(), served.source), ("tok-1", Source::Cache));
+    assert_eq!(f.0.mints.get(), 0 + 1, "the caller itself did not mint");
+    // While the background holds the lock, a second due caller starts nothing.
+    let spawned_again = Cell::new(false);
+    let spawn_again = |_lock: FakeLock| {
+        spawned_again.set(true);
+        Ok(())
+    };
+    e.token(None, Refresh::Background(&spawn_again)).unwrap();
+    assert!(!spawned_again.get());
+    // The background refresh mints once and the next caller gets the new token.
+    e.refresh_in_background(handed.take().unwrap()).unwrap();
+    assert_eq!(f.0.mints.get(), 2);
+    assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-2");
+}
+
+#[test]
+fn background_refresh_does_nothing_if_a_fresh_token_already_landed() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    let lock = f.try_lock().unwrap().unwrap();
+    e.refresh_in_background(lock).unwrap();
+    assert_eq!(f.0.mints.get(), 1);
+}
+
+#[test]
+fn inline_refresh_serves_the_new_token() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    advance(&f, LIFETIME * 85 / 100);
+    let served = inline(&e, None).unwrap();
+    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+}
+
+#[test]
+fn serves_cached_token_while_mint_is_failing() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    advance(&f, LIFETIME * 85 / 100);
+    f.0.mint_fails.set(true);
+    let served = inline(&e, None).unwrap();
+    assert_eq!(served.entry.token.expose(), "tok-1");
+    assert_eq!(f.0.state.borrow().breaker.consecutive_failures, 1);
+}
+
+#[test]
+fn expired_token_and_failing_mint_is_a_temporary_failure_naming_the_cause() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    let err = inline(&e, None).unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert!(err.message.contains("backend down"), "{}", err.message);
+}
+
+#[test]
+fn breaker_opens_at_threshold_stops_minting_then_one_probe_closes_it() {
+    let f = world();
+    let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    for _ in 0..3 {
+        inline(&e, None).unwrap_err();
+        advance(&f, SEC);
+    }
+    assert_eq!(f.0.mints.get(), 3);
+    let err = inline(&e, None).unwrap_err();
+    assert!(err.message.contains("circuit breaker open after 3"), "{}", err.message);
+    assert!(err.message.contains("backend down"), "{}", err.message);
+    assert_eq!(f.0.mints.get(), 3, "no mint while open");
+    advance(&f, 60 * SEC);
+    f.0.mint_fails.set(false);
+    assert_eq!(inline(&e, None).unwrap().source, Source::Mint);
+    assert_eq!(f.0.state.borrow().breaker.state(f.0.now.get()), BreakerState::Closed);
+    assert!(f.0.violation.borrow().is_none());
+}
+
+#[test]
+fn failed_probe_reopens_the_breaker_for_longer() {
+    let f = world();
+    let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    for _ in 0..3 {
+        inline(&e, None).unwrap_err();
+    }
+    advance(&f, 60 * SEC);
+    inline(&e, None).unwrap_err();
+    assert_eq!(f.0.mints.get(), 4);
+    let until = f.0.state.borrow().breaker.open_until.unwrap();
+    assert_eq!(until, f.0.now.get() + 120 * SEC);
+}
+
+#[test]
+fn explicit_refresh_respects_the_breaker_and_force_bypasses_it() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    for _ in 0..3 {
+        inline(&e, None).unwrap_err();
+    }
+    assert_eq!(e.refresh(false).unwrap_err().code, Code::TempFail);
+    assert_eq!(f.0.mints.get(), 3);
+    f.0.mint_fails.set(false);
+    e.refresh(true).unwrap();
+    assert_eq!(f.0.mints.get(), 4);
+    assert_eq!(f.0.state.borrow().breaker.state(f.0.now.get()), BreakerState::Closed);
+}
+
+#[test]
+fn min_ttl_beyond_what_the_backend_gives_is_a_temporary_failure() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let err = inline(&e, Some(Duration::from_secs(2 * 3600))).unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert!(err.message.contains("--min-ttl"), "{}", err.message);
+    // The token it minted is cached for callers that ask for less.
+    assert_eq!(inline(&e, None).unwrap().source, Source::Cache);
+}
+
+#[test]
+fn min_ttl_above_remaining_validity_mints_a_new_token() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    advance(&f, 30 * 60 * SEC);
+    let served = inline(&e, Some(Duration::from_secs(45 * 60))).unwrap();
+    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+}
+
+#[test]
+fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    // Another process's failed mint lands while this caller waits.
+    let waiting_since = f.0.now.get();
+    advance(&f, SEC);
+    let mut b = f.0.state.borrow().breaker.clone();
+    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), &p);
+    f.0.state.borrow_mut().breaker = b;
+    let err = e.mint_for_caller(waiting_since, None).unwrap_err();
+    assert_eq!(err.code, Code::NoPerm);
+    assert_eq!(f.0.mints.get(), 0);
+}
+
+#[test]
+fn short_lived_tokens_do_not_cause_a_mint_on_every_call() {
+    let f = world();
+    f.0.lifetime.set(20 * SEC); // shorter than floor (5 min) and min_ttl (30 s)
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    for _ in 0..30 {
+        inline(&e, None).unwrap();
+        advance(&f, SEC);
+    }
+    // Floor and min_ttl are clamped: one mint per half lifetime (at 0, 10 and 20 s).
+    assert_eq!(f.0.mints.get(), 3, "30 calls over 30 s of 20 s tokens");
+}
+
+#[test]
+fn rejected_credentials_exit_77() {
+    struct Deny;
+    impl Mint for Deny {
+        fn mint(&self, _: EpochMs) -> std::result::Result<Minted, MintError> {
+            Err(MintError { kind: FailureKind::Rejected, message: "denied".into() })
+        }
+    }
+    let f = world();
+    let p = Policy::default();
+    let e = Engine { target: "t", policy: &p, store: f.clone(), mint: Deny, clock: f.clone(), random: || 0.0 };
+    assert_eq!(e.token(None, Refresh::Inline).unwrap_err().code, Code::NoPerm);
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// Let time pass.
+    Wait(i64),
+    /// The backend goes down or comes back.
+    Backend(bool),
+    /// A caller, optionally asking for a minimum TTL, with background or inline refresh.
+    Call { min_ttl_s: Option<u64>, background: bool },
+    /// The background refresh in flight (if any) runs.
+    Background,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..LIFETIME / 3).prop_map(Step::Wait),
+        1 => any::<bool>().prop_map(Step::Backend),
+        6 => (prop::option::weighted(0.2, 0..5400u64), any::<bool>())
+            .prop_map(|(min_ttl_s, background)| Step::Call { min_ttl_s, background }),
+        2 => Just(Step::Background),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Over random schedules of time, outages, callers and background refreshes:
+    /// a served token is always usable for its caller; every mint holds the lock (at most one in
+    /// flight) and none happens while the breaker is open; a caller whose token was usable is
+    /// always served; a caller whose token was fresh never causes a mint.
+    #[test]
+    fn policy_invariants_hold_over_random_schedules(steps in prop::collection::vec(step(), 1..60)) {
+        let f = world();
+        let p = Policy { breaker_cooldown: Duration::from_secs(600), ..Policy::default() };
+        let e = engine(&f, &p);
+        let pending: RefCell<Option<FakeLock>> = RefCell::new(None);
+        for s in steps {
+            match s {
+                Step::Wait(ms) => advance(&f, ms),
+                Step::Backend(up) => f.0.mint_fails.set(!up),
+                Step::Background => {
+                    if let Some(lock) = pending.take() {
+                        let _ = e.refresh_in_background(lock);
+                    }
+                }
+                Step::Call { min_ttl_s, background } => {
+                    let ttl = min_ttl_s.map(Duration::from_secs);
+                    let now = f.0.now.get();
+                    let before = f.0.state.borrow().clone();
+                    let mints_before = f.0.mints.get();
+                    let was = policy::freshness(now, before.entry.as_ref(), &p, ttl);
+                    let spawn = |lock: FakeLock| { *pending.borrow_mut() = Some(lock); Ok(()) };
+                    let refresh = if background { Refresh::Background(&spawn) } else { Refresh::Inline };
+                    let result = e.token(ttl, refresh);
+                    if let Ok(served) = &result {
+                        let need = ttl.map_or(0, policy::ms);
+                        prop_assert!(served.entry.expires_at - need > now, "served a token not usable for its caller");
+                        prop_assert!(served.entry.expires_at > now);
+                    }
+                    if was != Freshness::Unusable {
+                        prop_assert!(result.is_ok(), "usable token not served: {:?}", result.err());
+                    }
+                    if was == Freshness::Fresh {
+                        prop_assert_eq!(f.0.mints.get(), mints_before, "fresh token caused a mint");
+                    }
+                    prop_assert!(f.0.mints.get() <= mints_before + 1, "one call, at most one mint");
+                }
+            }
+            prop_assert!(f.0.violation.borrow().is_none(), "{:?}", f.0.violation.borrow());
+        }
+    }
+}

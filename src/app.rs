@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::backend::{self, Mint};
 use crate::cache::{self, FileStore};
-use crate::cli::{ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat};
+use crate::cli::{
+    ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat,
+};
 use crate::config::{self, Config, Target};
 use crate::engine::{Engine, Refresh, SystemClock, time};
 use crate::error::{Error, Result};
@@ -24,7 +26,10 @@ struct Context {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Context { config: config::load(&config_source(cli.config))?, cache_dir: cache_dir(cli.cache_dir)? };
+    let ctx = Context {
+        config: config::load(&config_source(cli.config))?,
+        cache_dir: cache_dir(cli.cache_dir)?,
+    };
     match cli.command {
         Command::Token(args) => token(&ctx, args),
         Command::Status(args) => status(&ctx, args),
@@ -35,7 +40,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let engine = engine(&ctx, target);
             match crate::background::adopt(args.lock_fd, &engine.store)? {
                 Some(lock) => engine.refresh_in_background(lock)?,
-                None => crate::event!(crate::log::Level::Info, "refresh_in_flight", Some(&target.name), "another process is refreshing"),
+                None => crate::event!(
+                    crate::log::Level::Info,
+                    "refresh_in_flight",
+                    Some(&target.name),
+                    "another process is refreshing"
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -59,14 +69,22 @@ fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
             .ok_or_else(|| Error::config("no home directory to put the cache in: set --cache-dir or ECLUSE_CRED_CACHE_DIR"))?,
     };
     // Absolute, so the background process (and messages) mean the same directory.
-    std::path::absolute(&dir).map_err(|e| Error::config(format!("cache directory {}: {e}", dir.display())))
+    std::path::absolute(&dir)
+        .map_err(|e| Error::config(format!("cache directory {}: {e}", dir.display())))
 }
 
-fn engine<'a>(ctx: &Context, target: &'a Target) -> Engine<'a, FileStore, Box<dyn Mint>, SystemClock> {
+fn engine<'a>(
+    ctx: &Context,
+    target: &'a Target,
+) -> Engine<'a, FileStore, Box<dyn Mint>, SystemClock> {
     Engine {
         target: &target.name,
         policy: &target.policy,
-        store: FileStore::new(&ctx.cache_dir, &target.name, &target.backend.settings_hash()),
+        store: FileStore::new(
+            &ctx.cache_dir,
+            &target.name,
+            &target.backend.settings_hash(),
+        ),
         mint: backend::for_target(target),
         clock: SystemClock,
         random: fastrand::f64,
@@ -77,9 +95,21 @@ fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
     let target = ctx.config.target(&args.target)?;
     let engine = engine(ctx, target);
     let background_off = args.no_background
-        || std::env::var("ECLUSE_CRED_BACKGROUND").is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
-    let spawn = |lock| crate::background::spawn(lock, ctx.config.path.as_deref(), &ctx.cache_dir, &target.name);
-    let refresh = if background_off { Refresh::Inline } else { Refresh::Background(&spawn) };
+        || std::env::var("ECLUSE_CRED_BACKGROUND")
+            .is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
+    let spawn = |lock| {
+        crate::background::spawn(
+            lock,
+            ctx.config.path.as_deref(),
+            &ctx.cache_dir,
+            &target.name,
+        )
+    };
+    let refresh = if background_off {
+        Refresh::Inline
+    } else {
+        Refresh::Background(&spawn)
+    };
     let served = engine.token(args.min_ttl, refresh)?;
     let out = match args.format {
         TokenFormat::Raw => format!("{}\n", served.entry.token.expose()),
@@ -111,7 +141,10 @@ fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         None => ctx.config.targets.values().collect(),
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    let rows = targets.iter().map(|t| status_row(ctx, t, now)).collect::<Result<Vec<Value>>>()?;
+    let rows = targets
+        .iter()
+        .map(|t| status_row(ctx, t, now))
+        .collect::<Result<Vec<Value>>>()?;
     match args.format {
         StatusFormat::Json => print(&format!("{}\n", json!({ "targets": rows }))),
         StatusFormat::Table => print(&status_table(&rows)),
@@ -119,7 +152,12 @@ fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
 }
 
 fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<Value> {
-    let state = FileStore::new(&ctx.cache_dir, &target.name, &target.backend.settings_hash()).load()?;
+    let state = FileStore::new(
+        &ctx.cache_dir,
+        &target.name,
+        &target.backend.settings_hash(),
+    )
+    .load()?;
     let e = state.entry.as_ref();
     let b = &state.breaker;
     let token = match (e, policy::freshness(now, e, &target.policy, None)) {
@@ -151,10 +189,32 @@ fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<Value> {
 
 fn status_table(rows: &[Value]) -> String {
     if rows.is_empty() {
-        return "no targets configured (add [targets.NAME] sections to the config file)\n".to_owned();
+        return "no targets configured (add [targets.NAME] sections to the config file)\n"
+            .to_owned();
     }
-    let text = |v: &Value| v.as_str().map_or_else(|| if v.is_null() { "-".to_owned() } else { v.to_string() }, str::to_owned);
-    let header = ["TARGET", "BACKEND", "TOKEN", "ISSUED", "REFRESH", "EXPIRES", "BREAKER", "FAILURES", "LAST ERROR"];
+    let text = |v: &Value| {
+        v.as_str().map_or_else(
+            || {
+                if v.is_null() {
+                    "-".to_owned()
+                } else {
+                    v.to_string()
+                }
+            },
+            str::to_owned,
+        )
+    };
+    let header = [
+        "TARGET",
+        "BACKEND",
+        "TOKEN",
+        "ISSUED",
+        "REFRESH",
+        "EXPIRES",
+        "BREAKER",
+        "FAILURES",
+        "LAST ERROR",
+    ];
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
     for r in rows {
         table.push(vec![
@@ -169,11 +229,22 @@ fn status_table(rows: &[Value]) -> String {
             text(&r["last_error"]),
         ]);
     }
-    let widths: Vec<usize> =
-        (0..header.len()).map(|i| table.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for row in table {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
@@ -201,7 +272,11 @@ fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
     for name in names {
         // The settings hash does not matter for removing the files.
         let cleared = FileStore::new(&ctx.cache_dir, &name, "").clear(timeout)?;
-        out.push_str(&if cleared { format!("cleared `{name}`\n") } else { format!("nothing cached for `{name}`\n") });
+        out.push_str(&if cleared {
+            format!("cleared `{name}`\n")
+        } else {
+            format!("nothing cached for `{name}`\n")
+        });
     }
     if out.is_empty() {
         out = format!("nothing cached in {}\n", display(&ctx.cache_dir));

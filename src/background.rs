@@ -21,14 +21,21 @@ use crate::error::{Error, Result};
 pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) -> Result<()> {
     let fd = lock.file().as_raw_fd();
     set_cloexec(fd, false).map_err(|e| Error::other(format!("cannot pass the lock on: {e}")))?;
-    let exe = std::env::current_exe().map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
     let mut cmd = Command::new(exe);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
     cmd.arg("--cache-dir")
         .arg(cache_dir)
-        .args(["background-refresh", "--target", target, "--lock-fd", &fd.to_string()])
+        .args([
+            "background-refresh",
+            "--target",
+            target,
+            "--lock-fd",
+            &fd.to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -36,7 +43,9 @@ pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) 
     let result = cmd.spawn();
     // The child holds the lock through its copy of the descriptor; ours closes here.
     drop(lock);
-    result.map(drop).map_err(|e| Error::other(format!("cannot start the background refresh: {e}")))
+    result
+        .map(drop)
+        .map_err(|e| Error::other(format!("cannot start the background refresh: {e}")))
 }
 
 /// In the background process: take over the inherited lock descriptor if it really is the
@@ -46,7 +55,10 @@ pub fn adopt(fd: Option<i32>, store: &FileStore) -> Result<Option<Lock>> {
         // SAFETY: `fd` is open (checked above) and was passed to this process to own; nothing
         // else in this process uses it.
         let file = unsafe { File::from_raw_fd(fd) };
-        let same = match (file.metadata(), std::fs::symlink_metadata(store.lock_path())) {
+        let same = match (
+            file.metadata(),
+            std::fs::symlink_metadata(store.lock_path()),
+        ) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
         };

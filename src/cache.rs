@@ -105,23 +105,44 @@ impl FileStore {
         };
         let mut bytes = Vec::new();
         if let Err(e) = Read::take(&mut file, MAX_CACHE_BYTES).read_to_end(&mut bytes) {
-            return Err(Error::other(format!("cannot read {}: {e}", self.cache_path.display())));
+            return Err(Error::other(format!(
+                "cannot read {}: {e}",
+                self.cache_path.display()
+            )));
         }
         let ignore = |why: &str| {
-            crate::event!(Level::Info, "cache_ignored", Some(&self.target), "ignoring cache file {}: {why}; the next mint replaces it", self.cache_path.display());
+            crate::event!(
+                Level::Info,
+                "cache_ignored",
+                Some(&self.target),
+                "ignoring cache file {}: {why}; the next mint replaces it",
+                self.cache_path.display()
+            );
             Ok(State::default())
         };
         let parsed: CacheFile = match serde_json::from_slice(&bytes) {
             Ok(parsed) => parsed,
-            Err(e) => return ignore(&format!("not a valid cache file (line {}, column {})", e.line(), e.column())),
+            Err(e) => {
+                return ignore(&format!(
+                    "not a valid cache file (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ));
+            }
         };
         if parsed.version != CACHE_VERSION {
-            return ignore(&format!("format version {} (this build reads {CACHE_VERSION})", parsed.version));
+            return ignore(&format!(
+                "format version {} (this build reads {CACHE_VERSION})",
+                parsed.version
+            ));
         }
         if parsed.target != self.target || parsed.settings_hash != self.settings_hash {
             return ignore("written for other target settings");
         }
-        Ok(State { entry: parsed.entry, breaker: parsed.breaker })
+        Ok(State {
+            entry: parsed.entry,
+            breaker: parsed.breaker,
+        })
     }
 
     /// Replace the target's state atomically. Call with the lock held.
@@ -135,7 +156,9 @@ impl FileStore {
             breaker: state.breaker.clone(),
         };
         let json = serde_json::to_vec_pretty(&file).expect("cache state serializes");
-        let fail = |e: std::io::Error| Error::other(format!("cannot write {}: {e}", self.cache_path.display()));
+        let fail = |e: std::io::Error| {
+            Error::other(format!("cannot write {}: {e}", self.cache_path.display()))
+        };
         // tempfile creates the file 0600 with O_EXCL under a random name.
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(".{}.", file_stem(&self.target)))
@@ -146,7 +169,9 @@ impl FileStore {
         tmp.as_file().sync_all().map_err(fail)?;
         tmp.persist(&self.cache_path).map_err(|e| fail(e.error))?;
         // Make the rename itself durable.
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(fail)?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(fail)?;
         Ok(())
     }
 
@@ -157,12 +182,20 @@ impl FileStore {
             return Ok(false);
         }
         let _lock = self.lock(timeout)?.ok_or_else(|| {
-            Error::temp(format!("timed out waiting for the lock {} to clear it", self.lock_path.display()))
+            Error::temp(format!(
+                "timed out waiting for the lock {} to clear it",
+                self.lock_path.display()
+            ))
         })?;
         let existed = match fs::remove_file(&self.cache_path) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(Error::other(format!("cannot remove {}: {e}", self.cache_path.display()))),
+            Err(e) => {
+                return Err(Error::other(format!(
+                    "cannot remove {}: {e}",
+                    self.cache_path.display()
+                )));
+            }
         };
         let tmp_prefix = format!(".{}.", file_stem(&self.target));
         for leftover in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
@@ -180,15 +213,20 @@ impl FileStore {
         self.ensure_dir()?;
         let file = open_checked(
             &self.lock_path,
-            OpenOptions::new().read(true).write(true).create(true).mode(0o600),
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .mode(0o600),
         )?
         .expect("created");
         match file.try_lock() {
             Ok(()) => Ok(Some(Lock { file })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
-            Err(fs::TryLockError::Error(e)) => {
-                Err(Error::other(format!("cannot lock {}: {e}", self.lock_path.display())))
-            }
+            Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
+                "cannot lock {}: {e}",
+                self.lock_path.display()
+            ))),
         }
     }
 
@@ -214,7 +252,10 @@ impl FileStore {
         if !check_dir(&self.dir)? {
             if let Some(parent) = self.dir.parent() {
                 fs::create_dir_all(parent).map_err(|e| {
-                    Error::config(format!("cannot create cache directory {}: {e}", parent.display()))
+                    Error::config(format!(
+                        "cannot create cache directory {}: {e}",
+                        parent.display()
+                    ))
                 })?;
             }
             match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
@@ -241,7 +282,12 @@ pub fn cached_stems(dir: &Path) -> Result<Vec<String>> {
     let mut stems: Vec<String> = fs::read_dir(dir)
         .map_err(|e| Error::other(format!("cannot list {}: {e}", dir.display())))?
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(str::to_owned))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(str::to_owned)
+        })
         .filter(|stem| !stem.starts_with('.'))
         .collect();
     stems.sort();
@@ -252,11 +298,22 @@ pub fn cached_stems(dir: &Path) -> Result<Vec<String>> {
 /// part plus a hash of the full name, so distinct names never share a file.
 pub fn file_stem(target: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if !target.is_empty() && !target.starts_with('.') && target.chars().all(safe) && target.len() <= 100 {
+    if !target.is_empty()
+        && !target.starts_with('.')
+        && target.chars().all(safe)
+        && target.len() <= 100
+    {
         return target.to_owned();
     }
-    let readable: String = target.chars().map(|c| if safe(c) { c } else { '_' }).take(60).collect();
-    let hash: String = Sha256::digest(target.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let readable: String = target
+        .chars()
+        .map(|c| if safe(c) { c } else { '_' })
+        .take(60)
+        .collect();
+    let hash: String = Sha256::digest(target.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("{}-{hash}", readable.trim_start_matches('.'))
 }
 
@@ -270,9 +327,19 @@ fn check_dir(dir: &Path) -> Result<bool> {
     let meta = match fs::symlink_metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::config(format!("cache directory {}: {e}", dir.display()))),
+        Err(e) => {
+            return Err(Error::config(format!(
+                "cache directory {}: {e}",
+                dir.display()
+            )));
+        }
     };
-    let refuse = |why: &str| Err(Error::config(format!("refusing to use cache directory {}: {why}", dir.display())));
+    let refuse = |why: &str| {
+        Err(Error::config(format!(
+            "refusing to use cache directory {}: {why}",
+            dir.display()
+        )))
+    };
     if meta.file_type().is_symlink() {
         return refuse("it is a symlink (point --cache-dir at the real directory)");
     }
@@ -285,11 +352,16 @@ fn check_dir(dir: &Path) -> Result<bool> {
 /// Why a file with `meta` must not be trusted by user `uid`, if it must not.
 fn check_owner_and_mode(meta: &fs::Metadata, uid: u32) -> Option<String> {
     if meta.uid() != uid {
-        return Some(format!("it belongs to uid {}, not to the current user (uid {uid})", meta.uid()));
+        return Some(format!(
+            "it belongs to uid {}, not to the current user (uid {uid})",
+            meta.uid()
+        ));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o022 != 0 {
-        return Some(format!("it is writable by group or others (mode {mode:03o}; expected 0700 for directories, 0600 for files)"));
+        return Some(format!(
+            "it is writable by group or others (mode {mode:03o}; expected 0700 for directories, 0600 for files)"
+        ));
     }
     None
 }
@@ -301,16 +373,27 @@ fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> 
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(Error::config(format!("refusing to use {}: it is a symlink", path.display())));
+            return Err(Error::config(format!(
+                "refusing to use {}: it is a symlink",
+                path.display()
+            )));
         }
         Err(e) => return Err(Error::other(format!("cannot open {}: {e}", path.display()))),
     };
-    let meta = file.metadata().map_err(|e| Error::other(format!("cannot stat {}: {e}", path.display())))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::other(format!("cannot stat {}: {e}", path.display())))?;
     if !meta.is_file() {
-        return Err(Error::config(format!("refusing to use {}: it is not a regular file", path.display())));
+        return Err(Error::config(format!(
+            "refusing to use {}: it is not a regular file",
+            path.display()
+        )));
     }
     if let Some(why) = check_owner_and_mode(&meta, euid()) {
-        return Err(Error::config(format!("refusing to use {}: {why}", path.display())));
+        return Err(Error::config(format!(
+            "refusing to use {}: {why}",
+            path.display()
+        )));
     }
     Ok(Some(file))
 }
@@ -339,7 +422,10 @@ mod tests {
         let store = FileStore::new(&dir, "build", "h1");
         assert_eq!(store.load().unwrap(), State::default());
         let lock = store.try_lock().unwrap().unwrap();
-        let state = State { entry: Some(entry()), breaker: Breaker::default() };
+        let state = State {
+            entry: Some(entry()),
+            breaker: Breaker::default(),
+        };
         store.save(&lock, &state).unwrap();
         assert_eq!(store.load().unwrap(), state);
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -353,8 +439,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = FileStore::new(tmp.path(), "build", "h1");
         let lock = store.try_lock().unwrap().unwrap();
-        store.save(&lock, &State { entry: Some(entry()), breaker: Breaker::default() }).unwrap();
-        assert_eq!(FileStore::new(tmp.path(), "build", "h2").load().unwrap(), State::default());
+        store
+            .save(
+                &lock,
+                &State {
+                    entry: Some(entry()),
+                    breaker: Breaker::default(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            FileStore::new(tmp.path(), "build", "h2").load().unwrap(),
+            State::default()
+        );
         let path = tmp.path().join("build.json");
         let text = fs::read_to_string(&path).unwrap();
         fs::write(&path, text.replace("\"version\": 1", "\"version\": 99")).unwrap();
@@ -394,7 +491,11 @@ mod tests {
 
         fs::set_permissions(&real, fs::Permissions::from_mode(0o777)).unwrap();
         let e = FileStore::new(&real, "u", "h").load().unwrap_err();
-        assert!(e.message.contains("writable by group or others"), "{}", e.message);
+        assert!(
+            e.message.contains("writable by group or others"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

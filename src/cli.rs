@@ -150,7 +150,16 @@ mod tests {
 
     #[test]
     fn global_options_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["ecluse-cred", "token", "--target", "x", "-vv", "--cache-dir", "/c"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "ecluse-cred",
+            "token",
+            "--target",
+            "x",
+            "-vv",
+            "--cache-dir",
+            "/c",
+        ])
+        .unwrap();
         assert_eq!(cli.verbose, 2);
         assert_eq!(cli.cache_dir, Some(PathBuf::from("/c")));
     }

@@ -59,9 +59,12 @@ impl Config {
     pub fn target(&self, name: &str) -> Result<&Target> {
         self.targets.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.targets.keys().map(String::as_str).collect();
-            let file = self.path.as_ref().map_or("no config file was found".to_owned(), |p| {
-                format!("config {}", p.display())
-            });
+            let file = self
+                .path
+                .as_ref()
+                .map_or("no config file was found".to_owned(), |p| {
+                    format!("config {}", p.display())
+                });
             let hint = if known.is_empty() {
                 "it has no [targets.*] sections".to_owned()
             } else {
@@ -90,8 +93,15 @@ pub fn load(source: &Source) -> Result<Config> {
     };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Config::default()),
-        Err(e) => return Err(Error::config(format!("config {}: cannot read: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            return Err(Error::config(format!(
+                "config {}: cannot read: {e}",
+                path.display()
+            )));
+        }
     };
     parse(&text, path)
 }
@@ -134,7 +144,8 @@ const COMMON_KEYS: [&str; 3] = ["username", "urls", "policy"];
 
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let file = path.display();
-    let raw: RawFile = toml::from_str(text).map_err(|e| Error::config(format!("config {file}: {e}")))?;
+    let raw: RawFile =
+        toml::from_str(text).map_err(|e| Error::config(format!("config {file}: {e}")))?;
     let defaults = merge(Policy::default(), &raw.policy, "policy").map_err(|e| in_file(path, e))?;
     let mut targets = BTreeMap::new();
     for (name, table) in raw.targets {
@@ -142,24 +153,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let target = parse_target(&name, table, &defaults, &key).map_err(|e| in_file(path, e))?;
         targets.insert(name, target);
     }
-    Ok(Config { path: Some(path.to_owned()), targets })
+    Ok(Config {
+        path: Some(path.to_owned()),
+        targets,
+    })
 }
 
 fn in_file(path: &Path, message: String) -> Error {
     Error::config(format!("config {}: {message}", path.display()))
 }
 
-fn parse_target(name: &str, table: toml::Table, defaults: &Policy, key: &str) -> Result<Target, String> {
-    let (common, backend): (toml::Table, toml::Table) =
-        table.into_iter().partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
+fn parse_target(
+    name: &str,
+    table: toml::Table,
+    defaults: &Policy,
+    key: &str,
+) -> Result<Target, String> {
+    let (common, backend): (toml::Table, toml::Table) = table
+        .into_iter()
+        .partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
     if !backend.contains_key("backend") {
         return Err(format!("{key}: missing key `backend` (one of: command)"));
     }
-    let backend: Backend = backend.try_into().map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
-    let common: RawCommon = common.try_into().map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
+    let backend: Backend = backend
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
+    let common: RawCommon = common
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
     match &backend {
         Backend::Command { command } if command.is_empty() || command[0].is_empty() => {
-            return Err(format!("{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"));
+            return Err(format!(
+                "{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"
+            ));
         }
         Backend::Command { .. } => {}
     }
@@ -169,14 +195,23 @@ fn parse_target(name: &str, table: toml::Table, defaults: &Policy, key: &str) ->
         }
     }
     let policy = merge(defaults.clone(), &common.policy, &format!("{key}.policy"))?;
-    Ok(Target { name: name.to_owned(), backend, username: common.username, urls: common.urls, policy })
+    Ok(Target {
+        name: name.to_owned(),
+        backend,
+        username: common.username,
+        urls: common.urls,
+        policy,
+    })
 }
 
 /// Apply the keys set in `raw` on top of `base` and validate the result.
 fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
-    let dur = |v: &Option<toml::Value>, name: &str, default: Duration| -> Result<Duration, String> {
-        v.as_ref().map_or(Ok(default), |v| duration(v).map_err(|why| format!("{key}.{name}: {why}")))
-    };
+    let dur =
+        |v: &Option<toml::Value>, name: &str, default: Duration| -> Result<Duration, String> {
+            v.as_ref().map_or(Ok(default), |v| {
+                duration(v).map_err(|why| format!("{key}.{name}: {why}"))
+            })
+        };
     let p = Policy {
         refresh_at: raw.refresh_at.unwrap_or(base.refresh_at),
         jitter: raw.jitter.unwrap_or(base.jitter),
@@ -185,14 +220,25 @@ fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
         breaker_threshold: match raw.breaker_threshold {
             None => base.breaker_threshold,
             Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
-            Some(n) => return Err(format!("{key}.breaker_threshold: {n} is not a positive whole number")),
+            Some(n) => {
+                return Err(format!(
+                    "{key}.breaker_threshold: {n} is not a positive whole number"
+                ));
+            }
         },
-        breaker_cooldown: dur(&raw.breaker_cooldown, "breaker_cooldown", base.breaker_cooldown)?,
+        breaker_cooldown: dur(
+            &raw.breaker_cooldown,
+            "breaker_cooldown",
+            base.breaker_cooldown,
+        )?,
         mint_timeout: dur(&raw.mint_timeout, "mint_timeout", base.mint_timeout)?,
         lock_timeout: dur(&raw.lock_timeout, "lock_timeout", base.lock_timeout)?,
     };
     if !(p.refresh_at > 0.0 && p.refresh_at < 1.0) {
-        return Err(format!("{key}.refresh_at: {} is outside (0, 1), e.g. 0.8", p.refresh_at));
+        return Err(format!(
+            "{key}.refresh_at: {} is outside (0, 1), e.g. 0.8",
+            p.refresh_at
+        ));
     }
     if !(p.jitter >= 0.0 && p.jitter < p.refresh_at) {
         return Err(format!(
@@ -211,7 +257,10 @@ pub fn duration(v: &toml::Value) -> Result<Duration, String> {
     match v {
         toml::Value::String(s) => parse_duration(s),
         toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
-        other => Err(format!("expected a duration such as \"5m\" or \"30s\", found {}", other.type_str())),
+        other => Err(format!(
+            "expected a duration such as \"5m\" or \"30s\", found {}",
+            other.type_str()
+        )),
     }
 }
 
@@ -221,7 +270,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(s).map_err(|e| format!("invalid duration \"{s}\": {e} (e.g. \"30s\", \"5m\", \"1h 30m\")"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration \"{s}\": {e} (e.g. \"30s\", \"5m\", \"1h 30m\")"))
 }
 
 #[cfg(test)]
@@ -271,16 +321,43 @@ mod tests {
     fn errors_name_the_file_the_key_and_the_problem() {
         let cases = [
             ("[policy]\nrefresh = 1", "unknown field `refresh`"),
-            ("[policy]\nfloor = \"5 parsecs\"", "policy.floor: invalid duration"),
-            ("[policy]\nrefresh_at = 1.0", "policy.refresh_at: 1 is outside (0, 1)"),
-            ("[policy]\nrefresh_at = 0.5\njitter = 0.5", "policy.jitter: 0.5 is outside [0, refresh_at"),
+            (
+                "[policy]\nfloor = \"5 parsecs\"",
+                "policy.floor: invalid duration",
+            ),
+            (
+                "[policy]\nrefresh_at = 1.0",
+                "policy.refresh_at: 1 is outside (0, 1)",
+            ),
+            (
+                "[policy]\nrefresh_at = 0.5\njitter = 0.5",
+                "policy.jitter: 0.5 is outside [0, refresh_at",
+            ),
             ("[policy]\njitter = -0.1", "policy.jitter"),
-            ("[targets.a]\ncommand = [\"x\"]", "targets.a: missing key `backend`"),
-            ("[targets.a]\nbackend = \"ftp\"", "targets.a: unknown variant `ftp`"),
-            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1", "targets.a: unknown field `comand`"),
-            ("[targets.a]\nbackend = \"command\"\ncommand = []", "targets.a.command: must name a program"),
-            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n[targets.a.policy]\nmin_ttl = true", "targets.a.policy.min_ttl"),
-            ("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"ftp://x\"]", "targets.a.urls"),
+            (
+                "[targets.a]\ncommand = [\"x\"]",
+                "targets.a: missing key `backend`",
+            ),
+            (
+                "[targets.a]\nbackend = \"ftp\"",
+                "targets.a: unknown variant `ftp`",
+            ),
+            (
+                "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1",
+                "targets.a: unknown field `comand`",
+            ),
+            (
+                "[targets.a]\nbackend = \"command\"\ncommand = []",
+                "targets.a.command: must name a program",
+            ),
+            (
+                "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n[targets.a.policy]\nmin_ttl = true",
+                "targets.a.policy.min_ttl",
+            ),
+            (
+                "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"ftp://x\"]",
+                "targets.a.urls",
+            ),
         ];
         for (text, want) in cases {
             let e = err(text);
@@ -293,13 +370,21 @@ mod tests {
     fn unknown_target_lists_the_known_ones() {
         let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]").unwrap();
         let e = c.target("b").unwrap_err();
-        assert!(e.message.contains("unknown target `b`") && e.message.contains("known targets: a"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown target `b`") && e.message.contains("known targets: a"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn settings_hash_changes_with_the_command_only() {
-        let a = Backend::Command { command: vec!["x".into()] };
-        let b = Backend::Command { command: vec!["x".into(), "--other".into()] };
+        let a = Backend::Command {
+            command: vec!["x".into()],
+        };
+        let b = Backend::Command {
+            command: vec!["x".into(), "--other".into()],
+        };
         assert_ne!(a.settings_hash(), b.settings_hash());
         assert_eq!(a.settings_hash(), a.clone().settings_hash());
         assert_eq!(a.settings_hash().len(), 24);
@@ -308,7 +393,10 @@ mod tests {
     #[test]
     fn durations_accept_strings_and_integer_seconds() {
         assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(duration(&toml::Value::Integer(45)).unwrap(), Duration::from_secs(45));
+        assert_eq!(
+            duration(&toml::Value::Integer(45)).unwrap(),
+            Duration::from_secs(45)
+        );
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("soon").is_err());
     }

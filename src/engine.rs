@@ -8,7 +8,7 @@ use crate::backend::{Mint, MintError};
 use crate::error::{Error, Result};
 use crate::event;
 use crate::log::Level;
-use crate::policy::{self, EpochMs, Entry, Freshness, Locked, Plan, Policy, Purpose};
+use crate::policy::{self, Entry, EpochMs, Freshness, Locked, Plan, Policy, Purpose};
 
 pub use crate::cache::State;
 
@@ -100,61 +100,135 @@ enum Outcome {
 impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     /// `ecluse-cred token`: a token valid for at least `required_ttl` (and the policy's
     /// `min_ttl`), from the cache whenever it is usable.
-    pub fn token(&self, required_ttl: Option<Duration>, refresh: Refresh<'_, S::Lock>) -> Result<Served> {
+    pub fn token(
+        &self,
+        required_ttl: Option<Duration>,
+        refresh: Refresh<'_, S::Lock>,
+    ) -> Result<Served> {
         let now = self.clock.now();
         let state = self.store.load()?;
-        match policy::plan(now, state.entry.as_ref(), &state.breaker, self.policy, required_ttl) {
+        match policy::plan(
+            now,
+            state.entry.as_ref(),
+            &state.breaker,
+            self.policy,
+            required_ttl,
+        ) {
             Plan::Serve => {
                 let entry = state.entry.expect("plan serves only a cached entry");
-                event!(Level::Info, "cache_hit", Some(self.target), "cache hit; token expires {}", time(entry.expires_at));
-                Ok(Served { entry, source: Source::Cache })
+                event!(
+                    Level::Info,
+                    "cache_hit",
+                    Some(self.target),
+                    "cache hit; token expires {}",
+                    time(entry.expires_at)
+                );
+                Ok(Served {
+                    entry,
+                    source: Source::Cache,
+                })
             }
             Plan::ServeAndRefresh => {
                 let entry = state.entry.expect("plan refreshes only a cached entry");
-                event!(Level::Info, "cache_hit", Some(self.target), "cache hit; token due for refresh since {}", time(entry.refresh_at));
+                event!(
+                    Level::Info,
+                    "cache_hit",
+                    Some(self.target),
+                    "cache hit; token due for refresh since {}",
+                    time(entry.refresh_at)
+                );
                 Ok(self.refresh_due(entry, required_ttl, refresh))
             }
             Plan::Mint => {
-                event!(Level::Info, "cache_miss", Some(self.target), "no usable cached token; minting");
+                event!(
+                    Level::Info,
+                    "cache_miss",
+                    Some(self.target),
+                    "no usable cached token; minting"
+                );
                 self.mint_for_caller(now, required_ttl)
             }
         }
     }
 
     /// The token is usable but due: serve it, and refresh it without failing the caller.
-    fn refresh_due(&self, entry: Entry, required_ttl: Option<Duration>, refresh: Refresh<'_, S::Lock>) -> Served {
-        let cached = Served { entry, source: Source::Cache };
+    fn refresh_due(
+        &self,
+        entry: Entry,
+        required_ttl: Option<Duration>,
+        refresh: Refresh<'_, S::Lock>,
+    ) -> Served {
+        let cached = Served {
+            entry,
+            source: Source::Cache,
+        };
         let lock = match self.store.try_lock() {
             Ok(Some(lock)) => lock,
             Ok(None) => {
-                event!(Level::Info, "refresh_in_flight", Some(self.target), "a refresh is already in flight; serving the cached token");
+                event!(
+                    Level::Info,
+                    "refresh_in_flight",
+                    Some(self.target),
+                    "a refresh is already in flight; serving the cached token"
+                );
                 return cached;
             }
             Err(e) => {
-                event!(Level::Warn, "refresh_skipped", Some(self.target), "cannot refresh: {e}; serving the cached token");
+                event!(
+                    Level::Warn,
+                    "refresh_skipped",
+                    Some(self.target),
+                    "cannot refresh: {e}; serving the cached token"
+                );
                 return cached;
             }
         };
         match refresh {
             Refresh::Background(spawn) => {
                 match spawn(lock) {
-                    Ok(()) => event!(Level::Info, "refresh_started", Some(self.target), "refresh started in the background"),
-                    Err(e) => event!(Level::Warn, "refresh_skipped", Some(self.target), "cannot start a background refresh: {e}; serving the cached token"),
+                    Ok(()) => event!(
+                        Level::Info,
+                        "refresh_started",
+                        Some(self.target),
+                        "refresh started in the background"
+                    ),
+                    Err(e) => event!(
+                        Level::Warn,
+                        "refresh_skipped",
+                        Some(self.target),
+                        "cannot start a background refresh: {e}; serving the cached token"
+                    ),
                 }
                 cached
             }
             Refresh::Inline => {
-                event!(Level::Info, "refresh_started", Some(self.target), "refreshing inline");
+                event!(
+                    Level::Info,
+                    "refresh_started",
+                    Some(self.target),
+                    "refreshing inline"
+                );
                 match self.under_lock(&lock, Purpose::Refresh, required_ttl) {
-                    Ok(Outcome::Minted(entry)) => Served { entry, source: Source::Mint },
+                    Ok(Outcome::Minted(entry)) => Served {
+                        entry,
+                        source: Source::Mint,
+                    },
                     Ok(Outcome::Failed(e)) => {
                         self.warn_stale(&cached.entry, &e);
                         cached
                     }
-                    Ok(Outcome::Cached(Some(entry))) => Served { entry, source: Source::Cache },
+                    Ok(Outcome::Cached(Some(entry))) => Served {
+                        entry,
+                        source: Source::Cache,
+                    },
                     Ok(Outcome::Cached(None)) => cached,
                     Err(e) => {
-                        event!(Level::Warn, "refresh_skipped", Some(self.target), "refresh failed: {e}; serving the cached token");
+                        event!(
+                            Level::Warn,
+                            "refresh_skipped",
+                            Some(self.target),
+                            "refresh failed: {e}; serving the cached token"
+                        );
                         cached
                     }
                 }
@@ -171,20 +245,39 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     }
 
     /// No usable token: wait for the lock, then mint unless someone else just did.
-    fn mint_for_caller(&self, waiting_since: EpochMs, required_ttl: Option<Duration>) -> Result<Served> {
+    fn mint_for_caller(
+        &self,
+        waiting_since: EpochMs,
+        required_ttl: Option<Duration>,
+    ) -> Result<Served> {
         let lock = self.wait_for_lock()?;
         match self.under_lock(&lock, Purpose::NeedToken { waiting_since }, required_ttl)? {
             Outcome::Cached(Some(entry)) => {
-                event!(Level::Info, "cache_hit", Some(self.target), "another process minted while this one waited");
-                Ok(Served { entry, source: Source::Cache })
+                event!(
+                    Level::Info,
+                    "cache_hit",
+                    Some(self.target),
+                    "another process minted while this one waited"
+                );
+                Ok(Served {
+                    entry,
+                    source: Source::Cache,
+                })
             }
-            Outcome::Cached(None) => unreachable!("a caller without a token is never told to use the cache"),
+            Outcome::Cached(None) => {
+                unreachable!("a caller without a token is never told to use the cache")
+            }
             Outcome::Minted(entry) => {
                 let now = self.clock.now();
-                if policy::freshness(now, Some(&entry), self.policy, required_ttl) == Freshness::Unusable {
+                if policy::freshness(now, Some(&entry), self.policy, required_ttl)
+                    == Freshness::Unusable
+                {
                     let valid_for = Duration::from_millis((entry.expires_at - now).max(0) as u64);
                     let asked = required_ttl.map_or(String::new(), |d| {
-                        format!(", less than the {} asked for with --min-ttl", humantime::format_duration(d))
+                        format!(
+                            ", less than the {} asked for with --min-ttl",
+                            humantime::format_duration(d)
+                        )
                     });
                     return Err(Error::temp(format!(
                         "target `{}`: a freshly minted token is valid for only {}{asked}",
@@ -192,7 +285,10 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                         humantime::format_duration(Duration::from_secs(valid_for.as_secs()))
                     )));
                 }
-                Ok(Served { entry, source: Source::Mint })
+                Ok(Served {
+                    entry,
+                    source: Source::Mint,
+                })
             }
             Outcome::Failed(e) => Err(e.into_error(self.target)),
         }
@@ -201,7 +297,11 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     /// `ecluse-cred refresh [--force]`: mint now under the lock.
     pub fn refresh(&self, force: bool) -> Result<Entry> {
         let lock = self.wait_for_lock()?;
-        let purpose = if force { Purpose::Forced } else { Purpose::Explicit };
+        let purpose = if force {
+            Purpose::Forced
+        } else {
+            Purpose::Explicit
+        };
         match self.under_lock(&lock, purpose, None)? {
             Outcome::Minted(entry) => Ok(entry),
             Outcome::Failed(e) => Err(e.into_error(self.target)),
@@ -218,27 +318,60 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 humantime::format_duration(self.policy.lock_timeout)
             ))
         })?;
-        event!(Level::Debug, "lock_acquired", Some(self.target), "lock acquired after {} ms", started.elapsed().as_millis());
+        event!(
+            Level::Debug,
+            "lock_acquired",
+            Some(self.target),
+            "lock acquired after {} ms",
+            started.elapsed().as_millis()
+        );
         Ok(lock)
     }
 
     /// With the lock held: re-read the cache, decide, and mint if the policy says so.
-    fn under_lock(&self, lock: &S::Lock, purpose: Purpose, required_ttl: Option<Duration>) -> Result<Outcome> {
+    fn under_lock(
+        &self,
+        lock: &S::Lock,
+        purpose: Purpose,
+        required_ttl: Option<Duration>,
+    ) -> Result<Outcome> {
         let now = self.clock.now();
         let mut state = self.store.load()?;
-        let decision = policy::under_lock(now, state.entry.as_ref(), &state.breaker, self.policy, required_ttl, purpose);
+        let decision = policy::under_lock(
+            now,
+            state.entry.as_ref(),
+            &state.breaker,
+            self.policy,
+            required_ttl,
+            purpose,
+        );
         let probe = match decision {
             Locked::UseCached => return Ok(Outcome::Cached(state.entry)),
             Locked::BreakerOpen => return Err(self.breaker_open(&state, now)),
             Locked::ShareFailure => {
-                let e = state.breaker.last_error.clone().unwrap_or_else(|| MintError::transient("unknown error"));
-                let shared = MintError { message: format!("{} (the mint another process made while this one waited)", e.message), ..e };
+                let e = state
+                    .breaker
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| MintError::transient("unknown error"));
+                let shared = MintError {
+                    message: format!(
+                        "{} (the mint another process made while this one waited)",
+                        e.message
+                    ),
+                    ..e
+                };
                 return Ok(Outcome::Failed(shared));
             }
             Locked::Mint { probe } => probe,
         };
         if probe {
-            event!(Level::Info, "breaker_probing", Some(self.target), "circuit breaker half-open: probing the backend");
+            event!(
+                Level::Info,
+                "breaker_probing",
+                Some(self.target),
+                "circuit breaker half-open: probing the backend"
+            );
         }
         let started = self.clock.now();
         let timer = Instant::now();
@@ -246,10 +379,27 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         let took = timer.elapsed().as_millis();
         let outcome = match result {
             Ok(minted) => {
-                let entry = policy::entry_for(minted, started, (self.random)() * self.policy.jitter, self.policy);
-                event!(Level::Info, "mint_ok", Some(self.target), "mint ok in {took} ms; token expires {}, refresh due {}", time(entry.expires_at), time(entry.refresh_at));
+                let entry = policy::entry_for(
+                    minted,
+                    started,
+                    (self.random)() * self.policy.jitter,
+                    self.policy,
+                );
+                event!(
+                    Level::Info,
+                    "mint_ok",
+                    Some(self.target),
+                    "mint ok in {took} ms; token expires {}, refresh due {}",
+                    time(entry.expires_at),
+                    time(entry.refresh_at)
+                );
                 if state.breaker.open_until.is_some() {
-                    event!(Level::Info, "breaker_closed", Some(self.target), "circuit breaker closed");
+                    event!(
+                        Level::Info,
+                        "breaker_closed",
+                        Some(self.target),
+                        "circuit breaker closed"
+                    );
                 }
                 state.breaker.record_success();
                 state.entry = Some(entry.clone());
@@ -257,10 +407,22 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             }
             Err(e) => {
                 let failed_at = self.clock.now();
-                event!(Level::Info, "mint_failed", Some(self.target), "mint failed after {took} ms: {e}");
+                event!(
+                    Level::Info,
+                    "mint_failed",
+                    Some(self.target),
+                    "mint failed after {took} ms: {e}"
+                );
                 state.breaker.record_failure(failed_at, &e, self.policy);
                 if let Some(until) = state.breaker.open_until {
-                    event!(Level::Info, "breaker_opened", Some(self.target), "circuit breaker open after {} consecutive failures; next probe after {}", state.breaker.consecutive_failures, time(until));
+                    event!(
+                        Level::Info,
+                        "breaker_opened",
+                        Some(self.target),
+                        "circuit breaker open after {} consecutive failures; next probe after {}",
+                        state.breaker.consecutive_failures,
+                        time(until)
+                    );
                 }
                 Outcome::Failed(e)
             }
@@ -275,7 +437,10 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     fn breaker_open(&self, state: &State, now: EpochMs) -> Error {
         let b = &state.breaker;
         let until = b.open_until.unwrap_or(now);
-        let last = b.last_error.as_ref().map_or("unknown".to_owned(), |e| e.message.clone());
+        let last = b
+            .last_error
+            .as_ref()
+            .map_or("unknown".to_owned(), |e| e.message.clone());
         Error::temp(format!(
             "target `{}`: circuit breaker open after {} consecutive mint failures; no mint until {} (in {}). Last error: {last}. `ecluse-cred refresh --target {} --force` tries anyway",
             self.target,
@@ -287,7 +452,13 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     }
 
     fn warn_stale(&self, entry: &Entry, e: &MintError) {
-        event!(Level::Warn, "served_stale", Some(self.target), "refresh failed ({e}); serving the cached token, valid until {}", time(entry.expires_at));
+        event!(
+            Level::Warn,
+            "served_stale",
+            Some(self.target),
+            "refresh failed ({e}); serving the cached token, valid until {}",
+            time(entry.expires_at)
+        );
     }
 }
 

@@ -96,7 +96,14 @@ fn world() -> Fake {
 }
 
 fn engine<'a>(f: &Fake, policy: &'a Policy) -> Engine<'a, Fake, Fake, Fake> {
-    Engine { target: "t", policy, store: f.clone(), mint: f.clone(), clock: f.clone(), random: || 0.0 }
+    Engine {
+        target: "t",
+        policy,
+        store: f.clone(),
+        mint: f.clone(),
+        clock: f.clone(),
+        random: || 0.0,
+    }
 }
 
 fn inline(e: &Engine<'_, Fake, Fake, Fake>, ttl: Option<Duration>) -> Result<Served> {
@@ -113,10 +120,16 @@ fn cold_cache_mints_once_then_serves_from_cache() {
     let p = Policy::default();
     let e = engine(&f, &p);
     let first = inline(&e, None).unwrap();
-    assert_eq!((first.entry.token.expose(), first.source), ("tok-1", Source::Mint));
+    assert_eq!(
+        (first.entry.token.expose(), first.source),
+        ("tok-1", Source::Mint)
+    );
     advance(&f, 10 * SEC);
     let second = inline(&e, None).unwrap();
-    assert_eq!((second.entry.token.expose(), second.source), ("tok-1", Source::Cache));
+    assert_eq!(
+        (second.entry.token.expose(), second.source),
+        ("tok-1", Source::Cache)
+    );
     assert_eq!(f.0.mints.get(), 1);
 }
 
@@ -133,8 +146,11 @@ fn due_token_is_served_at_once_and_refresh_is_handed_to_the_background() {
         Ok(())
     };
     let served = e.token(None, Refresh::Background(&spawn)).unwrap();
-    assert_eq!((served.entry.token.expose(), served.source), ("tok-1", Source::Cache));
-    assert_eq!(f.0.mints.get(), 0 + 1, "the caller itself did not mint");
+    assert_eq!(
+        (served.entry.token.expose(), served.source),
+        ("tok-1", Source::Cache)
+    );
+    assert_eq!(f.0.mints.get(), 1, "the caller itself did not mint");
     // While the background holds the lock, a second due caller starts nothing.
     let spawned_again = Cell::new(false);
     let spawn_again = |_lock: FakeLock| {
@@ -168,7 +184,10 @@ fn inline_refresh_serves_the_new_token() {
     inline(&e, None).unwrap();
     advance(&f, LIFETIME * 85 / 100);
     let served = inline(&e, None).unwrap();
-    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+    assert_eq!(
+        (served.entry.token.expose(), served.source),
+        ("tok-2", Source::Mint)
+    );
 }
 
 #[test]
@@ -198,7 +217,10 @@ fn expired_token_and_failing_mint_is_a_temporary_failure_naming_the_cause() {
 #[test]
 fn breaker_opens_at_threshold_stops_minting_then_one_probe_closes_it() {
     let f = world();
-    let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+    let p = Policy {
+        breaker_cooldown: Duration::from_secs(60),
+        ..Policy::default()
+    };
     let e = engine(&f, &p);
     f.0.mint_fails.set(true);
     for _ in 0..3 {
@@ -207,20 +229,30 @@ fn breaker_opens_at_threshold_stops_minting_then_one_probe_closes_it() {
     }
     assert_eq!(f.0.mints.get(), 3);
     let err = inline(&e, None).unwrap_err();
-    assert!(err.message.contains("circuit breaker open after 3"), "{}", err.message);
+    assert!(
+        err.message.contains("circuit breaker open after 3"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("backend down"), "{}", err.message);
     assert_eq!(f.0.mints.get(), 3, "no mint while open");
     advance(&f, 60 * SEC);
     f.0.mint_fails.set(false);
     assert_eq!(inline(&e, None).unwrap().source, Source::Mint);
-    assert_eq!(f.0.state.borrow().breaker.state(f.0.now.get()), BreakerState::Closed);
+    assert_eq!(
+        f.0.state.borrow().breaker.state(f.0.now.get()),
+        BreakerState::Closed
+    );
     assert!(f.0.violation.borrow().is_none());
 }
 
 #[test]
 fn failed_probe_reopens_the_breaker_for_longer() {
     let f = world();
-    let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+    let p = Policy {
+        breaker_cooldown: Duration::from_secs(60),
+        ..Policy::default()
+    };
     let e = engine(&f, &p);
     f.0.mint_fails.set(true);
     for _ in 0..3 {
@@ -247,7 +279,10 @@ fn explicit_refresh_respects_the_breaker_and_force_bypasses_it() {
     f.0.mint_fails.set(false);
     e.refresh(true).unwrap();
     assert_eq!(f.0.mints.get(), 4);
-    assert_eq!(f.0.state.borrow().breaker.state(f.0.now.get()), BreakerState::Closed);
+    assert_eq!(
+        f.0.state.borrow().breaker.state(f.0.now.get()),
+        BreakerState::Closed
+    );
 }
 
 #[test]
@@ -270,7 +305,10 @@ fn min_ttl_above_remaining_validity_mints_a_new_token() {
     inline(&e, None).unwrap();
     advance(&f, 30 * 60 * SEC);
     let served = inline(&e, Some(Duration::from_secs(45 * 60))).unwrap();
-    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+    assert_eq!(
+        (served.entry.token.expose(), served.source),
+        ("tok-2", Source::Mint)
+    );
 }
 
 #[test]
@@ -309,13 +347,26 @@ fn rejected_credentials_exit_77() {
     struct Deny;
     impl Mint for Deny {
         fn mint(&self, _: EpochMs) -> std::result::Result<Minted, MintError> {
-            Err(MintError { kind: FailureKind::Rejected, message: "denied".into() })
+            Err(MintError {
+                kind: FailureKind::Rejected,
+                message: "denied".into(),
+            })
         }
     }
     let f = world();
     let p = Policy::default();
-    let e = Engine { target: "t", policy: &p, store: f.clone(), mint: Deny, clock: f.clone(), random: || 0.0 };
-    assert_eq!(e.token(None, Refresh::Inline).unwrap_err().code, Code::NoPerm);
+    let e = Engine {
+        target: "t",
+        policy: &p,
+        store: f.clone(),
+        mint: Deny,
+        clock: f.clone(),
+        random: || 0.0,
+    };
+    assert_eq!(
+        e.token(None, Refresh::Inline).unwrap_err().code,
+        Code::NoPerm
+    );
 }
 
 #[derive(Debug, Clone)]
@@ -325,7 +376,10 @@ enum Step {
     /// The backend goes down or comes back.
     Backend(bool),
     /// A caller, optionally asking for a minimum TTL, with background or inline refresh.
-    Call { min_ttl_s: Option<u64>, background: bool },
+    Call {
+        min_ttl_s: Option<u64>,
+        background: bool,
+    },
     /// The background refresh in flight (if any) runs.
     Background,
 }

@@ -56,12 +56,20 @@ pub fn init(verbose: u8, quiet: bool, format: Format) {
 }
 
 pub fn enabled(level: Level) -> bool {
-    LOGGER.get().map_or(level <= Level::Warn, |l| level <= l.max)
+    LOGGER
+        .get()
+        .map_or(level <= Level::Warn, |l| level <= l.max)
 }
 
 /// Write one event. `event` is a stable machine-readable name (`cache_hit`, `mint_failed`, ...),
 /// `target` the target it concerns, if any. Extra `fields` go into the JSON object.
-pub fn write(level: Level, event: &str, target: Option<&str>, message: fmt::Arguments<'_>, fields: &[(&str, serde_json::Value)]) {
+pub fn write(
+    level: Level,
+    event: &str,
+    target: Option<&str>,
+    message: fmt::Arguments<'_>,
+    fields: &[(&str, serde_json::Value)],
+) {
     if !enabled(level) {
         return;
     }

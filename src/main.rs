@@ -26,7 +26,13 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            log::write(log::Level::Error, "error", None, format_args!("{e}"), &[("exit_code", (e.code as u8).into())]);
+            log::write(
+                log::Level::Error,
+                "error",
+                None,
+                format_args!("{e}"),
+                &[("exit_code", (e.code as u8).into())],
+            );
             ExitCode::from(e.code as u8)
         }
     }
@@ -36,13 +42,22 @@ fn main() -> ExitCode {
 /// object when `--log-format json` was asked for.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let wants_json = std::env::args().collect::<Vec<_>>().windows(2).any(|w| w[0] == "--log-format" && w[1] == "json")
+    let wants_json = std::env::args()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
         || std::env::args().any(|a| a == "--log-format=json");
     if wants_json && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         log::init(0, false, log::Format::Json);
         let text = e.render().to_string();
         let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
-        log::write(log::Level::Error, "usage", None, format_args!("{message}"), &[("exit_code", 2.into())]);
+        log::write(
+            log::Level::Error,
+            "usage",
+            None,
+            format_args!("{message}"),
+            &[("exit_code", 2.into())],
+        );
         return ExitCode::from(2);
     }
     let _ = e.print();

@@ -194,7 +194,12 @@ pub enum Freshness {
 /// refreshed at ~48 min, a 15 min token at 10 min, and a 2 min token at 1 min rather than
 /// 3 minutes before it was even minted. So a freshly minted token is never already due, and a
 /// short-lived token causes one mint per half lifetime, not one per call.
-pub fn refresh_point(issued_at: EpochMs, expires_at: EpochMs, jitter: f64, policy: &Policy) -> EpochMs {
+pub fn refresh_point(
+    issued_at: EpochMs,
+    expires_at: EpochMs,
+    jitter: f64,
+    policy: &Policy,
+) -> EpochMs {
     let lifetime = (expires_at - issued_at).max(0) as f64;
     let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
     let by_fraction = issued_at as f64 + lifetime * (policy.refresh_at - jitter);
@@ -218,7 +223,9 @@ pub fn freshness(
     policy: &Policy,
     required_ttl: Option<Duration>,
 ) -> Freshness {
-    let Some(entry) = entry else { return Freshness::Unusable };
+    let Some(entry) = entry else {
+        return Freshness::Unusable;
+    };
     let min_ttl = effective_min_ttl(entry, policy).max(required_ttl.map_or(0, ms));
     if entry.expires_at <= entry.issued_at || now >= entry.expires_at.saturating_sub(min_ttl) {
         Freshness::Unusable
@@ -294,7 +301,9 @@ pub fn under_lock(
 ) -> Locked {
     let fresh = freshness(now, entry, policy, required_ttl);
     let state = breaker.state(now);
-    let mint = Locked::Mint { probe: state == BreakerState::HalfOpen };
+    let mint = Locked::Mint {
+        probe: state == BreakerState::HalfOpen,
+    };
     match purpose {
         Purpose::Forced => Locked::Mint { probe: false },
         _ if state == BreakerState::Open => match purpose {
@@ -353,13 +362,22 @@ mod tests {
     #[test]
     fn twelve_hour_token_is_refreshed_at_eighty_percent_minus_jitter() {
         let p = Policy::default();
-        assert_eq!(refresh_point(0, 12 * HOUR, 0.0, &p), (9.6 * HOUR as f64) as i64);
-        assert_eq!(refresh_point(0, 12 * HOUR, 0.05, &p), (9.0 * HOUR as f64) as i64);
+        assert_eq!(
+            refresh_point(0, 12 * HOUR, 0.0, &p),
+            (9.6 * HOUR as f64) as i64
+        );
+        assert_eq!(
+            refresh_point(0, 12 * HOUR, 0.05, &p),
+            (9.0 * HOUR as f64) as i64
+        );
     }
 
     #[test]
     fn floor_wins_when_it_comes_earlier_than_the_fraction() {
-        let p = Policy { floor: Duration::from_secs(3 * 3600), ..Policy::default() };
+        let p = Policy {
+            floor: Duration::from_secs(3 * 3600),
+            ..Policy::default()
+        };
         assert_eq!(refresh_point(0, 12 * HOUR, 0.0, &p), 9 * HOUR);
     }
 
@@ -389,7 +407,10 @@ mod tests {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
         let want = Some(Duration::from_secs(50 * 60));
-        assert_eq!(freshness(10 * MIN - 1, Some(&e), &p, want), Freshness::Fresh);
+        assert_eq!(
+            freshness(10 * MIN - 1, Some(&e), &p, want),
+            Freshness::Fresh
+        );
         assert_eq!(freshness(10 * MIN, Some(&e), &p, want), Freshness::Unusable);
     }
 
@@ -407,7 +428,10 @@ mod tests {
         let b = Breaker::default();
         let e = entry(0, HOUR, &p);
         assert_eq!(plan(0, Some(&e), &b, &p, None), Plan::Serve);
-        assert_eq!(plan(50 * MIN, Some(&e), &b, &p, None), Plan::ServeAndRefresh);
+        assert_eq!(
+            plan(50 * MIN, Some(&e), &b, &p, None),
+            Plan::ServeAndRefresh
+        );
         assert_eq!(plan(HOUR, Some(&e), &b, &p, None), Plan::Mint);
         assert_eq!(plan(0, None, &b, &p, None), Plan::Mint);
     }
@@ -416,14 +440,24 @@ mod tests {
     fn due_token_is_served_without_refresh_while_breaker_is_open() {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
-        let b = Breaker { open_until: Some(55 * MIN), consecutive_failures: 3, ..Breaker::default() };
+        let b = Breaker {
+            open_until: Some(55 * MIN),
+            consecutive_failures: 3,
+            ..Breaker::default()
+        };
         assert_eq!(plan(50 * MIN, Some(&e), &b, &p, None), Plan::Serve);
-        assert_eq!(plan(55 * MIN, Some(&e), &b, &p, None), Plan::ServeAndRefresh);
+        assert_eq!(
+            plan(55 * MIN, Some(&e), &b, &p, None),
+            Plan::ServeAndRefresh
+        );
     }
 
     #[test]
     fn breaker_opens_at_threshold_and_cooldown_doubles_per_failed_probe() {
-        let p = Policy { breaker_cooldown: Duration::from_secs(60), ..Policy::default() };
+        let p = Policy {
+            breaker_cooldown: Duration::from_secs(60),
+            ..Policy::default()
+        };
         let mut b = Breaker::default();
         b.record_failure(0, &MintError::transient("e1"), &p);
         b.record_failure(0, &MintError::transient("e2"), &p);
@@ -434,7 +468,10 @@ mod tests {
         assert_eq!(b.state(MIN), BreakerState::HalfOpen);
         b.record_failure(MIN, &MintError::transient("probe"), &p);
         assert_eq!(b.open_until, Some(3 * MIN));
-        assert_eq!(b.last_error.as_ref().map(|e| e.message.as_str()), Some("probe"));
+        assert_eq!(
+            b.last_error.as_ref().map(|e| e.message.as_str()),
+            Some("probe")
+        );
         b.record_success();
         assert_eq!(b.state(3 * MIN), BreakerState::Closed);
         assert_eq!(b.consecutive_failures, 0);
@@ -444,7 +481,10 @@ mod tests {
     fn cooldown_growth_is_capped() {
         let p = Policy::default();
         assert_eq!(cooldown(&p, 30), MAX_BREAKER_COOLDOWN);
-        let long = Policy { breaker_cooldown: Duration::from_secs(7200), ..p };
+        let long = Policy {
+            breaker_cooldown: Duration::from_secs(7200),
+            ..p
+        };
         assert_eq!(cooldown(&long, 3), Duration::from_secs(7200));
     }
 
@@ -454,8 +494,14 @@ mod tests {
         let e = entry(0, HOUR, &p);
         let purpose = Purpose::NeedToken { waiting_since: 0 };
         let b = Breaker::default();
-        assert_eq!(under_lock(1, Some(&e), &b, &p, None, purpose), Locked::UseCached);
-        assert_eq!(under_lock(1, None, &b, &p, None, purpose), Locked::Mint { probe: false });
+        assert_eq!(
+            under_lock(1, Some(&e), &b, &p, None, purpose),
+            Locked::UseCached
+        );
+        assert_eq!(
+            under_lock(1, None, &b, &p, None, purpose),
+            Locked::Mint { probe: false }
+        );
     }
 
     #[test]
@@ -465,27 +511,55 @@ mod tests {
         b.record_failure(10, &MintError::transient("boom"), &p);
         let waited_before = Purpose::NeedToken { waiting_since: 5 };
         let arrived_after = Purpose::NeedToken { waiting_since: 11 };
-        assert_eq!(under_lock(12, None, &b, &p, None, waited_before), Locked::ShareFailure);
-        assert_eq!(under_lock(12, None, &b, &p, None, arrived_after), Locked::Mint { probe: false });
+        assert_eq!(
+            under_lock(12, None, &b, &p, None, waited_before),
+            Locked::ShareFailure
+        );
+        assert_eq!(
+            under_lock(12, None, &b, &p, None, arrived_after),
+            Locked::Mint { probe: false }
+        );
     }
 
     #[test]
     fn open_breaker_blocks_every_mint_but_forced() {
         let p = Policy::default();
-        let b = Breaker { open_until: Some(HOUR), consecutive_failures: 3, ..Breaker::default() };
+        let b = Breaker {
+            open_until: Some(HOUR),
+            consecutive_failures: 3,
+            ..Breaker::default()
+        };
         let need = Purpose::NeedToken { waiting_since: 0 };
         assert_eq!(under_lock(0, None, &b, &p, None, need), Locked::BreakerOpen);
-        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Explicit), Locked::BreakerOpen);
-        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Refresh), Locked::UseCached);
-        assert_eq!(under_lock(0, None, &b, &p, None, Purpose::Forced), Locked::Mint { probe: false });
+        assert_eq!(
+            under_lock(0, None, &b, &p, None, Purpose::Explicit),
+            Locked::BreakerOpen
+        );
+        assert_eq!(
+            under_lock(0, None, &b, &p, None, Purpose::Refresh),
+            Locked::UseCached
+        );
+        assert_eq!(
+            under_lock(0, None, &b, &p, None, Purpose::Forced),
+            Locked::Mint { probe: false }
+        );
     }
 
     #[test]
     fn half_open_breaker_lets_the_lock_holder_probe() {
         let p = Policy::default();
-        let b = Breaker { open_until: Some(HOUR), consecutive_failures: 3, ..Breaker::default() };
-        let need = Purpose::NeedToken { waiting_since: HOUR };
-        assert_eq!(under_lock(HOUR, None, &b, &p, None, need), Locked::Mint { probe: true });
+        let b = Breaker {
+            open_until: Some(HOUR),
+            consecutive_failures: 3,
+            ..Breaker::default()
+        };
+        let need = Purpose::NeedToken {
+            waiting_since: HOUR,
+        };
+        assert_eq!(
+            under_lock(HOUR, None, &b, &p, None, need),
+            Locked::Mint { probe: true }
+        );
     }
 
     #[test]
@@ -493,7 +567,10 @@ mod tests {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
         let b = Breaker::default();
-        assert_eq!(under_lock(1, Some(&e), &b, &p, None, Purpose::Refresh), Locked::UseCached);
+        assert_eq!(
+            under_lock(1, Some(&e), &b, &p, None, Purpose::Refresh),
+            Locked::UseCached
+        );
         assert_eq!(
             under_lock(50 * MIN, Some(&e), &b, &p, None, Purpose::Refresh),
             Locked::Mint { probe: false }
@@ -503,7 +580,11 @@ mod tests {
     #[test]
     fn jitter_is_clamped_to_the_configured_range() {
         let p = Policy::default();
-        let minted = Minted { token: Secret::new("t".into()), expires_at: HOUR, expiry_source: "x".into() };
+        let minted = Minted {
+            token: Secret::new("t".into()),
+            expires_at: HOUR,
+            expiry_source: "x".into(),
+        };
         assert_eq!(entry_for(minted, 0, 0.9, &p).jitter, p.jitter);
     }
 }

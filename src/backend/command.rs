@@ -68,7 +68,10 @@ impl Mint for CommandMint {
             kill_group(&mut child);
             return Err(timed_out());
         };
-        let err_text = stderr.recv_timeout(Duration::from_millis(100)).map(|(e, _)| e).unwrap_or_default();
+        let err_text = stderr
+            .recv_timeout(Duration::from_millis(100))
+            .map(|(e, _)| e)
+            .unwrap_or_default();
 
         if !status.success() {
             let why = match status.code() {
@@ -88,13 +91,16 @@ impl Mint for CommandMint {
                 MAX_STDOUT_BYTES
             )));
         }
-        parse_response(&out, started).map_err(|why| MintError::transient(format!("`{program}` {why}")))
+        parse_response(&out, started)
+            .map_err(|why| MintError::transient(format!("`{program}` {why}")))
     }
 }
 
 fn spawn_error(program: &str, e: &std::io::Error) -> MintError {
     match e.kind() {
-        std::io::ErrorKind::NotFound => MintError::misconfigured(format!("cannot run `{program}`: no such file")),
+        std::io::ErrorKind::NotFound => {
+            MintError::misconfigured(format!("cannot run `{program}`: no such file"))
+        }
         std::io::ErrorKind::PermissionDenied => {
             MintError::misconfigured(format!("cannot run `{program}`: permission denied"))
         }
@@ -104,7 +110,10 @@ fn spawn_error(program: &str, e: &std::io::Error) -> MintError {
 
 /// Read a pipe to its end on a thread, keeping at most `cap` bytes. The flag says whether
 /// there was more.
-fn read_capped<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> mpsc::Receiver<(Vec<u8>, bool)> {
+fn read_capped<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    cap: usize,
+) -> mpsc::Receiver<(Vec<u8>, bool)> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut kept = Vec::new();
@@ -163,7 +172,11 @@ fn excerpt(stderr: &[u8]) -> String {
     let Some(line) = text.lines().map(str::trim).rfind(|l| !l.is_empty()) else {
         return String::new();
     };
-    let clean: String = line.chars().filter(|c| !c.is_control()).take(STDERR_EXCERPT_CHARS).collect();
+    let clean: String = line
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(STDERR_EXCERPT_CHARS)
+        .collect();
     format!(": {clean}")
 }
 
@@ -175,7 +188,11 @@ pub fn parse_response(stdout: &[u8], started: EpochMs) -> Result<Minted, String>
         return Err(format!("printed nothing on stdout ({EXPECTED})"));
     }
     let value: Value = serde_json::from_slice(stdout).map_err(|e| {
-        format!("printed invalid JSON on stdout (line {}, column {}; {EXPECTED})", e.line(), e.column())
+        format!(
+            "printed invalid JSON on stdout (line {}, column {}; {EXPECTED})",
+            e.line(),
+            e.column()
+        )
     })?;
     let Value::Object(fields) = value else {
         return Err(format!("printed JSON that is not an object ({EXPECTED})"));
@@ -184,7 +201,9 @@ pub fn parse_response(stdout: &[u8], started: EpochMs) -> Result<Minted, String>
         None => return Err(format!("printed no `token` ({EXPECTED})")),
         Some(Value::String(t)) if t.is_empty() => return Err("printed an empty `token`".into()),
         Some(Value::String(t)) if t.chars().any(char::is_control) => {
-            return Err("printed a `token` containing control characters (newline, tab, ...)".into());
+            return Err(
+                "printed a `token` containing control characters (newline, tab, ...)".into(),
+            );
         }
         Some(Value::String(t)) => Secret::new(t.clone()),
         Some(_) => return Err("printed a `token` that is not a string".into()),
@@ -192,15 +211,26 @@ pub fn parse_response(stdout: &[u8], started: EpochMs) -> Result<Minted, String>
     let (expires_at, source) = match (fields.get("expires_at"), fields.get("expires_in")) {
         (Some(at), _) => (parse_expires_at(at)?, "expires_at"),
         (None, Some(secs)) => {
-            let secs = number(secs).ok_or("printed an `expires_in` that is not a number of seconds")?;
+            let secs =
+                number(secs).ok_or("printed an `expires_in` that is not a number of seconds")?;
             (started.saturating_add((secs * 1000.0) as i64), "expires_in")
         }
-        (None, None) => return Err(format!("printed no `expires_at` or `expires_in` ({EXPECTED})")),
+        (None, None) => {
+            return Err(format!(
+                "printed no `expires_at` or `expires_in` ({EXPECTED})"
+            ));
+        }
     };
     if expires_at <= started {
-        return Err(format!("printed a token that had already expired ({source} is not in the future)"));
+        return Err(format!(
+            "printed a token that had already expired ({source} is not in the future)"
+        ));
     }
-    Ok(Minted { token, expires_at, expiry_source: source.to_owned() })
+    Ok(Minted {
+        token,
+        expires_at,
+        expiry_source: source.to_owned(),
+    })
 }
 
 /// A finite, non-negative number, given as a JSON number or a numeric string.
@@ -218,12 +248,16 @@ fn parse_expires_at(v: &Value) -> Result<EpochMs, String> {
         return Ok((secs * 1000.0) as i64);
     }
     let Value::String(s) = v else {
-        return Err("printed an `expires_at` that is neither epoch seconds nor an RFC 3339 time".into());
+        return Err(
+            "printed an `expires_at` that is neither epoch seconds nor an RFC 3339 time".into(),
+        );
     };
     s.trim()
         .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| "printed an `expires_at` that is neither epoch seconds nor an RFC 3339 time".into())
+        .map_err(|_| {
+            "printed an `expires_at` that is neither epoch seconds nor an RFC 3339 time".into()
+        })
 }
 
 #[cfg(test)]
@@ -231,24 +265,41 @@ mod tests {
     use super::*;
 
     fn mint(script: &str, timeout: Duration) -> Result<Minted, MintError> {
-        let m = CommandMint { argv: vec!["/bin/sh".into(), "-c".into(), script.into()], timeout };
+        let m = CommandMint {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            timeout,
+        };
         m.mint(1_000_000)
     }
 
     #[test]
     fn accepts_expires_at_in_epoch_seconds_and_rfc3339_with_offset() {
         let a = parse_response(br#"{"token":"abc","expires_at":2000}"#, 0).unwrap();
-        assert_eq!((a.token.expose(), a.expires_at, a.expiry_source.as_str()), ("abc", 2_000_000, "expires_at"));
-        let b = parse_response(br#"{"token":"abc","expires_at":"1970-01-01T01:00:00+01:00"}"#, -5).unwrap();
+        assert_eq!(
+            (a.token.expose(), a.expires_at, a.expiry_source.as_str()),
+            ("abc", 2_000_000, "expires_at")
+        );
+        let b = parse_response(
+            br#"{"token":"abc","expires_at":"1970-01-01T01:00:00+01:00"}"#,
+            -5,
+        )
+        .unwrap();
         assert_eq!(b.expires_at, 0);
-        let c = parse_response(br#"{"token":"abc","expires_at":"1970-01-01T00:00:10.5Z"}"#, 0).unwrap();
+        let c = parse_response(
+            br#"{"token":"abc","expires_at":"1970-01-01T00:00:10.5Z"}"#,
+            0,
+        )
+        .unwrap();
         assert_eq!(c.expires_at, 10_500);
     }
 
     #[test]
     fn expires_in_counts_from_the_start_of_the_mint() {
         let m = parse_response(br#"{"token":"abc","expires_in":3600}"#, 5_000).unwrap();
-        assert_eq!((m.expires_at, m.expiry_source.as_str()), (3_605_000, "expires_in"));
+        assert_eq!(
+            (m.expires_at, m.expiry_source.as_str()),
+            (3_605_000, "expires_in")
+        );
     }
 
     #[test]
@@ -259,9 +310,18 @@ mod tests {
             (br#"["secret-tok"]"#, "not an object"),
             (br#"{"expires_in":60}"#, "no `token`"),
             (br#"{"token":"","expires_in":60}"#, "empty `token`"),
-            (br#"{"token":"secret-tok"}"#, "no `expires_at` or `expires_in`"),
-            (br#"{"token":"secret-tok","expires_at":"secret-tok"}"#, "neither epoch seconds"),
-            (br#"{"token":"secret-tok","expires_at":1}"#, "already expired"),
+            (
+                br#"{"token":"secret-tok"}"#,
+                "no `expires_at` or `expires_in`",
+            ),
+            (
+                br#"{"token":"secret-tok","expires_at":"secret-tok"}"#,
+                "neither epoch seconds",
+            ),
+            (
+                br#"{"token":"secret-tok","expires_at":1}"#,
+                "already expired",
+            ),
         ];
         for (input, want) in cases {
             let err = parse_response(input, 10_000).unwrap_err();
@@ -272,15 +332,27 @@ mod tests {
 
     #[test]
     fn runs_the_program_and_reads_its_json() {
-        let m = mint(r#"echo '{"token":"tok-1","expires_in":60}'"#, Duration::from_secs(10)).unwrap();
+        let m = mint(
+            r#"echo '{"token":"tok-1","expires_in":60}'"#,
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!((m.token.expose(), m.expires_at), ("tok-1", 1_060_000));
     }
 
     #[test]
     fn non_zero_exit_is_a_transient_failure_quoting_stderr() {
-        let e = mint("echo 'backend says no' >&2; exit 3", Duration::from_secs(10)).unwrap_err();
+        let e = mint(
+            "echo 'backend says no' >&2; exit 3",
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, super::super::FailureKind::Transient);
-        assert!(e.message.contains("exited with status 3: backend says no"), "{}", e.message);
+        assert!(
+            e.message.contains("exited with status 3: backend says no"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -291,7 +363,10 @@ mod tests {
 
     #[test]
     fn missing_program_is_a_configuration_failure() {
-        let m = CommandMint { argv: vec!["/nonexistent/mint".into()], timeout: Duration::from_secs(1) };
+        let m = CommandMint {
+            argv: vec!["/nonexistent/mint".into()],
+            timeout: Duration::from_secs(1),
+        };
         let e = m.mint(0).unwrap_err();
         assert_eq!(e.kind, super::super::FailureKind::Misconfigured);
         assert!(e.message.contains("no such file"));
@@ -302,7 +377,11 @@ mod tests {
         let started = Instant::now();
         // The background `sleep` keeps stdout open; only killing the group ends it.
         let e = mint("sleep 30 & sleep 30", Duration::from_millis(300)).unwrap_err();
-        assert!(e.message.contains("did not finish within mint_timeout"), "{}", e.message);
+        assert!(
+            e.message.contains("did not finish within mint_timeout"),
+            "{}",
+            e.message
+        );
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 

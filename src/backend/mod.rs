@@ -30,13 +30,22 @@ pub struct MintError {
 
 impl MintError {
     pub fn transient(message: impl Into<String>) -> Self {
-        MintError { kind: FailureKind::Transient, message: message.into() }
+        MintError {
+            kind: FailureKind::Transient,
+            message: message.into(),
+        }
     }
     pub fn rejected(message: impl Into<String>) -> Self {
-        MintError { kind: FailureKind::Rejected, message: message.into() }
+        MintError {
+            kind: FailureKind::Rejected,
+            message: message.into(),
+        }
     }
     pub fn misconfigured(message: impl Into<String>) -> Self {
-        MintError { kind: FailureKind::Misconfigured, message: message.into() }
+        MintError {
+            kind: FailureKind::Misconfigured,
+            message: message.into(),
+        }
     }
 
     /// The caller-facing error when this failure leaves the caller without a token.
@@ -46,7 +55,10 @@ impl MintError {
             FailureKind::Rejected => Code::NoPerm,
             FailureKind::Misconfigured => Code::Config,
         };
-        Error::new(code, format!("target `{target}`: mint failed: {}", self.message))
+        Error::new(
+            code,
+            format!("target `{target}`: mint failed: {}", self.message),
+        )
     }
 }
 
@@ -71,8 +83,9 @@ impl<T: Mint + ?Sized> Mint for Box<T> {
 /// The mint for a configured target.
 pub fn for_target(target: &crate::config::Target) -> Box<dyn Mint> {
     match &target.backend {
-        crate::config::Backend::Command { command } => {
-            Box::new(command::CommandMint { argv: command.clone(), timeout: target.policy.mint_timeout })
-        }
+        crate::config::Backend::Command { command } => Box::new(command::CommandMint {
+            argv: command.clone(),
+            timeout: target.policy.mint_timeout,
+        }),
     }
 }

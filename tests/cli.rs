@@ -1,0 +1,395 @@
+//! The command line as users meet it: configuration errors, exit codes, status, clear, logging,
+//! cache-directory safety, and that the token never reaches stderr or `status`.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+#[test]
+fn config_errors_name_file_key_and_problem_and_exit_78() {
+    let cases = [
+        ("[policy]\nrefrsh_at = 0.5\n", "unknown field `refrsh_at`"),
+        ("[policy]\nfloor = \"5 fortnights\"\n", "policy.floor"),
+        ("[policy]\nrefresh_at = 1.5\n", "policy.refresh_at"),
+        ("[policy]\njitter = 0.9\n", "policy.jitter"),
+        (
+            "[targets.demo.policy]\nlock_timeout = \"x\"\n",
+            "targets.demo.policy.lock_timeout",
+        ),
+    ];
+    for (extra, key) in cases {
+        let sb = Sandbox::new("");
+        let text = fs::read_to_string(&sb.config).unwrap();
+        // Policy sections go before or after the target as TOML requires.
+        let text = if extra.starts_with("[policy]") {
+            format!("{extra}{text}")
+        } else {
+            format!("{text}{extra}")
+        };
+        fs::write(&sb.config, text).unwrap();
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(78), "{extra}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&sb.config.display().to_string()),
+            "names the file: {err}"
+        );
+        assert!(err.contains(key), "names {key}: {err}");
+        assert_eq!(sb.mints(), 0);
+    }
+}
+
+#[test]
+fn unknown_target_exits_78_and_lists_known_ones() {
+    let sb = Sandbox::new("");
+    let out = sb.run(&["token", "--target", "nope"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("unknown target `nope`") && stderr(&out).contains("demo"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn explicit_config_that_does_not_exist_is_an_error_but_a_missing_default_is_not() {
+    let sb = Sandbox::new("");
+    let missing = sb.dir.path().join("missing.toml");
+    let out = sb
+        .cmd(&["status"])
+        .arg("--config")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["status"])
+        .env("ECLUSE_CRED_CONFIG", &missing)
+        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "ECLUSE_CRED_CONFIG is as explicit as --config"
+    );
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+
+    // No --config and no default file: no targets, not an error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["status"])
+        .env("HOME", sb.dir.path())
+        .env("XDG_CONFIG_HOME", sb.dir.path().join("xdg"))
+        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+        .env_remove("ECLUSE_CRED_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no targets configured"));
+}
+
+#[test]
+fn config_and_cache_dir_come_from_the_environment() {
+    let sb = Sandbox::new("");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["token", "--target", "demo"])
+        .env("HOME", sb.dir.path())
+        .env("ECLUSE_CRED_CONFIG", &sb.config)
+        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.cached_token(), stdout(&out).trim_end());
+}
+
+#[test]
+fn default_config_file_is_read_from_the_platform_config_dir() {
+    let sb = Sandbox::new("");
+    let xdg = sb.dir.path().join("xdg");
+    fs::create_dir_all(xdg.join("ecluse-cred")).unwrap();
+    fs::copy(&sb.config, xdg.join("ecluse-cred/config.toml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["token", "--target", "demo"])
+        .env("HOME", sb.dir.path())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env("XDG_CACHE_HOME", sb.dir.path().join("xdg-cache"))
+        .env_remove("ECLUSE_CRED_CONFIG")
+        .env_remove("ECLUSE_CRED_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        sb.dir
+            .path()
+            .join("xdg-cache/ecluse-cred/demo.json")
+            .exists()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sb = Sandbox::new("");
+    for args in [
+        &["token"][..],
+        &["token", "--target", "demo", "--format", "yaml"],
+        &["frobnicate"],
+        &["clear"],
+        &["token", "--target", "demo", "--min-ttl", "soon"],
+    ] {
+        let out = sb.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&out).is_empty());
+    }
+    assert!(sb.run(&["--help"]).status.success());
+    assert!(stdout(&sb.run(&["token", "--help"])).contains("--min-ttl"));
+}
+
+#[test]
+fn token_never_appears_on_stderr_or_in_status_at_any_verbosity() {
+    let sb = Sandbox::new("[targets.demo.policy]\nbreaker_threshold = 1");
+    let mut stderr_seen = String::new();
+    let mut tokens = Vec::new();
+    for fmt in ["text", "json"] {
+        let out = sb.token(&["-vvv", "--log-format", fmt]);
+        stderr_seen += &stderr(&out);
+        tokens.push(stdout(&out).trim_end().to_owned());
+        sb.shift_entry(-1_000, 3_000_000);
+        let out = sb.token(&["-vvv", "--no-background", "--log-format", fmt]);
+        stderr_seen += &stderr(&out);
+        tokens.push(stdout(&out).trim_end().to_owned());
+        sb.set("fail", "");
+        sb.shift_entry(-1_000, 3_000_000);
+        let out = sb.token(&["-vvv", "--no-background", "--log-format", fmt]);
+        stderr_seen += &stderr(&out);
+        sb.unset("fail");
+        for args in [
+            &["status"][..],
+            &["status", "--format", "json"],
+            &["refresh", "--target", "demo", "--force", "-vvv"],
+        ] {
+            let out = sb.run(args);
+            stderr_seen += &stderr(&out);
+            stderr_seen += &stdout(&out);
+        }
+        tokens.push(sb.cached_token());
+    }
+    assert!(
+        stderr_seen.contains("mint ok"),
+        "-vvv logs decisions: {stderr_seen}"
+    );
+    for t in &tokens {
+        assert!(t.starts_with("tok-"));
+        assert!(!stderr_seen.contains(t.as_str()), "token {t} leaked");
+    }
+}
+
+#[test]
+fn json_log_format_makes_every_stderr_line_an_object() {
+    let sb = Sandbox::new("");
+    sb.set("fail", "");
+    let mut lines = String::new();
+    lines += &stderr(&sb.token(&["-vv", "--log-format", "json"]));
+    lines += &stderr(&sb.run(&["token", "--target", "zzz", "--log-format", "json"]));
+    lines += &stderr(&sb.run(&["token", "--log-format", "json"]));
+    assert!(lines.lines().count() >= 4, "{lines}");
+    for line in lines.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(
+            v["level"].is_string() && v["message"].is_string() && v["event"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(lines.contains("\"event\":\"mint_failed\""), "{lines}");
+    assert!(lines.contains("\"exit_code\":75"), "{lines}");
+    assert!(lines.contains("\"exit_code\":2"), "{lines}");
+}
+
+#[test]
+fn quiet_silences_warnings_but_not_errors() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("fail", "");
+    let out = sb.token(&["--no-background", "-q"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    sb.shift_entry(-2_000, -1_000);
+    let out = sb.token(&["-q"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(stderr(&out).contains("backend is down"));
+}
+
+#[test]
+fn status_shows_times_and_breaker_but_never_the_token() {
+    let sb = Sandbox::new("username = \"aws\"");
+    let out = sb.run(&["status", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(
+        (
+            t["name"].as_str(),
+            t["backend"].as_str(),
+            t["cached"].as_bool()
+        ),
+        (Some("demo"), Some("command"), Some(false))
+    );
+    assert!(t["expires_at"].is_null() && t["last_error"].is_null());
+    assert_eq!(t["breaker"]["state"], "closed");
+
+    let token = stdout(&sb.token(&[])).trim_end().to_owned();
+    let v: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["status", "--format", "json"]).stdout).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(t["cached"], true);
+    assert_eq!(t["expiry_source"], "expires_in");
+    for key in ["issued_at", "refresh_at", "expires_at"] {
+        t[key].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    }
+    let table = stdout(&sb.run(&["status"]));
+    assert!(
+        table.contains("demo") && table.contains("closed") && table.contains("valid"),
+        "{table}"
+    );
+    assert!(!table.contains(&token) && !v.to_string().contains(&token));
+}
+
+#[test]
+fn clear_forgets_tokens_and_breaker() {
+    let sb = Sandbox::new("[targets.other]\nbackend = \"command\"\ncommand = [\"/bin/false\"]");
+    sb.token(&[]);
+    assert_eq!(
+        sb.run(&["token", "--target", "other"]).status.code(),
+        Some(75)
+    );
+    let out = sb.run(&["clear", "--target", "demo"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("cleared `demo`"));
+    assert!(!sb.cache_file().exists());
+    sb.token(&[]);
+    assert_eq!(sb.mints(), 2);
+    let out = sb.run(&["clear", "--all"]);
+    assert!(
+        stdout(&out).contains("cleared `demo`") && stdout(&out).contains("cleared `other`"),
+        "{}",
+        stdout(&out)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["status", "--format", "json"]).stdout).unwrap();
+    assert!(
+        v["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["cached"] == false && t["breaker"]["consecutive_failures"] == 0)
+    );
+}
+
+#[test]
+fn symlinked_cache_dir_is_refused_without_touching_its_target() {
+    let sb = Sandbox::new("");
+    let elsewhere = sb.dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &sb.cache).unwrap();
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("symlink"), "{}", stderr(&out));
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn symlinked_cache_file_is_refused_and_what_it_points_to_is_kept() {
+    let sb = Sandbox::new("");
+    fs::create_dir(&sb.cache).unwrap();
+    fs::set_permissions(&sb.cache, fs::Permissions::from_mode(0o700)).unwrap();
+    let precious = sb.dir.path().join("precious");
+    fs::write(&precious, "do not overwrite").unwrap();
+    std::os::unix::fs::symlink(&precious, sb.cache_file()).unwrap();
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "do not overwrite");
+}
+
+#[test]
+fn cache_dir_writable_by_others_or_owned_by_another_user_is_refused() {
+    let sb = Sandbox::new("");
+    fs::create_dir(&sb.cache).unwrap();
+    fs::set_permissions(&sb.cache, fs::Permissions::from_mode(0o777)).unwrap();
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("writable by group or others"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::set_permissions(&sb.cache, fs::Permissions::from_mode(0o700)).unwrap();
+    // Only root can give a directory away; as another user this part cannot be set up.
+    if unsafe_is_root() && std::os::unix::fs::chown(&sb.cache, Some(65534), None).is_ok() {
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(78));
+        assert!(
+            stderr(&out).contains("not to the current user"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+fn unsafe_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| stdout(&o).trim() == "0")
+        .unwrap_or(false)
+}
+
+#[test]
+fn cache_file_writable_by_others_is_refused() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    fs::set_permissions(sb.cache_file(), fs::Permissions::from_mode(0o666)).unwrap();
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("demo.json"), "{}", stderr(&out));
+}
+
+#[test]
+fn refresh_mints_a_new_token_and_says_when_it_expires() {
+    let sb = Sandbox::new("");
+    let old = stdout(&sb.token(&[]));
+    let out = sb.run(&["refresh", "--target", "demo"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("refreshed `demo`: token expires"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("tok-"));
+    assert_ne!(sb.cached_token(), old.trim_end());
+    assert_eq!(sb.mints(), 2);
+}
+
+#[test]
+fn quickstart_example_works_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args([
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart.toml"),
+            "token",
+            "--target",
+            "demo",
+        ])
+        .env("ECLUSE_CRED_CACHE_DIR", dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("demo-"));
+}

@@ -1,0 +1,167 @@
+//! A sandbox per test: a config, a cache dir and a scriptable `command` mint that counts its
+//! calls. The mint is steered through files next to it so a test can change its behaviour
+//! between invocations: `fail` (exit 1 with a message), `sleep` (seconds before answering),
+//! `ttl` (the token's lifetime in seconds), `reject` (exit 77).
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MINT: &str = r#"#!/bin/sh
+d="$(dirname "$0")"
+echo "$$" >> "$d/mints"
+if [ -f "$d/sleep" ]; then sleep "$(cat "$d/sleep")"; fi
+if [ -f "$d/reject" ]; then echo "AccessDenied: not authorised" >&2; exit 77; fi
+if [ -f "$d/fail" ]; then echo "backend is down" >&2; exit 1; fi
+ttl=$(cat "$d/ttl" 2>/dev/null || echo 3600)
+printf '{"token":"tok-%s-%s","expires_in":%s}\n' "$$" "$(date +%s%N)" "$ttl"
+"#;
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub cache: PathBuf,
+    pub bin: PathBuf,
+}
+
+impl Sandbox {
+    /// A sandbox whose config has target `demo` using the counting mint, plus `extra` TOML.
+    pub fn new(extra: &str) -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        let mint = bin.join("mint");
+        fs::write(&mint, MINT).unwrap();
+        fs::set_permissions(&mint, fs::Permissions::from_mode(0o755)).unwrap();
+        let config = dir.path().join("config.toml");
+        let cache = dir.path().join("cache");
+        let sb = Sandbox {
+            dir,
+            config,
+            cache,
+            bin,
+        };
+        sb.write_config(extra);
+        sb
+    }
+
+    pub fn write_config(&self, extra: &str) {
+        let text = format!(
+            "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{extra}\n",
+            self.bin.join("mint").display()
+        );
+        fs::write(&self.config, text).unwrap();
+    }
+
+    /// `ecluse-cred --config ... --cache-dir ... ARGS` with a clean environment.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"));
+        c.arg("--config")
+            .arg(&self.config)
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .args(args);
+        c.env_remove("ECLUSE_CRED_CONFIG")
+            .env_remove("ECLUSE_CRED_CACHE_DIR")
+            .env_remove("ECLUSE_CRED_BACKGROUND")
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Run `token --target demo` plus `args`; the output.
+    pub fn token(&self, args: &[&str]) -> Output {
+        let mut all = vec!["token", "--target", "demo"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// How many times the mint has been started.
+    pub fn mints(&self) -> usize {
+        fs::read_to_string(self.bin.join("mints")).map_or(0, |s| s.lines().count())
+    }
+
+    pub fn set(&self, knob: &str, value: &str) {
+        fs::write(self.bin.join(knob), value).unwrap();
+    }
+
+    pub fn unset(&self, knob: &str) {
+        let _ = fs::remove_file(self.bin.join(knob));
+    }
+
+    pub fn cache_file(&self) -> PathBuf {
+        self.cache.join("demo.json")
+    }
+
+    pub fn cache_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&fs::read(self.cache_file()).unwrap()).unwrap()
+    }
+
+    /// Rewrite the cached entry's times relative to now (ms): puts a token past its refresh
+    /// point or past its expiry without waiting.
+    pub fn shift_entry(&self, refresh_at: i64, expires_at: i64) {
+        let mut v = self.cache_json();
+        let now = now_ms();
+        v["entry"]["refresh_at"] = (now + refresh_at).into();
+        v["entry"]["expires_at"] = (now + expires_at).into();
+        v["entry"]["issued_at"] = (now - 3_600_000).into();
+        write_private(&self.cache_file(), &serde_json::to_vec(&v).unwrap());
+    }
+
+    pub fn cached_token(&self) -> String {
+        self.cache_json()["entry"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Wait (bounded) until the mint has been started `n` times.
+    pub fn wait_for_mints(&self, n: usize, limit: Duration) -> bool {
+        wait_until(limit, || self.mints() >= n)
+    }
+}
+
+pub fn write_private(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp-test");
+    fs::write(&tmp, bytes).unwrap();
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::rename(&tmp, path).unwrap();
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}

@@ -1,0 +1,396 @@
+//! The real binary against a scriptable `command` mint: caching, single-flight across
+//! processes, background refresh, serve-stale, the breaker, and crash recovery.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn cold_cache_mints_once_and_writes_private_files() {
+    let sb = Sandbox::new("");
+    let out = sb.token(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out);
+    assert!(
+        token.starts_with("tok-") && token.ends_with('\n'),
+        "{token:?}"
+    );
+    assert_eq!(sb.mints(), 1);
+    assert_eq!(mode(&sb.cache), 0o700);
+    assert_eq!(mode(&sb.cache_file()), 0o600);
+    assert_eq!(mode(&sb.cache.join("demo.lock")), 0o600);
+    assert_eq!(sb.cached_token(), token.trim_end());
+}
+
+#[test]
+fn warm_call_does_not_mint() {
+    let sb = Sandbox::new("");
+    let first = stdout(&sb.token(&[]));
+    let second = sb.token(&[]);
+    assert!(second.status.success());
+    assert_eq!(stdout(&second), first);
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn json_format_names_source_target_and_expiry() {
+    let sb = Sandbox::new("");
+    let minted: serde_json::Value =
+        serde_json::from_slice(&sb.token(&["--format", "json"]).stdout).unwrap();
+    let cached: serde_json::Value =
+        serde_json::from_slice(&sb.token(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(minted["source"], "mint");
+    assert_eq!(cached["source"], "cache");
+    assert_eq!(cached["target"], "demo");
+    assert_eq!(cached["token"], minted["token"]);
+    let expires: jiff::Timestamp = cached["expires_at"].as_str().unwrap().parse().unwrap();
+    let in_secs = expires.as_second() - now_ms() / 1000;
+    assert!((3500..=3601).contains(&in_secs), "{in_secs}");
+}
+
+#[test]
+fn concurrent_cold_callers_share_one_mint() {
+    let sb = Sandbox::new("");
+    sb.set("sleep", "1");
+    let children: Vec<_> = (0..64)
+        .map(|_| {
+            sb.cmd(&["token", "--target", "demo"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    let first = stdout(&outputs[0]);
+    assert!(
+        outputs.iter().all(|o| stdout(o) == first),
+        "all callers print the same token"
+    );
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn due_token_is_served_at_once_while_one_background_refresh_mints() {
+    let sb = Sandbox::new("");
+    let old = stdout(&sb.token(&[]));
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("sleep", "3");
+    let started = Instant::now();
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            sb.cmd(&["token", "--target", "demo"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let all_done = started.elapsed();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(
+            stdout(out),
+            old,
+            "the still-valid token is served during the refresh"
+        );
+    }
+    // The mint sleeps 3 s: finishing well before that means nobody waited on it.
+    assert!(
+        all_done < Duration::from_millis(2500),
+        "callers waited for the mint: {all_done:?}"
+    );
+    assert!(
+        sb.wait_for_mints(2, Duration::from_secs(10)),
+        "the background refresh ran"
+    );
+    assert!(wait_until(Duration::from_secs(10), || sb.cached_token()
+        != old.trim_end()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sb.mints(), 2, "exactly one background mint");
+    let new = stdout(&sb.token(&[]));
+    assert_ne!(new, old);
+    assert_eq!(sb.mints(), 2);
+}
+
+#[test]
+fn command_substitution_is_not_held_open_by_the_background_refresh() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("sleep", "4");
+    let script = format!(
+        "t=$('{}' --config '{}' --cache-dir '{}' token --target demo); echo \"got:$t\"",
+        env!("CARGO_BIN_EXE_ecluse-cred"),
+        sb.config.display(),
+        sb.cache.display()
+    );
+    let started = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("HOME", sb.dir.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(stdout(&out).starts_with("got:tok-"), "{}", stdout(&out));
+    assert!(
+        took < Duration::from_secs(3),
+        "$(...) waited for the 4 s background mint: {took:?}"
+    );
+    assert!(sb.wait_for_mints(2, Duration::from_secs(10)));
+}
+
+#[test]
+fn no_background_refreshes_inline_and_prints_the_new_token() {
+    let sb = Sandbox::new("");
+    let old = stdout(&sb.token(&[]));
+    sb.shift_entry(-1_000, 3_000_000);
+    let out = sb.token(&["--no-background"]);
+    assert!(out.status.success());
+    assert_ne!(stdout(&out), old);
+    assert_eq!(sb.mints(), 2);
+    sb.shift_entry(-1_000, 3_000_000);
+    let out = sb
+        .cmd(&["token", "--target", "demo"])
+        .env("ECLUSE_CRED_BACKGROUND", "0")
+        .output()
+        .unwrap();
+    assert_eq!(sb.mints(), 3, "ECLUSE_CRED_BACKGROUND=0 refreshes inline");
+    assert_eq!(stdout(&out).trim_end(), sb.cached_token());
+}
+
+#[test]
+fn failing_mint_with_usable_token_serves_it_and_exits_0() {
+    let sb = Sandbox::new("");
+    let old = stdout(&sb.token(&[]));
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("fail", "");
+    let out = sb.token(&["--no-background", "-v"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), old);
+    let err = stderr(&out);
+    assert!(err.contains("backend is down"), "{err}");
+    assert!(!err.contains(old.trim_end()), "token on stderr: {err}");
+    let status: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(status["targets"][0]["breaker"]["consecutive_failures"], 1);
+    assert!(
+        status["targets"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("backend is down")
+    );
+}
+
+#[test]
+fn expired_token_and_failing_mint_exits_75_naming_the_failure() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-2_000, -1_000);
+    sb.set("fail", "");
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(stdout(&out).is_empty());
+    assert!(stderr(&out).contains("backend is down"), "{}", stderr(&out));
+}
+
+#[test]
+fn rejected_credentials_exit_77() {
+    let sb = Sandbox::new("");
+    sb.set("reject", "");
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(77));
+    assert!(stderr(&out).contains("AccessDenied"), "{}", stderr(&out));
+}
+
+#[test]
+fn breaker_opens_after_threshold_and_mint_is_not_called_during_cooldown() {
+    let sb =
+        Sandbox::new("[targets.demo.policy]\nbreaker_threshold = 2\nbreaker_cooldown = \"1h\"");
+    sb.set("fail", "");
+    for _ in 0..2 {
+        assert_eq!(sb.token(&[]).status.code(), Some(75));
+    }
+    assert_eq!(sb.mints(), 2);
+    for _ in 0..3 {
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(75));
+        let err = stderr(&out);
+        assert!(
+            err.contains("circuit breaker open") && err.contains("backend is down"),
+            "{err}"
+        );
+    }
+    assert_eq!(sb.mints(), 2, "no mint while the breaker is open");
+    let out = sb.run(&["refresh", "--target", "demo"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert_eq!(
+        sb.mints(),
+        2,
+        "refresh without --force mints nothing while open"
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(status["targets"][0]["breaker"]["state"], "open");
+    assert!(status["targets"][0]["breaker"]["open_until"].is_string());
+
+    sb.unset("fail");
+    let out = sb.run(&["refresh", "--target", "demo", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.mints(), 3);
+    assert!(sb.token(&[]).status.success());
+    assert_eq!(sb.mints(), 3);
+}
+
+#[test]
+fn half_open_breaker_lets_one_probe_through_which_closes_it() {
+    let sb =
+        Sandbox::new("[targets.demo.policy]\nbreaker_threshold = 1\nbreaker_cooldown = \"1s\"");
+    sb.set("fail", "");
+    assert_eq!(sb.token(&[]).status.code(), Some(75));
+    assert_eq!(sb.token(&[]).status.code(), Some(75));
+    assert_eq!(sb.mints(), 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    sb.unset("fail");
+    assert!(sb.token(&[]).status.success());
+    assert_eq!(sb.mints(), 2);
+    let status: serde_json::Value =
+        serde_json::from_slice(&sb.run(&["status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(status["targets"][0]["breaker"]["state"], "closed");
+}
+
+#[test]
+fn kill_9_mid_mint_leaves_no_stale_lock_and_no_corrupt_cache() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    let before = std::fs::read(sb.cache_file()).unwrap();
+    sb.shift_entry(-2_000, -1_000);
+    sb.set("sleep", "30");
+    let mut victim = sb
+        .cmd(&["token", "--target", "demo"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        sb.wait_for_mints(2, Duration::from_secs(10)),
+        "the victim started its mint"
+    );
+    victim.kill().unwrap(); // SIGKILL while holding the lock
+    victim.wait().unwrap();
+    sb.unset("sleep");
+    let started = Instant::now();
+    let out = sb.token(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the next caller did not wait out a stale lock"
+    );
+    assert_eq!(sb.mints(), 3);
+    assert_ne!(std::fs::read(sb.cache_file()).unwrap(), before);
+    kill_orphan_mints(&sb);
+}
+
+/// The killed caller's mint (`sleep 30`) lives on in its own process group: end it.
+fn kill_orphan_mints(sb: &Sandbox) {
+    let pids = std::fs::read_to_string(sb.bin.join("mints")).unwrap_or_default();
+    for pid in pids.lines() {
+        let _ = Command::new("kill")
+            .args(["-9", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn garbage_cache_file_is_recovered() {
+    let sb = Sandbox::new("");
+    std::fs::create_dir(&sb.cache).unwrap();
+    std::fs::set_permissions(
+        &sb.cache,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    for garbage in [
+        &b"\x00\xffnot json"[..],
+        b"{\"version\": 1, \"target\": \"demo\"",
+        b"{\"version\": 999}",
+    ] {
+        write_private(&sb.cache_file(), garbage);
+        let out = sb.token(&["-v"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("ignoring cache file"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(sb.cached_token(), stdout(&out).trim_end());
+    }
+    assert_eq!(sb.mints(), 3);
+}
+
+#[test]
+fn changing_a_targets_backend_settings_never_serves_the_old_token() {
+    let sb = Sandbox::new("");
+    let old = stdout(&sb.token(&[]));
+    let mint = sb.bin.join("mint");
+    std::fs::write(
+        &sb.config,
+        format!(
+            "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\", \"--other\"]\n",
+            mint.display()
+        ),
+    )
+    .unwrap();
+    let new = stdout(&sb.token(&[]));
+    assert_ne!(new, old);
+    assert_eq!(sb.mints(), 2);
+}
+
+#[test]
+fn min_ttl_longer_than_the_cached_token_mints_and_longer_than_any_token_exits_75() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-1_000_000, 600_000); // 10 minutes left
+    let out = sb.token(&["--min-ttl", "20m"]);
+    assert!(out.status.success());
+    assert_eq!(sb.mints(), 2);
+    let out = sb.token(&["--min-ttl", "2h"]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(stderr(&out).contains("--min-ttl"), "{}", stderr(&out));
+}
+
+#[test]
+fn mint_that_hangs_is_killed_at_mint_timeout() {
+    let sb = Sandbox::new("[targets.demo.policy]\nmint_timeout = \"1s\"");
+    sb.set("sleep", "20");
+    let started = Instant::now();
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(stderr(&out).contains("mint_timeout"), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn short_lived_tokens_are_not_minted_on_every_call() {
+    let sb = Sandbox::new("");
+    sb.set("ttl", "20"); // shorter than the default floor (5 min) and min_ttl (30 s)
+    for _ in 0..5 {
+        assert!(sb.token(&["--no-background"]).status.success());
+    }
+    assert_eq!(sb.mints(), 1);
+}

@@ -305,14 +305,22 @@ fn kill_9_mid_mint_leaves_no_stale_lock_and_no_corrupt_cache() {
     kill_orphan_mints(&sb);
 }
 
-/// The killed caller's mint (`sleep 30`) lives on in its own process group: end it.
+/// The killed caller's mint (`sleep 30`) lives on in its own process group: end that group,
+/// after checking that the pid still is that mint (pids are reused).
 fn kill_orphan_mints(sb: &Sandbox) {
     let pids = std::fs::read_to_string(sb.bin.join("mints")).unwrap_or_default();
-    for pid in pids.lines() {
-        let _ = Command::new("kill")
-            .args(["-9", &format!("-{pid}")])
-            .stderr(Stdio::null())
-            .status();
+    let mint = sb.bin.join("mint").display().to_string();
+    for pid in pids
+        .lines()
+        .filter_map(|p| p.trim().parse::<i32>().ok())
+        .filter(|&p| p > 1)
+    {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        // SAFETY: getpgid and kill take plain integers.
+        if String::from_utf8_lossy(&cmdline).contains(&mint) && unsafe { libc::getpgid(pid) } == pid
+        {
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
     }
 }
 

@@ -58,10 +58,10 @@ impl Mint for CommandMint {
             ))
         };
 
-        let Some(status) = wait_until(&mut child, deadline) else {
+        if !exited_by(&child, deadline) {
             kill_group(&mut child);
             return Err(timed_out());
-        };
+        }
         // A grandchild may still hold the pipes open: the same deadline bounds the read.
         let remaining = deadline.saturating_duration_since(Instant::now());
         let Ok((out, overflowed)) = stdout.recv_timeout(remaining) else {
@@ -72,6 +72,9 @@ impl Mint for CommandMint {
             .recv_timeout(Duration::from_millis(100))
             .map(|(e, _)| e)
             .unwrap_or_default();
+        let status = child
+            .wait()
+            .map_err(|e| MintError::transient(format!("cannot wait for `{program}`: {e}")))?;
 
         if !status.success() {
             let why = match status.code() {
@@ -138,25 +141,43 @@ fn read_capped<R: Read + Send + 'static>(
     rx
 }
 
-/// Wait for the child until `deadline`; `None` if it is still running then.
-fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+/// Whether the child exits before `deadline`. It is not reaped here: until it is, its pid (and
+/// so its process group id) cannot be reused, so a group kill after this still hits only the
+/// mint and what it started.
+fn exited_by(child: &Child, deadline: Instant) -> bool {
+    let pid = child.id() as libc::id_t;
     let mut pause = Duration::from_millis(1);
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() >= deadline => return None,
-            Ok(None) => {
-                thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(_) => return None,
+        // SAFETY: waitid fills in `info`, plain old data; WNOWAIT leaves the child unreaped.
+        let exited = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let r = libc::waitid(
+                libc::P_PID,
+                pid,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            );
+            r == -1 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+                || r == 0 && info.si_pid() != 0
+        };
+        if exited {
+            return true;
         }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
 
-/// Kill the mint's whole process group (it was started as a group leader) and reap it.
+/// Kill the mint's whole process group (it was started as a group leader and is not reaped
+/// yet, so the group id is still its own) and reap it.
 fn kill_group(child: &mut Child) {
-    if let Ok(pgid) = i32::try_from(child.id()) {
+    if let Ok(pgid) = i32::try_from(child.id())
+        && pgid > 1
+    {
         // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names the group.
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
@@ -377,6 +398,18 @@ mod tests {
         let started = Instant::now();
         // The background `sleep` keeps stdout open; only killing the group ends it.
         let e = mint("sleep 30 & sleep 30", Duration::from_millis(300)).unwrap_err();
+        assert!(
+            e.message.contains("did not finish within mint_timeout"),
+            "{}",
+            e.message
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_grandchild_holding_stdout_open_is_killed_at_the_timeout() {
+        let started = Instant::now();
+        let e = mint("sleep 30 & echo '{}'; exit 0", Duration::from_millis(300)).unwrap_err();
         assert!(
             e.message.contains("did not finish within mint_timeout"),
             "{}",

@@ -55,19 +55,7 @@ fn json_format_names_source_target_and_expiry() {
 fn concurrent_cold_callers_share_one_mint() {
     let sb = Sandbox::new("");
     sb.set("sleep", "1");
-    let children: Vec<_> = (0..64)
-        .map(|_| {
-            sb.cmd(&["token", "--target", "demo"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let outputs = sb.concurrent_tokens(64);
     for out in &outputs {
         assert!(out.status.success(), "{}", stderr(out));
     }
@@ -86,19 +74,7 @@ fn due_token_is_served_at_once_while_one_background_refresh_mints() {
     sb.shift_entry(-1_000, 3_000_000);
     sb.set("sleep", "3");
     let started = Instant::now();
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            sb.cmd(&["token", "--target", "demo"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let outputs = sb.concurrent_tokens(16);
     let all_done = started.elapsed();
     for out in &outputs {
         assert!(out.status.success(), "{}", stderr(out));

@@ -84,6 +84,23 @@ impl Sandbox {
         self.run(&all)
     }
 
+    /// Start `n` `token --target demo` processes at once and collect their outputs.
+    pub fn concurrent_tokens(&self, n: usize) -> Vec<Output> {
+        let children: Vec<_> = (0..n)
+            .map(|_| {
+                self.cmd(&["token", "--target", "demo"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    }
+
     /// How many times the mint has been started.
     pub fn mints(&self) -> usize {
         fs::read_to_string(self.bin.join("mints")).map_or(0, |s| s.lines().count())

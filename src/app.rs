@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 use crate::backend::{self, Mint};
 use crate::cache::{self, FileStore};
 use crate::cli::{
-    ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat,
+    ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat, Which,
 };
 use crate::config::{self, Config, Target};
 use crate::engine::{Engine, Refresh, SystemClock, time};
 use crate::error::{Error, Result};
 use crate::policy::{self, Freshness};
+use crate::resolve;
 
 /// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
 const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
@@ -37,7 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Clear(args) => clear(&ctx, args),
         Command::BackgroundRefresh(args) => {
             let target = ctx.config.target(&args.target)?;
-            let engine = engine(&ctx, target);
+            let engine = engine(&ctx, &target);
             match crate::background::adopt(args.lock_fd, &engine.store)? {
                 Some(lock) => engine.refresh_in_background(lock)?,
                 None => crate::event!(
@@ -91,9 +92,18 @@ fn engine<'a>(
     }
 }
 
+/// The target a command names with `--target` or `--url`.
+fn which(ctx: &Context, which: &Which) -> Result<Target> {
+    match (&which.target, &which.url) {
+        (Some(name), _) => ctx.config.target(name),
+        (None, Some(url)) => resolve::resolve(&ctx.config, url),
+        (None, None) => unreachable!("clap requires --target or --url"),
+    }
+}
+
 fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
-    let target = ctx.config.target(&args.target)?;
-    let engine = engine(ctx, target);
+    let target = which(ctx, &args.which)?;
+    let engine = engine(ctx, &target);
     let background_off = args.no_background
         || std::env::var("ECLUSE_CRED_BACKGROUND")
             .is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
@@ -136,9 +146,20 @@ fn print(text: &str) -> Result<ExitCode> {
 }
 
 fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
-    let targets: Vec<&Target> = match &args.target {
+    let targets: Vec<Target> = match &args.target {
         Some(name) => vec![ctx.config.target(name)?],
-        None => ctx.config.targets.values().collect(),
+        None => {
+            // Configured targets, then derived ones that have a cache entry.
+            let mut all: Vec<Target> = ctx.config.targets.values().cloned().collect();
+            for stem in cache::cached_stems(&ctx.cache_dir)? {
+                if !ctx.config.targets.contains_key(&stem)
+                    && let Some(derived) = resolve::derive(&ctx.config, &stem)
+                {
+                    all.push(derived);
+                }
+            }
+            all
+        }
     };
     let now = jiff::Timestamp::now().as_millisecond();
     let rows = targets
@@ -252,8 +273,8 @@ fn status_table(rows: &[Value]) -> String {
 }
 
 fn refresh(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
-    let target = ctx.config.target(&args.target)?;
-    let entry = engine(ctx, target).refresh(args.force)?;
+    let target = which(ctx, &args.which)?;
+    let entry = engine(ctx, &target).refresh(args.force)?;
     print(&format!(
         "refreshed `{}`: token expires {}, refresh due {}\n",
         target.name,

@@ -60,11 +60,24 @@ pub enum Command {
     BackgroundRefresh(BackgroundArgs),
 }
 
+/// Which target: by name, or by a URL it serves.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Which {
+    /// Target name, as in [targets.NAME] in the config (or a derived target's host)
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+
+    /// The registry URL (or host[:port]) to authenticate to: the configured target whose `urls`
+    /// match it, else a target derived from a CodeArtifact or Artifact Registry URL
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct TokenArgs {
-    /// Target name, as in [targets.NAME] in the config
-    #[arg(long, value_name = "NAME")]
-    pub target: String,
+    #[command(flatten)]
+    pub which: Which,
 
     /// raw: the token and a newline; json: {"token","expires_at","target","source"}
     #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
@@ -89,7 +102,7 @@ pub enum TokenFormat {
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
-    /// Only this target
+    /// Only this target (a configured name or a derived target's host)
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,
 
@@ -105,8 +118,8 @@ pub enum StatusFormat {
 
 #[derive(Args, Debug)]
 pub struct RefreshArgs {
-    #[arg(long, value_name = "NAME")]
-    pub target: String,
+    #[command(flatten)]
+    pub which: Which,
 
     /// Mint even while the circuit breaker is open
     #[arg(long)]

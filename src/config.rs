@@ -30,13 +30,71 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 #[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Backend {
+    /// Run a program that prints the token as JSON.
     Command { command: Vec<String> },
+    /// AWS CodeArtifact GetAuthorizationToken.
+    Codeartifact {
+        domain: String,
+        domain_owner: Option<String>,
+        region: Option<String>,
+        /// 15m..12h, or 0 for "tied to the role session".
+        duration: Option<Seconds>,
+        profile: Option<String>,
+    },
+    /// Google Application Default Credentials.
+    Gcp {
+        scopes: Option<Vec<String>>,
+        /// Assumed lifetime where the token's own expiry cannot be read.
+        lifetime: Option<Seconds>,
+    },
+    /// OAuth 2.0 client credentials grant.
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        client_secret_env: Option<String>,
+        client_secret_file: Option<PathBuf>,
+        scope: Option<String>,
+        client_auth: Option<crate::backend::oauth2::ClientAuth>,
+    },
 }
+
+/// A duration in a backend's settings: written like the policy's ("12h", "0", 900), stored as
+/// whole seconds so the settings hash is stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl serde::Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0.as_secs())
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = toml::Value::deserialize(d)?;
+        duration(&v).map(Seconds).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Shortest and longest CodeArtifact token duration the API accepts (besides 0).
+const CODEARTIFACT_DURATION: std::ops::RangeInclusive<u64> = 900..=43_200;
 
 impl Backend {
     pub fn kind(&self) -> &'static str {
         match self {
             Backend::Command { .. } => "command",
+            Backend::Codeartifact { .. } => "codeartifact",
+            Backend::Gcp { .. } => "gcp",
+            Backend::Oauth2 { .. } => "oauth2",
+        }
+    }
+
+    /// The username basic-auth clients send with this backend's tokens, unless configured.
+    pub fn default_username(&self) -> Option<&'static str> {
+        match self {
+            Backend::Codeartifact { .. } => Some("aws"),
+            Backend::Gcp { .. } => Some("oauth2accesstoken"),
+            Backend::Command { .. } | Backend::Oauth2 { .. } => None,
         }
     }
 
@@ -46,6 +104,89 @@ impl Backend {
         let digest = Sha256::digest(&canonical);
         digest[..12].iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// Check values serde cannot: `key` is the target's key, for messages.
+    fn validate(&self, key: &str) -> Result<(), String> {
+        match self {
+            Backend::Command { command } if command.is_empty() || command[0].is_empty() => Err(
+                format!("{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"),
+            ),
+            Backend::Command { .. } => Ok(()),
+            Backend::Codeartifact {
+                domain,
+                domain_owner,
+                duration,
+                ..
+            } => {
+                if !crate::resolve::is_codeartifact_domain(domain) {
+                    return Err(format!(
+                        "{key}.domain: `{domain}` is not a CodeArtifact domain name (lowercase letters, digits and hyphens, 2 to 50 characters)"
+                    ));
+                }
+                if let Some(owner) = domain_owner
+                    && !(owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(format!(
+                        "{key}.domain_owner: `{owner}` is not a 12-digit AWS account id"
+                    ));
+                }
+                match duration {
+                    Some(Seconds(d))
+                        if !d.is_zero() && !CODEARTIFACT_DURATION.contains(&d.as_secs()) =>
+                    {
+                        Err(format!(
+                            "{key}.duration: must be \"0\" or between 15m and 12h"
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Backend::Gcp { scopes, lifetime } => {
+                if scopes
+                    .as_ref()
+                    .is_some_and(|s| s.is_empty() || s.iter().any(String::is_empty))
+                {
+                    return Err(format!(
+                        "{key}.scopes: must list at least one non-empty scope"
+                    ));
+                }
+                if lifetime.is_some_and(|l| l.0.is_zero()) {
+                    return Err(format!("{key}.lifetime: must be longer than 0"));
+                }
+                Ok(())
+            }
+            Backend::Oauth2 {
+                token_url,
+                client_id,
+                client_secret_env,
+                client_secret_file,
+                ..
+            } => {
+                if !(token_url.starts_with("https://") || token_url.starts_with("http://"))
+                    || url::Url::parse(token_url).is_err()
+                {
+                    return Err(format!(
+                        "{key}.token_url: `{token_url}` is not an http(s) URL"
+                    ));
+                }
+                if client_id.is_empty() {
+                    return Err(format!("{key}.client_id: must not be empty"));
+                }
+                match (client_secret_env, client_secret_file) {
+                    (Some(_), Some(_)) => Err(format!(
+                        "{key}: set one of client_secret_env and client_secret_file, not both"
+                    )),
+                    (None, None) => Err(format!(
+                        "{key}: missing client_secret_env (an environment variable name) or client_secret_file (a path)"
+                    )),
+                    (Some(name), None) if name.is_empty() => Err(format!(
+                        "{key}.client_secret_env: must name an environment variable"
+                    )),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -53,11 +194,17 @@ pub struct Config {
     /// The file the configuration came from, if one was read.
     pub path: Option<PathBuf>,
     pub targets: BTreeMap<String, Target>,
+    /// The `[policy]` section merged over the defaults: the policy of derived targets.
+    pub defaults: Policy,
 }
 
 impl Config {
-    pub fn target(&self, name: &str) -> Result<&Target> {
-        self.targets.get(name).ok_or_else(|| {
+    /// A configured target by name, or a derived one by its host name.
+    pub fn target(&self, name: &str) -> Result<Target> {
+        if let Some(target) = self.targets.get(name) {
+            return Ok(target.clone());
+        }
+        crate::resolve::derive(self, name).ok_or_else(|| {
             let known: Vec<&str> = self.targets.keys().map(String::as_str).collect();
             let file = self
                 .path
@@ -156,6 +303,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     Ok(Config {
         path: Some(path.to_owned()),
         targets,
+        defaults,
     })
 }
 
@@ -163,17 +311,27 @@ fn in_file(path: &Path, message: String) -> Error {
     Error::config(format!("config {}: {message}", path.display()))
 }
 
+/// Keys that would put a secret into the config file: refused with a pointer to the safe way.
+const INLINE_SECRET_KEYS: [&str; 3] = ["client_secret", "secret", "password"];
+
 fn parse_target(
     name: &str,
     table: toml::Table,
     defaults: &Policy,
     key: &str,
 ) -> Result<Target, String> {
+    if let Some(k) = INLINE_SECRET_KEYS.iter().find(|k| table.contains_key(**k)) {
+        return Err(format!(
+            "{key}.{k}: secrets are never read from the config file; use client_secret_env (an environment variable name) or client_secret_file (a path)"
+        ));
+    }
     let (common, backend): (toml::Table, toml::Table) = table
         .into_iter()
         .partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
     if !backend.contains_key("backend") {
-        return Err(format!("{key}: missing key `backend` (one of: command)"));
+        return Err(format!(
+            "{key}: missing key `backend` (one of: command, codeartifact, gcp, oauth2)"
+        ));
     }
     let backend: Backend = backend
         .try_into()
@@ -181,24 +339,22 @@ fn parse_target(
     let common: RawCommon = common
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
-    match &backend {
-        Backend::Command { command } if command.is_empty() || command[0].is_empty() => {
-            return Err(format!(
-                "{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"
-            ));
-        }
-        Backend::Command { .. } => {}
-    }
+    backend.validate(key)?;
     for url in &common.urls {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url::Url::parse(url).is_err()
+        {
             return Err(format!("{key}.urls: `{url}` is not an http(s) URL"));
         }
     }
     let policy = merge(defaults.clone(), &common.policy, &format!("{key}.policy"))?;
+    let username = common
+        .username
+        .or_else(|| backend.default_username().map(str::to_owned));
     Ok(Target {
         name: name.to_owned(),
         backend,
-        username: common.username,
+        username,
         urls: common.urls,
         policy,
     })

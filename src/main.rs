@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod log;
 mod policy;
+mod resolve;
 mod secret;
 
 use std::process::ExitCode;

@@ -1,7 +1,10 @@
 //! Mint backends: the only code that obtains a new token. Each one implements [`Mint`]; the
 //! policy around them (cache, refresh, breaker) is the same for all.
 
+pub mod codeartifact;
 pub mod command;
+pub mod gcp;
+pub mod oauth2;
 
 use std::fmt;
 
@@ -80,12 +83,148 @@ impl<T: Mint + ?Sized> Mint for Box<T> {
     }
 }
 
-/// The mint for a configured target.
+/// The mint for a target.
 pub fn for_target(target: &crate::config::Target) -> Box<dyn Mint> {
+    use crate::config::Backend;
+    let timeout = target.policy.mint_timeout;
     match &target.backend {
-        crate::config::Backend::Command { command } => Box::new(command::CommandMint {
+        Backend::Command { command } => Box::new(command::CommandMint {
             argv: command.clone(),
-            timeout: target.policy.mint_timeout,
+            timeout,
         }),
+        Backend::Codeartifact {
+            domain,
+            domain_owner,
+            region,
+            duration,
+            profile,
+        } => Box::new(codeartifact::CodeArtifactMint {
+            domain: domain.clone(),
+            domain_owner: domain_owner.clone(),
+            region: region.clone(),
+            duration: duration.map(|d| d.0),
+            profile: profile.clone(),
+            timeout,
+        }),
+        Backend::Gcp { scopes, lifetime } => Box::new(gcp::GcpMint {
+            scopes: scopes
+                .clone()
+                .unwrap_or_else(|| vec![gcp::DEFAULT_SCOPE.to_owned()]),
+            lifetime: lifetime.map_or(gcp::DEFAULT_LIFETIME, |l| l.0),
+            timeout,
+        }),
+        Backend::Oauth2 {
+            token_url,
+            client_id,
+            client_secret_env,
+            client_secret_file,
+            scope,
+            client_auth,
+        } => {
+            let secret = match (client_secret_env, client_secret_file) {
+                (Some(name), _) => oauth2::SecretSource::Env(name.clone()),
+                (None, Some(path)) => oauth2::SecretSource::File(path.clone()),
+                (None, None) => unreachable!("config validation requires a secret source"),
+            };
+            Box::new(oauth2::OAuth2Mint {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                secret,
+                scope: scope.clone(),
+                client_auth: client_auth.unwrap_or(oauth2::ClientAuth::Basic),
+                timeout,
+            })
+        }
+    }
+}
+
+/// Run an async mint on a single-threaded tokio runtime built for this one call, cut off at
+/// `timeout`. Only the cloud backends pay for the runtime, and only when they mint.
+pub fn block_on_with_timeout<T>(
+    timeout: std::time::Duration,
+    work: impl std::future::Future<Output = Result<T, MintError>>,
+) -> Result<T, MintError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| MintError::transient(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(MintError::transient(format!(
+                    "no answer within mint_timeout ({})",
+                    humantime::format_duration(timeout)
+                )))
+            })
+    })
+}
+
+/// The `exp` claim of a JWT, in epoch ms, if `token` is one. Only the expiry is read; the
+/// signature is the issuer's business.
+pub fn jwt_expiry(token: &str) -> Option<EpochMs> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    (exp.is_finite() && exp > 0.0).then_some((exp * 1000.0) as EpochMs)
+}
+
+/// `message` with every occurrence of `secret` replaced: for texts that come from elsewhere
+/// (an HTTP library, a server's error body) and might echo what was sent.
+pub fn redact(message: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        message.to_owned()
+    } else {
+        message.replace(secret, "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_expiry_reads_exp_and_ignores_other_tokens() {
+        use base64::Engine;
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let jwt = format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"RS256"}"#),
+            enc(r#"{"exp":1800000000,"sub":"x"}"#)
+        );
+        assert_eq!(jwt_expiry(&jwt), Some(1_800_000_000_000));
+        assert_eq!(jwt_expiry("ya29.opaque-token"), None);
+        assert_eq!(jwt_expiry("a.b.c.d"), None);
+        assert_eq!(
+            jwt_expiry(&format!("{}.{}.s", enc("{}"), enc(r#"{"sub":"x"}"#))),
+            None
+        );
+    }
+
+    #[test]
+    fn redact_removes_every_occurrence() {
+        assert_eq!(
+            redact("a s3cr3t b s3cr3t", "s3cr3t"),
+            "a <redacted> b <redacted>"
+        );
+        assert_eq!(redact("abc", ""), "abc");
+    }
+
+    #[test]
+    fn timeout_cuts_a_slow_mint() {
+        let r: Result<(), MintError> =
+            block_on_with_timeout(std::time::Duration::from_millis(50), async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                Ok(())
+            });
+        assert!(r.unwrap_err().message.contains("mint_timeout"));
     }
 }

@@ -1,0 +1,239 @@
+//! `backend = "oauth2"`: the OAuth 2.0 client credentials grant (RFC 6749 §4.4).
+//!
+//! POSTs `grant_type=client_credentials` (and `scope`) as a form to `token_url`, authenticating
+//! the client with HTTP Basic (`client_auth = "basic"`, the default; RFC 6749 §2.3.1: id and
+//! secret form-urlencoded, then base64) or with `client_id`/`client_secret` form fields
+//! (`client_auth = "post"`). The expiry is `expires_in` (or, without it, the `exp` of a JWT
+//! access token). The secret comes from an environment variable or a file, read at mint time,
+//! and is scrubbed from every error message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Mint, MintError, block_on_with_timeout, jwt_expiry, redact};
+use crate::policy::{EpochMs, Minted};
+use crate::secret::Secret;
+
+/// OAuth error codes (RFC 6749 §5.2) that mean the client's credentials were refused.
+const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
+/// Longest error body quoted in a message.
+const MAX_QUOTED: usize = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    Basic,
+    Post,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SecretSource {
+    Env(String),
+    File(PathBuf),
+}
+
+pub struct OAuth2Mint {
+    pub token_url: String,
+    pub client_id: String,
+    pub secret: SecretSource,
+    pub scope: Option<String>,
+    pub client_auth: ClientAuth,
+    pub timeout: Duration,
+}
+
+impl OAuth2Mint {
+    fn read_secret(&self) -> Result<Secret, MintError> {
+        let secret = match &self.secret {
+            SecretSource::Env(name) => std::env::var(name).map_err(|_| {
+                MintError::misconfigured(format!(
+                    "client_secret_env: environment variable `{name}` is not set"
+                ))
+            })?,
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    MintError::misconfigured(format!("client_secret_file {}: {e}", path.display()))
+                })?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+        };
+        if secret.is_empty() {
+            return Err(MintError::misconfigured("the client secret is empty"));
+        }
+        Ok(Secret::new(secret))
+    }
+
+    async fn request(&self, secret: &Secret, started: EpochMs) -> Result<Minted, MintError> {
+        let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = &self.scope {
+            form.push(("scope", scope));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| MintError::transient(format!("cannot build an HTTP client: {e}")))?;
+        let mut request = client
+            .post(&self.token_url)
+            .header("accept", "application/json");
+        match self.client_auth {
+            ClientAuth::Basic => {
+                use base64::Engine;
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let pair = format!("{}:{}", enc(&self.client_id), enc(secret.expose()));
+                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+                request = request.header("authorization", format!("Basic {basic}"));
+            }
+            ClientAuth::Post => {
+                form.push(("client_id", &self.client_id));
+                form.push(("client_secret", secret.expose()));
+            }
+        }
+        let response = request.form(&form).send().await.map_err(|e| {
+            MintError::transient(format!("POST {}: {}", self.token_url, e.without_url()))
+        })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| {
+            MintError::transient(format!("reading the token response: {}", e.without_url()))
+        })?;
+        if !status.is_success() {
+            return Err(http_error(status.as_u16(), &body));
+        }
+        parse_token_response(&body, started)
+    }
+}
+
+impl Mint for OAuth2Mint {
+    fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
+        let secret = self.read_secret()?;
+        block_on_with_timeout(self.timeout, self.request(&secret, started)).map_err(|e| MintError {
+            message: redact(&e.message, secret.expose()),
+            ..e
+        })
+    }
+}
+
+/// Classify an error response: RFC 6749 §5.2 `error` codes that refuse the client are 77,
+/// throttling and server errors transient, other client errors a configuration problem.
+fn http_error(status: u16, body: &[u8]) -> MintError {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let code = json
+        .as_ref()
+        .and_then(|v| v["error"].as_str())
+        .unwrap_or("");
+    let description = json
+        .as_ref()
+        .and_then(|v| v["error_description"].as_str())
+        .unwrap_or("");
+    let detail = match (code, description) {
+        ("", _) => String::from_utf8_lossy(body)
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_QUOTED)
+            .collect(),
+        (code, "") => code.to_owned(),
+        (code, d) => format!("{code}: {}", d.chars().take(MAX_QUOTED).collect::<String>()),
+    };
+    let message = format!("token endpoint answered HTTP {status}: {detail}");
+    match status {
+        400 | 401 | 403 if REJECTED_CODES.contains(&code) || status != 400 => {
+            MintError::rejected(message)
+        }
+        429 | 500..=599 | 408 => MintError::transient(message),
+        _ => MintError::misconfigured(message),
+    }
+}
+
+/// Parse `{"access_token", "token_type", "expires_in"}`; messages never quote the values.
+pub fn parse_token_response(body: &[u8], started: EpochMs) -> Result<Minted, MintError> {
+    let bad = |why: &str| MintError::transient(format!("token endpoint {why}"));
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad("answered with invalid JSON"))?;
+    let token = match v.get("access_token") {
+        Some(Value::String(t)) if !t.is_empty() && !t.chars().any(char::is_control) => t.clone(),
+        Some(_) => return Err(bad("answered with an empty or malformed `access_token`")),
+        None => return Err(bad("answered without `access_token`")),
+    };
+    let (expires_at, source) = match v.get("expires_in") {
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|s| s > 0.0) => (
+            started + (n.as_f64().unwrap_or(0.0) * 1000.0) as i64,
+            "expires_in",
+        ),
+        Some(Value::String(s)) if s.parse::<f64>().is_ok_and(|s| s > 0.0) => (
+            started + (s.parse::<f64>().unwrap_or(0.0) * 1000.0) as i64,
+            "expires_in",
+        ),
+        _ => match jwt_expiry(&token) {
+            Some(exp) => (exp, "jwt"),
+            None => {
+                return Err(bad(
+                    "answered without `expires_in`, and the token is not a JWT with `exp`",
+                ));
+            }
+        },
+    };
+    if expires_at <= started {
+        return Err(bad("answered with a token that had already expired"));
+    }
+    Ok(Minted {
+        token: Secret::new(token),
+        expires_at,
+        expiry_source: source.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::FailureKind;
+
+    #[test]
+    fn token_response_expiry_comes_from_expires_in() {
+        let m = parse_token_response(
+            br#"{"access_token":"a","token_type":"Bearer","expires_in":3599}"#,
+            1_000,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.token.expose(), m.expires_at, m.expiry_source.as_str()),
+            ("a", 3_600_000, "expires_in")
+        );
+    }
+
+    #[test]
+    fn error_codes_map_to_rejected_transient_or_misconfigured() {
+        let kind = |status, body: &str| http_error(status, body.as_bytes()).kind;
+        assert_eq!(
+            kind(400, r#"{"error":"invalid_client"}"#),
+            FailureKind::Rejected
+        );
+        assert_eq!(
+            kind(401, r#"{"error":"unauthorized_client"}"#),
+            FailureKind::Rejected
+        );
+        assert_eq!(
+            kind(400, r#"{"error":"invalid_grant","error_description":"x"}"#),
+            FailureKind::Rejected
+        );
+        assert_eq!(kind(401, "nope"), FailureKind::Rejected);
+        assert_eq!(
+            kind(400, r#"{"error":"invalid_scope"}"#),
+            FailureKind::Misconfigured
+        );
+        assert_eq!(kind(429, ""), FailureKind::Transient);
+        assert_eq!(kind(503, "down"), FailureKind::Transient);
+    }
+
+    #[test]
+    fn missing_fields_are_failures_that_do_not_echo_the_body() {
+        for body in [
+            &br#"{"token_type":"Bearer"}"#[..],
+            br#"{"access_token":"sekrit"}"#,
+            b"sekrit",
+        ] {
+            let e = parse_token_response(body, 0).unwrap_err();
+            assert!(!e.message.contains("sekrit"), "{}", e.message);
+        }
+    }
+}

@@ -91,8 +91,15 @@ impl Location {
 
     /// The URL without credentials, query or fragment: safe to print.
     fn shown(&self) -> String {
-        let default = self.scheme.as_deref().and_then(url::Url::parse_default_port);
-        let port = self.port.filter(|p| Some(*p) != default).map(|p| format!(":{p}")).unwrap_or_default();
+        let default = self
+            .scheme
+            .as_deref()
+            .and_then(url::Url::parse_default_port);
+        let port = self
+            .port
+            .filter(|p| Some(*p) != default)
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         match &self.scheme {
             Some(scheme) => format!("{scheme}://{}{port}{}", self.host, self.path),
             None => format!("{}{port}", self.host),

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,30 @@ if [ -f "$d/fail" ]; then echo "backend is down" >&2; exit 1; fi
 ttl=$(cat "$d/ttl" 2>/dev/null || echo 3600)
 printf '{"token":"tok-%s-%s","expires_in":%s}\n' "$$" "$(date +%s%N)" "$ttl"
 "#;
+
+/// Environment variables that point cloud SDKs at identities, endpoints or proxies.
+const CLOUD_ENV: [&str; 20] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_CODEARTIFACT",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GCE_METADATA_HOST",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+];
 
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
@@ -49,6 +75,11 @@ impl Sandbox {
         sb
     }
 
+    /// Replace the whole config file.
+    pub fn write_raw_config(&self, text: &str) {
+        fs::write(&self.config, text).unwrap();
+    }
+
     pub fn write_config(&self, extra: &str) {
         let text = format!(
             "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{extra}\n",
@@ -69,7 +100,20 @@ impl Sandbox {
             .env_remove("ECLUSE_CRED_CACHE_DIR")
             .env_remove("ECLUSE_CRED_BACKGROUND")
             .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
+            .env("XDG_CACHE_HOME", self.dir.path().join(".cache"))
             .stdin(Stdio::null());
+        // No cloud identity, profile or proxy of the developer's leaks in; cloud SDKs see only
+        // what a test sets.
+        for var in CLOUD_ENV {
+            c.env_remove(var);
+        }
+        let nowhere = self.dir.path().join("no-such-file");
+        c.env("AWS_CONFIG_FILE", &nowhere)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
         c
     }
 

@@ -1,0 +1,343 @@
+//! `backend = "codeartifact"` against a loopback fake of GetAuthorizationToken, reached through
+//! `AWS_ENDPOINT_URL_CODEARTIFACT` with the real AWS SDK doing the SigV4 signing.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::http::{FakeServer, Request, Response};
+use common::*;
+use serde_json::json;
+
+const DOMAIN: &str = "my-domain";
+const OWNER: &str = "111122223333";
+const KEY_ID: &str = "AKIDECLUSETEST";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Ok,
+    AccessDenied,
+    Throttling,
+    ServerError,
+    NotFound,
+    Hang,
+    NoToken,
+    NoExpiration,
+}
+
+struct Fake {
+    server: FakeServer,
+    mode: Arc<Mutex<Mode>>,
+    /// The expiration (epoch seconds) the fake hands out.
+    expiration: i64,
+}
+
+impl Fake {
+    /// A fake that also checks what the SDK must send: the signing service and region, the key
+    /// id, and the query parameters. A request that fails a check gets a 400 that names it.
+    fn start(region: &'static str, duration: &'static str) -> Fake {
+        let mode = Arc::new(Mutex::new(Mode::Ok));
+        let expiration = now_ms() / 1000 + 12 * 3600;
+        let m = mode.clone();
+        let server = FakeServer::start(move |r: &Request| {
+            if let Err(why) = check(r, region, duration) {
+                return Response::json(400, json!({"message": why}))
+                    .with_header("x-amzn-errortype", "BadRequest");
+            }
+            let error = |status, kind: &str, message: &str| {
+                Response::json(status, json!({ "message": message }))
+                    .with_header("x-amzn-errortype", kind)
+            };
+            match *m.lock().unwrap() {
+                Mode::Ok => Response::json(
+                    200,
+                    json!({"authorizationToken": format!("ca-tok-{}", now_ms()), "expiration": expiration}),
+                ),
+                Mode::AccessDenied => error(
+                    403,
+                    "AccessDeniedException",
+                    "User: arn:aws:iam::111122223333:user/ci is not authorized",
+                ),
+                Mode::Throttling => error(429, "ThrottlingException", "Rate exceeded")
+                    .with_header("retry-after", "1"),
+                Mode::ServerError => error(500, "InternalServerException", "oops"),
+                Mode::NotFound => error(404, "ResourceNotFoundException", "Domain not found"),
+                Mode::Hang => Response::json(200, json!({})).after(Duration::from_secs(60)),
+                Mode::NoToken => Response::json(200, json!({"expiration": expiration})),
+                Mode::NoExpiration => {
+                    Response::json(200, json!({"authorizationToken": "ca-tok-x"}))
+                }
+            }
+        });
+        Fake {
+            server,
+            mode,
+            expiration,
+        }
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+fn check(r: &Request, region: &str, duration: &str) -> Result<(), String> {
+    let auth = r.header("authorization").unwrap_or("");
+    let want_scope = format!("/{region}/codeartifact/aws4_request");
+    if !(auth.starts_with("AWS4-HMAC-SHA256")
+        && auth.contains(&format!("Credential={KEY_ID}/"))
+        && auth.contains(&want_scope))
+    {
+        return Err(format!("bad authorization header: {auth}"));
+    }
+    if (r.method.as_str(), r.path()) != ("POST", "/v1/authorization-token") {
+        return Err(format!("unexpected {} {}", r.method, r.path()));
+    }
+    for (k, v) in [
+        ("domain", DOMAIN),
+        ("domain-owner", OWNER),
+        ("duration", duration),
+    ] {
+        if r.param(k, false).as_deref() != Some(v) {
+            return Err(format!(
+                "query parameter {k} is {:?}, expected {v}",
+                r.param(k, false)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sandbox(fake: &Fake, policy: &str) -> Sandbox {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(&format!(
+        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"{DOMAIN}\"\ndomain_owner = \"{OWNER}\"\nregion = \"us-west-2\"\nduration = \"1h\"\n[targets.ca.policy]\nmint_timeout = \"20s\"\n{policy}\n"
+    ));
+    let _ = fake;
+    sb
+}
+
+fn run(sb: &Sandbox, fake: &Fake, args: &[&str]) -> std::process::Output {
+    sb.cmd(args)
+        .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap()
+}
+
+fn token(sb: &Sandbox, fake: &Fake) -> std::process::Output {
+    run(sb, fake, &["token", "--target", "ca"])
+}
+
+fn entry(sb: &Sandbox) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.cache.join("ca.json")).unwrap()).unwrap();
+    v["entry"].clone()
+}
+
+#[test]
+fn mints_with_a_signed_request_and_caches_the_expiration() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let out = token(&sb, &fake);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token_text = stdout(&out);
+    assert!(token_text.starts_with("ca-tok-"), "{token_text}");
+    let e = entry(&sb);
+    assert_eq!(e["expires_at"], fake.expiration * 1000);
+    assert_eq!(e["expiry_source"], "expiration");
+    assert_eq!(fake.server.count(), 1);
+    // The cached path makes no request.
+    assert_eq!(stdout(&token(&sb, &fake)), token_text);
+    assert_eq!(fake.server.count(), 1);
+    let status: serde_json::Value =
+        serde_json::from_slice(&run(&sb, &fake, &["status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(status["targets"][0]["backend"], "codeartifact");
+    assert_eq!(status["targets"][0]["username"], "aws");
+}
+
+#[test]
+fn concurrent_cold_callers_make_one_request() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            let mut c = sb.cmd(&["token", "--target", "ca"]);
+            c.env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+                .env("AWS_ACCESS_KEY_ID", KEY_ID)
+                .env("AWS_SECRET_ACCESS_KEY", "s")
+                .env("AWS_REGION", "eu-west-1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    assert!(
+        outs.iter()
+            .all(|o| o.status.success() && stdout(o) == stdout(&outs[0]))
+    );
+    assert_eq!(fake.server.count(), 1);
+}
+
+#[test]
+fn access_denied_exits_77_naming_the_identity_without_retrying() {
+    let fake = Fake::start("us-west-2", "3600");
+    fake.set(Mode::AccessDenied);
+    let sb = sandbox(&fake, "");
+    let out = token(&sb, &fake);
+    assert_eq!(out.status.code(), Some(77), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("AccessDenied")
+            && err.contains(KEY_ID)
+            && err.contains("default AWS credential chain"),
+        "{err}"
+    );
+    assert!(!err.contains("test-secret-access-key"));
+    assert_eq!(fake.server.count(), 1);
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_at_most_three_times_then_exit_75() {
+    for mode in [Mode::Throttling, Mode::ServerError] {
+        let fake = Fake::start("us-west-2", "3600");
+        fake.set(mode);
+        let sb = sandbox(&fake, "");
+        let out = token(&sb, &fake);
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+        assert_eq!(fake.server.count(), 3, "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn wrong_domain_exits_78_naming_the_setting() {
+    let fake = Fake::start("us-west-2", "3600");
+    fake.set(Mode::NotFound);
+    let sb = sandbox(&fake, "");
+    let out = token(&sb, &fake);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("domain `my-domain`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fake.server.count(), 1);
+}
+
+#[test]
+fn a_hanging_endpoint_is_cut_at_mint_timeout() {
+    let fake = Fake::start("us-west-2", "3600");
+    fake.set(Mode::Hang);
+    let sb = sandbox(&fake, "");
+    sb.write_raw_config(
+        &std::fs::read_to_string(&sb.config)
+            .unwrap()
+            .replace("mint_timeout = \"20s\"", "mint_timeout = \"2s\""),
+    );
+    let started = Instant::now();
+    let out = token(&sb, &fake);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("mint_timeout") || stderr(&out).contains("timeout"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    assert!((1..=3).contains(&fake.server.count()));
+}
+
+#[test]
+fn a_response_missing_token_or_expiration_is_a_mint_failure() {
+    for (mode, what) in [
+        (Mode::NoToken, "authorizationToken"),
+        (Mode::NoExpiration, "expiration"),
+    ] {
+        let fake = Fake::start("us-west-2", "3600");
+        fake.set(mode);
+        let sb = sandbox(&fake, "");
+        let out = token(&sb, &fake);
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("without an {what}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn an_outage_is_served_stale_and_opens_the_breaker() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "breaker_threshold = 1\nbreaker_cooldown = \"1h\"");
+    let old = stdout(&token(&sb, &fake));
+    fake.set(Mode::ServerError);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.cache.join("ca.json")).unwrap()).unwrap();
+    v["entry"]["refresh_at"] = (now_ms() - 1000).into();
+    write_private(&sb.cache.join("ca.json"), &serde_json::to_vec(&v).unwrap());
+    let out = run(&sb, &fake, &["token", "--target", "ca", "--no-background"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), old);
+    assert_eq!(fake.server.count(), 1 + 3);
+    // Breaker open: the due token is served and the API is left alone.
+    let out = run(&sb, &fake, &["token", "--target", "ca", "--no-background"]);
+    assert_eq!(stdout(&out), old);
+    assert_eq!(fake.server.count(), 4);
+}
+
+#[test]
+fn missing_aws_credentials_exit_77_naming_the_chain() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let out = sb
+        .cmd(&["token", "--target", "ca"])
+        .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(77), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no usable AWS credentials from the default AWS credential chain"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fake.server.count(), 0);
+}
+
+#[test]
+fn url_derived_target_uses_the_urls_region_owner_and_twelve_hours() {
+    let fake = Fake::start("us-west-2", "43200");
+    let sb = Sandbox::new("");
+    let url = format!(
+        "https://{DOMAIN}-{OWNER}.d.codeartifact.us-west-2.amazonaws.com/pypi/repo/simple/"
+    );
+    // AWS_REGION says eu-west-1; the URL's us-west-2 must win (the fake checks the signature).
+    let out = run(&sb, &fake, &["token", "--url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ca-tok-"));
+    let host = format!("{DOMAIN}-{OWNER}.d.codeartifact.us-west-2.amazonaws.com");
+    assert!(sb.cache.join(format!("{host}.json")).exists());
+    let status: serde_json::Value =
+        serde_json::from_slice(&run(&sb, &fake, &["status", "--format", "json"]).stdout).unwrap();
+    let derived = status["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == host.as_str())
+        .expect("derived target in status");
+    assert_eq!(
+        (derived["backend"].as_str(), derived["cached"].as_bool()),
+        (Some("codeartifact"), Some(true))
+    );
+    // Cached: no second request, also when asked by name.
+    run(&sb, &fake, &["token", "--url", &url]);
+    run(&sb, &fake, &["token", "--target", &host]);
+    assert_eq!(fake.server.count(), 1);
+}

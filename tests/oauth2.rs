@@ -1,0 +1,261 @@
+//! `backend = "oauth2"` (client credentials) against a loopback token endpoint that checks the
+//! client authentication, and the secret's safety.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use common::http::{FakeServer, Request, Response};
+use common::*;
+use serde_json::json;
+
+const CLIENT_ID: &str = "ecluse client";
+/// Characters that Basic auth must form-urlencode (RFC 6749 §2.3.1).
+const SECRET: &str = "s3cr:t/+&x%y";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Ok,
+    InvalidClient,
+    InvalidScope,
+    Throttled,
+    Down,
+}
+
+struct Fake {
+    server: FakeServer,
+    mode: Arc<Mutex<Mode>>,
+}
+
+impl Fake {
+    fn start(auth: &'static str) -> Fake {
+        let mode = Arc::new(Mutex::new(Mode::Ok));
+        let m = mode.clone();
+        let server = FakeServer::start(move |r: &Request| {
+            if let Err(why) = check(r, auth) {
+                return Response::json(
+                    401,
+                    json!({"error": "invalid_client", "error_description": why}),
+                );
+            }
+            match *m.lock().unwrap() {
+                Mode::Ok => Response::json(
+                    200,
+                    json!({"access_token": format!("oa-tok-{}", now_ms()), "token_type": "Bearer", "expires_in": 1800}),
+                ),
+                // A careless server that echoes the secret it was sent.
+                Mode::InvalidClient => Response::json(
+                    401,
+                    json!({"error": "invalid_client", "error_description": format!("bad secret {SECRET}")}),
+                ),
+                Mode::InvalidScope => Response::json(400, json!({"error": "invalid_scope"})),
+                Mode::Throttled => Response::json(429, json!({"error": "slow_down"})),
+                Mode::Down => Response::json(503, json!({})),
+            }
+        });
+        Fake { server, mode }
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+fn check(r: &Request, auth: &str) -> Result<(), String> {
+    if (r.method.as_str(), r.path()) != ("POST", "/tenant/token") {
+        return Err(format!("unexpected {} {}", r.method, r.path()));
+    }
+    if r.param("grant_type", true).as_deref() != Some("client_credentials") {
+        return Err("grant_type is not client_credentials".into());
+    }
+    if r.param("scope", true).as_deref() != Some("api://xyz/.default") {
+        return Err("wrong scope".into());
+    }
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            enc(CLIENT_ID),
+            enc(SECRET)
+        ))
+    );
+    let (header, id, secret) = (
+        r.header("authorization"),
+        r.param("client_id", true),
+        r.param("client_secret", true),
+    );
+    let ok = match auth {
+        "basic" => header == Some(basic.as_str()) && id.is_none() && secret.is_none(),
+        _ => {
+            header.is_none()
+                && id.as_deref() == Some(CLIENT_ID)
+                && secret.as_deref() == Some(SECRET)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("client authentication is not {auth}"))
+    }
+}
+
+fn sandbox(fake: &Fake, auth: &str, policy: &str) -> Sandbox {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(&format!(
+        "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{}/tenant/token\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"AZ_SECRET\"\nscope = \"api://xyz/.default\"\nclient_auth = \"{auth}\"\n[targets.az.policy]\n{policy}\n",
+        fake.server.url()
+    ));
+    sb
+}
+
+fn token(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["token", "--target", "az"];
+    args.extend_from_slice(extra);
+    sb.cmd(&args).env("AZ_SECRET", SECRET).output().unwrap()
+}
+
+#[test]
+fn basic_client_authentication_form_encodes_id_and_secret() {
+    let fake = Fake::start("basic");
+    let sb = sandbox(&fake, "basic", "");
+    let out = token(&sb, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("oa-tok-"));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.cache.join("az.json")).unwrap()).unwrap();
+    let e = &v["entry"];
+    assert_eq!(e["expiry_source"], "expires_in");
+    assert_eq!(
+        e["expires_at"].as_i64().unwrap() - e["issued_at"].as_i64().unwrap(),
+        1_800_000
+    );
+    token(&sb, &[]);
+    assert_eq!(fake.server.count(), 1, "the cached path makes no request");
+}
+
+#[test]
+fn post_client_authentication_sends_form_fields() {
+    let fake = Fake::start("post");
+    let sb = sandbox(&fake, "post", "");
+    let out = token(&sb, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn secret_from_a_file_works_and_a_missing_env_var_is_a_config_error() {
+    let fake = Fake::start("basic");
+    let sb = sandbox(&fake, "basic", "");
+    let secret_file = sb.dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    sb.write_raw_config(&text.replace(
+        "client_secret_env = \"AZ_SECRET\"",
+        &format!("client_secret_file = \"{}\"", secret_file.display()),
+    ));
+    let out = sb.run(&["token", "--target", "az"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    sb.write_raw_config(&text);
+    sb.run(&["clear", "--all"]);
+    let out = sb.run(&["token", "--target", "az"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("AZ_SECRET"), "{}", stderr(&out));
+}
+
+#[test]
+fn rejected_client_exits_77_and_the_secret_never_shows_even_when_echoed() {
+    let fake = Fake::start("basic");
+    fake.set(Mode::InvalidClient);
+    let sb = sandbox(&fake, "basic", "");
+    let out = token(&sb, &["-vvv"]);
+    assert_eq!(out.status.code(), Some(77), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+    let status = stdout(&sb.run(&["status", "--format", "json"]));
+    assert!(
+        !status.contains(SECRET)
+            && !std::fs::read_to_string(sb.cache.join("az.json"))
+                .unwrap()
+                .contains(SECRET)
+    );
+}
+
+#[test]
+fn throttling_and_server_errors_are_transient_and_other_client_errors_are_config() {
+    for (mode, code) in [
+        (Mode::Throttled, 75),
+        (Mode::Down, 75),
+        (Mode::InvalidScope, 78),
+    ] {
+        let fake = Fake::start("basic");
+        fake.set(mode);
+        let sb = sandbox(&fake, "basic", "");
+        let out = token(&sb, &[]);
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert_eq!(fake.server.count(), 1);
+    }
+    let sb = Sandbox::new("");
+    sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret_env = \"AZ_SECRET\"\n");
+    let out = token(&sb, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "an unreachable endpoint: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn concurrent_cold_callers_make_one_request_and_an_outage_opens_the_breaker() {
+    let fake = Fake::start("basic");
+    let sb = sandbox(
+        &fake,
+        "basic",
+        "breaker_threshold = 2\nbreaker_cooldown = \"1h\"",
+    );
+    let children: Vec<_> = (0..12)
+        .map(|_| {
+            sb.cmd(&["token", "--target", "az"])
+                .env("AZ_SECRET", SECRET)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    assert!(
+        outs.iter()
+            .all(|o| o.status.success() && stdout(o) == stdout(&outs[0]))
+    );
+    assert_eq!(fake.server.count(), 1);
+
+    fake.set(Mode::Down);
+    sb.run(&["clear", "--target", "az"]);
+    for _ in 0..4 {
+        assert_eq!(token(&sb, &[]).status.code(), Some(75));
+    }
+    assert_eq!(
+        fake.server.count(),
+        1 + 2,
+        "two failures open the breaker; then no requests"
+    );
+}
+
+#[test]
+fn an_inline_client_secret_in_the_config_is_refused() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"\n");
+    let out = sb.run(&["token", "--target", "az"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("client_secret_env") && !stderr(&out).contains("hunter2"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use google_cloud_auth::credentials::Builder;
 
-use super::{Mint, MintError, block_on_with_timeout, jwt_expiry};
+use super::{Mint, MintError, block_on_with_timeout, error_chain, jwt_expiry};
 use crate::policy::{EpochMs, Minted, ms};
 use crate::secret::Secret;
 
@@ -37,10 +37,13 @@ impl Mint for GcpMint {
                 .with_scopes(self.scopes.clone())
                 .build_access_token_credentials()
                 .map_err(|e| {
-                    MintError::misconfigured(format!("no usable Google credentials: {e}"))
+                    MintError::misconfigured(format!(
+                        "no usable Google credentials: {}",
+                        error_chain(&e)
+                    ))
                 })?;
             credentials.access_token().await.map_err(|e| {
-                let message = format!("Google credentials: {e}");
+                let message = format!("Google credentials: {}", error_chain(&e));
                 if e.is_transient() {
                     MintError::transient(message)
                 } else {

@@ -228,3 +228,18 @@ mod tests {
         assert!(r.unwrap_err().message.contains("mint_timeout"));
     }
 }
+
+/// An error and its causes, `outer: inner: innermost`, for libraries whose `Display` leaves
+/// the cause out (reqwest, google-cloud-auth).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}

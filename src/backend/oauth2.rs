@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Mint, MintError, block_on_with_timeout, jwt_expiry, redact};
+use super::{Mint, MintError, block_on_with_timeout, error_chain, jwt_expiry, redact};
 use crate::policy::{EpochMs, Minted};
 use crate::secret::Secret;
 
@@ -92,11 +92,18 @@ impl OAuth2Mint {
             }
         }
         let response = request.form(&form).send().await.map_err(|e| {
-            MintError::transient(format!("POST {}: {}", self.token_url, e.without_url()))
+            MintError::transient(format!(
+                "POST {}: {}",
+                self.token_url,
+                error_chain(&e.without_url())
+            ))
         })?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| {
-            MintError::transient(format!("reading the token response: {}", e.without_url()))
+            MintError::transient(format!(
+                "reading the token response: {}",
+                error_chain(&e.without_url())
+            ))
         })?;
         if !status.is_success() {
             return Err(http_error(status.as_u16(), &body));

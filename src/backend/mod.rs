@@ -187,6 +187,21 @@ pub fn redact(message: &str, secret: &str) -> String {
     }
 }
 
+/// An error and its causes, `outer: inner: innermost`, for libraries whose `Display` leaves
+/// the cause out (reqwest, google-cloud-auth).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,19 +242,4 @@ mod tests {
             });
         assert!(r.unwrap_err().message.contains("mint_timeout"));
     }
-}
-
-/// An error and its causes, `outer: inner: innermost`, for libraries whose `Display` leaves
-/// the cause out (reqwest, google-cloud-auth).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        source = cause.source();
-    }
-    text
 }

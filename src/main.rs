@@ -1,18 +1,6 @@
-//! ecluse-cred: a credential helper that serves short-lived package-registry tokens from a
-//! local cache and refreshes them before they expire. See README.md.
+//! `ecluse-cred`: parse the command line, run the command, map its error to an exit code.
 
-mod app;
-mod backend;
-mod background;
-mod cache;
-mod cli;
-mod config;
-mod engine;
-mod error;
-mod log;
-mod policy;
-mod resolve;
-mod secret;
+use ecluse_cred::{app, cli, log};
 
 use std::process::ExitCode;
 

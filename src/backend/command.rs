@@ -36,67 +36,88 @@ pub struct CommandMint {
 
 impl Mint for CommandMint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
-        let (program, args) = self
-            .argv
-            .split_first()
-            .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .map_err(|e| spawn_error(program, &e))?;
-        let stdout = read_capped(child.stdout.take(), MAX_STDOUT_BYTES);
-        let stderr = read_capped(child.stderr.take(), MAX_STDERR_BYTES);
-        let deadline = Instant::now() + self.timeout;
-        let timed_out = || {
-            MintError::transient(format!(
-                "`{program}` did not finish within mint_timeout ({}); killed it",
-                humantime::format_duration(self.timeout)
-            ))
-        };
-
-        if !exited_by(&child, deadline) {
-            kill_group(&mut child);
-            return Err(timed_out());
-        }
-        // A grandchild may still hold the pipes open: the same deadline bounds the read.
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let Ok((out, overflowed)) = stdout.recv_timeout(remaining) else {
-            kill_group(&mut child);
-            return Err(timed_out());
-        };
-        let err_text = stderr
-            .recv_timeout(Duration::from_millis(100))
-            .map(|(e, _)| e)
-            .unwrap_or_default();
-        let status = child
-            .wait()
-            .map_err(|e| MintError::transient(format!("cannot wait for `{program}`: {e}")))?;
-
-        if !status.success() {
-            let why = match status.code() {
+        let out = run_program(&self.argv, self.timeout)?;
+        let program = &self.argv[0];
+        if out.code != Some(0) {
+            let why = match out.code {
                 Some(code) => format!("exited with status {code}"),
                 None => "was killed by a signal".to_owned(),
             };
-            let message = format!("`{program}` {why}{}", excerpt(&err_text));
-            return Err(if status.code() == Some(EXIT_REJECTED) {
+            let message = format!("`{program}` {why}{}", excerpt(&out.stderr));
+            return Err(if out.code == Some(EXIT_REJECTED) {
                 MintError::rejected(message)
             } else {
                 MintError::transient(message)
             });
         }
-        if overflowed {
+        if out.overflowed {
             return Err(MintError::transient(format!(
-                "`{program}` printed more than {} bytes on stdout",
-                MAX_STDOUT_BYTES
+                "`{program}` printed more than {MAX_STDOUT_BYTES} bytes on stdout"
             )));
         }
-        parse_response(&out, started)
+        parse_response(&out.stdout, started)
             .map_err(|why| MintError::transient(format!("`{program}` {why}")))
     }
+}
+
+/// What a program that ran to its end left.
+pub struct ProgramOutput {
+    /// The exit status; `None` if a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    /// Whether stdout went past [`MAX_STDOUT_BYTES`] (the rest was discarded).
+    pub overflowed: bool,
+    pub stderr: Vec<u8>,
+}
+
+/// Run `argv` directly (no shell) with stdin closed, in its own process group, reading at most
+/// [`MAX_STDOUT_BYTES`] of stdout. If it (or anything it started that holds its stdout) runs past
+/// `timeout`, the whole group is killed and that is the error.
+pub fn run_program(argv: &[String], timeout: Duration) -> Result<ProgramOutput, MintError> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| spawn_error(program, &e))?;
+    let stdout = read_capped(child.stdout.take(), MAX_STDOUT_BYTES);
+    let stderr = read_capped(child.stderr.take(), MAX_STDERR_BYTES);
+    let deadline = Instant::now() + timeout;
+    let timed_out = || {
+        MintError::transient(format!(
+            "`{program}` did not finish within mint_timeout ({}); killed it",
+            humantime::format_duration(timeout)
+        ))
+    };
+
+    if !exited_by(&child, deadline) {
+        kill_group(&mut child);
+        return Err(timed_out());
+    }
+    // A grandchild may still hold the pipes open: the same deadline bounds the read.
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let Ok((stdout, overflowed)) = stdout.recv_timeout(remaining) else {
+        kill_group(&mut child);
+        return Err(timed_out());
+    };
+    let stderr = stderr
+        .recv_timeout(Duration::from_millis(100))
+        .map(|(e, _)| e)
+        .unwrap_or_default();
+    let status = child
+        .wait()
+        .map_err(|e| MintError::transient(format!("cannot wait for `{program}`: {e}")))?;
+    Ok(ProgramOutput {
+        code: status.code(),
+        stdout,
+        overflowed,
+        stderr,
+    })
 }
 
 fn spawn_error(program: &str, e: &std::io::Error) -> MintError {
@@ -187,8 +208,8 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The last line of the mint's stderr, shortened, for an error message.
-fn excerpt(stderr: &[u8]) -> String {
+/// The last line of the mint's stderr, shortened, for an error message (`: line`, or nothing).
+pub fn excerpt(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let Some(line) = text.lines().map(str::trim).rfind(|l| !l.is_empty()) else {
         return String::new();

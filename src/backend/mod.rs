@@ -4,6 +4,7 @@
 pub mod codeartifact;
 pub mod command;
 pub mod gcp;
+pub mod helper;
 pub mod oauth2;
 
 use std::fmt;
@@ -83,11 +84,26 @@ impl<T: Mint + ?Sized> Mint for Box<T> {
     }
 }
 
-/// The mint for a target.
+/// The mint for a target: a `command` runs directly; a cloud backend runs in the
+/// `ecluse-cred-mint` helper (see [`helper`]).
 pub fn for_target(target: &crate::config::Target) -> Box<dyn Mint> {
-    use crate::config::Backend;
     let timeout = target.policy.mint_timeout;
     match &target.backend {
+        crate::config::Backend::Command { command } => Box::new(command::CommandMint {
+            argv: command.clone(),
+            timeout,
+        }),
+        cloud => Box::new(helper::HelperMint {
+            backend: cloud.clone(),
+            timeout,
+        }),
+    }
+}
+
+/// A cloud backend's mint, in this process: what the `ecluse-cred-mint` helper runs.
+pub fn cloud_mint(backend: &crate::config::Backend, timeout: std::time::Duration) -> Box<dyn Mint> {
+    use crate::config::Backend;
+    match backend {
         Backend::Command { command } => Box::new(command::CommandMint {
             argv: command.clone(),
             timeout,

@@ -88,6 +88,8 @@ type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 pub struct FakeServer {
     pub port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
+    /// Per answered request: from the request read to the response written.
+    service: Arc<Mutex<Vec<Duration>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -96,22 +98,29 @@ impl FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let service = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
-        let (reqs, stopping) = (requests.clone(), stop.clone());
+        let (reqs, times, stopping) = (requests.clone(), service.clone(), stop.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (reqs, handler, stopping) = (reqs.clone(), handler.clone(), stopping.clone());
-                thread::spawn(move || serve(conn, &reqs, &*handler, &stopping));
+                let (reqs, times, handler, stopping) = (
+                    reqs.clone(),
+                    times.clone(),
+                    handler.clone(),
+                    stopping.clone(),
+                );
+                thread::spawn(move || serve(conn, &reqs, &times, &*handler, &stopping));
             }
         });
         FakeServer {
             port,
             requests,
+            service,
             stop,
         }
     }
@@ -127,6 +136,10 @@ impl FakeServer {
     pub fn count(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
+
+    pub fn service_times(&self) -> Vec<Duration> {
+        self.service.lock().unwrap().clone()
+    }
 }
 
 impl Drop for FakeServer {
@@ -136,7 +149,13 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler, stop: &AtomicBool) {
+fn serve(
+    conn: TcpStream,
+    requests: &Mutex<Vec<Request>>,
+    service: &Mutex<Vec<Duration>>,
+    handler: &Handler,
+    stop: &AtomicBool,
+) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut line = String::new();
@@ -167,6 +186,7 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler, sto
     if reader.read_exact(&mut body).is_err() {
         return;
     }
+    let started = Instant::now();
     let request = Request {
         method,
         target,
@@ -194,4 +214,5 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler, sto
     let mut conn = conn;
     let _ = conn.write_all(out.as_bytes());
     let _ = conn.write_all(&response.body);
+    service.lock().unwrap().push(started.elapsed());
 }

@@ -1,0 +1,232 @@
+//! `cargo bench --bench backends`: per-backend cold mint overhead, and the cached path side by
+//! side with the AWS CLI, against the same loopback fakes the tests use. See
+//! docs/benchmarks.md for the method; `benches/setup-awscli.sh` installs the AWS CLI.
+//!
+//! Cold mint overhead: for each backend, `clear` (untimed) then `token` (timed), `BENCH_RUNS`
+//! times (default 20); the fake records how long it took to answer each request, and the
+//! overhead is the median wall time minus the median service time: process start, config,
+//! runtime and SDK set-up, signing, HTTP, and the cache write.
+
+#[path = "../tests/common/http.rs"]
+#[allow(dead_code)]
+mod http;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use http::{FakeServer, Response};
+use serde_json::json;
+
+fn main() {
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir().unwrap();
+    let expiration = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 43_200;
+    let ca = FakeServer::start(move |_| {
+        Response::json(
+            200,
+            json!({"authorizationToken": "ca-token", "expiration": expiration}),
+        )
+    });
+    let token_endpoint = |_: &http::Request| {
+        Response::json(
+            200,
+            json!({"access_token": "ya29.bench", "token_type": "Bearer", "expires_in": 3599}),
+        )
+    };
+    let google = FakeServer::start(token_endpoint);
+    let oauth = FakeServer::start(token_endpoint);
+
+    let mint = dir.path().join("mint");
+    fs::write(
+        &mint,
+        "#!/bin/sh\necho '{\"token\":\"cmd-token\",\"expires_in\":3600}'\n",
+    )
+    .unwrap();
+    fs::set_permissions(&mint, fs::Permissions::from_mode(0o755)).unwrap();
+    let adc = dir.path().join("adc.json");
+    let adc_json = json!({"type": "authorized_user", "client_id": "c", "client_secret": "s",
+        "refresh_token": "r", "token_uri": format!("{}/token", google.url())});
+    fs::write(&adc, adc_json.to_string()).unwrap();
+    let config = dir.path().join("config.toml");
+    fs::write(
+        &config,
+        format!(
+            "[targets.command]\nbackend = \"command\"\ncommand = [\"{}\"]\n\
+             [targets.codeartifact]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\ndomain_owner = \"111122223333\"\nregion = \"us-west-2\"\n\
+             [targets.gcp]\nbackend = \"gcp\"\n\
+             [targets.oauth2]\nbackend = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"c\"\nclient_secret_env = \"BENCH_SECRET\"\n",
+            mint.display(),
+            oauth.url()
+        ),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"));
+    let env = [
+        ("AWS_ENDPOINT_URL_CODEARTIFACT", ca.url()),
+        ("AWS_ACCESS_KEY_ID", "AKIDBENCH".into()),
+        ("AWS_SECRET_ACCESS_KEY", "bench-secret".into()),
+        ("AWS_DEFAULT_REGION", "us-west-2".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        (
+            "AWS_CONFIG_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        ("GOOGLE_APPLICATION_CREDENTIALS", adc.display().to_string()),
+        ("BENCH_SECRET", "s".into()),
+        ("NO_PROXY", "127.0.0.1".into()),
+        ("HOME", dir.path().display().to_string()),
+    ];
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(&exe);
+        c.arg("--config")
+            .arg(&config)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args);
+        c.envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+
+    println!("cold mint, {runs} runs per backend (clear untimed, then token)");
+    println!(
+        "  {:<13} {:>12} {:>12} {:>16} {:>14}",
+        "backend", "median ms", "p90 ms", "fake service ms", "overhead ms"
+    );
+    for (target, fake) in [
+        ("command", None),
+        ("codeartifact", Some(&ca)),
+        ("gcp", Some(&google)),
+        ("oauth2", Some(&oauth)),
+    ] {
+        let before = fake.map_or(0, |f| f.service_times().len());
+        let mut walls = Vec::new();
+        for _ in 0..runs {
+            assert!(
+                ours(&["clear", "--target", target])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            walls.push(time(&mut ours(&["token", "--target", target])));
+        }
+        let mut service: Vec<Duration> =
+            fake.map_or(Vec::new(), |f| f.service_times()[before..].to_vec());
+        if let Some(f) = fake {
+            assert_eq!(
+                f.service_times().len() - before,
+                runs,
+                "one request per cold mint"
+            );
+        }
+        let (median, p90) = stats(&mut walls);
+        let service = if service.is_empty() {
+            Duration::ZERO
+        } else {
+            stats(&mut service).0
+        };
+        println!(
+            "  {:<13} {:>12.2} {:>12.2} {:>16.3} {:>14.2}",
+            target,
+            ms(median),
+            ms(p90),
+            ms(service),
+            ms(median.saturating_sub(service))
+        );
+    }
+
+    // Cached path vs the AWS CLI asking the same fake every time.
+    let cached_runs = runs * 5;
+    let mut cached: Vec<Duration> = (0..cached_runs)
+        .map(|_| time(&mut ours(&["token", "--target", "codeartifact"])))
+        .collect();
+    let (cached_median, _) = stats(&mut cached);
+    println!(
+        "cached `token --target codeartifact`: median {:.2} ms over {cached_runs} runs",
+        ms(cached_median)
+    );
+    match aws_cli() {
+        None => println!(
+            "AWS CLI: not found; run benches/setup-awscli.sh (or set AWS_CLI) to measure it side by side"
+        ),
+        Some(aws) => {
+            let mut cli: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let mut c = Command::new(&aws);
+                    c.args([
+                        "codeartifact",
+                        "get-authorization-token",
+                        "--domain",
+                        "my-domain",
+                        "--domain-owner",
+                        "111122223333",
+                    ])
+                    .args([
+                        "--query",
+                        "authorizationToken",
+                        "--output",
+                        "text",
+                        "--endpoint-url",
+                        &ca.url(),
+                    ])
+                    .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+                    .stdout(Stdio::null());
+                    time(&mut c)
+                })
+                .collect();
+            let (cli_median, _) = stats(&mut cli);
+            println!(
+                "`aws codeartifact get-authorization-token` ({}): median {:.2} ms over {runs} runs; ecluse-cred cached is {:.0}x faster",
+                aws.display(),
+                ms(cli_median),
+                cli_median.as_secs_f64() / cached_median.as_secs_f64()
+            );
+        }
+    }
+}
+
+fn aws_cli() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("AWS_CLI") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv/bin/aws");
+    if venv.exists() {
+        return Some(venv);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("aws"))
+        .find(|p| p.exists())
+}
+
+fn time(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let status = cmd.status().unwrap();
+    let took = start.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    took
+}
+
+fn stats(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    (samples[samples.len() / 2], samples[samples.len() * 9 / 10])
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,104 @@
+//! Cloud mints run in a separate executable, `ecluse-cred-mint`, installed next to
+//! `ecluse-cred`. The AWS SDK, google-cloud-auth, reqwest, rustls and tokio live only there, so
+//! the `ecluse-cred` binary that serves cached tokens stays small and starts as fast as a cat.
+//! The mint is then a child process like a `command` mint: `mint_timeout` kills it and all it
+//! started, however it is stuck.
+//!
+//! The protocol is private to one installation: the argument is a JSON [`Request`]; success is
+//! a JSON [`Response`] on stdout; failure is a message on stderr and exit status 75 (transient),
+//! 77 (rejected) or 78 (misconfigured).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::command::{excerpt, run_program};
+use super::{FailureKind, Mint, MintError};
+use crate::config::Backend;
+use crate::policy::{EpochMs, Minted};
+use crate::secret::Secret;
+
+/// File name of the helper executable, looked up next to the running `ecluse-cred`.
+pub const HELPER_NAME: &str = "ecluse-cred-mint";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    pub backend: Backend,
+    /// The helper's own deadline; the parent kills it at `mint_timeout` regardless.
+    pub timeout_ms: u64,
+    /// When the mint started, for relative expiries.
+    pub started: EpochMs,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Response {
+    pub token: String,
+    pub expires_at_ms: EpochMs,
+    pub expiry_source: String,
+}
+
+/// Exit status of the helper for each failure kind.
+pub fn exit_code(kind: FailureKind) -> u8 {
+    match kind {
+        FailureKind::Transient => 75,
+        FailureKind::Rejected => 77,
+        FailureKind::Misconfigured => 78,
+    }
+}
+
+/// A cloud mint, run by the helper.
+pub struct HelperMint {
+    pub backend: Backend,
+    pub timeout: Duration,
+}
+
+impl HelperMint {
+    fn helper_path() -> Result<PathBuf, MintError> {
+        let exe = std::env::current_exe()
+            .map_err(|e| MintError::transient(format!("cannot find own executable: {e}")))?;
+        let helper = exe.with_file_name(HELPER_NAME);
+        if !helper.exists() {
+            return Err(MintError::misconfigured(format!(
+                "{} is missing: it is installed with ecluse-cred (`cargo install --locked --path .` installs both)",
+                helper.display()
+            )));
+        }
+        Ok(helper)
+    }
+}
+
+impl Mint for HelperMint {
+    fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
+        // The helper's own deadline comes first, so its message says what was waited for.
+        let inner = self.timeout.mul_f64(0.95);
+        let request = Request {
+            backend: self.backend.clone(),
+            timeout_ms: inner.as_millis() as u64,
+            started,
+        };
+        let argv = vec![
+            Self::helper_path()?.display().to_string(),
+            serde_json::to_string(&request).expect("request serializes"),
+        ];
+        let out = run_program(&argv, self.timeout)?;
+        let message = || {
+            let text = excerpt(&out.stderr);
+            let text = text
+                .strip_prefix(": ")
+                .unwrap_or("the mint helper failed without a message");
+            text.to_owned()
+        };
+        match out.code {
+            Some(0) => {}
+            Some(77) => return Err(MintError::rejected(message())),
+            Some(78) => return Err(MintError::misconfigured(message())),
+            _ => return Err(MintError::transient(message())),
+        }
+        let response: Response = serde_json::from_slice(&out.stdout)
+            .map_err(|_| MintError::transient("the mint helper printed an unreadable answer"))?;
+        Ok(Minted {
+            token: Secret::new(response.token),
+            expires_at: response.expires_at_ms,
+            expiry_source: response.expiry_source,
+        })
+    }
+}

@@ -41,6 +41,9 @@ impl Fake {
         let expiration = now_ms() / 1000 + 12 * 3600;
         let m = mode.clone();
         let server = FakeServer::start(move |r: &Request| {
+            if r.param("Action", true).as_deref() == Some("AssumeRoleWithWebIdentity") {
+                return sts_answer(r);
+            }
             if let Err(why) = check(r, region, duration) {
                 return Response::json(400, json!({"message": why}))
                     .with_header("x-amzn-errortype", "BadRequest");
@@ -340,4 +343,102 @@ fn url_derived_target_uses_the_urls_region_owner_and_twelve_hours() {
     run(&sb, &fake, &["token", "--url", &url]);
     run(&sb, &fake, &["token", "--target", &host]);
     assert_eq!(fake.server.count(), 1);
+}
+
+/// The STS AssumeRoleWithWebIdentity answer (the CI OIDC case), for the web identity token
+/// `ci-oidc-token`; it hands out the key id the CodeArtifact fake expects.
+fn sts_answer(r: &Request) -> Response {
+    if r.param("WebIdentityToken", true).as_deref() != Some("ci-oidc-token")
+        || r.param("RoleArn", true).as_deref() != Some("arn:aws:iam::111122223333:role/ci")
+    {
+        return Response::json(400, json!({"message": "bad AssumeRoleWithWebIdentity"}));
+    }
+    let expiration = jiff::Timestamp::from_second(now_ms() / 1000 + 3600).unwrap();
+    let xml = format!(
+        r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <Credentials>
+      <AccessKeyId>{KEY_ID}</AccessKeyId>
+      <SecretAccessKey>web-identity-secret</SecretAccessKey>
+      <SessionToken>web-identity-session</SessionToken>
+      <Expiration>{expiration}</Expiration>
+    </Credentials>
+    <SubjectFromWebIdentityToken>repo:org/repo</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::111122223333:assumed-role/ci/s</Arn>
+      <AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId>
+    </AssumedRoleUser>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#
+    );
+    Response {
+        status: 200,
+        headers: vec![("content-type".into(), "text/xml".into())],
+        body: xml.into_bytes(),
+        delay: Duration::ZERO,
+    }
+}
+
+#[test]
+fn ci_web_identity_credentials_are_exchanged_at_sts_then_used() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let token_file = sb.dir.path().join("oidc-token");
+    std::fs::write(&token_file, "ci-oidc-token").unwrap();
+    let out = sb
+        .cmd(&["token", "--target", "ca"])
+        .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+        .env("AWS_ENDPOINT_URL_STS", fake.server.url())
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/ci")
+        .env("AWS_ROLE_SESSION_NAME", "s")
+        .env("AWS_REGION", "us-west-2")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reqs = fake.server.requests();
+    assert_eq!(reqs.len(), 2, "one STS exchange, one GetAuthorizationToken");
+    let ca = reqs
+        .iter()
+        .find(|r| r.path() == "/v1/authorization-token")
+        .unwrap();
+    assert_eq!(
+        ca.header("x-amz-security-token"),
+        Some("web-identity-session")
+    );
+}
+
+#[test]
+fn a_named_profile_supplies_the_credentials_and_a_missing_one_is_named() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    sb.write_raw_config(&text.replace(
+        "duration = \"1h\"\n",
+        "duration = \"1h\"\nprofile = \"ci\"\n",
+    ));
+    let credentials = sb.dir.path().join("aws-credentials");
+    std::fs::write(
+        &credentials,
+        format!("[ci]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = profile-secret\n"),
+    )
+    .unwrap();
+    let run_with = |file: &std::path::Path| {
+        sb.cmd(&["token", "--target", "ca"])
+            .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+            .env("AWS_SHARED_CREDENTIALS_FILE", file)
+            .output()
+            .unwrap()
+    };
+    let out = run_with(&credentials);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sb.run(&["clear", "--all"]);
+    let out = run_with(&sb.dir.path().join("no-credentials"));
+    assert_eq!(out.status.code(), Some(77), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AWS profile `ci`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -337,3 +337,60 @@ fn artifact_registry_url_derives_a_gcp_target() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(sb.cache.join("us-central1-python.pkg.dev.json").exists());
 }
+
+#[test]
+fn service_account_key_signs_a_jwt_locally_and_its_exp_is_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&key)
+        .output();
+    if !made.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: openssl cannot make an RSA key here ({made:?})");
+        return;
+    }
+    let fake = Fake::start();
+    let (sb, _) = sandbox(&fake, Adc::MetadataServer, "");
+    let adc = sb.dir.path().join("sa.json");
+    let json = json!({
+        "type": "service_account", "project_id": "p", "private_key_id": "kid",
+        "private_key": std::fs::read_to_string(&key).unwrap(),
+        "client_email": "sa@p.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": format!("{}/token", fake.server.url()),
+    });
+    std::fs::write(&adc, json.to_string()).unwrap();
+    let out = sb
+        .cmd(&["token", "--target", "gar"])
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &adc)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).matches('.').count(), 2, "a JWT");
+    let payload = stdout(&out)
+        .trim_end()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let e = entry(&sb);
+    assert_eq!(e["expiry_source"], "jwt");
+    assert_eq!(
+        e["expires_at"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap() * 1000
+    );
+    assert_eq!(fake.server.count(), 0, "no network call");
+}

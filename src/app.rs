@@ -4,34 +4,138 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::backend::{self, Mint};
 use crate::cache::{self, FileStore};
 use crate::cli::{
-    ClearArgs, Cli, Command, RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat, Which,
+    ClearArgs, Cli, Command, ExecArgs, InstallWhat, NpmrcArgs, RefreshArgs, StatusArgs,
+    StatusFormat, TokenArgs, TokenFormat, Which,
 };
 use crate::config::{self, Config, Target};
-use crate::engine::{Engine, Refresh, SystemClock, time};
+use crate::engine::{Engine, Refresh, Served, SystemClock, time};
 use crate::error::{Error, Result};
 use crate::policy::{self, Freshness};
+use crate::protocol::{self, ci};
 use crate::resolve;
 
 /// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
 const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
 
-struct Context {
-    config: Config,
-    cache_dir: PathBuf,
+/// What every command needs: the configuration and the cache directory.
+pub struct Context {
+    pub config: Config,
+    pub cache_dir: PathBuf,
+}
+
+impl Context {
+    /// From `--config`/`--cache-dir` (clap already folded in their environment variables),
+    /// else the platform defaults.
+    pub fn load(config_flag: Option<PathBuf>, cache_flag: Option<PathBuf>) -> Result<Context> {
+        Ok(Context {
+            config: config::load(&config_source(config_flag))?,
+            cache_dir: cache_dir(cache_flag)?,
+        })
+    }
+
+    /// For the client front-ends that have no command line of ours (`keyring`, git's and
+    /// docker's helpers, cargo's provider): `ECLUSE_CRED_CONFIG` and `ECLUSE_CRED_CACHE_DIR`.
+    pub fn from_env() -> Result<Context> {
+        let var = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Context::load(var("ECLUSE_CRED_CONFIG"), var("ECLUSE_CRED_CACHE_DIR"))
+    }
+
+    /// A valid token for `target`, from the cache when possible; a due token is refreshed in
+    /// the background unless `inline` (or `ECLUSE_CRED_BACKGROUND=0`) says otherwise.
+    pub fn serve(
+        &self,
+        target: &Target,
+        min_ttl: Option<Duration>,
+        inline: bool,
+    ) -> Result<Served> {
+        let inline = inline
+            || std::env::var("ECLUSE_CRED_BACKGROUND")
+                .is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
+        let spawn = |lock| {
+            crate::background::spawn(
+                lock,
+                self.config.path.as_deref(),
+                &self.cache_dir,
+                &target.name,
+            )
+        };
+        let refresh = if inline {
+            Refresh::Inline
+        } else {
+            Refresh::Background(&spawn)
+        };
+        engine(self, target).token(min_ttl, refresh)
+    }
+
+    /// The target for a URL (or `host[:port]`) a client hands over.
+    pub fn resolve(&self, url: &str) -> Result<Target> {
+        resolve::resolve(&self.config, url)
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Context {
-        config: config::load(&config_source(cli.config))?,
-        cache_dir: cache_dir(cli.cache_dir)?,
+    // The protocol front-ends report even a broken configuration in their client's own form.
+    let loaded = Context::load(cli.config, cli.cache_dir);
+    let ctx = match cli.command {
+        Command::Keyring { args } => return Ok(protocol::keyring::main(loaded, &args)),
+        Command::GitCredential { operation, target } => {
+            return Ok(protocol::git::main(
+                loaded,
+                operation.as_deref(),
+                target.as_deref(),
+            ));
+        }
+        Command::DockerCredential { operation } => {
+            return Ok(protocol::docker::main(loaded, operation.as_deref()));
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "ecluse-cred",
+                &mut out,
+            );
+            return print(&String::from_utf8_lossy(&out));
+        }
+        Command::Install {
+            what: InstallWhat::Shims { dir },
+        } => {
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+            let dir = match dir {
+                Some(dir) => dir,
+                None => exe.parent().map(Path::to_path_buf).unwrap_or_default(),
+            };
+            return print(&protocol::shims::install(&dir, &exe)?);
+        }
+        _ => loaded?,
     };
     match cli.command {
+        Command::Exec(args) => exec(&ctx, args),
+        Command::Npmrc(args) => npmrc(&ctx, args),
+        Command::KubeCredential(args) => {
+            let target = which(&ctx, &args.which)?;
+            print(&protocol::kube::exec_credential(
+                &ctx.serve(&target, None, false)?,
+            ))
+        }
+        Command::Keyring { .. }
+        | Command::GitCredential { .. }
+        | Command::DockerCredential { .. }
+        | Command::Completions { .. }
+        | Command::Install { .. } => unreachable!("handled above"),
         Command::Token(args) => token(&ctx, args),
         Command::Status(args) => status(&ctx, args),
         Command::Refresh(args) => refresh(&ctx, args),
@@ -103,24 +207,7 @@ fn which(ctx: &Context, which: &Which) -> Result<Target> {
 
 fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
     let target = which(ctx, &args.which)?;
-    let engine = engine(ctx, &target);
-    let background_off = args.no_background
-        || std::env::var("ECLUSE_CRED_BACKGROUND")
-            .is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
-    let spawn = |lock| {
-        crate::background::spawn(
-            lock,
-            ctx.config.path.as_deref(),
-            &ctx.cache_dir,
-            &target.name,
-        )
-    };
-    let refresh = if background_off {
-        Refresh::Inline
-    } else {
-        Refresh::Background(&spawn)
-    };
-    let served = engine.token(args.min_ttl, refresh)?;
+    let served = ctx.serve(&target, args.min_ttl, args.no_background)?;
     let out = match args.format {
         TokenFormat::Raw => format!("{}\n", served.entry.token.expose()),
         TokenFormat::Json => format!(
@@ -132,11 +219,20 @@ fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
                 "source": served.source.as_str(),
             })
         ),
+        TokenFormat::Env => ci::shell_export(&args.env, &served.entry.token),
+        TokenFormat::Github => {
+            let github_env = std::env::var_os("GITHUB_ENV")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from);
+            ci::github_export(&args.env, &served.entry.token, github_env.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     print(&out)
 }
 
-fn print(text: &str) -> Result<ExitCode> {
+/// Write `text` to stdout; a closed stdout is an error (exit 1), not a panic.
+pub fn print(text: &str) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
@@ -270,6 +366,67 @@ fn status_table(rows: &[Value]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Run the command with the token in its environment only, and become it (exec), so its exit
+/// status is ours and nothing of ecluse-cred stays around it.
+fn exec(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let target = which(ctx, &args.which)?;
+    let served = ctx.serve(&target, None, false)?;
+    let token = served.entry.token.expose();
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    let names = if args.envs.is_empty() {
+        vec![ci::DEFAULT_ENV.to_owned()]
+    } else {
+        args.envs
+    };
+    for name in names {
+        cmd.env(name, token);
+    }
+    if let Some(registry) = &args.npm_registry {
+        cmd.env(
+            format!("npm_config_{}", protocol::npm::auth_key(registry)?),
+            token,
+        );
+    }
+    let e = cmd.exec();
+    let shown = program.to_string_lossy();
+    Err(match e.kind() {
+        std::io::ErrorKind::NotFound => Error::new(
+            crate::error::Code::NotFound,
+            format!("cannot run `{shown}`: command not found"),
+        ),
+        std::io::ErrorKind::PermissionDenied => Error::new(
+            crate::error::Code::NotExecutable,
+            format!("cannot run `{shown}`: permission denied"),
+        ),
+        _ => Error::other(format!("cannot run `{shown}`: {e}")),
+    })
+}
+
+fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
+    let target = which(ctx, &args.which)?;
+    let file = match args.file {
+        Some(file) => file,
+        None => protocol::npm::user_npmrc()?,
+    };
+    // Check the registry before minting: a typo should not cost a mint.
+    protocol::npm::auth_key(&args.registry)?;
+    let served = ctx.serve(&target, None, false)?;
+    let key = protocol::npm::write_npmrc(
+        &file,
+        &args.registry,
+        args.scope.as_deref(),
+        &served.entry.token,
+    )?;
+    print(&format!(
+        "updated {}: {key} (token expires {})\n",
+        file.display(),
+        time(served.entry.expires_at)
+    ))
 }
 
 fn refresh(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {

@@ -55,6 +55,42 @@ pub enum Command {
     Refresh(RefreshArgs),
     /// Forget cached tokens and breaker state
     Clear(ClearArgs),
+    /// Run a command with the token in its environment (npm, yarn, Maven, Gradle, scripts)
+    Exec(ExecArgs),
+    /// Write or update one registry's _authToken line in an .npmrc
+    Npmrc(NpmrcArgs),
+    /// Print a kubectl ExecCredential (client.authentication.k8s.io/v1)
+    KubeCredential(KubeArgs),
+    /// Answer pip's and uv's `keyring` subprocess protocol (as the `keyring` symlink does)
+    #[command(disable_help_flag = true)]
+    Keyring {
+        /// keyring's own arguments: [--mode=creds] [--output=json] get SERVICE [USERNAME]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Answer git's credential helper protocol (as the `git-credential-ecluse` symlink does)
+    GitCredential {
+        /// get, store or erase (git's argument)
+        operation: Option<String>,
+        /// Serve this target instead of resolving the one for git's URL
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+    },
+    /// Answer docker's credential helper protocol (as `docker-credential-ecluse` does)
+    DockerCredential {
+        /// get, list, store or erase (docker's argument)
+        operation: Option<String>,
+    },
+    /// Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks
+    Install {
+        #[command(subcommand)]
+        what: InstallWhat,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Internal: the detached process that refreshes a due token.
     #[command(hide = true)]
     BackgroundRefresh(BackgroundArgs),
@@ -79,9 +115,15 @@ pub struct TokenArgs {
     #[command(flatten)]
     pub which: Which,
 
-    /// raw: the token and a newline; json: {"token","expires_at","target","source"}
+    /// raw: the token and a newline; json: {"token","expires_at","target","source"};
+    /// env: `export NAME='TOKEN'`; github: mask the token and add NAME to $GITHUB_ENV
     #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
     pub format: TokenFormat,
+
+    /// The variable name for --format env|github
+    #[arg(long, value_name = "NAME", default_value = crate::protocol::ci::DEFAULT_ENV,
+          value_parser = crate::protocol::ci::env_name)]
+    pub env: String,
 
     /// Require the token to stay valid at least this long (e.g. "2h" for a long build);
     /// raises the target's min_ttl for this call
@@ -94,10 +136,68 @@ pub struct TokenArgs {
     pub no_background: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub which: Which,
+
+    /// Put the token in this environment variable (repeatable) [default: ECLUSE_CRED_TOKEN]
+    #[arg(long = "env", value_name = "NAME", value_parser = crate::protocol::ci::env_name)]
+    pub envs: Vec<String>,
+
+    /// Also pass the token to npm as `npm_config_//host/path/:_authToken` for this registry
+    #[arg(long, value_name = "URL")]
+    pub npm_registry: Option<String>,
+
+    /// The command and its arguments (after `--`)
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct NpmrcArgs {
+    #[command(flatten)]
+    pub which: Which,
+
+    /// The registry URL whose `//host/path/:_authToken` line to write
+    #[arg(long, value_name = "URL")]
+    pub registry: String,
+
+    /// Also point this scope at the registry (`@scope:registry=URL`)
+    #[arg(long, value_name = "@SCOPE")]
+    pub scope: Option<String>,
+
+    /// The .npmrc to update [default: ~/.npmrc]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KubeArgs {
+    #[command(flatten)]
+    pub which: Which,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InstallWhat {
+    /// Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse
+    Shims {
+        /// Where to create them [default: the directory of this executable]
+        dir: Option<PathBuf>,
+    },
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenFormat {
     Raw,
     Json,
+    Env,
+    Github,
 }
 
 #[derive(Args, Debug)]

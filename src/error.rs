@@ -15,6 +15,10 @@ pub enum Code {
     NoPerm = 77,
     /// 78 (EX_CONFIG): the configuration or the cache directory is wrong; retrying will not help.
     Config = 78,
+    /// 126, as shells use it: `exec`'s command exists but cannot be run.
+    NotExecutable = 126,
+    /// 127, as shells use it: `exec`'s command was not found.
+    NotFound = 127,
 }
 
 #[derive(Debug)]

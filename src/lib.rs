@@ -15,5 +15,6 @@ pub mod engine;
 pub mod error;
 pub mod log;
 pub mod policy;
+pub mod protocol;
 pub mod resolve;
 pub mod secret;

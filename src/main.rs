@@ -1,12 +1,38 @@
-//! `ecluse-cred`: parse the command line, run the command, map its error to an exit code.
-
-use ecluse_cred::{app, cli, log};
+//! `ecluse-cred`: pick the protocol by the name it was invoked under (`keyring`,
+//! `git-credential-ecluse`, `docker-credential-ecluse`, or cargo's `--cargo-plugin`), else parse
+//! the command line, run the command, and map its error to an exit code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use ecluse_cred::app::Context;
+use ecluse_cred::protocol::{self, shims};
+use ecluse_cred::{app, cli, log};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let invoked_as = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str());
+    let rest = args.get(1..).unwrap_or_default();
+    match invoked_as {
+        Some(shims::KEYRING) => return protocol::keyring::main(Context::from_env(), rest),
+        Some(shims::GIT) => {
+            return protocol::git::main(Context::from_env(), rest.first().map(String::as_str), None);
+        }
+        Some(shims::DOCKER) => {
+            return protocol::docker::main(Context::from_env(), rest.first().map(String::as_str));
+        }
+        _ => {}
+    }
+    if rest.first().map(String::as_str) == Some("--cargo-plugin") {
+        let ctx = Context::from_env().map_err(|e| e.message);
+        cargo_credential::main(protocol::cargo::Provider { ctx });
+        return ExitCode::SUCCESS;
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -26,7 +52,6 @@ fn main() -> ExitCode {
         }
     }
 }
-
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 2, as one JSON
 /// object when `--log-format json` was asked for.
 fn usage_error(e: clap::Error) -> ExitCode {

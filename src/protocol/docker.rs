@@ -1,0 +1,101 @@
+//! Docker credential helper protocol: `docker-credential-ecluse get|list|store|erase` (a
+//! symlink; also `ecluse-cred docker-credential OP`). Docker sends one argument and, for `get`,
+//! the registry on stdin without a newline; answers and errors go to stdout.
+//!
+//! - `get`: `{"ServerURL":…,"Username":…,"Secret":TOKEN}`; a registry no target serves: exit 1
+//!   with exactly `credentials not found in native keychain` (docker then goes on anonymously).
+//! - `list`: `{"<registry host>":"<username>",…}` for the configured targets' `urls`.
+//! - `store`, `erase`: exit 1, `not implemented` (tokens come from the backend, not from docker).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::ExitCode;
+
+use crate::app::Context;
+use crate::error::Result;
+
+/// Docker's own not-found text: its client compares stdout with it to tell "no credentials"
+/// from a failure.
+pub const NOT_FOUND: &str = "credentials not found in native keychain";
+/// Largest stdin read: a registry URL.
+const MAX_INPUT: u64 = 64 << 10;
+
+/// Run one operation; every outcome is written to stdout as docker expects.
+pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
+    let mut input = String::new();
+    let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
+    let (text, ok) = match op {
+        Some("get") => get(ctx, input.trim()),
+        Some("list") => list(ctx),
+        Some("store") | Some("erase") => ("not implemented".to_owned(), false),
+        Some(other) => (
+            format!("unknown operation `{other}`: expected get, list, store or erase"),
+            false,
+        ),
+        None => (
+            "usage: docker-credential-ecluse get|list|store|erase".to_owned(),
+            false,
+        ),
+    };
+    println!("{text}");
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
+    let ctx = match ctx {
+        Ok(ctx) => ctx,
+        Err(e) => return (e.message, false),
+    };
+    let Ok(target) = ctx.resolve(server) else {
+        return (NOT_FOUND.to_owned(), false);
+    };
+    let Some(username) = target.username.clone() else {
+        return (
+            format!(
+                "target `{}` has no username: set `username` in its config section for docker",
+                target.name
+            ),
+            false,
+        );
+    };
+    match ctx.serve(&target, None, false) {
+        Ok(served) => {
+            let answer = serde_json::json!({
+                "ServerURL": server,
+                "Username": username,
+                "Secret": served.entry.token.expose(),
+            });
+            (answer.to_string(), true)
+        }
+        Err(e) => (e.message, false),
+    }
+}
+
+fn list(ctx: Result<Context>) -> (String, bool) {
+    let ctx = match ctx {
+        Ok(ctx) => ctx,
+        Err(e) => return (e.message, false),
+    };
+    let mut registries = BTreeMap::new();
+    for target in ctx.config.targets.values() {
+        let Some(username) = &target.username else {
+            continue;
+        };
+        for url in &target.urls {
+            if let Ok(u) = url::Url::parse(url)
+                && let Some(host) = u.host_str()
+            {
+                let key = u.port().map_or(host.to_owned(), |p| format!("{host}:{p}"));
+                registries.insert(key, username.clone());
+            }
+        }
+    }
+    (
+        serde_json::to_string(&registries).expect("map serializes"),
+        true,
+    )
+}

@@ -1,0 +1,96 @@
+//! git credential helper protocol: `git-credential-ecluse get|store|erase` (a symlink, so
+//! `credential.helper = ecluse` works; also `ecluse-cred git-credential OP`).
+//!
+//! git writes `key=value` lines (`protocol`, `host`, `path` with `useHttpPath`, `username`, …)
+//! and, for `get`, reads `username=`, `password=` and `password_expiry_utc=` back: HTTP Basic,
+//! which every git server takes. A host no target serves gets no answer and exit 0, so git tries
+//! its next helper; `store` and `erase` are no-ops, as is any operation git adds later.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use crate::app::Context;
+use crate::config::Target;
+use crate::error::Result;
+
+/// Largest request read.
+const MAX_INPUT: u64 = 64 << 10;
+/// Username sent when neither the target nor git's request names one.
+const DEFAULT_USERNAME: &str = "token";
+
+pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> ExitCode {
+    let mut input = String::new();
+    let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
+    if op != Some("get") {
+        return ExitCode::SUCCESS;
+    }
+    match ctx.and_then(|ctx| get(&ctx, &input, target)) {
+        Ok(answer) => {
+            print!("{answer}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            crate::log::write(
+                crate::log::Level::Error,
+                "error",
+                None,
+                format_args!("{e}"),
+                &[],
+            );
+            ExitCode::from(e.code as u8)
+        }
+    }
+}
+
+/// The `key=value` pairs of a request, first value per key.
+fn field<'a>(request: &'a str, key: &str) -> Option<&'a str> {
+    request
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// The answer to `get`: empty when no target serves the request.
+pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<String> {
+    let Some(target) = target_for(ctx, request, explicit)? else {
+        return Ok(String::new());
+    };
+    let username = match (field(request, "username"), &target.username) {
+        // git asks for a specific user this target does not serve: let another helper answer.
+        (Some(asked), Some(ours)) if asked != ours => return Ok(String::new()),
+        (_, Some(ours)) => ours.clone(),
+        (Some(asked), None) => asked.to_owned(),
+        (None, None) => DEFAULT_USERNAME.to_owned(),
+    };
+    let served = ctx.serve(&target, None, false)?;
+    Ok(format!(
+        "username={username}\npassword={}\npassword_expiry_utc={}\n",
+        served.entry.token.expose(),
+        served.entry.expires_at.div_euclid(1000)
+    ))
+}
+
+fn target_for(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Option<Target>> {
+    if let Some(name) = explicit {
+        return ctx.config.target(name).map(Some);
+    }
+    let (Some(protocol), Some(host)) = (field(request, "protocol"), field(request, "host")) else {
+        return Ok(None);
+    };
+    if !matches!(protocol, "http" | "https") {
+        return Ok(None);
+    }
+    let path = field(request, "path").unwrap_or("");
+    let url = format!("{protocol}://{host}/{path}");
+    // Without useHttpPath git sends no path: match on the host (and port) alone.
+    let found = ctx.resolve(&url).or_else(|e| {
+        if path.is_empty() {
+            ctx.resolve(host)
+        } else {
+            Err(e)
+        }
+    });
+    Ok(found.ok())
+}

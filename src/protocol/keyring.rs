@@ -1,0 +1,167 @@
+//! The `keyring` subprocess protocol of pip (`--keyring-provider subprocess`) and uv. Both run
+//! a program literally named `keyring` from PATH, so `ecluse-cred` answers as `keyring` when
+//! invoked under that name (a symlink); `ecluse-cred keyring ...` does the same.
+//!
+//! - `keyring get SERVICE USERNAME` (pip <= 26.1, uv with a username): the token and a newline.
+//! - `keyring --mode=creds --output=json get SERVICE [USERNAME]` (pip >= 26.2):
+//!   `{"username": …, "password": …}`.
+//! - `keyring get SERVICE --mode creds` (uv without a username): username and token, one a line.
+//!
+//! SERVICE is the index URL or a bare `host[:port]`. No target for it (or a username this target
+//! does not serve): exit 1 with nothing on stdout, which both clients read as "no credentials".
+//! Options may come before or after the positionals, as `--opt=value` or `--opt value`.
+
+use std::process::ExitCode;
+
+use crate::app::Context;
+use crate::error::Result;
+
+/// Username answered in creds mode when neither the target nor the client names one.
+const DEFAULT_USERNAME: &str = "token";
+
+#[derive(Debug, Default, PartialEq)]
+struct Args {
+    creds: bool,
+    json: bool,
+    positional: Vec<String>,
+}
+
+fn parse(args: &[String]) -> std::result::Result<Args, String> {
+    let mut parsed = Args::default();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| rest.next().cloned())
+                .ok_or(format!("{key} needs a value"))
+        };
+        match key {
+            "--mode" => match value()?.as_str() {
+                "creds" => parsed.creds = true,
+                "password" => parsed.creds = false,
+                other => return Err(format!("unsupported --mode {other}")),
+            },
+            "--output" => match value()?.as_str() {
+                "json" => parsed.json = true,
+                "plain" => parsed.json = false,
+                other => return Err(format!("unsupported --output {other}")),
+            },
+            // keyring's own backend options mean nothing here.
+            "-b" | "--keyring-backend" | "--keyring-path" => {
+                value()?;
+            }
+            k if k.starts_with('-') && k.len() > 1 => {
+                return Err(format!("unrecognized arguments: {arg}"));
+            }
+            _ => parsed.positional.push(arg.clone()),
+        }
+    }
+    Ok(parsed)
+}
+
+pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
+    let parsed = match parse(args) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("keyring: error: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    let (op, service, username) = match parsed.positional.as_slice() {
+        [op, service] => (op.as_str(), service.as_str(), None),
+        [op, service, user] => (op.as_str(), service.as_str(), Some(user.as_str())),
+        _ => {
+            eprintln!("usage: keyring [--mode=creds] [--output=json] get SERVICE [USERNAME]");
+            return ExitCode::from(2);
+        }
+    };
+    if op != "get" {
+        eprintln!("keyring: `{op}` is not supported: ecluse-cred only serves tokens (get)");
+        return ExitCode::from(1);
+    }
+    match answer(ctx, &parsed, service, username) {
+        Ok(Some(text)) => match crate::app::print(&text) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(1),
+        },
+        Ok(None) => ExitCode::from(1),
+        Err(e) => {
+            crate::log::write(
+                crate::log::Level::Error,
+                "error",
+                None,
+                format_args!("{e}"),
+                &[],
+            );
+            ExitCode::from(e.code as u8)
+        }
+    }
+}
+
+fn answer(
+    ctx: Result<Context>,
+    args: &Args,
+    service: &str,
+    username: Option<&str>,
+) -> Result<Option<String>> {
+    let ctx = ctx?;
+    let Ok(target) = ctx.resolve(service) else {
+        return Ok(None);
+    };
+    let user = match (username, &target.username) {
+        (Some(asked), Some(ours)) if asked != ours => return Ok(None),
+        (_, Some(ours)) => ours.clone(),
+        (Some(asked), None) => asked.to_owned(),
+        (None, None) => DEFAULT_USERNAME.to_owned(),
+    };
+    let served = ctx.serve(&target, None, false)?;
+    let token = served.entry.token.expose();
+    Ok(Some(match (args.creds, args.json) {
+        (_, true) => format!(
+            "{}\n",
+            serde_json::json!({"username": user, "password": token})
+        ),
+        (true, false) => format!("{user}\n{token}\n"),
+        (false, false) => format!("{token}\n"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> std::result::Result<Args, String> {
+        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn every_client_form_parses() {
+        let pip_old = p(&["get", "http://h/simple/", "aws"]).unwrap();
+        assert_eq!(
+            (pip_old.creds, pip_old.json, pip_old.positional.len()),
+            (false, false, 3)
+        );
+        let pip_new = p(&[
+            "--mode=creds",
+            "--output=json",
+            "get",
+            "http://h/simple/",
+            "aws",
+        ])
+        .unwrap();
+        assert!(pip_new.creds && pip_new.json);
+        let uv = p(&["get", "http://h/simple/", "--mode", "creds"]).unwrap();
+        assert!(uv.creds && !uv.json && uv.positional == ["get", "http://h/simple/"]);
+        assert!(
+            p(&["--frobnicate", "get", "x"])
+                .unwrap_err()
+                .contains("unrecognized arguments")
+        );
+        assert!(p(&["--mode"]).is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! The names under which clients run ecluse-cred: `ecluse-cred install shims [DIR]` makes
+//! these symlinks to the running executable, and `main` picks the protocol by the name it was
+//! invoked under.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// pip's and uv's fixed program name.
+pub const KEYRING: &str = "keyring";
+/// `credential.helper = ecluse` makes git run `git-credential-ecluse`.
+pub const GIT: &str = "git-credential-ecluse";
+/// `"credHelpers": {"registry": "ecluse"}` makes docker run `docker-credential-ecluse`.
+pub const DOCKER: &str = "docker-credential-ecluse";
+
+pub const ALL: [&str; 3] = [KEYRING, GIT, DOCKER];
+
+/// Create (or replace) the symlinks in `dir`, pointing at `exe`. Returns what to tell the user.
+pub fn install(dir: &Path, exe: &Path) -> Result<String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+    let mut report = String::new();
+    for name in ALL {
+        let link = dir.join(name);
+        match std::fs::symlink_metadata(&link) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                std::fs::remove_file(&link)
+                    .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+            }
+            Ok(_) => {
+                return Err(Error::other(format!(
+                    "{} exists and is not a symlink: leaving it alone (remove it or pick another directory)",
+                    link.display()
+                )));
+            }
+            Err(_) => {}
+        }
+        std::os::unix::fs::symlink(exe, &link)
+            .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
+        report.push_str(&format!("{} -> {}\n", link.display(), exe.display()));
+    }
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));
+    if !on_path {
+        report.push_str(&format!(
+            "{} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile (pip skips a keyring inside its own venv)\n",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    Ok(report)
+}

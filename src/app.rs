@@ -96,6 +96,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 target.as_deref(),
             ));
         }
+        Command::GenerateDocs { dir } => {
+            generate_docs(&dir)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::DockerCredential { operation } => {
             return Ok(protocol::docker::main(loaded, operation.as_deref()));
         }
@@ -135,6 +139,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::GitCredential { .. }
         | Command::DockerCredential { .. }
         | Command::Completions { .. }
+        | Command::GenerateDocs { .. }
         | Command::Install { .. } => unreachable!("handled above"),
         Command::Token(args) => token(&ctx, args),
         Command::Status(args) => status(&ctx, args),
@@ -366,6 +371,30 @@ fn status_table(rows: &[Value]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Write `DIR/completions/` (bash, zsh, fish, elvish, PowerShell) and `DIR/man/` (one page for
+/// the command and one per subcommand), all from the clap definition.
+fn generate_docs(dir: &Path) -> Result<()> {
+    use clap::CommandFactory;
+    let fail =
+        |e: std::io::Error| Error::other(format!("cannot write under {}: {e}", dir.display()));
+    let completions = dir.join("completions");
+    let man = dir.join("man");
+    std::fs::create_dir_all(&completions).map_err(fail)?;
+    std::fs::create_dir_all(&man).map_err(fail)?;
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+        clap_complete::Shell::Elvish,
+        clap_complete::Shell::PowerShell,
+    ] {
+        clap_complete::generate_to(shell, &mut Cli::command(), "ecluse-cred", &completions)
+            .map_err(fail)?;
+    }
+    clap_mangen::generate_to(Cli::command(), &man).map_err(fail)?;
+    Ok(())
 }
 
 /// Run the command with the token in its environment only, and become it (exec), so its exit

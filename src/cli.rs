@@ -91,6 +91,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Internal: regenerate completions/ and man/ under DIR from this definition.
+    #[command(hide = true)]
+    GenerateDocs { dir: PathBuf },
     /// Internal: the detached process that refreshes a due token.
     #[command(hide = true)]
     BackgroundRefresh(BackgroundArgs),

@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     match invoked_as {
         Some(shims::KEYRING) => return protocol::keyring::main(Context::from_env(), rest),
         Some(shims::GIT) => {
-            return protocol::git::main(Context::from_env(), rest.first().map(String::as_str), None);
+            return protocol::git::main(
+                Context::from_env(),
+                rest.first().map(String::as_str),
+                None,
+            );
         }
         Some(shims::DOCKER) => {
             return protocol::docker::main(Context::from_env(), rest.first().map(String::as_str));

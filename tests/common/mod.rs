@@ -90,21 +90,27 @@ impl Sandbox {
 
     /// `ecluse-cred --config ... --cache-dir ... ARGS` with a clean environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"));
+        let mut c = self.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")));
         c.arg("--config")
             .arg(&self.config)
             .arg("--cache-dir")
             .arg(&self.cache)
             .args(args);
-        c.env_remove("ECLUSE_CRED_CONFIG")
-            .env_remove("ECLUSE_CRED_CACHE_DIR")
+        c
+    }
+
+    /// Any program (a shim, a real client) with the sandbox's clean environment: HOME in the
+    /// sandbox, no cloud identity, profile or proxy of the developer's, and the sandbox's config
+    /// and cache through the environment, as a client-run shim finds them.
+    pub fn program(&self, path: &Path) -> Command {
+        let mut c = Command::new(path);
+        c.env("ECLUSE_CRED_CONFIG", &self.config)
+            .env("ECLUSE_CRED_CACHE_DIR", &self.cache)
             .env_remove("ECLUSE_CRED_BACKGROUND")
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
             .env("XDG_CACHE_HOME", self.dir.path().join(".cache"))
             .stdin(Stdio::null());
-        // No cloud identity, profile or proxy of the developer's leaks in; cloud SDKs see only
-        // what a test sets.
         for var in CLOUD_ENV {
             c.env_remove(var);
         }

@@ -1,0 +1,603 @@
+//! Client protocols, each driven the way its client drives it: docker's helper protocol byte
+//! for byte, git's with the real git, CI job-step formats, `exec` and `npmrc`, and the generated
+//! completions and man pages. (cargo, pip/uv, npm and kubectl have their own test files.)
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::http::{FakeServer, Request, Response};
+use common::*;
+
+/// A sandbox whose `demo` target serves `urls` with username `aws`, and the shims in `bin/`.
+fn sandbox(urls: &[&str]) -> (Sandbox, PathBuf) {
+    let list: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [{}]", list.join(", ")));
+    let shims = sb.dir.path().join("shims");
+    let out = sb.run(&["install", "shims", shims.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (sb, shims)
+}
+
+/// Run a shim the way a client does: no arguments of ours, configuration from the environment.
+fn shim(
+    sb: &Sandbox,
+    shims: &Path,
+    name: &str,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    let mut running = sb
+        .program(&shims.join(name))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    running
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    running.wait_with_output().unwrap()
+}
+
+#[test]
+fn docker_helper_speaks_dockers_protocol() {
+    let (sb, shims) = sandbox(&["https://registry.example.com/", "http://127.0.0.1:5000/"]);
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "https://registry.example.com",
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ServerURL"], "https://registry.example.com");
+    assert_eq!(v["Username"], "aws");
+    assert_eq!(v["Secret"].as_str().unwrap(), sb.cached_token());
+    // A bare host:port, as docker sends for a registry with a port.
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "127.0.0.1:5000",
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "unknown.example.com",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+
+    let out = shim(&sb, &shims, "docker-credential-ecluse", &["list"], "");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5000": "aws"})
+    );
+
+    for op in ["store", "erase"] {
+        let out = shim(
+            &sb,
+            &shims,
+            "docker-credential-ecluse",
+            &[op],
+            r#"{"ServerURL":"x","Username":"u","Secret":"s"}"#,
+        );
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), "not implemented\n")
+        );
+    }
+    let out = sb
+        .cmd(&["docker-credential", "get"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
+    let (sb, shims) = sandbox(&["https://git.example.com/org/"]);
+    let request = "protocol=https\nhost=git.example.com\npath=org/repo.git\n\n";
+    let out = shim(&sb, &shims, "git-credential-ecluse", &["get"], request);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let token = sb.cached_token();
+    let expiry = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    assert_eq!(
+        text,
+        format!("username=aws\npassword={token}\npassword_expiry_utc={expiry}\n")
+    );
+    assert!(text.lines().all(|l| l.contains('=')));
+
+    // No path (no useHttpPath): the host decides.
+    let out = shim(
+        &sb,
+        &shims,
+        "git-credential-ecluse",
+        &["get"],
+        "protocol=https\nhost=git.example.com\n\n",
+    );
+    assert!(stdout(&out).contains("username=aws"));
+    for request in [
+        "protocol=https\nhost=other.example.com\n\n",
+        "protocol=https\nhost=git.example.com\nusername=someone-else\n\n",
+        "protocol=ssh\nhost=git.example.com\n\n",
+    ] {
+        let out = shim(&sb, &shims, "git-credential-ecluse", &["get"], request);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), ""),
+            "{request:?}"
+        );
+    }
+    for op in ["store", "erase", "capability"] {
+        let out = shim(
+            &sb,
+            &shims,
+            "git-credential-ecluse",
+            &[op],
+            "protocol=https\nhost=git.example.com\npassword=x\n\n",
+        );
+        assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
+    }
+}
+
+/// A git smart-HTTP server: `git http-backend` behind Basic auth that only the token passes.
+fn git_server(sb: &Sandbox, root: &Path) -> FakeServer {
+    let (root, cache) = (root.to_owned(), sb.cache_file());
+    FakeServer::start(move |r: &Request| {
+        let token = fs::read(&cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let token = token
+            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        use base64::Engine;
+        let want = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"))
+        );
+        if token.is_empty() || r.header("authorization") != Some(want.as_str()) {
+            return Response::json(401, serde_json::json!({}))
+                .with_header("www-authenticate", "Basic realm=\"git\"");
+        }
+        let (path, query) = r.target.split_once('?').unwrap_or((&r.target, ""));
+        let mut cgi = Command::new("git");
+        cgi.arg("http-backend")
+            .env("GIT_PROJECT_ROOT", &root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("REQUEST_METHOD", &r.method)
+            .env("PATH_INFO", path)
+            .env("QUERY_STRING", query)
+            .env("CONTENT_TYPE", r.header("content-type").unwrap_or(""))
+            .env("CONTENT_LENGTH", r.body.len().to_string())
+            .env(
+                "HTTP_CONTENT_ENCODING",
+                r.header("content-encoding").unwrap_or(""),
+            )
+            .env("GIT_PROTOCOL", r.header("git-protocol").unwrap_or(""))
+            .env("REMOTE_USER", "aws")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        let mut child = cgi.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(&r.body).unwrap();
+        let out = child.wait_with_output().unwrap().stdout;
+        let split = out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| (i, 4))
+            .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)))
+            .unwrap();
+        let head = String::from_utf8_lossy(&out[..split.0]).into_owned();
+        let mut response = Response {
+            status: 200,
+            headers: Vec::new(),
+            body: out[split.0 + split.1..].to_vec(),
+            delay: std::time::Duration::ZERO,
+        };
+        for line in head.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            if k.eq_ignore_ascii_case("status") {
+                response.status = v.trim()[..3].parse().unwrap();
+            } else {
+                response
+                    .headers
+                    .push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        response
+    })
+}
+
+#[test]
+fn real_git_clones_over_http_with_the_helper() {
+    let (sb, shims) = sandbox(&[]);
+    let root = sb.dir.path().join("git-root");
+    let git = |args: &[&str], dir: &Path| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", sb.dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("ECLUSE_CRED_CONFIG", &sb.config)
+            .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+            .env(
+                "PATH",
+                format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
+            )
+            .output()
+            .unwrap();
+        out
+    };
+    fs::create_dir_all(&root).unwrap();
+    let seed = sb.dir.path().join("seed");
+    fs::create_dir_all(&seed).unwrap();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "hello from the server",
+        ],
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            ".",
+            root.join("repo.git").to_str().unwrap(),
+        ],
+    ] {
+        let out = git(args, &seed);
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    }
+    let server = git_server(&sb, &root);
+    let url = format!("{}/repo.git", server.url());
+    sb.write_config(&format!(
+        "username = \"aws\"\nurls = [\"{}/\"]",
+        server.url()
+    ));
+
+    // Without the helper the server refuses: the clone below works only through it.
+    let out = git(
+        &["-c", "credential.helper=", "clone", "-q", &url, "without"],
+        sb.dir.path(),
+    );
+    assert!(!out.status.success());
+    let out = git(
+        &[
+            "-c",
+            "credential.helper=",
+            "-c",
+            "credential.helper=ecluse",
+            "clone",
+            "-q",
+            &url,
+            "with",
+        ],
+        sb.dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = git(&["log", "--format=%s"], &sb.dir.path().join("with"));
+    assert_eq!(stdout(&log).trim(), "hello from the server");
+    assert_eq!(sb.mints(), 1);
+    assert!(!stderr(&out).contains(&sb.cached_token()));
+}
+
+#[test]
+fn ci_formats_export_for_shells_and_github_actions() {
+    let sb = Sandbox::new("");
+    let out = sb.token(&["--format", "env", "--env", "NPM_TOKEN"]);
+    let token = sb.cached_token();
+    assert_eq!(stdout(&out), format!("export NPM_TOKEN='{token}'\n"));
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{}\nprintf %s \"$NPM_TOKEN\"", stdout(&out)))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&shell), token);
+
+    let github_env = sb.dir.path().join("github_env");
+    fs::write(&github_env, "EARLIER=1\n").unwrap();
+    let out = sb
+        .cmd(&["token", "--target", "demo", "--format", "github"])
+        .env("GITHUB_ENV", &github_env)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "nothing secret on stdout");
+    assert_eq!(stderr(&out), format!("::add-mask::{token}\n"));
+    let text = fs::read_to_string(&github_env).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "EARLIER=1");
+    let delimiter = lines[1].strip_prefix("ECLUSE_CRED_TOKEN<<").unwrap();
+    assert!(delimiter.len() >= 16 && !token.contains(delimiter));
+    assert_eq!(&lines[2..], [token.as_str(), delimiter]);
+
+    let out = sb
+        .cmd(&["token", "--target", "demo", "--format", "github"])
+        .env_remove("GITHUB_ENV")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("GITHUB_ENV") && !stderr(&out).contains(&token));
+    assert_eq!(
+        sb.token(&["--format", "env", "--env", "1BAD"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn exec_passes_the_token_only_to_the_child_and_its_exit_code_back() {
+    let sb = Sandbox::new("");
+    // `env` itself, not a shell: shells drop variables whose names hold `/` and `:`.
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--env",
+        "A",
+        "--env",
+        "B",
+        "--npm-registry",
+        "http://127.0.0.1:4873/npm/repo",
+        "--",
+        "env",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = sb.cached_token();
+    let env = stdout(&out);
+    assert!(env.contains(&format!("A={token}\n")) && env.contains(&format!("B={token}\n")));
+    assert!(env.contains(&format!(
+        "npm_config_//127.0.0.1:4873/npm/repo/:_authToken={token}\n"
+    )));
+    assert!(
+        !env.contains("ECLUSE_CRED_TOKEN="),
+        "named variables replace the default"
+    );
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$ECLUSE_CRED_TOKEN\"; exit 7",
+    ]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(7), token));
+    assert_eq!(
+        sb.run(&["exec", "--target", "demo", "--", "/nonexistent/cmd"])
+            .status
+            .code(),
+        Some(127)
+    );
+}
+
+#[test]
+fn npmrc_updates_one_line_atomically_and_keeps_the_rest_and_the_mode() {
+    let sb = Sandbox::new("");
+    let file = sb.dir.path().join("npmrc");
+    fs::write(&file, "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken=stale\nfund=false\n").unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let out = sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        "http://127.0.0.1:4873/npm/repo",
+        "--scope",
+        "@acme",
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(&sb.cached_token()));
+    let token = sb.cached_token();
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken={token}\nfund=false\n@acme:registry=http://127.0.0.1:4873/npm/repo\n"
+        )
+    );
+    assert_eq!(mode(&file), 0o640);
+    let created = sb.dir.path().join("new-npmrc");
+    sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        "https://npm.example.com/",
+        "--file",
+        created.to_str().unwrap(),
+    ]);
+    assert_eq!(mode(&created), 0o600);
+    assert_eq!(
+        fs::read_to_string(&created).unwrap(),
+        format!("//npm.example.com/:_authToken={token}\n")
+    );
+}
+
+#[test]
+fn kube_credential_prints_an_exec_credential() {
+    let sb = Sandbox::new("");
+    let out = sb.run(&["kube-credential", "--target", "demo"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["apiVersion"], "client.authentication.k8s.io/v1");
+    assert_eq!(v["kind"], "ExecCredential");
+    assert_eq!(v["status"]["token"].as_str().unwrap(), sb.cached_token());
+    let exp: jiff::Timestamp = v["status"]["expirationTimestamp"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        exp.as_second(),
+        sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000
+    );
+}
+
+#[test]
+fn keyring_answers_every_client_form() {
+    let (sb, shims) = sandbox(&["http://127.0.0.1:8080/simple/"]);
+    let token = {
+        let out = shim(
+            &sb,
+            &shims,
+            "keyring",
+            &["get", "http://127.0.0.1:8080/simple/", "aws"],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(token, format!("{}\n", sb.cached_token()));
+    let t = sb.cached_token();
+    let cases: [(&[&str], String); 4] = [
+        (
+            &[
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "http://127.0.0.1:8080/simple/",
+                "aws",
+            ],
+            format!("{{\"password\":\"{t}\",\"username\":\"aws\"}}\n"),
+        ),
+        (
+            &[
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "http://127.0.0.1:8080/simple/",
+            ],
+            format!("{{\"password\":\"{t}\",\"username\":\"aws\"}}\n"),
+        ),
+        (
+            &["get", "http://127.0.0.1:8080/simple/", "--mode", "creds"],
+            format!("aws\n{t}\n"),
+        ),
+        (&["get", "127.0.0.1:8080", "aws"], format!("{t}\n")),
+    ];
+    for (args, want) in cases {
+        let out = shim(&sb, &shims, "keyring", args, "");
+        assert_eq!(stdout(&out), want, "{args:?}: {}", stderr(&out));
+    }
+    for args in [
+        &["get", "http://other/simple/", "aws"][..],
+        &["get", "http://127.0.0.1:8080/simple/", "bob"],
+    ] {
+        let out = shim(&sb, &shims, "keyring", args, "");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), ""),
+            "{args:?}"
+        );
+    }
+    let out = shim(&sb, &shims, "keyring", &["--bogus", "get", "x"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unrecognized arguments"));
+    let out = sb.run(&["keyring", "get", "http://127.0.0.1:8080/simple/", "aws"]);
+    assert_eq!(stdout(&out), format!("{t}\n"));
+}
+
+#[test]
+fn install_shims_links_the_three_names_and_keeps_other_files() {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path().join("bin2");
+    fs::create_dir(&dir).unwrap();
+    let out = sb.run(&["install", "shims", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("is not on PATH"));
+    for name in [
+        "keyring",
+        "git-credential-ecluse",
+        "docker-credential-ecluse",
+    ] {
+        assert_eq!(
+            fs::read_link(dir.join(name)).unwrap(),
+            PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"))
+        );
+    }
+    // Again: replaces its own links; a real file in the way is left alone and reported.
+    assert!(
+        sb.run(&["install", "shims", dir.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::remove_file(dir.join("keyring")).unwrap();
+    fs::write(dir.join("keyring"), "mine").unwrap();
+    let out = sb.run(&["install", "shims", dir.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("not a symlink"));
+    assert_eq!(fs::read_to_string(dir.join("keyring")).unwrap(), "mine");
+}
+
+#[test]
+fn committed_completions_and_man_pages_match_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .arg("generate-docs")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["completions", "man"] {
+        let mut generated: Vec<_> = fs::read_dir(dir.path().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        generated.sort();
+        let mut committed: Vec<_> = fs::read_dir(repo.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        committed.sort();
+        assert_eq!(
+            generated, committed,
+            "{sub}/ is stale: run `cargo run -- generate-docs .`"
+        );
+        for name in generated {
+            assert!(
+                fs::read(dir.path().join(sub).join(&name)).unwrap()
+                    == fs::read(repo.join(sub).join(&name)).unwrap(),
+                "{sub}/{} is stale: run `cargo run -- generate-docs .`",
+                name.to_string_lossy()
+            );
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.stdout,
+        fs::read(repo.join("completions/ecluse-cred.bash")).unwrap()
+    );
+}

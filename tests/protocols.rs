@@ -233,21 +233,17 @@ fn real_git_clones_over_http_with_the_helper() {
     let (sb, shims) = sandbox(&[]);
     let root = sb.dir.path().join("git-root");
     let git = |args: &[&str], dir: &Path| {
-        let out = Command::new("git")
+        sb.program(Path::new("git"))
             .args(args)
             .current_dir(dir)
-            .env("HOME", sb.dir.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_TERMINAL_PROMPT", "0")
-            .env("ECLUSE_CRED_CONFIG", &sb.config)
-            .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
             .env(
                 "PATH",
                 format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
             )
             .output()
-            .unwrap();
-        out
+            .unwrap()
     };
     fs::create_dir_all(&root).unwrap();
     let seed = sb.dir.path().join("seed");

@@ -1,0 +1,202 @@
+//! Real npm installs a package from a local registry that requires `Bearer <minted token>`,
+//! under a path prefix (so only the exact `//host:port/npm/repo/:_authToken` key works), with
+//! the token from `ecluse-cred exec --npm-registry` and from `ecluse-cred npmrc`.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use common::http::{FakeServer, Request, Response};
+use common::*;
+use sha2::{Digest, Sha512};
+
+/// A package tarball made with the real `tar`.
+fn tarball(dir: &Path) -> Vec<u8> {
+    let pkg = dir.join("pkg-src/package");
+    fs::create_dir_all(&pkg).unwrap();
+    fs::write(
+        pkg.join("package.json"),
+        r#"{"name":"ecluse-demo","version":"1.0.0","main":"index.js"}"#,
+    )
+    .unwrap();
+    fs::write(
+        pkg.join("index.js"),
+        "module.exports = 'installed through ecluse-cred';\n",
+    )
+    .unwrap();
+    let out = Command::new("tar")
+        .args(["czf", "../demo.tgz", "package"])
+        .current_dir(dir.join("pkg-src"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    fs::read(dir.join("demo.tgz")).unwrap()
+}
+
+fn registry(sb: &Sandbox) -> FakeServer {
+    let tgz = tarball(sb.dir.path());
+    let integrity = format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&tgz))
+    );
+    let cache = sb.cache_file();
+    let port = std::sync::Arc::new(std::sync::Mutex::new(0u16));
+    let p = port.clone();
+    let server = FakeServer::start(move |r: &Request| {
+        let token = fs::read(&cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned));
+        if token.is_none()
+            || r.header("authorization") != token.map(|t| format!("Bearer {t}")).as_deref()
+        {
+            return Response::json(401, serde_json::json!({"error": "token required"}));
+        }
+        let base = format!("http://127.0.0.1:{}/npm/repo", p.lock().unwrap());
+        match r.path() {
+            "/npm/repo/ecluse-demo" => Response::json(
+                200,
+                serde_json::json!({
+                    "name": "ecluse-demo",
+                    "dist-tags": {"latest": "1.0.0"},
+                    "versions": {"1.0.0": {"name": "ecluse-demo", "version": "1.0.0",
+                        "dist": {"tarball": format!("{base}/ecluse-demo/-/ecluse-demo-1.0.0.tgz"), "integrity": integrity}}},
+                }),
+            ),
+            "/npm/repo/ecluse-demo/-/ecluse-demo-1.0.0.tgz" => Response {
+                status: 200,
+                headers: vec![("content-type".into(), "application/octet-stream".into())],
+                body: tgz.clone(),
+                delay: std::time::Duration::ZERO,
+            },
+            _ => Response::json(404, serde_json::json!({})),
+        }
+    });
+    *port.lock().unwrap() = server.port;
+    server
+}
+
+struct Setup {
+    sb: Sandbox,
+    server: FakeServer,
+    project: PathBuf,
+    userconfig: PathBuf,
+}
+
+fn setup() -> Setup {
+    let sb = Sandbox::new("");
+    let server = registry(&sb);
+    let project = sb.dir.path().join("project");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    let userconfig = sb.dir.path().join("user-npmrc");
+    fs::write(&userconfig, "").unwrap();
+    Setup {
+        sb,
+        server,
+        project,
+        userconfig,
+    }
+}
+
+impl Setup {
+    fn registry_url(&self) -> String {
+        format!("{}/npm/repo/", self.server.url())
+    }
+
+    /// `npm install ecluse-demo` with only this sandbox's configuration.
+    fn npm_install(&self, wrapper: &[&str]) -> std::process::Output {
+        let mut args: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
+        args.extend(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-update-notifier",
+                "--no-package-lock",
+                "--registry",
+                &self.registry_url(),
+                "--userconfig",
+                self.userconfig.to_str().unwrap(),
+                "--cache",
+                self.sb.dir.path().join("npm-cache").to_str().unwrap(),
+                "ecluse-demo",
+            ]
+            .map(str::to_owned),
+        );
+        let (program, rest) = args.split_first().unwrap();
+        let program = if program == "ecluse-cred" {
+            PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"))
+        } else {
+            PathBuf::from(program)
+        };
+        self.sb
+            .program(&program)
+            .args(rest)
+            .current_dir(&self.project)
+            .env("npm_config_globalconfig", "/dev/null")
+            .output()
+            .unwrap()
+    }
+
+    fn assert_installed(&self, out: &std::process::Output) {
+        assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
+        let index =
+            fs::read_to_string(self.project.join("node_modules/ecluse-demo/index.js")).unwrap();
+        assert!(index.contains("installed through ecluse-cred"));
+        assert_eq!(self.sb.mints(), 1);
+    }
+}
+
+#[test]
+fn without_a_token_the_registry_refuses_npm() {
+    let s = setup();
+    let out = s.npm_install(&[]);
+    assert!(!out.status.success());
+    assert!(!s.project.join("node_modules/ecluse-demo").exists());
+}
+
+#[test]
+fn real_npm_installs_with_the_token_from_exec() {
+    let s = setup();
+    let url = s.registry_url();
+    let out = s.npm_install(&[
+        "ecluse-cred",
+        "exec",
+        "--target",
+        "demo",
+        "--npm-registry",
+        &url,
+        "--",
+    ]);
+    s.assert_installed(&out);
+    assert!(
+        fs::read_to_string(&s.userconfig).unwrap().is_empty(),
+        "exec writes nothing to disk"
+    );
+}
+
+#[test]
+fn real_npm_installs_with_the_token_written_by_npmrc() {
+    let s = setup();
+    let out = s.sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        &s.registry_url(),
+        "--file",
+        s.userconfig.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.npm_install(&[]);
+    s.assert_installed(&out);
+}

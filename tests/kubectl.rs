@@ -1,0 +1,142 @@
+//! Real kubectl runs `ecluse-cred kube-credential` as its exec credential plugin against a
+//! loopback API server with TLS (kubectl runs exec plugins only for https servers): a
+//! self-signed certificate from openssl, a Python `ssl` server that answers only
+//! `Bearer <minted token>`.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+const SERVER: &str = r#"
+import http.server, json, ssl, sys
+cert, key, cache = sys.argv[1:4]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            token = json.load(open(cache))["entry"]["token"]
+        except Exception:
+            token = None
+        ok = token is not None and self.headers.get("Authorization") == "Bearer " + token
+        if ok:
+            body = {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+        else:
+            body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Unauthorized", "code": 401}
+        data = json.dumps(body).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+/// Stops the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn real_kubectl_uses_the_exec_credential() {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(SERVER)
+        .arg(&cert)
+        .arg(&key)
+        .arg(sb.cache_file())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let _server = Server(child);
+    let kubeconfig = dir.join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        format!(
+            r#"apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:{port}
+    certificate-authority: {cert}
+users:
+- name: ecluse
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {exe}
+      args: ["kube-credential", "--target", "demo"]
+      interactiveMode: Never
+contexts:
+- name: local
+  context:
+    cluster: local
+    user: ecluse
+current-context: local
+"#,
+            port = port.trim(),
+            cert = cert.display(),
+            exe = env!("CARGO_BIN_EXE_ecluse-cred"),
+        ),
+    )
+    .unwrap();
+    let kubectl = |args: &[&str]| {
+        sb.program(std::path::Path::new("kubectl"))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(dir.join("kube-cache"))
+            .args(args)
+            .output()
+            .expect("kubectl is installed")
+    };
+    let out = kubectl(&["get", "--raw", "/api"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("APIVersions"), "{}", stdout(&out));
+    assert_eq!(sb.mints(), 1);
+    assert!(!stderr(&out).contains(&sb.cached_token()));
+    // A second kubectl run is served from the ecluse-cred cache.
+    assert!(kubectl(&["get", "--raw", "/api"]).status.success());
+    assert_eq!(sb.mints(), 1);
+}

@@ -132,6 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'The registry URL whose `//host/path/:_authToken` line to write')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Also point this scope at the registry (`@scope:registry=URL`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The .npmrc to update [default: ~/.npmrc]')
+            [CompletionResult]::new('--pnpm-token-helper', '--pnpm-token-helper', [CompletionResultType]::ParameterName, 'For pnpm: write a `tokenHelper` line instead of the token, pointing at an `ecluse-pnpm-token-TARGET` symlink made in DIR [default: next to this executable]. pnpm then asks for a fresh token on every run (it reads tokenHelper from ~/.npmrc only)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')

@@ -760,7 +760,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__npmrc)
-            opts="-v -q -h --target --url --registry --scope --file --config --cache-dir --verbose --quiet --log-format --help"
+            opts="-v -q -h --target --url --registry --scope --file --pnpm-token-helper --config --cache-dir --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +783,10 @@ _ecluse__cred() {
                     return 0
                     ;;
                 --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pnpm-token-helper)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -123,6 +123,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --registry 'The registry URL whose `//host/path/:_authToken` line to write'
             cand --scope 'Also point this scope at the registry (`@scope:registry=URL`)'
             cand --file 'The .npmrc to update [default: ~/.npmrc]'
+            cand --pnpm-token-helper 'For pnpm: write a `tokenHelper` line instead of the token, pointing at an `ecluse-pnpm-token-TARGET` symlink made in DIR [default: next to this executable]. pnpm then asks for a fresh token on every run (it reads tokenHelper from ~/.npmrc only)'
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
             cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'

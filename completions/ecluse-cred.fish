@@ -108,6 +108,7 @@ complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l url -d
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l registry -d 'The registry URL whose `//host/path/:_authToken` line to write' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l scope -d 'Also point this scope at the registry (`@scope:registry=URL`)' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l file -d 'The .npmrc to update [default: ~/.npmrc]' -r -F
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l pnpm-token-helper -d 'For pnpm: write a `tokenHelper` line instead of the token, pointing at an `ecluse-pnpm-token-TARGET` symlink made in DIR [default: next to this executable]. pnpm then asks for a fresh token on every run (it reads tokenHelper from ~/.npmrc only)' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l config -d 'Configuration file [default: ~/.config/ecluse-cred/config.toml]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l cache-dir -d 'Cache directory [default: ~/.cache/ecluse-cred]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand npmrc" -l log-format -d 'Format of stderr lines: text, or one JSON object per line (events and errors alike)' -r -f -a "text\t''

@@ -444,6 +444,23 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
     };
     // Check the registry before minting: a typo should not cost a mint.
     protocol::npm::auth_key(&args.registry)?;
+    if let Some(dir) = args.pnpm_token_helper {
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+        let dir = if dir.as_os_str().is_empty() {
+            exe.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            dir
+        };
+        let helper = protocol::npm::pnpm_helper(&dir, &target.name, &exe)?;
+        let key = protocol::npm::token_helper_key(&args.registry)?;
+        protocol::npm::write_line(&file, &key, &helper.display().to_string())?;
+        return print(&format!(
+            "updated {}: {key}={}\n",
+            file.display(),
+            helper.display()
+        ));
+    }
     let served = ctx.serve(&target, None, false)?;
     let key = protocol::npm::write_npmrc(
         &file,

@@ -178,6 +178,12 @@ pub struct NpmrcArgs {
     /// The .npmrc to update [default: ~/.npmrc]
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
+
+    /// For pnpm: write a `tokenHelper` line instead of the token, pointing at an
+    /// `ecluse-pnpm-token-TARGET` symlink made in DIR [default: next to this executable]. pnpm
+    /// then asks for a fresh token on every run (it reads tokenHelper from ~/.npmrc only)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    pub pnpm_token_helper: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

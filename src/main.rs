@@ -30,6 +30,9 @@ fn main() -> ExitCode {
         Some(shims::DOCKER) => {
             return protocol::docker::main(Context::from_env(), rest.first().map(String::as_str));
         }
+        Some(name) if name.starts_with(protocol::npm::PNPM_HELPER_PREFIX) => {
+            return pnpm_token(&name[protocol::npm::PNPM_HELPER_PREFIX.len()..]);
+        }
         _ => {}
     }
     if rest.first().map(String::as_str) == Some("--cargo-plugin") {
@@ -56,6 +59,25 @@ fn main() -> ExitCode {
         }
     }
 }
+/// pnpm's token helper: `Bearer TOKEN` on stdout, which pnpm <= 10 sends as the whole
+/// Authorization value and pnpm >= 11 sends as is, since it has a scheme.
+fn pnpm_token(target: &str) -> ExitCode {
+    let served = Context::from_env().and_then(|ctx| {
+        let target = ctx.config.target(target)?;
+        ctx.serve(&target, None, false)
+    });
+    match served {
+        Ok(served) => match app::print(&format!("Bearer {}\n", served.entry.token.expose())) {
+            Ok(code) => code,
+            Err(_) => ExitCode::from(1),
+        },
+        Err(e) => {
+            log::write(log::Level::Error, "error", None, format_args!("{e}"), &[]);
+            ExitCode::from(e.code as u8)
+        }
+    }
+}
+
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 2, as one JSON
 /// object when `--log-format json` was asked for.
 fn usage_error(e: clap::Error) -> ExitCode {

@@ -200,3 +200,71 @@ fn real_npm_installs_with_the_token_written_by_npmrc() {
     let out = s.npm_install(&[]);
     s.assert_installed(&out);
 }
+
+/// pnpm 10 from the npm registry, installed once per machine under target/test-tools.
+fn pnpm() -> &'static Path {
+    static PNPM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PNPM.get_or_init(|| {
+        let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/pnpm");
+        let bin = prefix.join("node_modules/.bin/pnpm");
+        if !bin.exists() {
+            let out = Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--prefix",
+                ])
+                .arg(&prefix)
+                .arg("pnpm@10")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "installing pnpm: {}", stderr(&out));
+        }
+        bin
+    })
+}
+
+#[test]
+fn real_pnpm_installs_through_the_token_helper() {
+    let s = setup();
+    let npmrc = s.sb.dir.path().join(".npmrc"); // pnpm reads tokenHelper from the user's ~/.npmrc only
+    let helpers = s.sb.dir.path().join("helpers");
+    let out = s.sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        &s.registry_url(),
+        "--file",
+        npmrc.to_str().unwrap(),
+        "--pnpm-token-helper",
+        helpers.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let helper = helpers.join("ecluse-pnpm-token-demo");
+    let key = format!("//127.0.0.1:{}/npm/repo/:tokenHelper", s.server.port);
+    assert_eq!(
+        fs::read_to_string(&npmrc).unwrap(),
+        format!("{key}={}\n", helper.display())
+    );
+    let out =
+        s.sb.program(pnpm())
+            .args([
+                "add",
+                "ecluse-demo",
+                "--registry",
+                &s.registry_url(),
+                "--store-dir",
+            ])
+            .arg(s.sb.dir.path().join("pnpm-store"))
+            .current_dir(&s.project)
+            .env("npm_config_update_notifier", "false")
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let index = fs::read_to_string(s.project.join("node_modules/ecluse-demo/index.js")).unwrap();
+    assert!(index.contains("installed through ecluse-cred"));
+    assert_eq!(s.sb.mints(), 1);
+}

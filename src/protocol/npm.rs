@@ -14,6 +14,50 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// Prefix of the symlink name pnpm runs as a token helper; the rest of the name is the target.
+pub const PNPM_HELPER_PREFIX: &str = "ecluse-pnpm-token-";
+
+/// The key pnpm looks a token helper up by: `//host[:port]/path/:tokenHelper`.
+pub fn token_helper_key(registry: &str) -> Result<String> {
+    Ok(auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
+}
+
+/// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir`; its absolute path. pnpm
+/// runs the helper with no arguments (and through a shell), so the target is in the name.
+pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
+    if crate::cache::file_stem(target) != target {
+        return Err(Error::config(format!(
+            "target `{target}` cannot be part of a file name; give it a name of letters, digits, `.`, `-` and `_` for pnpm"
+        )));
+    }
+    let dir =
+        std::path::absolute(dir).map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
+    if dir
+        .to_string_lossy()
+        .contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+    {
+        return Err(Error::config(format!(
+            "{}: pnpm runs the helper through a shell; pick a directory without spaces or quotes",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+    let link = dir.join(format!("{PNPM_HELPER_PREFIX}{target}"));
+    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&link)
+            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+    }
+    std::os::unix::fs::symlink(exe, &link)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
+    Ok(link)
+}
+
+/// Set `key=value` in `file` atomically, keeping the other lines and the mode (0600 when new).
+pub fn write_line(file: &Path, key: &str, value: &str) -> Result<()> {
+    update(file, |text| set_line(text, key, value))
+}
+
 /// The key npm looks the token up by: `//host[:port]/path/:_authToken`, the path ending in `/`.
 pub fn auth_key(registry: &str) -> Result<String> {
     let url = url::Url::parse(registry.trim())
@@ -58,9 +102,7 @@ pub fn set_line(text: &str, key: &str, value: &str) -> String {
     out.join("\n") + "\n"
 }
 
-/// Write the registry's token (and scope) into `file`, atomically: a reader sees the old file
-/// or the new one. The mode is kept; a new file is 0600. A symlinked `.npmrc` is updated where
-/// it points.
+/// Write the registry's token (and scope) into `file` (see [`update`]).
 pub fn write_npmrc(
     file: &Path,
     registry: &str,
@@ -68,30 +110,41 @@ pub fn write_npmrc(
     token: &Secret,
 ) -> Result<String> {
     let key = auth_key(registry)?;
+    update(file, |old| {
+        let mut text = set_line(old, &key, token.expose());
+        if let Some(scope) = scope {
+            let scope = if scope.starts_with('@') {
+                scope.to_owned()
+            } else {
+                format!("@{scope}")
+            };
+            text = set_line(&text, &format!("{scope}:registry"), registry.trim());
+        }
+        text
+    })?;
+    Ok(key)
+}
+
+/// Rewrite `file` through `edit`, atomically (temp file, fsync, rename): a reader sees the old
+/// file or the new one. The mode is kept; a new file is 0600. A symlinked file is updated where
+/// it points.
+fn update(file: &Path, edit: impl FnOnce(&str) -> String) -> Result<()> {
     let path = match std::fs::canonicalize(file) {
         Ok(real) => real,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.to_owned(),
         Err(e) => return Err(Error::other(format!("{}: {e}", file.display()))),
     };
     let (old, mode) = match std::fs::read_to_string(&path) {
-        Ok(text) => (
-            text,
-            std::fs::metadata(&path)
+        Ok(text) => {
+            let mode = std::fs::metadata(&path)
                 .map(|m| m.permissions().mode() & 0o7777)
-                .unwrap_or(0o600),
-        ),
+                .unwrap_or(0o600);
+            (text, mode)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), 0o600),
         Err(e) => return Err(Error::other(format!("cannot read {}: {e}", path.display()))),
     };
-    let mut text = set_line(&old, &key, token.expose());
-    if let Some(scope) = scope {
-        let scope = if scope.starts_with('@') {
-            scope.to_owned()
-        } else {
-            format!("@{scope}")
-        };
-        text = set_line(&text, &format!("{scope}:registry"), registry.trim());
-    }
+    let text = edit(&old);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -107,7 +160,7 @@ pub fn write_npmrc(
     tmp.write_all(text.as_bytes()).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(&path).map_err(|e| fail(e.error))?;
-    Ok(key)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -597,3 +597,115 @@ fn committed_completions_and_man_pages_match_the_cli() {
         fs::read(repo.join("completions/ecluse-cred.bash")).unwrap()
     );
 }
+
+/// Drive `ecluse-cred --cargo-plugin` exactly as cargo does: read the hello, send requests one
+/// JSON line each, read one JSON line back for each.
+fn cargo_exchange(sb: &Sandbox, requests: &[&str]) -> Vec<serde_json::Value> {
+    let mut child = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
+        .arg("--cargo-plugin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for r in requests {
+        writeln!(stdin, "{r}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn cargo_provider_speaks_the_protocol_line_by_line() {
+    let sb = Sandbox::new("urls = [\"http://127.0.0.1:8080/index/\"]");
+    let get = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/","name":"ecluse"},"kind":"get","operation":"read","args":[]}"#;
+    let named = r#"{"v":1,"registry":{"index-url":"sparse+https://other.example.com/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
+    let unknown = r#"{"v":1,"registry":{"index-url":"sparse+https://unknown.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
+    let login = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"login","token":"x","args":[]}"#;
+    let logout = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"logout","args":[]}"#;
+    let replies = cargo_exchange(&sb, &[get, named, unknown, login, logout]);
+    assert_eq!(replies[0], serde_json::json!({"v": [1]}));
+    let token = sb.cached_token();
+    let expiration = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    let ok = serde_json::json!({"Ok": {"kind": "get", "token": token, "cache": "expires", "expiration": expiration, "operation_independent": true}});
+    assert_eq!(replies[1], ok);
+    assert_eq!(replies[2], ok);
+    assert_eq!(
+        replies[3],
+        serde_json::json!({"Err": {"kind": "url-not-supported"}})
+    );
+    assert_eq!(
+        replies[4],
+        serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+    );
+    assert_eq!(
+        replies[5],
+        serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+    );
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn malformed_protocol_input_gets_each_protocols_error_form() {
+    let (sb, shims) = sandbox(&["https://registry.example.com/"]);
+    // cargo: a line that is not a request ends the exchange with an `other` error, as JSON.
+    let replies = cargo_exchange(&sb, &["not json"]);
+    assert_eq!(replies[0], serde_json::json!({"v": [1]}));
+    assert_eq!(replies[1]["Err"]["kind"], "other");
+    // git: garbage is a request for nothing.
+    let out = shim(
+        &sb,
+        &shims,
+        "git-credential-ecluse",
+        &["get"],
+        "\u{0}\u{ff}garbage\nno equals sign\n\n",
+    );
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
+    // docker: an empty or binary server URL is not found; no operation is a usage message.
+    for input in ["", "\u{0}\u{1}", "https://"] {
+        let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], input);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), "credentials not found in native keychain\n")
+        );
+    }
+    let out = shim(&sb, &shims, "docker-credential-ecluse", &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    // keyring: wrong arity and unsupported operations.
+    for args in [
+        &["get"][..],
+        &[],
+        &["set", "https://registry.example.com/", "aws"],
+        &["get", "a", "b", "c"],
+    ] {
+        let out = shim(&sb, &shims, "keyring", args, "");
+        assert!(!out.status.success() && stdout(&out).is_empty(), "{args:?}");
+    }
+    assert_eq!(sb.mints(), 0);
+    // A broken configuration reaches each client in its own form too.
+    sb.write_raw_config("[targets.demo\n");
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "https://registry.example.com",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("config"), "{}", stdout(&out));
+    let out = shim(
+        &sb,
+        &shims,
+        "git-credential-ecluse",
+        &["get"],
+        "protocol=https\nhost=registry.example.com\n\n",
+    );
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(78), ""));
+    assert!(stderr(&out).contains("config"));
+}

@@ -54,3 +54,16 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Report `e` on stderr (as text or JSON, per `--log-format`) and return its exit code: the one
+/// place every front-end ends a failed command.
+pub fn report(e: &Error) -> std::process::ExitCode {
+    crate::log::write(
+        crate::log::Level::Error,
+        "error",
+        None,
+        format_args!("{e}"),
+        &[("exit_code", (e.code as u8).into())],
+    );
+    std::process::ExitCode::from(e.code as u8)
+}

@@ -47,16 +47,7 @@ fn main() -> ExitCode {
     log::init(cli.verbose, cli.quiet, cli.log_format);
     match app::run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            log::write(
-                log::Level::Error,
-                "error",
-                None,
-                format_args!("{e}"),
-                &[("exit_code", (e.code as u8).into())],
-            );
-            ExitCode::from(e.code as u8)
-        }
+        Err(e) => ecluse_cred::error::report(&e),
     }
 }
 /// pnpm's token helper: `Bearer TOKEN` on stdout, which pnpm <= 10 sends as the whole
@@ -66,15 +57,10 @@ fn pnpm_token(target: &str) -> ExitCode {
         let target = ctx.config.target(target)?;
         ctx.serve(&target, None, false)
     });
-    match served {
-        Ok(served) => match app::print(&format!("Bearer {}\n", served.entry.token.expose())) {
-            Ok(code) => code,
-            Err(_) => ExitCode::from(1),
-        },
-        Err(e) => {
-            log::write(log::Level::Error, "error", None, format_args!("{e}"), &[]);
-            ExitCode::from(e.code as u8)
-        }
+    match served.and_then(|served| app::print(&format!("Bearer {}\n", served.entry.token.expose())))
+    {
+        Ok(code) => code,
+        Err(e) => ecluse_cred::error::report(&e),
     }
 }
 

@@ -66,10 +66,7 @@ fn registry(
     let port = Arc::new(Mutex::new(0u16));
     let p = port.clone();
     let server = FakeServer::start(move |r: &Request| {
-        let token = fs::read(&cache_file)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned));
+        let token = token_in(&cache_file);
         let auth = r.header("authorization").map(str::to_owned);
         seen.lock().unwrap().push(auth.clone().unwrap_or_default());
         if token.is_none() || auth != token {

@@ -166,26 +166,16 @@ fn mints_with_a_signed_request_and_caches_the_expiration() {
 fn concurrent_cold_callers_make_one_request() {
     let fake = Fake::start("us-west-2", "3600");
     let sb = sandbox(&fake, "");
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            let mut c = sb.cmd(&["token", "--target", "ca"]);
-            c.env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
-                .env("AWS_ACCESS_KEY_ID", KEY_ID)
-                .env("AWS_SECRET_ACCESS_KEY", "s")
-                .env("AWS_REGION", "eu-west-1")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            c.spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
-    assert!(
-        outs.iter()
-            .all(|o| o.status.success() && stdout(o) == stdout(&outs[0]))
-    );
+    let env = [
+        (
+            "AWS_ENDPOINT_URL_CODEARTIFACT".to_owned(),
+            fake.server.url(),
+        ),
+        ("AWS_ACCESS_KEY_ID".to_owned(), KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "s".to_owned()),
+        ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+    ];
+    assert!(all_same_token(&sb.concurrent(16, "ca", &env)));
     assert_eq!(fake.server.count(), 1);
 }
 

@@ -286,23 +286,8 @@ fn concurrent_cold_callers_make_one_request_and_an_outage_is_served_stale() {
         Adc::AuthorizedUser,
         "[targets.gar.policy]\nbreaker_threshold = 1",
     );
-    let children: Vec<_> = (0..12)
-        .map(|_| {
-            let mut c = sb.cmd(&["token", "--target", "gar"]);
-            for (k, v) in &env {
-                c.env(k, v);
-            }
-            c.stdout(std::process::Stdio::piped()).spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
-    assert!(
-        outs.iter()
-            .all(|o| o.status.success() && stdout(o) == stdout(&outs[0]))
-    );
+    let outs = sb.concurrent(12, "gar", &env);
+    assert!(all_same_token(&outs));
     assert_eq!(fake.server.count(), 1);
 
     fake.set(Mode::Unavailable);

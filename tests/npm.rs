@@ -46,10 +46,7 @@ fn registry(sb: &Sandbox) -> FakeServer {
     let port = std::sync::Arc::new(std::sync::Mutex::new(0u16));
     let p = port.clone();
     let server = FakeServer::start(move |r: &Request| {
-        let token = fs::read(&cache)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned));
+        let token = token_in(&cache);
         if token.is_none()
             || r.header("authorization") != token.map(|t| format!("Bearer {t}")).as_deref()
         {

@@ -216,23 +216,8 @@ fn concurrent_cold_callers_make_one_request_and_an_outage_opens_the_breaker() {
         "basic",
         "breaker_threshold = 2\nbreaker_cooldown = \"1h\"",
     );
-    let children: Vec<_> = (0..12)
-        .map(|_| {
-            sb.cmd(&["token", "--target", "az"])
-                .env("AZ_SECRET", SECRET)
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
-    assert!(
-        outs.iter()
-            .all(|o| o.status.success() && stdout(o) == stdout(&outs[0]))
-    );
+    let env = [("AZ_SECRET".to_owned(), SECRET.to_owned())];
+    assert!(all_same_token(&sb.concurrent(12, "az", &env)));
     assert_eq!(fake.server.count(), 1);
 
     fake.set(Mode::Down);

@@ -92,10 +92,7 @@ fn index(sb: &Sandbox) -> FakeServer {
         .collect();
     let cache = sb.cache_file();
     FakeServer::start(move |r: &Request| {
-        let token = fs::read(&cache)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned));
+        let token = token_in(&cache);
         let want = token.map(|t| {
             format!(
                 "Basic {}",

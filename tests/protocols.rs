@@ -163,12 +163,7 @@ fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
 fn git_server(sb: &Sandbox, root: &Path) -> FakeServer {
     let (root, cache) = (root.to_owned(), sb.cache_file());
     FakeServer::start(move |r: &Request| {
-        let token = fs::read(&cache)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        let token = token
-            .and_then(|v| v["entry"]["token"].as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let token = token_in(&cache).unwrap_or_default();
         use base64::Engine;
         let want = format!(
             "Basic {}",

@@ -15,8 +15,6 @@ use crate::error::Result;
 
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;
-/// Username sent when neither the target nor git's request names one.
-const DEFAULT_USERNAME: &str = "token";
 
 pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> ExitCode {
     let mut input = String::new();
@@ -29,16 +27,7 @@ pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> Exi
             print!("{answer}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            crate::log::write(
-                crate::log::Level::Error,
-                "error",
-                None,
-                format_args!("{e}"),
-                &[],
-            );
-            ExitCode::from(e.code as u8)
-        }
+        Err(e) => crate::error::report(&e),
     }
 }
 
@@ -57,12 +46,11 @@ pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Strin
     let Some(target) = target_for(ctx, request, explicit)? else {
         return Ok(String::new());
     };
-    let username = match (field(request, "username"), &target.username) {
-        // git asks for a specific user this target does not serve: let another helper answer.
-        (Some(asked), Some(ours)) if asked != ours => return Ok(String::new()),
-        (_, Some(ours)) => ours.clone(),
-        (Some(asked), None) => asked.to_owned(),
-        (None, None) => DEFAULT_USERNAME.to_owned(),
+    // A user this target does not serve: no answer, so git asks its next helper.
+    let Some(username) =
+        super::username_for(field(request, "username"), target.username.as_deref())
+    else {
+        return Ok(String::new());
     };
     let served = ctx.serve(&target, None, false)?;
     Ok(format!(

@@ -16,9 +16,6 @@ use std::process::ExitCode;
 use crate::app::Context;
 use crate::error::Result;
 
-/// Username answered in creds mode when neither the target nor the client names one.
-const DEFAULT_USERNAME: &str = "token";
-
 #[derive(Debug, Default, PartialEq)]
 struct Args {
     creds: bool,
@@ -90,16 +87,7 @@ pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
             Err(_) => ExitCode::from(1),
         },
         Ok(None) => ExitCode::from(1),
-        Err(e) => {
-            crate::log::write(
-                crate::log::Level::Error,
-                "error",
-                None,
-                format_args!("{e}"),
-                &[],
-            );
-            ExitCode::from(e.code as u8)
-        }
+        Err(e) => crate::error::report(&e),
     }
 }
 
@@ -113,11 +101,8 @@ fn answer(
     let Ok(target) = ctx.resolve(service) else {
         return Ok(None);
     };
-    let user = match (username, &target.username) {
-        (Some(asked), Some(ours)) if asked != ours => return Ok(None),
-        (_, Some(ours)) => ours.clone(),
-        (Some(asked), None) => asked.to_owned(),
-        (None, None) => DEFAULT_USERNAME.to_owned(),
+    let Some(user) = super::username_for(username, target.username.as_deref()) else {
+        return Ok(None);
     };
     let served = ctx.serve(&target, None, false)?;
     let token = served.entry.token.expose();

@@ -10,3 +10,18 @@ pub mod keyring;
 pub mod kube;
 pub mod npm;
 pub mod shims;
+
+/// Username sent with the token when neither the target nor the client names one.
+pub const DEFAULT_USERNAME: &str = "token";
+
+/// The username to answer a client that asked for `asked` (if it named one) from a target whose
+/// username is `ours`; `None` when the client wants a user this target does not serve, so the
+/// client can try its next credential source.
+pub fn username_for(asked: Option<&str>, ours: Option<&str>) -> Option<String> {
+    match (asked, ours) {
+        (Some(asked), Some(ours)) if asked != ours => None,
+        (_, Some(ours)) => Some(ours.to_owned()),
+        (Some(asked), None) => Some(asked.to_owned()),
+        (None, None) => Some(DEFAULT_USERNAME.to_owned()),
+    }
+}

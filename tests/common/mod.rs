@@ -136,9 +136,16 @@ impl Sandbox {
 
     /// Start `n` `token --target demo` processes at once and collect their outputs.
     pub fn concurrent_tokens(&self, n: usize) -> Vec<Output> {
+        self.concurrent(n, "demo", &[])
+    }
+
+    /// Start `n` `token --target TARGET` processes at once, with `env` added, and collect
+    /// their outputs.
+    pub fn concurrent(&self, n: usize, target: &str, env: &[(String, String)]) -> Vec<Output> {
         let children: Vec<_> = (0..n)
             .map(|_| {
-                self.cmd(&["token", "--target", "demo"])
+                self.cmd(&["token", "--target", target])
+                    .envs(env.iter().map(|(k, v)| (k, v)))
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -194,6 +201,19 @@ impl Sandbox {
     pub fn wait_for_mints(&self, n: usize, limit: Duration) -> bool {
         wait_until(limit, || self.mints() >= n)
     }
+}
+
+/// The token a cache file holds, if any: what a fake registry demands of its clients.
+pub fn token_in(cache_file: &Path) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(cache_file).ok()?).ok()?;
+    v["entry"]["token"].as_str().map(str::to_owned)
+}
+
+/// All outputs succeeded and printed the same token.
+pub fn all_same_token(outputs: &[Output]) -> bool {
+    outputs
+        .iter()
+        .all(|o| o.status.success() && o.stdout == outputs[0].stdout)
 }
 
 pub fn write_private(path: &Path, bytes: &[u8]) {

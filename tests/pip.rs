@@ -265,3 +265,38 @@ fn uv_installs_through_the_keyring_shim() {
         .unwrap();
     s.assert_installed(&out, &target);
 }
+
+#[test]
+fn uv_without_a_username_asks_for_creds_mode() {
+    let s = setup();
+    let target = s.sb.dir.path().join("site");
+    let config = s.sb.dir.path().join("uv.toml");
+    fs::write(
+        &config,
+        format!(
+            "[[index]]\nname = \"ecluse\"\nurl = \"{}\"\ndefault = true\nauthenticate = \"always\"\n",
+            s.index_url(false)
+        ),
+    )
+    .unwrap();
+    let out = s
+        .client(&tools().join("bin/uv"))
+        .args([
+            "pip",
+            "install",
+            "--no-cache",
+            "--keyring-provider",
+            "subprocess",
+            "--config-file",
+        ])
+        .arg(&config)
+        .arg("--python")
+        .arg(tools().join("bin/python"))
+        .arg("--target")
+        .arg(&target)
+        .arg("ecluse-demo")
+        .env_remove("UV_NO_CONFIG")
+        .output()
+        .unwrap();
+    s.assert_installed(&out, &target);
+}

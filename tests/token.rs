@@ -378,3 +378,30 @@ fn short_lived_tokens_are_not_minted_on_every_call() {
     }
     assert_eq!(sb.mints(), 1);
 }
+
+#[test]
+fn a_caller_that_waits_past_lock_timeout_exits_75() {
+    let sb = Sandbox::new("[targets.demo.policy]\nlock_timeout = \"1s\"");
+    sb.set("sleep", "6");
+    let mut holder = sb
+        .cmd(&["token", "--target", "demo"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        sb.wait_for_mints(1, Duration::from_secs(10)),
+        "the first caller is minting"
+    );
+    let started = Instant::now();
+    let out = sb.token(&[]);
+    let waited = started.elapsed();
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lock_timeout"), "{}", stderr(&out));
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(sb.mints(), 1);
+}

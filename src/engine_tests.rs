@@ -443,3 +443,52 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn clock_jumping_back_and_forth_never_serves_an_expired_token_nor_mints_in_a_loop() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let base = f.0.now.get();
+    inline(&e, None).unwrap();
+    // Back a day: the entry now looks issued in the future and is replaced, once.
+    f.0.now.set(base - 24 * 3600 * SEC);
+    for _ in 0..5 {
+        let served = inline(&e, None).unwrap();
+        assert!(served.entry.expires_at > f.0.now.get());
+        advance(&f, SEC);
+    }
+    assert_eq!(f.0.mints.get(), 2);
+    // Forward two days: everything cached has expired; one mint, then cache hits.
+    f.0.now.set(base + 48 * 3600 * SEC);
+    for _ in 0..5 {
+        let served = inline(&e, None).unwrap();
+        assert!(served.entry.expires_at > f.0.now.get());
+        advance(&f, SEC);
+    }
+    assert_eq!(f.0.mints.get(), 3);
+}
+
+#[test]
+fn a_breaker_opened_before_the_clock_went_back_lets_a_probe_through() {
+    let f = world();
+    let p = Policy {
+        breaker_cooldown: Duration::from_secs(600),
+        ..Policy::default()
+    };
+    let e = engine(&f, &p);
+    f.0.mint_fails.set(true);
+    for _ in 0..3 {
+        inline(&e, None).unwrap_err();
+    }
+    assert!(
+        inline(&e, None)
+            .unwrap_err()
+            .message
+            .contains("circuit breaker open")
+    );
+    f.0.now.set(f.0.now.get() - 3600 * SEC);
+    f.0.mint_fails.set(false);
+    assert_eq!(inline(&e, None).unwrap().source, Source::Mint);
+    assert!(f.0.violation.borrow().is_none());
+}

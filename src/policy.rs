@@ -46,6 +46,10 @@ pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(30);
 pub const DEFAULT_BREAKER_THRESHOLD: u32 = 3;
 /// Default time an open breaker fast-fails mints before one probe is let through.
 pub const DEFAULT_BREAKER_COOLDOWN: Duration = Duration::from_secs(5 * 60);
+/// How far in the future an entry's issue time may lie before the entry is distrusted: past
+/// that, the clock was wrong when it was minted or has jumped back since, so its times cannot
+/// be trusted and a new token is minted (once: the new entry is issued "now").
+pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// Longest cooldown a breaker grows to through failed probes (it doubles per failed probe); a
 /// configured cooldown longer than this is kept as is.
 pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(60 * 60);
@@ -135,10 +139,13 @@ impl BreakerState {
 }
 
 impl Breaker {
+    /// The state at `now`. A breaker opened "in the future" (the clock has since gone back) is
+    /// half-open: a clock jump must not keep it shut for longer than its cooldown.
     pub fn state(&self, now: EpochMs) -> BreakerState {
+        let opened = self.last_failure_at.unwrap_or(EpochMs::MIN);
         match self.open_until {
             None => BreakerState::Closed,
-            Some(until) if now < until => BreakerState::Open,
+            Some(until) if opened <= now && now < until => BreakerState::Open,
             Some(_) => BreakerState::HalfOpen,
         }
     }
@@ -227,7 +234,11 @@ pub fn freshness(
         return Freshness::Unusable;
     };
     let min_ttl = effective_min_ttl(entry, policy).max(required_ttl.map_or(0, ms));
-    if entry.expires_at <= entry.issued_at || now >= entry.expires_at.saturating_sub(min_ttl) {
+    let issued_in_future = entry.issued_at > now.saturating_add(ms(CLOCK_SKEW_TOLERANCE));
+    if entry.expires_at <= entry.issued_at
+        || issued_in_future
+        || now >= entry.expires_at.saturating_sub(min_ttl)
+    {
         Freshness::Unusable
     } else if now >= entry.refresh_at {
         Freshness::Due
@@ -316,7 +327,9 @@ pub fn under_lock(
         Purpose::Refresh => mint,
         Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
         Purpose::NeedToken { waiting_since } => match breaker.last_failure_at {
-            Some(failed) if failed > waiting_since && breaker.consecutive_failures > 0 => {
+            Some(failed)
+                if failed > waiting_since && failed <= now && breaker.consecutive_failures > 0 =>
+            {
                 Locked::ShareFailure
             }
             _ => mint,
@@ -400,6 +413,36 @@ mod tests {
         assert_eq!(freshness(10_000, Some(&e), &p, None), Freshness::Due);
         assert_eq!(freshness(14_999, Some(&e), &p, None), Freshness::Due);
         assert_eq!(freshness(15_000, Some(&e), &p, None), Freshness::Unusable);
+    }
+
+    #[test]
+    fn entry_issued_beyond_the_skew_tolerance_is_distrusted() {
+        let p = Policy::default();
+        let e = entry(HOUR, 2 * HOUR, &p);
+        let tolerance = ms(CLOCK_SKEW_TOLERANCE);
+        assert_eq!(
+            freshness(HOUR - tolerance, Some(&e), &p, None),
+            Freshness::Fresh
+        );
+        assert_eq!(
+            freshness(HOUR - tolerance - 1, Some(&e), &p, None),
+            Freshness::Unusable
+        );
+    }
+
+    #[test]
+    fn breaker_opened_in_the_future_is_half_open() {
+        let p = Policy::default();
+        let mut b = Breaker::default();
+        for _ in 0..3 {
+            b.record_failure(HOUR, &MintError::transient("x"), &p);
+        }
+        assert_eq!(b.state(HOUR + 1), BreakerState::Open);
+        assert_eq!(
+            b.state(HOUR - 1),
+            BreakerState::HalfOpen,
+            "the clock went back"
+        );
     }
 
     #[test]

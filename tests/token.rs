@@ -268,6 +268,25 @@ fn kill_9_mid_mint_leaves_no_stale_lock_and_no_corrupt_cache() {
     );
     victim.kill().unwrap(); // SIGKILL while holding the lock
     victim.wait().unwrap();
+    // The mint dies with the process that started it (PR_SET_PDEATHSIG).
+    let mint_pid = std::fs::read_to_string(sb.bin.join("mints"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{mint_pid}/stat")).map_or(true, |stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), gone),
+        "the mint outlived its caller"
+    );
     sb.unset("sleep");
     let started = Instant::now();
     let out = sb.token(&[]);

@@ -77,14 +77,32 @@ pub fn run_program(argv: &[String], timeout: Duration) -> Result<ProgramOutput, 
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| spawn_error(program, &e))?;
+        .process_group(0);
+    // If this process dies (even by kill -9) the mint dies with it: nobody would read its
+    // answer, and the lock it was minting under is already free for the next caller's mint.
+    let parent = std::process::id();
+    // SAFETY: prctl(2) and getppid(2) are async-signal-safe and touch no memory of the parent.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the line above took effect.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other(
+                    "ecluse-cred exited while starting the mint",
+                ));
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|e| spawn_error(program, &e))?;
     let stdout = read_capped(child.stdout.take(), MAX_STDOUT_BYTES);
     let stderr = read_capped(child.stderr.take(), MAX_STDERR_BYTES);
     let deadline = Instant::now() + timeout;

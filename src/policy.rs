@@ -195,12 +195,19 @@ pub enum Freshness {
 }
 
 /// When a token minted at `issued_at` and expiring at `expires_at` becomes due for refresh:
-/// `min(issued + lifetime * (refresh_at - jitter), expires - floor)`.
+/// `min(issued + lifetime * refresh_at, expires - floor) - lifetime * jitter`.
+///
+/// The jitter is taken off whichever deadline applies, so a fleet minted together spreads its
+/// refreshes over `jitter * lifetime` even where the floor decides; taken off the fraction
+/// alone (as in the seed's formula) it vanishes for every token shorter than `floor /
+/// (1 - refresh_at)` (25 min with the defaults) and a 10,000-host fleet of 15 min tokens
+/// refreshes in one second (`cargo bench --bench fleet`, docs/benchmarks.md). The jitter never
+/// moves the point earlier than halfway to the unjittered one.
 ///
 /// The floor is clamped to half the lifetime: with the defaults (80%, floor 5 min) a 1 h token is
-/// refreshed at ~48 min, a 15 min token at 10 min, and a 2 min token at 1 min rather than
-/// 3 minutes before it was even minted. So a freshly minted token is never already due, and a
-/// short-lived token causes one mint per half lifetime, not one per call.
+/// refreshed at ~45-48 min, a 15 min token at ~9.3-10 min, and a 2 min token at ~54-60 s rather
+/// than 3 minutes before it was even minted. So a freshly minted token is never already due, and
+/// a short-lived token causes one mint per half lifetime or so, not one per call.
 pub fn refresh_point(
     issued_at: EpochMs,
     expires_at: EpochMs,
@@ -209,9 +216,10 @@ pub fn refresh_point(
 ) -> EpochMs {
     let lifetime = (expires_at - issued_at).max(0) as f64;
     let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
-    let by_fraction = issued_at as f64 + lifetime * (policy.refresh_at - jitter);
-    let by_floor = expires_at as f64 - floor;
-    by_fraction.min(by_floor).floor() as EpochMs
+    let issued = issued_at as f64;
+    let deadline = (issued + lifetime * policy.refresh_at).min(expires_at as f64 - floor);
+    let jittered = deadline - lifetime * jitter;
+    jittered.max(issued + (deadline - issued) / 2.0).floor() as EpochMs
 }
 
 /// The configured `min_ttl` that applies to `entry`: at most half the time between its refresh
@@ -401,6 +409,8 @@ mod tests {
         assert_eq!(e.refresh_at, MIN);
         let e = entry(0, 15 * MIN, &p);
         assert_eq!(e.refresh_at, 10 * MIN);
+        // With jitter, the floor-decided point spreads too.
+        assert_eq!(refresh_point(0, 15 * MIN, 0.05, &p), 10 * MIN - 45_000);
         assert_eq!(freshness(1, Some(&e), &p, None), Freshness::Fresh);
     }
 

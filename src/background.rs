@@ -19,7 +19,11 @@ use crate::error::{Error, Result};
 
 /// Start the background refresh of `target`, handing it `lock`.
 pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) -> Result<()> {
-    let fd = lock.file().as_raw_fd();
+    let Some(fd) = lock.file().map(AsRawFd::as_raw_fd) else {
+        return Err(Error::other(
+            "no lock to hand to a background refresh (the cache directory cannot be written)",
+        ));
+    };
     set_cloexec(fd, false).map_err(|e| Error::other(format!("cannot pass the lock on: {e}")))?;
     let exe = std::env::current_exe()
         .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;

@@ -64,17 +64,19 @@ pub struct FileStore {
 
 /// A held target lock. Dropping it (or the process dying) releases it.
 pub struct Lock {
-    file: File,
+    /// `None` when the cache directory cannot be written and holds no lock file: the caller
+    /// then mints without single-flight rather than not at all.
+    file: Option<File>,
 }
 
 impl Lock {
-    pub fn file(&self) -> &File {
-        &self.file
+    pub fn file(&self) -> Option<&File> {
+        self.file.as_ref()
     }
 
     /// Take over a lock whose descriptor was inherited from the process that acquired it.
     pub fn adopt(file: File) -> Lock {
-        Lock { file }
+        Lock { file: Some(file) }
     }
 }
 
@@ -211,17 +213,42 @@ impl FileStore {
     /// Take the lock if it is free.
     pub fn try_lock(&self) -> Result<Option<Lock>> {
         self.ensure_dir()?;
-        let file = open_checked(
-            &self.lock_path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .mode(0o600),
-        )?
-        .expect("created");
+        let mut read_write = OpenOptions::new();
+        read_write.read(true).write(true).create(true).mode(0o600);
+        let file = match open_nofollow(&self.lock_path, &mut read_write) {
+            Ok(file) => file.expect("created"),
+            Err(Opening::Refused(e)) => return Err(e),
+            // A read-only or full cache directory: an existing lock file still locks (flock
+            // needs no write access); without one, mint unlocked rather than not at all.
+            Err(Opening::Failed(e))
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EROFS | libc::ENOSPC | libc::EDQUOT)
+                ) =>
+            {
+                match open_checked(&self.lock_path, OpenOptions::new().read(true))? {
+                    Some(file) => file,
+                    None => {
+                        crate::event!(
+                            Level::Warn,
+                            "lock_unavailable",
+                            Some(&self.target),
+                            "cannot create {} ({e}); minting without the lock",
+                            self.lock_path.display()
+                        );
+                        return Ok(Some(Lock { file: None }));
+                    }
+                }
+            }
+            Err(Opening::Failed(e)) => {
+                return Err(Error::other(format!(
+                    "cannot open {}: {e}",
+                    self.lock_path.display()
+                )));
+            }
+        };
         match file.try_lock() {
-            Ok(()) => Ok(Some(Lock { file })),
+            Ok(()) => Ok(Some(Lock { file: Some(file) })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
                 "cannot lock {}: {e}",
@@ -369,31 +396,45 @@ fn check_owner_and_mode(meta: &fs::Metadata, uid: u32) -> Option<String> {
 /// Open `path` without following a symlink and check the opened file; `None` if it does not
 /// exist (and `options` does not create it).
 fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+    match open_nofollow(path, options) {
+        Ok(opened) => Ok(opened),
+        Err(Opening::Refused(e)) => Err(e),
+        Err(Opening::Failed(e)) => {
+            Err(Error::other(format!("cannot open {}: {e}", path.display())))
+        }
+    }
+}
+
+/// Why [`open_nofollow`] failed: refused (unsafe), or the OS said no (read-only, full, ...).
+enum Opening {
+    Refused(Error),
+    Failed(std::io::Error),
+}
+
+/// Open `path` without following a symlink and check the opened file (no window between the
+/// check and the use); `None` if it does not exist and `options` does not create it.
+fn open_nofollow(
+    path: &Path,
+    options: &mut OpenOptions,
+) -> std::result::Result<Option<File>, Opening> {
+    let refuse = |why: &str| {
+        Opening::Refused(Error::config(format!(
+            "refusing to use {}: {why}",
+            path.display()
+        )))
+    };
     let file = match options.custom_flags(libc::O_NOFOLLOW).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(Error::config(format!(
-                "refusing to use {}: it is a symlink",
-                path.display()
-            )));
-        }
-        Err(e) => return Err(Error::other(format!("cannot open {}: {e}", path.display()))),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(refuse("it is a symlink")),
+        Err(e) => return Err(Opening::Failed(e)),
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::other(format!("cannot stat {}: {e}", path.display())))?;
+    let meta = file.metadata().map_err(Opening::Failed)?;
     if !meta.is_file() {
-        return Err(Error::config(format!(
-            "refusing to use {}: it is not a regular file",
-            path.display()
-        )));
+        return Err(refuse("it is not a regular file"));
     }
     if let Some(why) = check_owner_and_mode(&meta, euid()) {
-        return Err(Error::config(format!(
-            "refusing to use {}: {why}",
-            path.display()
-        )));
+        return Err(refuse(&why));
     }
     Ok(Some(file))
 }

@@ -1,0 +1,131 @@
+//! Disk trouble: the cache directory on a full filesystem, and on a read-only one. Each case
+//! runs in a private mount namespace (`unshare -m`) with a small tmpfs mounted on the cache
+//! directory, which bites even for root (as CI runs); where that cannot be set up, the test says
+//! so and skips. A usable token is still served; a freshly minted one is still printed when it
+//! cannot be cached, with a warning that says why.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+/// Run `script` under `unshare -m` (a private mount namespace), or `None` with the reason
+/// when this machine does not allow it.
+fn in_mount_namespace(sb: &Sandbox, script: &str) -> Option<std::process::Output> {
+    let probe = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "true"])
+        .output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "skipped: no private mount namespace here (needs root or user namespaces): {probe:?}"
+        );
+        return None;
+    }
+    let out = sb
+        .program(std::path::Path::new("unshare"))
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .env("BIN", env!("CARGO_BIN_EXE_ecluse-cred"))
+        .env("CACHE", &sb.cache)
+        .output()
+        .unwrap();
+    Some(out)
+}
+
+/// Mount a small tmpfs on $CACHE, owned and usable by us only.
+const MOUNT: &str = r#"set -u
+mkdir -p "$CACHE" && mount -t tmpfs -o size=64k,mode=0700 tmpfs "$CACHE" || exit 99
+tok() { "$BIN" token --target demo --no-background 2>"$CACHE.err"; echo "exit=$?"; cat "$CACHE.err"; }
+"#;
+
+fn sections(out: &std::process::Output) -> Vec<String> {
+    stdout(out).split("---\n").map(str::to_owned).collect()
+}
+
+#[test]
+fn a_full_filesystem_still_serves_the_cached_token_and_prints_a_new_one() {
+    let sb = Sandbox::new("");
+    sb.set("ttl", "3");
+    let script = format!(
+        r#"{MOUNT}
+tok; echo ---
+# Fill the filesystem.
+dd if=/dev/zero of="$CACHE/filler" bs=4k 2>/dev/null; df -k "$CACHE" | tail -1; echo ---
+tok; echo ---
+sleep 3
+tok
+"#
+    );
+    let Some(out) = in_mount_namespace(&sb, &script) else {
+        return;
+    };
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "mount failed: {}",
+        stderr(&out)
+    );
+    let s = sections(&out);
+    assert!(
+        s[0].starts_with("tok-") && s[0].contains("exit=0"),
+        "{}",
+        s[0]
+    );
+    let first = s[0].lines().next().unwrap().to_owned();
+    // Full, but the token is usable: served from the cache.
+    assert!(
+        s[2].starts_with(&first) && s[2].contains("exit=0"),
+        "{}",
+        s[2]
+    );
+    // Expired: a new token is minted and printed though it cannot be cached; the warning says why.
+    let last = &s[3];
+    assert!(last.contains("exit=0"), "{last}");
+    assert!(
+        last.starts_with("tok-") && !last.starts_with(&first),
+        "{last}"
+    );
+    assert!(last.contains("No space left on device"), "{last}");
+    assert!(
+        !last.lines().skip(1).any(|l| l.contains("tok-")),
+        "a token on stderr: {last}"
+    );
+    assert_eq!(sb.mints(), 2);
+}
+
+#[test]
+fn a_read_only_cache_directory_still_serves_and_mints() {
+    let sb = Sandbox::new("");
+    sb.set("ttl", "3");
+    let script = format!(
+        r#"{MOUNT}
+tok; echo ---
+mount -o remount,ro "$CACHE" || exit 98
+tok; echo ---
+sleep 3
+tok
+"#
+    );
+    let Some(out) = in_mount_namespace(&sb, &script) else {
+        return;
+    };
+    assert!(
+        !matches!(out.status.code(), Some(98 | 99)),
+        "mount failed: {}",
+        stderr(&out)
+    );
+    let s = sections(&out);
+    let first = s[0].lines().next().unwrap().to_owned();
+    assert!(first.starts_with("tok-"), "{}", s[0]);
+    assert!(
+        s[1].starts_with(&first) && s[1].contains("exit=0"),
+        "{}",
+        s[1]
+    );
+    let last = &s[2];
+    assert!(
+        last.starts_with("tok-") && !last.starts_with(&first) && last.contains("exit=0"),
+        "{last}"
+    );
+    assert!(last.contains("Read-only file system"), "{last}");
+}

@@ -194,6 +194,7 @@ fn real_npm_installs_with_the_token_written_by_npmrc() {
         s.userconfig.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    s.sb.allow_token_in(&s.userconfig);
     let out = s.npm_install(&[]);
     s.assert_installed(&out);
 }

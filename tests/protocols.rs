@@ -314,6 +314,7 @@ fn ci_formats_export_for_shells_and_github_actions() {
     assert_eq!(stdout(&shell), token);
 
     let github_env = sb.dir.path().join("github_env");
+    sb.allow_token_in(&github_env);
     fs::write(&github_env, "EARLIER=1\n").unwrap();
     let out = sb
         .cmd(&["token", "--target", "demo", "--format", "github"])
@@ -395,6 +396,7 @@ fn exec_passes_the_token_only_to_the_child_and_its_exit_code_back() {
 fn npmrc_updates_one_line_atomically_and_keeps_the_rest_and_the_mode() {
     let sb = Sandbox::new("");
     let file = sb.dir.path().join("npmrc");
+    sb.allow_token_in(&file);
     fs::write(&file, "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken=stale\nfund=false\n").unwrap();
     fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
     let out = sb.run(&[
@@ -419,6 +421,7 @@ fn npmrc_updates_one_line_atomically_and_keeps_the_rest_and_the_mode() {
     );
     assert_eq!(mode(&file), 0o640);
     let created = sb.dir.path().join("new-npmrc");
+    sb.allow_token_in(&created);
     sb.run(&[
         "npmrc",
         "--target",

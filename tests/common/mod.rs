@@ -11,6 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const MINT: &str = r#"#!/bin/sh
@@ -20,7 +21,9 @@ if [ -f "$d/sleep" ]; then sleep "$(cat "$d/sleep")"; fi
 if [ -f "$d/reject" ]; then echo "AccessDenied: not authorised" >&2; exit 77; fi
 if [ -f "$d/fail" ]; then echo "backend is down" >&2; exit 1; fi
 ttl=$(cat "$d/ttl" 2>/dev/null || echo 3600)
-printf '{"token":"tok-%s-%s","expires_in":%s}\n' "$$" "$(date +%s%N)" "$ttl"
+tok="tok-$$-$(date +%s%N)"
+echo "$tok" >> "$d/issued"
+printf '{"token":"%s","expires_in":%s}\n' "$tok" "$ttl"
 "#;
 
 /// Environment variables that point cloud SDKs at identities, endpoints or proxies.
@@ -52,6 +55,10 @@ pub struct Sandbox {
     pub config: PathBuf,
     pub cache: PathBuf,
     pub bin: PathBuf,
+    /// Everything ecluse-cred wrote to stderr through [`Sandbox::run`] and [`Sandbox::record`].
+    stderr_seen: Mutex<Vec<u8>>,
+    /// Files a test deliberately put a token in (an .npmrc, $GITHUB_ENV).
+    token_files: Mutex<Vec<PathBuf>>,
 }
 
 impl Sandbox {
@@ -70,6 +77,8 @@ impl Sandbox {
             config,
             cache,
             bin,
+            stderr_seen: Mutex::default(),
+            token_files: Mutex::default(),
         };
         sb.write_config(extra);
         sb
@@ -124,7 +133,38 @@ impl Sandbox {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
+        let out = self.cmd(args).output().unwrap();
+        self.record(&out);
+        out
+    }
+
+    /// Add an output's stderr to what the leak audit checks when the sandbox ends.
+    pub fn record(&self, out: &Output) {
+        self.stderr_seen
+            .lock()
+            .unwrap()
+            .extend_from_slice(&out.stderr);
+    }
+
+    /// `path` holds a token on purpose: the leak audit leaves it alone.
+    pub fn allow_token_in(&self, path: &Path) {
+        self.token_files.lock().unwrap().push(path.to_owned());
+    }
+
+    /// Every token this sandbox's mints and caches ever held.
+    fn all_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = fs::read_to_string(self.bin.join("issued"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        for entry in fs::read_dir(&self.cache).into_iter().flatten().flatten() {
+            if let Some(t) = token_in(&entry.path()) {
+                tokens.push(t);
+            }
+        }
+        tokens.retain(|t| t.len() >= 6);
+        tokens
     }
 
     /// Run `token --target demo` plus `args`; the output.
@@ -200,6 +240,63 @@ impl Sandbox {
     /// Wait (bounded) until the mint has been started `n` times.
     pub fn wait_for_mints(&self, n: usize, limit: Duration) -> bool {
         wait_until(limit, || self.mints() >= n)
+    }
+}
+
+/// The leak audit: when a sandbox ends, no token it ever minted may be in what ecluse-cred wrote
+/// to stderr, nor in any file of the sandbox but the cache, the mint's own log and the files a
+/// test put a token in on purpose (an `.npmrc`, `$GITHUB_ENV`).
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let tokens = self.all_tokens();
+        if tokens.is_empty() {
+            return;
+        }
+        let stderr = self.stderr_seen.lock().unwrap();
+        let stderr = String::from_utf8_lossy(&stderr);
+        // GitHub's ::add-mask:: line is the one deliberate place a token goes to stderr.
+        let leaked = stderr
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .any(|l| tokens.iter().any(|t| l.contains(t.as_str())));
+        assert!(!leaked, "a token appeared on stderr");
+        let allowed = self.token_files.lock().unwrap();
+        let mut stack = vec![self.dir.path().to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let in_cache = path.parent() == Some(self.cache.as_path())
+                    && path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".json") || n.ends_with(".tmp"));
+                if !meta.is_file()
+                    || meta.len() > 4 << 20
+                    || in_cache
+                    || path == self.bin.join("issued")
+                    || allowed.contains(&path)
+                {
+                    continue;
+                }
+                let text =
+                    String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
+                assert!(
+                    !tokens.iter().any(|t| text.contains(t.as_str())),
+                    "a token was written to {}",
+                    path.display()
+                );
+            }
+        }
     }
 }
 

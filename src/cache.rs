@@ -112,7 +112,7 @@ impl FileStore {
                 self.cache_path.display()
             )));
         }
-        let ignore = |why: &str| {
+        parse_state(&bytes, &self.target, &self.settings_hash).or_else(|why| {
             crate::event!(
                 Level::Info,
                 "cache_ignored",
@@ -121,29 +121,6 @@ impl FileStore {
                 self.cache_path.display()
             );
             Ok(State::default())
-        };
-        let parsed: CacheFile = match serde_json::from_slice(&bytes) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                return ignore(&format!(
-                    "not a valid cache file (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ));
-            }
-        };
-        if parsed.version != CACHE_VERSION {
-            return ignore(&format!(
-                "format version {} (this build reads {CACHE_VERSION})",
-                parsed.version
-            ));
-        }
-        if parsed.target != self.target || parsed.settings_hash != self.settings_hash {
-            return ignore("written for other target settings");
-        }
-        Ok(State {
-            entry: parsed.entry,
-            breaker: parsed.breaker,
         })
     }
 
@@ -299,6 +276,35 @@ impl FileStore {
         }
         Ok(())
     }
+}
+
+/// The state in a cache file's bytes, or why they are to be ignored: not a cache file, another
+/// format version, or written for another target or other backend settings.
+pub fn parse_state(
+    bytes: &[u8],
+    target: &str,
+    settings_hash: &str,
+) -> std::result::Result<State, String> {
+    let parsed: CacheFile = serde_json::from_slice(bytes).map_err(|e| {
+        format!(
+            "not a valid cache file (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if parsed.version != CACHE_VERSION {
+        return Err(format!(
+            "format version {} (this build reads {CACHE_VERSION})",
+            parsed.version
+        ));
+    }
+    if parsed.target != target || parsed.settings_hash != settings_hash {
+        return Err("written for other target settings".to_owned());
+    }
+    Ok(State {
+        entry: parsed.entry,
+        breaker: parsed.breaker,
+    })
 }
 
 /// The cache files of every target in `dir`, by target stem: for `clear --all` and `status`.

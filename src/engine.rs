@@ -272,7 +272,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 if policy::freshness(now, Some(&entry), self.policy, required_ttl)
                     == Freshness::Unusable
                 {
-                    let valid_for = Duration::from_millis((entry.expires_at - now).max(0) as u64);
+                    let valid_for =
+                        Duration::from_millis(entry.expires_at.saturating_sub(now).max(0) as u64);
                     let asked = required_ttl.map_or(String::new(), |d| {
                         format!(
                             ", less than the {} asked for with --min-ttl",
@@ -446,7 +447,9 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             self.target,
             b.consecutive_failures,
             time(until),
-            humantime::format_duration(Duration::from_secs(((until - now).max(0) / 1000) as u64)),
+            humantime::format_duration(Duration::from_secs(
+                (until.saturating_sub(now).max(0) / 1000) as u64
+            )),
             self.target,
         ))
     }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod log;
 pub mod policy;
 pub mod protocol;

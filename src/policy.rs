@@ -214,7 +214,7 @@ pub fn refresh_point(
     jitter: f64,
     policy: &Policy,
 ) -> EpochMs {
-    let lifetime = (expires_at - issued_at).max(0) as f64;
+    let lifetime = expires_at.saturating_sub(issued_at).max(0) as f64;
     let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
     let issued = issued_at as f64;
     let deadline = (issued + lifetime * policy.refresh_at).min(expires_at as f64 - floor);
@@ -226,7 +226,7 @@ pub fn refresh_point(
 /// point and its expiry, so a short-lived token stays usable through its refresh window instead
 /// of being unusable the moment it is minted. (`--min-ttl` from the caller is never clamped.)
 pub fn effective_min_ttl(entry: &Entry, policy: &Policy) -> EpochMs {
-    let window = (entry.expires_at - entry.refresh_at).max(0);
+    let window = entry.expires_at.saturating_sub(entry.refresh_at).max(0);
     ms(policy.min_ttl).min(window / 2)
 }
 

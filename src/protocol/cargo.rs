@@ -57,7 +57,7 @@ impl Credential for Provider {
 }
 
 /// `--target NAME` / `--target=NAME` from the provider's configured arguments.
-fn target_arg<'a>(args: &[&'a str]) -> Result<Option<&'a str>, Error> {
+pub(crate) fn target_arg<'a>(args: &[&'a str]) -> Result<Option<&'a str>, Error> {
     let mut found = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {

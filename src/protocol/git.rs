@@ -32,7 +32,7 @@ pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> Exi
 }
 
 /// The `key=value` pairs of a request, first value per key.
-fn field<'a>(request: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(request: &'a str, key: &str) -> Option<&'a str> {
     request
         .lines()
         .take_while(|l| !l.is_empty())

@@ -17,13 +17,13 @@ use crate::app::Context;
 use crate::error::Result;
 
 #[derive(Debug, Default, PartialEq)]
-struct Args {
+pub(crate) struct Args {
     creds: bool,
     json: bool,
     positional: Vec<String>,
 }
 
-fn parse(args: &[String]) -> std::result::Result<Args, String> {
+pub(crate) fn parse(args: &[String]) -> std::result::Result<Args, String> {
     let mut parsed = Args::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {

@@ -1,0 +1,106 @@
+//! Entry points for fuzzing every input ecluse-cred takes from outside: the config file, the
+//! cache file, URLs to resolve, and each client protocol's input. The cargo-fuzz targets in
+//! `fuzz/` call them with libFuzzer's bytes; `tests/fuzz.rs` calls them with proptest's on every
+//! `cargo test`. Each must never panic, and checks what must hold of what it accepts.
+
+use std::path::Path;
+
+use crate::{cache, config, protocol, resolve};
+
+/// A config with one target of each kind of `urls` entry, for URL resolution.
+const RESOLVE_CONFIG: &str = r#"
+[targets.root]
+backend = "command"
+command = ["x"]
+urls = ["https://pkgs.example.com/", "http://127.0.0.1:8080/index/"]
+[targets.npm]
+backend = "command"
+command = ["x"]
+urls = ["https://pkgs.example.com/npm/"]
+"#;
+
+/// Any text as a config file: an accepted config has only valid policies.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(cfg) = config::parse(text, Path::new("fuzz.toml")) {
+        for target in cfg.targets.values() {
+            let p = &target.policy;
+            assert!(p.refresh_at > 0.0 && p.refresh_at < 1.0);
+            assert!(p.jitter >= 0.0 && p.jitter < p.refresh_at);
+            assert!(p.breaker_threshold >= 1);
+        }
+    }
+}
+
+/// Any bytes as a cache file.
+pub fn cache(data: &[u8]) {
+    if let Ok(state) = cache::parse_state(data, "t", "h") {
+        // What parses can be served or refreshed without panicking, at any time.
+        let policy = crate::policy::Policy::default();
+        for now in [i64::MIN, -1, 0, 1_800_000_000_000, i64::MAX] {
+            let _ = crate::policy::plan(now, state.entry.as_ref(), &state.breaker, &policy, None);
+        }
+    }
+}
+
+/// Any text as a URL (or host[:port]) to resolve: a derived target's name, which becomes a
+/// file name in the cache directory, is always a safe one.
+pub fn resolve(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let cfg = config::parse(RESOLVE_CONFIG, Path::new("fuzz.toml")).expect("fuzz config parses");
+    if let Ok(target) = resolve::resolve(&cfg, text) {
+        assert_eq!(
+            cache::file_stem(&target.name),
+            target.name,
+            "unsafe target name from {text:?}"
+        );
+    }
+}
+
+/// NUL-separated bytes as keyring's argv.
+pub fn keyring_argv(data: &[u8]) {
+    let args: Vec<String> = data
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let _ = protocol::keyring::parse(&args);
+}
+
+/// Any text as git's `key=value` request.
+pub fn git_request(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for key in ["protocol", "host", "path", "username", ""] {
+        if let Some(value) = protocol::git::field(&text, key) {
+            assert!(!value.contains('\n'));
+        }
+    }
+}
+
+/// Any bytes as a cargo credential request line.
+pub fn cargo_request(data: &[u8]) {
+    if let Ok(request) = serde_json::from_slice::<cargo_credential::CredentialRequest<'_>>(data) {
+        let _ = protocol::cargo::target_arg(&request.args);
+    }
+}
+
+/// Any text as docker's stdin (a registry URL or host): resolved like any URL.
+pub fn docker_stdin(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    resolve(text.trim().as_bytes());
+}
+
+/// Any bytes as a `command` mint's stdout: an accepted response has a clean token and an
+/// expiry after the mint started.
+pub fn mint_response(data: &[u8]) {
+    if let Ok(minted) = crate::backend::command::parse_response(data, 1_000) {
+        assert!(
+            !minted.token.expose().is_empty()
+                && !minted.token.expose().chars().any(char::is_control)
+        );
+        assert!(minted.expires_at > 1_000);
+    }
+}

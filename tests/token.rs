@@ -424,3 +424,16 @@ fn a_caller_that_waits_past_lock_timeout_exits_75() {
     assert!(holder.wait().unwrap().success());
     assert_eq!(sb.mints(), 1);
 }
+
+#[test]
+fn the_command_backend_runs_no_shell() {
+    let sb = Sandbox::new("");
+    // Through a shell, `$(id -u)` would run and `;` would end the command.
+    sb.write_raw_config(
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"/bin/echo\", \"{\\\"token\\\":\\\"a$(id -u);b\\\",\\\"expires_in\\\":60}\"]\n",
+    );
+    sb.allow_token_in(&sb.config); // the token is written into the command itself
+    let out = sb.token(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a$(id -u);b\n");
+}

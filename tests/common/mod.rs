@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod cargo_registry;
 pub mod http;
 
 use std::fs;

@@ -1,0 +1,182 @@
+//! `cargo bench --bench clients`: `cargo fetch` from a local authenticated sparse registry,
+//! with ecluse-cred as cargo's credential provider versus AWS's documented recipe,
+//! `cargo:token-from-stdout` running `aws codeartifact get-authorization-token`; both get their
+//! token from the same loopback CodeArtifact fake. See docs/benchmarks.md.
+//!
+//! Each run deletes cargo's downloaded registry data and lock file, then times `cargo fetch`,
+//! which must fetch the index and the crate with the token. `BENCH_RUNS` (default 10).
+
+#[path = "../tests/common/cargo_registry.rs"]
+#[allow(dead_code)]
+mod cargo_registry;
+#[path = "../tests/common/http.rs"]
+#[allow(dead_code)]
+mod http;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use cargo_registry::{cargo, consumer, package_crate, registry};
+use http::{FakeServer, Response};
+
+const TOKEN: &str = "ca-bench-token";
+
+fn main() {
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap();
+    let expiration = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 43_200;
+    let codeartifact = FakeServer::start(move |_| {
+        Response::json(
+            200,
+            serde_json::json!({"authorizationToken": TOKEN, "expiration": expiration}),
+        )
+    });
+    let package_home = dir.path().join("package-home");
+    fs::create_dir_all(&package_home).unwrap();
+    let crate_bytes = package_crate(dir.path(), &package_home);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let registry = registry(|| Some(TOKEN.to_owned()), crate_bytes, seen.clone());
+    let app = consumer(dir.path());
+    let config = dir.path().join("ecluse.toml");
+    fs::write(
+        &config,
+        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\ndomain_owner = \"111122223333\"\nregion = \"us-west-2\"\n",
+    )
+    .unwrap();
+    let aws_env = [
+        ("AWS_ENDPOINT_URL_CODEARTIFACT", codeartifact.url()),
+        ("AWS_ACCESS_KEY_ID", "AKIDBENCH".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "bench-secret".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-west-2".to_owned()),
+        ("AWS_REGION", "us-west-2".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        (
+            "AWS_CONFIG_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        ("ECLUSE_CRED_CONFIG", config.display().to_string()),
+        (
+            "ECLUSE_CRED_CACHE_DIR",
+            dir.path().join("cache").display().to_string(),
+        ),
+        ("NO_PROXY", "127.0.0.1".to_owned()),
+    ];
+    let index = format!("sparse+{}/index/", registry.url());
+
+    let ecluse = format!(
+        "[\"{}\", \"--target\", \"ca\"]",
+        env!("CARGO_BIN_EXE_ecluse-cred")
+    );
+    let mut ours = time_fetches(
+        dir.path(),
+        "home-ecluse",
+        &index,
+        &ecluse,
+        &app,
+        &aws_env,
+        runs,
+    );
+    let first = ours.remove(0);
+    println!("cargo fetch from an authenticated sparse registry, {runs} runs each");
+    println!(
+        "  ecluse-cred provider: first run (mints) {:.0} ms; later runs median {:.0} ms",
+        ms(first),
+        ms(median(&mut ours))
+    );
+    match aws_cli() {
+        None => {
+            println!("  AWS CLI recipe: not measured; run benches/setup-awscli.sh (or set AWS_CLI)")
+        }
+        Some(aws) => {
+            let recipe = format!(
+                "[\"cargo:token-from-stdout\", \"{}\", \"codeartifact\", \"get-authorization-token\", \"--domain\", \"my-domain\", \"--domain-owner\", \"111122223333\", \"--query\", \"authorizationToken\", \"--output\", \"text\", \"--endpoint-url\", \"{}\"]",
+                aws.display(),
+                codeartifact.url()
+            );
+            let mut theirs = time_fetches(
+                dir.path(),
+                "home-aws",
+                &index,
+                &recipe,
+                &app,
+                &aws_env,
+                runs,
+            );
+            let (a, b) = (median(&mut ours), median(&mut theirs));
+            println!("  token-from-stdout + AWS CLI: median {:.0} ms", ms(b));
+            println!(
+                "  ratio: ecluse-cred takes {:.2}x the time of the AWS CLI recipe",
+                a.as_secs_f64() / b.as_secs_f64()
+            );
+        }
+    }
+}
+
+/// Time `runs` cold `cargo fetch`es with `provider` as the registry's credential provider.
+fn time_fetches(
+    dir: &Path,
+    home: &str,
+    index: &str,
+    provider: &str,
+    app: &Path,
+    env: &[(&str, String)],
+    runs: usize,
+) -> Vec<Duration> {
+    let home = dir.join(home);
+    fs::create_dir_all(&home).unwrap();
+    fs::write(
+        home.join("config.toml"),
+        format!("[registries.ecluse]\nindex = \"{index}\"\ncredential-provider = {provider}\n"),
+    )
+    .unwrap();
+    (0..runs)
+        .map(|_| {
+            let _ = fs::remove_dir_all(home.join("registry"));
+            let _ = fs::remove_file(app.join("Cargo.lock"));
+            let started = Instant::now();
+            let out = cargo(&home)
+                .arg("fetch")
+                .current_dir(app)
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+                .output()
+                .unwrap();
+            let took = started.elapsed();
+            assert!(
+                out.status.success(),
+                "cargo fetch: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            took
+        })
+        .collect()
+}
+
+fn aws_cli() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("AWS_CLI") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv/bin/aws");
+    venv.exists().then_some(venv)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -437,3 +437,44 @@ fn the_command_backend_runs_no_shell() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "a$(id -u);b\n");
 }
+
+#[test]
+fn an_entry_issued_in_the_future_is_replaced_once() {
+    let sb = Sandbox::new("");
+    let first = stdout(&sb.token(&[]));
+    // The clock was a day ahead when this was minted (or has since jumped back a day).
+    let mut v = sb.cache_json();
+    let day = 24 * 3_600_000;
+    for key in ["issued_at", "refresh_at", "expires_at"] {
+        v["entry"][key] = (v["entry"][key].as_i64().unwrap() + day).into();
+    }
+    write_private(&sb.cache_file(), &serde_json::to_vec(&v).unwrap());
+    let second = stdout(&sb.token(&[]));
+    assert_ne!(second, first, "the untrustworthy entry is not served");
+    assert_eq!(
+        stdout(&sb.token(&[])),
+        second,
+        "and the new one is, without another mint"
+    );
+    assert_eq!(sb.mints(), 2);
+}
+
+#[test]
+fn a_mint_printing_binary_or_huge_output_fails_fast_with_a_clear_error() {
+    let sb = Sandbox::new("");
+    for (script, says) in [
+        ("head -c 3000000 /dev/urandom", "more than"),
+        ("head -c 200 /dev/urandom | tr -d '{'", "invalid JSON"),
+        ("exit 0", "printed nothing"),
+    ] {
+        sb.write_raw_config(&format!(
+            "[targets.demo]\nbackend = \"command\"\ncommand = [\"sh\", \"-c\", \"{script}\"]\n"
+        ));
+        let started = Instant::now();
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(75), "{script}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{script}: {}", stderr(&out));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(stdout(&out).is_empty());
+    }
+}

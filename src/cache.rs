@@ -13,15 +13,20 @@
 //!
 //! The directory is created 0700 and every file in it 0600. A directory or file that is a
 //! symlink, belongs to another user, or is writable by group or others is refused (exit 78),
-//! without following or touching it. Files are opened with `O_NOFOLLOW` and checked through the
-//! open descriptor, so there is no window between the check and the use.
+//! without following or touching it. The directory is opened with `O_NOFOLLOW` and checked
+//! through its descriptor, and every file is reached relative to it (`openat` with
+//! `O_NOFOLLOW`, then checked through its own descriptor; `renameat`, `unlinkat`), so there is
+//! no window between a check and the use.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -58,8 +63,9 @@ pub struct FileStore {
     dir: PathBuf,
     target: String,
     settings_hash: String,
-    cache_path: PathBuf,
-    lock_path: PathBuf,
+    /// `NAME.json` and `NAME.lock`: names inside `dir`.
+    cache_name: String,
+    lock_name: String,
 }
 
 /// A held target lock. Dropping it (or the process dying) releases it.
@@ -87,29 +93,34 @@ impl FileStore {
             dir: dir.to_owned(),
             target: target.to_owned(),
             settings_hash: settings_hash.to_owned(),
-            cache_path: dir.join(format!("{stem}.json")),
-            lock_path: dir.join(format!("{stem}.lock")),
+            cache_name: format!("{stem}.json"),
+            lock_name: format!("{stem}.lock"),
         }
     }
 
-    pub fn lock_path(&self) -> &Path {
-        &self.lock_path
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(&self.lock_name)
+    }
+
+    fn cache_path(&self) -> PathBuf {
+        self.dir.join(&self.cache_name)
     }
 
     /// Read the target's state without the lock. A missing, corrupt, foreign or other-version
     /// file reads as empty; an unsafe directory or file is an error.
     pub fn load(&self) -> Result<State> {
-        if !check_dir(&self.dir)? {
+        let Some(dir) = Dir::open(&self.dir)? else {
             return Ok(State::default());
-        }
-        let Some(mut file) = open_checked(&self.cache_path, OpenOptions::new().read(true))? else {
+        };
+        let Some(mut file) = dir.open_checked(&self.cache_name, OFlags::RDONLY, Mode::empty())?
+        else {
             return Ok(State::default());
         };
         let mut bytes = Vec::new();
         if let Err(e) = Read::take(&mut file, MAX_CACHE_BYTES).read_to_end(&mut bytes) {
             return Err(Error::other(format!(
                 "cannot read {}: {e}",
-                self.cache_path.display()
+                self.cache_path().display()
             )));
         }
         parse_state(&bytes, &self.target, &self.settings_hash).or_else(|why| {
@@ -118,15 +129,16 @@ impl FileStore {
                 "cache_ignored",
                 Some(&self.target),
                 "ignoring cache file {}: {why}; the next mint replaces it",
-                self.cache_path.display()
+                self.cache_path().display()
             );
             Ok(State::default())
         })
     }
 
-    /// Replace the target's state atomically. Call with the lock held.
+    /// Replace the target's state atomically: a fresh temp file in the directory, written,
+    /// fsynced and renamed over the cache file, then the directory fsynced. Call with the lock.
     pub fn save(&self, _lock: &Lock, state: &State) -> Result<()> {
-        self.ensure_dir()?;
+        let dir = self.ensure_dir()?;
         let file = CacheFile {
             version: CACHE_VERSION,
             target: self.target.clone(),
@@ -136,52 +148,50 @@ impl FileStore {
         };
         let json = serde_json::to_vec_pretty(&file).expect("cache state serializes");
         let fail = |e: std::io::Error| {
-            Error::other(format!("cannot write {}: {e}", self.cache_path.display()))
+            Error::other(format!("cannot write {}: {e}", self.cache_path().display()))
         };
-        // tempfile creates the file 0600 with O_EXCL under a random name.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", file_stem(&self.target)))
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(fail)?;
-        tmp.write_all(&json).map_err(fail)?;
-        tmp.as_file().sync_all().map_err(fail)?;
-        tmp.persist(&self.cache_path).map_err(|e| fail(e.error))?;
-        // Make the rename itself durable.
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(fail)?;
-        Ok(())
+        let (tmp_name, mut tmp) = dir.create_temp(&self.temp_prefix()).map_err(fail)?;
+        let written = tmp
+            .write_all(&json)
+            .and_then(|()| tmp.sync_all())
+            .and_then(|()| dir.rename(&tmp_name, &self.cache_name))
+            .and_then(|()| dir.sync());
+        if written.is_err() {
+            let _ = dir.unlink(&tmp_name);
+        }
+        written.map_err(fail)
+    }
+
+    fn temp_prefix(&self) -> String {
+        format!(".{}.", file_stem(&self.target))
     }
 
     /// Forget the cached token and breaker (under the lock), and any temp file a killed writer
     /// left. Returns whether there was anything cached.
     pub fn clear(&self, timeout: Duration) -> Result<bool> {
-        if !check_dir(&self.dir)? {
+        let Some(dir) = Dir::open(&self.dir)? else {
             return Ok(false);
-        }
+        };
         let _lock = self.lock(timeout)?.ok_or_else(|| {
             Error::temp(format!(
                 "timed out waiting for the lock {} to clear it",
-                self.lock_path.display()
+                self.lock_path().display()
             ))
         })?;
-        let existed = match fs::remove_file(&self.cache_path) {
+        let existed = match dir.unlink(&self.cache_name) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => {
                 return Err(Error::other(format!(
                     "cannot remove {}: {e}",
-                    self.cache_path.display()
+                    self.cache_path().display()
                 )));
             }
         };
-        let tmp_prefix = format!(".{}.", file_stem(&self.target));
-        for leftover in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
-            let name = leftover.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(&tmp_prefix) && name.ends_with(".tmp") {
-                let _ = fs::remove_file(leftover.path());
+        let prefix = self.temp_prefix();
+        for name in dir.names() {
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = dir.unlink(&name);
             }
         }
         Ok(existed)
@@ -189,10 +199,10 @@ impl FileStore {
 
     /// Take the lock if it is free.
     pub fn try_lock(&self) -> Result<Option<Lock>> {
-        self.ensure_dir()?;
-        let mut read_write = OpenOptions::new();
-        read_write.read(true).write(true).create(true).mode(0o600);
-        let file = match open_nofollow(&self.lock_path, &mut read_write) {
+        let dir = self.ensure_dir()?;
+        let read_write = OFlags::RDWR | OFlags::CREATE;
+        let file = match dir.open_nofollow(&self.lock_name, read_write, Mode::from_raw_mode(0o600))
+        {
             Ok(file) => file.expect("created"),
             Err(Opening::Refused(e)) => return Err(e),
             // A read-only or full cache directory: an existing lock file still locks (flock
@@ -203,7 +213,7 @@ impl FileStore {
                     Some(libc::EROFS | libc::ENOSPC | libc::EDQUOT)
                 ) =>
             {
-                match open_checked(&self.lock_path, OpenOptions::new().read(true))? {
+                match dir.open_checked(&self.lock_name, OFlags::RDONLY, Mode::empty())? {
                     Some(file) => file,
                     None => {
                         crate::event!(
@@ -211,7 +221,7 @@ impl FileStore {
                             "lock_unavailable",
                             Some(&self.target),
                             "cannot create {} ({e}); minting without the lock",
-                            self.lock_path.display()
+                            self.lock_path().display()
                         );
                         return Ok(Some(Lock { file: None }));
                     }
@@ -220,7 +230,7 @@ impl FileStore {
             Err(Opening::Failed(e)) => {
                 return Err(Error::other(format!(
                     "cannot open {}: {e}",
-                    self.lock_path.display()
+                    self.lock_path().display()
                 )));
             }
         };
@@ -229,7 +239,7 @@ impl FileStore {
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
                 "cannot lock {}: {e}",
-                self.lock_path.display()
+                self.lock_path().display()
             ))),
         }
     }
@@ -251,30 +261,173 @@ impl FileStore {
         }
     }
 
-    /// Create the directory (0700) if needed, and check it.
-    pub fn ensure_dir(&self) -> Result<()> {
-        if !check_dir(&self.dir)? {
-            if let Some(parent) = self.dir.parent() {
-                fs::create_dir_all(parent).map_err(|e| {
-                    Error::config(format!(
-                        "cannot create cache directory {}: {e}",
-                        parent.display()
-                    ))
-                })?;
-            }
-            match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(Error::config(format!(
-                        "cannot create cache directory {}: {e}",
-                        self.dir.display()
-                    )));
-                }
-            }
-            check_dir(&self.dir)?;
+    /// The directory, created (0700) if needed, opened and checked.
+    pub fn ensure_dir(&self) -> Result<Dir> {
+        if let Some(dir) = Dir::open(&self.dir)? {
+            return Ok(dir);
         }
-        Ok(())
+        let cannot = |e: std::io::Error| {
+            Error::config(format!(
+                "cannot create cache directory {}: {e}",
+                self.dir.display()
+            ))
+        };
+        if let Some(parent) = self.dir.parent() {
+            fs::create_dir_all(parent).map_err(cannot)?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(cannot(e)),
+        }
+        Dir::open(&self.dir)?.ok_or_else(|| cannot(std::io::ErrorKind::NotFound.into()))
+    }
+}
+
+/// The cache directory, opened without following a symlink and checked through its
+/// descriptor. Every file in it is then reached relative to that descriptor (`openat`,
+/// `renameat`, `unlinkat`), so the directory that was checked is the one that is used, whatever
+/// happens to its path meanwhile.
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// Why [`Dir::open_nofollow`] failed: refused (unsafe), or the OS said no (read-only, full, ...).
+enum Opening {
+    Refused(Error),
+    Failed(std::io::Error),
+}
+
+impl Dir {
+    /// `None` if `path` does not exist; an error if it is not a safe directory.
+    fn open(path: &Path) -> Result<Option<Dir>> {
+        let refuse = |why: &str| {
+            Err(Error::config(format!(
+                "refusing to use cache directory {}: {why}",
+                path.display()
+            )))
+        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR (or ELOOP): look, for the
+            // message only, at what is there.
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                return if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                    refuse("it is a symlink (point --cache-dir at the real directory)")
+                } else {
+                    refuse("it is not a directory")
+                };
+            }
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "cache directory {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let stat = rustix::fs::fstat(&fd)
+            .map_err(|e| Error::config(format!("cache directory {}: {e}", path.display())))?;
+        match check_owner_and_mode(stat.st_uid, stat.st_mode) {
+            Some(why) => refuse(&why),
+            None => Ok(Some(Dir {
+                fd,
+                path: path.to_owned(),
+            })),
+        }
+    }
+
+    /// Open `name` in this directory without following a symlink, and check the opened file.
+    fn open_nofollow(
+        &self,
+        name: &str,
+        flags: OFlags,
+        mode: Mode,
+    ) -> std::result::Result<Option<File>, Opening> {
+        let path = self.path.join(name);
+        let refuse = |why: &str| {
+            Opening::Refused(Error::config(format!(
+                "refusing to use {}: {why}",
+                path.display()
+            )))
+        };
+        let fd = match rustix::fs::openat(
+            &self.fd,
+            name,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            mode,
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => return Err(refuse("it is a symlink")),
+            Err(e) => return Err(Opening::Failed(e.into())),
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| Opening::Failed(e.into()))?;
+        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Err(refuse("it is not a regular file"));
+        }
+        if let Some(why) = check_owner_and_mode(stat.st_uid, stat.st_mode) {
+            return Err(refuse(&why));
+        }
+        Ok(Some(File::from(fd)))
+    }
+
+    fn open_checked(&self, name: &str, flags: OFlags, mode: Mode) -> Result<Option<File>> {
+        self.open_nofollow(name, flags, mode).map_err(|e| match e {
+            Opening::Refused(e) => e,
+            Opening::Failed(e) => Error::other(format!(
+                "cannot open {}: {e}",
+                self.path.join(name).display()
+            )),
+        })
+    }
+
+    /// A new 0600 file with a random name starting with `prefix` and ending in `.tmp`.
+    fn create_temp(&self, prefix: &str) -> std::io::Result<(String, File)> {
+        loop {
+            let name = format!("{prefix}{:016x}.tmp", fastrand::u64(..));
+            let flags =
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            match rustix::fs::openat(&self.fd, name.as_str(), flags, Mode::from_raw_mode(0o600)) {
+                Ok(fd) => return Ok((name, File::from(fd))),
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+        Ok(rustix::fs::renameat(&self.fd, from, &self.fd, to)?)
+    }
+
+    fn unlink(&self, name: &str) -> std::io::Result<()> {
+        Ok(rustix::fs::unlinkat(
+            &self.fd,
+            name,
+            rustix::fs::AtFlags::empty(),
+        )?)
+    }
+
+    /// Make renames in the directory durable.
+    fn sync(&self) -> std::io::Result<()> {
+        Ok(rustix::fs::fsync(&self.fd)?)
+    }
+
+    /// The names in the directory.
+    fn names(&self) -> Vec<String> {
+        let Ok(dup) = self.fd.try_clone() else {
+            return Vec::new();
+        };
+        let Ok(entries) = rustix::fs::Dir::read_from(dup) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().ok().map(str::to_owned))
+            .filter(|n| n != "." && n != "..")
+            .collect()
     }
 }
 
@@ -309,18 +462,13 @@ pub fn parse_state(
 
 /// The cache files of every target in `dir`, by target stem: for `clear --all` and `status`.
 pub fn cached_stems(dir: &Path) -> Result<Vec<String>> {
-    if !check_dir(dir)? {
+    let Some(dir) = Dir::open(dir)? else {
         return Ok(Vec::new());
-    }
-    let mut stems: Vec<String> = fs::read_dir(dir)
-        .map_err(|e| Error::other(format!("cannot list {}: {e}", dir.display())))?
-        .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_suffix(".json")
-                .map(str::to_owned)
-        })
+    };
+    let mut stems: Vec<String> = dir
+        .names()
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
         .filter(|stem| !stem.starts_with('.'))
         .collect();
     stems.sort();
@@ -355,42 +503,16 @@ fn euid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// Whether `dir` exists; an error if it is unsafe to use.
-fn check_dir(dir: &Path) -> Result<bool> {
-    let meta = match fs::symlink_metadata(dir) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "cache directory {}: {e}",
-                dir.display()
-            )));
-        }
-    };
-    let refuse = |why: &str| {
-        Err(Error::config(format!(
-            "refusing to use cache directory {}: {why}",
-            dir.display()
-        )))
-    };
-    if meta.file_type().is_symlink() {
-        return refuse("it is a symlink (point --cache-dir at the real directory)");
-    }
-    if !meta.is_dir() {
-        return refuse("it is not a directory");
-    }
-    check_owner_and_mode(&meta, euid()).map_or(Ok(true), |why| refuse(&why))
-}
-
-/// Why a file with `meta` must not be trusted by user `uid`, if it must not.
-fn check_owner_and_mode(meta: &fs::Metadata, uid: u32) -> Option<String> {
-    if meta.uid() != uid {
+/// Why a file with owner `uid` and mode `mode` must not be trusted by the current user, if
+/// it must not.
+fn check_owner_and_mode(uid: u32, mode: u32) -> Option<String> {
+    let me = euid();
+    if uid != me {
         return Some(format!(
-            "it belongs to uid {}, not to the current user (uid {uid})",
-            meta.uid()
+            "it belongs to uid {uid}, not to the current user (uid {me})"
         ));
     }
-    let mode = meta.permissions().mode() & 0o777;
+    let mode = mode & 0o777;
     if mode & 0o022 != 0 {
         return Some(format!(
             "it is writable by group or others (mode {mode:03o}; expected 0700 for directories, 0600 for files)"
@@ -399,54 +521,10 @@ fn check_owner_and_mode(meta: &fs::Metadata, uid: u32) -> Option<String> {
     None
 }
 
-/// Open `path` without following a symlink and check the opened file; `None` if it does not
-/// exist (and `options` does not create it).
-fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
-    match open_nofollow(path, options) {
-        Ok(opened) => Ok(opened),
-        Err(Opening::Refused(e)) => Err(e),
-        Err(Opening::Failed(e)) => {
-            Err(Error::other(format!("cannot open {}: {e}", path.display())))
-        }
-    }
-}
-
-/// Why [`open_nofollow`] failed: refused (unsafe), or the OS said no (read-only, full, ...).
-enum Opening {
-    Refused(Error),
-    Failed(std::io::Error),
-}
-
-/// Open `path` without following a symlink and check the opened file (no window between the
-/// check and the use); `None` if it does not exist and `options` does not create it.
-fn open_nofollow(
-    path: &Path,
-    options: &mut OpenOptions,
-) -> std::result::Result<Option<File>, Opening> {
-    let refuse = |why: &str| {
-        Opening::Refused(Error::config(format!(
-            "refusing to use {}: {why}",
-            path.display()
-        )))
-    };
-    let file = match options.custom_flags(libc::O_NOFOLLOW).open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(refuse("it is a symlink")),
-        Err(e) => return Err(Opening::Failed(e)),
-    };
-    let meta = file.metadata().map_err(Opening::Failed)?;
-    if !meta.is_file() {
-        return Err(refuse("it is not a regular file"));
-    }
-    if let Some(why) = check_owner_and_mode(&meta, euid()) {
-        return Err(refuse(&why));
-    }
-    Ok(Some(file))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
     use crate::policy::Entry;
     use crate::secret::Secret;
@@ -542,6 +620,34 @@ mod tests {
             e.message.contains("writable by group or others"),
             "{}",
             e.message
+        );
+    }
+
+    #[test]
+    fn a_directory_swapped_after_its_check_is_not_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let checked = tmp.path().join("cache");
+        fs::DirBuilder::new().mode(0o700).create(&checked).unwrap();
+        let dir = Dir::open(&checked).unwrap().unwrap();
+        // Between the check and the use, the path is swapped for a link to another directory.
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&elsewhere)
+            .unwrap();
+        fs::rename(&checked, tmp.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &checked).unwrap();
+        let (name, mut file) = dir.create_temp(".t.").unwrap();
+        file.write_all(b"x").unwrap();
+        dir.rename(&name, "t.json").unwrap();
+        assert!(
+            tmp.path().join("moved/t.json").exists(),
+            "written where it was checked"
+        );
+        assert_eq!(
+            fs::read_dir(&elsewhere).unwrap().count(),
+            0,
+            "nothing reached the swapped-in directory"
         );
     }
 

@@ -122,13 +122,16 @@ fn sandbox(fake: &Fake, policy: &str) -> Sandbox {
 }
 
 fn run(sb: &Sandbox, fake: &Fake, args: &[&str]) -> std::process::Output {
-    sb.cmd(args)
-        .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
-        .env("AWS_REGION", "eu-west-1")
-        .output()
-        .unwrap()
+    sb.secret("test-secret-access-key");
+    sb.recorded(
+        sb.cmd(args)
+            .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
+            .env("AWS_REGION", "eu-west-1")
+            .output()
+            .unwrap(),
+    )
 }
 
 fn token(sb: &Sandbox, fake: &Fake) -> std::process::Output {

@@ -144,6 +144,8 @@ fn sandbox(fake: &Fake, adc: Adc, extra: &str) -> (Sandbox, Vec<(String, String)
         "GCE_METADATA_HOST".to_owned(),
         format!("127.0.0.1:{}", fake.server.port),
     )];
+    sb.secret("user-refresh-token");
+    sb.allow_token_in(&adc_file); // the ADC file is where Google's own secrets live
     if !json.is_null() {
         std::fs::write(&adc_file, json.to_string()).unwrap();
         env.push((
@@ -159,7 +161,7 @@ fn run(sb: &Sandbox, env: &[(String, String)], args: &[&str]) -> std::process::O
     for (k, v) in env {
         c.env(k, v);
     }
-    c.output().unwrap()
+    sb.recorded(c.output().unwrap())
 }
 
 fn entry(sb: &Sandbox) -> serde_json::Value {

@@ -145,6 +145,7 @@ impl Setup {
     }
 
     fn assert_installed(&self, out: &std::process::Output) {
+        self.sb.record(out);
         assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
         let index =
             fs::read_to_string(self.project.join("node_modules/ecluse-demo/index.js")).unwrap();

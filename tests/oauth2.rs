@@ -113,7 +113,8 @@ fn sandbox(fake: &Fake, auth: &str, policy: &str) -> Sandbox {
 fn token(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["token", "--target", "az"];
     args.extend_from_slice(extra);
-    sb.cmd(&args).env("AZ_SECRET", SECRET).output().unwrap()
+    sb.secret(SECRET);
+    sb.recorded(sb.cmd(&args).env("AZ_SECRET", SECRET).output().unwrap())
 }
 
 #[test]
@@ -148,6 +149,7 @@ fn secret_from_a_file_works_and_a_missing_env_var_is_a_config_error() {
     let fake = Fake::start("basic");
     let sb = sandbox(&fake, "basic", "");
     let secret_file = sb.dir.path().join("secret");
+    sb.allow_token_in(&secret_file);
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
     let text = std::fs::read_to_string(&sb.config).unwrap();
     sb.write_raw_config(&text.replace(

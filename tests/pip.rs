@@ -183,6 +183,7 @@ impl Setup {
 
     /// Check the package landed in `target` and the token was minted once.
     fn assert_installed(&self, out: &std::process::Output, target: &Path) {
+        self.sb.record(out);
         assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
         let init = fs::read_to_string(target.join("ecluse_demo/__init__.py")).unwrap();
         assert!(init.contains("installed through ecluse-cred"));

@@ -60,6 +60,8 @@ pub struct Sandbox {
     stderr_seen: Mutex<Vec<u8>>,
     /// Files a test deliberately put a token in (an .npmrc, $GITHUB_ENV).
     token_files: Mutex<Vec<PathBuf>>,
+    /// Configured secrets (client secrets, AWS keys) the audit looks for too.
+    secrets: Mutex<Vec<String>>,
 }
 
 impl Sandbox {
@@ -80,6 +82,7 @@ impl Sandbox {
             bin,
             stderr_seen: Mutex::default(),
             token_files: Mutex::default(),
+            secrets: Mutex::default(),
         };
         sb.write_config(extra);
         sb
@@ -147,6 +150,17 @@ impl Sandbox {
             .extend_from_slice(&out.stderr);
     }
 
+    /// [`Sandbox::record`], returning the output: `sb.recorded(cmd.output().unwrap())`.
+    pub fn recorded(&self, out: Output) -> Output {
+        self.record(&out);
+        out
+    }
+
+    /// A configured secret the leak audit must not find either.
+    pub fn secret(&self, value: &str) {
+        self.secrets.lock().unwrap().push(value.to_owned());
+    }
+
     /// `path` holds a token on purpose: the leak audit leaves it alone.
     pub fn allow_token_in(&self, path: &Path) {
         self.token_files.lock().unwrap().push(path.to_owned());
@@ -164,6 +178,7 @@ impl Sandbox {
                 tokens.push(t);
             }
         }
+        tokens.extend(self.secrets.lock().unwrap().iter().cloned());
         tokens.retain(|t| t.len() >= 6);
         tokens
     }

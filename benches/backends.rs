@@ -7,24 +7,24 @@
 //! overhead is the median wall time minus the median service time: process start, config,
 //! runtime and SDK set-up, signing, HTTP, and the cache write.
 
+mod support;
+
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{FakeServer, Response};
 use serde_json::json;
+use support::{aws_cli, aws_env, ms, stats, time};
 
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let runs = support::env_or("BENCH_RUNS", 20);
     let dir = tempfile::tempdir().unwrap();
     let expiration = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -72,25 +72,12 @@ fn main() {
     .unwrap();
     let cache = dir.path().join("cache");
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"));
-    let env = [
-        ("AWS_ENDPOINT_URL_CODEARTIFACT", ca.url()),
-        ("AWS_ACCESS_KEY_ID", "AKIDBENCH".into()),
-        ("AWS_SECRET_ACCESS_KEY", "bench-secret".into()),
-        ("AWS_DEFAULT_REGION", "us-west-2".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        (
-            "AWS_CONFIG_FILE",
-            dir.path().join("none").display().to_string(),
-        ),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.path().join("none").display().to_string(),
-        ),
+    let mut env = aws_env(&ca.url(), dir.path());
+    env.extend([
         ("GOOGLE_APPLICATION_CREDENTIALS", adc.display().to_string()),
         ("BENCH_SECRET", "s".into()),
-        ("NO_PROXY", "127.0.0.1".into()),
         ("HOME", dir.path().display().to_string()),
-    ];
+    ]);
     let ours = |args: &[&str]| {
         let mut c = Command::new(&exe);
         c.arg("--config")
@@ -199,34 +186,4 @@ fn main() {
             );
         }
     }
-}
-
-fn aws_cli() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("AWS_CLI") {
-        return Some(PathBuf::from(p));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv/bin/aws");
-    if venv.exists() {
-        return Some(venv);
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join("aws"))
-        .find(|p| p.exists())
-}
-
-fn time(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let status = cmd.status().unwrap();
-    let took = start.elapsed();
-    assert!(status.success(), "{cmd:?} failed");
-    took
-}
-
-fn stats(samples: &mut [Duration]) -> (Duration, Duration) {
-    samples.sort();
-    (samples[samples.len() / 2], samples[samples.len() * 9 / 10])
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

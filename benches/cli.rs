@@ -9,11 +9,15 @@
 //!
 //! `BENCH_RUNS` (default 400) and `BENCH_CALLERS` (default 100) change the sizes.
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use support::{env_or, ms, stats, time};
 
 const MINT: &str = r#"#!/bin/sh
 d="$(dirname "$0")"
@@ -109,30 +113,6 @@ fn main() {
         cold_wall.as_secs_f64(),
         distinct.len()
     );
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn time(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let status = cmd.status().unwrap();
-    let took = start.elapsed();
-    assert!(status.success());
-    took
-}
-
-fn stats(samples: &mut [Duration]) -> (Duration, Duration) {
-    samples.sort();
-    (samples[samples.len() / 2], samples[samples.len() * 9 / 10])
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn count_lines(path: &Path) -> usize {

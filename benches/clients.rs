@@ -6,6 +6,8 @@
 //! Each run deletes cargo's downloaded registry data and lock file, then times `cargo fetch`,
 //! which must fetch the index and the crate with the token. `BENCH_RUNS` (default 10).
 
+mod support;
+
 #[path = "../tests/common/cargo_registry.rs"]
 #[allow(dead_code)]
 mod cargo_registry;
@@ -14,20 +16,18 @@ mod cargo_registry;
 mod http;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cargo_registry::{cargo, consumer, package_crate, registry};
 use http::{FakeServer, Response};
+use support::{aws_cli, aws_env, ms, stats};
 
 const TOKEN: &str = "ca-bench-token";
 
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+    let runs = support::env_or("BENCH_RUNS", 10);
     let dir = tempfile::tempdir().unwrap();
     let expiration = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -52,28 +52,14 @@ fn main() {
         "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\ndomain_owner = \"111122223333\"\nregion = \"us-west-2\"\n",
     )
     .unwrap();
-    let aws_env = [
-        ("AWS_ENDPOINT_URL_CODEARTIFACT", codeartifact.url()),
-        ("AWS_ACCESS_KEY_ID", "AKIDBENCH".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "bench-secret".to_owned()),
-        ("AWS_DEFAULT_REGION", "us-west-2".to_owned()),
-        ("AWS_REGION", "us-west-2".to_owned()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-        (
-            "AWS_CONFIG_FILE",
-            dir.path().join("none").display().to_string(),
-        ),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.path().join("none").display().to_string(),
-        ),
+    let mut aws_env = aws_env(&codeartifact.url(), dir.path());
+    aws_env.extend([
         ("ECLUSE_CRED_CONFIG", config.display().to_string()),
         (
             "ECLUSE_CRED_CACHE_DIR",
             dir.path().join("cache").display().to_string(),
         ),
-        ("NO_PROXY", "127.0.0.1".to_owned()),
-    ];
+    ]);
     let index = format!("sparse+{}/index/", registry.url());
 
     let ecluse = format!(
@@ -94,7 +80,7 @@ fn main() {
     println!(
         "  ecluse-cred provider: first run (mints) {:.0} ms; later runs median {:.0} ms",
         ms(first),
-        ms(median(&mut ours))
+        ms(stats(&mut ours).0)
     );
     match aws_cli() {
         None => {
@@ -115,7 +101,7 @@ fn main() {
                 &aws_env,
                 runs,
             );
-            let (a, b) = (median(&mut ours), median(&mut theirs));
+            let (a, b) = (stats(&mut ours).0, stats(&mut theirs).0);
             println!("  token-from-stdout + AWS CLI: median {:.0} ms", ms(b));
             println!(
                 "  ratio: ecluse-cred takes {:.2}x the time of the AWS CLI recipe",
@@ -162,21 +148,4 @@ fn time_fetches(
             took
         })
         .collect()
-}
-
-fn aws_cli() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("AWS_CLI") {
-        return Some(PathBuf::from(p));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv/bin/aws");
-    venv.exists().then_some(venv)
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

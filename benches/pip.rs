@@ -7,6 +7,8 @@
 //!
 //! Set up with `bash benches/setup-pip-keyrings.sh`; `BENCH_RUNS` (default 5).
 
+mod support;
+
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
@@ -21,16 +23,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use http::{FakeServer, Request, Response};
+use support::ms;
 
 const HOST: &str = "my-domain-111122223333.d.codeartifact.us-west-2.amazonaws.com";
 const TOKEN: &str = "ca-pip-bench-token";
 const PACKAGES: usize = 20;
 
 fn main() {
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let runs = support::env_or("BENCH_RUNS", 5);
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-pip-venv");
     if !venv.join(".complete").exists() {
         println!(
@@ -238,8 +238,4 @@ fn simple_index(wheels: Vec<(String, Vec<u8>)>) -> FakeServer {
             None => Response::json(404, serde_json::json!({})),
         }
     })
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -256,12 +256,7 @@ fn kill_9_mid_mint_leaves_no_stale_lock_and_no_corrupt_cache() {
     let before = std::fs::read(sb.cache_file()).unwrap();
     sb.shift_entry(-2_000, -1_000);
     sb.set("sleep", "30");
-    let mut victim = sb
-        .cmd(&["token", "--target", "demo"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut victim = sb.spawn_token();
     assert!(
         sb.wait_for_mints(2, Duration::from_secs(10)),
         "the victim started its mint"
@@ -402,12 +397,7 @@ fn short_lived_tokens_are_not_minted_on_every_call() {
 fn a_caller_that_waits_past_lock_timeout_exits_75() {
     let sb = Sandbox::new("[targets.demo.policy]\nlock_timeout = \"1s\"");
     sb.set("sleep", "6");
-    let mut holder = sb
-        .cmd(&["token", "--target", "demo"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut holder = sb.spawn_token();
     assert!(
         sb.wait_for_mints(1, Duration::from_secs(10)),
         "the first caller is minting"

@@ -190,6 +190,16 @@ impl Sandbox {
         self.run(&all)
     }
 
+    /// Start `token --target demo` in the background, its output discarded (a caller to kill,
+    /// or one that holds the lock while its mint runs).
+    pub fn spawn_token(&self) -> std::process::Child {
+        self.cmd(&["token", "--target", "demo"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// Start `n` `token --target demo` processes at once and collect their outputs.
     pub fn concurrent_tokens(&self, n: usize) -> Vec<Output> {
         self.concurrent(n, "demo", &[])

@@ -256,6 +256,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
         }
         'ecluse-cred;background-refresh' {
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'target')
+            [CompletionResult]::new('--settings-hash', '--settings-hash', [CompletionResultType]::ParameterName, 'The backend settings hash of the target the caller meant: refuse another')
             [CompletionResult]::new('--lock-fd', '--lock-fd', [CompletionResultType]::ParameterName, 'The lock descriptor inherited from the process that took the lock')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')

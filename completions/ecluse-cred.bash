@@ -154,13 +154,17 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__background__subcmd__refresh)
-            opts="-v -q -h --target --lock-fd --config --cache-dir --verbose --quiet --log-format --help"
+            opts="-v -q -h --target --settings-hash --lock-fd --config --cache-dir --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settings-hash)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

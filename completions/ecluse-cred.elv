@@ -235,6 +235,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         }
         &'ecluse-cred;background-refresh'= {
             cand --target 'target'
+            cand --settings-hash 'The backend settings hash of the target the caller meant: refuse another'
             cand --lock-fd 'The lock descriptor inherited from the process that took the lock'
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'

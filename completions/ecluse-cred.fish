@@ -179,6 +179,7 @@ complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand generate-docs" -
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand generate-docs" -s q -l quiet -d 'Print only errors on stderr'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand background-refresh" -l target -r
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand background-refresh" -l settings-hash -d 'The backend settings hash of the target the caller meant: refuse another' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand background-refresh" -l lock-fd -d 'The lock descriptor inherited from the process that took the lock' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand background-refresh" -l config -d 'Configuration file [default: ~/.config/ecluse-cred/config.toml]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand background-refresh" -l cache-dir -d 'Cache directory [default: ~/.cache/ecluse-cred]' -r -F

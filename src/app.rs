@@ -68,6 +68,7 @@ impl Context {
                 self.config.path.as_deref(),
                 &self.cache_dir,
                 &target.name,
+                &target.backend.settings_hash(),
             )
         };
         let refresh = if inline {
@@ -76,11 +77,6 @@ impl Context {
             Refresh::Background(&spawn)
         };
         engine(self, target).token(min_ttl, refresh)
-    }
-
-    /// The target for a URL (or `host[:port]`) a client hands over.
-    pub fn resolve(&self, url: &str) -> Result<Target> {
-        resolve::resolve(&self.config, url)
     }
 }
 
@@ -147,6 +143,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Clear(args) => clear(&ctx, args),
         Command::BackgroundRefresh(args) => {
             let target = ctx.config.target(&args.target)?;
+            if target.backend.settings_hash() != args.settings_hash {
+                return Err(Error::config(format!(
+                    "target `{}` is not the target this refresh was started for (its backend settings differ); not refreshing",
+                    target.name
+                )));
+            }
             let engine = engine(&ctx, &target);
             match crate::background::adopt(args.lock_fd, &engine.store)? {
                 Some(lock) => engine.refresh_in_background(lock)?,
@@ -489,7 +491,9 @@ fn refresh(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
 fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
     let timeout = policy::DEFAULT_LOCK_TIMEOUT;
     let names: Vec<String> = match args.target {
-        Some(name) => vec![name],
+        // The name resolution gives it (a derived host in lower case), or as given for a
+        // target no longer configured that still has files.
+        Some(name) => vec![ctx.config.target(&name).map_or(name, |t| t.name)],
         None => cache::cached_stems(&ctx.cache_dir)?,
     };
     let mut out = String::new();

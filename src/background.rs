@@ -4,8 +4,9 @@
 //! Handing over the lock (rather than letting the child take it) means that from the moment a
 //! caller decides to refresh until the refresh ends, the lock is held: any other caller past the
 //! refresh point sees it busy and starts no second process. The child has its own process group
-//! and no stdin/stdout/stderr of the caller's, so `t=$(ecluse-cred token ...)` returns as soon
-//! as the caller exits and Ctrl-C in the caller's terminal does not reach the child.
+//! and no descriptor of the caller's but the lock (no stdin, stdout, stderr, nor any other the
+//! caller was handed), so `t=$(ecluse-cred token ...)` returns as soon as the caller exits and
+//! Ctrl-C in the caller's terminal does not reach the child.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -17,8 +18,17 @@ use std::process::{Command, Stdio};
 use crate::cache::{FileStore, Lock};
 use crate::error::{Error, Result};
 
-/// Start the background refresh of `target`, handing it `lock`.
-pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) -> Result<()> {
+/// Start the background refresh of `target`, whose backend settings hash to `settings_hash`,
+/// handing it `lock`. The child finds the target again by name and refuses to mint unless its
+/// settings hash the same: a name can mean another target by then (the config was edited), and
+/// its mint must not land in this target's cache.
+pub fn spawn(
+    lock: Lock,
+    config: Option<&Path>,
+    cache_dir: &Path,
+    target: &str,
+    settings_hash: &str,
+) -> Result<()> {
     let Some(fd) = lock.file().map(AsRawFd::as_raw_fd) else {
         return Err(Error::other(
             "no lock to hand to a background refresh (the cache directory cannot be written)",
@@ -37,6 +47,8 @@ pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) 
             "background-refresh",
             "--target",
             target,
+            "--settings-hash",
+            settings_hash,
             "--lock-fd",
             &fd.to_string(),
         ])
@@ -44,6 +56,13 @@ pub fn spawn(lock: Lock, config: Option<&Path>, cache_dir: &Path, target: &str) 
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
+    // SAFETY: the closure only makes syscalls (see `process::cloexec_all_but`).
+    unsafe {
+        cmd.pre_exec(move || {
+            crate::process::cloexec_all_but(Some(fd));
+            Ok(())
+        });
+    }
     let result = cmd.spawn();
     // The child holds the lock through its copy of the descriptor; ours closes here.
     drop(lock);

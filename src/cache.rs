@@ -37,6 +37,9 @@ use crate::policy::{Breaker, Entry};
 pub const CACHE_VERSION: u32 = 1;
 /// Longest cache file that is read: far above a real one, and a bound when it is garbage.
 const MAX_CACHE_BYTES: u64 = 1 << 20;
+/// Temp files are `.STEM.` + this many hex digits + [`TEMP_SUFFIX`].
+const TEMP_ID_DIGITS: usize = 16;
+const TEMP_SUFFIX: &str = ".tmp";
 /// First and longest pause between attempts to take a busy lock.
 const LOCK_POLL_MIN: Duration = Duration::from_millis(2);
 const LOCK_POLL_MAX: Duration = Duration::from_millis(50);
@@ -166,6 +169,17 @@ impl FileStore {
         format!(".{}.", file_stem(&self.target))
     }
 
+    /// Whether `name` is one of this target's temp files, exactly as [`Dir::create_temp`] names
+    /// them: `.STEM.` and 16 hex digits and `.tmp`. (A prefix match alone would take target
+    /// `a.b`'s `.a.b.<hex>.tmp` for one of target `a`'s.)
+    fn is_own_temp(&self, name: &str) -> bool {
+        name.strip_prefix(&self.temp_prefix())
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+            .is_some_and(|id| {
+                id.len() == TEMP_ID_DIGITS && id.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+    }
+
     /// Forget the cached token and breaker (under the lock), and any temp file a killed writer
     /// left. Returns whether there was anything cached.
     pub fn clear(&self, timeout: Duration) -> Result<bool> {
@@ -188,9 +202,8 @@ impl FileStore {
                 )));
             }
         };
-        let prefix = self.temp_prefix();
         for name in dir.names() {
-            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            if self.is_own_temp(&name) {
                 let _ = dir.unlink(&name);
             }
         }
@@ -353,10 +366,12 @@ impl Dir {
                 path.display()
             )))
         };
+        // O_NONBLOCK: opening a FIFO put in place of a cache file must not wait for a writer
+        // (it is refused below, as a symlink is). It means nothing for the regular files used.
         let fd = match rustix::fs::openat(
             &self.fd,
             name,
-            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
             mode,
         ) {
             Ok(fd) => fd,
@@ -384,10 +399,10 @@ impl Dir {
         })
     }
 
-    /// A new 0600 file with a random name starting with `prefix` and ending in `.tmp`.
+    /// A new 0600 file with a random name: `prefix`, [`TEMP_ID_DIGITS`] hex digits, `.tmp`.
     fn create_temp(&self, prefix: &str) -> std::io::Result<(String, File)> {
         loop {
-            let name = format!("{prefix}{:016x}.tmp", fastrand::u64(..));
+            let name = format!("{prefix}{:016x}{TEMP_SUFFIX}", fastrand::u64(..));
             let flags =
                 OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             match rustix::fs::openat(&self.fd, name.as_str(), flags, Mode::from_raw_mode(0o600)) {

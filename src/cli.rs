@@ -251,6 +251,9 @@ pub struct ClearArgs {
 pub struct BackgroundArgs {
     #[arg(long)]
     pub target: String,
+    /// The backend settings hash of the target the caller meant: refuse another
+    #[arg(long)]
+    pub settings_hash: String,
     /// The lock descriptor inherited from the process that took the lock
     #[arg(long)]
     pub lock_fd: Option<i32>,

@@ -166,7 +166,8 @@ impl Backend {
                     || url::Url::parse(token_url).is_err()
                 {
                     return Err(format!(
-                        "{key}.token_url: `{token_url}` is not an http(s) URL"
+                        "{key}.token_url: `{}` is not an http(s) URL",
+                        crate::redact::url(token_url)
                     ));
                 }
                 if client_id.is_empty() {
@@ -311,6 +312,10 @@ fn in_file(path: &Path, message: String) -> Error {
     Error::config(format!("config {}: {message}", path.display()))
 }
 
+/// Longest `mint_timeout` and `lock_timeout`: a caller waiting longer than a day for a token
+/// is stuck, not patient (and deadlines this far out stay representable on every clock).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Keys that would put a secret into the config file: refused with a pointer to the safe way.
 const INLINE_SECRET_KEYS: [&str; 3] = ["client_secret", "secret", "password"];
 
@@ -340,13 +345,16 @@ fn parse_target(
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
     backend.validate(key)?;
-    for url in &common.urls {
-        if !(url.starts_with("https://") || url.starts_with("http://"))
-            || url::Url::parse(url).is_err()
-        {
-            return Err(format!("{key}.urls: `{url}` is not an http(s) URL"));
-        }
+    if crate::resolve::derive(&Config::default(), name).is_some() {
+        return Err(format!(
+            "{key}: `{name}` is a CodeArtifact or Artifact Registry host, the name of the target derived from it; give this target another name"
+        ));
     }
+    let urls = common
+        .urls
+        .iter()
+        .map(|url| crate::resolve::normalise_url(url).map_err(|why| format!("{key}.urls: {why}")))
+        .collect::<Result<Vec<String>, String>>()?;
     let policy = merge(defaults.clone(), &common.policy, &format!("{key}.policy"))?;
     let username = common
         .username
@@ -355,7 +363,7 @@ fn parse_target(
         name: name.to_owned(),
         backend,
         username,
-        urls: common.urls,
+        urls,
         policy,
     })
 }
@@ -404,6 +412,18 @@ fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
     }
     if p.mint_timeout.is_zero() {
         return Err(format!("{key}.mint_timeout: must be longer than 0"));
+    }
+    for (name, value) in [
+        ("mint_timeout", p.mint_timeout),
+        ("lock_timeout", p.lock_timeout),
+    ] {
+        if value > MAX_TIMEOUT {
+            return Err(format!(
+                "{key}.{name}: {} is longer than the longest allowed, {}",
+                humantime::format_duration(value),
+                humantime::format_duration(MAX_TIMEOUT)
+            ));
+        }
     }
     Ok(p)
 }

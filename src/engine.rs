@@ -95,6 +95,8 @@ enum Outcome {
     Cached(Option<Entry>),
     Minted(Entry),
     Failed(MintError),
+    /// A fresh token is cached that does not satisfy the caller; no mint was made.
+    TooShort(Entry),
 }
 
 impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
@@ -146,7 +148,12 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     Some(self.target),
                     "no usable cached token; minting"
                 );
-                self.mint_for_caller(now, required_ttl)
+                let seen = state.entry.as_ref().map(|e| e.issued_at);
+                self.mint_for_caller(now, seen, required_ttl)
+            }
+            Plan::TooShort => {
+                let entry = state.entry.expect("plan refuses only over a cached entry");
+                Err(self.too_short(&entry, now, required_ttl))
             }
         }
     }
@@ -221,7 +228,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                         entry,
                         source: Source::Cache,
                     },
-                    Ok(Outcome::Cached(None)) => cached,
+                    Ok(Outcome::Cached(None) | Outcome::TooShort(_)) => cached,
                     Err(e) => {
                         event!(
                             Level::Warn,
@@ -248,10 +255,15 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     fn mint_for_caller(
         &self,
         waiting_since: EpochMs,
+        seen: Option<EpochMs>,
         required_ttl: Option<Duration>,
     ) -> Result<Served> {
         let lock = self.wait_for_lock()?;
-        match self.under_lock(&lock, Purpose::NeedToken { waiting_since }, required_ttl)? {
+        let purpose = Purpose::NeedToken {
+            waiting_since,
+            seen,
+        };
+        match self.under_lock(&lock, purpose, required_ttl)? {
             Outcome::Cached(Some(entry)) => {
                 event!(
                     Level::Info,
@@ -272,27 +284,35 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 if policy::freshness(now, Some(&entry), self.policy, required_ttl)
                     == Freshness::Unusable
                 {
-                    let valid_for =
-                        Duration::from_millis(entry.expires_at.saturating_sub(now).max(0) as u64);
-                    let asked = required_ttl.map_or(String::new(), |d| {
-                        format!(
-                            ", less than the {} asked for with --min-ttl",
-                            humantime::format_duration(d)
-                        )
-                    });
-                    return Err(Error::temp(format!(
-                        "target `{}`: a freshly minted token is valid for only {}{asked}",
-                        self.target,
-                        humantime::format_duration(Duration::from_secs(valid_for.as_secs()))
-                    )));
+                    return Err(self.too_short(&entry, now, required_ttl));
                 }
                 Ok(Served {
                     entry,
                     source: Source::Mint,
                 })
             }
+            Outcome::TooShort(entry) => Err(self.too_short(&entry, self.clock.now(), required_ttl)),
             Outcome::Failed(e) => Err(e.into_error(self.target)),
         }
+    }
+
+    /// A fresh token that is still not valid for as long as the caller needs (exit 75).
+    fn too_short(&self, entry: &Entry, now: EpochMs, required_ttl: Option<Duration>) -> Error {
+        let secs = |ms: EpochMs| Duration::from_secs((ms.max(0) / 1000) as u64);
+        let valid_for = secs(entry.expires_at.saturating_sub(now));
+        let lifetime = secs(entry.expires_at.saturating_sub(entry.issued_at));
+        let asked = required_ttl.map_or(String::new(), |d| {
+            format!(
+                ", less than the {} asked for with --min-ttl (the backend's tokens live {})",
+                humantime::format_duration(d),
+                humantime::format_duration(lifetime)
+            )
+        });
+        Error::temp(format!(
+            "target `{}`: a freshly minted token is valid for only {}{asked}",
+            self.target,
+            humantime::format_duration(valid_for)
+        ))
     }
 
     /// `ecluse-cred refresh [--force]`: mint now under the lock.
@@ -306,7 +326,9 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         match self.under_lock(&lock, purpose, None)? {
             Outcome::Minted(entry) => Ok(entry),
             Outcome::Failed(e) => Err(e.into_error(self.target)),
-            Outcome::Cached(_) => unreachable!("an explicit refresh always mints or fails"),
+            Outcome::Cached(_) | Outcome::TooShort(_) => {
+                unreachable!("an explicit refresh always mints or fails")
+            }
         }
     }
 
@@ -348,6 +370,12 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         );
         let probe = match decision {
             Locked::UseCached => return Ok(Outcome::Cached(state.entry)),
+            Locked::TooShort => {
+                let entry = state
+                    .entry
+                    .expect("policy refuses only over a cached entry");
+                return Ok(Outcome::TooShort(entry));
+            }
             Locked::BreakerOpen => return Err(self.breaker_open(&state, now)),
             Locked::ShareFailure => {
                 let e = state
@@ -376,7 +404,10 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         }
         let started = self.clock.now();
         let timer = Instant::now();
-        let result = self.mint.mint(started);
+        let result = self
+            .mint
+            .mint(started)
+            .and_then(|minted| policy::check_minted(minted, started));
         let took = timer.elapsed().as_millis();
         let outcome = match result {
             Ok(minted) => {

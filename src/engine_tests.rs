@@ -82,7 +82,7 @@ impl Mint for Fake {
         }
         Ok(Minted {
             token: Secret::new(format!("tok-{}", w.mints.get())),
-            expires_at: started + w.lifetime.get(),
+            expires_at: started.saturating_add(w.lifetime.get()),
             expiry_source: "test".into(),
         })
     }
@@ -312,6 +312,74 @@ fn min_ttl_above_remaining_validity_mints_a_new_token() {
 }
 
 #[test]
+fn a_min_ttl_longer_than_any_token_lives_mints_once_and_never_replaces_a_good_token() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let two_hours = Some(Duration::from_secs(2 * 3600));
+    // No token yet: one mint, whose token (1 h) cannot satisfy 2 h.
+    let err = inline(&e, two_hours).unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert!(err.message.contains("tokens live 1h"), "{}", err.message);
+    assert_eq!(f.0.mints.get(), 1);
+    // The good 1 h token it left is kept: the next callers asking for 2 h fail at once.
+    for _ in 0..5 {
+        advance(&f, SEC);
+        assert_eq!(inline(&e, two_hours).unwrap_err().code, Code::TempFail);
+    }
+    assert_eq!(f.0.mints.get(), 1);
+    assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-1");
+}
+
+#[test]
+fn a_caller_that_waited_does_not_mint_again_when_the_new_token_is_still_too_short() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let two_hours = Some(Duration::from_secs(2 * 3600));
+    // This caller saw no token, then waited while another process minted a 1 h one.
+    let waiting_since = f.0.now.get();
+    inline(&e, None).unwrap();
+    assert_eq!(f.0.mints.get(), 1);
+    let err = e
+        .mint_for_caller(waiting_since, None, two_hours)
+        .unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert_eq!(
+        f.0.mints.get(),
+        1,
+        "no second mint for the same short token"
+    );
+    // An expired token it saw is replaced as usual, and the new one is checked.
+    advance(&f, 2 * LIFETIME);
+    let seen = f.0.state.borrow().entry.as_ref().map(|e| e.issued_at);
+    let err = e
+        .mint_for_caller(f.0.now.get(), seen, two_hours)
+        .unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert_eq!(f.0.mints.get(), 2);
+}
+
+#[test]
+fn a_token_claiming_an_absurd_lifetime_is_refused_for_every_backend() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    // Milliseconds read as seconds: tens of thousands of years.
+    f.0.lifetime.set(1_800_000_000_000 * SEC);
+    let err = inline(&e, None).unwrap_err();
+    assert_eq!(err.code, Code::TempFail);
+    assert!(err.message.contains("milliseconds"), "{}", err.message);
+    assert_eq!(f.0.state.borrow().entry, None, "nothing absurd is cached");
+    f.0.lifetime.set(i64::MAX);
+    assert!(inline(&e, None).is_err());
+    // The longest that is believed still is.
+    f.0.lifetime
+        .set(crate::policy::ms(crate::policy::MAX_TOKEN_LIFETIME));
+    assert!(inline(&e, None).is_ok());
+}
+
+#[test]
 fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
     let f = world();
     let p = Policy::default();
@@ -323,7 +391,7 @@ fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
     let mut b = f.0.state.borrow().breaker.clone();
     b.record_failure(f.0.now.get(), &MintError::rejected("denied"), &p);
     f.0.state.borrow_mut().breaker = b;
-    let err = e.mint_for_caller(waiting_since, None).unwrap_err();
+    let err = e.mint_for_caller(waiting_since, None, None).unwrap_err();
     assert_eq!(err.code, Code::NoPerm);
     assert_eq!(f.0.mints.get(), 0);
 }

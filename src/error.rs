@@ -3,11 +3,13 @@
 use std::fmt;
 
 /// Exit codes, from sysexits(3) where one fits, so scripts can tell a retryable failure from a
-/// broken setup. (2, a bad command line, comes from clap.)
+/// broken setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     /// 1: anything not covered below.
     Other = 1,
+    /// 2: a bad command line (clap reports its own; the protocol front-ends use this).
+    Usage = 2,
     /// 75 (EX_TEMPFAIL): no usable token and the mint failed or timed out, the breaker is open,
     /// or the lock wait timed out. Retrying later may work.
     TempFail = 75,

@@ -16,6 +16,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod log;
 pub mod policy;
+pub mod process;
 pub mod protocol;
+pub mod redact;
 pub mod resolve;
 pub mod secret;

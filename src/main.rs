@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ecluse_cred::app::Context;
 use ecluse_cred::protocol::{self, shims};
-use ecluse_cred::{app, cli, log};
+use ecluse_cred::{app, cli, log, redact};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -37,8 +37,7 @@ fn main() -> ExitCode {
     }
     if rest.first().map(String::as_str) == Some("--cargo-plugin") {
         let ctx = Context::from_env().map_err(|e| e.message);
-        cargo_credential::main(protocol::cargo::Provider { ctx });
-        return ExitCode::SUCCESS;
+        return protocol::cargo::main(protocol::cargo::Provider { ctx });
     }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -65,27 +64,34 @@ fn pnpm_token(target: &str) -> ExitCode {
 }
 
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 2, as one JSON
-/// object when `--log-format json` was asked for.
+/// object when `--log-format json` was asked for. An argument's userinfo is never repeated back.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let wants_json = std::env::args()
-        .collect::<Vec<_>>()
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let wants_json = args
         .windows(2)
         .any(|w| w[0] == "--log-format" && w[1] == "json")
-        || std::env::args().any(|a| a == "--log-format=json");
-    if wants_json && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        || args.iter().any(|a| a == "--log-format=json");
+    let text = e.render().to_string();
+    if wants_json {
         log::init(0, false, log::Format::Json);
-        let text = e.render().to_string();
         let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
         log::write(
             log::Level::Error,
             "usage",
             None,
-            format_args!("{message}"),
+            format_args!("{}", redact::userinfo(message)),
             &[("exit_code", 2.into())],
         );
-        return ExitCode::from(2);
+    } else if text.contains('@') {
+        use std::io::Write;
+        let _ = std::io::stderr().write_all(redact::userinfo(&text).as_bytes());
+    } else {
+        let _ = e.print();
     }
-    let _ = e.print();
-    ExitCode::from(e.exit_code() as u8)
+    ExitCode::from(2)
 }

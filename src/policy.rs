@@ -95,6 +95,43 @@ pub struct Minted {
     pub expiry_source: String,
 }
 
+/// Longest a minted token may claim to stay valid. Short-lived registry tokens live minutes to
+/// hours (CodeArtifact at most 12 h); an expiry beyond a year is a unit mistake (milliseconds
+/// read as seconds: "valid for 55,000 years") or an overflow, and such a token would never be
+/// refreshed.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// What every backend's answer must be before it is cached, checked once where it enters the
+/// engine: a non-empty token without control characters (it goes into headers and config
+/// lines), expiring after the mint started and no later than [`MAX_TOKEN_LIFETIME`] after.
+/// Messages say what is wrong, never the token.
+pub fn check_minted(minted: Minted, started: EpochMs) -> Result<Minted, MintError> {
+    let token = minted.token.expose();
+    if token.is_empty() {
+        return Err(MintError::transient("the backend returned an empty token"));
+    }
+    if token.chars().any(char::is_control) {
+        return Err(MintError::transient(
+            "the backend returned a token containing control characters (newline, tab, ...)",
+        ));
+    }
+    if minted.expires_at <= started {
+        return Err(MintError::transient(format!(
+            "the backend returned a token that had already expired ({} is not after the mint started)",
+            minted.expiry_source
+        )));
+    }
+    if minted.expires_at.saturating_sub(started) > ms(MAX_TOKEN_LIFETIME) {
+        let years = (minted.expires_at.saturating_sub(started) / ms(MAX_TOKEN_LIFETIME)).max(1);
+        return Err(MintError::transient(format!(
+            "the backend returned a token whose expiry ({}) is more than {years} year(s) away, longer than any short-lived token lives (at most {} days here): is it in milliseconds where seconds were expected?",
+            minted.expiry_source,
+            MAX_TOKEN_LIFETIME.as_secs() / 86_400
+        )));
+    }
+    Ok(minted)
+}
+
 /// A cached token with the times the policy derived for it when it was minted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
@@ -264,6 +301,10 @@ pub enum Plan {
     ServeAndRefresh,
     /// No usable token: take the lock (waiting) and mint unless someone else just did.
     Mint,
+    /// The cached token is good, only shorter-lived than the caller's `--min-ttl`, and the
+    /// backend's tokens live no longer than that: a mint would replace a good token with
+    /// another that is just as short. Fail without minting.
+    TooShort,
 }
 
 pub fn plan(
@@ -278,8 +319,26 @@ pub fn plan(
         // An open breaker means a refresh would fast-fail: do not even start one.
         Freshness::Due if breaker.is_open(now) => Plan::Serve,
         Freshness::Due => Plan::ServeAndRefresh,
+        Freshness::Unusable if never_long_enough(now, entry, policy, required_ttl) => {
+            Plan::TooShort
+        }
         Freshness::Unusable => Plan::Mint,
     }
+}
+
+/// Whether `entry` is usable by the policy's own measure, yet its whole lifetime is no longer
+/// than the caller's `required_ttl`: a new token of the same lifetime could not satisfy it.
+fn never_long_enough(
+    now: EpochMs,
+    entry: Option<&Entry>,
+    policy: &Policy,
+    required_ttl: Option<Duration>,
+) -> bool {
+    let (Some(e), Some(required)) = (entry, required_ttl) else {
+        return false;
+    };
+    freshness(now, entry, policy, None) != Freshness::Unusable
+        && e.expires_at.saturating_sub(e.issued_at) <= ms(required)
 }
 
 /// Why the lock holder is there.
@@ -287,8 +346,13 @@ pub fn plan(
 pub enum Purpose {
     /// The caller has no usable token. `waiting_since` is when it started waiting for the lock:
     /// a mint that failed after that was the caller's own single-flight mint, and its failure is
-    /// shared rather than repeated.
-    NeedToken { waiting_since: EpochMs },
+    /// shared rather than repeated. `seen` is the issue time of the entry it found unusable
+    /// then: a newer entry that is still unusable to it was minted while it waited, and a mint
+    /// of its own would get no better token.
+    NeedToken {
+        waiting_since: EpochMs,
+        seen: Option<EpochMs>,
+    },
     /// A token is usable but due: refresh it (background or `--no-background`).
     Refresh,
     /// `ecluse-cred refresh`: mint now, unless the breaker is open.
@@ -308,6 +372,9 @@ pub enum Locked {
     BreakerOpen,
     /// Another process's mint failed while this caller waited for it; report that failure.
     ShareFailure,
+    /// Another process minted while this caller waited, and that fresh token still does not
+    /// satisfy it (its `--min-ttl` exceeds what the backend gives): fail without minting.
+    TooShort,
 }
 
 pub fn under_lock(
@@ -334,7 +401,13 @@ pub fn under_lock(
         Purpose::Refresh if fresh == Freshness::Fresh => Locked::UseCached,
         Purpose::Refresh => mint,
         Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
-        Purpose::NeedToken { waiting_since } => match breaker.last_failure_at {
+        Purpose::NeedToken { seen, .. }
+            if entry.is_some_and(|e| e.issued_at > seen.unwrap_or(EpochMs::MIN)) =>
+        {
+            Locked::TooShort
+        }
+        _ if never_long_enough(now, entry, policy, required_ttl) => Locked::TooShort,
+        Purpose::NeedToken { waiting_since, .. } => match breaker.last_failure_at {
             Some(failed)
                 if failed > waiting_since && failed <= now && breaker.consecutive_failures > 0 =>
             {
@@ -545,7 +618,10 @@ mod tests {
     fn lock_holder_uses_token_another_process_just_minted() {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
-        let purpose = Purpose::NeedToken { waiting_since: 0 };
+        let purpose = Purpose::NeedToken {
+            waiting_since: 0,
+            seen: None,
+        };
         let b = Breaker::default();
         assert_eq!(
             under_lock(1, Some(&e), &b, &p, None, purpose),
@@ -562,8 +638,14 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         b.record_failure(10, &MintError::transient("boom"), &p);
-        let waited_before = Purpose::NeedToken { waiting_since: 5 };
-        let arrived_after = Purpose::NeedToken { waiting_since: 11 };
+        let waited_before = Purpose::NeedToken {
+            waiting_since: 5,
+            seen: None,
+        };
+        let arrived_after = Purpose::NeedToken {
+            waiting_since: 11,
+            seen: None,
+        };
         assert_eq!(
             under_lock(12, None, &b, &p, None, waited_before),
             Locked::ShareFailure
@@ -582,7 +664,10 @@ mod tests {
             consecutive_failures: 3,
             ..Breaker::default()
         };
-        let need = Purpose::NeedToken { waiting_since: 0 };
+        let need = Purpose::NeedToken {
+            waiting_since: 0,
+            seen: None,
+        };
         assert_eq!(under_lock(0, None, &b, &p, None, need), Locked::BreakerOpen);
         assert_eq!(
             under_lock(0, None, &b, &p, None, Purpose::Explicit),
@@ -608,6 +693,7 @@ mod tests {
         };
         let need = Purpose::NeedToken {
             waiting_since: HOUR,
+            seen: None,
         };
         assert_eq!(
             under_lock(HOUR, None, &b, &p, None, need),

@@ -24,6 +24,10 @@ enum Mode {
     Hang,
     NoToken,
     NoExpiration,
+    /// HTTP 200 whose body is not JSON.
+    BrokenJson,
+    /// HTTP 200 with JSON of the wrong shape.
+    WrongTypes,
 }
 
 struct Fake {
@@ -71,6 +75,15 @@ impl Fake {
                 Mode::NoExpiration => {
                     Response::json(200, json!({"authorizationToken": "ca-tok-x"}))
                 }
+                Mode::BrokenJson => {
+                    let mut r = Response::json(200, json!({}));
+                    r.body = br#"{"authorizationToken": "ca-tok-broken", "expir"#.to_vec();
+                    r
+                }
+                Mode::WrongTypes => Response::json(
+                    200,
+                    json!({"authorizationToken": ["ca-tok-wrong"], "expiration": "soon"}),
+                ),
             }
         });
         Fake {
@@ -265,6 +278,26 @@ fn a_response_missing_token_or_expiration_is_a_mint_failure() {
             stderr(&out).contains(&format!("without an {what}")),
             "{}",
             stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn an_http_200_with_a_malformed_body_is_a_temporary_failure_that_says_so() {
+    for mode in [Mode::BrokenJson, Mode::WrongTypes] {
+        let fake = Fake::start("us-west-2", "3600");
+        fake.set(mode);
+        let sb = sandbox(&fake, "");
+        let out = token(&sb, &fake);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "{err}");
+        assert!(
+            err.contains("HTTP 200") && err.contains("malformed"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("UnknownError") && !err.contains("ca-tok-"),
+            "{err}"
         );
     }
 }

@@ -21,14 +21,17 @@ enum Mode {
     Hang,
 }
 
-const JWT_EXP: i64 = 4_000_000_000;
+/// The `exp` of the fake's JWT access tokens: 50 minutes from when the tests started (a real
+/// token's lifetime; an expiry decades away is refused as absurd).
+static JWT_EXP: std::sync::LazyLock<i64> = std::sync::LazyLock::new(|| now_ms() / 1000 + 3000);
 
 fn jwt() -> String {
+    let exp = *JWT_EXP;
     let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     format!(
         "{}.{}.sig",
         enc(r#"{"alg":"RS256"}"#),
-        enc(&format!(r#"{{"exp":{JWT_EXP}}}"#))
+        enc(&format!(r#"{{"exp":{exp}}}"#))
     )
 }
 
@@ -203,7 +206,7 @@ fn a_jwt_access_token_expires_at_its_exp_claim() {
     let e = entry(&sb);
     assert_eq!(
         (e["expiry_source"].as_str(), e["expires_at"].as_i64()),
-        (Some("jwt"), Some(JWT_EXP * 1000))
+        (Some("jwt"), Some(*JWT_EXP * 1000))
     );
 }
 

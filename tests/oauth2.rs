@@ -21,6 +21,22 @@ enum Mode {
     InvalidScope,
     Throttled,
     Down,
+    /// Echo the whole request (headers and form body) as a text body.
+    EchoText,
+    /// Echo it in `error_description`.
+    EchoDescription,
+    /// Put the Authorization header (or the form body) in `error` itself.
+    EchoCode,
+}
+
+/// The request as an echoing server would return it.
+fn echo(r: &Request) -> String {
+    let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!(
+        "{}\n\n{}",
+        headers.join("\n"),
+        String::from_utf8_lossy(&r.body)
+    )
 }
 
 struct Fake {
@@ -52,6 +68,23 @@ impl Fake {
                 Mode::InvalidScope => Response::json(400, json!({"error": "invalid_scope"})),
                 Mode::Throttled => Response::json(429, json!({"error": "slow_down"})),
                 Mode::Down => Response::json(503, json!({})),
+                Mode::EchoText => {
+                    let mut resp = Response::json(401, json!({}));
+                    resp.headers = vec![("content-type".into(), "text/plain".into())];
+                    resp.body = echo(r).into_bytes();
+                    resp
+                }
+                Mode::EchoDescription => Response::json(
+                    400,
+                    json!({"error": "invalid_request", "error_description": echo(r)}),
+                ),
+                Mode::EchoCode => {
+                    let sent = r.header("authorization").map_or_else(
+                        || String::from_utf8_lossy(&r.body).into_owned(),
+                        str::to_owned,
+                    );
+                    Response::json(500, json!({ "error": sent }))
+                }
             }
         });
         Fake { server, mode }
@@ -114,6 +147,7 @@ fn token(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["token", "--target", "az"];
     args.extend_from_slice(extra);
     sb.secret(SECRET);
+    sb.basic_pair(CLIENT_ID, SECRET);
     sb.recorded(sb.cmd(&args).env("AZ_SECRET", SECRET).output().unwrap())
 }
 
@@ -183,6 +217,42 @@ fn rejected_client_exits_77_and_the_secret_never_shows_even_when_echoed() {
                 .unwrap()
                 .contains(SECRET)
     );
+}
+
+#[test]
+fn a_server_that_echoes_the_request_never_gets_the_secret_shown_in_any_encoding() {
+    for auth in ["basic", "post"] {
+        for mode in [Mode::EchoText, Mode::EchoDescription, Mode::EchoCode] {
+            let fake = Fake::start(auth);
+            fake.set(mode);
+            // Threshold 1: the stored failure is shown again by the breaker's message.
+            let sb = sandbox(
+                &fake,
+                auth,
+                "breaker_threshold = 1\nbreaker_cooldown = \"1h\"",
+            );
+            let first = token(&sb, &["-vvv"]);
+            assert_ne!(first.status.code(), Some(0));
+            let err = stderr(&first);
+            assert!(err.contains("token endpoint answered HTTP"), "{err}");
+            let again = token(&sb, &["-vvv", "--log-format", "json"]);
+            assert!(
+                stderr(&again).contains("circuit breaker open"),
+                "{}",
+                stderr(&again)
+            );
+            for format in ["table", "json"] {
+                let status = sb.run(&["status", "--format", format]);
+                assert!(status.status.success());
+                // status goes to stdout: audit it like stderr.
+                let mut shown = status.clone();
+                shown.stderr = status.stdout.clone();
+                sb.record(&shown);
+            }
+            // The leak audit (when `sb` drops) checks every encoding of the secret and of the
+            // Basic pair in all of the above and in every file, the cache included.
+        }
+    }
 }
 
 #[test]

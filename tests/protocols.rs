@@ -49,7 +49,11 @@ fn shim(
 
 #[test]
 fn docker_helper_speaks_dockers_protocol() {
-    let (sb, shims) = sandbox(&["https://registry.example.com/", "http://127.0.0.1:5000/"]);
+    let (sb, shims) = sandbox(&[
+        "https://registry.example.com/",
+        "http://127.0.0.1:5000/",
+        "https://127.0.0.1:5443/",
+    ]);
     let out = shim(
         &sb,
         &shims,
@@ -62,15 +66,31 @@ fn docker_helper_speaks_dockers_protocol() {
     assert_eq!(v["ServerURL"], "https://registry.example.com");
     assert_eq!(v["Username"], "aws");
     assert_eq!(v["Secret"].as_str().unwrap(), sb.cached_token());
-    // A bare host:port, as docker sends for a registry with a port.
+    // A bare host:port, as docker sends for a registry with a port, means https: the https
+    // entry answers it, the http-only one never does.
+    for (server, found) in [
+        ("127.0.0.1:5443", true),
+        ("registry.example.com:443", true),
+        ("127.0.0.1:5000", false),
+        ("http://127.0.0.1:5000", true),
+        ("http://registry.example.com", false),
+    ] {
+        let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], server);
+        assert_eq!(out.status.success(), found, "{server}: {}", stdout(&out));
+    }
+    // Userinfo is never echoed back.
     let out = shim(
         &sb,
         &shims,
         "docker-credential-ecluse",
         &["get"],
-        "127.0.0.1:5000",
+        "https://user:SECRET@registry.example.com",
     );
-    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        out.status.success() && !stdout(&out).contains("SECRET"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = shim(
         &sb,
@@ -86,7 +106,7 @@ fn docker_helper_speaks_dockers_protocol() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5000": "aws"})
+        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5443": "aws"})
     );
 
     for op in ["store", "erase"] {
@@ -473,7 +493,7 @@ fn keyring_answers_every_client_form() {
     };
     assert_eq!(token, format!("{}\n", sb.cached_token()));
     let t = sb.cached_token();
-    let cases: [(&[&str], String); 4] = [
+    let cases: [(&[&str], String); 3] = [
         (
             &[
                 "--mode=creds",
@@ -497,7 +517,6 @@ fn keyring_answers_every_client_form() {
             &["get", "http://127.0.0.1:8080/simple/", "--mode", "creds"],
             format!("aws\n{t}\n"),
         ),
-        (&["get", "127.0.0.1:8080", "aws"], format!("{t}\n")),
     ];
     for (args, want) in cases {
         let out = shim(&sb, &shims, "keyring", args, "");
@@ -506,6 +525,12 @@ fn keyring_answers_every_client_form() {
     for args in [
         &["get", "http://other/simple/", "aws"][..],
         &["get", "http://127.0.0.1:8080/simple/", "bob"],
+        // The bare host[:port] fallback cannot tell http from https: never answered.
+        &["get", "127.0.0.1:8080", "aws"],
+        &["get", "127.0.0.1", "aws"],
+        // Same host and path, another scheme or port.
+        &["get", "https://127.0.0.1:8080/simple/", "aws"],
+        &["get", "http://127.0.0.1:8081/simple/", "aws"],
     ] {
         let out = shim(&sb, &shims, "keyring", args, "");
         assert_eq!(
@@ -623,11 +648,13 @@ fn cargo_exchange(sb: &Sandbox, requests: &[&str]) -> Vec<serde_json::Value> {
 fn cargo_provider_speaks_the_protocol_line_by_line() {
     let sb = Sandbox::new("urls = [\"http://127.0.0.1:8080/index/\"]");
     let get = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/","name":"ecluse"},"kind":"get","operation":"read","args":[]}"#;
-    let named = r#"{"v":1,"registry":{"index-url":"sparse+https://other.example.com/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
+    let named = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
+    // A named target answers only registries its `urls` cover.
+    let named_elsewhere = r#"{"v":1,"registry":{"index-url":"sparse+https://other.example.com/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
     let unknown = r#"{"v":1,"registry":{"index-url":"sparse+https://unknown.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
     let login = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"login","token":"x","args":[]}"#;
     let logout = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"logout","args":[]}"#;
-    let replies = cargo_exchange(&sb, &[get, named, unknown, login, logout]);
+    let replies = cargo_exchange(&sb, &[get, named, unknown, login, logout, named_elsewhere]);
     assert_eq!(replies[0], serde_json::json!({"v": [1]}));
     let token = sb.cached_token();
     let expiration = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
@@ -645,6 +672,12 @@ fn cargo_provider_speaks_the_protocol_line_by_line() {
     assert_eq!(
         replies[5],
         serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+    );
+    let refused = replies[6]["Err"]["message"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("does not serve https://other.example.com/index/"),
+        "{}",
+        replies[6]
     );
     assert_eq!(sb.mints(), 1);
 }

@@ -129,6 +129,15 @@ impl CodeArtifactMint {
         };
         let err = ctx.err();
         let status = ctx.raw().status().as_u16();
+        if (200..300).contains(&status) {
+            // The SDK could not read a success response: the service (or something in between)
+            // answered garbage. Temporary; the body is not quoted, it may hold a token.
+            return MintError::transient(format!(
+                "CodeArtifact answered HTTP {status} with a malformed body ({} bytes): not the JSON object with authorizationToken and expiration that GetAuthorizationToken returns{}",
+                ctx.raw().body().bytes().map_or(0, <[u8]>::len),
+                parse_failure(&e).map_or(String::new(), |why| format!(" ({why})"))
+            ));
+        }
         let code = err.code().unwrap_or("UnknownError");
         let detail = format!("{code}: {}", err.message().unwrap_or("(no message)"));
         match err {
@@ -156,6 +165,17 @@ impl CodeArtifactMint {
             _ => MintError::misconfigured(format!("CodeArtifact: HTTP {status}: {detail}")),
         }
     }
+}
+
+/// What the SDK's deserializer said about a response it could not read, where that can be
+/// told without quoting the response (its innermost error, without any quoted text).
+fn parse_failure(e: &dyn std::error::Error) -> Option<String> {
+    let mut innermost = e.source()?;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let text = innermost.to_string();
+    (!text.contains(['"', '`', '\'']) && text.len() <= 200).then_some(text)
 }
 
 /// AWS error codes that mean the signature or the credentials were not accepted.

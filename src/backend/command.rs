@@ -90,6 +90,8 @@ pub fn run_program(argv: &[String], timeout: Duration) -> Result<ProgramOutput, 
     // SAFETY: prctl(2) and getppid(2) are async-signal-safe and touch no memory of the parent.
     unsafe {
         command.pre_exec(move || {
+            // The mint gets its pipes, not whatever descriptors our caller handed us.
+            crate::process::cloexec_all_but(None);
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -303,8 +305,17 @@ fn number(v: &Value) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n)
 }
 
+/// Epoch seconds from this value on (the year 5138) are epoch *milliseconds* of a time since
+/// 1973 by mistake: a token "valid for 55,000 years" that would never be refreshed.
+const MILLISECONDS_LOOKALIKE: f64 = 1e11;
+
 fn parse_expires_at(v: &Value) -> Result<EpochMs, String> {
     if let Some(secs) = number(v) {
+        if secs >= MILLISECONDS_LOOKALIKE {
+            return Err(format!(
+                "printed an `expires_at` of {secs:.0}, which as epoch seconds is tens of thousands of years away: it looks like milliseconds; print epoch seconds or an RFC 3339 time"
+            ));
+        }
         return Ok((secs * 1000.0) as i64);
     }
     let Value::String(s) = v else {

@@ -193,16 +193,6 @@ pub fn jwt_expiry(token: &str) -> Option<EpochMs> {
     (exp.is_finite() && exp > 0.0).then_some((exp * 1000.0) as EpochMs)
 }
 
-/// `message` with every occurrence of `secret` replaced: for texts that come from elsewhere
-/// (an HTTP library, a server's error body) and might echo what was sent.
-pub fn redact(message: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        message.to_owned()
-    } else {
-        message.replace(secret, "<redacted>")
-    }
-}
-
 /// An error and its causes, `outer: inner: innermost`, for libraries whose `Display` leaves
 /// the cause out (reqwest, google-cloud-auth).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
@@ -238,15 +228,6 @@ mod tests {
             jwt_expiry(&format!("{}.{}.s", enc("{}"), enc(r#"{"sub":"x"}"#))),
             None
         );
-    }
-
-    #[test]
-    fn redact_removes_every_occurrence() {
-        assert_eq!(
-            redact("a s3cr3t b s3cr3t", "s3cr3t"),
-            "a <redacted> b <redacted>"
-        );
-        assert_eq!(redact("abc", ""), "abc");
     }
 
     #[test]

@@ -12,14 +12,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Mint, MintError, block_on_with_timeout, error_chain, jwt_expiry, redact};
+use super::{Mint, MintError, block_on_with_timeout, error_chain, jwt_expiry};
 use crate::policy::{EpochMs, Minted};
+use crate::redact::{Scrubber, form_urlencode};
 use crate::secret::Secret;
 
 /// OAuth error codes (RFC 6749 §5.2) that mean the client's credentials were refused.
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
-/// Longest error body quoted in a message.
+/// Longest `error_description` quoted in a message.
 const MAX_QUOTED: usize = 300;
+/// Longest `error` code quoted: the registered ones are under 30 characters.
+const MAX_ERROR_CODE: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,7 +67,20 @@ impl OAuth2Mint {
         Ok(Secret::new(secret))
     }
 
-    async fn request(&self, secret: &Secret, started: EpochMs) -> Result<Minted, MintError> {
+    /// Every form in which the secret leaves this process: raw and urlencoded (`post`), and
+    /// the base64 Basic pair (`basic`), so no echo of the request survives in a message.
+    fn scrubber(&self, secret: &Secret) -> Scrubber {
+        Scrubber::new()
+            .secret(secret.expose())
+            .basic_pair(&self.client_id, secret.expose())
+    }
+
+    async fn request(
+        &self,
+        secret: &Secret,
+        scrubber: &Scrubber,
+        started: EpochMs,
+    ) -> Result<Minted, MintError> {
         let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
         if let Some(scope) = &self.scope {
             form.push(("scope", scope));
@@ -79,10 +95,11 @@ impl OAuth2Mint {
         match self.client_auth {
             ClientAuth::Basic => {
                 use base64::Engine;
-                let enc = |s: &str| {
-                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                };
-                let pair = format!("{}:{}", enc(&self.client_id), enc(secret.expose()));
+                let pair = format!(
+                    "{}:{}",
+                    form_urlencode(&self.client_id),
+                    form_urlencode(secret.expose())
+                );
                 let basic = base64::engine::general_purpose::STANDARD.encode(pair);
                 request = request.header("authorization", format!("Basic {basic}"));
             }
@@ -94,7 +111,7 @@ impl OAuth2Mint {
         let response = request.form(&form).send().await.map_err(|e| {
             MintError::transient(format!(
                 "POST {}: {}",
-                self.token_url,
+                crate::redact::url(&self.token_url),
                 error_chain(&e.without_url())
             ))
         })?;
@@ -106,7 +123,7 @@ impl OAuth2Mint {
             ))
         })?;
         if !status.is_success() {
-            return Err(http_error(status.as_u16(), &body));
+            return Err(http_error(status.as_u16(), &body, scrubber));
         }
         parse_token_response(&body, started)
     }
@@ -115,42 +132,62 @@ impl OAuth2Mint {
 impl Mint for OAuth2Mint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
         let secret = self.read_secret()?;
-        block_on_with_timeout(self.timeout, self.request(&secret, started)).map_err(|e| MintError {
-            message: redact(&e.message, secret.expose()),
-            ..e
-        })
+        let scrubber = self.scrubber(&secret);
+        block_on_with_timeout(self.timeout, self.request(&secret, &scrubber, started)).map_err(
+            |e| MintError {
+                message: scrubber.scrub(&e.message),
+                ..e
+            },
+        )
     }
 }
 
 /// Classify an error response: RFC 6749 §5.2 `error` codes that refuse the client are 77,
 /// throttling and server errors transient, other client errors a configuration problem.
-fn http_error(status: u16, body: &[u8]) -> MintError {
+///
+/// Only the `error` code (when it is one: RFC 6749's characters, short) and the
+/// `error_description`, scrubbed of every form of the secret and then shortened, are quoted;
+/// never the body, which a server that echoes its request fills with the credentials.
+fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let code = json
-        .as_ref()
-        .and_then(|v| v["error"].as_str())
-        .unwrap_or("");
-    let description = json
-        .as_ref()
-        .and_then(|v| v["error_description"].as_str())
-        .unwrap_or("");
-    let detail = match (code, description) {
-        ("", _) => String::from_utf8_lossy(body)
-            .chars()
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|v| v[name].as_str())
+            .map(|text| scrubber.scrub(text))
+    };
+    let code = field("error").filter(|c| is_error_code(c));
+    let description = field("error_description").map(|d| {
+        d.chars()
             .filter(|c| !c.is_control())
             .take(MAX_QUOTED)
-            .collect(),
-        (code, "") => code.to_owned(),
-        (code, d) => format!("{code}: {}", d.chars().take(MAX_QUOTED).collect::<String>()),
+            .collect::<String>()
+    });
+    let detail = match (&code, description) {
+        (None, _) => format!(
+            "no RFC 6749 error code in its {}-byte body (not quoted)",
+            body.len()
+        ),
+        (Some(code), None) => code.clone(),
+        (Some(code), Some(d)) => format!("{code}: {d}"),
     };
+    let code = code.unwrap_or_default();
     let message = format!("token endpoint answered HTTP {status}: {detail}");
     match status {
-        400 | 401 | 403 if REJECTED_CODES.contains(&code) || status != 400 => {
+        400 | 401 | 403 if REJECTED_CODES.contains(&code.as_str()) || status != 400 => {
             MintError::rejected(message)
         }
         429 | 500..=599 | 408 => MintError::transient(message),
         _ => MintError::misconfigured(message),
     }
+}
+
+/// An RFC 6749 §5.2 `error` value: `%x20-21 / %x23-5B / %x5D-7E`, and short as real ones are.
+fn is_error_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= MAX_ERROR_CODE
+        && code
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
 /// Parse `{"access_token", "token_type", "expires_in"}`; messages never quote the values.
@@ -162,15 +199,16 @@ pub fn parse_token_response(body: &[u8], started: EpochMs) -> Result<Minted, Min
         Some(_) => return Err(bad("answered with an empty or malformed `access_token`")),
         None => return Err(bad("answered without `access_token`")),
     };
+    // `as` saturates, and so does the addition: an absurd `expires_in` becomes an absurd expiry,
+    // which the engine refuses with the same message for every backend.
+    let after = |secs: f64| started.saturating_add((secs * 1000.0) as i64);
     let (expires_at, source) = match v.get("expires_in") {
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|s| s > 0.0) => (
-            started + (n.as_f64().unwrap_or(0.0) * 1000.0) as i64,
-            "expires_in",
-        ),
-        Some(Value::String(s)) if s.parse::<f64>().is_ok_and(|s| s > 0.0) => (
-            started + (s.parse::<f64>().unwrap_or(0.0) * 1000.0) as i64,
-            "expires_in",
-        ),
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|s| s > 0.0) => {
+            (after(n.as_f64().unwrap_or(0.0)), "expires_in")
+        }
+        Some(Value::String(s)) if s.parse::<f64>().is_ok_and(|s| s > 0.0) => {
+            (after(s.parse::<f64>().unwrap_or(0.0)), "expires_in")
+        }
         _ => match jwt_expiry(&token) {
             Some(exp) => (exp, "jwt"),
             None => {
@@ -210,7 +248,7 @@ mod tests {
 
     #[test]
     fn error_codes_map_to_rejected_transient_or_misconfigured() {
-        let kind = |status, body: &str| http_error(status, body.as_bytes()).kind;
+        let kind = |status, body: &str| http_error(status, body.as_bytes(), &Scrubber::new()).kind;
         assert_eq!(
             kind(400, r#"{"error":"invalid_client"}"#),
             FailureKind::Rejected

@@ -8,10 +8,16 @@ use std::time::Duration;
 use ecluse_cred::backend::{self, FailureKind, helper};
 
 fn main() -> ExitCode {
-    let request: helper::Request = match std::env::args().nth(1).map(|a| serde_json::from_str(&a)) {
+    let arg = std::env::args_os().nth(1);
+    let request: helper::Request = match arg
+        .as_ref()
+        .and_then(|a| a.to_str())
+        .map(serde_json::from_str)
+    {
         Some(Ok(request)) => request,
         _ => {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "ecluse-cred-mint is run by ecluse-cred to mint cloud tokens; it takes no command line of its own"
             );
             return ExitCode::from(helper::exit_code(FailureKind::Misconfigured));
@@ -33,7 +39,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One line: the parent quotes the last line of stderr.
-            eprintln!("{}", e.message.replace('\n', " "));
+            let _ = writeln!(std::io::stderr(), "{}", e.message.replace('\n', " "));
             ExitCode::from(helper::exit_code(e.kind))
         }
     }

@@ -5,13 +5,79 @@
 //! and passes the other words as the request's `args`. `get` answers with the token and
 //! `cache: "expires"` at the token's expiry (cargo then reuses it within one run); `login` and
 //! `logout` are not supported (tokens come from the backend); a registry no target serves is
-//! `url-not-supported`, so cargo tries its next provider.
+//! `url-not-supported`, so cargo tries its next provider. A target named with `--target` that
+//! has `urls` answers only for an index URL they cover (see [`crate::resolve`]).
+//!
+//! The message types are the `cargo-credential` crate's; the exchange (a hello, then one request
+//! and one response per line) is run here, so that a cargo that has gone away ends the helper
+//! with an error instead of a panic.
+
+use std::io::{BufRead, Read};
+use std::process::ExitCode;
 
 use cargo_credential::{
-    Action, CacheControl, Credential, CredentialResponse, Error, RegistryInfo, Secret,
+    Action, CacheControl, Credential, CredentialHello, CredentialRequest, CredentialResponse,
+    Error, RegistryInfo, Secret,
 };
 
 use crate::app::Context;
+use crate::resolve::{self, Request};
+
+/// The protocol version spoken (cargo's only one so far).
+const PROTOCOL_VERSION: u32 = 1;
+/// Longest request line read: far above a real one.
+const MAX_REQUEST_BYTES: u64 = 1 << 20;
+
+/// Run the exchange with cargo on stdin/stdout until cargo closes stdin.
+pub fn main(provider: Provider) -> ExitCode {
+    let hello = CredentialHello {
+        v: vec![PROTOCOL_VERSION],
+    };
+    if send(&hello).is_err() {
+        return ExitCode::from(1);
+    }
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let mut line = String::new();
+        match (&mut stdin).take(MAX_REQUEST_BYTES).read_line(&mut line) {
+            Ok(0) => return ExitCode::SUCCESS,
+            Ok(_) => {}
+            Err(e) => {
+                let _ = send(&Err::<(), _>(Error::Other(
+                    format!("cannot read cargo's request: {e}").into(),
+                )));
+                return ExitCode::from(1);
+            }
+        }
+        let response = match serde_json::from_str::<CredentialRequest<'_>>(&line) {
+            Ok(request) if request.v == PROTOCOL_VERSION => {
+                provider.perform(&request.registry, &request.action, &request.args)
+            }
+            Ok(request) => Err(Error::Other(
+                format!("unsupported protocol version {}", request.v).into(),
+            )),
+            // serde's message could quote a value of the request (a `login` token): only where.
+            Err(e) => Err(Error::Other(
+                format!(
+                    "cannot parse cargo's request (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
+                .into(),
+            )),
+        };
+        if send(&response).is_err() {
+            return ExitCode::from(1);
+        }
+    }
+}
+
+/// One JSON message and a newline on stdout.
+fn send(message: &impl serde::Serialize) -> crate::error::Result<ExitCode> {
+    let json = serde_json::to_string(message)
+        .map_err(|e| crate::error::Error::other(format!("cannot encode a reply to cargo: {e}")))?;
+    crate::app::print(&format!("{json}\n"))
+}
 
 /// The provider, with the configuration loaded (or why it could not be).
 pub struct Provider {
@@ -33,14 +99,27 @@ impl Credential for Provider {
             .ctx
             .as_ref()
             .map_err(|e| Error::Other(e.clone().into()))?;
+        let request = Request::url(registry.index_url).map_err(|_| Error::UrlNotSupported)?;
         let target = match explicit {
-            Some(name) => ctx
-                .config
-                .target(name)
-                .map_err(|e| Error::Other(e.message.into()))?,
-            None => ctx
-                .resolve(registry.index_url)
-                .map_err(|_| Error::UrlNotSupported)?,
+            Some(name) => {
+                let target = ctx
+                    .config
+                    .target(name)
+                    .map_err(|e| Error::Other(e.message.into()))?;
+                if !resolve::serves(&ctx.config, &target, &request) {
+                    return Err(Error::Other(
+                        format!(
+                            "target `{name}` does not serve {}: add it to the target's `urls`, or name the target that does",
+                            request.shown()
+                        )
+                        .into(),
+                    ));
+                }
+                target
+            }
+            None => resolve::lookup(&ctx.config, &request)
+                .map_err(|e| Error::Other(e.message.into()))?
+                .ok_or(Error::UrlNotSupported)?,
         };
         let served = ctx
             .serve(&target, None, false)

@@ -2,6 +2,7 @@
 //! (GitHub Actions: mask the token, then hand it to later steps through `$GITHUB_ENV`).
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -66,9 +67,11 @@ pub fn github_export(name: &str, token: &Secret, github_env: Option<&Path>) -> R
         }
     };
     let block = format!("{name}<<{delimiter}\n{}\n{delimiter}\n", token.expose());
+    // A file created here holds a token: 0600, like every file that does.
     std::fs::OpenOptions::new()
         .append(true)
         .create(true)
+        .mode(0o600)
         .open(path)
         .and_then(|mut f| f.write_all(block.as_bytes()))
         .map_err(|e| {

@@ -4,7 +4,11 @@
 //!
 //! - `get`: `{"ServerURL":…,"Username":…,"Secret":TOKEN}`; a registry no target serves: exit 1
 //!   with exactly `credentials not found in native keychain` (docker then goes on anonymously).
-//! - `list`: `{"<registry host>":"<username>",…}` for the configured targets' `urls`.
+//! - `list`: `{"<registry host>":"<username>",…}` for the configured targets' `https` `urls`.
+//!
+//! Docker names a registry by `host[:port]` (or a URL) without saying which scheme it will use;
+//! it speaks https to registries, so a scheme-less request is matched as `https` (see
+//! [`crate::resolve`]): an `http`-only target is never handed to docker.
 //! - `store`, `erase`: exit 1, `not implemented` (tokens come from the backend, not from docker).
 
 use std::collections::BTreeMap;
@@ -13,6 +17,7 @@ use std::process::ExitCode;
 
 use crate::app::Context;
 use crate::error::Result;
+use crate::resolve::{self, Request, Scheme};
 
 /// Docker's own not-found text: its client compares stdout with it to tell "no credentials"
 /// from a failure.
@@ -37,11 +42,9 @@ pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
             false,
         ),
     };
-    println!("{text}");
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match crate::app::print(&format!("{text}\n")) {
+        Ok(_) if ok => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
     }
 }
 
@@ -50,8 +53,13 @@ fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
         Ok(ctx) => ctx,
         Err(e) => return (e.message, false),
     };
-    let Ok(target) = ctx.resolve(server) else {
+    let Ok(request) = Request::url_or_https_host(server) else {
         return (NOT_FOUND.to_owned(), false);
+    };
+    let target = match resolve::lookup(&ctx.config, &request) {
+        Ok(Some(target)) => target,
+        Ok(None) => return (NOT_FOUND.to_owned(), false),
+        Err(e) => return (e.message, false),
     };
     let Some(username) = target.username.clone() else {
         return (
@@ -65,7 +73,7 @@ fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
     match ctx.serve(&target, None, false) {
         Ok(served) => {
             let answer = serde_json::json!({
-                "ServerURL": server,
+                "ServerURL": crate::redact::userinfo(server),
                 "Username": username,
                 "Secret": served.entry.token.expose(),
             });
@@ -86,10 +94,14 @@ fn list(ctx: Result<Context>) -> (String, bool) {
             continue;
         };
         for url in &target.urls {
-            if let Ok(u) = url::Url::parse(url)
-                && let Some(host) = u.host_str()
+            if let Ok(u) = Request::url(url)
+                && u.scheme == Scheme::Https
             {
-                let key = u.port().map_or(host.to_owned(), |p| format!("{host}:{p}"));
+                let key = if u.port == Scheme::Https.default_port() {
+                    u.host
+                } else {
+                    format!("{}:{}", u.host, u.port)
+                };
                 registries.insert(key, username.clone());
             }
         }

@@ -5,6 +5,11 @@
 //! and, for `get`, reads `username=`, `password=` and `password_expiry_utc=` back: HTTP Basic,
 //! which every git server takes. A host no target serves gets no answer and exit 0, so git tries
 //! its next helper; `store` and `erase` are no-ops, as is any operation git adds later.
+//!
+//! The request's `protocol`, `host` and port decide, as for every front-end (see
+//! [`crate::resolve`]): an `https` target never answers `protocol=http`. Without `path` (git's
+//! default, no `credential.useHttpPath`) the least specific target of that origin answers. With
+//! `--target NAME` the named target answers only requests its `urls` (or derived host) cover.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -12,6 +17,7 @@ use std::process::ExitCode;
 use crate::app::Context;
 use crate::config::Target;
 use crate::error::Result;
+use crate::resolve::{self, Request};
 
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;
@@ -22,11 +28,11 @@ pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> Exi
     if op != Some("get") {
         return ExitCode::SUCCESS;
     }
-    match ctx.and_then(|ctx| get(&ctx, &input, target)) {
-        Ok(answer) => {
-            print!("{answer}");
-            ExitCode::SUCCESS
-        }
+    match ctx
+        .and_then(|ctx| get(&ctx, &input, target))
+        .and_then(|answer| crate::app::print(&answer))
+    {
+        Ok(code) => code,
         Err(e) => crate::error::report(&e),
     }
 }
@@ -61,24 +67,17 @@ pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Strin
 }
 
 fn target_for(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Option<Target>> {
-    if let Some(name) = explicit {
-        return ctx.config.target(name).map(Some);
-    }
     let (Some(protocol), Some(host)) = (field(request, "protocol"), field(request, "host")) else {
         return Ok(None);
     };
-    if !matches!(protocol, "http" | "https") {
+    let Some(request) = Request::git(protocol, host, field(request, "path")) else {
         return Ok(None);
-    }
-    let path = field(request, "path").unwrap_or("");
-    let url = format!("{protocol}://{host}/{path}");
-    // Without useHttpPath git sends no path: match on the host (and port) alone.
-    let found = ctx.resolve(&url).or_else(|e| {
-        if path.is_empty() {
-            ctx.resolve(host)
-        } else {
-            Err(e)
+    };
+    match explicit {
+        Some(name) => {
+            let target = ctx.config.target(name)?;
+            Ok(resolve::serves(&ctx.config, &target, &request).then_some(target))
         }
-    });
-    Ok(found.ok())
+        None => resolve::lookup(&ctx.config, &request),
+    }
 }

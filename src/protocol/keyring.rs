@@ -7,14 +7,21 @@
 //!   `{"username": …, "password": …}`.
 //! - `keyring get SERVICE --mode creds` (uv without a username): username and token, one a line.
 //!
-//! SERVICE is the index URL or a bare `host[:port]`. No target for it (or a username this target
-//! does not serve): exit 1 with nothing on stdout, which both clients read as "no credentials".
+//! SERVICE is the index URL, matched as every front-end matches a URL (see [`crate::resolve`]).
+//! Both clients fall back to a bare `host[:port]` when the URL finds nothing; that fallback is
+//! never answered, because pip sends it for an `http` index as well as an `https` one and a bare
+//! host cannot say which the token would travel over. No target (or a username this target does
+//! not serve): exit 1 with nothing on stdout, which both clients read as "no credentials".
 //! Options may come before or after the positionals, as `--opt=value` or `--opt value`.
 
 use std::process::ExitCode;
 
 use crate::app::Context;
-use crate::error::Result;
+use crate::error::{Code, Error, Result};
+
+fn report(code: Code, message: String) -> ExitCode {
+    crate::error::report(&Error::new(code, crate::redact::userinfo(&message)))
+}
 
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Args {
@@ -64,22 +71,23 @@ pub(crate) fn parse(args: &[String]) -> std::result::Result<Args, String> {
 pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
     let parsed = match parse(args) {
         Ok(p) => p,
-        Err(why) => {
-            eprintln!("keyring: error: {why}");
-            return ExitCode::from(2);
-        }
+        Err(why) => return report(Code::Usage, format!("keyring: {why}")),
     };
     let (op, service, username) = match parsed.positional.as_slice() {
         [op, service] => (op.as_str(), service.as_str(), None),
         [op, service, user] => (op.as_str(), service.as_str(), Some(user.as_str())),
         _ => {
-            eprintln!("usage: keyring [--mode=creds] [--output=json] get SERVICE [USERNAME]");
-            return ExitCode::from(2);
+            return report(
+                Code::Usage,
+                "usage: keyring [--mode=creds] [--output=json] get SERVICE [USERNAME]".into(),
+            );
         }
     };
     if op != "get" {
-        eprintln!("keyring: `{op}` is not supported: ecluse-cred only serves tokens (get)");
-        return ExitCode::from(1);
+        return report(
+            Code::Other,
+            format!("keyring: `{op}` is not supported: ecluse-cred only serves tokens (get)"),
+        );
     }
     match answer(ctx, &parsed, service, username) {
         Ok(Some(text)) => match crate::app::print(&text) {
@@ -98,7 +106,10 @@ fn answer(
     username: Option<&str>,
 ) -> Result<Option<String>> {
     let ctx = ctx?;
-    let Ok(target) = ctx.resolve(service) else {
+    let Ok(request) = crate::resolve::Request::url(service) else {
+        return Ok(None);
+    };
+    let Some(target) = crate::resolve::lookup(&ctx.config, &request)? else {
         return Ok(None);
     };
     let Some(user) = super::username_for(username, target.username.as_deref()) else {

@@ -156,9 +156,24 @@ impl Sandbox {
         out
     }
 
-    /// A configured secret the leak audit must not find either.
+    /// A configured secret the leak audit must not find either, in any encoding it leaves
+    /// this process in (see [`encodings`]).
     pub fn secret(&self, value: &str) {
-        self.secrets.lock().unwrap().push(value.to_owned());
+        self.secrets
+            .lock()
+            .unwrap()
+            .extend(encodings(value.as_bytes()));
+    }
+
+    /// An HTTP Basic `id:secret` pair (RFC 6749: both halves form-urlencoded first), in base64.
+    pub fn basic_pair(&self, id: &str, secret: &str) {
+        let mut secrets = self.secrets.lock().unwrap();
+        for pair in [
+            format!("{}:{}", form_urlencode(id), form_urlencode(secret)),
+            format!("{id}:{secret}"),
+        ] {
+            secrets.extend(base64_forms(pair.as_bytes()));
+        }
     }
 
     /// `path` holds a token on purpose: the leak audit leaves it alone.
@@ -178,9 +193,15 @@ impl Sandbox {
                 tokens.push(t);
             }
         }
-        tokens.extend(self.secrets.lock().unwrap().iter().cloned());
         tokens.retain(|t| t.len() >= 6);
         tokens
+    }
+
+    /// Every form of every configured secret.
+    fn all_secrets(&self) -> Vec<String> {
+        let mut secrets = self.secrets.lock().unwrap().clone();
+        secrets.retain(|t| t.len() >= 6);
+        secrets
     }
 
     /// Run `token --target demo` plus `args`; the output.
@@ -278,7 +299,8 @@ impl Drop for Sandbox {
             return;
         }
         let tokens = self.all_tokens();
-        if tokens.is_empty() {
+        let secrets = self.all_secrets();
+        if tokens.is_empty() && secrets.is_empty() {
             return;
         }
         let stderr = self.stderr_seen.lock().unwrap();
@@ -289,6 +311,9 @@ impl Drop for Sandbox {
             .filter(|l| !l.starts_with("::add-mask::"))
             .any(|l| tokens.iter().any(|t| l.contains(t.as_str())));
         assert!(!leaked, "a token appeared on stderr");
+        if let Some(s) = secrets.iter().find(|s| stderr.contains(s.as_str())) {
+            panic!("a configured secret appeared on stderr (as {s:?})");
+        }
         let allowed = self.token_files.lock().unwrap();
         let mut stack = vec![self.dir.path().to_owned()];
         while let Some(dir) = stack.pop() {
@@ -308,7 +333,6 @@ impl Drop for Sandbox {
                         .is_some_and(|n| n.ends_with(".json") || n.ends_with(".tmp"));
                 if !meta.is_file()
                     || meta.len() > 4 << 20
-                    || in_cache
                     || path == self.bin.join("issued")
                     || allowed.contains(&path)
                 {
@@ -317,13 +341,51 @@ impl Drop for Sandbox {
                 let text =
                     String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
                 assert!(
-                    !tokens.iter().any(|t| text.contains(t.as_str())),
+                    in_cache || !tokens.iter().any(|t| text.contains(t.as_str())),
                     "a token was written to {}",
+                    path.display()
+                );
+                assert!(
+                    !secrets.iter().any(|s| text.contains(s.as_str())),
+                    "a configured secret was written to {}",
                     path.display()
                 );
             }
         }
     }
+}
+
+/// `value` in every form a secret leaves a process in: raw, form-urlencoded (with `+` or
+/// `%20` for a space), JSON-escaped, and base64 (standard and URL-safe, padded or not). Built
+/// here independently of the code under test.
+pub fn encodings(value: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(value).into_owned();
+    let form = form_urlencode(&text);
+    let json = serde_json::to_string(&text).unwrap();
+    let mut forms = vec![
+        text.clone(),
+        form.clone(),
+        form.replace('+', "%20"),
+        json.trim_matches('"').to_owned(),
+    ];
+    forms.extend(base64_forms(value));
+    forms.dedup();
+    forms
+}
+
+pub fn form_urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn base64_forms(bytes: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    vec![
+        STANDARD.encode(bytes),
+        STANDARD_NO_PAD.encode(bytes),
+        URL_SAFE.encode(bytes),
+        URL_SAFE_NO_PAD.encode(bytes),
+    ]
 }
 
 /// The token a cache file holds, if any: what a fake registry demands of its clients.

@@ -404,6 +404,9 @@ fn generate_docs(dir: &Path) -> Result<()> {
 fn exec(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     let target = which(ctx, &args.which)?;
+    if let Some(registry) = &args.npm_registry {
+        check_serves(ctx, &target, registry)?;
+    }
     let served = ctx.serve(&target, None, false)?;
     let token = served.entry.token.expose();
     let (program, rest) = args.command.split_first().expect("clap requires a command");
@@ -445,7 +448,7 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
         None => protocol::npm::user_npmrc()?,
     };
     // Check the registry before minting: a typo should not cost a mint.
-    protocol::npm::auth_key(&args.registry)?;
+    check_serves(ctx, &target, &args.registry)?;
     if let Some(dir) = args.pnpm_token_helper {
         let exe = std::env::current_exe()
             .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
@@ -475,6 +478,21 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
         file.display(),
         time(served.entry.expires_at)
     ))
+}
+
+/// Before a token is handed to npm for `registry`: the registry is an http(s) URL, and the
+/// target serves it (a target with `urls`, or a derived one, serves only those).
+fn check_serves(ctx: &Context, target: &Target, registry: &str) -> Result<()> {
+    protocol::npm::auth_key(registry)?;
+    let request = resolve::Request::url(registry)?;
+    if resolve::serves(&ctx.config, target, &request) {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "target `{}` does not serve {}: a token goes only where its target's `urls` point; add the registry there or name the target that serves it",
+        target.name,
+        request.shown()
+    )))
 }
 
 fn refresh(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {

@@ -392,3 +392,159 @@ fn quickstart_example_works_offline() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("demo-"));
 }
+
+#[test]
+fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new("");
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    for args in [
+        vec![bad],
+        vec![
+            std::ffi::OsStr::new("token"),
+            std::ffi::OsStr::new("--target"),
+            bad,
+        ],
+        vec![
+            std::ffi::OsStr::new("token"),
+            bad,
+            std::ffi::OsStr::new("--log-format=json"),
+        ],
+        vec![
+            std::ffi::OsStr::new("--log-format"),
+            std::ffi::OsStr::new("json"),
+            bad,
+        ],
+    ] {
+        let out = sb.recorded(sb.cmd(&[]).args(&args).output().unwrap());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred-mint"))
+        .arg(bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+}
+
+#[test]
+fn a_url_is_never_echoed_with_its_userinfo_parsed_or_not() {
+    let sb = Sandbox::new("");
+    let secret = "SECRETPW";
+    for (args, code) in [
+        (
+            vec!["token", "--url", "https://u:SECRETPW@host:99999/x/"],
+            78,
+        ),
+        (vec!["token", "--url", "ftp://u:SECRETPW@host/x/"], 78),
+        (
+            vec![
+                "token",
+                "--url",
+                "https://u:SECRETPW@unknown.example.com/x/",
+            ],
+            78,
+        ),
+        (vec!["token", "--url", "u:SECRETPW@host"], 78),
+        (vec!["token", "--url", "https://u:SECRETPW@[::1/x"], 78),
+        (
+            vec![
+                "npmrc",
+                "--target",
+                "demo",
+                "--registry",
+                "https://u:SECRETPW@host:99999/",
+            ],
+            78,
+        ),
+        (
+            vec![
+                "npmrc",
+                "--target",
+                "demo",
+                "--registry",
+                "ftp://u:SECRETPW@host/",
+            ],
+            78,
+        ),
+        (
+            vec![
+                "exec",
+                "--target",
+                "demo",
+                "--npm-registry",
+                "https://u:SECRETPW@h:99999/",
+                "--",
+                "true",
+            ],
+            78,
+        ),
+        // A usage error that quotes the argument.
+        (vec!["status", "https://u:SECRETPW@host/"], 2),
+        (
+            vec!["status", "--log-format", "json", "https://u:SECRETPW@host/"],
+            2,
+        ),
+    ] {
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains(secret), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).is_empty());
+    }
+    // And a config's `urls` entry that holds credentials is refused without repeating them.
+    sb.write_config("urls = [\"https://u:SECRETPW@host.example/\"]");
+    let out = sb.token(&[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("holds credentials") && !stderr(&out).contains(secret));
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn timeouts_longer_than_a_day_are_config_errors_not_panics() {
+    let sb = Sandbox::new("");
+    for (key, value) in [
+        ("mint_timeout", "\"100000d\""),
+        ("lock_timeout", "\"10000000000d\""),
+        ("lock_timeout", "9223372036854775807"),
+    ] {
+        sb.write_config(&format!("[targets.demo.policy]\n{key} = {value}"));
+        let out = sb.token(&[]);
+        assert_eq!(
+            out.status.code(),
+            Some(78),
+            "{key} = {value}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(&format!("targets.demo.policy.{key}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    sb.write_config("[targets.demo.policy]\nmint_timeout = \"1d\"\nlock_timeout = \"24h\"");
+    assert!(sb.token(&[]).status.success());
+}
+
+#[test]
+fn urls_copied_from_cargo_with_sparse_are_accepted_and_cloud_host_names_are_refused() {
+    let sb = Sandbox::new("urls = [\"sparse+https://crates.example.com/index/\"]");
+    let out = sb.run(&[
+        "token",
+        "--url",
+        "sparse+https://crates.example.com/index/config.json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = stdout(&sb.run(&["status", "--format", "json"]));
+    assert!(
+        status.contains("\"https://crates.example.com/index/\""),
+        "{status}"
+    );
+
+    let host = "dom-111122223333.d.codeartifact.us-east-1.amazonaws.com";
+    sb.write_raw_config(&format!(
+        "[targets.\"{host}\"]\nbackend = \"command\"\ncommand = [\"x\"]\n"
+    ));
+    let out = sb.run(&["token", "--target", host]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("another name"), "{}", stderr(&out));
+}

@@ -468,3 +468,193 @@ fn a_mint_printing_binary_or_huge_output_fails_fast_with_a_clear_error() {
         assert!(stdout(&out).is_empty());
     }
 }
+
+/// `n` concurrent `token --target demo ARGS` callers; their outputs.
+fn concurrent_with(sb: &Sandbox, n: usize, args: &[&str]) -> Vec<std::process::Output> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut all = vec!["token", "--target", "demo"];
+            all.extend_from_slice(args);
+            sb.cmd(&all)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| sb.recorded(c.wait_with_output().unwrap()))
+        .collect()
+}
+
+#[test]
+fn concurrent_callers_asking_for_more_than_any_token_lives_cause_one_mint_not_one_each() {
+    let sb = Sandbox::new("");
+    sb.set("sleep", "0.3");
+    // Cold cache: one mint (1 h tokens), and every caller learns it cannot have 2 h.
+    let outs = concurrent_with(&sb, 8, &["--min-ttl", "2h"]);
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(out));
+        assert!(stderr(out).contains("--min-ttl"), "{}", stderr(out));
+    }
+    assert_eq!(sb.mints(), 1);
+    // The good token it left is neither replaced nor re-minted for them.
+    let cached = sb.cached_token();
+    let outs = concurrent_with(&sb, 8, &["--min-ttl", "2h"]);
+    assert!(outs.iter().all(|o| o.status.code() == Some(75)));
+    assert_eq!(sb.mints(), 1);
+    assert_eq!(sb.cached_token(), cached);
+    assert_eq!(stdout(&sb.token(&[])), format!("{cached}\n"));
+}
+
+#[test]
+fn the_background_refresh_holds_none_of_the_callers_descriptors() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("sleep", "5");
+    // fd 3 is the pipe to `cat`: if the detached refresher (or its mint) kept it, `cat` would
+    // wait for the 5 s mint.
+    let script = format!(
+        "( ( '{}' --config '{}' --cache-dir '{}' token --target demo 3>&1 >/dev/null ) | cat )",
+        env!("CARGO_BIN_EXE_ecluse-cred"),
+        sb.config.display(),
+        sb.cache.display()
+    );
+    let started = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("HOME", sb.dir.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        took < Duration::from_secs(3),
+        "the pipeline waited for the background mint: {took:?}"
+    );
+    assert!(sb.wait_for_mints(2, Duration::from_secs(15)));
+}
+
+#[test]
+fn a_background_refresh_started_for_other_settings_refuses_to_mint() {
+    let sb = Sandbox::new("");
+    let out = sb.run(&[
+        "background-refresh",
+        "--target",
+        "demo",
+        "--settings-hash",
+        "000000000000000000000000",
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not the target"), "{}", stderr(&out));
+    assert_eq!(sb.mints(), 0);
+}
+
+/// Run `cmd` and wait at most `limit`; `None` if it had to be killed.
+fn output_within(mut cmd: Command, limit: Duration) -> Option<std::process::Output> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if !wait_until(limit, || child.try_wait().unwrap().is_some()) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_fifo_in_place_of_the_cache_file_is_refused_without_hanging() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    std::fs::remove_file(sb.cache_file()).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(sb.cache_file())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for args in [
+        &["token", "--target", "demo"][..],
+        &["status"],
+        &["status", "--target", "demo"],
+        &["refresh", "--target", "demo"],
+    ] {
+        let out = output_within(sb.cmd(args), Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{args:?} hung on a FIFO"));
+        sb.record(&out);
+        assert_eq!(out.status.code(), Some(78), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn clear_removes_only_its_own_targets_files_and_finds_a_derived_host_in_any_case() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    let host = "dom-111122223333.d.codeartifact.us-east-1.amazonaws.com";
+    let files = [
+        ".demo.0123456789abcdef.tmp",
+        ".demo.x.0123456789abcdef.tmp",
+        ".demo.0123456789abcdef.tmp.keep",
+        "demo.x.json",
+        &format!("{host}.json"),
+    ];
+    for name in &files {
+        write_private(&sb.cache.join(name), b"{}");
+    }
+    let out = sb.run(&["clear", "--target", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left = |name: &str| sb.cache.join(name).exists();
+    assert!(!left("demo.json") && !left(files[0]));
+    assert!(
+        left(files[1]) && left(files[2]) && left(files[3]),
+        "another target's files"
+    );
+    let out = sb.run(&["clear", "--target", &host.to_ascii_uppercase()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("cleared `{host}`")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!left(&format!("{host}.json")));
+}
+
+#[test]
+fn a_mint_printing_milliseconds_or_an_absurd_expiry_is_refused_saying_why() {
+    let sb = Sandbox::new("");
+    let now = now_ms();
+    for (response, why) in [
+        (
+            format!("{{\"token\":\"abcdef\",\"expires_at\":{now}}}"),
+            "milliseconds",
+        ),
+        (
+            "{\"token\":\"abcdef\",\"expires_in\":1e300}".to_owned(),
+            "milliseconds",
+        ),
+        (
+            format!("{{\"token\":\"abcdef\",\"expires_in\":{}}}", 400 * 86_400),
+            "366 days",
+        ),
+    ] {
+        sb.write_raw_config(&format!(
+            "[targets.demo]\nbackend = \"command\"\ncommand = [\"/bin/echo\", {}]\n",
+            serde_json::to_string(&response).unwrap()
+        ));
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(75), "{response}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{response}: {}", stderr(&out));
+        assert!(!sb.cache_file().exists() || sb.cache_json()["entry"].is_null());
+    }
+}

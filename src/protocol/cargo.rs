@@ -21,6 +21,7 @@ use cargo_credential::{
 };
 
 use crate::app::Context;
+use crate::config::{Config, Target};
 use crate::resolve::{self, Request};
 
 /// The protocol version spoken (cargo's only one so far).
@@ -99,28 +100,8 @@ impl Credential for Provider {
             .ctx
             .as_ref()
             .map_err(|e| Error::Other(e.clone().into()))?;
-        let request = Request::url(registry.index_url).map_err(|_| Error::UrlNotSupported)?;
-        let target = match explicit {
-            Some(name) => {
-                let target = ctx
-                    .config
-                    .target(name)
-                    .map_err(|e| Error::Other(e.message.into()))?;
-                if !resolve::serves(&ctx.config, &target, &request) {
-                    return Err(Error::Other(
-                        format!(
-                            "target `{name}` does not serve {}: add it to the target's `urls`, or name the target that does",
-                            request.shown()
-                        )
-                        .into(),
-                    ));
-                }
-                target
-            }
-            None => resolve::lookup(&ctx.config, &request)
-                .map_err(|e| Error::Other(e.message.into()))?
-                .ok_or(Error::UrlNotSupported)?,
-        };
+        let target =
+            target_for(&ctx.config, registry.index_url, explicit)?.ok_or(Error::UrlNotSupported)?;
         let served = ctx
             .serve(&target, None, false)
             .map_err(|e| Error::Other(e.message.into()))?;
@@ -133,6 +114,35 @@ impl Credential for Provider {
             operation_independent: true,
         })
     }
+}
+
+/// The target that answers for the registry whose index is `index_url` (`None`:
+/// url-not-supported, cargo tries its next provider); a target named with `--target` must
+/// serve it.
+pub fn target_for(
+    config: &Config,
+    index_url: &str,
+    explicit: Option<&str>,
+) -> Result<Option<Target>, Error> {
+    let Ok(request) = Request::url(index_url) else {
+        return Ok(None);
+    };
+    let Some(name) = explicit else {
+        return resolve::lookup(config, &request).map_err(|e| Error::Other(e.message.into()));
+    };
+    let target = config
+        .target(name)
+        .map_err(|e| Error::Other(e.message.into()))?;
+    if !resolve::serves(config, &target, &request) {
+        return Err(Error::Other(
+            format!(
+                "target `{name}` does not serve {}: add it to the target's `urls`, or name the target that does",
+                request.shown()
+            )
+            .into(),
+        ));
+    }
+    Ok(Some(target))
 }
 
 /// `--target NAME` / `--target=NAME` from the provider's configured arguments.

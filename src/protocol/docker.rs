@@ -16,6 +16,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use crate::app::Context;
+use crate::config::{Config, Target};
 use crate::error::Result;
 use crate::resolve::{self, Request, Scheme};
 
@@ -53,10 +54,7 @@ fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
         Ok(ctx) => ctx,
         Err(e) => return (e.message, false),
     };
-    let Ok(request) = Request::url_or_https_host(server) else {
-        return (NOT_FOUND.to_owned(), false);
-    };
-    let target = match resolve::lookup(&ctx.config, &request) {
+    let target = match target_for(&ctx.config, server) {
         Ok(Some(target)) => target,
         Ok(None) => return (NOT_FOUND.to_owned(), false),
         Err(e) => return (e.message, false),
@@ -81,6 +79,15 @@ fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
         }
         Err(e) => (e.message, false),
     }
+}
+
+/// The target that answers `get` for `server` (`None`: not found): a bare `host[:port]` is
+/// matched as `https`.
+pub fn target_for(config: &Config, server: &str) -> Result<Option<Target>> {
+    let Ok(request) = Request::url_or_https_host(server) else {
+        return Ok(None);
+    };
+    resolve::lookup(config, &request)
 }
 
 fn list(ctx: Result<Context>) -> (String, bool) {

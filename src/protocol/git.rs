@@ -15,7 +15,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use crate::app::Context;
-use crate::config::Target;
+use crate::config::{Config, Target};
 use crate::error::Result;
 use crate::resolve::{self, Request};
 
@@ -49,7 +49,7 @@ pub(crate) fn field<'a>(request: &'a str, key: &str) -> Option<&'a str> {
 
 /// The answer to `get`: empty when no target serves the request.
 pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<String> {
-    let Some(target) = target_for(ctx, request, explicit)? else {
+    let Some(target) = target_for(&ctx.config, request, explicit)? else {
         return Ok(String::new());
     };
     // A user this target does not serve: no answer, so git asks its next helper.
@@ -66,7 +66,12 @@ pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Strin
     ))
 }
 
-fn target_for(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Option<Target>> {
+/// The target that answers the request (`None`: no answer, git asks its next helper).
+pub fn target_for(
+    config: &Config,
+    request: &str,
+    explicit: Option<&str>,
+) -> Result<Option<Target>> {
     let (Some(protocol), Some(host)) = (field(request, "protocol"), field(request, "host")) else {
         return Ok(None);
     };
@@ -75,9 +80,9 @@ fn target_for(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Op
     };
     match explicit {
         Some(name) => {
-            let target = ctx.config.target(name)?;
-            Ok(resolve::serves(&ctx.config, &target, &request).then_some(target))
+            let target = config.target(name)?;
+            Ok(resolve::serves(config, &target, &request).then_some(target))
         }
-        None => resolve::lookup(&ctx.config, &request),
+        None => resolve::lookup(config, &request),
     }
 }

@@ -17,6 +17,7 @@
 use std::process::ExitCode;
 
 use crate::app::Context;
+use crate::config::{Config, Target};
 use crate::error::{Code, Error, Result};
 
 fn report(code: Code, message: String) -> ExitCode {
@@ -106,10 +107,7 @@ fn answer(
     username: Option<&str>,
 ) -> Result<Option<String>> {
     let ctx = ctx?;
-    let Ok(request) = crate::resolve::Request::url(service) else {
-        return Ok(None);
-    };
-    let Some(target) = crate::resolve::lookup(&ctx.config, &request)? else {
+    let Some(target) = target_for(&ctx.config, service)? else {
         return Ok(None);
     };
     let Some(user) = super::username_for(username, target.username.as_deref()) else {
@@ -125,6 +123,15 @@ fn answer(
         (true, false) => format!("{user}\n{token}\n"),
         (false, false) => format!("{token}\n"),
     }))
+}
+
+/// The target that answers for SERVICE (`None`: no credentials). Only a URL is answered: the
+/// bare `host[:port]` fallback is not (see the module's documentation).
+pub fn target_for(config: &Config, service: &str) -> Result<Option<Target>> {
+    let Ok(request) = crate::resolve::Request::url(service) else {
+        return Ok(None);
+    };
+    crate::resolve::lookup(config, &request)
 }
 
 #[cfg(test)]

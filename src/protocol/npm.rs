@@ -63,7 +63,12 @@ pub fn auth_key(registry: &str) -> Result<String> {
     let url = url::Url::parse(registry.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| Error::config(format!("`{registry}` is not an http(s) registry URL")))?;
+        .ok_or_else(|| {
+            Error::config(format!(
+                "`{}` is not an http(s) registry URL",
+                crate::redact::url(registry)
+            ))
+        })?;
     let host = url.host_str().unwrap_or_default();
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     let mut path = url.path().to_owned();

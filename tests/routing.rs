@@ -1,0 +1,389 @@
+//! The rule every front-end follows, as a property over random configs and random requests: a
+//! token is only ever handed to a request whose scheme, host and port a target was configured or
+//! derived for, whichever front-end the request comes through (`token --url`, pip's and uv's
+//! keyring, git's helper with and without `--target`, docker's helper, cargo's provider with and
+//! without `--target`), and a request whose host a URL parser would have to rewrite (`\`, `%`,
+//! control characters, non-ASCII, `127.1`) gets no token at all.
+//!
+//! The oracle is built from the generator's own structured view of the config and the request,
+//! not from the URL parsing under test.
+
+use std::path::Path;
+
+use ecluse_cred::config::{self, Config, Target};
+use ecluse_cred::protocol::{cargo, docker, git, keyring};
+use ecluse_cred::resolve;
+use proptest::prelude::*;
+
+const CA_HOST: &str = "dom-111122223333.d.codeartifact.us-east-1.amazonaws.com";
+const AR_HOST: &str = "us-central1-python.pkg.dev";
+const HOSTS: [&str; 6] = [
+    "pkgs.example.com",
+    "evil.example.com",
+    "127.0.0.1",
+    "[::1]",
+    CA_HOST,
+    AR_HOST,
+];
+const PORTS: [Option<u16>; 5] = [None, Some(443), Some(80), Some(8443), Some(8080)];
+const PATHS: [&str; 5] = ["/", "/npm/", "/npm/left-pad", "/pypi/simple/", "/index/"];
+
+/// Scheme, host and port as the generator meant them.
+#[derive(Debug, Clone, PartialEq)]
+struct Origin {
+    https: bool,
+    host: &'static str,
+    port: Option<u16>,
+}
+
+impl Origin {
+    fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.https { 443 } else { 80 })
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.https { "https" } else { "http" }
+    }
+
+    fn same(&self, other: &Origin) -> bool {
+        self.https == other.https && self.host == other.host && self.port() == other.port()
+    }
+}
+
+fn origin() -> impl Strategy<Value = Origin> {
+    (
+        any::<bool>(),
+        prop::sample::select(&HOSTS[..]),
+        prop::sample::select(&PORTS[..]),
+    )
+        .prop_map(|(https, host, port)| Origin { https, host, port })
+}
+
+/// A configured `urls` entry.
+#[derive(Debug, Clone)]
+struct Entry {
+    origin: Origin,
+    path: &'static str,
+}
+
+impl Entry {
+    fn url(&self) -> String {
+        let port = self
+            .origin
+            .port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!(
+            "{}://{}{port}{}",
+            self.origin.scheme(),
+            self.origin.host,
+            self.path
+        )
+    }
+}
+
+/// Up to three targets `t0`, `t1`, `t2`, each with one or two entries.
+fn targets() -> impl Strategy<Value = Vec<Vec<Entry>>> {
+    let entry = (origin(), prop::sample::select(&PATHS[..]))
+        .prop_map(|(origin, path)| Entry { origin, path });
+    prop::collection::vec(prop::collection::vec(entry, 1..=2), 1..=3)
+}
+
+fn config_of(targets: &[Vec<Entry>]) -> Config {
+    let mut text = String::new();
+    for (i, entries) in targets.iter().enumerate() {
+        let urls: Vec<String> = entries.iter().map(|e| format!("\"{}\"", e.url())).collect();
+        text.push_str(&format!(
+            "[targets.t{i}]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [{}]\n",
+            urls.join(", ")
+        ));
+    }
+    config::parse(&text, Path::new("routing.toml")).expect("generated config parses")
+}
+
+/// How the request's host is written: as is (in any case), or in a way a parser would rewrite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Spelling {
+    Plain,
+    Upper,
+    Backslash,
+    PercentDot,
+    PercentFirst,
+    Control,
+    Space,
+    Fullwidth,
+    ShortIpv4,
+}
+
+impl Spelling {
+    /// Whether the host must be refused rather than compared.
+    fn refused(self, host: &str) -> bool {
+        match self {
+            Spelling::Plain | Spelling::Upper => false,
+            Spelling::ShortIpv4 => host == "127.0.0.1",
+            Spelling::PercentDot => host.contains('.') && !host.starts_with('['),
+            Spelling::Fullwidth => host.starts_with(|c: char| c.is_ascii_lowercase()),
+            _ => true,
+        }
+    }
+
+    fn write(self, host: &str) -> String {
+        match self {
+            Spelling::Plain => host.to_owned(),
+            Spelling::Upper => host.to_ascii_uppercase(),
+            Spelling::Backslash => format!("evil.example.com\\@{host}"),
+            Spelling::PercentDot => host.replacen('.', "%2e", 1),
+            Spelling::PercentFirst => format!("%{:02x}{}", host.as_bytes()[0], &host[1..]),
+            Spelling::Control => format!("{host}\u{0}"),
+            Spelling::Space => format!("{} {}", &host[..1], &host[1..]),
+            Spelling::Fullwidth => match host.chars().next() {
+                Some(c) if c.is_ascii_lowercase() => {
+                    let wide = char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap();
+                    format!("{wide}{}", &host[1..])
+                }
+                _ => host.to_owned(),
+            },
+            Spelling::ShortIpv4 if host == "127.0.0.1" => "127.1".to_owned(),
+            Spelling::ShortIpv4 => host.to_owned(),
+        }
+    }
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    prop::sample::select(vec![
+        Spelling::Plain,
+        Spelling::Plain,
+        Spelling::Upper,
+        Spelling::Backslash,
+        Spelling::PercentDot,
+        Spelling::PercentFirst,
+        Spelling::Control,
+        Spelling::Space,
+        Spelling::Fullwidth,
+        Spelling::ShortIpv4,
+    ])
+}
+
+#[derive(Debug, Clone)]
+struct Req {
+    origin: Origin,
+    path: &'static str,
+    spelling: Spelling,
+    /// Userinfo before the host: none, credentials, or another host name (`a@b` is host `b`).
+    userinfo: &'static str,
+}
+
+impl Req {
+    fn refused(&self) -> bool {
+        self.spelling.refused(self.origin.host)
+    }
+
+    fn authority(&self) -> String {
+        let port = self
+            .origin
+            .port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!("{}{port}", self.spelling.write(self.origin.host))
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "{}://{}{}{}",
+            self.origin.scheme(),
+            self.userinfo,
+            self.authority(),
+            self.path
+        )
+    }
+
+    fn git(&self, with_path: bool) -> String {
+        let path = if with_path {
+            format!("path={}\n", self.path.trim_start_matches('/'))
+        } else {
+            String::new()
+        };
+        format!(
+            "protocol={}\nhost={}\n{path}\n",
+            self.origin.scheme(),
+            self.authority()
+        )
+    }
+}
+
+fn request() -> impl Strategy<Value = Req> {
+    (
+        origin(),
+        prop::sample::select(&PATHS[..]),
+        spelling(),
+        prop::sample::select(vec!["", "", "user:SECRET@", "pkgs.example.com@"]),
+    )
+        .prop_map(|(origin, path, spelling, userinfo)| Req {
+            origin,
+            path,
+            spelling,
+            userinfo,
+        })
+}
+
+/// The oracle: `served` may answer a request for `origin` only if one of its configured entries
+/// has that scheme, host and port, or it is the target derived from that host over https:443.
+fn allowed(targets: &[Vec<Entry>], served: &Target, origin: &Origin) -> bool {
+    let configured = served
+        .name
+        .strip_prefix('t')
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| targets.get(i));
+    match configured {
+        Some(entries) => entries.iter().any(|e| e.origin.same(origin)),
+        None => {
+            origin.https
+                && origin.port() == 443
+                && [CA_HOST, AR_HOST].contains(&origin.host)
+                && served.name == origin.host
+        }
+    }
+}
+
+/// Check one front-end's answer against the oracle.
+fn check(
+    front_end: &str,
+    targets: &[Vec<Entry>],
+    req: &Req,
+    origin: Option<&Origin>,
+    answer: Result<Option<Target>, String>,
+) -> Result<(), TestCaseError> {
+    let Ok(Some(served)) = answer else {
+        return Ok(());
+    };
+    prop_assert!(
+        !req.refused(),
+        "{front_end}: {req:?} should have been refused, got target `{}`",
+        served.name
+    );
+    let Some(origin) = origin else {
+        return Err(TestCaseError::fail(format!(
+            "{front_end}: a request whose scheme it cannot know got target `{}`: {req:?}",
+            served.name
+        )));
+    };
+    prop_assert!(
+        allowed(targets, &served, origin),
+        "{front_end}: {} answered {req:?} (origin {origin:?}) but serves only {:?}",
+        served.name,
+        served.urls
+    );
+    Ok(())
+}
+
+fn cargo_answer(config: &Config, url: &str, name: Option<&str>) -> Result<Option<Target>, String> {
+    cargo::target_for(config, url, name).map_err(|e| e.to_string())
+}
+
+fn err(e: ecluse_cred::error::Error) -> String {
+    e.message
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_token_goes_only_to_the_scheme_host_and_port_its_target_serves(
+        targets in targets(),
+        req in request(),
+    ) {
+        let config = config_of(&targets);
+        // Userinfo (even `pkgs.example.com@`) never changes the host the request goes to.
+        let origin = req.origin.clone();
+        let url = req.url();
+        let bare = req.authority();
+        // A bare host[:port] means https to docker and `token --url`.
+        let as_https = Origin { https: true, ..origin.clone() };
+
+        check("token --url", &targets, &req, Some(&origin),
+            resolve::resolve(&config, &url).map(Some).map_err(err))?;
+        if req.userinfo.is_empty() {
+            check("token --url HOST", &targets, &req, Some(&as_https),
+                resolve::resolve(&config, &bare).map(Some).map_err(err))?;
+        }
+        check("keyring URL", &targets, &req, Some(&origin),
+            keyring::target_for(&config, &url).map_err(err))?;
+        check("keyring HOST", &targets, &req, None,
+            keyring::target_for(&config, &bare).map_err(err))?;
+        check("docker URL", &targets, &req, Some(&origin),
+            docker::target_for(&config, &url).map_err(err))?;
+        if req.userinfo.is_empty() {
+            check("docker HOST", &targets, &req, Some(&as_https),
+                docker::target_for(&config, &bare).map_err(err))?;
+        }
+        check("cargo", &targets, &req, Some(&origin),
+            cargo_answer(&config, &format!("sparse+{url}"), None))?;
+        for with_path in [true, false] {
+            let request = req.git(with_path);
+            check("git", &targets, &req, Some(&origin),
+                git::target_for(&config, &request, None).map_err(err))?;
+            for i in 0..targets.len() {
+                let name = format!("t{i}");
+                check("git --target", &targets, &req, Some(&origin),
+                    git::target_for(&config, &request, Some(&name)).map_err(err))?;
+            }
+        }
+        for i in 0..targets.len() {
+            let name = format!("t{i}");
+            check("cargo --target", &targets, &req, Some(&origin),
+                cargo_answer(&config, &format!("sparse+{url}"), Some(&name)))?;
+        }
+        // Derived targets named explicitly serve their own host only.
+        for host in [CA_HOST, AR_HOST] {
+            check("git --target HOST", &targets, &req, Some(&origin),
+                git::target_for(&config, &req.git(false), Some(host)).map_err(err))?;
+        }
+    }
+
+    #[test]
+    fn a_clean_request_is_served_by_the_one_target_that_covers_its_origin(
+        targets in targets(),
+        pick in any::<prop::sample::Index>(),
+        path in prop::sample::select(&PATHS[..]),
+        upper in any::<bool>(),
+        cloud in prop::sample::select(vec![None, Some(CA_HOST), Some(AR_HOST)]),
+    ) {
+        let config = config_of(&targets);
+        let entries: Vec<&Entry> = targets.iter().flatten().collect();
+        let origin = match cloud {
+            Some(host) => Origin { https: true, host, port: None },
+            None => pick.get(&entries).origin.clone(),
+        };
+        let req = Req {
+            origin,
+            path,
+            spelling: if upper { Spelling::Upper } else { Spelling::Plain },
+            userinfo: "",
+        };
+        let serving: Vec<usize> = (0..targets.len())
+            .filter(|&i| targets[i].iter().any(|e| e.origin.same(&req.origin)))
+            .collect();
+        let covering: Vec<usize> = serving
+            .iter()
+            .copied()
+            .filter(|&i| targets[i].iter().any(|e| e.origin.same(&req.origin) && e.path == "/"))
+            .collect();
+        let url = req.url();
+        if covering.len() == 1 && serving.len() == 1 {
+            let want = format!("t{}", covering[0]);
+            let got = resolve::resolve(&config, &url).map(|t| t.name).map_err(err);
+            prop_assert_eq!(got, Ok(want.clone()));
+            let got = git::target_for(&config, &req.git(false), None).map_err(err);
+            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(want.clone())));
+            let got = keyring::target_for(&config, &url).map_err(err);
+            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(want)));
+        }
+        if serving.is_empty() && cloud.is_some() {
+            let host = req.origin.host.to_owned();
+            let got = keyring::target_for(&config, &url).map_err(err);
+            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(host.clone())));
+            let got = docker::target_for(&config, &req.authority()).map_err(err);
+            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(host)));
+        }
+    }
+}

@@ -740,3 +740,335 @@ fn malformed_protocol_input_gets_each_protocols_error_form() {
     assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(78), ""));
     assert!(stderr(&out).contains("config"));
 }
+
+#[test]
+fn github_env_created_by_ecluse_cred_is_private() {
+    let sb = Sandbox::new("");
+    let github_env = sb.dir.path().join("new_github_env");
+    sb.allow_token_in(&github_env);
+    let out = sb
+        .cmd(&["token", "--target", "demo", "--format", "github"])
+        .env("GITHUB_ENV", &github_env)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode(&github_env), 0o600);
+}
+
+/// What git's helper answers for `request`.
+fn git_get(sb: &Sandbox, shims: &Path, args: &[&str], request: &str) -> String {
+    let out = shim(sb, shims, "git-credential-ecluse", args, request);
+    sb.record(&out);
+    assert!(out.status.success(), "{request:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn git_never_answers_plain_http_for_an_https_target_or_a_derived_host() {
+    let (sb, shims) = sandbox(&["https://git.example.com/"]);
+    let derived = "dom-111122223333.d.codeartifact.us-east-1.amazonaws.com";
+    for request in [
+        "protocol=http\nhost=git.example.com\n\n".to_owned(),
+        "protocol=http\nhost=git.example.com:443\n\n".to_owned(),
+        "protocol=http\nhost=git.example.com\npath=org/repo.git\n\n".to_owned(),
+        "protocol=https\nhost=git.example.com:8443\n\n".to_owned(),
+        format!("protocol=http\nhost={derived}\n\n"),
+        format!("protocol=http\nhost={derived}:443\n\n"),
+        format!("protocol=https\nhost={derived}:8443\n\n"),
+        "protocol=https\nhost=git.example.com\\@evil.example.com\n\n".to_owned(),
+        "protocol=https\nhost=git%2eexample.com\n\n".to_owned(),
+    ] {
+        assert_eq!(git_get(&sb, &shims, &["get"], &request), "", "{request:?}");
+    }
+    let ok = git_get(
+        &sb,
+        &shims,
+        &["get"],
+        "protocol=https\nhost=git.example.com:443\n\n",
+    );
+    assert!(ok.contains("password="));
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn git_with_a_named_target_answers_only_what_its_urls_cover() {
+    let (sb, _shims) = sandbox(&["https://git.example.com/org/"]);
+    let ask = |request: &str| {
+        let mut child = sb
+            .cmd(&["git-credential", "--target", "demo", "get"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.as_bytes())
+            .unwrap();
+        let out = sb.recorded(child.wait_with_output().unwrap());
+        assert_eq!(out.status.code(), Some(0), "{request:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    for request in [
+        "protocol=https\nhost=evil.example.com\n\n",
+        "protocol=http\nhost=git.example.com\n\n",
+        "protocol=https\nhost=git.example.com\npath=other/repo.git\n\n",
+    ] {
+        assert_eq!(ask(request), "", "{request:?}");
+    }
+    let answer = ask("protocol=https\nhost=git.example.com\npath=org/repo.git\n\n");
+    assert!(answer.contains("password="), "{answer}");
+}
+
+#[test]
+fn real_git_sends_no_token_to_a_plain_http_server_posing_as_an_https_target() {
+    let (sb, shims) = sandbox(&[]);
+    let tokens_seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = tokens_seen.clone();
+    let server = FakeServer::start(move |r: &Request| {
+        if let Some(auth) = r.header("authorization") {
+            seen.lock().unwrap().push(auth.to_owned());
+        }
+        Response::json(401, serde_json::json!({}))
+            .with_header("www-authenticate", "Basic realm=\"git\"")
+    });
+    // The target is for https on this host and port; the server there speaks plain http.
+    let https_url = server.url().replacen("http://", "https://", 1);
+    sb.write_config(&format!("username = \"aws\"\nurls = [\"{https_url}/\"]"));
+    let out = sb
+        .program(Path::new("git"))
+        .args([
+            "-c",
+            "credential.helper=",
+            "-c",
+            "credential.helper=ecluse",
+            "ls-remote",
+            &format!("{}/repo.git", server.url()),
+        ])
+        .current_dir(sb.dir.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env(
+            "PATH",
+            format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap();
+    sb.record(&out);
+    assert!(!out.status.success());
+    assert!(server.count() >= 1, "git asked the server");
+    assert_eq!(*tokens_seen.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn targets_sharing_a_host_are_chosen_by_one_rule_in_every_front_end() {
+    let (sb, shims) = sandbox(&[]);
+    let mint = sb.bin.join("mint");
+    let target = |name: &str, url: &str| {
+        format!(
+            "[targets.{name}]\nbackend = \"command\"\ncommand = [\"{}\"]\nusername = \"aws\"\nurls = [\"{url}\"]\n",
+            mint.display()
+        )
+    };
+    sb.write_raw_config(&format!(
+        "{}{}",
+        target("npm", "https://pkgs.example.com/npm/"),
+        target("root", "https://pkgs.example.com/")
+    ));
+    // Without a path, the entry that covers the whole host; with one, the longest prefix.
+    let status = |name: &str| {
+        sb.run(&["token", "--target", name]);
+        sb.cache.join(format!("{name}.json"))
+    };
+    let root_token = token_in(&status("root")).unwrap();
+    let npm_token = token_in(&status("npm")).unwrap();
+    let docker = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "pkgs.example.com",
+    );
+    assert!(stdout(&docker).contains(&root_token), "{}", stdout(&docker));
+    let git = git_get(
+        &sb,
+        &shims,
+        &["get"],
+        "protocol=https\nhost=pkgs.example.com\n\n",
+    );
+    assert!(git.contains(&root_token), "{git}");
+    let git = git_get(
+        &sb,
+        &shims,
+        &["get"],
+        "protocol=https\nhost=pkgs.example.com\npath=npm/x\n\n",
+    );
+    assert!(git.contains(&npm_token), "{git}");
+    let keyring = shim(
+        &sb,
+        &shims,
+        "keyring",
+        &["get", "https://pkgs.example.com/npm/x", "aws"],
+        "",
+    );
+    assert_eq!(stdout(&keyring), format!("{npm_token}\n"));
+
+    // Two targets that cover the same thing equally: an error naming both, in each front-end.
+    sb.write_raw_config(&format!(
+        "{}{}",
+        target("one", "https://pkgs.example.com/"),
+        target("two", "https://pkgs.example.com/")
+    ));
+    let names_both = |text: &str| text.contains("`one`") && text.contains("`two`");
+    let docker = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "pkgs.example.com",
+    );
+    assert_eq!(docker.status.code(), Some(1));
+    assert!(names_both(&stdout(&docker)), "{}", stdout(&docker));
+    let git = shim(
+        &sb,
+        &shims,
+        "git-credential-ecluse",
+        &["get"],
+        "protocol=https\nhost=pkgs.example.com\n\n",
+    );
+    assert_eq!(git.status.code(), Some(78));
+    assert!(names_both(&stderr(&git)), "{}", stderr(&git));
+    let keyring = shim(
+        &sb,
+        &shims,
+        "keyring",
+        &["get", "https://pkgs.example.com/x", "aws"],
+        "",
+    );
+    assert_eq!(keyring.status.code(), Some(78));
+    assert!(names_both(&stderr(&keyring)), "{}", stderr(&keyring));
+    let token = sb.run(&["token", "--url", "https://pkgs.example.com/x"]);
+    assert_eq!(token.status.code(), Some(78));
+    assert!(names_both(&stderr(&token)), "{}", stderr(&token));
+}
+
+#[test]
+fn npm_gets_a_token_only_for_a_registry_its_target_serves() {
+    let sb = Sandbox::new("urls = [\"https://npm.example.com/\"]");
+    let npmrc = sb.dir.path().join(".npmrc");
+    for args in [
+        vec![
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            "https://evil.example.com/",
+            "--file",
+        ],
+        vec![
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            "http://npm.example.com/",
+            "--file",
+        ],
+    ] {
+        let mut args = args;
+        let file = npmrc.to_str().unwrap();
+        args.push(file);
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(stderr(&out).contains("does not serve"), "{}", stderr(&out));
+    }
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--npm-registry",
+        "https://evil.example.com/",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(!npmrc.exists());
+    assert_eq!(sb.mints(), 0);
+}
+
+/// A pipe whose reader has gone: writing to it fails with EPIPE.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+#[test]
+fn every_front_end_exits_with_an_error_not_a_panic_when_its_reader_has_gone() {
+    let (sb, shims) = sandbox(&["https://registry.example.com/"]);
+    sb.token(&[]);
+    fs::create_dir_all(sb.dir.path().join("pnpm")).unwrap();
+    let pnpm = sb.dir.path().join("pnpm").join("ecluse-pnpm-token-demo");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ecluse-cred"), &pnpm).unwrap();
+    let cargo_request = r#"{"v":1,"registry":{"index-url":"sparse+https://registry.example.com/"},"kind":"get","operation":"read","args":[]}"#;
+    let with = |mut cmd: Command, args: &[&str]| {
+        cmd.args(args);
+        cmd
+    };
+    let runs: Vec<(Command, &str)> = vec![
+        (
+            with(sb.program(&shims.join("git-credential-ecluse")), &["get"]),
+            "protocol=https\nhost=registry.example.com\n\n",
+        ),
+        (
+            with(
+                sb.program(&shims.join("docker-credential-ecluse")),
+                &["get"],
+            ),
+            "registry.example.com",
+        ),
+        (
+            with(
+                sb.program(&shims.join("keyring")),
+                &["get", "https://registry.example.com/", "aws"],
+            ),
+            "",
+        ),
+        (
+            with(
+                sb.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred"))),
+                &["--cargo-plugin"],
+            ),
+            cargo_request,
+        ),
+        (sb.program(&pnpm), ""),
+        (sb.cmd(&["token", "--target", "demo"]), ""),
+        (sb.cmd(&["kube-credential", "--target", "demo"]), ""),
+        (sb.cmd(&["status"]), ""),
+        (sb.cmd(&["docker-credential", "list"]), ""),
+    ];
+    for (mut cmd, stdin) in runs {
+        let shown = format!("{cmd:?}");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        let out = sb.recorded(child.wait_with_output().unwrap());
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{shown}: {}",
+            stderr(&out)
+        );
+        assert_ne!(out.status.code(), Some(101), "{shown}");
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{shown}: a lost answer is a failure"
+        );
+    }
+}

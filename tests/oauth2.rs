@@ -27,6 +27,8 @@ enum Mode {
     EchoDescription,
     /// Put the Authorization header (or the form body) in `error` itself.
     EchoCode,
+    /// A token "valid" for `expires_in` = 1e30 seconds.
+    HugeExpiresIn,
 }
 
 /// The request as an echoing server would return it.
@@ -77,6 +79,10 @@ impl Fake {
                 Mode::EchoDescription => Response::json(
                     400,
                     json!({"error": "invalid_request", "error_description": echo(r)}),
+                ),
+                Mode::HugeExpiresIn => Response::json(
+                    200,
+                    json!({"access_token": "oa-tok-forever", "token_type": "Bearer", "expires_in": 1e30}),
                 ),
                 Mode::EchoCode => {
                     let sent = r.header("authorization").map_or_else(
@@ -253,6 +259,18 @@ fn a_server_that_echoes_the_request_never_gets_the_secret_shown_in_any_encoding(
             // Basic pair in all of the above and in every file, the cache included.
         }
     }
+}
+
+#[test]
+fn an_expires_in_no_real_token_has_is_refused_not_overflowed() {
+    let fake = Fake::start("basic");
+    fake.set(Mode::HugeExpiresIn);
+    let sb = sandbox(&fake, "basic", "");
+    let out = token(&sb, &[]);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(stderr(&out).contains("366 days"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    assert!(!sb.cache.join("az.json").exists() || token_in(&sb.cache.join("az.json")).is_none());
 }
 
 #[test]

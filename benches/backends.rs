@@ -9,6 +9,8 @@
 
 mod support;
 
+#[path = "support/codeartifact.rs"]
+mod codeartifact;
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
@@ -17,7 +19,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use http::{FakeServer, Response};
 use serde_json::json;
@@ -26,17 +28,7 @@ use support::{aws_cli, aws_env, ms, stats, time};
 fn main() {
     let runs = support::env_or("BENCH_RUNS", 20);
     let dir = tempfile::tempdir().unwrap();
-    let expiration = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 43_200;
-    let ca = FakeServer::start(move |_| {
-        Response::json(
-            200,
-            json!({"authorizationToken": "ca-token", "expiration": expiration}),
-        )
-    });
+    let ca = codeartifact::start("ca-token");
     let token_endpoint = |_: &http::Request| {
         Response::json(
             200,

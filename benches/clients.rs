@@ -11,6 +11,8 @@ mod support;
 #[path = "../tests/common/cargo_registry.rs"]
 #[allow(dead_code)]
 mod cargo_registry;
+#[path = "support/codeartifact.rs"]
+mod codeartifact;
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
@@ -18,10 +20,9 @@ mod http;
 use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use cargo_registry::{cargo, consumer, package_crate, registry};
-use http::{FakeServer, Response};
 use support::{aws_cli, aws_env, ms, stats};
 
 const TOKEN: &str = "ca-bench-token";
@@ -29,17 +30,7 @@ const TOKEN: &str = "ca-bench-token";
 fn main() {
     let runs = support::env_or("BENCH_RUNS", 10);
     let dir = tempfile::tempdir().unwrap();
-    let expiration = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 43_200;
-    let codeartifact = FakeServer::start(move |_| {
-        Response::json(
-            200,
-            serde_json::json!({"authorizationToken": TOKEN, "expiration": expiration}),
-        )
-    });
+    let codeartifact = codeartifact::start(TOKEN);
     let package_home = dir.path().join("package-home");
     fs::create_dir_all(&package_home).unwrap();
     let crate_bytes = package_crate(dir.path(), &package_home);

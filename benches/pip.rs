@@ -9,6 +9,8 @@
 
 mod support;
 
+#[path = "support/codeartifact.rs"]
+mod codeartifact;
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
@@ -17,9 +19,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use http::{FakeServer, Request, Response};
@@ -48,20 +48,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let wheels = build_wheels(dir.path());
-    let mints = Arc::new(AtomicUsize::new(0));
-    let counted = mints.clone();
-    let expiration = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 43_200;
-    let codeartifact = FakeServer::start(move |_| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        Response::json(
-            200,
-            serde_json::json!({"authorizationToken": TOKEN, "expiration": expiration}),
-        )
-    });
+    let codeartifact = codeartifact::start(TOKEN);
     let index = simple_index(wheels);
     let index_url = format!("http://aws@{HOST}:{}/pypi/repo/simple/", index.port);
 
@@ -155,10 +142,10 @@ fn main() {
         ("ecluse-cred keyring shim", "subprocess"),
         ("keyrings.codeartifact", "import"),
     ] {
-        let before = mints.load(Ordering::SeqCst);
+        let before = codeartifact.count();
         let mut times: Vec<Duration> = (0..runs).map(|run| pip(provider, run)).collect();
         times.sort();
-        let requests = mints.load(Ordering::SeqCst) - before;
+        let requests = codeartifact.count() - before;
         println!(
             "  {label:<26} median {:>6.0} ms  (min {:.0}, max {:.0});  GetAuthorizationToken requests: {requests}",
             ms(times[runs / 2]),

@@ -1,104 +1,79 @@
-//! The commands: each resolves its target, builds an [`Engine`] over the real cache, clock and
-//! backend, and prints the result.
+//! The commands: one dispatch ([`run`]) over what the process was invoked for; each command
+//! resolves its target, gets the token through [`crate::service`], and presents the result.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
-use serde_json::{Value, json};
-
-use crate::backend::{self, Mint};
 use crate::cache::{self, FileStore};
 use crate::cli::{
-    ClearArgs, Cli, Command, ExecArgs, InstallWhat, NpmrcArgs, RefreshArgs, StatusArgs,
-    StatusFormat, TokenArgs, TokenFormat, Which,
+    BackgroundArgs, ClearArgs, Cli, Command, ExecArgs, InstallWhat, Invocation, NpmrcArgs,
+    RefreshArgs, StatusArgs, StatusFormat, TokenArgs, TokenFormat, Which,
 };
-use crate::config::{self, Config, Target};
-use crate::engine::{Engine, Refresh, Served, SystemClock, time};
-use crate::error::{Error, Result};
+use crate::config::Target;
+use crate::engine::{Served, time};
+use crate::error::{Code, Error, Result};
+use crate::log;
 use crate::policy::{self, Freshness};
 use crate::protocol::{self, ci};
 use crate::resolve;
+use crate::service::{Context, engine, print};
 
-/// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
-const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
-
-/// What every command needs: the configuration and the cache directory.
-pub struct Context {
-    pub config: Config,
-    pub cache_dir: PathBuf,
-}
-
-impl Context {
-    /// From `--config`/`--cache-dir` (clap already folded in their environment variables),
-    /// else the platform defaults.
-    pub fn load(config_flag: Option<PathBuf>, cache_flag: Option<PathBuf>) -> Result<Context> {
-        Ok(Context {
-            config: config::load(&config_source(config_flag))?,
-            cache_dir: cache_dir(cache_flag)?,
-        })
-    }
-
-    /// For the client front-ends that have no command line of ours (`keyring`, git's and
-    /// docker's helpers, cargo's provider): `ECLUSE_CRED_CONFIG` and `ECLUSE_CRED_CACHE_DIR`.
-    pub fn from_env() -> Result<Context> {
-        let var = |name| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        Context::load(var("ECLUSE_CRED_CONFIG"), var("ECLUSE_CRED_CACHE_DIR"))
-    }
-
-    /// A valid token for `target`, from the cache when possible; a due token is refreshed in
-    /// the background unless `inline` (or `ECLUSE_CRED_BACKGROUND=0`) says otherwise.
-    pub fn serve(
-        &self,
-        target: &Target,
-        min_ttl: Option<Duration>,
-        inline: bool,
-    ) -> Result<Served> {
-        let inline = inline
-            || std::env::var("ECLUSE_CRED_BACKGROUND")
-                .is_ok_and(|v| BACKGROUND_OFF.contains(&v.trim().to_lowercase().as_str()));
-        let spawn = |lock| {
-            crate::background::spawn(
-                lock,
-                self.config.path.as_deref(),
-                &self.cache_dir,
-                &target.name,
-                &target.backend.settings_hash(),
-            )
-        };
-        let refresh = if inline {
-            Refresh::Inline
-        } else {
-            Refresh::Background(&spawn)
-        };
-        engine(self, target).token(min_ttl, refresh)
+/// Run what the process was invoked for: a client protocol under its shim name, cargo's
+/// provider, or a command. The one dispatch; failures come back to `main` to be reported.
+pub fn run(invocation: Invocation) -> Result<ExitCode> {
+    match invocation {
+        Invocation::Keyring(args) => Ok(protocol::keyring::main(Context::from_env(), &args)),
+        Invocation::Git(op) => Ok(protocol::git::main(
+            Context::from_env(),
+            op.as_deref(),
+            None,
+        )),
+        Invocation::Docker(op) => Ok(protocol::docker::main(Context::from_env(), op.as_deref())),
+        Invocation::Pnpm(target) => Ok(protocol::pnpm::main(Context::from_env(), &target)),
+        Invocation::CargoPlugin => Ok(protocol::cargo::main(protocol::cargo::Provider {
+            ctx: Context::from_env().map_err(|e| e.message),
+        })),
+        Invocation::Cli(cli) => command(cli),
     }
 }
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    // The protocol front-ends report even a broken configuration in their client's own form.
-    let loaded = Context::load(cli.config, cli.cache_dir);
-    let ctx = match cli.command {
-        Command::Keyring { args } => return Ok(protocol::keyring::main(loaded, &args)),
-        Command::GitCredential { operation, target } => {
-            return Ok(protocol::git::main(
-                loaded,
-                operation.as_deref(),
-                target.as_deref(),
-            ));
+/// A command of the command line. The configuration is read only by the commands that use it.
+fn command(cli: Cli) -> Result<ExitCode> {
+    log::init(cli.verbose, cli.quiet, cli.log_format);
+    let Cli {
+        config,
+        cache_dir,
+        command,
+        ..
+    } = cli;
+    let load = || Context::load(config.clone(), cache_dir.clone());
+    match command {
+        Command::Token(args) => token(&load()?, args),
+        Command::Status(args) => status(&load()?, args),
+        Command::Refresh(args) => refresh(&load()?, args),
+        Command::Clear(args) => clear(&load()?, args),
+        Command::Exec(args) => exec(&load()?, args),
+        Command::Npmrc(args) => npmrc(&load()?, args),
+        Command::KubeCredential(args) => {
+            let ctx = load()?;
+            let target = which(&ctx, &args.which)?;
+            print(&protocol::kube::exec_credential(
+                &ctx.serve(&target, None, false)?,
+            ))
         }
-        Command::GenerateDocs { dir } => {
-            generate_docs(&dir)?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        // The protocol front-ends report even a broken configuration in their client's form.
+        Command::Keyring { args } => Ok(protocol::keyring::main(load(), &args)),
+        Command::GitCredential { operation, target } => Ok(protocol::git::main(
+            load(),
+            operation.as_deref(),
+            target.as_deref(),
+        )),
         Command::DockerCredential { operation } => {
-            return Ok(protocol::docker::main(loaded, operation.as_deref()));
+            Ok(protocol::docker::main(load(), operation.as_deref()))
         }
+        Command::Install {
+            what: InstallWhat::Shims { dir },
+        } => install_shims(dir),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(
@@ -107,108 +82,55 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 "ecluse-cred",
                 &mut out,
             );
-            return print(&String::from_utf8_lossy(&out));
+            print(&String::from_utf8_lossy(&out))
         }
-        Command::Install {
-            what: InstallWhat::Shims { dir },
-        } => {
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
-            let dir = match dir {
-                Some(dir) => dir,
-                None => exe.parent().map(Path::to_path_buf).unwrap_or_default(),
-            };
-            return print(&protocol::shims::install(&dir, &exe)?);
-        }
-        _ => loaded?,
-    };
-    match cli.command {
-        Command::Exec(args) => exec(&ctx, args),
-        Command::Npmrc(args) => npmrc(&ctx, args),
-        Command::KubeCredential(args) => {
-            let target = which(&ctx, &args.which)?;
-            print(&protocol::kube::exec_credential(
-                &ctx.serve(&target, None, false)?,
-            ))
-        }
-        Command::Keyring { .. }
-        | Command::GitCredential { .. }
-        | Command::DockerCredential { .. }
-        | Command::Completions { .. }
-        | Command::GenerateDocs { .. }
-        | Command::Install { .. } => unreachable!("handled above"),
-        Command::Token(args) => token(&ctx, args),
-        Command::Status(args) => status(&ctx, args),
-        Command::Refresh(args) => refresh(&ctx, args),
-        Command::Clear(args) => clear(&ctx, args),
-        Command::BackgroundRefresh(args) => {
-            let target = ctx.config.target(&args.target)?;
-            if target.backend.settings_hash() != args.settings_hash {
-                return Err(Error::config(format!(
-                    "target `{}` is not the target this refresh was started for (its backend settings differ); not refreshing",
-                    target.name
-                )));
-            }
-            let engine = engine(&ctx, &target);
-            match crate::background::adopt(args.lock_fd, &engine.store)? {
-                Some(lock) => engine.refresh_in_background(lock)?,
-                None => crate::event!(
-                    crate::log::Level::Info,
-                    "refresh_in_flight",
-                    Some(&target.name),
-                    "another process is refreshing"
-                ),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::GenerateDocs { dir } => generate_docs(&dir),
+        Command::BackgroundRefresh(args) => background_refresh(&load()?, args),
     }
 }
 
-fn config_source(flag: Option<PathBuf>) -> config::Source {
-    match flag {
-        Some(path) => config::Source::Explicit(path),
-        None => directories::BaseDirs::new().map_or(config::Source::None, |dirs| {
-            config::Source::Default(dirs.config_dir().join("ecluse-cred").join("config.toml"))
-        }),
-    }
-}
-
-fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
-    let dir = match flag {
+fn install_shims(dir: Option<PathBuf>) -> Result<ExitCode> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+    let dir = match dir {
         Some(dir) => dir,
-        None => directories::BaseDirs::new()
-            .map(|dirs| dirs.cache_dir().join("ecluse-cred"))
-            .ok_or_else(|| Error::config("no home directory to put the cache in: set --cache-dir or ECLUSE_CRED_CACHE_DIR"))?,
+        None => exe.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    // Absolute, so the background process (and messages) mean the same directory.
-    std::path::absolute(&dir)
-        .map_err(|e| Error::config(format!("cache directory {}: {e}", dir.display())))
+    print(&protocol::shims::install(&dir, &exe)?)
 }
 
-fn engine<'a>(
-    ctx: &Context,
-    target: &'a Target,
-) -> Engine<'a, FileStore, Box<dyn Mint>, SystemClock> {
-    Engine {
-        target: &target.name,
-        policy: &target.policy,
-        store: FileStore::new(
-            &ctx.cache_dir,
-            &target.name,
-            &target.backend.settings_hash(),
-        ),
-        mint: backend::for_target(target),
-        clock: SystemClock,
-        random: fastrand::f64,
+/// The detached refresh a caller started (see `background`): only for the very target it was
+/// started for.
+fn background_refresh(ctx: &Context, args: BackgroundArgs) -> Result<ExitCode> {
+    let target = resolve::target(&ctx.config, &args.target)?;
+    if target.backend.settings_hash() != args.settings_hash {
+        return Err(Error::config(format!(
+            "target `{}` is not the target this refresh was started for (its backend settings differ); not refreshing",
+            target.name
+        )));
     }
+    let engine = engine(ctx, &target);
+    match crate::background::adopt(args.lock_fd, &engine.store)? {
+        Some(lock) => engine.refresh_in_background(lock)?,
+        None => crate::event!(
+            crate::log::Level::Info,
+            "refresh_in_flight",
+            Some(&target.name),
+            "another process is refreshing"
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The target a command names with `--target` or `--url`.
 fn which(ctx: &Context, which: &Which) -> Result<Target> {
     match (&which.target, &which.url) {
-        (Some(name), _) => ctx.config.target(name),
+        (Some(name), _) => resolve::target(&ctx.config, name),
         (None, Some(url)) => resolve::resolve(&ctx.config, url),
-        (None, None) => unreachable!("clap requires --target or --url"),
+        (None, None) => Err(Error::new(
+            Code::Usage,
+            "name a target with --target or --url",
+        )),
     }
 }
 
@@ -217,15 +139,7 @@ fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
     let served = ctx.serve(&target, args.min_ttl, args.no_background)?;
     let out = match args.format {
         TokenFormat::Raw => format!("{}\n", served.entry.token.expose()),
-        TokenFormat::Json => format!(
-            "{}\n",
-            json!({
-                "token": served.entry.token.expose(),
-                "expires_at": time(served.entry.expires_at),
-                "target": target.name,
-                "source": served.source.as_str(),
-            })
-        ),
+        TokenFormat::Json => token_json(&served, &target.name),
         TokenFormat::Env => ci::shell_export(&args.env, &served.entry.token),
         TokenFormat::Github => {
             let github_env = std::env::var_os("GITHUB_ENV")
@@ -238,19 +152,32 @@ fn token(ctx: &Context, args: TokenArgs) -> Result<ExitCode> {
     print(&out)
 }
 
-/// Write `text` to stdout; a closed stdout is an error (exit 1), not a panic.
-pub fn print(text: &str) -> Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+/// `token --format json`: the token, its expiry, the target and where it came from.
+#[derive(serde::Serialize)]
+struct TokenReply<'a> {
+    expires_at: String,
+    /// `cache` or `mint`.
+    source: &'static str,
+    target: &'a str,
+    token: &'a str,
+}
+
+fn token_json(served: &Served, target: &str) -> String {
+    let reply = TokenReply {
+        expires_at: time(served.entry.expires_at),
+        source: served.source.as_str(),
+        target,
+        token: served.entry.token.expose(),
+    };
+    format!(
+        "{}\n",
+        serde_json::to_string(&reply).expect("reply serializes")
+    )
 }
 
 fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let targets: Vec<Target> = match &args.target {
-        Some(name) => vec![ctx.config.target(name)?],
+        Some(name) => vec![resolve::target(&ctx.config, name)?],
         None => {
             // Configured targets, then derived ones that have a cache entry.
             let mut all: Vec<Target> = ctx.config.targets.values().cloned().collect();
@@ -268,14 +195,55 @@ fn status(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let rows = targets
         .iter()
         .map(|t| status_row(ctx, t, now))
-        .collect::<Result<Vec<Value>>>()?;
+        .collect::<Result<Vec<StatusRow>>>()?;
     match args.format {
-        StatusFormat::Json => print(&format!("{}\n", json!({ "targets": rows }))),
+        StatusFormat::Json => print(&status_json(rows)),
         StatusFormat::Table => print(&status_table(&rows)),
     }
 }
 
-fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<Value> {
+/// `status --format json`: `{"targets": [...]}`.
+#[derive(serde::Serialize)]
+struct StatusReply {
+    targets: Vec<StatusRow>,
+}
+
+/// One target in `status`. Never the token. (Fields in the order they are printed.)
+#[derive(serde::Serialize)]
+struct StatusRow {
+    backend: &'static str,
+    breaker: BreakerRow,
+    cached: bool,
+    expires_at: Option<String>,
+    expiry_source: Option<String>,
+    issued_at: Option<String>,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+    name: String,
+    refresh_at: Option<String>,
+    /// `none`, `valid`, `due` or `expired`.
+    token: &'static str,
+    urls: Vec<String>,
+    username: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct BreakerRow {
+    consecutive_failures: u32,
+    open_until: Option<String>,
+    /// `closed`, `open` or `half-open`.
+    state: &'static str,
+}
+
+fn status_json(targets: Vec<StatusRow>) -> String {
+    let reply = StatusReply { targets };
+    format!(
+        "{}\n",
+        serde_json::to_string(&reply).expect("status serializes")
+    )
+}
+
+fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<StatusRow> {
     let state = FileStore::new(
         &ctx.cache_dir,
         &target.name,
@@ -290,44 +258,33 @@ fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<Value> {
         (Some(_), Freshness::Due) => "due",
         (Some(_), Freshness::Unusable) => "expired",
     };
-    Ok(json!({
-        "name": target.name,
-        "backend": target.backend.kind(),
-        "username": target.username,
-        "urls": target.urls,
-        "cached": e.is_some(),
-        "token": token,
-        "issued_at": e.map(|e| time(e.issued_at)),
-        "refresh_at": e.map(|e| time(e.refresh_at)),
-        "expires_at": e.map(|e| time(e.expires_at)),
-        "expiry_source": e.map(|e| e.expiry_source.clone()),
-        "breaker": {
-            "state": b.state(now).as_str(),
-            "consecutive_failures": b.consecutive_failures,
-            "open_until": b.open_until.map(time),
+    Ok(StatusRow {
+        backend: target.backend.kind(),
+        breaker: BreakerRow {
+            consecutive_failures: b.consecutive_failures,
+            open_until: b.open_until.map(time),
+            state: b.state(now).as_str(),
         },
-        "last_error": b.last_error.as_ref().map(|e| e.message.clone()),
-        "last_error_at": b.last_failure_at.map(time),
-    }))
+        cached: e.is_some(),
+        expires_at: e.map(|e| time(e.expires_at)),
+        expiry_source: e.map(|e| e.expiry_source.clone()),
+        issued_at: e.map(|e| time(e.issued_at)),
+        last_error: b.last_error.as_ref().map(|e| e.message.clone()),
+        last_error_at: b.last_failure_at.map(time),
+        name: target.name.clone(),
+        refresh_at: e.map(|e| time(e.refresh_at)),
+        token,
+        urls: target.urls.clone(),
+        username: target.username.clone(),
+    })
 }
 
-fn status_table(rows: &[Value]) -> String {
+fn status_table(rows: &[StatusRow]) -> String {
     if rows.is_empty() {
         return "no targets configured (add [targets.NAME] sections to the config file)\n"
             .to_owned();
     }
-    let text = |v: &Value| {
-        v.as_str().map_or_else(
-            || {
-                if v.is_null() {
-                    "-".to_owned()
-                } else {
-                    v.to_string()
-                }
-            },
-            str::to_owned,
-        )
-    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     let header = [
         "TARGET",
         "BACKEND",
@@ -342,15 +299,15 @@ fn status_table(rows: &[Value]) -> String {
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
     for r in rows {
         table.push(vec![
-            text(&r["name"]),
-            text(&r["backend"]),
-            text(&r["token"]),
-            text(&r["issued_at"]),
-            text(&r["refresh_at"]),
-            text(&r["expires_at"]),
-            text(&r["breaker"]["state"]),
-            text(&r["breaker"]["consecutive_failures"]),
-            text(&r["last_error"]),
+            r.name.clone(),
+            r.backend.to_owned(),
+            r.token.to_owned(),
+            text(&r.issued_at),
+            text(&r.refresh_at),
+            text(&r.expires_at),
+            r.breaker.state.to_owned(),
+            r.breaker.consecutive_failures.to_string(),
+            text(&r.last_error),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
@@ -377,7 +334,7 @@ fn status_table(rows: &[Value]) -> String {
 
 /// Write `DIR/completions/` (bash, zsh, fish, elvish, PowerShell) and `DIR/man/` (one page for
 /// the command and one per subcommand), all from the clap definition.
-fn generate_docs(dir: &Path) -> Result<()> {
+fn generate_docs(dir: &Path) -> Result<ExitCode> {
     use clap::CommandFactory;
     let fail =
         |e: std::io::Error| Error::other(format!("cannot write under {}: {e}", dir.display()));
@@ -396,7 +353,7 @@ fn generate_docs(dir: &Path) -> Result<()> {
             .map_err(fail)?;
     }
     clap_mangen::generate_to(Cli::command(), &man).map_err(fail)?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Run the command with the token in its environment only, and become it (exec), so its exit
@@ -457,8 +414,8 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
         } else {
             dir
         };
-        let helper = protocol::npm::pnpm_helper(&dir, &target.name, &exe)?;
-        let key = protocol::npm::token_helper_key(&args.registry)?;
+        let helper = protocol::pnpm::pnpm_helper(&dir, &target.name, &exe)?;
+        let key = protocol::pnpm::token_helper_key(&args.registry)?;
         protocol::npm::write_line(&file, &key, &helper.display().to_string())?;
         return print(&format!(
             "updated {}: {key}={}\n",
@@ -511,7 +468,7 @@ fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
     let names: Vec<String> = match args.target {
         // The name resolution gives it (a derived host in lower case), or as given for a
         // target no longer configured that still has files.
-        Some(name) => vec![ctx.config.target(&name).map_or(name, |t| t.name)],
+        Some(name) => vec![resolve::target(&ctx.config, &name).map_or(name, |t| t.name)],
         None => cache::cached_stems(&ctx.cache_dir)?,
     };
     let mut out = String::new();
@@ -532,4 +489,67 @@ fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
 
 fn display(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Source;
+    use crate::policy::Entry;
+    use crate::secret::Secret;
+
+    const T0: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn token_json_is_exactly_this() {
+        let served = Served {
+            entry: Entry {
+                token: Secret::new("tok-1".into()),
+                issued_at: T0,
+                expires_at: T0 + 3_600_000,
+                refresh_at: T0 + 2_880_000,
+                jitter: 0.0,
+                expiry_source: "expires_in".into(),
+            },
+            source: Source::Cache,
+        };
+        assert_eq!(
+            token_json(&served, "build"),
+            "{\"expires_at\":\"2027-01-15T09:00:00Z\",\"source\":\"cache\",\"target\":\"build\",\"token\":\"tok-1\"}\n"
+        );
+    }
+
+    #[test]
+    fn status_json_is_exactly_this() {
+        let row = StatusRow {
+            backend: "command",
+            breaker: BreakerRow {
+                consecutive_failures: 0,
+                open_until: None,
+                state: "closed",
+            },
+            cached: true,
+            expires_at: Some(time(T0 + 3_600_000)),
+            expiry_source: Some("expires_in".into()),
+            issued_at: Some(time(T0)),
+            last_error: None,
+            last_error_at: None,
+            name: "build".into(),
+            refresh_at: Some(time(T0 + 2_880_000)),
+            token: "valid",
+            urls: vec!["https://pkgs.example.com/".into()],
+            username: Some("aws".into()),
+        };
+        assert_eq!(
+            status_json(vec![row]),
+            concat!(
+                "{\"targets\":[{\"backend\":\"command\",",
+                "\"breaker\":{\"consecutive_failures\":0,\"open_until\":null,\"state\":\"closed\"},",
+                "\"cached\":true,\"expires_at\":\"2027-01-15T09:00:00Z\",\"expiry_source\":\"expires_in\",",
+                "\"issued_at\":\"2027-01-15T08:00:00Z\",\"last_error\":null,\"last_error_at\":null,",
+                "\"name\":\"build\",\"refresh_at\":\"2027-01-15T08:48:00Z\",\"token\":\"valid\",",
+                "\"urls\":[\"https://pkgs.example.com/\"],\"username\":\"aws\"}]}\n"
+            )
+        );
+    }
 }

@@ -1,11 +1,96 @@
 //! The command line. This definition is the single source of `--help`.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::log;
+use crate::protocol::{pnpm, shims};
+
+/// What the process was invoked for: a client's protocol under the shim name it runs
+/// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `ecluse-pnpm-token-TARGET`),
+/// cargo's credential provider (`--cargo-plugin`), or the command line.
+#[derive(Debug)]
+pub enum Invocation {
+    /// pip's and uv's `keyring` subprocess protocol, with keyring's own arguments.
+    Keyring(Vec<String>),
+    /// git's credential helper protocol, with git's operation.
+    Git(Option<String>),
+    /// docker's credential helper protocol, with docker's operation.
+    Docker(Option<String>),
+    /// pnpm's token helper for the target named in the shim.
+    Pnpm(String),
+    /// cargo's credential provider protocol.
+    CargoPlugin,
+    Cli(Cli),
+}
+
+impl Invocation {
+    /// From the process arguments: the name invoked under decides first, then
+    /// `--cargo-plugin`, else the command line is parsed (a usage error is clap's).
+    pub fn from_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
+        let text: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let name = text
+            .first()
+            .and_then(|a| Path::new(a).file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let rest = text.get(1..).unwrap_or_default();
+        let first = rest.first().cloned();
+        match name {
+            shims::KEYRING => return Ok(Invocation::Keyring(rest.to_vec())),
+            shims::GIT => return Ok(Invocation::Git(first)),
+            shims::DOCKER => return Ok(Invocation::Docker(first)),
+            _ => {}
+        }
+        if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
+            return Ok(Invocation::Pnpm(target.to_owned()));
+        }
+        if first.as_deref() == Some("--cargo-plugin") {
+            return Ok(Invocation::CargoPlugin);
+        }
+        Cli::try_parse_from(args).map(Invocation::Cli)
+    }
+}
+
+/// Help and version go to stdout with exit 0; usage errors to stderr with exit 2, as one JSON
+/// object when `--log-format json` was asked for. An argument's userinfo is never repeated back.
+pub fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let wants_json = args
+        .windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json");
+    let text = e.render().to_string();
+    if wants_json {
+        log::init(0, false, log::Format::Json);
+        let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+        log::write(
+            log::Level::Error,
+            "usage",
+            None,
+            format_args!("{}", crate::redact::userinfo(message)),
+            &[("exit_code", (crate::error::Code::Usage as u8).into())],
+        );
+    } else if text.contains('@') {
+        use std::io::Write;
+        let _ = std::io::stderr().write_all(crate::redact::userinfo(&text).as_bytes());
+    } else {
+        let _ = e.print();
+    }
+    crate::error::Code::Usage.exit_code()
+}
 
 #[derive(Parser, Debug)]
 #[command(

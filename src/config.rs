@@ -54,8 +54,18 @@ pub enum Backend {
         client_secret_env: Option<String>,
         client_secret_file: Option<PathBuf>,
         scope: Option<String>,
-        client_auth: Option<crate::backend::oauth2::ClientAuth>,
+        client_auth: Option<ClientAuth>,
     },
+}
+
+/// How an `oauth2` target authenticates its client to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1): the default.
+    Basic,
+    /// `client_id` and `client_secret` form fields.
+    Post,
 }
 
 /// A duration in a backend's settings: written like the policy's ("12h", "0", 900), stored as
@@ -118,7 +128,7 @@ impl Backend {
                 duration,
                 ..
             } => {
-                if !crate::resolve::is_codeartifact_domain(domain) {
+                if !is_codeartifact_domain(domain) {
                     return Err(format!(
                         "{key}.domain: `{domain}` is not a CodeArtifact domain name (lowercase letters, digits and hyphens, 2 to 50 characters)"
                     ));
@@ -199,28 +209,88 @@ pub struct Config {
     pub defaults: Policy,
 }
 
-impl Config {
-    /// A configured target by name, or a derived one by its host name.
-    pub fn target(&self, name: &str) -> Result<Target> {
-        if let Some(target) = self.targets.get(name) {
-            return Ok(target.clone());
-        }
-        crate::resolve::derive(self, name).ok_or_else(|| {
-            let known: Vec<&str> = self.targets.keys().map(String::as_str).collect();
-            let file = self
-                .path
-                .as_ref()
-                .map_or("no config file was found".to_owned(), |p| {
-                    format!("config {}", p.display())
-                });
-            let hint = if known.is_empty() {
-                "it has no [targets.*] sections".to_owned()
-            } else {
-                format!("known targets: {}", known.join(", "))
-            };
-            Error::config(format!("unknown target `{name}` ({file}; {hint})"))
-        })
+/// Lifetime asked for on derived CodeArtifact targets: the longest the API gives.
+pub const DERIVED_CODEARTIFACT_DURATION: Duration = Duration::from_secs(12 * 3600);
+/// Artifact Registry repository formats that appear in `LOCATION-FORMAT.pkg.dev` hosts.
+const ARTIFACT_REGISTRY_FORMATS: [&str; 8] = [
+    "docker", "python", "npm", "maven", "apt", "yum", "go", "generic",
+];
+
+impl Backend {
+    /// The backend settings a cloud registry host implies: a CodeArtifact host names its
+    /// domain, owner and region; an Artifact Registry host means Google ADC. `None` for any
+    /// other host (the shapes are strict: look-alikes do not match).
+    pub fn for_cloud_host(host: &str) -> Option<Backend> {
+        let host = host.to_ascii_lowercase();
+        codeartifact_host(&host).or_else(|| artifact_registry_host(&host))
     }
+}
+
+/// `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
+fn codeartifact_host(host: &str) -> Option<Backend> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let suffix_ok = match labels.len() {
+        6 => labels[4..] == ["amazonaws", "com"],
+        7 => labels[4..] == ["amazonaws", "com", "cn"],
+        _ => false,
+    };
+    if !suffix_ok || labels[1] != "d" || labels[2] != "codeartifact" || !is_region(labels[3]) {
+        return None;
+    }
+    let (domain, owner) = labels[0].rsplit_once('-')?;
+    if !(owner.len() == 12
+        && owner.bytes().all(|b| b.is_ascii_digit())
+        && is_codeartifact_domain(domain))
+    {
+        return None;
+    }
+    Some(Backend::Codeartifact {
+        domain: domain.to_owned(),
+        domain_owner: Some(owner.to_owned()),
+        region: Some(labels[3].to_owned()),
+        duration: Some(Seconds(DERIVED_CODEARTIFACT_DURATION)),
+        profile: None,
+    })
+}
+
+/// `LOCATION-FORMAT.pkg.dev`.
+fn artifact_registry_host(host: &str) -> Option<Backend> {
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() != 3 || labels[1..] != ["pkg", "dev"] {
+        return None;
+    }
+    let (location, format) = labels[0].rsplit_once('-')?;
+    let location_ok = !location.is_empty()
+        && location
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !location.starts_with('-');
+    (location_ok && ARTIFACT_REGISTRY_FORMATS.contains(&format)).then_some(Backend::Gcp {
+        scopes: None,
+        lifetime: None,
+    })
+}
+
+/// A CodeArtifact domain name: `[a-z][a-z0-9-]{0,48}[a-z0-9]`.
+pub fn is_codeartifact_domain(s: &str) -> bool {
+    let b = s.as_bytes();
+    (2..=50).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !b[b.len() - 1].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// An AWS region name such as `us-east-1`, `eu-central-2`, `us-gov-west-1`.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
 }
 
 /// Where the configuration is read from.
@@ -345,7 +415,7 @@ fn parse_target(
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
     backend.validate(key)?;
-    if crate::resolve::derive(&Config::default(), name).is_some() {
+    if Backend::for_cloud_host(name).is_some() {
         return Err(format!(
             "{key}: `{name}` is a CodeArtifact or Artifact Registry host, the name of the target derived from it; give this target another name"
         ));
@@ -353,7 +423,7 @@ fn parse_target(
     let urls = common
         .urls
         .iter()
-        .map(|url| crate::resolve::normalise_url(url).map_err(|why| format!("{key}.urls: {why}")))
+        .map(|url| crate::origin::normalise_url(url).map_err(|why| format!("{key}.urls: {why}")))
         .collect::<Result<Vec<String>, String>>()?;
     let policy = merge(defaults.clone(), &common.policy, &format!("{key}.policy"))?;
     let username = common
@@ -545,7 +615,7 @@ mod tests {
     #[test]
     fn unknown_target_lists_the_known_ones() {
         let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]").unwrap();
-        let e = c.target("b").unwrap_err();
+        let e = crate::resolve::target(&c, "b").unwrap_err();
         assert!(
             e.message.contains("unknown target `b`") && e.message.contains("known targets: a"),
             "{}",
@@ -575,5 +645,21 @@ mod tests {
         );
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn codeartifact_domain_names() {
+        assert!(is_codeartifact_domain("my-domain"));
+        assert!(is_codeartifact_domain("d1"));
+        for bad in [
+            "d",
+            "1domain",
+            "domain-",
+            "Domain",
+            "dom_ain",
+            &"a".repeat(51),
+        ] {
+            assert!(!is_codeartifact_domain(bad), "{bad}");
+        }
     }
 }

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::{Mint, MintError};
 use crate::error::{Error, Result};
 use crate::event;
 use crate::log::Level;
+use crate::mint::{Mint, MintError};
 use crate::policy::{self, Entry, EpochMs, Freshness, Locked, Plan, Policy, Purpose};
 
 pub use crate::cache::State;
@@ -246,7 +246,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     /// Run by the detached process that was handed the lock: refresh if still needed.
     pub fn refresh_in_background(&self, lock: S::Lock) -> Result<()> {
         match self.under_lock(&lock, Purpose::Refresh, None)? {
-            Outcome::Failed(e) => Err(e.into_error(self.target)),
+            Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
             _ => Ok(()),
         }
     }
@@ -292,7 +292,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 })
             }
             Outcome::TooShort(entry) => Err(self.too_short(&entry, self.clock.now(), required_ttl)),
-            Outcome::Failed(e) => Err(e.into_error(self.target)),
+            Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
         }
     }
 
@@ -325,7 +325,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         };
         match self.under_lock(&lock, purpose, None)? {
             Outcome::Minted(entry) => Ok(entry),
-            Outcome::Failed(e) => Err(e.into_error(self.target)),
+            Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
             Outcome::Cached(_) | Outcome::TooShort(_) => {
                 unreachable!("an explicit refresh always mints or fails")
             }

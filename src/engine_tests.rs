@@ -7,9 +7,9 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::backend::FailureKind;
 use crate::error::Code;
-use crate::policy::{BreakerState, Minted};
+use crate::mint::{FailureKind, Minted};
+use crate::policy::BreakerState;
 use crate::secret::Secret;
 
 const SEC: i64 = 1000;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::mint::{FailureKind, MintError};
+
 /// Exit codes, from sysexits(3) where one fits, so scripts can tell a retryable failure from a
 /// broken setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,36 @@ pub enum Code {
     NotExecutable = 126,
     /// 127, as shells use it: `exec`'s command was not found.
     NotFound = 127,
+}
+
+impl Code {
+    /// The exit status, for `std::process::exit` and `ExitCode`.
+    pub fn exit_code(self) -> std::process::ExitCode {
+        std::process::ExitCode::from(self as u8)
+    }
+}
+
+/// The code a failed mint ends a caller with when it leaves no usable token; also the exit
+/// status by which a mint program (the `ecluse-cred-mint` helper, a `command` that exits 77)
+/// says which kind of failure it had.
+impl From<FailureKind> for Code {
+    fn from(kind: FailureKind) -> Code {
+        match kind {
+            FailureKind::Transient => Code::TempFail,
+            FailureKind::Rejected => Code::NoPerm,
+            FailureKind::Misconfigured => Code::Config,
+        }
+    }
+}
+
+/// The failure kind a mint program's exit status means: 77 and 78 as in [`Code`], anything
+/// else (1, 75, a signal) transient.
+pub fn failure_kind(exit_status: Option<i32>) -> FailureKind {
+    match exit_status {
+        Some(s) if s == Code::NoPerm as i32 => FailureKind::Rejected,
+        Some(s) if s == Code::Config as i32 => FailureKind::Misconfigured,
+        _ => FailureKind::Transient,
+    }
 }
 
 #[derive(Debug)]
@@ -47,6 +79,14 @@ impl Error {
     pub fn other(message: impl Into<String>) -> Self {
         Error::new(Code::Other, message)
     }
+
+    /// The caller-facing error when a failed mint leaves the caller without a token.
+    pub fn mint_failed(target: &str, e: MintError) -> Self {
+        Error::new(
+            e.kind.into(),
+            format!("target `{target}`: mint failed: {}", e.message),
+        )
+    }
 }
 
 impl fmt::Display for Error {
@@ -67,5 +107,5 @@ pub fn report(e: &Error) -> std::process::ExitCode {
         format_args!("{e}"),
         &[("exit_code", (e.code as u8).into())],
     );
-    std::process::ExitCode::from(e.code as u8)
+    e.code.exit_code()
 }

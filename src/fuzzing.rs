@@ -93,10 +93,13 @@ pub fn docker_stdin(data: &[u8]) {
     resolve(text.trim().as_bytes());
 }
 
-/// Any bytes as a `command` mint's stdout: an accepted response has a clean token and an
-/// expiry after the mint started.
+/// Any bytes as a `command` mint's stdout, through the check every backend's answer passes: an
+/// accepted response has a clean token and an expiry after the mint started.
 pub fn mint_response(data: &[u8]) {
-    if let Ok(minted) = crate::backend::command::parse_response(data, 1_000) {
+    if let Ok(minted) = crate::backend::command::parse_response(data, 1_000)
+        .map_err(crate::mint::MintError::transient)
+        .and_then(|minted| crate::policy::check_minted(minted, 1_000))
+    {
         assert!(
             !minted.token.expose().is_empty()
                 && !minted.token.expose().chars().any(char::is_control)

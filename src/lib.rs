@@ -4,20 +4,35 @@
 //! Two executables share this library: `ecluse-cred` (src/main.rs), which serves tokens and
 //! never links a cloud SDK, and `ecluse-cred-mint` (src/bin/ecluse-cred-mint.rs), which runs one
 //! cloud mint when `ecluse-cred` needs a new token (see [`backend::helper`]).
+//!
+//! Layers, each using only those below it (`tests/layers.rs` checks it):
+//!
+//! - [`app`], [`cli`]: the dispatch and the command line;
+//! - [`protocol`]: one module per client protocol;
+//! - `service`: the wiring every front-end uses (config, cache dir, serve, print);
+//! - `engine`, `background`, [`backend`], `cache`, [`resolve`]: running the policy;
+//! - [`config`]: the configuration and its types;
+//! - [`policy`] and, from `ecluse-cred-contract`, [`mint`], [`secret`], [`redact`]; [`error`],
+//!   `log`, `process`.
+//!
+//! Only what the binaries, tests and benchmarks use is public.
 
 pub mod app;
 pub mod backend;
-pub mod background;
-pub mod cache;
+mod background;
+mod cache;
 pub mod cli;
 pub mod config;
-pub mod engine;
+mod engine;
 pub mod error;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod log;
+mod log;
+mod origin;
 pub mod policy;
-pub mod process;
+mod process;
 pub mod protocol;
-pub mod redact;
 pub mod resolve;
-pub mod secret;
+mod service;
+
+pub use ecluse_cred_contract::{mint, redact, secret};

@@ -24,11 +24,9 @@
 
 use std::time::Duration;
 
-use crate::backend::MintError;
+pub use crate::mint::EpochMs;
+use crate::mint::{MintError, Minted};
 use crate::secret::Secret;
-
-/// Milliseconds since the Unix epoch: the one time type the policy compares.
-pub type EpochMs = i64;
 
 /// Default fraction of a token's lifetime after which it is refreshed.
 pub const DEFAULT_REFRESH_AT: f64 = 0.8;
@@ -84,15 +82,6 @@ impl Default for Policy {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
-}
-
-/// What a backend returns: the secret and when it stops working.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Minted {
-    pub token: Secret,
-    pub expires_at: EpochMs,
-    /// Where the expiry came from (`expires_at`, `expires_in`, `jwt`, ...), shown in `status`.
-    pub expiry_source: String,
 }
 
 /// Longest a minted token may claim to stay valid. Short-lived registry tokens live minutes to

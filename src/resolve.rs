@@ -13,229 +13,21 @@
 //!    (`LOCATION-FORMAT.pkg.dev`) a `gcp` target (username `oauth2accesstoken`).
 //! 3. Else no target: the front-end answers "no credentials", or `token --url` says how to add one.
 //!
-//! Requests are parsed strictly before anything is compared: the scheme must be `http` or
-//! `https` followed by `://` (a `sparse+` prefix, cargo's, is ignored); a host with `\`, `%`,
-//! whitespace, control or non-ASCII characters, or that the URL parser would rewrite (`127.1`,
-//! IDNA look-alikes), is refused rather than normalised into a configured host. Userinfo, query
-//! and fragment never take part and are never shown. Hosts compare case-insensitively; a missing
-//! port is the scheme's default.
+//! Requests are parsed strictly before anything is compared ([`crate::origin`]). Hosts compare
+//! case-insensitively; a missing port is the scheme's default.
 //!
 //! Requests without a scheme: docker's registry (`host[:port]`) counts as `https`, which is what
 //! docker speaks to a registry; so does `token --url host[:port]`. keyring's bare `host[:port]`
 //! (pip's and uv's fallback after the URL) is not answered at all: pip sends it for an `http`
 //! index as well as an `https` one, so it cannot tell which a token would travel over.
 
-use std::time::Duration;
-
-use crate::config::{Backend, Config, Seconds, Target};
+use crate::config::{Backend, Config, Target};
 use crate::error::{Error, Result};
+use crate::origin::parse_url;
+pub use crate::origin::{Request, Scheme};
 
-/// Lifetime asked for on derived CodeArtifact targets: the longest the API gives.
-pub const DERIVED_CODEARTIFACT_DURATION: Duration = Duration::from_secs(12 * 3600);
 /// The only port a derived cloud target is served on: https's.
 const DERIVED_PORT: u16 = 443;
-/// Artifact Registry repository formats that appear in `LOCATION-FORMAT.pkg.dev` hosts.
-const ARTIFACT_REGISTRY_FORMATS: [&str; 8] = [
-    "docker", "python", "npm", "maven", "apt", "yum", "go", "generic",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Http,
-    Https,
-}
-
-impl Scheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
-/// Where a request goes, as the matching needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub scheme: Scheme,
-    /// Lower-case ASCII host name, or an IP literal (`[::1]`), exactly as given.
-    pub host: String,
-    /// The explicit port, or the scheme's default.
-    pub port: u16,
-    /// The path, ending in `/` so prefixes compare by whole segments; `None` when the client
-    /// did not say (git without useHttpPath, docker).
-    pub path: Option<String>,
-}
-
-impl Request {
-    /// An `http(s)://[userinfo@]host[:port][/path][?query][#fragment]` URL (`sparse+` ignored).
-    pub fn url(input: &str) -> Result<Request> {
-        parse_url(input).map_err(|why| {
-            Error::config(format!(
-                "`{}` is not a usable http(s) URL: {why}",
-                crate::redact::url(input)
-            ))
-        })
-    }
-
-    /// A URL, or a bare `host[:port]` that the client reaches over https (docker's registry,
-    /// `token --url HOST`). Either way the path is not known.
-    pub fn url_or_https_host(input: &str) -> Result<Request> {
-        let s = input.trim();
-        if s.contains("://") {
-            return Request::url(s).map(Request::origin_only);
-        }
-        if s.is_empty() || s.contains(['@', '/', '?', '#']) {
-            return Err(Error::config(format!(
-                "`{}` is not an http(s) URL or host[:port]",
-                crate::redact::url(s)
-            )));
-        }
-        Request::url(&format!("https://{s}")).map(Request::origin_only)
-    }
-
-    /// git's request fields: `protocol`, `host` (`host[:port]`) and, with useHttpPath, `path`.
-    /// `None` for a protocol other than http(s) or a host that is not a plain `host[:port]`.
-    pub fn git(protocol: &str, host: &str, path: Option<&str>) -> Option<Request> {
-        if !matches!(protocol, "http" | "https") || host.is_empty() || !is_authority(host) {
-            return None;
-        }
-        let request = parse_url(&format!("{protocol}://{host}/{}", path.unwrap_or(""))).ok()?;
-        Some(match path {
-            Some(_) => request,
-            None => request.origin_only(),
-        })
-    }
-
-    /// The same origin, path unknown.
-    pub fn origin_only(self) -> Request {
-        Request { path: None, ..self }
-    }
-
-    /// `scheme://host[:port]/path`, safe to print (no userinfo, query or fragment).
-    pub fn shown(&self) -> String {
-        let port = if self.port == self.scheme.default_port() {
-            String::new()
-        } else {
-            format!(":{}", self.port)
-        };
-        format!(
-            "{}://{}{port}{}",
-            self.scheme.as_str(),
-            self.host,
-            self.path.as_deref().unwrap_or("/")
-        )
-    }
-
-    fn same_origin(&self, other: &Request) -> bool {
-        self.scheme == other.scheme && self.host == other.host && self.port == other.port
-    }
-}
-
-/// Characters of a plain `host[:port]` or `[ipv6]:port`: nothing a URL parser would decode,
-/// split on or rewrite.
-fn is_authority(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
-}
-
-/// The strict parse behind [`Request::url`]; the error says what is wrong, never the input.
-fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
-    let s = input.trim();
-    let s = s.strip_prefix("sparse+").unwrap_or(s);
-    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("it contains whitespace or control characters");
-    }
-    if s.contains('\\') {
-        return Err("it contains a backslash");
-    }
-    let (scheme, rest) = s
-        .split_once("://")
-        .ok_or("it does not start with http:// or https://")?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "http" => Scheme::Http,
-        "https" => Scheme::Https,
-        _ => return Err("its scheme is not http or https"),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-    if host_port.is_empty() {
-        return Err("it has no host");
-    }
-    if !is_authority(host_port) {
-        return Err("its host has characters a host name cannot have (%, non-ASCII, ...)");
-    }
-    let (host, port) = match host_port.strip_prefix('[') {
-        Some(v6) => {
-            let (inside, after) = v6.split_once(']').ok_or("its IPv6 address has no `]`")?;
-            (
-                format!("[{inside}]"),
-                after.strip_prefix(':').map(str::to_owned),
-            )
-        }
-        None => match host_port.split_once(':') {
-            Some((h, p)) => (h.to_owned(), Some(p.to_owned())),
-            None => (host_port.to_owned(), None),
-        },
-    };
-    let host = host.to_ascii_lowercase();
-    if let Some(p) = &port
-        && !(1..=5).contains(&p.len())
-    {
-        return Err("its port is not a number from 1 to 65535");
-    }
-    let url = url::Url::parse(s).map_err(|_| "it does not parse as a URL")?;
-    // What the parser made of the host must be what was written: no decoding, no IDNA, no
-    // `127.1` -> `127.0.0.1`.
-    if url.host_str() != Some(host.as_str()) {
-        return Err("its host is not in canonical form");
-    }
-    let port = url
-        .port_or_known_default()
-        .filter(|p| *p != 0)
-        .ok_or("its port is not a number from 1 to 65535")?;
-    let mut path = url.path().to_owned();
-    if !path.ends_with('/') {
-        path.push('/');
-    }
-    Ok(Request {
-        scheme,
-        host,
-        port,
-        path: Some(path),
-    })
-}
-
-/// A configured `urls` entry, checked and normalised (`sparse+` dropped); config errors say why.
-pub fn normalise_url(entry: &str) -> std::result::Result<String, String> {
-    let parsed = parse_url(entry).map_err(|why| {
-        format!(
-            "`{}` is not a usable http(s) URL: {why}",
-            crate::redact::url(entry)
-        )
-    })?;
-    let bare = entry.trim();
-    let bare = bare.strip_prefix("sparse+").unwrap_or(bare);
-    let authority = bare.split_once("://").map_or("", |(_, r)| r);
-    if authority
-        .split(['/', '?', '#'])
-        .next()
-        .is_some_and(|a| a.contains('@'))
-    {
-        return Err(format!(
-            "`{}` holds credentials: urls are matched by scheme, host, port and path only, and secrets never go in the config file",
-            parsed.shown()
-        ));
-    }
-    Ok(bare.to_owned())
-}
 
 /// The `urls` entries of `target` that parse (all of them, in a validated config).
 fn entries(target: &Target) -> impl Iterator<Item = Request> + '_ {
@@ -334,7 +126,7 @@ fn no_target(config: &Config, request: &Request) -> Error {
 /// by its name, which is its host).
 pub fn derive(config: &Config, host: &str) -> Option<Target> {
     let host = host.to_ascii_lowercase();
-    let backend = codeartifact(&host).or_else(|| artifact_registry(&host))?;
+    let backend = Backend::for_cloud_host(&host)?;
     Some(Target {
         name: host,
         username: backend.default_username().map(str::to_owned),
@@ -344,76 +136,32 @@ pub fn derive(config: &Config, host: &str) -> Option<Target> {
     })
 }
 
-/// `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
-fn codeartifact(host: &str) -> Option<Backend> {
-    let labels: Vec<&str> = host.split('.').collect();
-    let suffix_ok = match labels.len() {
-        6 => labels[4..] == ["amazonaws", "com"],
-        7 => labels[4..] == ["amazonaws", "com", "cn"],
-        _ => false,
-    };
-    if !suffix_ok || labels[1] != "d" || labels[2] != "codeartifact" || !is_region(labels[3]) {
-        return None;
+/// A configured target by name, or a derived one by its host name: what `--target NAME` means.
+pub fn target(config: &Config, name: &str) -> Result<Target> {
+    if let Some(target) = config.targets.get(name) {
+        return Ok(target.clone());
     }
-    let (domain, owner) = labels[0].rsplit_once('-')?;
-    if !(owner.len() == 12
-        && owner.bytes().all(|b| b.is_ascii_digit())
-        && is_codeartifact_domain(domain))
-    {
-        return None;
-    }
-    Some(Backend::Codeartifact {
-        domain: domain.to_owned(),
-        domain_owner: Some(owner.to_owned()),
-        region: Some(labels[3].to_owned()),
-        duration: Some(Seconds(DERIVED_CODEARTIFACT_DURATION)),
-        profile: None,
+    derive(config, name).ok_or_else(|| {
+        let known: Vec<&str> = config.targets.keys().map(String::as_str).collect();
+        let file = config
+            .path
+            .as_ref()
+            .map_or("no config file was found".to_owned(), |p| {
+                format!("config {}", p.display())
+            });
+        let hint = if known.is_empty() {
+            "it has no [targets.*] sections".to_owned()
+        } else {
+            format!("known targets: {}", known.join(", "))
+        };
+        Error::config(format!("unknown target `{name}` ({file}; {hint})"))
     })
-}
-
-/// `LOCATION-FORMAT.pkg.dev`.
-fn artifact_registry(host: &str) -> Option<Backend> {
-    let labels: Vec<&str> = host.split('.').collect();
-    if labels.len() != 3 || labels[1..] != ["pkg", "dev"] {
-        return None;
-    }
-    let (location, format) = labels[0].rsplit_once('-')?;
-    let location_ok = !location.is_empty()
-        && location
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !location.starts_with('-');
-    (location_ok && ARTIFACT_REGISTRY_FORMATS.contains(&format)).then_some(Backend::Gcp {
-        scopes: None,
-        lifetime: None,
-    })
-}
-
-/// A CodeArtifact domain name: `[a-z][a-z0-9-]{0,48}[a-z0-9]`.
-pub fn is_codeartifact_domain(s: &str) -> bool {
-    let b = s.as_bytes();
-    (2..=50).contains(&b.len())
-        && b[0].is_ascii_lowercase()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && !b[b.len() - 1].is_ascii_uppercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-}
-
-/// An AWS region name such as `us-east-1`, `eu-central-2`, `us-gov-west-1`.
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DERIVED_CODEARTIFACT_DURATION, Seconds};
     use std::path::Path;
 
     fn config() -> Config {
@@ -720,7 +468,7 @@ mod tests {
         assert!(!serves(&c, npm, &r("http://pkgs.example.com/npm/x")));
         assert!(!serves(&c, npm, &r("https://evil.example.com/npm/x")));
         let host = "us-central1-python.pkg.dev";
-        let derived = c.target(host).unwrap();
+        let derived = target(&c, host).unwrap();
         assert!(serves(&c, &derived, &r(&format!("https://{host}/p/r/"))));
         assert!(!serves(&c, &derived, &r(&format!("http://{host}/p/r/"))));
         assert!(!serves(&c, &derived, &r("https://evil.example.com/p/r/")));
@@ -742,21 +490,5 @@ mod tests {
             assert_eq!(Request::git("https", host, None), None, "{host}");
         }
         assert_eq!(Request::git("ssh", "h", None), None);
-    }
-
-    #[test]
-    fn codeartifact_domain_names() {
-        assert!(is_codeartifact_domain("my-domain"));
-        assert!(is_codeartifact_domain("d1"));
-        for bad in [
-            "d",
-            "1domain",
-            "domain-",
-            "Domain",
-            "dom_ain",
-            &"a".repeat(51),
-        ] {
-            assert!(!is_codeartifact_domain(bad), "{bad}");
-        }
     }
 }

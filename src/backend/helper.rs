@@ -5,16 +5,15 @@
 //! started, however it is stuck.
 //!
 //! The protocol is private to one installation: the argument is a JSON [`Request`]; success is
-//! a JSON [`Response`] on stdout; failure is a message on stderr and exit status 75 (transient),
-//! 77 (rejected) or 78 (misconfigured).
+//! a JSON [`Response`] on stdout; failure is a message on stderr and the exit status of its
+//! failure kind (`Code::from(FailureKind)`: 75 transient, 77 rejected, 78 misconfigured).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::command::{excerpt, run_program};
-use super::{FailureKind, Mint, MintError};
 use crate::config::Backend;
-use crate::policy::{EpochMs, Minted};
+use crate::mint::{EpochMs, Mint, MintError, Minted};
 use crate::secret::Secret;
 
 /// File name of the helper executable, looked up next to the running `ecluse-cred`.
@@ -34,15 +33,6 @@ pub struct Response {
     pub token: String,
     pub expires_at_ms: EpochMs,
     pub expiry_source: String,
-}
-
-/// Exit status of the helper for each failure kind.
-pub fn exit_code(kind: FailureKind) -> u8 {
-    match kind {
-        FailureKind::Transient => 75,
-        FailureKind::Rejected => 77,
-        FailureKind::Misconfigured => 78,
-    }
 }
 
 /// A cloud mint, run by the helper.
@@ -87,11 +77,11 @@ impl Mint for HelperMint {
                 .unwrap_or("the mint helper failed without a message");
             text.to_owned()
         };
-        match out.code {
-            Some(0) => {}
-            Some(77) => return Err(MintError::rejected(message())),
-            Some(78) => return Err(MintError::misconfigured(message())),
-            _ => return Err(MintError::transient(message())),
+        if out.code != Some(0) {
+            return Err(MintError {
+                kind: crate::error::failure_kind(out.code),
+                message: message(),
+            });
         }
         let response: Response = serde_json::from_slice(&out.stdout)
             .map_err(|_| MintError::transient("the mint helper printed an unreadable answer"))?;

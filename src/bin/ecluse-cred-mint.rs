@@ -1,11 +1,16 @@
 //! `ecluse-cred-mint`: runs one cloud mint for `ecluse-cred` (not meant to be run by hand).
-//! See `backend::helper` for why it is a separate executable and for its protocol.
+//! See `backend::helper` for why it is a separate executable and for its protocol. This is the
+//! one place that links the cloud backends (`ecluse-cred-cloud`).
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ecluse_cred::backend::{self, FailureKind, helper};
+use ecluse_cred::backend::helper;
+use ecluse_cred::config::{Backend, ClientAuth};
+use ecluse_cred::error::Code;
+use ecluse_cred::mint::{FailureKind, Mint, MintError};
+use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
 
 fn main() -> ExitCode {
     let arg = std::env::args_os().nth(1);
@@ -20,11 +25,12 @@ fn main() -> ExitCode {
                 std::io::stderr(),
                 "ecluse-cred-mint is run by ecluse-cred to mint cloud tokens; it takes no command line of its own"
             );
-            return ExitCode::from(helper::exit_code(FailureKind::Misconfigured));
+            return Code::from(FailureKind::Misconfigured).exit_code();
         }
     };
     let timeout = Duration::from_millis(request.timeout_ms);
-    match backend::cloud_mint(&request.backend, timeout).mint(request.started) {
+    let result = cloud_mint(&request.backend, timeout).and_then(|m| m.mint(request.started));
+    match result {
         Ok(minted) => {
             let response = helper::Response {
                 token: minted.token.expose().to_owned(),
@@ -34,13 +40,74 @@ fn main() -> ExitCode {
             let json = serde_json::to_string(&response).expect("response serializes");
             match std::io::stdout().lock().write_all(json.as_bytes()) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(helper::exit_code(FailureKind::Transient)),
+                Err(_) => Code::from(FailureKind::Transient).exit_code(),
             }
         }
         Err(e) => {
             // One line: the parent quotes the last line of stderr.
             let _ = writeln!(std::io::stderr(), "{}", e.message.replace('\n', " "));
-            ExitCode::from(helper::exit_code(e.kind))
+            Code::from(e.kind).exit_code()
         }
     }
+}
+
+/// The cloud mint for a target's settings: the one factory of the cloud backends.
+fn cloud_mint(backend: &Backend, timeout: Duration) -> Result<Box<dyn Mint>, MintError> {
+    Ok(match backend {
+        Backend::Command { .. } => {
+            return Err(MintError::misconfigured(
+                "ecluse-cred-mint runs cloud backends only; `command` mints run in ecluse-cred",
+            ));
+        }
+        Backend::Codeartifact {
+            domain,
+            domain_owner,
+            region,
+            duration,
+            profile,
+        } => Box::new(codeartifact::CodeArtifactMint {
+            domain: domain.clone(),
+            domain_owner: domain_owner.clone(),
+            region: region.clone(),
+            duration: duration.map(|d| d.0),
+            profile: profile.clone(),
+            timeout,
+        }),
+        Backend::Gcp { scopes, lifetime } => Box::new(gcp::GcpMint {
+            scopes: scopes
+                .clone()
+                .unwrap_or_else(|| vec![gcp::DEFAULT_SCOPE.to_owned()]),
+            lifetime: lifetime.map_or(gcp::DEFAULT_LIFETIME, |l| l.0),
+            timeout,
+        }),
+        Backend::Oauth2 {
+            token_url,
+            client_id,
+            client_secret_env,
+            client_secret_file,
+            scope,
+            client_auth,
+        } => {
+            let secret = match (client_secret_env, client_secret_file) {
+                (Some(name), _) => oauth2::SecretSource::Env(name.clone()),
+                (None, Some(path)) => oauth2::SecretSource::File(path.clone()),
+                (None, None) => {
+                    return Err(MintError::misconfigured(
+                        "oauth2: no client_secret_env or client_secret_file",
+                    ));
+                }
+            };
+            Box::new(oauth2::OAuth2Mint {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                secret,
+                scope: scope.clone(),
+                client_auth: match client_auth.unwrap_or(ClientAuth::Basic) {
+                    ClientAuth::Basic => oauth2::ClientAuth::Basic,
+                    ClientAuth::Post => oauth2::ClientAuth::Post,
+                },
+                timeout,
+            })
+        }
+    })
 }

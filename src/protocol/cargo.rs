@@ -20,9 +20,10 @@ use cargo_credential::{
     Error, RegistryInfo, Secret,
 };
 
-use crate::app::Context;
 use crate::config::{Config, Target};
+use crate::error::Code;
 use crate::resolve::{self, Request};
+use crate::service::Context;
 
 /// The protocol version spoken (cargo's only one so far).
 const PROTOCOL_VERSION: u32 = 1;
@@ -35,7 +36,7 @@ pub fn main(provider: Provider) -> ExitCode {
         v: vec![PROTOCOL_VERSION],
     };
     if send(&hello).is_err() {
-        return ExitCode::from(1);
+        return Code::Other.exit_code();
     }
     let mut stdin = std::io::stdin().lock();
     loop {
@@ -47,7 +48,7 @@ pub fn main(provider: Provider) -> ExitCode {
                 let _ = send(&Err::<(), _>(Error::Other(
                     format!("cannot read cargo's request: {e}").into(),
                 )));
-                return ExitCode::from(1);
+                return Code::Other.exit_code();
             }
         }
         let response = match serde_json::from_str::<CredentialRequest<'_>>(&line) {
@@ -68,7 +69,7 @@ pub fn main(provider: Provider) -> ExitCode {
             )),
         };
         if send(&response).is_err() {
-            return ExitCode::from(1);
+            return Code::Other.exit_code();
         }
     }
 }
@@ -77,7 +78,7 @@ pub fn main(provider: Provider) -> ExitCode {
 fn send(message: &impl serde::Serialize) -> crate::error::Result<ExitCode> {
     let json = serde_json::to_string(message)
         .map_err(|e| crate::error::Error::other(format!("cannot encode a reply to cargo: {e}")))?;
-    crate::app::print(&format!("{json}\n"))
+    crate::service::print(&format!("{json}\n"))
 }
 
 /// The provider, with the configuration loaded (or why it could not be).
@@ -130,9 +131,7 @@ pub fn target_for(
     let Some(name) = explicit else {
         return resolve::lookup(config, &request).map_err(|e| Error::Other(e.message.into()));
     };
-    let target = config
-        .target(name)
-        .map_err(|e| Error::Other(e.message.into()))?;
+    let target = resolve::target(config, name).map_err(|e| Error::Other(e.message.into()))?;
     if !resolve::serves(config, &target, &request) {
         return Err(Error::Other(
             format!(

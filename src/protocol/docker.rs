@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::ExitCode;
 
-use crate::app::Context;
 use crate::config::{Config, Target};
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::resolve::{self, Request, Scheme};
+use crate::service::Context;
 
 /// Docker's own not-found text: its client compares stdout with it to tell "no credentials"
 /// from a failure.
@@ -43,9 +43,9 @@ pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
             false,
         ),
     };
-    match crate::app::print(&format!("{text}\n")) {
+    match crate::service::print(&format!("{text}\n")) {
         Ok(_) if ok => ExitCode::SUCCESS,
-        _ => ExitCode::from(1),
+        _ => Code::Other.exit_code(),
     }
 }
 
@@ -70,14 +70,31 @@ fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
     };
     match ctx.serve(&target, None, false) {
         Ok(served) => {
-            let answer = serde_json::json!({
-                "ServerURL": crate::redact::userinfo(server),
-                "Username": username,
-                "Secret": served.entry.token.expose(),
-            });
-            (answer.to_string(), true)
+            let answer = Credentials {
+                server_url: crate::redact::userinfo(server),
+                username: &username,
+                secret: served.entry.token.expose(),
+            };
+            (answer.to_json(), true)
         }
         Err(e) => (e.message, false),
+    }
+}
+
+/// `get`'s answer, as docker-credential-helpers defines it.
+#[derive(serde::Serialize)]
+struct Credentials<'a> {
+    #[serde(rename = "ServerURL")]
+    server_url: String,
+    #[serde(rename = "Username")]
+    username: &'a str,
+    #[serde(rename = "Secret")]
+    secret: &'a str,
+}
+
+impl Credentials<'_> {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("credentials serialize")
     }
 }
 
@@ -117,4 +134,22 @@ fn list(ctx: Result<Context>) -> (String, bool) {
         serde_json::to_string(&registries).expect("map serializes"),
         true,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_answers_exactly_what_docker_reads() {
+        let answer = Credentials {
+            server_url: "registry.example.com".into(),
+            username: "aws",
+            secret: "tok-1",
+        };
+        assert_eq!(
+            answer.to_json(),
+            r#"{"ServerURL":"registry.example.com","Username":"aws","Secret":"tok-1"}"#
+        );
+    }
 }

@@ -14,10 +14,10 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use crate::app::Context;
 use crate::config::{Config, Target};
 use crate::error::Result;
 use crate::resolve::{self, Request};
+use crate::service::Context;
 
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;
@@ -30,7 +30,7 @@ pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> Exi
     }
     match ctx
         .and_then(|ctx| get(&ctx, &input, target))
-        .and_then(|answer| crate::app::print(&answer))
+        .and_then(|answer| crate::service::print(&answer))
     {
         Ok(code) => code,
         Err(e) => crate::error::report(&e),
@@ -80,7 +80,7 @@ pub fn target_for(
     };
     match explicit {
         Some(name) => {
-            let target = config.target(name)?;
+            let target = resolve::target(config, name)?;
             Ok(resolve::serves(config, &target, &request).then_some(target))
         }
         None => resolve::lookup(config, &request),

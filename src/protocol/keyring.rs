@@ -16,9 +16,9 @@
 
 use std::process::ExitCode;
 
-use crate::app::Context;
 use crate::config::{Config, Target};
 use crate::error::{Code, Error, Result};
+use crate::service::Context;
 
 fn report(code: Code, message: String) -> ExitCode {
     crate::error::report(&Error::new(code, crate::redact::userinfo(&message)))
@@ -91,11 +91,11 @@ pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
         );
     }
     match answer(ctx, &parsed, service, username) {
-        Ok(Some(text)) => match crate::app::print(&text) {
+        Ok(Some(text)) => match crate::service::print(&text) {
             Ok(_) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::from(1),
+            Err(_) => Code::Other.exit_code(),
         },
-        Ok(None) => ExitCode::from(1),
+        Ok(None) => Code::Other.exit_code(),
         Err(e) => crate::error::report(&e),
     }
 }
@@ -116,13 +116,30 @@ fn answer(
     let served = ctx.serve(&target, None, false)?;
     let token = served.entry.token.expose();
     Ok(Some(match (args.creds, args.json) {
-        (_, true) => format!(
-            "{}\n",
-            serde_json::json!({"username": user, "password": token})
-        ),
+        (_, true) => Creds {
+            password: token,
+            username: &user,
+        }
+        .to_json(),
         (true, false) => format!("{user}\n{token}\n"),
         (false, false) => format!("{token}\n"),
     }))
+}
+
+/// `--mode=creds --output=json`'s answer, as keyring prints it.
+#[derive(serde::Serialize)]
+struct Creds<'a> {
+    password: &'a str,
+    username: &'a str,
+}
+
+impl Creds<'_> {
+    fn to_json(&self) -> String {
+        format!(
+            "{}\n",
+            serde_json::to_string(self).expect("credentials serialize")
+        )
+    }
 }
 
 /// The target that answers for SERVICE (`None`: no credentials). Only a URL is answered: the
@@ -140,6 +157,18 @@ mod tests {
 
     fn p(args: &[&str]) -> std::result::Result<Args, String> {
         parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn json_answer_is_exactly_what_pip_reads() {
+        let creds = Creds {
+            password: "tok-1",
+            username: "aws",
+        };
+        assert_eq!(
+            creds.to_json(),
+            "{\"password\":\"tok-1\",\"username\":\"aws\"}\n"
+        );
     }
 
     #[test]

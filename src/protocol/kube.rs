@@ -16,14 +16,68 @@ fn api_version() -> &'static str {
     }
 }
 
-pub fn exec_credential(served: &Served) -> String {
-    let answer = serde_json::json!({
-        "apiVersion": api_version(),
-        "kind": "ExecCredential",
-        "status": {
-            "token": served.entry.token.expose(),
-            "expirationTimestamp": time(served.entry.expires_at),
+/// `client.authentication.k8s.io` `ExecCredential`, as kubectl reads it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecCredential<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    status: Status<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'a> {
+    expiration_timestamp: String,
+    token: &'a str,
+}
+
+fn render(api_version: &'static str, served: &Served) -> String {
+    let credential = ExecCredential {
+        api_version,
+        kind: "ExecCredential",
+        status: Status {
+            expiration_timestamp: time(served.entry.expires_at),
+            token: served.entry.token.expose(),
         },
-    });
-    format!("{answer}\n")
+    };
+    format!(
+        "{}\n",
+        serde_json::to_string(&credential).expect("credential serializes")
+    )
+}
+
+pub fn exec_credential(served: &Served) -> String {
+    render(api_version(), served)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Source;
+    use crate::policy::Entry;
+    use crate::secret::Secret;
+
+    #[test]
+    fn exec_credential_is_exactly_what_kubectl_reads() {
+        let served = Served {
+            entry: Entry {
+                token: Secret::new("tok-1".into()),
+                issued_at: 1_800_000_000_000,
+                expires_at: 1_800_003_600_000,
+                refresh_at: 1_800_002_880_000,
+                jitter: 0.0,
+                expiry_source: "test".into(),
+            },
+            source: Source::Cache,
+        };
+        assert_eq!(
+            render("client.authentication.k8s.io/v1", &served),
+            concat!(
+                r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","#,
+                r#""status":{"expirationTimestamp":"2027-01-15T09:00:00Z","token":"tok-1"}}"#,
+                "\n"
+            )
+        );
+    }
 }

@@ -6,6 +6,8 @@
 //!   `--npm-registry URL` as `npm_config_//host/path/:_authToken`), nothing on disk;
 //! - `npmrc`: write that one registry's `_authToken` line (and a `@scope:registry` line) into
 //!   an `.npmrc`, atomically, keeping every other line and the file's mode (0600 when created).
+//!
+//! pnpm's token helper, which asks on every run instead, is [`super::pnpm`].
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -13,45 +15,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-
-/// Prefix of the symlink name pnpm runs as a token helper; the rest of the name is the target.
-pub const PNPM_HELPER_PREFIX: &str = "ecluse-pnpm-token-";
-
-/// The key pnpm looks a token helper up by: `//host[:port]/path/:tokenHelper`.
-pub fn token_helper_key(registry: &str) -> Result<String> {
-    Ok(auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
-}
-
-/// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir`; its absolute path. pnpm
-/// runs the helper with no arguments (and through a shell), so the target is in the name.
-pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
-    if crate::cache::file_stem(target) != target {
-        return Err(Error::config(format!(
-            "target `{target}` cannot be part of a file name; give it a name of letters, digits, `.`, `-` and `_` for pnpm"
-        )));
-    }
-    let dir =
-        std::path::absolute(dir).map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
-    if dir
-        .to_string_lossy()
-        .contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
-    {
-        return Err(Error::config(format!(
-            "{}: pnpm runs the helper through a shell; pick a directory without spaces or quotes",
-            dir.display()
-        )));
-    }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
-    let link = dir.join(format!("{PNPM_HELPER_PREFIX}{target}"));
-    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::remove_file(&link)
-            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
-    }
-    std::os::unix::fs::symlink(exe, &link)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
-    Ok(link)
-}
 
 /// Set `key=value` in `file` atomically, keeping the other lines and the mode (0600 when new).
 pub fn write_line(file: &Path, key: &str, value: &str) -> Result<()> {

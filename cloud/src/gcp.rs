@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use google_cloud_auth::credentials::Builder;
 
-use super::{Mint, MintError, block_on_with_timeout, error_chain, jwt_expiry};
-use crate::policy::{EpochMs, Minted, ms};
-use crate::secret::Secret;
+use crate::{block_on_with_timeout, error_chain, jwt_expiry};
+use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
+use ecluse_cred_contract::secret::Secret;
 
 /// The scope asked for when the target names none.
 pub const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -52,20 +52,13 @@ impl Mint for GcpMint {
             })
         })?
         .token;
-        if token.is_empty() || token.chars().any(char::is_control) {
-            return Err(MintError::transient(
-                "Google credentials returned an empty or malformed token",
-            ));
-        }
         let (expires_at, source) = match jwt_expiry(&token) {
             Some(exp) => (exp, "jwt"),
-            None => (started.saturating_add(ms(self.lifetime)), "lifetime"),
+            None => {
+                let lifetime = i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX);
+                (started.saturating_add(lifetime), "lifetime")
+            }
         };
-        if expires_at <= started {
-            return Err(MintError::transient(
-                "Google credentials returned a token that had already expired",
-            ));
-        }
         Ok(Minted {
             token: Secret::new(token),
             expires_at,

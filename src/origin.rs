@@ -1,0 +1,207 @@
+//! Where a request goes, as the matching of tokens to requests needs it: scheme, host, port and
+//! path, parsed strictly. The scheme must be `http` or `https` followed by `://` (a `sparse+`
+//! prefix, cargo's, is ignored); a host with `\`, `%`, whitespace, control or non-ASCII
+//! characters, or that the URL parser would rewrite (`127.1`, IDNA look-alikes), is refused
+//! rather than normalised into another host. Userinfo, query and fragment never take part and
+//! are never shown. Used for requests ([`crate::resolve`]) and for configured `urls`
+//! ([`crate::config`]) alike.
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// Where a request goes, as the matching needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub scheme: Scheme,
+    /// Lower-case ASCII host name, or an IP literal (`[::1]`), exactly as given.
+    pub host: String,
+    /// The explicit port, or the scheme's default.
+    pub port: u16,
+    /// The path, ending in `/` so prefixes compare by whole segments; `None` when the client
+    /// did not say (git without useHttpPath, docker).
+    pub path: Option<String>,
+}
+
+impl Request {
+    /// An `http(s)://[userinfo@]host[:port][/path][?query][#fragment]` URL (`sparse+` ignored).
+    pub fn url(input: &str) -> Result<Request> {
+        parse_url(input).map_err(|why| {
+            Error::config(format!(
+                "`{}` is not a usable http(s) URL: {why}",
+                crate::redact::url(input)
+            ))
+        })
+    }
+
+    /// A URL, or a bare `host[:port]` that the client reaches over https (docker's registry,
+    /// `token --url HOST`). Either way the path is not known.
+    pub fn url_or_https_host(input: &str) -> Result<Request> {
+        let s = input.trim();
+        if s.contains("://") {
+            return Request::url(s).map(Request::origin_only);
+        }
+        if s.is_empty() || s.contains(['@', '/', '?', '#']) {
+            return Err(Error::config(format!(
+                "`{}` is not an http(s) URL or host[:port]",
+                crate::redact::url(s)
+            )));
+        }
+        Request::url(&format!("https://{s}")).map(Request::origin_only)
+    }
+
+    /// git's request fields: `protocol`, `host` (`host[:port]`) and, with useHttpPath, `path`.
+    /// `None` for a protocol other than http(s) or a host that is not a plain `host[:port]`.
+    pub fn git(protocol: &str, host: &str, path: Option<&str>) -> Option<Request> {
+        if !matches!(protocol, "http" | "https") || host.is_empty() || !is_authority(host) {
+            return None;
+        }
+        let request = parse_url(&format!("{protocol}://{host}/{}", path.unwrap_or(""))).ok()?;
+        Some(match path {
+            Some(_) => request,
+            None => request.origin_only(),
+        })
+    }
+
+    /// The same origin, path unknown.
+    pub fn origin_only(self) -> Request {
+        Request { path: None, ..self }
+    }
+
+    /// `scheme://host[:port]/path`, safe to print (no userinfo, query or fragment).
+    pub fn shown(&self) -> String {
+        let port = if self.port == self.scheme.default_port() {
+            String::new()
+        } else {
+            format!(":{}", self.port)
+        };
+        format!(
+            "{}://{}{port}{}",
+            self.scheme.as_str(),
+            self.host,
+            self.path.as_deref().unwrap_or("/")
+        )
+    }
+
+    pub fn same_origin(&self, other: &Request) -> bool {
+        self.scheme == other.scheme && self.host == other.host && self.port == other.port
+    }
+}
+
+/// Characters of a plain `host[:port]` or `[ipv6]:port`: nothing a URL parser would decode,
+/// split on or rewrite.
+fn is_authority(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+}
+
+/// The strict parse behind [`Request::url`]; the error says what is wrong, never the input.
+pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
+    let s = input.trim();
+    let s = s.strip_prefix("sparse+").unwrap_or(s);
+    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("it contains whitespace or control characters");
+    }
+    if s.contains('\\') {
+        return Err("it contains a backslash");
+    }
+    let (scheme, rest) = s
+        .split_once("://")
+        .ok_or("it does not start with http:// or https://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        _ => return Err("its scheme is not http or https"),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    if host_port.is_empty() {
+        return Err("it has no host");
+    }
+    if !is_authority(host_port) {
+        return Err("its host has characters a host name cannot have (%, non-ASCII, ...)");
+    }
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (inside, after) = v6.split_once(']').ok_or("its IPv6 address has no `]`")?;
+            (
+                format!("[{inside}]"),
+                after.strip_prefix(':').map(str::to_owned),
+            )
+        }
+        None => match host_port.split_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p.to_owned())),
+            None => (host_port.to_owned(), None),
+        },
+    };
+    let host = host.to_ascii_lowercase();
+    if let Some(p) = &port
+        && !(1..=5).contains(&p.len())
+    {
+        return Err("its port is not a number from 1 to 65535");
+    }
+    let url = url::Url::parse(s).map_err(|_| "it does not parse as a URL")?;
+    // What the parser made of the host must be what was written: no decoding, no IDNA, no
+    // `127.1` -> `127.0.0.1`.
+    if url.host_str() != Some(host.as_str()) {
+        return Err("its host is not in canonical form");
+    }
+    let port = url
+        .port_or_known_default()
+        .filter(|p| *p != 0)
+        .ok_or("its port is not a number from 1 to 65535")?;
+    let mut path = url.path().to_owned();
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    Ok(Request {
+        scheme,
+        host,
+        port,
+        path: Some(path),
+    })
+}
+
+/// A configured `urls` entry, checked and normalised (`sparse+` dropped); config errors say why.
+pub fn normalise_url(entry: &str) -> std::result::Result<String, String> {
+    let parsed = parse_url(entry).map_err(|why| {
+        format!(
+            "`{}` is not a usable http(s) URL: {why}",
+            crate::redact::url(entry)
+        )
+    })?;
+    let bare = entry.trim();
+    let bare = bare.strip_prefix("sparse+").unwrap_or(bare);
+    let authority = bare.split_once("://").map_or("", |(_, r)| r);
+    if authority
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|a| a.contains('@'))
+    {
+        return Err(format!(
+            "`{}` holds credentials: urls are matched by scheme, host, port and path only, and secrets never go in the config file",
+            parsed.shown()
+        ));
+    }
+    Ok(bare.to_owned())
+}

@@ -1,0 +1,65 @@
+//! pnpm's token helper: pnpm runs the program named by `//host/path/:tokenHelper` in the
+//! user's `~/.npmrc` with no arguments (through a shell) on every run, and sends what it prints.
+//! `npmrc --pnpm-token-helper` makes an `ecluse-pnpm-token-TARGET` symlink to `ecluse-cred` and
+//! writes that line; invoked under that name, `ecluse-cred` prints `Bearer TOKEN`, which pnpm
+//! <= 10 sends as the whole Authorization value and pnpm >= 11 sends as is, since it has a
+//! scheme.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::error::{Error, Result};
+use crate::service::Context;
+
+/// Prefix of the symlink name pnpm runs as a token helper; the rest of the name is the target.
+pub const PNPM_HELPER_PREFIX: &str = "ecluse-pnpm-token-";
+
+/// The key pnpm looks a token helper up by: `//host[:port]/path/:tokenHelper`.
+pub fn token_helper_key(registry: &str) -> Result<String> {
+    Ok(super::npm::auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
+}
+
+/// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir`; its absolute path. pnpm
+/// runs the helper with no arguments (and through a shell), so the target is in the name.
+pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
+    if crate::cache::file_stem(target) != target {
+        return Err(Error::config(format!(
+            "target `{target}` cannot be part of a file name; give it a name of letters, digits, `.`, `-` and `_` for pnpm"
+        )));
+    }
+    let dir =
+        std::path::absolute(dir).map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
+    if dir
+        .to_string_lossy()
+        .contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+    {
+        return Err(Error::config(format!(
+            "{}: pnpm runs the helper through a shell; pick a directory without spaces or quotes",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+    let link = dir.join(format!("{PNPM_HELPER_PREFIX}{target}"));
+    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&link)
+            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+    }
+    std::os::unix::fs::symlink(exe, &link)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
+    Ok(link)
+}
+
+/// Answer as the helper of target `target` (the rest of the name it was invoked under).
+pub fn main(ctx: Result<Context>, target: &str) -> ExitCode {
+    let served = ctx.and_then(|ctx| {
+        let target = crate::resolve::target(&ctx.config, target)?;
+        ctx.serve(&target, None, false)
+    });
+    match served.and_then(|served| {
+        crate::service::print(&format!("Bearer {}\n", served.entry.token.expose()))
+    }) {
+        Ok(code) => code,
+        Err(e) => crate::error::report(&e),
+    }
+}

@@ -1,0 +1,167 @@
+//! The structure the README's development section describes, checked so that it cannot drift:
+//! the modules of `src/` use only modules of lower layers (no import loop, nothing pointing
+//! back up), and the serving binary links none of the cloud SDKs, which live in the
+//! `ecluse-cred-cloud` crate that only `ecluse-cred-mint` uses.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The layers, lowest first. A module may use the modules of the layers below its own.
+const LAYERS: &[&[&str]] = &[
+    // The mint contract, secrets and what may be shown of them (`ecluse-cred-contract`).
+    &["mint", "secret", "redact"],
+    &["log", "process"],
+    &["error"],
+    &["policy", "origin"],
+    &["config"],
+    &["cache", "resolve"],
+    &["backend"],
+    &["engine", "background"],
+    &["service"],
+    &["protocol"],
+    &["cli"],
+    &["app"],
+];
+
+/// Test support that may use anything: not part of the layering.
+const OUTSIDE: &[&str] = &["fuzzing", "lib", "main", "engine_tests"];
+
+fn layer(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level module a file of `src/` belongs to (`src/protocol/git.rs` -> `protocol`).
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_owned()
+}
+
+/// The top-level modules `text` refers to as `crate::NAME` in code (tests and comments, where a
+/// doc link may point anywhere, excluded).
+fn uses(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .split("#[cfg(test)]")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = BTreeSet::new();
+    for piece in code.split("crate::").skip(1) {
+        let name: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        // `crate::event!` is the logging macro.
+        found.insert(if name == "event" {
+            "log".to_owned()
+        } else {
+            name
+        });
+    }
+    found
+}
+
+#[test]
+fn modules_use_only_modules_of_lower_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut edges = Vec::new();
+    for file in &files {
+        if file.starts_with(src.join("bin")) {
+            continue;
+        }
+        let module = module_of(&src, file);
+        if OUTSIDE.contains(&module.as_str()) {
+            continue;
+        }
+        let own = layer(&module)
+            .unwrap_or_else(|| panic!("{}: module `{module}` has no layer", file.display()));
+        for used in uses(&std::fs::read_to_string(file).unwrap()) {
+            if used == module {
+                continue;
+            }
+            let theirs = layer(&used).unwrap_or_else(|| {
+                panic!(
+                    "{}: uses `crate::{used}`, which has no layer",
+                    file.display()
+                )
+            });
+            if theirs >= own {
+                edges.push(format!(
+                    "{} ({module}, layer {own}) uses crate::{used} (layer {theirs})",
+                    file.strip_prefix(&src).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        edges.is_empty(),
+        "dependencies must point down:\n{}",
+        edges.join("\n")
+    );
+}
+
+/// Whether the binary at `path` holds any of `names` (symbol and debug-info names included).
+fn holds(path: &str, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| {
+            Command::new("grep")
+                .args(["-q", "-a", "-F", name, path])
+                .status()
+                .unwrap()
+                .success()
+        })
+        .map(|name| (*name).to_owned())
+        .collect()
+}
+
+/// Crates that only a cloud mint needs.
+const CLOUD_CRATES: [&str; 6] = [
+    "aws_sdk_codeartifact",
+    "aws_smithy_runtime",
+    "google_cloud_auth",
+    "reqwest",
+    "rustls",
+    "ecluse_cred_cloud",
+];
+
+#[test]
+fn the_serving_binary_links_no_cloud_sdk_and_the_mint_helper_does() {
+    let serving = holds(env!("CARGO_BIN_EXE_ecluse-cred"), &CLOUD_CRATES);
+    assert!(
+        serving.is_empty(),
+        "ecluse-cred links {serving:?}: cloud code belongs in ecluse-cred-cloud, used by ecluse-cred-mint only"
+    );
+    assert!(
+        holds(env!("CARGO_BIN_EXE_ecluse-cred"), &["tokio"]).is_empty(),
+        "the serving binary links an async runtime"
+    );
+    // The same search finds them where they are: the check is not vacuous.
+    let helper = holds(env!("CARGO_BIN_EXE_ecluse-cred-mint"), &CLOUD_CRATES);
+    assert!(
+        helper.len() >= 4,
+        "ecluse-cred-mint should hold the cloud crates, found {helper:?}"
+    );
+}

@@ -57,6 +57,9 @@ fn command(cli: Cli) -> Result<ExitCode> {
         Command::KubeCredential(args) => {
             let ctx = load()?;
             let target = which(&ctx, &args.which)?;
+            if let Some(server) = protocol::kube::cluster_server() {
+                check_serves(&ctx, &target, &server, "the cluster at")?;
+            }
             print(&protocol::kube::exec_credential(
                 &ctx.serve(&target, None, false)?,
             ))
@@ -362,7 +365,8 @@ fn exec(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     let target = which(ctx, &args.which)?;
     if let Some(registry) = &args.npm_registry {
-        check_serves(ctx, &target, registry)?;
+        protocol::npm::auth_key(registry)?;
+        check_serves(ctx, &target, registry, "the registry")?;
     }
     let served = ctx.serve(&target, None, false)?;
     let token = served.entry.token.expose();
@@ -405,7 +409,8 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
         None => protocol::npm::user_npmrc()?,
     };
     // Check the registry before minting: a typo should not cost a mint.
-    check_serves(ctx, &target, &args.registry)?;
+    protocol::npm::auth_key(&args.registry)?;
+    check_serves(ctx, &target, &args.registry, "the registry")?;
     if let Some(dir) = args.pnpm_token_helper {
         let exe = std::env::current_exe()
             .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
@@ -437,16 +442,15 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
     ))
 }
 
-/// Before a token is handed to npm for `registry`: the registry is an http(s) URL, and the
+/// Before a token is handed to a client for `url` (npm's registry, kubectl's cluster): the
 /// target serves it (a target with `urls`, or a derived one, serves only those).
-fn check_serves(ctx: &Context, target: &Target, registry: &str) -> Result<()> {
-    protocol::npm::auth_key(registry)?;
-    let request = resolve::Request::url(registry)?;
+fn check_serves(ctx: &Context, target: &Target, url: &str, what: &str) -> Result<()> {
+    let request = resolve::Request::url(url)?;
     if resolve::serves(&ctx.config, target, &request) {
         return Ok(());
     }
     Err(Error::config(format!(
-        "target `{}` does not serve {}: a token goes only where its target's `urls` point; add the registry there or name the target that serves it",
+        "target `{}` does not serve {what} {}: a token goes only where its target's `urls` point; add it there or name the target that serves it",
         target.name,
         request.shown()
     )))
@@ -476,9 +480,9 @@ fn clear(ctx: &Context, args: ClearArgs) -> Result<ExitCode> {
         // The settings hash does not matter for removing the files.
         let cleared = FileStore::new(&ctx.cache_dir, &name, "").clear(timeout)?;
         out.push_str(&if cleared {
-            format!("cleared `{name}`\n")
+            format!("cleared `{}`\n", crate::redact::text(&name))
         } else {
-            format!("nothing cached for `{name}`\n")
+            format!("nothing cached for `{}`\n", crate::redact::text(&name))
         });
     }
     if out.is_empty() {
@@ -510,6 +514,7 @@ mod tests {
                 refresh_at: T0 + 2_880_000,
                 jitter: 0.0,
                 expiry_source: "expires_in".into(),
+                received_at: None,
             },
             source: Source::Cache,
         };

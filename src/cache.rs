@@ -552,6 +552,7 @@ mod tests {
             refresh_at: 80,
             jitter: 0.0,
             expiry_source: "test".into(),
+            received_at: None,
         }
     }
 

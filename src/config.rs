@@ -362,8 +362,8 @@ const COMMON_KEYS: [&str; 3] = ["username", "urls", "policy"];
 
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let file = path.display();
-    let raw: RawFile =
-        toml::from_str(text).map_err(|e| Error::config(format!("config {file}: {e}")))?;
+    let raw: RawFile = toml::from_str(text)
+        .map_err(|e| Error::config(format!("config {file}: {}", syntax(text, &e))))?;
     let defaults = merge(Policy::default(), &raw.policy, "policy").map_err(|e| in_file(path, e))?;
     let mut targets = BTreeMap::new();
     for (name, table) in raw.targets {
@@ -378,8 +378,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     })
 }
 
+/// A TOML error as its message and where, without the quoted source line, which may hold
+/// what the file holds (a URL with credentials); what the message quotes is redacted too.
+fn syntax(text: &str, e: &toml::de::Error) -> String {
+    let message = crate::redact::userinfo(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
 fn in_file(path: &Path, message: String) -> Error {
-    Error::config(format!("config {}: {message}", path.display()))
+    Error::config(format!(
+        "config {}: {}",
+        path.display(),
+        crate::redact::userinfo(&message)
+    ))
 }
 
 /// Longest `mint_timeout` and `lock_timeout`: a caller waiting longer than a day for a token

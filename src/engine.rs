@@ -90,6 +90,15 @@ pub struct Engine<'a, S, M, C> {
     pub random: fn() -> f64,
 }
 
+/// Which token turned out too short for a caller's `--min-ttl`.
+#[derive(Clone, Copy)]
+enum TooShortBecause {
+    /// The one this caller just minted.
+    Minted,
+    /// One already cached (by this or another process, recently): no mint was made.
+    Cached,
+}
+
 /// What happened under the lock.
 enum Outcome {
     Cached(Option<Entry>),
@@ -153,7 +162,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             }
             Plan::TooShort => {
                 let entry = state.entry.expect("plan refuses only over a cached entry");
-                Err(self.too_short(&entry, now, required_ttl))
+                Err(self.too_short(&entry, now, required_ttl, TooShortBecause::Cached))
             }
         }
     }
@@ -284,22 +293,33 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 if policy::freshness(now, Some(&entry), self.policy, required_ttl)
                     == Freshness::Unusable
                 {
-                    return Err(self.too_short(&entry, now, required_ttl));
+                    return Err(self.too_short(&entry, now, required_ttl, TooShortBecause::Minted));
                 }
                 Ok(Served {
                     entry,
                     source: Source::Mint,
                 })
             }
-            Outcome::TooShort(entry) => Err(self.too_short(&entry, self.clock.now(), required_ttl)),
+            Outcome::TooShort(entry) => Err(self.too_short(
+                &entry,
+                self.clock.now(),
+                required_ttl,
+                TooShortBecause::Cached,
+            )),
             Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
         }
     }
 
-    /// A fresh token that is still not valid for as long as the caller needs (exit 75).
-    fn too_short(&self, entry: &Entry, now: EpochMs, required_ttl: Option<Duration>) -> Error {
+    /// A recent token that is still not valid for as long as the caller needs (exit 75).
+    fn too_short(
+        &self,
+        entry: &Entry,
+        now: EpochMs,
+        required_ttl: Option<Duration>,
+        because: TooShortBecause,
+    ) -> Error {
         let secs = |ms: EpochMs| Duration::from_secs((ms.max(0) / 1000) as u64);
-        let valid_for = secs(entry.expires_at.saturating_sub(now));
+        let valid_for = humantime::format_duration(secs(entry.expires_at.saturating_sub(now)));
         let lifetime = secs(entry.expires_at.saturating_sub(entry.issued_at));
         let asked = required_ttl.map_or(String::new(), |d| {
             format!(
@@ -308,11 +328,29 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 humantime::format_duration(lifetime)
             )
         });
-        Error::temp(format!(
-            "target `{}`: a freshly minted token is valid for only {}{asked}",
-            self.target,
-            humantime::format_duration(valid_for)
-        ))
+        let what = match because {
+            TooShortBecause::Minted => {
+                format!("a freshly minted token is valid for only {valid_for}")
+            }
+            TooShortBecause::Cached => format!(
+                "the token minted at {} is valid for only {valid_for}",
+                time(entry.issued_at)
+            ),
+        };
+        let retry = match because {
+            TooShortBecause::Minted => String::new(),
+            TooShortBecause::Cached => format!(
+                "; no new mint for that until {} (`ecluse-cred refresh --target {}` mints now)",
+                time(
+                    entry
+                        .received_at
+                        .unwrap_or(entry.issued_at)
+                        .saturating_add(policy::ms(self.policy.breaker_cooldown))
+                ),
+                self.target
+            ),
+        };
+        Error::temp(format!("target `{}`: {what}{asked}{retry}", self.target))
     }
 
     /// `ecluse-cred refresh [--force]`: mint now under the lock.
@@ -411,12 +449,13 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         let took = timer.elapsed().as_millis();
         let outcome = match result {
             Ok(minted) => {
-                let entry = policy::entry_for(
+                let mut entry = policy::entry_for(
                     minted,
                     started,
                     (self.random)() * self.policy.jitter,
                     self.policy,
                 );
+                entry.received_at = Some(self.clock.now());
                 event!(
                     Level::Info,
                     "mint_ok",

@@ -24,6 +24,8 @@ struct World {
     mint_fails: Cell<bool>,
     mints: Cell<u32>,
     lifetime: Cell<EpochMs>,
+    /// How long the mint takes (the clock advances by it).
+    latency: Cell<EpochMs>,
     /// Set by the mint when it is called in a situation the policy forbids.
     violation: RefCell<Option<String>>,
 }
@@ -77,6 +79,7 @@ impl Mint for Fake {
             *w.violation.borrow_mut() = Some("mint called while the breaker is open".into());
         }
         w.mints.set(w.mints.get() + 1);
+        w.now.set(w.now.get() + w.latency.get());
         if w.mint_fails.get() {
             return Err(MintError::transient("backend down"));
         }
@@ -329,6 +332,62 @@ fn a_min_ttl_longer_than_any_token_lives_mints_once_and_never_replaces_a_good_to
     }
     assert_eq!(f.0.mints.get(), 1);
     assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-1");
+}
+
+#[test]
+fn a_min_ttl_just_under_the_lifetime_costs_one_mint_not_one_per_caller() {
+    let f = world();
+    f.0.lifetime.set(600 * SEC);
+    f.0.latency.set(300);
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    // 9m59.9s: more than the token has left once the 300 ms mint has returned.
+    let almost = Some(Duration::from_millis(600_000 - 100));
+    assert_eq!(inline(&e, almost).unwrap_err().code, Code::TempFail);
+    for _ in 0..3 {
+        advance(&f, SEC);
+        assert_eq!(inline(&e, almost).unwrap_err().code, Code::TempFail);
+    }
+    assert_eq!(f.0.mints.get(), 1);
+}
+
+#[test]
+fn a_short_lived_sample_refuses_min_ttl_only_for_a_cooldown() {
+    let f = world();
+    f.0.lifetime.set(15 * 60 * SEC);
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let hour = Some(Duration::from_secs(3600));
+    assert!(inline(&e, hour).is_err());
+    // The backend now gives 12 h tokens; within the cooldown nobody mints to find out.
+    f.0.lifetime.set(12 * 3600 * SEC);
+    advance(&f, 60 * SEC);
+    let err = inline(&e, hour).unwrap_err();
+    assert!(
+        err.message.contains("no new mint for that until"),
+        "{}",
+        err.message
+    );
+    assert_eq!(f.0.mints.get(), 1);
+    // After it, one mint finds out, and the caller gets its long token.
+    advance(&f, crate::policy::ms(p.breaker_cooldown));
+    let served = inline(&e, hour).unwrap();
+    assert_eq!((served.entry.token.expose(), f.0.mints.get()), ("tok-2", 2));
+}
+
+#[test]
+fn a_caller_without_min_ttl_replaces_a_newer_entry_it_cannot_trust() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    // Another host with a fast clock wrote an entry "issued" 10 minutes from now.
+    let mut future = f.0.state.borrow().entry.clone().unwrap();
+    future.issued_at = f.0.now.get() + 10 * 60 * SEC;
+    future.expires_at = future.issued_at + LIFETIME;
+    f.0.state.borrow_mut().entry = Some(future);
+    let served = e.mint_for_caller(f.0.now.get(), None, None).unwrap();
+    assert_eq!((served.entry.token.expose(), f.0.mints.get()), ("tok-2", 2));
 }
 
 #[test]

@@ -133,6 +133,10 @@ pub struct Entry {
     /// The jitter fraction drawn for this token.
     pub jitter: f64,
     pub expiry_source: String,
+    /// When the mint *returned* (absent in entries cached by earlier versions): how long a token
+    /// of this backend is valid once it is in hand, `expires_at - received_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<EpochMs>,
 }
 
 /// The circuit breaker, persisted next to the token so every process sees the same one.
@@ -317,6 +321,11 @@ pub fn plan(
 
 /// Whether `entry` is usable by the policy's own measure, yet its whole lifetime is no longer
 /// than the caller's `required_ttl`: a new token of the same lifetime could not satisfy it.
+///
+/// Only for a recent sample: for a breaker cooldown after the token was received. After that one
+/// mint is let through again, since a backend's lifetimes can change (a CodeArtifact token capped
+/// by a role session's remaining time, a metadata server's cached token): at most one wasted mint
+/// per cooldown, instead of one per caller.
 fn never_long_enough(
     now: EpochMs,
     entry: Option<&Entry>,
@@ -326,8 +335,13 @@ fn never_long_enough(
     let (Some(e), Some(required)) = (entry, required_ttl) else {
         return false;
     };
+    let received = e.received_at.unwrap_or(e.issued_at);
+    let recent = now.saturating_sub(received) < ms(policy.breaker_cooldown);
+    // Usable at receipt means `expires - received > max(min_ttl, required)`.
+    let valid_in_hand = e.expires_at.saturating_sub(received);
     freshness(now, entry, policy, None) != Freshness::Unusable
-        && e.expires_at.saturating_sub(e.issued_at) <= ms(required)
+        && recent
+        && valid_in_hand <= effective_min_ttl(e, policy).max(ms(required))
 }
 
 /// Why the lock holder is there.
@@ -390,8 +404,12 @@ pub fn under_lock(
         Purpose::Refresh if fresh == Freshness::Fresh => Locked::UseCached,
         Purpose::Refresh => mint,
         Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
+        // A newer token than the caller saw, good by the policy's own measure yet not good
+        // enough for it: another process minted while it waited, and a mint of its own would
+        // get no better. (A newer entry unusable for another reason is replaced as usual.)
         Purpose::NeedToken { seen, .. }
-            if entry.is_some_and(|e| e.issued_at > seen.unwrap_or(EpochMs::MIN)) =>
+            if entry.is_some_and(|e| e.issued_at > seen.unwrap_or(EpochMs::MIN))
+                && freshness(now, entry, policy, None) != Freshness::Unusable =>
         {
             Locked::TooShort
         }
@@ -418,6 +436,7 @@ pub fn entry_for(minted: Minted, started: EpochMs, jitter: f64, policy: &Policy)
         expires_at: minted.expires_at,
         jitter,
         expiry_source: minted.expiry_source,
+        received_at: None,
     }
 }
 

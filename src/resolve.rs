@@ -154,7 +154,10 @@ pub fn target(config: &Config, name: &str) -> Result<Target> {
         } else {
             format!("known targets: {}", known.join(", "))
         };
-        Error::config(format!("unknown target `{name}` ({file}; {hint})"))
+        Error::config(format!(
+            "unknown target `{}` ({file}; {hint})",
+            crate::redact::text(name)
+        ))
     })
 }
 

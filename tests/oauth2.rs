@@ -29,6 +29,12 @@ enum Mode {
     EchoCode,
     /// A token "valid" for `expires_in` = 1e30 seconds.
     HugeExpiresIn,
+    /// The request as JSON inside `error_description`, `/` escaped as `\/` (as PHP does).
+    EchoJsonSlash,
+    /// The request upper-cased in `error_description`.
+    EchoUpper,
+    /// The base64 of the whole request in `error_description`.
+    EchoBase64,
 }
 
 /// The request as an echoing server would return it.
@@ -80,6 +86,23 @@ impl Fake {
                     400,
                     json!({"error": "invalid_request", "error_description": echo(r)}),
                 ),
+                Mode::EchoJsonSlash => Response::json(
+                    400,
+                    json!({"error": "invalid_request",
+                        "error_description": serde_json::to_string(&echo(r)).unwrap().replace('/', "\\/")}),
+                ),
+                Mode::EchoUpper => Response::json(
+                    400,
+                    json!({"error": "invalid_request", "error_description": echo(r).to_ascii_uppercase().replace('\n', " ")}),
+                ),
+                Mode::EchoBase64 => {
+                    use base64::Engine;
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(echo(r));
+                    Response::json(
+                        400,
+                        json!({"error": "invalid_request", "error_description": format!("got {encoded}")}),
+                    )
+                }
                 Mode::HugeExpiresIn => Response::json(
                     200,
                     json!({"access_token": "oa-tok-forever", "token_type": "Bearer", "expires_in": 1e30}),
@@ -228,7 +251,14 @@ fn rejected_client_exits_77_and_the_secret_never_shows_even_when_echoed() {
 #[test]
 fn a_server_that_echoes_the_request_never_gets_the_secret_shown_in_any_encoding() {
     for auth in ["basic", "post"] {
-        for mode in [Mode::EchoText, Mode::EchoDescription, Mode::EchoCode] {
+        for mode in [
+            Mode::EchoText,
+            Mode::EchoDescription,
+            Mode::EchoCode,
+            Mode::EchoJsonSlash,
+            Mode::EchoUpper,
+            Mode::EchoBase64,
+        ] {
             let fake = Fake::start(auth);
             fake.set(mode);
             // Threshold 1: the stored failure is shown again by the breaker's message.

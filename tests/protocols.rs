@@ -1072,3 +1072,78 @@ fn every_front_end_exits_with_an_error_not_a_panic_when_its_reader_has_gone() {
         );
     }
 }
+
+#[test]
+fn kube_credential_answers_only_a_cluster_its_target_serves() {
+    let sb = Sandbox::new("urls = [\"https://k8s.example.com:6443/\"]");
+    let info = |server: &str| {
+        serde_json::json!({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+            "spec": {"interactive": false, "cluster": {"server": server}}})
+        .to_string()
+    };
+    let run = |server: &str| {
+        sb.recorded(
+            sb.cmd(&["kube-credential", "--target", "demo"])
+                .env("KUBERNETES_EXEC_INFO", info(server))
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = run("https://k8s.example.com:6443");
+    assert!(out.status.success(), "{}", stderr(&out));
+    for server in [
+        "https://evil.example.com:6443",
+        "http://k8s.example.com:6443",
+        "https://k8s.example.com",
+    ] {
+        let out = run(server);
+        assert_eq!(out.status.code(), Some(78), "{server}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn userinfo_with_any_characters_is_never_echoed_by_a_front_end() {
+    let (sb, shims) = sandbox(&["https://registry.example.com/"]);
+    for server in [
+        "https://u:SE=CRET@registry.example.com",
+        "https://u:SE;CRET@registry.example.com",
+    ] {
+        let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], server);
+        sb.record(&out);
+        assert!(out.status.success(), "{}", stdout(&out));
+        assert!(!stdout(&out).contains("CRET"), "{}", stdout(&out));
+    }
+    let out = shim(
+        &sb,
+        &shims,
+        "keyring",
+        &["--bogus=https://u:SE=CRET@h/", "get", "x"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("CRET"), "{}", stderr(&out));
+    for args in [
+        vec!["token", "https://u:SE/CRET@host/"],
+        vec!["token", "--target", "https://u:SE/CRET@host/"],
+        vec!["status", "--target", "https://u:SE=CRET@host/"],
+        vec!["clear", "--target", "https://u:SE=CRET@host/"],
+    ] {
+        let out = sb.run(&args);
+        assert!(!out.status.success() || args[0] == "clear", "{args:?}");
+        assert!(!stderr(&out).contains("CRET"), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).contains("CRET"), "{args:?}: {}", stdout(&out));
+    }
+    // A config whose syntax error or wrong type sits on a URL with credentials.
+    for config in [
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = \"https://u:SE=CRET@host/\"\n",
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://u:SE=CRET@host/\"\n",
+    ] {
+        sb.write_raw_config(config);
+        let out = sb.run(&["token", "--target", "demo"]);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("CRET"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("targets.demo") || stderr(&out).contains("line 4"));
+    }
+}

@@ -658,3 +658,18 @@ fn a_mint_printing_milliseconds_or_an_absurd_expiry_is_refused_saying_why() {
         assert!(!sb.cache_file().exists() || sb.cache_json()["entry"].is_null());
     }
 }
+
+#[test]
+fn sequential_callers_asking_just_under_the_lifetime_cause_one_mint() {
+    let sb = Sandbox::new("");
+    sb.set("ttl", "600");
+    sb.set("sleep", "0.3");
+    for _ in 0..4 {
+        let out = sb.token(&["--min-ttl", "9m 59s 900ms"]);
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    }
+    assert_eq!(sb.mints(), 1);
+    // `refresh` still mints on demand.
+    assert!(sb.run(&["refresh", "--target", "demo"]).status.success());
+    assert_eq!(sb.mints(), 2);
+}

@@ -21,8 +21,11 @@ use ecluse_cred_contract::secret::Secret;
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
 /// Longest `error_description` quoted in a message.
 const MAX_QUOTED: usize = 300;
+/// Longest run of encoded-looking characters quoted from an `error_description`: longer ones
+/// (a token, a key, a base64 blob) are replaced.
+const MAX_ENCODED_RUN: usize = 32;
 /// Longest `error` code quoted: the registered ones are under 30 characters.
-const MAX_ERROR_CODE: usize = 64;
+const MAX_ERROR_CODE: usize = 40;
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,12 +162,7 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
             .map(|text| scrubber.scrub(text))
     };
     let code = field("error").filter(|c| is_error_code(c));
-    let description = field("error_description").map(|d| {
-        d.chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_QUOTED)
-            .collect::<String>()
-    });
+    let description = field("error_description").map(|d| quotable_description(&d));
     let detail = match (&code, description) {
         (None, _) => format!(
             "no RFC 6749 error code in its {}-byte body (not quoted)",
@@ -184,13 +182,50 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
     }
 }
 
-/// An RFC 6749 §5.2 `error` value: `%x20-21 / %x23-5B / %x5D-7E`, and short as real ones are.
+/// An `error_description` as it may be quoted (already scrubbed of the secret): only when it
+/// keeps to RFC 6749's characters (no `"` or `\`, so no nested JSON echo of the request), with
+/// every long run of encoded-looking characters (base64, hex, percent-encoding: an echo of
+/// credentials in a form the scrubber does not know) replaced, and shortened.
+fn quotable_description(description: &str) -> String {
+    if !description
+        .bytes()
+        .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+    {
+        return "(error_description not quoted: it has characters RFC 6749 does not allow)"
+            .to_owned();
+    }
+    let encoded = |c: char| c.is_ascii_alphanumeric() || "+/=_-%.~".contains(c);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= MAX_ENCODED_RUN {
+            out.push_str(ecluse_cred_contract::redact::REDACTED);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in description.chars() {
+        if encoded(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out.chars().take(MAX_QUOTED).collect()
+}
+
+/// An `error` value that looks like an error code (RFC 6749 §5.2 registers words such as
+/// `invalid_client`): letters, digits, `_`, `.` and `-`, short. Anything else is not quoted, as
+/// a server that echoes the request may put it there.
 fn is_error_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= MAX_ERROR_CODE
         && code
             .bytes()
-            .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
 }
 
 /// Parse `{"access_token", "token_type", "expires_in"}`; messages never quote the values.

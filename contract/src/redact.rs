@@ -47,21 +47,18 @@ fn scheme_of(input: &str) -> Option<String> {
     ok.then(|| scheme.to_ascii_lowercase())
 }
 
-/// Free text (a usage error, a client's request) with whatever precedes an `@` in each word
-/// replaced, so `https://user:secret@host` shows as `https://<redacted>@host`. Over-redacting a
-/// word that merely contains an `@` is the price of never showing userinfo.
+/// Free text (a usage error, a client's request, a name) with the userinfo of every URL-like
+/// word replaced, so `https://user:secret@host` shows as `https://<redacted>@host`. A word ends
+/// only at whitespace or a quote: userinfo may hold `/`, `=`, `;` and the like, and a URL that
+/// does not parse has no reliable end of its userinfo. After `://` everything up to the word's
+/// last `@` goes; a word without `://` loses what precedes its last `@` (but `/@scope` stays).
+/// Over-redacting a word that merely contains an `@` is the price of never showing userinfo.
 pub fn userinfo(text: &str) -> String {
-    let is_boundary = |c: char| c.is_whitespace() || "/\\'\"`<>(),;=[]{}|".contains(c);
+    let is_boundary = |c: char| c.is_whitespace() || "'\"`<>".contains(c);
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        match word.rfind('@') {
-            Some(at) if at > 0 => {
-                out.push_str(REDACTED);
-                out.push_str(&word[at..]);
-            }
-            _ => out.push_str(word),
-        }
+        out.push_str(&redact_word(word));
         word.clear();
     };
     for c in text.chars() {
@@ -76,6 +73,28 @@ pub fn userinfo(text: &str) -> String {
     out
 }
 
+fn redact_word(word: &str) -> String {
+    let Some(at) = word.rfind('@') else {
+        return word.to_owned();
+    };
+    let start = word.find("://").map_or(0, |i| i + 3);
+    if at <= start {
+        return word.to_owned();
+    }
+    let hidden = &word[start..at];
+    if start == 0 && hidden.ends_with('/') {
+        // `/@scope/pkg`: a path, no userinfo.
+        return word.to_owned();
+    }
+    format!("{}{REDACTED}{}", &word[..start], &word[at..])
+}
+
+/// Free text that came from outside (a target name, a parser's message) as it may be printed:
+/// no userinfo ([`userinfo`]), no control characters, at most [`MAX_SHOWN_CHARS`].
+pub fn text(text: &str) -> String {
+    clean(&userinfo(text))
+}
+
 /// No control characters, and at most [`MAX_SHOWN_CHARS`].
 fn clean(text: &str) -> String {
     text.chars()
@@ -86,13 +105,19 @@ fn clean(text: &str) -> String {
 
 /// Removes secrets from texts that come from elsewhere (a server's error body, an HTTP
 /// library's error) in every form they may have been echoed in: as sent raw, form-urlencoded
-/// (with `+` or `%20`, upper- or lower-case hex), JSON-escaped, and base64 (standard and URL-safe,
-/// with or without padding) — including the base64 of an HTTP Basic `id:secret` pair.
+/// (with `+` or `%20` for a space), JSON-escaped (with or without `\/`), and base64 (standard
+/// and URL-safe, at any of the three byte alignments a secret can sit at inside a longer encoded
+/// text) — including the HTTP Basic `id:secret` pair, its base64, and the base64 of that. Matching
+/// ignores ASCII case, so an upper-cased echo is caught as well.
 #[derive(Default)]
 pub struct Scrubber {
-    /// Longest first, so a form that contains another is replaced whole.
+    /// Lower-cased; longest first, so a form that contains another is replaced whole.
     forms: Vec<String>,
 }
+
+/// Shortest encoded form that is scrubbed: shorter ones would shred ordinary words. (The raw
+/// secret is always scrubbed, whatever its length.)
+const MIN_FORM_CHARS: usize = 8;
 
 impl Scrubber {
     pub fn new() -> Scrubber {
@@ -106,30 +131,37 @@ impl Scrubber {
         }
         let form = form_urlencode(secret);
         let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json.trim_matches('"');
         let mut forms = vec![
-            secret.to_owned(),
             form.clone(),
             form.replace('+', "%20"),
-            lower_hex(&form),
-            json.trim_matches('"').to_owned(),
+            json.to_owned(),
+            json.replace('/', "\\/"),
         ];
-        forms.extend(base64_forms(secret.as_bytes()));
+        forms.extend(base64_cores(secret.as_bytes()));
+        forms.extend(base64_cores(form.as_bytes()));
         self.add(forms);
+        self.add_raw(secret);
         self
     }
 
     /// Scrub the HTTP Basic credentials of `id:secret` (RFC 6749 §2.3.1 form-urlencodes both
-    /// halves first; some clients do not), in base64.
+    /// halves first; some clients do not): the base64 pair, and the base64 of a text holding it
+    /// (an echoed `Authorization: Basic ...` header, encoded once more).
     pub fn basic_pair(mut self, id: &str, secret: &str) -> Scrubber {
         if secret.is_empty() {
             return self;
         }
+        use base64::engine::general_purpose::STANDARD;
         let mut forms = Vec::new();
         for pair in [
             format!("{}:{}", form_urlencode(id), form_urlencode(secret)),
             format!("{id}:{secret}"),
         ] {
-            forms.extend(base64_forms(pair.as_bytes()));
+            let basic = STANDARD.encode(pair.as_bytes());
+            forms.extend(base64_cores(pair.as_bytes()));
+            forms.extend(base64_cores(basic.as_bytes()));
+            forms.push(basic);
         }
         self.add(forms);
         self
@@ -137,29 +169,51 @@ impl Scrubber {
 
     fn add(&mut self, forms: Vec<String>) {
         for form in forms {
-            // Very short forms would shred ordinary words; the raw secret is always kept.
-            if !form.is_empty() && !self.forms.contains(&form) {
-                self.forms.push(form);
+            if form.chars().count() >= MIN_FORM_CHARS {
+                self.add_raw(&form);
             }
         }
-        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
-    /// `text` with every known form replaced by [`REDACTED`].
+    fn add_raw(&mut self, form: &str) {
+        let form = form.to_ascii_lowercase();
+        if !form.is_empty() && !self.forms.contains(&form) {
+            self.forms.push(form);
+            self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        }
+    }
+
+    /// `text` with every known form replaced by [`REDACTED`], whatever its ASCII case.
     pub fn scrub(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for form in &self.forms {
-            if text.contains(form.as_str()) {
-                text = text.replace(form.as_str(), REDACTED);
-            }
+            text = replace_ignoring_case(&text, form);
         }
         text
     }
 
-    /// Whether `text` holds any known form (for tests and audits).
+    /// Whether `text` holds any known form, whatever its ASCII case (for tests and audits).
     pub fn finds_in(&self, text: &str) -> bool {
-        self.forms.iter().any(|f| text.contains(f.as_str()))
+        let lower = text.to_ascii_lowercase();
+        self.forms.iter().any(|f| lower.contains(f.as_str()))
     }
+}
+
+/// `text` with every ASCII-case-insensitive occurrence of `lower_form` (already lower case)
+/// replaced. ASCII lower-casing keeps byte offsets, so positions found in the lower-cased text
+/// are positions in `text`.
+fn replace_ignoring_case(text: &str, lower_form: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(lower_form) {
+        let at = from + found;
+        out.push_str(&text[from..at]);
+        out.push_str(REDACTED);
+        from = at + lower_form.len();
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// `application/x-www-form-urlencoded`, as a form body and RFC 6749's Basic pair encode.
@@ -167,28 +221,27 @@ pub fn form_urlencode(s: &str) -> String {
     ::url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn lower_hex(encoded: &str) -> String {
-    let mut out = String::with_capacity(encoded.len());
-    let mut rest = encoded;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        let hex = rest.get(i + 1..i + 3).unwrap_or("");
-        out.push('%');
-        out.push_str(&hex.to_ascii_lowercase());
-        rest = rest.get(i + 1 + hex.len()..).unwrap_or("");
+/// The characters that any base64 text holding `bytes` contains, whatever offset modulo 3 the
+/// bytes sit at and whichever alphabet: the encoding of the bytes with the characters that also
+/// depend on their neighbours dropped at both ends.
+fn base64_cores(bytes: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut cores = Vec::new();
+    for offset in 0..3usize {
+        let mut shifted = vec![0u8; offset];
+        shifted.extend_from_slice(bytes);
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let encoded = base64::Engine::encode(engine, &shifted);
+            // Leading characters that hold bits of the padding bytes, and a trailing one that
+            // holds bits of whatever follows.
+            let skip = (offset * 8).div_ceil(6);
+            let end = (offset + bytes.len()) * 8 / 6;
+            if let Some(core) = encoded.get(skip..end.max(skip)) {
+                cores.push(core.to_owned());
+            }
+        }
     }
-    out.push_str(rest);
-    out
-}
-
-fn base64_forms(bytes: &[u8]) -> Vec<String> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    vec![
-        STANDARD.encode(bytes),
-        STANDARD_NO_PAD.encode(bytes),
-        URL_SAFE.encode(bytes),
-        URL_SAFE_NO_PAD.encode(bytes),
-    ]
+    cores
 }
 
 #[cfg(test)]
@@ -224,35 +277,58 @@ mod tests {
         );
         assert_eq!(userinfo("npm /@scope/pkg"), "npm /@scope/pkg");
         assert!(!userinfo("a:b:SECRET@h c").contains("SECRET"));
+        // Userinfo may hold sub-delimiters and even a `/`: none of it shows.
+        for text in [
+            "https://u:SE=CRET@pkgs.example.com",
+            "unexpected argument 'https://u:SE/CRET@host/'",
+            "--bogus=https://u:SE=CRET@h/",
+            "x https://u:SE;CR,ET(@h/ y",
+            "target `https://u:SE[CRET]@host/`",
+            "u:SE/CRET@host",
+        ] {
+            let shown = userinfo(text);
+            assert!(!shown.contains("CRET"), "{text} -> {shown}");
+            assert!(shown.contains(REDACTED), "{text} -> {shown}");
+        }
     }
 
     #[test]
     fn scrubber_removes_every_encoding_of_a_secret_and_of_a_basic_pair() {
-        let secret = "s3cr3t+/ &=é\"";
-        let s = Scrubber::new()
-            .secret(secret)
-            .basic_pair("client id", secret);
+        use base64::Engine;
         use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let secret = "Sup3r/Secr3t+Val~ue &=é\"";
+        let id = "client id";
+        let s = Scrubber::new().secret(secret).basic_pair(id, secret);
+        let form = form_urlencode(secret);
+        let pair = format!("{}:{}", form_urlencode(id), form);
+        let basic = STANDARD.encode(&pair);
         let echoed = [
             secret.to_owned(),
-            form_urlencode(secret),
-            form_urlencode(secret).replace('+', "%20"),
-            lower_hex(&form_urlencode(secret)),
+            secret.to_ascii_uppercase(),
+            form.clone(),
+            form.to_ascii_uppercase(),
+            form.replace('+', "%20"),
             serde_json::to_string(secret).unwrap(),
+            serde_json::to_string(secret).unwrap().replace('/', "\\/"),
             STANDARD.encode(secret),
             URL_SAFE_NO_PAD.encode(secret),
+            basic.clone(),
+            STANDARD.encode(format!("{id}:{secret}")),
+            // The secret inside a longer encoded text, at every alignment.
             STANDARD.encode(format!(
-                "{}:{}",
-                form_urlencode("client id"),
-                form_urlencode(secret)
+                "grant_type=client_credentials&client_secret={form}"
             )),
-            STANDARD.encode(format!("client id:{secret}")),
+            STANDARD.encode(format!("x&client_secret={form}&y")),
+            STANDARD.encode(format!("xy&client_secret={form}")),
+            STANDARD.encode(format!("Authorization: Basic {basic}")),
+            URL_SAFE_NO_PAD.encode(format!("a{secret}b")),
         ];
         for form in echoed {
-            let text = format!("server said: Authorization: Basic {form} ok");
+            let text = format!("server said: {form} ok");
             let scrubbed = s.scrub(&text);
             assert!(!s.finds_in(&scrubbed), "{form} survived in {scrubbed}");
-            assert!(scrubbed.contains(REDACTED), "{scrubbed}");
+            assert!(scrubbed.contains(REDACTED), "{form}: {scrubbed}");
+            assert!(!scrubbed.contains("Secr3t"), "{scrubbed}");
         }
         assert_eq!(s.scrub("nothing here"), "nothing here");
     }

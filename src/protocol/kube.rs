@@ -16,6 +16,14 @@ fn api_version() -> &'static str {
     }
 }
 
+/// The API server kubectl is about to send the token to, when it says (the exec entry's
+/// `provideClusterInfo: true` puts `spec.cluster.server` into `KUBERNETES_EXEC_INFO`).
+pub fn cluster_server() -> Option<String> {
+    let info = std::env::var("KUBERNETES_EXEC_INFO").ok()?;
+    let v: serde_json::Value = serde_json::from_str(&info).ok()?;
+    v["spec"]["cluster"]["server"].as_str().map(str::to_owned)
+}
+
 /// `client.authentication.k8s.io` `ExecCredential`, as kubectl reads it.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +76,7 @@ mod tests {
                 refresh_at: 1_800_002_880_000,
                 jitter: 0.0,
                 expiry_source: "test".into(),
+                received_at: None,
             },
             source: Source::Cache,
         };

@@ -172,7 +172,11 @@ impl Sandbox {
             format!("{}:{}", form_urlencode(id), form_urlencode(secret)),
             format!("{id}:{secret}"),
         ] {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD.encode(&pair);
             secrets.extend(base64_forms(pair.as_bytes()));
+            secrets.extend(base64_forms(basic.as_bytes()));
+            secrets.push(basic);
         }
     }
 
@@ -311,7 +315,11 @@ impl Drop for Sandbox {
             .filter(|l| !l.starts_with("::add-mask::"))
             .any(|l| tokens.iter().any(|t| l.contains(t.as_str())));
         assert!(!leaked, "a token appeared on stderr");
-        if let Some(s) = secrets.iter().find(|s| stderr.contains(s.as_str())) {
+        let lower = stderr.to_ascii_lowercase();
+        if let Some(s) = secrets
+            .iter()
+            .find(|s| lower.contains(&s.to_ascii_lowercase()))
+        {
             panic!("a configured secret appeared on stderr (as {s:?})");
         }
         let allowed = self.token_files.lock().unwrap();
@@ -345,8 +353,11 @@ impl Drop for Sandbox {
                     "a token was written to {}",
                     path.display()
                 );
+                let lower = text.to_ascii_lowercase();
                 assert!(
-                    !secrets.iter().any(|s| text.contains(s.as_str())),
+                    !secrets
+                        .iter()
+                        .any(|s| lower.contains(&s.to_ascii_lowercase())),
                     "a configured secret was written to {}",
                     path.display()
                 );
@@ -356,19 +367,24 @@ impl Drop for Sandbox {
 }
 
 /// `value` in every form a secret leaves a process in: raw, form-urlencoded (with `+` or
-/// `%20` for a space), JSON-escaped, and base64 (standard and URL-safe, padded or not). Built
-/// here independently of the code under test.
+/// `%20` for a space), JSON-escaped (with or without `\/`), and base64 (standard and URL-safe,
+/// alone or inside a longer encoded text at any byte alignment). The audit compares them
+/// ignoring ASCII case. Built here independently of the code under test.
 pub fn encodings(value: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(value).into_owned();
     let form = form_urlencode(&text);
     let json = serde_json::to_string(&text).unwrap();
+    let json = json.trim_matches('"');
     let mut forms = vec![
         text.clone(),
         form.clone(),
         form.replace('+', "%20"),
-        json.trim_matches('"').to_owned(),
+        json.to_owned(),
+        json.replace('/', "\\/"),
     ];
     forms.extend(base64_forms(value));
+    forms.extend(base64_forms(form.as_bytes()));
+    forms.sort();
     forms.dedup();
     forms
 }
@@ -377,15 +393,48 @@ pub fn form_urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// What every base64 text holding `bytes` contains: for each byte alignment (0, 1, 2) and
+/// both alphabets, the middle of the encoding of the bytes behind that many `A`s, without the
+/// characters that also depend on the neighbours (found by encoding two different neighbours
+/// and keeping what they agree on).
 fn base64_forms(bytes: &[u8]) -> Vec<String> {
     use base64::Engine;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    vec![
-        STANDARD.encode(bytes),
-        STANDARD_NO_PAD.encode(bytes),
-        URL_SAFE.encode(bytes),
-        URL_SAFE_NO_PAD.encode(bytes),
-    ]
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms = Vec::new();
+    for offset in 0..3 {
+        for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+            let around = |fill: u8| {
+                let mut v = vec![fill; offset];
+                v.extend_from_slice(bytes);
+                v.extend_from_slice(&[fill; 3]);
+                engine.encode(v)
+            };
+            let (a, b) = (around(b'A'), around(b'z'));
+            let start = a
+                .bytes()
+                .zip(b.bytes())
+                .position(|(x, y)| x == y)
+                .unwrap_or(0);
+            let end = a.len()
+                - a.bytes()
+                    .rev()
+                    .zip(b.bytes().rev())
+                    .position(|(x, y)| x == y)
+                    .unwrap_or(0);
+            // Keep the longest stretch both agree on between the ends that differ.
+            let agreed: String = a[start..end]
+                .chars()
+                .zip(b[start..end].chars())
+                .map(|(x, y)| if x == y { x } else { '\0' })
+                .collect();
+            if let Some(core) = agreed.split('\0').max_by_key(|s| s.len())
+                && core.len() >= 8
+            {
+                forms.push(core.to_owned());
+            }
+        }
+    }
+    forms
 }
 
 /// The token a cache file holds, if any: what a fake registry demands of its clients.

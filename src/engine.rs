@@ -341,12 +341,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             TooShortBecause::Minted => String::new(),
             TooShortBecause::Cached => format!(
                 "; no new mint for that until {} (`ecluse-cred refresh --target {}` mints now)",
-                time(
-                    entry
-                        .received_at
-                        .unwrap_or(entry.issued_at)
-                        .saturating_add(policy::ms(self.policy.breaker_cooldown))
-                ),
+                time(policy::too_short_until(entry, self.policy)),
                 self.target
             ),
         };

@@ -335,13 +335,27 @@ fn never_long_enough(
     let (Some(e), Some(required)) = (entry, required_ttl) else {
         return false;
     };
-    let received = e.received_at.unwrap_or(e.issued_at);
-    let recent = now.saturating_sub(received) < ms(policy.breaker_cooldown);
+    let received = received_at(e, policy);
+    let recent = now < too_short_until(e, policy);
     // Usable at receipt means `expires - received > max(min_ttl, required)`.
     let valid_in_hand = e.expires_at.saturating_sub(received);
     freshness(now, entry, policy, None) != Freshness::Unusable
         && recent
         && valid_in_hand <= effective_min_ttl(e, policy).max(ms(required))
+}
+
+/// When `entry`'s token was in hand. A mint returns within `mint_timeout` of its start; a
+/// receipt time outside that is not to be trusted, and the start is the conservative stand-in.
+fn received_at(e: &Entry, policy: &Policy) -> EpochMs {
+    e.received_at
+        .filter(|r| (e.issued_at..=e.issued_at.saturating_add(ms(policy.mint_timeout))).contains(r))
+        .unwrap_or(e.issued_at)
+}
+
+/// Until when `entry`, if it cannot satisfy a caller's `--min-ttl`, stands for what the backend
+/// gives: a breaker cooldown after it was received.
+pub fn too_short_until(e: &Entry, policy: &Policy) -> EpochMs {
+    received_at(e, policy).saturating_add(ms(policy.breaker_cooldown))
 }
 
 /// Why the lock holder is there.

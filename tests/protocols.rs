@@ -923,33 +923,32 @@ fn targets_sharing_a_host_are_chosen_by_one_rule_in_every_front_end() {
         target("two", "https://pkgs.example.com/")
     ));
     let names_both = |text: &str| text.contains("`one`") && text.contains("`two`");
-    let docker = shim(
-        &sb,
-        &shims,
-        "docker-credential-ecluse",
-        &["get"],
-        "pkgs.example.com",
-    );
-    assert_eq!(docker.status.code(), Some(1));
-    assert!(names_both(&stdout(&docker)), "{}", stdout(&docker));
-    let git = shim(
-        &sb,
-        &shims,
-        "git-credential-ecluse",
-        &["get"],
-        "protocol=https\nhost=pkgs.example.com\n\n",
-    );
-    assert_eq!(git.status.code(), Some(78));
-    assert!(names_both(&stderr(&git)), "{}", stderr(&git));
-    let keyring = shim(
-        &sb,
-        &shims,
-        "keyring",
-        &["get", "https://pkgs.example.com/x", "aws"],
-        "",
-    );
-    assert_eq!(keyring.status.code(), Some(78));
-    assert!(names_both(&stderr(&keyring)), "{}", stderr(&keyring));
+    // docker answers on stdout (exit 1), the others on stderr with 78.
+    for (name, args, stdin, code) in [
+        (
+            "docker-credential-ecluse",
+            &["get"][..],
+            "pkgs.example.com",
+            1,
+        ),
+        (
+            "git-credential-ecluse",
+            &["get"],
+            "protocol=https\nhost=pkgs.example.com\n\n",
+            78,
+        ),
+        (
+            "keyring",
+            &["get", "https://pkgs.example.com/x", "aws"],
+            "",
+            78,
+        ),
+    ] {
+        let out = shim(&sb, &shims, name, args, stdin);
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(code), "{name}: {said}");
+        assert!(names_both(&said), "{name}: {said}");
+    }
     let token = sb.run(&["token", "--url", "https://pkgs.example.com/x"]);
     assert_eq!(token.status.code(), Some(78));
     assert!(names_both(&stderr(&token)), "{}", stderr(&token));

@@ -102,14 +102,11 @@ fn due_token_is_served_at_once_while_one_background_refresh_mints() {
     assert_eq!(sb.mints(), 2);
 }
 
-#[test]
-fn command_substitution_is_not_held_open_by_the_background_refresh() {
-    let sb = Sandbox::new("");
-    sb.token(&[]);
-    sb.shift_entry(-1_000, 3_000_000);
-    sb.set("sleep", "4");
-    let script = format!(
-        "t=$('{}' --config '{}' --cache-dir '{}' token --target demo); echo \"got:$t\"",
+/// Run `script` in `sh` with `TOKEN` replaced by this sandbox's `token --target demo` call;
+/// the output and how long the whole script took.
+fn shell(sb: &Sandbox, script: &str) -> (std::process::Output, Duration) {
+    let call = format!(
+        "'{}' --config '{}' --cache-dir '{}' token --target demo",
         env!("CARGO_BIN_EXE_ecluse-cred"),
         sb.config.display(),
         sb.cache.display()
@@ -117,11 +114,20 @@ fn command_substitution_is_not_held_open_by_the_background_refresh() {
     let started = Instant::now();
     let out = Command::new("sh")
         .arg("-c")
-        .arg(&script)
+        .arg(script.replace("TOKEN", &call))
         .env("HOME", sb.dir.path())
         .output()
         .unwrap();
-    let took = started.elapsed();
+    (out, started.elapsed())
+}
+
+#[test]
+fn command_substitution_is_not_held_open_by_the_background_refresh() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    sb.shift_entry(-1_000, 3_000_000);
+    sb.set("sleep", "4");
+    let (out, took) = shell(&sb, "t=$(TOKEN); echo \"got:$t\"");
     assert!(stdout(&out).starts_with("got:tok-"), "{}", stdout(&out));
     assert!(
         took < Duration::from_secs(3),
@@ -516,20 +522,7 @@ fn the_background_refresh_holds_none_of_the_callers_descriptors() {
     sb.set("sleep", "5");
     // fd 3 is the pipe to `cat`: if the detached refresher (or its mint) kept it, `cat` would
     // wait for the 5 s mint.
-    let script = format!(
-        "( ( '{}' --config '{}' --cache-dir '{}' token --target demo 3>&1 >/dev/null ) | cat )",
-        env!("CARGO_BIN_EXE_ecluse-cred"),
-        sb.config.display(),
-        sb.cache.display()
-    );
-    let started = Instant::now();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .env("HOME", sb.dir.path())
-        .output()
-        .unwrap();
-    let took = started.elapsed();
+    let (out, took) = shell(&sb, "( ( TOKEN 3>&1 >/dev/null ) | cat )");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         took < Duration::from_secs(3),

@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('keyring', 'keyring', [CompletionResultType]::ParameterValue, 'Answer pip''s and uv''s `keyring` subprocess protocol (as the `keyring` symlink does)')
             [CompletionResult]::new('git-credential', 'git-credential', [CompletionResultType]::ParameterValue, 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)')
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
@@ -193,6 +194,29 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'ecluse-cred;setup' {
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Target name, as in [targets.NAME] in the config (or a derived target''s host)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The registry URL (or host[:port]) to authenticate to: the configured target whose `urls` match it, else a target derived from a CodeArtifact or Artifact Registry URL')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Edit this file instead of the client''s own user config')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'cargo: the registry''s name in cargo''s config [default: the target''s name]')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'npm: use the registry for this scope only (`@scope:registry=URL`)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubectl: an existing context whose user becomes the new one')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; pnpm: where its helper link goes')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the unified diff of what would change; write nothing, mint nothing')
+            [CompletionResult]::new('--undo', '--undo', [CompletionResultType]::ParameterName, 'Remove what setup added for this registry, and nothing else')
+            [CompletionResult]::new('--extra', '--extra', [CompletionResultType]::ParameterName, 'pip, uv: add the registry as an extra index instead of the default one')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'ecluse-cred;install' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
@@ -280,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('keyring', 'keyring', [CompletionResultType]::ParameterValue, 'Answer pip''s and uv''s `keyring` subprocess protocol (as the `keyring` symlink does)')
             [CompletionResult]::new('git-credential', 'git-credential', [CompletionResultType]::ParameterValue, 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)')
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
@@ -315,6 +340,9 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             break
         }
         'ecluse-cred;help;docker-credential' {
+            break
+        }
+        'ecluse-cred;help;setup' {
             break
         }
         'ecluse-cred;help;install' {

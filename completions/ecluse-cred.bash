@@ -55,6 +55,9 @@ _ecluse__cred() {
             ecluse__cred,refresh)
                 cmd="ecluse__cred__subcmd__refresh"
                 ;;
+            ecluse__cred,setup)
+                cmd="ecluse__cred__subcmd__setup"
+                ;;
             ecluse__cred,status)
                 cmd="ecluse__cred__subcmd__status"
                 ;;
@@ -100,6 +103,9 @@ _ecluse__cred() {
             ecluse__cred__subcmd__help,refresh)
                 cmd="ecluse__cred__subcmd__help__subcmd__refresh"
                 ;;
+            ecluse__cred__subcmd__help,setup)
+                cmd="ecluse__cred__subcmd__help__subcmd__setup"
+                ;;
             ecluse__cred__subcmd__help,status)
                 cmd="ecluse__cred__subcmd__help__subcmd__status"
                 ;;
@@ -128,7 +134,7 @@ _ecluse__cred() {
 
     case "${cmd}" in
         ecluse__cred)
-            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential install completions generate-docs background-refresh help"
+            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,7 +378,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help)
-            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential install completions generate-docs background-refresh help"
+            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -568,6 +574,20 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__refresh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__setup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -825,6 +845,64 @@ _ecluse__cred() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__setup)
+            opts="-v -q -h --target --url --file --dry-run --undo --extra --registry --scope --user --context --bin-dir --config --cache-dir --verbose --quiet --log-format --help pip uv cargo git docker kubectl npm pnpm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

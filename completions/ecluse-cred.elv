@@ -39,6 +39,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand keyring 'Answer pip''s and uv''s `keyring` subprocess protocol (as the `keyring` symlink does)'
             cand git-credential 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)'
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
+            cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
             cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
@@ -179,6 +180,28 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'ecluse-cred;setup'= {
+            cand --target 'Target name, as in [targets.NAME] in the config (or a derived target''s host)'
+            cand --url 'The registry URL (or host[:port]) to authenticate to: the configured target whose `urls` match it, else a target derived from a CodeArtifact or Artifact Registry URL'
+            cand --file 'Edit this file instead of the client''s own user config'
+            cand --registry 'cargo: the registry''s name in cargo''s config [default: the target''s name]'
+            cand --scope 'npm: use the registry for this scope only (`@scope:registry=URL`)'
+            cand --user 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]'
+            cand --context 'kubectl: an existing context whose user becomes the new one'
+            cand --bin-dir 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; pnpm: where its helper link goes'
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand --dry-run 'Print the unified diff of what would change; write nothing, mint nothing'
+            cand --undo 'Remove what setup added for this registry, and nothing else'
+            cand --extra 'pip, uv: add the registry as an extra index instead of the default one'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'ecluse-cred;install'= {
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
@@ -258,6 +281,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand keyring 'Answer pip''s and uv''s `keyring` subprocess protocol (as the `keyring` symlink does)'
             cand git-credential 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)'
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
+            cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
             cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
@@ -283,6 +307,8 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         &'ecluse-cred;help;git-credential'= {
         }
         &'ecluse-cred;help;docker-credential'= {
+        }
+        &'ecluse-cred;help;setup'= {
         }
         &'ecluse-cred;help;install'= {
             cand shims 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse'

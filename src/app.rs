@@ -33,7 +33,7 @@ pub fn run(invocation: Invocation) -> Result<ExitCode> {
         Invocation::CargoPlugin => Ok(protocol::cargo::main(protocol::cargo::Provider {
             ctx: Context::from_env().map_err(|e| e.message),
         })),
-        Invocation::Cli(cli) => command(cli),
+        Invocation::Cli(cli) => command(*cli),
     }
 }
 
@@ -74,6 +74,7 @@ fn command(cli: Cli) -> Result<ExitCode> {
         Command::DockerCredential { operation } => {
             Ok(protocol::docker::main(load(), operation.as_deref()))
         }
+        Command::Setup(args) => crate::setup::run(&load()?, &args),
         Command::Install {
             what: InstallWhat::Shims { dir },
         } => install_shims(dir),

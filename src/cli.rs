@@ -25,7 +25,7 @@ pub enum Invocation {
     Pnpm(String),
     /// cargo's credential provider protocol.
     CargoPlugin,
-    Cli(Cli),
+    Cli(Box<Cli>),
 }
 
 impl Invocation {
@@ -55,7 +55,7 @@ impl Invocation {
         if first.as_deref() == Some("--cargo-plugin") {
             return Ok(Invocation::CargoPlugin);
         }
-        Cli::try_parse_from(args).map(Invocation::Cli)
+        Cli::try_parse_from(args).map(|cli| Invocation::Cli(Box::new(cli)))
     }
 }
 
@@ -166,6 +166,9 @@ pub enum Command {
         /// get, list, store or erase (docker's argument)
         operation: Option<String>,
     },
+    /// Wire a client to a registry in its own config, so that its plain command authenticates
+    /// (--dry-run shows the diff, --undo takes it out again)
+    Setup(SetupArgs),
     /// Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks
     Install {
         #[command(subcommand)]
@@ -269,6 +272,74 @@ pub struct NpmrcArgs {
     /// then asks for a fresh token on every run (it reads tokenHelper from ~/.npmrc only)
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
     pub pnpm_token_helper: Option<PathBuf>,
+}
+
+/// The clients `setup` wires.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupClient {
+    /// pip.conf: index-url (or extra-index-url) and keyring-provider = subprocess, the keyring shim
+    Pip,
+    /// uv.toml: an [[index]] and keyring-provider = "subprocess", the keyring shim
+    Uv,
+    /// $CARGO_HOME/config.toml: [registries.NAME] with credential-provider
+    Cargo,
+    /// the global git config: credential.URL.helper
+    Git,
+    /// docker's config.json: credHelpers[HOST] (podman, skopeo, helm read it too), the shim
+    Docker,
+    /// the kubeconfig: a user with a v1 exec entry (and --context C's user)
+    Kubectl,
+    /// ~/.npmrc: the registry (or --scope) and its _authToken
+    Npm,
+    /// ~/.npmrc: a tokenHelper pnpm runs on every install
+    Pnpm,
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// The client to wire
+    #[arg(value_enum)]
+    pub client: SetupClient,
+
+    #[command(flatten)]
+    pub which: Which,
+
+    /// Edit this file instead of the client's own user config
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Print the unified diff of what would change; write nothing, mint nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove what setup added for this registry, and nothing else
+    #[arg(long)]
+    pub undo: bool,
+
+    /// pip, uv: add the registry as an extra index instead of the default one
+    #[arg(long)]
+    pub extra: bool,
+
+    /// cargo: the registry's name in cargo's config [default: the target's name]
+    #[arg(long, value_name = "NAME")]
+    pub registry: Option<String>,
+
+    /// npm: use the registry for this scope only (`@scope:registry=URL`)
+    #[arg(long, value_name = "@SCOPE")]
+    pub scope: Option<String>,
+
+    /// kubectl: the kubeconfig user to create [default: ecluse-TARGET]
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// kubectl: an existing context whose user becomes the new one
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// pip, uv, docker: where to put the shim they run from PATH [default: the first writable
+    /// directory on PATH under your home]; pnpm: where its helper link goes
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

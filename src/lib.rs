@@ -5,9 +5,9 @@
 //! never links a cloud SDK, and `ecluse-cred-mint` (src/bin/ecluse-cred-mint.rs), which runs one
 //! cloud mint when `ecluse-cred` needs a new token (see [`backend::helper`]).
 //!
-//! Layers, each using only those below it (`tests/layers.rs` checks it):
+//! Layers, each using only those below it (`tests/structure.rs` checks it):
 //!
-//! - [`app`], [`cli`]: the dispatch and the command line;
+//! - [`app`], [`cli`]: the dispatch and the command line; `setup`: wiring clients;
 //! - [`protocol`]: one module per client protocol;
 //! - `service`: the wiring every front-end uses (config, cache dir, serve, print);
 //! - `engine`, `background`, [`backend`], `cache`, [`resolve`]: running the policy;
@@ -34,5 +34,6 @@ mod process;
 pub mod protocol;
 pub mod resolve;
 mod service;
+mod setup;
 
 pub use ecluse_cred_contract::{mint, redact, secret};

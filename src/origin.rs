@@ -99,7 +99,7 @@ impl Request {
             "{}://{}{port}{}",
             self.scheme.as_str(),
             self.host,
-            self.path.as_deref().unwrap_or("/")
+            crate::redact::path(self.path.as_deref().unwrap_or("/"))
         )
     }
 

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["service"],
     &["protocol"],
     &["cli"],
+    &["setup"],
     &["app"],
 ];
 

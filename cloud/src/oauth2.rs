@@ -21,6 +21,10 @@ use ecluse_cred_contract::secret::Secret;
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
 /// Longest `error_description` quoted in a message.
 const MAX_QUOTED: usize = 300;
+/// Words that mark an `error_description` as an echo of the request's credentials.
+const ECHO_WORDS: [&str; 4] = ["secret", "authorization", "basic ", "password"];
+/// A description holding this many consecutive characters of any form of the secret is an echo.
+const ECHO_FRAGMENT_CHARS: usize = 8;
 /// Longest run of encoded-looking characters quoted from an `error_description`: longer ones
 /// (a token, a key, a base64 blob) are replaced.
 const MAX_ENCODED_RUN: usize = 32;
@@ -162,7 +166,7 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
             .map(|text| scrubber.scrub(text))
     };
     let code = field("error").filter(|c| is_error_code(c));
-    let description = field("error_description").map(|d| quotable_description(&d));
+    let description = field("error_description").map(|d| quotable_description(&d, scrubber));
     let detail = match (&code, description) {
         (None, _) => format!(
             "no RFC 6749 error code in its {}-byte body (not quoted)",
@@ -186,13 +190,20 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
 /// keeps to RFC 6749's characters (no `"` or `\`, so no nested JSON echo of the request), with
 /// every long run of encoded-looking characters (base64, hex, percent-encoding: an echo of
 /// credentials in a form the scrubber does not know) replaced, and shortened.
-fn quotable_description(description: &str) -> String {
+fn quotable_description(description: &str, scrubber: &Scrubber) -> String {
     if !description
         .bytes()
         .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
     {
         return "(error_description not quoted: it has characters RFC 6749 does not allow)"
             .to_owned();
+    }
+    // An echo of the request, even a partial one, is not quoted at all.
+    let lower = description.to_ascii_lowercase();
+    if ECHO_WORDS.iter().any(|w| lower.contains(w))
+        || scrubber.finds_part_in(description, ECHO_FRAGMENT_CHARS)
+    {
+        return "(error_description not quoted: it seems to echo the request)".to_owned();
     }
     let encoded = |c: char| c.is_ascii_alphanumeric() || "+/=_-%.~".contains(c);
     let mut out = String::new();

@@ -26,7 +26,7 @@ pub fn url(input: &str) -> String {
             "{}://{}{port}{}",
             u.scheme(),
             u.host_str().unwrap_or_default(),
-            u.path()
+            path(u.path())
         );
         return clean(&shown);
     }
@@ -34,6 +34,16 @@ pub fn url(input: &str) -> String {
         Some(scheme) => format!("{scheme}://…"),
         None if !bare.contains(['@', ':', '/', '\\', '%', '?', '#']) => clean(bare),
         None => "…".to_owned(),
+    }
+}
+
+/// A URL's path as it may be shown: an `@` in it may be the end of a password that held a `/`
+/// (`https://u:123/secret@host/` parses as host `u`, port 123), so what precedes the last `@`
+/// goes.
+pub fn path(path: &str) -> String {
+    match path.rfind('@') {
+        Some(at) => format!("/{REDACTED}{}", &path[at..]),
+        None => path.to_owned(),
     }
 }
 
@@ -48,28 +58,50 @@ fn scheme_of(input: &str) -> Option<String> {
 }
 
 /// Free text (a usage error, a client's request, a name) with the userinfo of every URL-like
-/// word replaced, so `https://user:secret@host` shows as `https://<redacted>@host`. A word ends
-/// only at whitespace or a quote: userinfo may hold `/`, `=`, `;` and the like, and a URL that
-/// does not parse has no reliable end of its userinfo. After `://` everything up to the word's
-/// last `@` goes; a word without `://` loses what precedes its last `@` (but `/@scope` stays).
-/// Over-redacting a word that merely contains an `@` is the price of never showing userinfo.
+/// part replaced, so `https://user:secret@host` shows as `https://<redacted>@host`. Userinfo may
+/// hold almost anything (`/`, `=`, `;`, quotes, even a space, which the URL parser accepts), and
+/// a URL that does not parse has no reliable end of its userinfo, so the rule is broad:
+///
+/// - after each `://`, everything up to the last `@` on the same line goes;
+/// - in a word (between whitespace) with an `@` and no `://` before it, everything before its
+///   last `@` goes, except leading quotes and a path like `/@scope/pkg`.
+///
+/// Over-redacting text that merely contains an `@` is the price of never showing userinfo.
 pub fn userinfo(text: &str) -> String {
-    let is_boundary = |c: char| c.is_whitespace() || "'\"`<>".contains(c);
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        out.push_str(&redact_word(word));
-        word.clear();
-    };
-    for c in text.chars() {
-        if is_boundary(c) {
-            flush(&mut word, &mut out);
-            out.push(c);
-        } else {
-            word.push(c);
+    text.split_inclusive('\n')
+        .map(|line| {
+            let line = after_schemes(line);
+            let mut out = String::with_capacity(line.len());
+            let mut word = String::new();
+            for c in line.chars() {
+                if c.is_whitespace() {
+                    out.push_str(&redact_word(&word));
+                    word.clear();
+                    out.push(c);
+                } else {
+                    word.push(c);
+                }
+            }
+            out.push_str(&redact_word(&word));
+            out
+        })
+        .collect()
+}
+
+/// `line` with the text between each `://` and the line's last `@` after it redacted.
+fn after_schemes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("://") {
+        let start = i + 3;
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        if let Some(at) = rest.rfind('@') {
+            out.push_str(REDACTED);
+            rest = &rest[at..];
         }
     }
-    flush(&mut word, &mut out);
+    out.push_str(rest);
     out
 }
 
@@ -77,12 +109,15 @@ fn redact_word(word: &str) -> String {
     let Some(at) = word.rfind('@') else {
         return word.to_owned();
     };
-    let start = word.find("://").map_or(0, |i| i + 3);
-    if at <= start {
+    if word[..at].contains("://") || word[..at].ends_with(REDACTED) {
         return word.to_owned();
     }
+    let start = word.len()
+        - word
+            .trim_start_matches(['\'', '"', '`', '(', '<', '['])
+            .len();
     let hidden = &word[start..at];
-    if start == 0 && hidden.ends_with('/') {
+    if hidden.is_empty() || hidden.ends_with('/') {
         // `/@scope/pkg`: a path, no userinfo.
         return word.to_owned();
     }
@@ -192,6 +227,19 @@ impl Scrubber {
         text
     }
 
+    /// Whether `text` holds any `len` consecutive characters of a known form, whatever their
+    /// ASCII case: a partial echo (a server that cut the secret short) the whole forms miss.
+    pub fn finds_part_in(&self, text: &str, len: usize) -> bool {
+        let lower = text.to_ascii_lowercase();
+        self.forms.iter().any(|form| {
+            let chars: Vec<char> = form.chars().collect();
+            chars.len() >= len
+                && chars
+                    .windows(len)
+                    .any(|w| lower.contains(&w.iter().collect::<String>()))
+        })
+    }
+
     /// Whether `text` holds any known form, whatever its ASCII case (for tests and audits).
     pub fn finds_in(&self, text: &str) -> bool {
         let lower = text.to_ascii_lowercase();
@@ -264,6 +312,7 @@ mod tests {
             assert!(shown.starts_with("http"), "{shown}");
         }
         assert_eq!(url("ftp://u:SECRET@h/x"), "ftp://h/x");
+        assert!(!url("https://u:123/CRET@host/").contains("CRET"));
         assert_eq!(url("u:SECRET@host"), "…");
         assert_eq!(url("registry.example.com"), "registry.example.com");
         assert_eq!(url("sparse+https://h/index/"), "https://h/index/");
@@ -279,6 +328,11 @@ mod tests {
         assert!(!userinfo("a:b:SECRET@h c").contains("SECRET"));
         // Userinfo may hold sub-delimiters and even a `/`: none of it shows.
         for text in [
+            "https://u:SE'CRET@pkgs.example.com",
+            "unexpected argument 'https://u:SE'CRET@host/x/' found",
+            "https://u:SE CRET@host/",
+            "u:SECRET@h/x?r=https://z",
+            "https://u:SE\"CR<E`T@h/",
             "https://u:SE=CRET@pkgs.example.com",
             "unexpected argument 'https://u:SE/CRET@host/'",
             "--bogus=https://u:SE=CRET@h/",

@@ -15,29 +15,36 @@ pub const DOCKER: &str = "docker-credential-ecluse";
 
 pub const ALL: [&str; 3] = [KEYRING, GIT, DOCKER];
 
+/// Make `link` a symlink to `exe`, replacing a symlink that is there (never a file).
+pub fn link(link: &Path, exe: &Path) -> Result<()> {
+    if let Some(dir) = link.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    match std::fs::symlink_metadata(link) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::remove_file(link)
+                .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+        }
+        Ok(_) => {
+            return Err(Error::other(format!(
+                "{} exists and is not a symlink: leaving it alone (remove it or pick another directory)",
+                link.display()
+            )));
+        }
+        Err(_) => {}
+    }
+    std::os::unix::fs::symlink(exe, link)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))
+}
+
 /// Create (or replace) the symlinks in `dir`, pointing at `exe`. Returns what to tell the user.
 pub fn install(dir: &Path, exe: &Path) -> Result<String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
     let mut report = String::new();
     for name in ALL {
-        let link = dir.join(name);
-        match std::fs::symlink_metadata(&link) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                std::fs::remove_file(&link)
-                    .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
-            }
-            Ok(_) => {
-                return Err(Error::other(format!(
-                    "{} exists and is not a symlink: leaving it alone (remove it or pick another directory)",
-                    link.display()
-                )));
-            }
-            Err(_) => {}
-        }
-        std::os::unix::fs::symlink(exe, &link)
-            .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
-        report.push_str(&format!("{} -> {}\n", link.display(), exe.display()));
+        let path = dir.join(name);
+        link(&path, exe)?;
+        report.push_str(&format!("{} -> {}\n", path.display(), exe.display()));
     }
     let on_path =
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));

@@ -1,0 +1,111 @@
+//! `setup cargo`: `[registries.NAME]` in `$CARGO_HOME/config.toml` (`~/.cargo`; an existing
+//! extension-less `config` is the one cargo reads, so that one), with the `sparse+` index and
+//! `credential-provider` pointing at this executable. `--registry NAME` names it (default: the
+//! target's name). Edited with toml_edit, so every other table, key and comment stays as written.
+
+use toml_edit::{Array, DocumentMut, Item, Table, value};
+
+use super::{Edit, MARKER, Plan, Wiring, file, home, line_of, unparsable};
+use crate::error::{Error, Result};
+
+fn cargo_config() -> Result<std::path::PathBuf> {
+    let cargo_home = match super::env_path("CARGO_HOME") {
+        Some(dir) => dir,
+        None => home()?.join(".cargo"),
+    };
+    let legacy = cargo_home.join("config");
+    Ok(if legacy.is_file() {
+        legacy
+    } else {
+        cargo_home.join("config.toml")
+    })
+}
+
+/// A registry name cargo accepts, from a target's name.
+fn registry_name(target: &str) -> String {
+    target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
+    let path = file(w.args, cargo_config)?;
+    let name = w
+        .args
+        .registry
+        .clone()
+        .unwrap_or_else(|| registry_name(&w.target.name));
+    if name.is_empty() || name != registry_name(&name) {
+        return Err(Error::config(format!(
+            "`{name}` is not a cargo registry name (letters, digits, `-` and `_`)"
+        )));
+    }
+    let marker = format!("# {MARKER} {}", w.url);
+    let edit = Edit::of(path.clone(), false, |old| {
+        let mut doc: DocumentMut = old.parse().map_err(|e: toml_edit::TomlError| {
+            let line = e.span().map_or(1, |s| line_of(old, s.start));
+            unparsable(&path, line, e.message())
+        })?;
+        let ours = |t: &Table| {
+            t.decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .is_some_and(|p| p.contains(&marker))
+        };
+        let registries = doc
+            .entry("registries")
+            .or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            })
+            .as_table_mut()
+            .ok_or_else(|| unparsable(&path, 1, "`registries` is not a table"))?;
+        match registries.get(&name).and_then(Item::as_table) {
+            Some(t) if ours(t) => {
+                registries.remove(&name);
+            }
+            Some(_) if !w.args.undo => {
+                return Err(Error::config(format!(
+                    "{}: [registries.{name}] already exists; pass --registry NAME to add this one under another name",
+                    path.display()
+                )));
+            }
+            _ => {}
+        }
+        if !w.args.undo {
+            let mut table = Table::new();
+            table.decor_mut().set_prefix(format!("\n{marker}\n"));
+            table.insert("index", value(format!("sparse+{}", w.url)));
+            let mut provider = Array::new();
+            provider.push(w.exe.display().to_string());
+            if let Some(target) = &w.args.which.target {
+                provider.push("--target");
+                provider.push(target.as_str());
+            }
+            table.insert("credential-provider", value(provider));
+            registries.insert(&name, Item::Table(table));
+        }
+        if registries.is_empty() {
+            doc.remove("registries");
+        }
+        Ok(doc.to_string())
+    })?;
+    Ok(Plan {
+        edits: vec![edit],
+        shim: None,
+        done: format!(
+            "cargo: registry `{name}` at sparse+{} asks ecluse-cred for its token",
+            w.url
+        ),
+        next: format!("cargo fetch (with dependencies from `registry = \"{name}\"`)"),
+        notes: Vec::new(),
+    })
+}

@@ -1,0 +1,178 @@
+//! `setup kubectl`: a kubeconfig user (`--user U`, default `ecluse-TARGET`) whose v1 exec entry
+//! runs `kube-credential` (`interactiveMode: Never`, cluster info provided so the target's
+//! `urls` are checked against the API server); with `--context C`, that existing context's user
+//! becomes it. `current-context` is never changed. Written by kubectl's own `kubectl config`
+//! (on a copy of the file, for the framework's dry-run and atomic write); kubectl rewrites the
+//! file in its own layout. The user entry remembers the context's previous user, so `--undo`
+//! puts it back.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{Edit, Plan, Wiring, env_path, file, home};
+use crate::error::{Error, Result};
+
+/// The environment variable, in the exec entry, that remembers a context's previous user.
+const PREVIOUS_USER: &str = "ECLUSE_CRED_SETUP_PREVIOUS_USER";
+
+/// The kubeconfig kubectl writes new entries to: in `KUBECONFIG`, the first file that exists
+/// (else the last one); else `~/.kube/config`.
+fn kubeconfig() -> Result<PathBuf> {
+    if let Some(list) = env_path("KUBECONFIG") {
+        let files: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if let Some(found) = files.iter().find(|p| p.exists()).or(files.last()) {
+            return Ok(found.clone());
+        }
+    }
+    Ok(home()?.join(".kube").join("config"))
+}
+
+/// Run `kubectl config --kubeconfig COPY ARGS` on a copy of `text`: the copy afterwards, and
+/// what kubectl printed.
+fn kubectl(text: &str, args: &[&str]) -> Result<(String, String)> {
+    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
+    let copy = dir.path().join("config");
+    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    let out = Command::new("kubectl")
+        .arg("config")
+        .arg("--kubeconfig")
+        .arg(&copy)
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .output()
+        .map_err(|e| Error::config(format!("cannot run kubectl: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::config(format!(
+            "kubectl config {}: {}",
+            args.first().unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let after = std::fs::read_to_string(&copy)
+        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+/// The kubeconfig as JSON (`kubectl config view`), for reading what is there.
+fn view(text: &str) -> Result<serde_json::Value> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    let (_, json) = kubectl(text, &["view", "--raw", "-o", "json"])?;
+    serde_json::from_str(&json).map_err(|e| Error::config(format!("kubectl config view: {e}")))
+}
+
+fn named<'a>(v: &'a serde_json::Value, list: &str, name: &str) -> Option<&'a serde_json::Value> {
+    v[list]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"].as_str() == Some(name))
+}
+
+pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
+    let path = file(w.args, kubeconfig)?;
+    let user = w
+        .args
+        .user
+        .clone()
+        .unwrap_or_else(|| format!("ecluse-{}", w.target.name));
+    // kubectl splits `--exec-arg` values on commas.
+    let which = match &w.args.which.target {
+        Some(name) => ["--target", name.as_str()],
+        None => ["--url", w.url],
+    };
+    if which[1].contains(',') || user.contains(',') {
+        return Err(Error::config(
+            "kubectl splits arguments on `,`: pick a name without one",
+        ));
+    }
+    let context = w.args.context.as_deref();
+    let edit = Edit::of(path.clone(), false, |old| {
+        let config = view(old)?;
+        let existing = named(&config, "users", &user);
+        let ours = existing.is_some_and(|u| {
+            u["user"]["exec"]["args"]
+                .as_array()
+                .is_some_and(|a| a.first().and_then(|s| s.as_str()) == Some("kube-credential"))
+        });
+        if w.args.undo {
+            if !ours {
+                return Ok(old.to_owned());
+            }
+            let mut text = old.to_owned();
+            let previous = existing
+                .and_then(|u| u["user"]["exec"]["env"].as_array())
+                .and_then(|env| {
+                    env.iter()
+                        .find(|e| e["name"].as_str() == Some(PREVIOUS_USER))
+                        .and_then(|e| e["value"].as_str().map(str::to_owned))
+                });
+            if let (Some(context), Some(previous)) = (context, previous) {
+                text = kubectl(
+                    &text,
+                    &["set-context", context, &format!("--user={previous}")],
+                )?
+                .0;
+            }
+            return Ok(kubectl(&text, &["delete-user", &user])?.0);
+        }
+        if existing.is_some() && !ours {
+            return Err(Error::config(format!(
+                "{}: user `{user}` already exists; pass --user NAME for another name",
+                path.display()
+            )));
+        }
+        let mut previous = None;
+        if let Some(context) = context {
+            let Some(found) = named(&config, "contexts", context) else {
+                return Err(Error::config(format!(
+                    "{}: no context `{context}`; --context names an existing one",
+                    path.display()
+                )));
+            };
+            previous = found["context"]["user"]
+                .as_str()
+                .filter(|u| *u != user)
+                .map(str::to_owned);
+        }
+        let mut args = vec![
+            "set-credentials".to_owned(),
+            user.clone(),
+            "--exec-api-version=client.authentication.k8s.io/v1".to_owned(),
+            format!("--exec-command={}", w.exe.display()),
+            "--exec-arg=kube-credential".to_owned(),
+            format!("--exec-arg={}", which[0]),
+            format!("--exec-arg={}", which[1]),
+            "--exec-interactive-mode=Never".to_owned(),
+            "--exec-provide-cluster-info=true".to_owned(),
+        ];
+        if let Some(previous) = &previous {
+            args.push(format!("--exec-env={PREVIOUS_USER}={previous}"));
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut text = kubectl(old, &argv)?.0;
+        if let Some(context) = context {
+            text = kubectl(&text, &["set-context", context, &format!("--user={user}")])?.0;
+        }
+        // Unchanged content keeps its bytes.
+        Ok(if view(&text)? == config {
+            old.to_owned()
+        } else {
+            text
+        })
+    })?;
+    Ok(Plan {
+        edits: vec![edit],
+        shim: None,
+        done: format!("kubectl: user `{user}` gets its token from ecluse-cred"),
+        next: match context {
+            Some(c) => format!("kubectl --context {c} get ..."),
+            None => format!(
+                "kubectl config set-context NAME --cluster=CLUSTER --user={user}, then kubectl --context NAME get ..."
+            ),
+        },
+        notes: Vec::new(),
+    })
+}

@@ -1,0 +1,408 @@
+//! `ecluse-cred setup CLIENT`: wire one client to one registry in one command, in the client's
+//! own user-level config (or `--file`), so that the client's plain command authenticates.
+//!
+//! Every client's setup is a [`Plan`]: the file edits it makes (computed, never applied in
+//! place), the shim it needs on PATH, and what to tell the user. The framework here applies a
+//! plan the same way for every client:
+//!
+//! - nothing else in the file changes: every other line, key and comment, and the file's mode;
+//! - idempotent: a second run finds nothing to change and writes nothing;
+//! - atomic: each file is written to a temp file beside it and renamed over it;
+//! - `--dry-run` prints a unified diff of each file and writes nothing (and mints nothing);
+//! - `--undo` removes what setup added for that registry, and removes a file it would leave
+//!   empty;
+//! - a file that does not parse is not touched: exit 78 naming it as `FILE:LINE`;
+//! - files it creates are never writable by group or others, and 0600 when they hold a token.
+//!
+//! What setup adds to line-based files (`.npmrc`, `pip.conf`) and TOML files (cargo, uv) is
+//! marked by a comment line naming the registry, which is how `--undo` finds exactly that and
+//! nothing the user wrote. git and kubectl files are edited by the clients' own tools (`git
+//! config`, `kubectl config`), run on a copy so that the same diff, dry-run and atomic write
+//! apply.
+
+mod cargo;
+mod docker;
+mod git;
+mod kubectl;
+mod npm;
+mod pip;
+mod uv;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{SetupArgs, SetupClient};
+use crate::config::Target;
+use crate::error::{Code, Error, Result};
+use crate::resolve::{self, Request};
+use crate::service::{Context, print};
+
+/// The comment line that opens what setup added for a registry (followed by its URL).
+pub(crate) const MARKER: &str = "ecluse-cred setup:";
+
+/// What one client's setup does.
+pub(crate) struct Plan {
+    pub edits: Vec<Edit>,
+    /// A shim (`keyring`, `docker-credential-ecluse`) the client runs from PATH.
+    pub shim: Option<&'static str>,
+    /// What changed, for the user, in a line.
+    pub done: String,
+    /// The plain client command that now works.
+    pub next: String,
+    /// Anything else the user should know (a token's expiry in a file, ...).
+    pub notes: Vec<String>,
+}
+
+/// A change to one file.
+pub(crate) struct Edit {
+    pub path: PathBuf,
+    /// The file as it is (`None`: it does not exist).
+    pub before: Option<String>,
+    /// The file as setup leaves it (`None`: removed).
+    pub after: Option<String>,
+    /// Whether the file holds a token (created 0600).
+    pub secret: bool,
+}
+
+impl Edit {
+    /// An edit of `path` by `change`, which gets the current text ("" when absent) and returns
+    /// the new one; an empty result removes the file.
+    pub fn of(
+        path: PathBuf,
+        secret: bool,
+        change: impl FnOnce(&str) -> Result<String>,
+    ) -> Result<Edit> {
+        let before = read(&path)?;
+        let after = change(before.as_deref().unwrap_or(""))?;
+        let after = (!after.trim().is_empty()).then_some(after);
+        Ok(Edit {
+            path,
+            before,
+            after,
+            secret,
+        })
+    }
+
+    fn changes(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// What a client's setup needs to know.
+pub(crate) struct Wiring<'a> {
+    pub ctx: &'a Context,
+    pub target: &'a Target,
+    /// The registry URL (from `--url`, or the target's one `urls` entry).
+    pub url: &'a str,
+    pub args: &'a SetupArgs,
+    /// This executable, absolute.
+    pub exe: &'a Path,
+}
+
+pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
+    let (target, url) = target_and_url(ctx, args)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+    let request = Wiring {
+        ctx,
+        target: &target,
+        url: &url,
+        args,
+        exe: &exe,
+    };
+    let plan = match args.client {
+        SetupClient::Npm => npm::plan(&request)?,
+        SetupClient::Pip => pip::plan(&request)?,
+        SetupClient::Uv => uv::plan(&request)?,
+        SetupClient::Cargo => cargo::plan(&request)?,
+        SetupClient::Git => git::plan(&request)?,
+        SetupClient::Docker => docker::plan(&request)?,
+        SetupClient::Kubectl => kubectl::plan(&request)?,
+        SetupClient::Pnpm => npm::plan_pnpm(&request)?,
+    };
+    let shim = match plan.shim {
+        Some(name) if !args.undo => Some(shim_path(args, name)?),
+        _ => None,
+    };
+    let mut out = String::new();
+    if args.dry_run {
+        for edit in plan.edits.iter().filter(|e| e.changes()) {
+            out.push_str(&diff(edit));
+        }
+        if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
+            out.push_str(&format!(
+                "would link {} -> {}\n",
+                link.display(),
+                exe.display()
+            ));
+        }
+        return print(&out);
+    }
+    let mut changed = Vec::new();
+    for edit in plan.edits.iter().filter(|e| e.changes()) {
+        apply(edit)?;
+        changed.push(edit.path.display().to_string());
+    }
+    if let Some(link) = &shim
+        && !is_link_to(link, &exe)
+    {
+        crate::protocol::shims::link(link, &exe)?;
+        changed.push(link.display().to_string());
+    }
+    if changed.is_empty() {
+        out.push_str("nothing to change: ");
+        out.push_str(if args.undo {
+            "setup had added nothing for this registry here\n"
+        } else {
+            "already set up\n"
+        });
+    } else if args.undo {
+        out.push_str(&format!(
+            "removed ecluse-cred from {}\n",
+            changed.join(", ")
+        ));
+    } else {
+        out.push_str(&format!("{} ({})\n", plan.done, changed.join(", ")));
+    }
+    if !args.undo {
+        out.push_str(&format!("now: {}\n", plan.next));
+        for note in &plan.notes {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        if let Some(why) = temporary_place(&exe) {
+            out.push_str(&format!(
+                "warning: {} {why}: the client config points at it; install with `cargo install --locked --path .` and run setup again\n",
+                exe.display()
+            ));
+        }
+    }
+    print(&out)
+}
+
+/// The target and the registry URL to wire: `--url` names both; `--target` needs the target
+/// to have exactly one `urls` entry (or be a derived host).
+fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
+    if let Some(url) = &args.which.url {
+        let target = resolve::resolve(&ctx.config, url)?;
+        let request = Request::url(url)?;
+        return Ok((target, request.shown()));
+    }
+    let name = args
+        .which
+        .target
+        .as_deref()
+        .ok_or_else(|| Error::new(Code::Usage, "name the registry with --url or --target"))?;
+    let target = resolve::target(&ctx.config, name)?;
+    let url = match target.urls.as_slice() {
+        [one] => one.clone(),
+        [] if !ctx.config.targets.contains_key(&target.name) => {
+            format!("https://{}/", target.name)
+        }
+        _ => {
+            return Err(Error::config(format!(
+                "target `{}` serves {} URLs: name the registry with --url",
+                target.name,
+                if target.urls.is_empty() {
+                    "no".to_owned()
+                } else {
+                    target.urls.len().to_string()
+                }
+            )));
+        }
+    };
+    Ok((target, url))
+}
+
+/// The file a client reads from: `--file`, else the client's own choice.
+pub(crate) fn file(args: &SetupArgs, default: impl FnOnce() -> Result<PathBuf>) -> Result<PathBuf> {
+    match &args.file {
+        Some(path) => {
+            std::path::absolute(path).map_err(|e| Error::other(format!("{}: {e}", path.display())))
+        }
+        None => default(),
+    }
+}
+
+/// The user's home directory.
+pub(crate) fn home() -> Result<PathBuf> {
+    directories::BaseDirs::new()
+        .map(|d| d.home_dir().to_owned())
+        .ok_or_else(|| Error::config("no home directory: name the file with --file"))
+}
+
+/// `$XDG_CONFIG_HOME`, else `~/.config`.
+pub(crate) fn config_home() -> Result<PathBuf> {
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(home()?.join(".config")),
+    }
+}
+
+/// The value of environment variable `name`, if set and not empty.
+pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+fn read(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::other(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// A file that does not parse: exit 78, `FILE:LINE: why`.
+pub(crate) fn unparsable(path: &Path, line: usize, why: &str) -> Error {
+    Error::config(format!(
+        "{}:{line}: {}; not touching it",
+        path.display(),
+        crate::redact::text(why)
+    ))
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+pub(crate) fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).unwrap_or(text).matches('\n').count() + 1
+}
+
+/// The unified diff of an edit, as `diff -u` prints it.
+fn diff(edit: &Edit) -> String {
+    let before = edit.before.as_deref().unwrap_or("");
+    let after = edit.after.as_deref().unwrap_or("");
+    let path = edit.path.display().to_string();
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            if edit.before.is_some() {
+                &path
+            } else {
+                "/dev/null"
+            },
+            if edit.after.is_some() {
+                &path
+            } else {
+                "/dev/null"
+            },
+        )
+        .to_string()
+}
+
+/// Write (or remove) the file atomically: a temp file beside it, renamed over it. An existing
+/// file keeps its mode; a new one is 0600 if it holds a token, else 0644.
+fn apply(edit: &Edit) -> Result<()> {
+    let path = &edit.path;
+    let fail = |e: std::io::Error| Error::other(format!("cannot write {}: {e}", path.display()));
+    let Some(text) = &edit.after else {
+        return match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(fail(e)),
+        };
+    };
+    // A symlinked config is updated where it points.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mode = match std::fs::metadata(&path) {
+        Ok(meta) => meta.permissions().mode() & 0o7777,
+        Err(_) if edit.secret => 0o600,
+        Err(_) => 0o644,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ecluse-cred-setup.")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(fail)?;
+    tmp.write_all(text.as_bytes()).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(&path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Where the shim `name` goes: `--bin-dir`, else the first writable directory on PATH under
+/// the user's home. Never a system directory unasked.
+fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
+    if let Some(dir) = &args.bin_dir {
+        let dir = std::path::absolute(dir)
+            .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
+        return Ok(dir.join(name));
+    }
+    let home = home()?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute() && d.starts_with(&home))
+        .find(|d| writable_dir(d))
+        .map(|d| d.join(name))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "the client runs `{name}` from PATH, and no writable directory of yours is on it: add `export PATH=\"$HOME/.local/bin:$PATH\"` to your shell profile (and `mkdir -p ~/.local/bin`), or pass --bin-dir DIR"
+            ))
+        })
+}
+
+fn writable_dir(dir: &Path) -> bool {
+    rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).is_ok() && dir.is_dir()
+}
+
+fn is_link_to(link: &Path, exe: &Path) -> bool {
+    std::fs::read_link(link).is_ok_and(|to| to == exe)
+}
+
+/// Why `exe` looks like a place that will not last (a cargo build directory, a temp dir).
+fn temporary_place(exe: &Path) -> Option<&'static str> {
+    let text = exe.to_string_lossy();
+    if text.contains("/target/debug/") || text.contains("/target/release/") {
+        return Some("is in a cargo build directory");
+    }
+    let tmp = std::env::temp_dir();
+    (exe.starts_with("/tmp") || exe.starts_with(&tmp)).then_some("is in a temporary directory")
+}
+
+/// Lines of a line-based config (`key=value`, `.npmrc`, INI) that setup added for `url`: the
+/// marker comment and the lines after it up to a blank line, another comment or a section.
+pub(crate) fn without_block(text: &str, comment: &str, url: &str) -> String {
+    let marker = format!("{comment} {MARKER} {url}");
+    let mut out = Vec::new();
+    let mut inside = false;
+    let mut first = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        if trimmed == marker {
+            inside = true;
+            first = true;
+            continue;
+        }
+        if inside {
+            let ends = trimmed.trim().is_empty()
+                || trimmed.starts_with(['#', ';'])
+                || (trimmed.starts_with('[') && !first);
+            first = false;
+            if !ends {
+                continue;
+            }
+            inside = false;
+        }
+        out.push(line);
+    }
+    out.concat()
+}
+
+/// `text` with `block` (lines, each ending in a newline) appended after a marker line.
+pub(crate) fn with_block(text: &str, comment: &str, url: &str, block: &str) -> String {
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!("{comment} {MARKER} {url}\n{block}"));
+    out
+}

@@ -1,0 +1,146 @@
+//! `setup npm` (and `setup pnpm`): the user's `.npmrc` (`NPM_CONFIG_USERCONFIG` moves it, as for
+//! npm), or `--file` for a project's. npm has no credential-helper hook, so the file holds the
+//! token (0600 when created): the registry line (`registry=URL`, or `@scope:registry=URL` with
+//! `--scope`) and `//host/path/:_authToken=TOKEN`. pnpm instead gets a `tokenHelper` line that
+//! asks ecluse-cred on every run (see `protocol::pnpm`).
+
+use super::{Edit, Plan, Wiring, file, home, with_block, without_block};
+use crate::error::{Error, Result};
+use crate::protocol::{npm, pnpm};
+
+/// What a dry run shows in place of the token, which it neither mints nor prints.
+const TOKEN_PLACEHOLDER: &str = "<token, minted when run without --dry-run>";
+
+fn user_npmrc() -> Result<std::path::PathBuf> {
+    for var in ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] {
+        if let Some(path) = super::env_path(var) {
+            return Ok(path);
+        }
+    }
+    Ok(home()?.join(".npmrc"))
+}
+
+/// The registry line for `url`, as npm reads it.
+fn registry_line(url: &str, scope: Option<&str>) -> String {
+    match scope {
+        Some(scope) if scope.starts_with('@') => format!("{scope}:registry={url}"),
+        Some(scope) => format!("@{scope}:registry={url}"),
+        None => format!("registry={url}"),
+    }
+}
+
+/// Refuse when the user's own lines (outside setup's block) already decide what setup would.
+fn check_conflicts(
+    path: &std::path::Path,
+    text: &str,
+    keys: &[(&str, Option<&str>)],
+) -> Result<()> {
+    for (n, line) in text.lines().enumerate() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        for (want, same) in keys {
+            if key.trim() == *want && same.is_none_or(|v| v != value.trim()) {
+                return Err(Error::config(format!(
+                    "{}:{}: `{want}` is already set there; remove that line (or use --scope for a scoped registry) and run setup again",
+                    path.display(),
+                    n + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
+    let path = file(w.args, user_npmrc)?;
+    let auth = npm::auth_key(w.url)?;
+    let registry = registry_line(w.url, w.args.scope.as_deref());
+    let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
+    let token = if w.args.undo || w.args.dry_run {
+        None
+    } else {
+        Some(w.ctx.serve(w.target, None, false)?)
+    };
+    let expires = token
+        .as_ref()
+        .map(|t| crate::engine::time(t.entry.expires_at));
+    let edit = Edit::of(path.clone(), true, |old| {
+        let rest = without_block(old, "#", w.url);
+        if w.args.undo {
+            return Ok(rest);
+        }
+        check_conflicts(
+            &path,
+            &rest,
+            &[(registry_key, Some(registry_value)), (&auth, None)],
+        )?;
+        let value = token
+            .as_ref()
+            .map_or(TOKEN_PLACEHOLDER, |t| t.entry.token.expose());
+        Ok(with_block(
+            &rest,
+            "#",
+            w.url,
+            &format!("{registry}\n{auth}={value}\n"),
+        ))
+    })?;
+    Ok(Plan {
+        edits: vec![edit],
+        shim: None,
+        done: format!("npm: {} uses {} with a token", registry_key, w.url),
+        next: "npm install".to_owned(),
+        notes: expires
+            .map(|at| {
+                format!(
+                    "the token in {} expires {at}: run this again before then, or use `ecluse-cred exec --url {} --npm-registry {} -- npm ...`, which needs no file",
+                    path.display(),
+                    w.url,
+                    w.url
+                )
+            })
+            .into_iter()
+            .collect(),
+    })
+}
+
+/// `setup pnpm`: a `tokenHelper` line in the user's `.npmrc` pointing at an
+/// `ecluse-pnpm-token-TARGET` link beside this executable (or in `--bin-dir`).
+pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
+    let path = file(w.args, user_npmrc)?;
+    let key = pnpm::token_helper_key(w.url)?;
+    let dir = match &w.args.bin_dir {
+        Some(dir) => dir.clone(),
+        None => w
+            .exe
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let link = std::path::absolute(&dir)
+        .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?
+        .join(format!("{}{}", pnpm::PNPM_HELPER_PREFIX, w.target.name));
+    if !w.args.undo && !w.args.dry_run {
+        pnpm::pnpm_helper(&dir, &w.target.name, w.exe)?;
+    }
+    let edit = Edit::of(path.clone(), false, |old| {
+        let rest = without_block(old, "#", w.url);
+        if w.args.undo {
+            return Ok(rest);
+        }
+        check_conflicts(&path, &rest, &[(&key, None)])?;
+        Ok(with_block(
+            &rest,
+            "#",
+            w.url,
+            &format!("{key}={}\n", link.display()),
+        ))
+    })?;
+    Ok(Plan {
+        edits: vec![edit],
+        shim: None,
+        done: format!("pnpm asks {} for {}'s token", link.display(), w.url),
+        next: "pnpm install".to_owned(),
+        notes: Vec::new(),
+    })
+}

@@ -86,3 +86,85 @@ fn an_unknown_registry_is_url_not_supported_and_cargo_says_so() {
         stderr(&out)
     );
 }
+
+#[test]
+fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it() {
+    let sb = Sandbox::new("");
+    let cargo_home = sb.dir.path().join("cargo-home");
+    fs::create_dir_all(&cargo_home).unwrap();
+    let crate_bytes = package_crate(sb.dir.path(), &cargo_home);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let cache_file = sb.cache_file();
+    let server = registry(move || token_in(&cache_file), crate_bytes, seen.clone());
+    let index = format!("{}/index/", server.url());
+    sb.write_config(&format!("urls = [\"{index}\"]"));
+    // The user's own config, with a comment, stays as it is.
+    let config = cargo_home.join("config.toml");
+    let mine = "# my settings\n[net]\nretry = 0 # no retries\n";
+    fs::write(&config, mine).unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "cargo", "--url", &index, "--registry", "ecluse"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("CARGO_HOME", &cargo_home)
+                .output()
+                .unwrap(),
+        )
+    };
+    let dry = setup(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("+[registries.ecluse]"),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        mine,
+        "dry run writes nothing"
+    );
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&config).unwrap();
+    assert!(written.starts_with(mine), "{written}");
+    // Twice: nothing changes.
+    let again = setup(&[]);
+    assert!(
+        stdout(&again).contains("nothing to change"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), written);
+
+    let fetch = || {
+        let app = consumer(sb.dir.path());
+        cargo(&cargo_home)
+            .args(["fetch"])
+            .current_dir(&app)
+            .env("ECLUSE_CRED_CONFIG", &sb.config)
+            .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+            .output()
+            .unwrap()
+    };
+    let out = fetch();
+    assert!(out.status.success(), "cargo fetch: {}", stderr(&out));
+    assert!(seen.lock().unwrap().contains(&sb.cached_token()));
+
+    let undone = setup(&["--undo"]);
+    assert!(undone.status.success(), "{}", stderr(&undone));
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        mine,
+        "undo restores the bytes"
+    );
+    // Told where the registry is by hand, cargo gets no token any more.
+    fs::write(
+        &config,
+        format!("{mine}[registries.ecluse]\nindex = \"sparse+{index}\"\n"),
+    )
+    .unwrap();
+    let _ = fs::remove_dir_all(cargo_home.join("registry"));
+    let out = fetch();
+    assert!(!out.status.success(), "cargo fetched without a token");
+}

@@ -267,3 +267,58 @@ fn real_pnpm_installs_through_the_token_helper() {
     assert!(index.contains("installed through ecluse-cred"));
     assert_eq!(s.sb.mints(), 1);
 }
+
+impl Setup {
+    /// The plain `npm install ecluse-demo`: the registry and token come from the user's
+    /// `~/.npmrc` only (HOME is the sandbox).
+    fn plain_npm_install(&self, extra: &[&str]) -> std::process::Output {
+        self.sb
+            .program(Path::new("npm"))
+            .args(["install", "--no-audit", "--no-fund", "--no-update-notifier"])
+            .args(extra)
+            .arg("ecluse-demo")
+            .current_dir(&self.project)
+            .env("npm_config_globalconfig", "/dev/null")
+            .env_remove("NPM_CONFIG_USERCONFIG")
+            .env_remove("npm_config_userconfig")
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn setup_npm_makes_plain_npm_install_work_and_undo_takes_it_out() {
+    let s = setup();
+    let url = s.registry_url();
+    s.sb.write_config(&format!("urls = [\"{url}\"]"));
+    let npmrc = s.sb.dir.path().join(".npmrc");
+    s.sb.allow_token_in(&npmrc);
+    let dry = s.sb.run(&["setup", "npm", "--url", &url, "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        !npmrc.exists() && s.sb.mints() == 0,
+        "a dry run writes and mints nothing"
+    );
+    assert!(
+        stdout(&dry).contains(&format!("+registry={url}")),
+        "{}",
+        stdout(&dry)
+    );
+    let out = s.sb.run(&["setup", "npm", "--url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("npm install"), "{}", stdout(&out));
+    assert_eq!(mode(&npmrc), 0o600, "it holds a token");
+    let installed = s.plain_npm_install(&[]);
+    s.assert_installed(&installed);
+
+    let out = s.sb.run(&["setup", "npm", "--url", &url, "--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !npmrc.exists(),
+        "a file setup created and left empty is removed"
+    );
+    fs::remove_dir_all(s.project.join("node_modules")).unwrap();
+    let refused = s.plain_npm_install(&["--registry", &url]);
+    assert!(!refused.status.success());
+    assert!(!s.project.join("node_modules/ecluse-demo").exists());
+}

@@ -301,3 +301,127 @@ fn uv_without_a_username_asks_for_creds_mode() {
         .unwrap();
     s.assert_installed(&out, &target);
 }
+
+/// `setup CLIENT --url INDEX --bin-dir BIN` in the sandbox; the shim directory and the PATH a
+/// user with it would have (without the sandbox's other shims).
+fn setup_client(s: &Setup, client: &str, extra: &[&str]) -> (PathBuf, String) {
+    let bin = s.sb.dir.path().join("bin-setup");
+    let url = format!("{}/simple/", s.server.url());
+    let mut args = vec![
+        "setup",
+        client,
+        "--url",
+        &url,
+        "--bin-dir",
+        bin.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = s.sb.run(&args);
+    assert!(out.status.success(), "setup {client}: {}", stderr(&out));
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+#[test]
+fn setup_pip_makes_plain_pip_install_work_and_undo_takes_it_out() {
+    let s = setup();
+    let conf = s.sb.dir.path().join(".config/pip/pip.conf");
+    fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    let mine = "[global]\n# mine\ntimeout = 60\n\n[install]\nno-compile = true\n";
+    fs::write(&conf, mine).unwrap();
+    let (bin, path) = setup_client(&s, "pip", &[]);
+    assert!(
+        fs::read_link(bin.join("keyring")).is_ok(),
+        "the keyring shim"
+    );
+    let written = fs::read_to_string(&conf).unwrap();
+    assert!(
+        written.contains(&format!("index-url = {}", s.index_url(true)))
+            && written.contains("keyring-provider = subprocess")
+            && written.contains("[install]\nno-compile = true"),
+        "{written}"
+    );
+    let pip = |extra: &[&str]| {
+        let target = s.sb.dir.path().join("site");
+        let _ = fs::remove_dir_all(&target);
+        let out = s
+            .client(&python())
+            .env_remove("PIP_CONFIG_FILE")
+            .env("PATH", &path)
+            .args(["-m", "pip", "install", "--no-cache-dir", "--no-input"])
+            .args(extra)
+            .arg("--target")
+            .arg(&target)
+            .arg("ecluse-demo")
+            .output()
+            .unwrap();
+        (out, target)
+    };
+    let (out, target) = pip(&[]);
+    s.assert_installed(&out, &target);
+
+    let out = s.sb.run(&[
+        "setup",
+        "pip",
+        "--url",
+        &format!("{}/simple/", s.server.url()),
+        "--undo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&conf).unwrap(),
+        mine,
+        "undo restores the bytes"
+    );
+    let (refused, target) = pip(&["--index-url", &s.index_url(true)]);
+    assert!(!refused.status.success());
+    assert!(!target.join("ecluse_demo").exists());
+}
+
+#[test]
+fn setup_uv_makes_plain_uv_pip_install_work_and_undo_takes_it_out() {
+    let s = setup();
+    let (_bin, path) = setup_client(&s, "uv", &[]);
+    let config = s.sb.dir.path().join(".config/uv/uv.toml");
+    assert!(config.exists());
+    let uv = |extra: &[&str]| {
+        let target = s.sb.dir.path().join("site");
+        let _ = fs::remove_dir_all(&target);
+        let out = s
+            .client(&tools().join("bin/uv"))
+            .env_remove("UV_NO_CONFIG")
+            .env("PATH", &path)
+            .args(["pip", "install", "--no-cache"])
+            .args(extra)
+            .arg("--python")
+            .arg(tools().join("bin/python"))
+            .arg("--target")
+            .arg(&target)
+            .arg("ecluse-demo")
+            .output()
+            .unwrap();
+        (out, target)
+    };
+    let (out, target) = uv(&[]);
+    s.assert_installed(&out, &target);
+
+    let out = s.sb.run(&[
+        "setup",
+        "uv",
+        "--url",
+        &format!("{}/simple/", s.server.url()),
+        "--undo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !config.exists(),
+        "a file setup created and left empty is removed"
+    );
+    let (refused, target) = uv(&["--index-url", &s.index_url(false)]);
+    assert!(!refused.status.success());
+    assert!(!target.join("ecluse_demo").exists());
+}

@@ -51,9 +51,9 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn real_kubectl_uses_the_exec_credential() {
-    let sb = Sandbox::new("");
+/// The loopback API server (TLS, answers only `Bearer <cached token>`): it runs until the
+/// returned guard drops; its port and CA certificate.
+fn api_server(sb: &Sandbox) -> (Server, String, std::path::PathBuf) {
     let dir = sb.dir.path();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let out = Command::new("openssl")
@@ -88,7 +88,14 @@ fn real_kubectl_uses_the_exec_credential() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut port)
         .unwrap();
-    let _server = Server(child);
+    (Server(child), port.trim().to_owned(), cert)
+}
+
+#[test]
+fn real_kubectl_uses_the_exec_credential() {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path();
+    let (_server, port, cert) = api_server(&sb);
     let kubeconfig = dir.join("kubeconfig");
     fs::write(
         &kubeconfig,
@@ -115,7 +122,7 @@ contexts:
     user: ecluse
 current-context: local
 "#,
-            port = port.trim(),
+            port = port,
             cert = cert.display(),
             exe = env!("CARGO_BIN_EXE_ecluse-cred"),
         ),
@@ -139,4 +146,62 @@ current-context: local
     // A second kubectl run is served from the ecluse-cred cache.
     assert!(kubectl(&["get", "--raw", "/api"]).status.success());
     assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path();
+    let (_server, port, cert) = api_server(&sb);
+    sb.write_config(&format!("urls = [\"https://127.0.0.1:{port}/\"]"));
+    let kubeconfig = dir.join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {}\nusers:\n- name: nobody\n  user: {{}}\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: nobody\ncurrent-context: local\n",
+            cert.display()
+        ),
+    )
+    .unwrap();
+    let ours = |extra: &[&str]| {
+        let mut args = vec!["setup", "kubectl", "--target", "demo", "--context", "local"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .unwrap(),
+        )
+    };
+    let kubectl = || {
+        sb.recorded(
+            sb.program(std::path::Path::new("kubectl"))
+                .args(["--context", "local", "get", "--raw", "/api"])
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .expect("kubectl is installed"),
+        )
+    };
+    assert!(!kubectl().status.success(), "the server wants the token");
+    let out = ours(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&kubeconfig).unwrap();
+    assert!(
+        written.contains("ecluse-demo") && written.contains("interactiveMode: Never"),
+        "{written}"
+    );
+    assert!(written.contains("current-context: local"));
+    assert!(stdout(&ours(&[])).contains("nothing to change"));
+    let out = kubectl();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("APIVersions"));
+
+    let out = ours(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = fs::read_to_string(&kubeconfig).unwrap();
+    assert!(
+        !after.contains("ecluse-demo") && after.contains("user: nobody"),
+        "{after}"
+    );
+    assert!(!kubectl().status.success());
 }

@@ -243,24 +243,17 @@ fn git_server(sb: &Sandbox, root: &Path) -> FakeServer {
     })
 }
 
-#[test]
-fn real_git_clones_over_http_with_the_helper() {
-    let (sb, shims) = sandbox(&[]);
-    let root = sb.dir.path().join("git-root");
+/// A bare repository `ROOT/repo.git` with one commit, for the smart-HTTP server to serve.
+fn seed_bare_repo(sb: &Sandbox, root: &Path) {
     let git = |args: &[&str], dir: &Path| {
         sb.program(Path::new("git"))
             .args(args)
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env(
-                "PATH",
-                format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
-            )
             .output()
             .unwrap()
     };
-    fs::create_dir_all(&root).unwrap();
+    fs::create_dir_all(root).unwrap();
     let seed = sb.dir.path().join("seed");
     fs::create_dir_all(&seed).unwrap();
     for args in [
@@ -287,6 +280,26 @@ fn real_git_clones_over_http_with_the_helper() {
         let out = git(args, &seed);
         assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn real_git_clones_over_http_with_the_helper() {
+    let (sb, shims) = sandbox(&[]);
+    let root = sb.dir.path().join("git-root");
+    let git = |args: &[&str], dir: &Path| {
+        sb.program(Path::new("git"))
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env(
+                "PATH",
+                format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
+            )
+            .output()
+            .unwrap()
+    };
+    seed_bare_repo(&sb, &root);
     let server = git_server(&sb, &root);
     let url = format!("{}/repo.git", server.url());
     sb.write_config(&format!(
@@ -1145,4 +1158,52 @@ fn userinfo_with_any_characters_is_never_echoed_by_a_front_end() {
         assert!(!stderr(&out).contains("CRET"), "{}", stderr(&out));
         assert!(stderr(&out).contains("targets.demo") || stderr(&out).contains("line 4"));
     }
+}
+
+#[test]
+fn setup_git_makes_plain_git_clone_work_and_undo_takes_it_out() {
+    let sb = Sandbox::new("");
+    let root = sb.dir.path().join("git-root");
+    seed_bare_repo(&sb, &root);
+    let server = git_server(&sb, &root);
+    let url = format!("{}/", server.url());
+    sb.write_config(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    let gitconfig = sb.dir.path().join(".gitconfig");
+    let mine = "[user]\n\tname = me # mine\n";
+    fs::write(&gitconfig, mine).unwrap();
+    let clone = |into: &str| {
+        sb.recorded(
+            sb.program(Path::new("git"))
+                .args(["clone", "-q", &format!("{url}repo.git"), into])
+                .current_dir(sb.dir.path())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_TERMINAL_PROMPT", "0")
+                .output()
+                .unwrap(),
+        )
+    };
+    assert!(
+        !clone("before").status.success(),
+        "the server wants the token"
+    );
+    let out = sb.run(&["setup", "git", "--url", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&gitconfig).unwrap();
+    assert!(
+        written.starts_with(mine) && written.contains("git-credential"),
+        "{written}"
+    );
+    assert!(stdout(&sb.run(&["setup", "git", "--url", &url])).contains("nothing to change"));
+    let out = clone("with");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(sb.dir.path().join("with/.git").exists());
+
+    let out = sb.run(&["setup", "git", "--url", &url, "--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&gitconfig).unwrap(),
+        mine,
+        "undo restores the bytes"
+    );
+    assert!(!clone("after").status.success());
 }

@@ -322,3 +322,47 @@ fn setup_npm_makes_plain_npm_install_work_and_undo_takes_it_out() {
     assert!(!refused.status.success());
     assert!(!s.project.join("node_modules/ecluse-demo").exists());
 }
+
+#[test]
+fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
+    let s = setup();
+    let url = s.registry_url();
+    s.sb.write_config(&format!("urls = [\"{url}\"]"));
+    let helpers = s.sb.dir.path().join("helpers");
+    let npmrc = s.sb.dir.path().join(".npmrc");
+    let out = s.sb.run(&[
+        "setup",
+        "pnpm",
+        "--url",
+        &url,
+        "--bin-dir",
+        helpers.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(helpers.join("ecluse-pnpm-token-demo").exists());
+    let add = || {
+        s.sb.program(pnpm())
+            .args(["add", "ecluse-demo", "--store-dir"])
+            .arg(s.sb.dir.path().join("pnpm-store"))
+            .current_dir(&s.project)
+            .env("npm_config_update_notifier", "false")
+            .env_remove("NPM_CONFIG_USERCONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = add();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(s.project.join("node_modules/ecluse-demo/index.js").exists());
+
+    let out = s.sb.run(&[
+        "setup",
+        "pnpm",
+        "--url",
+        &url,
+        "--bin-dir",
+        helpers.to_str().unwrap(),
+        "--undo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!npmrc.exists() && !helpers.join("ecluse-pnpm-token-demo").exists());
+}

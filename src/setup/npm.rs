@@ -120,20 +120,31 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     let link = std::path::absolute(&dir)
         .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?
         .join(format!("{}{}", pnpm::PNPM_HELPER_PREFIX, w.target.name));
-    if !w.args.undo && !w.args.dry_run {
+    if w.args.undo {
+        // The link is this target's alone; it goes with the line that names it.
+        if std::fs::read_link(&link).is_ok_and(|to| to == w.exe) {
+            let _ = std::fs::remove_file(&link);
+        }
+    } else if !w.args.dry_run {
         pnpm::pnpm_helper(&dir, &w.target.name, w.exe)?;
     }
+    let registry = registry_line(w.url, w.args.scope.as_deref());
+    let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
     let edit = Edit::of(path.clone(), false, |old| {
         let rest = without_block(old, "#", w.url);
         if w.args.undo {
             return Ok(rest);
         }
-        check_conflicts(&path, &rest, &[(&key, None)])?;
+        check_conflicts(
+            &path,
+            &rest,
+            &[(registry_key, Some(registry_value)), (&key, None)],
+        )?;
         Ok(with_block(
             &rest,
             "#",
             w.url,
-            &format!("{key}={}\n", link.display()),
+            &format!("{registry}\n{key}={}\n", link.display()),
         ))
     })?;
     Ok(Plan {

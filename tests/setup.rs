@@ -1,0 +1,215 @@
+//! What `setup` promises for every client, beyond each client's own end-to-end test (in
+//! tests/cargo.rs, npm.rs, pip.rs, kubectl.rs, docker.rs, protocols.rs): a file that does not
+//! parse is refused and left alone, naming FILE:LINE; a dry run writes nothing; created files
+//! are never writable by group or others; the shim goes only where the user can run it; and a
+//! binary in a temporary place is pointed out.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+const URL: &str = "https://pkgs.example.com/repo/";
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(&format!("username = \"aws\"\nurls = [\"{URL}\"]"))
+}
+
+fn setup(sb: &Sandbox, client: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+    let bin = sb.dir.path().join("shims");
+    let mut args = vec![
+        "setup",
+        client,
+        "--url",
+        URL,
+        "--file",
+        file.to_str().unwrap(),
+        "--bin-dir",
+        bin.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    sb.run(&args)
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_refused_naming_file_and_line_and_left_alone() {
+    let sb = sandbox();
+    for (client, name, text, line) in [
+        ("cargo", "config.toml", "[net]\nretry = 0\n[registries\n", 3),
+        ("uv", "uv.toml", "# mine\nnative-tls = true\nindex = [\n", 3),
+        (
+            "pip",
+            "pip.conf",
+            "[global]\ntimeout = 60\nthis is not ini\n",
+            3,
+        ),
+        ("docker", "config.json", "{\n\t\"auths\": {\n}", 3),
+    ] {
+        let file = sb.dir.path().join("client").join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        let out = setup(&sb, client, &file, &[]);
+        assert_eq!(out.status.code(), Some(78), "{client}: {}", stderr(&out));
+        let want = format!("{}:{line}", file.display());
+        assert!(
+            stderr(&out).contains(&want),
+            "{client}: {} lacks {want}",
+            stderr(&out)
+        );
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            text,
+            "{client} touched it"
+        );
+    }
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn a_dry_run_prints_the_diff_and_writes_nothing() {
+    let sb = sandbox();
+    for (client, name) in [
+        ("cargo", "config.toml"),
+        ("uv", "uv.toml"),
+        ("pip", "pip.conf"),
+        ("docker", "config.json"),
+        ("npm", ".npmrc"),
+    ] {
+        let file = sb.dir.path().join("client").join(name);
+        let out = setup(&sb, client, &file, &["--dry-run"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert!(stdout(&out).contains("+++ "), "{client}: {}", stdout(&out));
+        assert!(!file.exists(), "{client} wrote {}", file.display());
+    }
+    assert!(!sb.dir.path().join("shims").exists(), "no shim either");
+    assert_eq!(sb.mints(), 0, "a dry run mints nothing");
+}
+
+#[test]
+fn what_setup_creates_is_not_writable_by_others_and_a_second_run_changes_nothing() {
+    let sb = sandbox();
+    for (client, name) in [
+        ("cargo", "config.toml"),
+        ("uv", "uv.toml"),
+        ("pip", "pip.conf"),
+        ("docker", "config.json"),
+    ] {
+        let file = sb.dir.path().join("new").join(name);
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(mode(&file) & 0o022, 0, "{client}: {:o}", mode(&file));
+        let first = fs::read(&file).unwrap();
+        let again = setup(&sb, client, &file, &[]);
+        assert!(
+            stdout(&again).contains("nothing to change"),
+            "{client}: {}",
+            stdout(&again)
+        );
+        assert_eq!(fs::read(&file).unwrap(), first, "{client}");
+        // The test binary lives in a cargo build directory: setup says so.
+        assert!(
+            stdout(&out).contains("cargo build directory"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // An existing file keeps its mode.
+    let kept = sb.dir.path().join("kept.toml");
+    fs::write(&kept, "").unwrap();
+    fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    assert!(setup(&sb, "cargo", &kept, &[]).status.success());
+    assert_eq!(mode(&kept), 0o640);
+}
+
+#[test]
+fn the_shim_goes_only_to_a_directory_of_the_user_on_path() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("pip.conf");
+    // No writable directory of the user's on PATH: an error saying which line to add.
+    let out = sb.recorded(
+        sb.cmd(&[
+            "setup",
+            "pip",
+            "--url",
+            URL,
+            "--file",
+            file.to_str().unwrap(),
+        ])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("export PATH="), "{}", stderr(&out));
+    assert!(!file.exists());
+    // With one, the shim lands there.
+    let mine = sb.dir.path().join(".local/bin");
+    fs::create_dir_all(&mine).unwrap();
+    let out = sb.recorded(
+        sb.cmd(&[
+            "setup",
+            "pip",
+            "--url",
+            URL,
+            "--file",
+            file.to_str().unwrap(),
+        ])
+        .env("PATH", format!("/usr/bin:{}:/bin", mine.display()))
+        .output()
+        .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::read_link(mine.join("keyring")).is_ok());
+}
+
+#[test]
+fn an_existing_setting_of_the_user_is_never_silently_replaced() {
+    let sb = sandbox();
+    let pip = sb.dir.path().join("pip.conf");
+    let theirs = "[global]\nindex-url = https://pypi.example.org/simple/\n";
+    fs::write(&pip, theirs).unwrap();
+    let out = setup(&sb, "pip", &pip, &[]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--extra"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&pip).unwrap(), theirs);
+    // --extra adds it beside, and --undo takes exactly that out.
+    assert!(setup(&sb, "pip", &pip, &["--extra"]).status.success());
+    assert!(
+        fs::read_to_string(&pip)
+            .unwrap()
+            .contains("extra-index-url = https://aws@pkgs.example.com/repo/")
+    );
+    assert!(
+        setup(&sb, "pip", &pip, &["--extra", "--undo"])
+            .status
+            .success()
+    );
+    assert_eq!(fs::read_to_string(&pip).unwrap(), theirs);
+
+    let npmrc = sb.dir.path().join(".npmrc");
+    let theirs = "registry=https://registry.npmjs.org/\n";
+    fs::write(&npmrc, theirs).unwrap();
+    let out = setup(&sb, "npm", &npmrc, &[]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&npmrc).unwrap(), theirs);
+    // A scope is fine: only @acme goes to the registry.
+    sb.allow_token_in(&npmrc);
+    assert!(
+        setup(&sb, "npm", &npmrc, &["--scope", "@acme"])
+            .status
+            .success()
+    );
+    let text = fs::read_to_string(&npmrc).unwrap();
+    assert!(
+        text.starts_with(theirs) && text.contains(&format!("@acme:registry={URL}")),
+        "{text}"
+    );
+    assert!(
+        setup(&sb, "npm", &npmrc, &["--scope", "@acme", "--undo"])
+            .status
+            .success()
+    );
+    assert_eq!(fs::read_to_string(&npmrc).unwrap(), theirs);
+}

@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('git-credential', 'git-credential', [CompletionResultType]::ParameterValue, 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)')
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
@@ -217,6 +218,22 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'ecluse-cred;doctor' {
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Check this target (a configured name or a derived target''s host), and its clients')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Check the target that serves this URL, and whether each client routes it to ecluse-cred')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'text: one line per check; json: [{check, status, detail, fix}]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('--mint', '--mint', [CompletionResultType]::ParameterName, 'Also mint once through the policy (as `refresh` does, breaker respected) and time it')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'ecluse-cred;install' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
@@ -305,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('git-credential', 'git-credential', [CompletionResultType]::ParameterValue, 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)')
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
@@ -343,6 +361,9 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             break
         }
         'ecluse-cred;help;setup' {
+            break
+        }
+        'ecluse-cred;help;doctor' {
             break
         }
         'ecluse-cred;help;install' {

@@ -28,6 +28,9 @@ _ecluse__cred() {
             ecluse__cred,docker-credential)
                 cmd="ecluse__cred__subcmd__docker__subcmd__credential"
                 ;;
+            ecluse__cred,doctor)
+                cmd="ecluse__cred__subcmd__doctor"
+                ;;
             ecluse__cred,exec)
                 cmd="ecluse__cred__subcmd__exec"
                 ;;
@@ -75,6 +78,9 @@ _ecluse__cred() {
                 ;;
             ecluse__cred__subcmd__help,docker-credential)
                 cmd="ecluse__cred__subcmd__help__subcmd__docker__subcmd__credential"
+                ;;
+            ecluse__cred__subcmd__help,doctor)
+                cmd="ecluse__cred__subcmd__help__subcmd__doctor"
                 ;;
             ecluse__cred__subcmd__help,exec)
                 cmd="ecluse__cred__subcmd__help__subcmd__exec"
@@ -134,7 +140,7 @@ _ecluse__cred() {
 
     case "${cmd}" in
         ecluse__cred)
-            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup install completions generate-docs background-refresh help"
+            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,6 +285,44 @@ _ecluse__cred() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecluse__subcmd__cred__subcmd__doctor)
+            opts="-v -q -h --target --url --mint --format --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecluse__subcmd__cred__subcmd__exec)
             opts="-v -q -h --target --url --env --npm-registry --config --cache-dir --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -378,7 +422,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help)
-            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup install completions generate-docs background-refresh help"
+            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +478,20 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__docker__subcmd__credential)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand git-credential 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)'
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
             cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
+            cand doctor 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)'
             cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
@@ -202,6 +203,21 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'ecluse-cred;doctor'= {
+            cand --target 'Check this target (a configured name or a derived target''s host), and its clients'
+            cand --url 'Check the target that serves this URL, and whether each client routes it to ecluse-cred'
+            cand --format 'text: one line per check; json: [{check, status, detail, fix}]'
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand --mint 'Also mint once through the policy (as `refresh` does, breaker respected) and time it'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'ecluse-cred;install'= {
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
@@ -282,6 +298,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand git-credential 'Answer git''s credential helper protocol (as the `git-credential-ecluse` symlink does)'
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
             cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
+            cand doctor 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)'
             cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
@@ -309,6 +326,8 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         &'ecluse-cred;help;docker-credential'= {
         }
         &'ecluse-cred;help;setup'= {
+        }
+        &'ecluse-cred;help;doctor'= {
         }
         &'ecluse-cred;help;install'= {
             cand shims 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse'

@@ -75,6 +75,7 @@ fn command(cli: Cli) -> Result<ExitCode> {
             Ok(protocol::docker::main(load(), operation.as_deref()))
         }
         Command::Setup(args) => crate::setup::run(&load()?, &args),
+        Command::Doctor(args) => crate::doctor::run(config.clone(), cache_dir.clone(), &args),
         Command::Install {
             what: InstallWhat::Shims { dir },
         } => install_shims(dir),

@@ -475,6 +475,12 @@ pub fn parse_state(
     })
 }
 
+/// Whether the cache directory exists (`false`) and is safe to use (`true`); an error says why
+/// it is refused. For `doctor`.
+pub fn check_dir(dir: &Path) -> Result<bool> {
+    Dir::open(dir).map(|d| d.is_some())
+}
+
 /// The cache files of every target in `dir`, by target stem: for `clear --all` and `status`.
 pub fn cached_stems(dir: &Path) -> Result<Vec<String>> {
     let Some(dir) = Dir::open(dir)? else {

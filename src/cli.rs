@@ -169,6 +169,9 @@ pub enum Command {
     /// Wire a client to a registry in its own config, so that its plain command authenticates
     /// (--dry-run shows the diff, --undo takes it out again)
     Setup(SetupArgs),
+    /// Check the config, cache, binaries, backend credentials and client configs; say how to
+    /// fix each problem (no network unless --mint)
+    Doctor(DoctorArgs),
     /// Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks
     Install {
         #[command(subcommand)]
@@ -340,6 +343,31 @@ pub struct SetupArgs {
     /// directory on PATH under your home]; pnpm: where its helper link goes
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Check this target (a configured name or a derived target's host), and its clients
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
+    pub target: Option<String>,
+
+    /// Check the target that serves this URL, and whether each client routes it to ecluse-cred
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Also mint once through the policy (as `refresh` does, breaker respected) and time it
+    #[arg(long)]
+    pub mint: bool,
+
+    /// text: one line per check; json: [{check, status, detail, fix}]
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+    pub format: DoctorFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DoctorFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]

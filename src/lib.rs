@@ -23,6 +23,7 @@ mod background;
 mod cache;
 pub mod cli;
 pub mod config;
+mod doctor;
 mod engine;
 pub mod error;
 #[cfg(feature = "fuzzing")]

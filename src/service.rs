@@ -74,7 +74,7 @@ impl Context {
     }
 }
 
-fn config_source(flag: Option<PathBuf>) -> config::Source {
+pub(crate) fn config_source(flag: Option<PathBuf>) -> config::Source {
     match flag {
         Some(path) => config::Source::Explicit(path),
         None => directories::BaseDirs::new().map_or(config::Source::None, |dirs| {
@@ -83,7 +83,7 @@ fn config_source(flag: Option<PathBuf>) -> config::Source {
     }
 }
 
-fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     let dir = match flag {
         Some(dir) => dir,
         None => directories::BaseDirs::new()

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["cli"],
     &["setup"],
+    &["doctor"],
     &["app"],
 ];
 

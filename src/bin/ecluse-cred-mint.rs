@@ -14,6 +14,14 @@ use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
 
 fn main() -> ExitCode {
     let arg = std::env::args_os().nth(1);
+    if arg.as_deref() == Some(std::ffi::OsStr::new("--version")) {
+        let _ = writeln!(
+            std::io::stdout(),
+            "ecluse-cred-mint {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
     let request: helper::Request = match arg
         .as_ref()
         .and_then(|a| a.to_str())

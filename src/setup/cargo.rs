@@ -8,7 +8,7 @@ use toml_edit::{Array, DocumentMut, Item, Table, value};
 use super::{Edit, MARKER, Plan, Wiring, file, home, line_of, unparsable};
 use crate::error::{Error, Result};
 
-fn cargo_config() -> Result<std::path::PathBuf> {
+pub(crate) fn cargo_config() -> Result<std::path::PathBuf> {
     let cargo_home = match super::env_path("CARGO_HOME") {
         Some(dir) => dir,
         None => home()?.join(".cargo"),

@@ -12,7 +12,7 @@ use crate::resolve::{Request, Scheme};
 /// The helper name docker turns into `docker-credential-ecluse`.
 const HELPER: &str = "ecluse";
 
-fn docker_config() -> Result<std::path::PathBuf> {
+pub(crate) fn docker_config() -> Result<std::path::PathBuf> {
     Ok(match env_path("DOCKER_CONFIG") {
         Some(dir) => dir.join("config.json"),
         None => home()?.join(".docker").join("config.json"),

@@ -12,7 +12,7 @@ use crate::resolve::Request;
 
 /// The file `git config --global` writes: `GIT_CONFIG_GLOBAL`, else `~/.gitconfig`, else
 /// `$XDG_CONFIG_HOME/git/config` when only that exists.
-fn global_config() -> Result<PathBuf> {
+pub(crate) fn global_config() -> Result<PathBuf> {
     if let Some(path) = env_path("GIT_CONFIG_GLOBAL") {
         return Ok(path);
     }

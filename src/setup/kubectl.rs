@@ -17,7 +17,7 @@ const PREVIOUS_USER: &str = "ECLUSE_CRED_SETUP_PREVIOUS_USER";
 
 /// The kubeconfig kubectl writes new entries to: in `KUBECONFIG`, the first file that exists
 /// (else the last one); else `~/.kube/config`.
-fn kubeconfig() -> Result<PathBuf> {
+pub(crate) fn kubeconfig() -> Result<PathBuf> {
     if let Some(list) = env_path("KUBECONFIG") {
         let files: Vec<PathBuf> = std::env::split_paths(&list)
             .filter(|p| !p.as_os_str().is_empty())

@@ -28,6 +28,17 @@ mod npm;
 mod pip;
 mod uv;
 
+/// Where each client's user config is, as setup writes it (for `doctor`).
+pub(crate) mod paths {
+    pub(crate) use super::cargo::cargo_config as cargo;
+    pub(crate) use super::docker::docker_config as docker;
+    pub(crate) use super::git::global_config as git;
+    pub(crate) use super::kubectl::kubeconfig as kubectl;
+    pub(crate) use super::npm::user_npmrc as npm;
+    pub(crate) use super::pip::pip_conf as pip;
+    pub(crate) use super::uv::uv_toml as uv;
+}
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -359,7 +370,7 @@ fn is_link_to(link: &Path, exe: &Path) -> bool {
 }
 
 /// Why `exe` looks like a place that will not last (a cargo build directory, a temp dir).
-fn temporary_place(exe: &Path) -> Option<&'static str> {
+pub(crate) fn temporary_place(exe: &Path) -> Option<&'static str> {
     let text = exe.to_string_lossy();
     if text.contains("/target/debug/") || text.contains("/target/release/") {
         return Some("is in a cargo build directory");

@@ -11,7 +11,7 @@ use crate::protocol::{npm, pnpm};
 /// What a dry run shows in place of the token, which it neither mints nor prints.
 const TOKEN_PLACEHOLDER: &str = "<token, minted when run without --dry-run>";
 
-fn user_npmrc() -> Result<std::path::PathBuf> {
+pub(crate) fn user_npmrc() -> Result<std::path::PathBuf> {
     for var in ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] {
         if let Some(path) = super::env_path(var) {
             return Ok(path);

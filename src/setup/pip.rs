@@ -9,7 +9,7 @@ use super::{Edit, MARKER, Plan, Wiring, config_home, file, unparsable, without_b
 use crate::error::{Error, Result};
 use crate::resolve::Request;
 
-fn pip_conf() -> Result<std::path::PathBuf> {
+pub(crate) fn pip_conf() -> Result<std::path::PathBuf> {
     if let Some(path) = super::env_path("PIP_CONFIG_FILE")
         && path != std::path::Path::new("/dev/null")
     {

@@ -9,7 +9,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 use super::{Edit, MARKER, Plan, Wiring, config_home, file, line_of, unparsable};
 use crate::error::{Error, Result};
 
-fn uv_toml() -> Result<std::path::PathBuf> {
+pub(crate) fn uv_toml() -> Result<std::path::PathBuf> {
     if let Some(path) = super::env_path("UV_CONFIG_FILE") {
         return Ok(path);
     }

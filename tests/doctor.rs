@@ -1,0 +1,278 @@
+//! `doctor`: each check's ok and FAIL case, its fixes, exit 1 only when something failed, JSON
+//! output, and no token or secret in what it prints.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn doctor(sb: &Sandbox, args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let mut all = vec!["doctor", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    let mut shown = out.clone();
+    shown.stderr = out.stdout.clone();
+    sb.record(&shown);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    (out, v)
+}
+
+/// The check whose name starts with `name`.
+fn check<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"].as_str().unwrap().starts_with(name))
+        .unwrap_or_else(|| panic!("no check {name} in {v}"))
+}
+
+#[test]
+fn a_healthy_setup_passes_every_check_and_mints_on_request() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/npm/\"]");
+    assert!(sb.token(&[]).status.success());
+    let (out, v) = doctor(&sb, &["--url", "https://pkgs.example.com/npm/", "--mint"]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    for c in v.as_array().unwrap() {
+        assert!(
+            ["ok", "warn", "fail"].contains(&c["status"].as_str().unwrap()),
+            "{c}"
+        );
+        assert!(c["detail"].is_string() && c.get("fix").is_some(), "{c}");
+        assert_ne!(c["status"], "fail", "{c}");
+    }
+    assert!(
+        check(&v, "target")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`demo`")
+    );
+    assert!(
+        check(&v, "cache `demo`")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("valid until")
+    );
+    assert_eq!(check(&v, "mint `demo`")["status"], "ok");
+    assert_eq!(
+        check(&v, "client pip")["status"],
+        "ok",
+        "not set up is not a failure"
+    );
+    // The test binary is in a cargo build directory: a warning with its fix.
+    assert_eq!(check(&v, "binary")["status"], "warn");
+    assert_eq!(sb.mints(), 2);
+    // Text: one line per check, a fix line under each warning.
+    let text = sb.run(&["doctor"]);
+    assert!(
+        stdout(&text)
+            .lines()
+            .any(|l| l.starts_with("warn  binary:"))
+    );
+    assert!(stdout(&text).contains("      fix: "));
+}
+
+#[test]
+fn an_unsafe_cache_dir_fails_with_the_fix() {
+    let sb = Sandbox::new("");
+    sb.token(&[]);
+    fs::set_permissions(
+        &sb.cache,
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let (out, v) = doctor(&sb, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let c = check(&v, "cache dir");
+    assert_eq!(c["status"], "fail");
+    assert!(c["fix"].as_str().unwrap().contains("chmod 700"), "{c}");
+    fs::set_permissions(
+        &sb.cache,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_missing_oauth2_secret_or_command_fails_and_a_present_one_passes() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(
+        "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"https://login.example.com/t\"\nclient_id = \"c\"\nclient_secret_env = \"DOCTOR_SECRET\"\n[targets.cmd]\nbackend = \"command\"\ncommand = [\"/no/such/mint\"]\n",
+    );
+    let (out, v) = doctor(&sb, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let c = check(&v, "credentials `az`");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["fix"].as_str().unwrap().contains("export DOCTOR_SECRET="),
+        "{c}"
+    );
+    assert_eq!(check(&v, "credentials `cmd`")["status"], "fail");
+    sb.secret("s3cret-value-for-doctor");
+    let out = sb.recorded(
+        sb.cmd(&["doctor", "--target", "az", "--format", "json"])
+            .env("DOCTOR_SECRET", "s3cret-value-for-doctor")
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&v, "credentials `az`")["status"], "ok");
+    assert!(!stdout(&out).contains("s3cret-value-for-doctor"));
+}
+
+/// An AWS profile logged in through SSO, its cached login expiring at `expires_at`.
+fn sso_profile(home: &Path, expires_at: &str) -> std::path::PathBuf {
+    fs::create_dir_all(home.join(".aws/sso/cache")).unwrap();
+    fs::write(
+        home.join(".aws/config"),
+        "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = ci\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .unwrap();
+    // The CLI names the cache file after the SHA-1 of the session name.
+    use sha1::Digest;
+    let name: String = sha1::Sha1::digest(b"corp")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cache = home.join(".aws/sso/cache").join(format!("{name}.json"));
+    fs::write(
+        &cache,
+        format!("{{\"accessToken\": \"sso-access-token-xyz\", \"expiresAt\": \"{expires_at}\", \"region\": \"us-east-1\"}}"),
+    )
+    .unwrap();
+    cache
+}
+
+#[test]
+fn an_expired_sso_session_fails_and_one_about_to_expire_warns() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(
+        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\nprofile = \"dev\"\n",
+    );
+    sb.secret("sso-access-token-xyz");
+    let home = sb.dir.path();
+    let in_secs = |s: i64| {
+        jiff::Timestamp::from_second(now_ms() / 1000 + s)
+            .unwrap()
+            .to_string()
+    };
+    for (expires, status) in [
+        (in_secs(-60), "fail"),
+        (in_secs(600), "warn"),
+        (in_secs(8 * 3600), "ok"),
+    ] {
+        // The SSO login cache holds the access token on purpose; doctor must not print it.
+        sb.allow_token_in(&sso_profile(home, &expires));
+        let out = sb.recorded(
+            sb.cmd(&["doctor", "--format", "json"])
+                .env("AWS_CONFIG_FILE", home.join(".aws/config"))
+                .output()
+                .unwrap(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let c = check(&v, "credentials `ca`");
+        assert_eq!(c["status"], status, "{expires}: {c}");
+        assert!(c["detail"].as_str().unwrap().contains("SSO"), "{c}");
+        if status != "ok" {
+            assert!(
+                c["fix"]
+                    .as_str()
+                    .unwrap()
+                    .contains("aws sso login --profile dev"),
+                "{c}"
+            );
+        }
+        assert_eq!(
+            out.status.code(),
+            Some(if status == "fail" { 1 } else { 0 })
+        );
+    }
+}
+
+#[test]
+fn a_shim_or_client_config_pointing_at_another_copy_fails() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/repo/\"]");
+    // Another ecluse-cred, say a copy left by an older install, that the shim still runs.
+    let old = sb.dir.path().join("old");
+    fs::create_dir_all(&old).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_ecluse-cred"), old.join("ecluse-cred")).unwrap();
+    let shims = sb.dir.path().join("shims");
+    fs::create_dir_all(&shims).unwrap();
+    std::os::unix::fs::symlink(old.join("ecluse-cred"), shims.join("keyring")).unwrap();
+    let cargo_home = sb.dir.path().join("cargo-home");
+    fs::create_dir_all(&cargo_home).unwrap();
+    fs::write(
+        cargo_home.join("config.toml"),
+        format!(
+            "[registries.r]\nindex = \"sparse+https://pkgs.example.com/repo/\"\ncredential-provider = [\"{}\"]\n",
+            old.join("ecluse-cred").display()
+        ),
+    )
+    .unwrap();
+    let out = sb.recorded(
+        sb.cmd(&[
+            "doctor",
+            "--url",
+            "https://pkgs.example.com/repo/",
+            "--format",
+            "json",
+        ])
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .env("CARGO_HOME", &cargo_home)
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shim = check(&v, "shim keyring");
+    assert_eq!(shim["status"], "fail", "{shim}");
+    assert!(shim["fix"].as_str().unwrap().contains("ln -sf"), "{shim}");
+    assert_eq!(check(&v, "client cargo")["status"], "fail");
+    // Pointed at this binary, both pass.
+    fs::remove_file(shims.join("keyring")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ecluse-cred"), shims.join("keyring")).unwrap();
+    fs::write(
+        cargo_home.join("config.toml"),
+        format!(
+            "[registries.r]\nindex = \"sparse+https://pkgs.example.com/repo/\"\ncredential-provider = [\"{}\"]\n",
+            env!("CARGO_BIN_EXE_ecluse-cred")
+        ),
+    )
+    .unwrap();
+    let out = sb.recorded(
+        sb.cmd(&[
+            "doctor",
+            "--url",
+            "https://pkgs.example.com/repo/",
+            "--format",
+            "json",
+        ])
+        .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+        .env("CARGO_HOME", &cargo_home)
+        .output()
+        .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&v, "shim keyring")["status"], "ok");
+    assert_eq!(check(&v, "client cargo")["status"], "ok");
+}
+
+#[test]
+fn a_broken_config_fails_the_config_check_and_a_missing_one_does_not() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config("[targets.x]\nbackend = \"ftp\"\n");
+    let (out, v) = doctor(&sb, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(check(&v, "config")["status"], "fail");
+    fs::remove_file(&sb.config).unwrap();
+    let out = sb.recorded(
+        sb.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
+            .args(["doctor", "--format", "json"])
+            .env_remove("ECLUSE_CRED_CONFIG")
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&v, "config")["status"], "ok", "{v}");
+}

@@ -276,3 +276,37 @@ fn a_broken_config_fails_the_config_check_and_a_missing_one_does_not() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(check(&v, "config")["status"], "ok", "{v}");
 }
+
+#[test]
+fn a_missing_mint_helper_fails_for_cloud_targets_and_a_failing_mint_fails() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(&format!(
+        "{}\n[targets.gar]\nbackend = \"gcp\"\n",
+        fs::read_to_string(&sb.config).unwrap()
+    ));
+    // A copy of ecluse-cred without ecluse-cred-mint beside it.
+    let lone = sb.dir.path().join("lone");
+    fs::create_dir_all(&lone).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_ecluse-cred"), lone.join("ecluse-cred")).unwrap();
+    let out = sb.recorded(
+        sb.program(&lone.join("ecluse-cred"))
+            .args(["doctor", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = check(&v, "mint helper");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(c["fix"].as_str().unwrap().contains("cargo install"), "{c}");
+    assert_eq!(out.status.code(), Some(1));
+
+    sb.set("fail", "1");
+    let (out, v) = doctor(&sb, &["--target", "demo", "--mint"]);
+    assert_eq!(out.status.code(), Some(1));
+    let c = check(&v, "mint `demo`");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("backend is down"),
+        "{c}"
+    );
+}

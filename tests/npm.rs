@@ -365,4 +365,16 @@ fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!npmrc.exists() && !helpers.join("ecluse-pnpm-token-demo").exists());
+    // Told where the registry is by hand, pnpm gets no token any more.
+    fs::remove_dir_all(s.project.join("node_modules")).unwrap();
+    let refused =
+        s.sb.program(pnpm())
+            .args(["add", "ecluse-demo", "--registry", &url, "--store-dir"])
+            .arg(s.sb.dir.path().join("pnpm-store-2"))
+            .current_dir(&s.project)
+            .env("npm_config_update_notifier", "false")
+            .output()
+            .unwrap();
+    assert!(!refused.status.success());
+    assert!(!s.project.join("node_modules/ecluse-demo/index.js").exists());
 }

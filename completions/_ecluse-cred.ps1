@@ -44,7 +44,10 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)')
-            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
+            [CompletionResult]::new('goauth', 'goauth', [CompletionResultType]::ParameterValue, 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)')
+            [CompletionResult]::new('bazel-credential', 'bazel-credential', [CompletionResultType]::ParameterValue, 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does')
+            [CompletionResult]::new('terraform-credentials', 'terraform-credentials', [CompletionResultType]::ParameterValue, 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
             [CompletionResult]::new('background-refresh', 'background-refresh', [CompletionResultType]::ParameterValue, 'Internal: the detached process that refreshes a due token')
@@ -234,6 +237,40 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'ecluse-cred;goauth' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ecluse-cred;bazel-credential' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ecluse-cred;terraform-credentials' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            break
+        }
         'ecluse-cred;install' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
@@ -244,7 +281,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -261,7 +298,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             break
         }
         'ecluse-cred;install;help' {
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -323,7 +360,10 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('docker-credential', 'docker-credential', [CompletionResultType]::ParameterValue, 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)')
-            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks')
+            [CompletionResult]::new('goauth', 'goauth', [CompletionResultType]::ParameterValue, 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)')
+            [CompletionResult]::new('bazel-credential', 'bazel-credential', [CompletionResultType]::ParameterValue, 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does')
+            [CompletionResult]::new('terraform-credentials', 'terraform-credentials', [CompletionResultType]::ParameterValue, 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
             [CompletionResult]::new('background-refresh', 'background-refresh', [CompletionResultType]::ParameterValue, 'Internal: the detached process that refreshes a due token')
@@ -366,8 +406,17 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
         'ecluse-cred;help;doctor' {
             break
         }
+        'ecluse-cred;help;goauth' {
+            break
+        }
+        'ecluse-cred;help;bazel-credential' {
+            break
+        }
+        'ecluse-cred;help;terraform-credentials' {
+            break
+        }
         'ecluse-cred;help;install' {
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
             break
         }
         'ecluse-cred;help;install;shims' {

@@ -19,6 +19,9 @@ _ecluse__cred() {
             ecluse__cred,background-refresh)
                 cmd="ecluse__cred__subcmd__background__subcmd__refresh"
                 ;;
+            ecluse__cred,bazel-credential)
+                cmd="ecluse__cred__subcmd__bazel__subcmd__credential"
+                ;;
             ecluse__cred,clear)
                 cmd="ecluse__cred__subcmd__clear"
                 ;;
@@ -39,6 +42,9 @@ _ecluse__cred() {
                 ;;
             ecluse__cred,git-credential)
                 cmd="ecluse__cred__subcmd__git__subcmd__credential"
+                ;;
+            ecluse__cred,goauth)
+                cmd="ecluse__cred__subcmd__goauth"
                 ;;
             ecluse__cred,help)
                 cmd="ecluse__cred__subcmd__help"
@@ -64,11 +70,17 @@ _ecluse__cred() {
             ecluse__cred,status)
                 cmd="ecluse__cred__subcmd__status"
                 ;;
+            ecluse__cred,terraform-credentials)
+                cmd="ecluse__cred__subcmd__terraform__subcmd__credentials"
+                ;;
             ecluse__cred,token)
                 cmd="ecluse__cred__subcmd__token"
                 ;;
             ecluse__cred__subcmd__help,background-refresh)
                 cmd="ecluse__cred__subcmd__help__subcmd__background__subcmd__refresh"
+                ;;
+            ecluse__cred__subcmd__help,bazel-credential)
+                cmd="ecluse__cred__subcmd__help__subcmd__bazel__subcmd__credential"
                 ;;
             ecluse__cred__subcmd__help,clear)
                 cmd="ecluse__cred__subcmd__help__subcmd__clear"
@@ -90,6 +102,9 @@ _ecluse__cred() {
                 ;;
             ecluse__cred__subcmd__help,git-credential)
                 cmd="ecluse__cred__subcmd__help__subcmd__git__subcmd__credential"
+                ;;
+            ecluse__cred__subcmd__help,goauth)
+                cmd="ecluse__cred__subcmd__help__subcmd__goauth"
                 ;;
             ecluse__cred__subcmd__help,help)
                 cmd="ecluse__cred__subcmd__help__subcmd__help"
@@ -114,6 +129,9 @@ _ecluse__cred() {
                 ;;
             ecluse__cred__subcmd__help,status)
                 cmd="ecluse__cred__subcmd__help__subcmd__status"
+                ;;
+            ecluse__cred__subcmd__help,terraform-credentials)
+                cmd="ecluse__cred__subcmd__help__subcmd__terraform__subcmd__credentials"
                 ;;
             ecluse__cred__subcmd__help,token)
                 cmd="ecluse__cred__subcmd__help__subcmd__token"
@@ -140,7 +158,7 @@ _ecluse__cred() {
 
     case "${cmd}" in
         ecluse__cred)
-            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor install completions generate-docs background-refresh help"
+            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +202,32 @@ _ecluse__cred() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__bazel__subcmd__credential)
+            opts="-v -q -h --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -421,8 +465,34 @@ _ecluse__cred() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecluse__subcmd__cred__subcmd__goauth)
+            opts="-v -q -h --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecluse__subcmd__cred__subcmd__help)
-            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor install completions generate-docs background-refresh help"
+            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,6 +506,20 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__background__subcmd__refresh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__bazel__subcmd__credential)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -534,6 +618,20 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__git__subcmd__credential)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__goauth)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -660,6 +758,20 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__terraform__subcmd__credentials)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -998,6 +1110,32 @@ _ecluse__cred() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__terraform__subcmd__credentials)
+            opts="-v -q --config --cache-dir --verbose --quiet --log-format"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -41,7 +41,10 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
             cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
             cand doctor 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)'
-            cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
+            cand goauth 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)'
+            cand bazel-credential 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does'
+            cand terraform-credentials 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does'
+            cand install 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
             cand background-refresh 'Internal: the detached process that refreshes a due token'
@@ -218,6 +221,37 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'ecluse-cred;goauth'= {
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ecluse-cred;bazel-credential'= {
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ecluse-cred;terraform-credentials'= {
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+        }
         &'ecluse-cred;install'= {
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
@@ -228,7 +262,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --quiet 'Print only errors on stderr'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand shims 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ecluse-cred;install;shims'= {
@@ -243,7 +277,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --help 'Print help'
         }
         &'ecluse-cred;install;help'= {
-            cand shims 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ecluse-cred;install;help;shims'= {
@@ -299,7 +333,10 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand docker-credential 'Answer docker''s credential helper protocol (as `docker-credential-ecluse` does)'
             cand setup 'Wire a client to a registry in its own config, so that its plain command authenticates (--dry-run shows the diff, --undo takes it out again)'
             cand doctor 'Check the config, cache, binaries, backend credentials and client configs; say how to fix each problem (no network unless --mint)'
-            cand install 'Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks'
+            cand goauth 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)'
+            cand bazel-credential 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does'
+            cand terraform-credentials 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does'
+            cand install 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
             cand background-refresh 'Internal: the detached process that refreshes a due token'
@@ -329,8 +366,14 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         }
         &'ecluse-cred;help;doctor'= {
         }
+        &'ecluse-cred;help;goauth'= {
+        }
+        &'ecluse-cred;help;bazel-credential'= {
+        }
+        &'ecluse-cred;help;terraform-credentials'= {
+        }
         &'ecluse-cred;help;install'= {
-            cand shims 'Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
         }
         &'ecluse-cred;help;install;shims'= {
         }

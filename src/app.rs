@@ -30,6 +30,8 @@ pub fn run(invocation: Invocation) -> Result<ExitCode> {
         )),
         Invocation::Docker(op) => Ok(protocol::docker::main(Context::from_env(), op.as_deref())),
         Invocation::Pnpm(target) => Ok(protocol::pnpm::main(Context::from_env(), &target)),
+        Invocation::Bazel(op) => Ok(protocol::bazel::main(Context::from_env(), op.as_deref())),
+        Invocation::Terraform(args) => Ok(protocol::terraform::main(Context::from_env(), &args)),
         Invocation::CargoPlugin => Ok(protocol::cargo::main(protocol::cargo::Provider {
             ctx: Context::from_env().map_err(|e| e.message),
         })),
@@ -74,6 +76,11 @@ fn command(cli: Cli) -> Result<ExitCode> {
         Command::DockerCredential { operation } => {
             Ok(protocol::docker::main(load(), operation.as_deref()))
         }
+        Command::Goauth { url } => Ok(protocol::goauth::main(load(), url.as_deref())),
+        Command::BazelCredential { operation } => {
+            Ok(protocol::bazel::main(load(), operation.as_deref()))
+        }
+        Command::TerraformCredentials { args } => Ok(protocol::terraform::main(load(), &args)),
         Command::Setup(args) => crate::setup::run(&load()?, &args),
         Command::Doctor(args) => crate::doctor::run(config.clone(), cache_dir.clone(), &args),
         Command::Install {

@@ -23,6 +23,10 @@ pub enum Invocation {
     Docker(Option<String>),
     /// pnpm's token helper for the target named in the shim.
     Pnpm(String),
+    /// The credential-helper spec (Bazel), with its command.
+    Bazel(Option<String>),
+    /// Terraform's credentials helper protocol, with its arguments (`get HOST`).
+    Terraform(Vec<String>),
     /// cargo's credential provider protocol.
     CargoPlugin,
     Cli(Box<Cli>),
@@ -47,6 +51,8 @@ impl Invocation {
             shims::KEYRING => return Ok(Invocation::Keyring(rest.to_vec())),
             shims::GIT => return Ok(Invocation::Git(first)),
             shims::DOCKER => return Ok(Invocation::Docker(first)),
+            shims::BAZEL => return Ok(Invocation::Bazel(first)),
+            shims::TERRAFORM => return Ok(Invocation::Terraform(rest.to_vec())),
             _ => {}
         }
         if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
@@ -172,7 +178,24 @@ pub enum Command {
     /// Check the config, cache, binaries, backend credentials and client configs; say how to
     /// fix each problem (no network unless --mint)
     Doctor(DoctorArgs),
-    /// Create the keyring, git-credential-ecluse and docker-credential-ecluse symlinks
+    /// Answer Go's GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)
+    Goauth {
+        /// The URL go was refused (absent on go's first call)
+        url: Option<String>,
+    },
+    /// Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does
+    BazelCredential {
+        /// get (Bazel's argument)
+        operation: Option<String>,
+    },
+    /// Answer Terraform's credentials helper protocol, as `terraform-credentials-ecluse` does
+    #[command(disable_help_flag = true)]
+    TerraformCredentials {
+        /// get HOST (store and forget are refused)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse
     Install {
         #[command(subcommand)]
         what: InstallWhat,
@@ -378,7 +401,7 @@ pub struct KubeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum InstallWhat {
-    /// Symlinks named keyring, git-credential-ecluse and docker-credential-ecluse
+    /// Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse
     Shims {
         /// Where to create them [default: the directory of this executable]
         dir: Option<PathBuf>,

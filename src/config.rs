@@ -23,6 +23,18 @@ pub struct Target {
     /// URL prefixes this target serves.
     pub urls: Vec<String>,
     pub policy: Policy,
+    /// How git sends the token (git >= 2.46 can send `Authorization: Bearer`).
+    pub git_auth: GitAuth,
+}
+
+/// How git's helper answers: HTTP Basic (`username`/`password`, every git and server) or, to a
+/// git that announces `capability[]=authtype` (2.46+), `authtype=Bearer` with the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitAuth {
+    #[default]
+    Basic,
+    Bearer,
 }
 
 /// Backend settings. Everything here identifies *which* token is minted: it is hashed into the
@@ -353,12 +365,14 @@ struct RawPolicy {
 struct RawCommon {
     username: Option<String>,
     #[serde(default)]
+    git_auth: GitAuth,
+    #[serde(default)]
     urls: Vec<String>,
     #[serde(default)]
     policy: RawPolicy,
 }
 
-const COMMON_KEYS: [&str; 3] = ["username", "urls", "policy"];
+const COMMON_KEYS: [&str; 4] = ["username", "urls", "policy", "git_auth"];
 
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let file = path.display();
@@ -454,6 +468,7 @@ fn parse_target(
         username,
         urls,
         policy,
+        git_auth: common.git_auth,
     })
 }
 

@@ -133,6 +133,7 @@ pub fn derive(config: &Config, host: &str) -> Option<Target> {
         backend,
         urls: Vec::new(),
         policy: config.defaults.clone(),
+        git_auth: crate::config::GitAuth::Basic,
     })
 }
 

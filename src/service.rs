@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::backend;
 use crate::cache::FileStore;
 use crate::config::{self, Config, Target};
-use crate::engine::{Engine, Refresh, Served, SystemClock};
+use crate::engine::{Clock, Engine, Refresh, Served, SystemClock};
 use crate::error::{Error, Result};
 use crate::mint::Mint;
 
@@ -71,6 +71,21 @@ impl Context {
             Refresh::Background(&spawn)
         };
         engine(self, target).token(min_ttl, refresh)
+    }
+
+    /// `target`'s cached token if it is usable now, without minting, refreshing or any network
+    /// (GOAUTH's first call, and its answer to a 404).
+    pub fn cached(&self, target: &Target) -> Option<crate::policy::Entry> {
+        let store = FileStore::new(
+            &self.cache_dir,
+            &target.name,
+            &target.backend.settings_hash(),
+        );
+        let entry = store.load().ok()?.entry?;
+        let now = SystemClock.now();
+        (crate::policy::freshness(now, Some(&entry), &target.policy, None)
+            != crate::policy::Freshness::Unusable)
+            .then_some(entry)
     }
 }
 

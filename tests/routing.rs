@@ -2,7 +2,7 @@
 //! token is only ever handed to a request whose scheme, host and port a target was configured or
 //! derived for, whichever front-end the request comes through (`token --url`, pip's and uv's
 //! keyring, git's helper with and without `--target`, docker's helper, cargo's provider with and
-//! without `--target`), and a request whose host a URL parser would have to rewrite (`\`, `%`,
+//! without `--target`, Bazel's credential helper, GOAUTH, Terraform's helper), and a request whose host a URL parser would have to rewrite (`\`, `%`,
 //! control characters, non-ASCII, `127.1`) gets no token at all.
 //!
 //! The oracle is built from the generator's own structured view of the config and the request,
@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use ecluse_cred::config::{self, Config, Target};
-use ecluse_cred::protocol::{cargo, docker, git, keyring};
+use ecluse_cred::protocol::{bazel, cargo, docker, git, goauth, keyring, terraform};
 use ecluse_cred::resolve;
 use proptest::prelude::*;
 
@@ -318,6 +318,17 @@ proptest! {
         }
         check("cargo", &targets, &req, Some(&origin),
             cargo_answer(&config, &format!("sparse+{url}"), None))?;
+        check("bazel", &targets, &req, Some(&origin),
+            bazel::target_for(&config, &url).map_err(err))?;
+        // GOAUTH is https only; an http request gets nothing.
+        let goauth = goauth::target_for(&config, &url).map_err(err);
+        if !origin.https {
+            prop_assert!(matches!(goauth, Ok(None)), "goauth answered http: {req:?}");
+        }
+        check("goauth", &targets, &req, Some(&origin), goauth)?;
+        // Terraform names a host, always over https.
+        check("terraform", &targets, &req, Some(&as_https),
+            terraform::target_for(&config, &bare).map_err(err))?;
         for with_path in [true, false] {
             let request = req.git(with_path);
             check("git", &targets, &req, Some(&origin),

@@ -3,7 +3,10 @@
 //!
 //! git writes `key=value` lines (`protocol`, `host`, `path` with `useHttpPath`, `username`, …)
 //! and, for `get`, reads `username=`, `password=` and `password_expiry_utc=` back: HTTP Basic,
-//! which every git server takes. A host no target serves gets no answer and exit 0, so git tries
+//! which every git server takes. To a git (2.46+) that announces `capability[]=authtype` the
+//! answer is marked `ephemeral=1` (no caching helper keeps it), and a `git_auth = "bearer"`
+//! target answers `authtype=Bearer` and `credential=TOKEN` instead: git then sends
+//! `Authorization: Bearer TOKEN`. A host no target serves gets no answer and exit 0, so git tries
 //! its next helper; `store` and `erase` are no-ops, as is any operation git adds later.
 //!
 //! The request's `protocol`, `host` and port decide, as for every front-end (see
@@ -14,11 +17,13 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use crate::config::{Config, Target};
+use crate::config::{Config, GitAuth, Target};
 use crate::error::Result;
 use crate::resolve::{self, Request};
 use crate::service::Context;
 
+/// The capability by which git (2.46+) takes `authtype`, `credential` and `ephemeral`.
+const AUTHTYPE: &str = "authtype";
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;
 
@@ -59,11 +64,37 @@ pub fn get(ctx: &Context, request: &str, explicit: Option<&str>) -> Result<Strin
         return Ok(String::new());
     };
     let served = ctx.serve(&target, None, false)?;
-    Ok(format!(
-        "username={username}\npassword={}\npassword_expiry_utc={}\n",
-        served.entry.token.expose(),
-        served.entry.expires_at.div_euclid(1000)
-    ))
+    Ok(answer(request, &target, &username, &served))
+}
+
+/// The `get` answer for a served token. To a git that announces `capability[]=authtype`
+/// (2.46+): the capability echoed, `ephemeral=1` so that no later helper caches the token, and
+/// for a `git_auth = "bearer"` target `authtype=Bearer` with `credential=TOKEN`. Otherwise
+/// HTTP Basic, which every git sends.
+fn answer(
+    request: &str,
+    target: &Target,
+    username: &str,
+    served: &crate::engine::Served,
+) -> String {
+    let token = served.entry.token.expose();
+    let expiry = served.entry.expires_at.div_euclid(1000);
+    if !capabilities(request).any(|c| c == AUTHTYPE) {
+        return format!("username={username}\npassword={token}\npassword_expiry_utc={expiry}\n");
+    }
+    let credential = match target.git_auth {
+        GitAuth::Bearer => format!("authtype=Bearer\ncredential={token}\n"),
+        GitAuth::Basic => format!("username={username}\npassword={token}\n"),
+    };
+    format!("capability[]={AUTHTYPE}\n{credential}password_expiry_utc={expiry}\nephemeral=1\n")
+}
+
+/// The `capability[]` values of a request.
+fn capabilities(request: &str) -> impl Iterator<Item = &str> {
+    request
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("capability[]="))
 }
 
 /// The target that answers the request (`None`: no answer, git asks its next helper).

@@ -12,8 +12,13 @@ pub const KEYRING: &str = "keyring";
 pub const GIT: &str = "git-credential-ecluse";
 /// `"credHelpers": {"registry": "ecluse"}` makes docker run `docker-credential-ecluse`.
 pub const DOCKER: &str = "docker-credential-ecluse";
+/// Bazel runs `--credential_helper` programs with one argument, `get`.
+pub const BAZEL: &str = "bazel-credential-ecluse";
+/// Terraform's `credentials_helper "ecluse"` runs `terraform-credentials-ecluse` from its plugin
+/// directory.
+pub const TERRAFORM: &str = "terraform-credentials-ecluse";
 
-pub const ALL: [&str; 3] = [KEYRING, GIT, DOCKER];
+pub const ALL: [&str; 5] = [KEYRING, GIT, DOCKER, BAZEL, TERRAFORM];
 
 /// Make `link` a symlink to `exe`, replacing a symlink that is there (never a file).
 pub fn link(link: &Path, exe: &Path) -> Result<()> {

@@ -1,0 +1,128 @@
+//! The credential-helper spec (EngFlow) that Bazel speaks (`--credential_helper=HOST=PATH`):
+//! Bazel runs `PATH get` with `{"uri": "https://..."}` on stdin and reads
+//! `{"headers": {"NAME": ["VALUE"]}, "expires": "RFC 3339"}`. Answered under the shim name
+//! `bazel-credential-ecluse` (Bazel cannot pass arguments) and as `ecluse-cred
+//! bazel-credential get`.
+//!
+//! - A URI that no target serves (the same scheme, host and port rule as everywhere; a `grpcs://`
+//!   remote cache is not an http(s) registry) answers `{}`, exit 0: Bazel goes on without.
+//! - `Authorization` is Basic with the target's username where it has one, else Bearer.
+//! - `expires` is the token's expiry in whole seconds (Bazel's parser rejects fractions); Bazel
+//!   caches the headers until then. (Bazel 7.1 to 7.3 re-ran helpers on every request when
+//!   `expires` was set; fixed in 7.4.)
+//! - Anything else (no command, another command, a request that is not JSON with a `uri`, a
+//!   failed mint) is an error: a message on stderr and a non-zero exit, as the spec asks.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::ExitCode;
+
+use crate::error::{Code, Error, Result};
+use crate::resolve::{self, Request};
+use crate::service::Context;
+
+/// Largest request read.
+const MAX_INPUT: u64 = 64 << 10;
+
+/// GetCredentialsRequest: only `uri` is read; other properties are allowed.
+#[derive(serde::Deserialize)]
+struct GetRequest {
+    uri: String,
+}
+
+/// GetCredentialsResponse.
+#[derive(serde::Serialize, Default)]
+pub struct GetResponse {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<&'static str, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl GetResponse {
+    pub fn to_json(&self) -> String {
+        format!(
+            "{}\n",
+            serde_json::to_string(self).expect("response serializes")
+        )
+    }
+}
+
+pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
+    let answer = match op {
+        Some("get") => {
+            let mut input = String::new();
+            let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
+            ctx.and_then(|ctx| get(&ctx, &input))
+        }
+        Some(other) => Err(Error::new(
+            Code::Usage,
+            format!(
+                "bazel-credential: unknown command `{}`: only `get`",
+                crate::redact::text(other)
+            ),
+        )),
+        None => Err(Error::new(
+            Code::Usage,
+            "usage: bazel-credential-ecluse get  (the request as JSON on stdin)",
+        )),
+    };
+    match answer.and_then(|text| crate::service::print(&text)) {
+        Ok(code) => code,
+        Err(e) => crate::error::report(&e),
+    }
+}
+
+/// The target that answers for `uri` (`None`: `{}`).
+pub fn target_for(
+    config: &crate::config::Config,
+    uri: &str,
+) -> Result<Option<crate::config::Target>> {
+    match Request::url(uri) {
+        Ok(url) => resolve::lookup(config, &url),
+        Err(_) => Ok(None),
+    }
+}
+
+fn get(ctx: &Context, input: &str) -> Result<String> {
+    let request: GetRequest = serde_json::from_str(input).map_err(|e| {
+        Error::new(
+            Code::Usage,
+            format!(
+                "bazel-credential: the request is not a JSON object with a `uri` (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let Some(target) = target_for(&ctx.config, &request.uri)? else {
+        return Ok(GetResponse::default().to_json());
+    };
+    let served = ctx.serve(&target, None, false)?;
+    let response = GetResponse {
+        headers: BTreeMap::from([(
+            "Authorization",
+            vec![super::authorization(&target, &served.entry.token)],
+        )]),
+        expires: Some(crate::engine::time(served.entry.expires_at)),
+    };
+    Ok(response.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_are_exactly_the_spec_s_shape() {
+        assert_eq!(GetResponse::default().to_json(), "{}\n");
+        let r = GetResponse {
+            headers: BTreeMap::from([("Authorization", vec!["Bearer tok-1".to_owned()])]),
+            expires: Some(crate::engine::time(1_800_000_000_123)),
+        };
+        assert_eq!(
+            r.to_json(),
+            "{\"headers\":{\"Authorization\":[\"Bearer tok-1\"]},\"expires\":\"2027-01-15T08:00:00Z\"}\n"
+        );
+    }
+}

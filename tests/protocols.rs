@@ -181,17 +181,28 @@ fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
 
 /// A git smart-HTTP server: `git http-backend` behind Basic auth that only the token passes.
 fn git_server(sb: &Sandbox, root: &Path) -> FakeServer {
+    git_server_taking(sb, root, false)
+}
+
+/// `git http-backend` behind `Authorization: Basic aws:TOKEN`, or with `bearer` only
+/// `Authorization: Bearer TOKEN`.
+fn git_server_taking(sb: &Sandbox, root: &Path, bearer: bool) -> FakeServer {
     let (root, cache) = (root.to_owned(), sb.cache_file());
     FakeServer::start(move |r: &Request| {
         let token = token_in(&cache).unwrap_or_default();
         use base64::Engine;
-        let want = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"))
-        );
+        let want = if bearer {
+            format!("Bearer {token}")
+        } else {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"))
+            )
+        };
         if token.is_empty() || r.header("authorization") != Some(want.as_str()) {
+            let scheme = if bearer { "Bearer" } else { "Basic" };
             return Response::json(401, serde_json::json!({}))
-                .with_header("www-authenticate", "Basic realm=\"git\"");
+                .with_header("www-authenticate", &format!("{scheme} realm=\"git\""));
         }
         let (path, query) = r.target.split_once('?').unwrap_or((&r.target, ""));
         let mut cgi = Command::new("git");
@@ -1206,4 +1217,210 @@ fn setup_git_makes_plain_git_clone_work_and_undo_takes_it_out() {
         "undo restores the bytes"
     );
     assert!(!clone("after").status.success());
+}
+
+#[test]
+fn bazel_helper_speaks_the_credential_helper_spec() {
+    let (sb, shims) = sandbox(&["https://registry.example.com/", "http://127.0.0.1:5000/"]);
+    let bazel = |args: &[&str], stdin: &str| {
+        let out = shim(&sb, &shims, "bazel-credential-ecluse", args, stdin);
+        sb.record(&out);
+        out
+    };
+    let out = bazel(
+        &["get"],
+        r#"{"uri":"https://registry.example.com/maven/x.jar","other":1}"#,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = sb.cached_token();
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"));
+    let expires = jiff::Timestamp::from_millisecond(
+        sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000 * 1000,
+    )
+    .unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{{\"headers\":{{\"Authorization\":[\"Basic {basic}\"]}},\"expires\":\"{expires}\"}}\n"
+        )
+    );
+    assert!(!stdout(&out).contains(".000"), "whole seconds only");
+    // URIs no target serves: `{}`, exit 0.
+    for uri in [
+        "https://other.example.com/x",
+        "http://registry.example.com/x",
+        "grpcs://registry.example.com/x",
+        "https://registry.example.com:8443/x",
+        "https://registry.example.com\\\\@evil.example.com/",
+    ] {
+        let out = bazel(&["get"], &serde_json::json!({ "uri": uri }).to_string());
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), "{}\n"),
+            "{uri}"
+        );
+    }
+    // Errors: non-zero, a message on stderr, nothing on stdout.
+    for (args, stdin) in [
+        (&[][..], ""),
+        (&["store"][..], "{}"),
+        (&["get"][..], "not json"),
+        (&["get"][..], r#"{"url":"https://registry.example.com/"}"#),
+    ] {
+        let out = bazel(args, stdin);
+        assert_ne!(out.status.code(), Some(0), "{args:?} {stdin}");
+        assert!(stdout(&out).is_empty() && !stderr(&out).is_empty());
+    }
+    // Also as a subcommand.
+    let mut child = sb
+        .cmd(&["bazel-credential", "get"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"uri":"https://registry.example.com/"}"#)
+        .unwrap();
+    assert!(stdout(&child.wait_with_output().unwrap()).contains("Authorization"));
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn terraform_helper_answers_get_and_refuses_store_and_forget() {
+    let (sb, shims) = sandbox(&[
+        "https://registry.example.com/",
+        "https://tf.example.com:8443/",
+        "http://plain.example.com/",
+    ]);
+    let tf = |args: &[&str], stdin: &str| {
+        let out = shim(&sb, &shims, "terraform-credentials-ecluse", args, stdin);
+        sb.record(&out);
+        out
+    };
+    let out = tf(&["get", "registry.example.com"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{{\"token\":\"{}\"}}\n", sb.cached_token())
+    );
+    // Configured args come first; VERB and HOST are the last two.
+    let out = tf(&["--profile", "x", "get", "tf.example.com:8443"], "");
+    assert!(stdout(&out).contains("\"token\""), "{}", stdout(&out));
+    for host in [
+        "other.example.com",
+        "plain.example.com",
+        "tf.example.com",
+        "https://registry.example.com",
+    ] {
+        let out = tf(&["get", host], "");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), "{}\n"),
+            "{host}"
+        );
+    }
+    for (args, stdin) in [
+        (&["store", "registry.example.com"][..], "{\"token\":\"x\"}"),
+        (&["forget", "registry.example.com"][..], ""),
+        (&["frobnicate", "registry.example.com"][..], ""),
+        (&[][..], ""),
+    ] {
+        let out = tf(args, stdin);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stdout(&out).is_empty() && !stderr(&out).is_empty(),
+            "{args:?}"
+        );
+    }
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn real_git_sends_a_bearer_token_and_credential_store_after_ecluse_keeps_no_token() {
+    let sb = Sandbox::new("");
+    let root = sb.dir.path().join("git-root");
+    seed_bare_repo(&sb, &root);
+    let server = git_server_taking(&sb, &root, true);
+    sb.write_config(&format!(
+        "username = \"aws\"\ngit_auth = \"bearer\"\nurls = [\"{}/\"]",
+        server.url()
+    ));
+    let exe = env!("CARGO_BIN_EXE_ecluse-cred");
+    let out = sb.recorded(
+        sb.program(Path::new("git"))
+            .args([
+                "-c",
+                "credential.helper=",
+                "-c",
+                &format!("credential.helper=!'{exe}' git-credential"),
+                "-c",
+                "credential.helper=store",
+                "clone",
+                "-q",
+                &format!("{}/repo.git", server.url()),
+                "cloned",
+            ])
+            .current_dir(sb.dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(sb.dir.path().join("cloned/.git").exists());
+    // credential-store ran after ecluse: a Bearer credential it does not write at all. (The
+    // leak audit also checks that no file but the cache holds the token.)
+    let stored = fs::read_to_string(sb.dir.path().join(".git-credentials")).unwrap_or_default();
+    assert!(!stored.contains(&sb.cached_token()), "{stored}");
+}
+
+#[test]
+fn git_answers_bearer_and_ephemeral_only_to_a_git_that_announces_authtype() {
+    let sb = Sandbox::new(
+        "username = \"aws\"\ngit_auth = \"bearer\"\nurls = [\"https://git.example.com/\"]",
+    );
+    let ask = |request: &str| {
+        let mut child = sb
+            .cmd(&["git-credential", "get"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.as_bytes())
+            .unwrap();
+        stdout(&sb.recorded(child.wait_with_output().unwrap()))
+    };
+    let new_git =
+        ask("capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\n\n");
+    let token = sb.cached_token();
+    let expiry = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    assert_eq!(
+        new_git,
+        format!(
+            "capability[]=authtype\nauthtype=Bearer\ncredential={token}\npassword_expiry_utc={expiry}\nephemeral=1\n"
+        )
+    );
+    // An older git (no capability): Basic, as before.
+    let old_git = ask("protocol=https\nhost=git.example.com\n\n");
+    assert_eq!(
+        old_git,
+        format!("username=aws\npassword={token}\npassword_expiry_utc={expiry}\n")
+    );
+    // A Basic target answering a new git: Basic, marked ephemeral.
+    sb.write_config("username = \"aws\"\nurls = [\"https://git.example.com/\"]");
+    let basic = ask("capability[]=authtype\nprotocol=https\nhost=git.example.com\n\n");
+    assert!(
+        basic.starts_with("capability[]=authtype\nusername=aws\npassword=")
+            && basic.ends_with("ephemeral=1\n"),
+        "{basic}"
+    );
 }

@@ -802,7 +802,24 @@ fn shim_check(client: &str, config: &Path, shim: &str, exe: &Path) -> Check {
         .map(|d| d.join(shim))
         .find(|p| p.exists())
     {
-        Some(found) => points_here(&check, &found, exe),
+        // For a client check, a `keyring` (or docker helper) that is not ours is a failure: the
+        // client runs it instead.
+        Some(found) => match points_here(&check, &found, exe) {
+            c if c.status == Status::Ok && !c.detail.ends_with("-> this ecluse-cred") => fail(
+                check,
+                format!(
+                    "{client} runs {}, which is not ecluse-cred",
+                    found.display()
+                ),
+                format!(
+                    "put ecluse-cred's `{shim}` first on PATH: `ecluse-cred setup {client} --url URL --bin-dir DIR` with DIR before {} on PATH",
+                    found
+                        .parent()
+                        .map_or(String::new(), |p| p.display().to_string())
+                ),
+            ),
+            c => c,
+        },
         None => fail(
             check,
             format!("`{shim}` is not on PATH"),

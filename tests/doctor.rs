@@ -310,3 +310,30 @@ fn a_missing_mint_helper_fails_for_cloud_targets_and_a_failing_mint_fails() {
         "{c}"
     );
 }
+
+#[test]
+fn a_keyring_first_on_path_that_is_not_ecluse_fails_the_pip_check() {
+    let sb = Sandbox::new("username = \"aws\"\nurls = [\"https://pkgs.example.com/simple/\"]");
+    let conf = sb.dir.path().join(".config/pip/pip.conf");
+    fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    fs::write(&conf, "[global]\nindex-url = https://aws@pkgs.example.com/simple/\nkeyring-provider = subprocess\n").unwrap();
+    let other = sb.dir.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/true", other.join("keyring")).unwrap();
+    let out = sb.recorded(
+        sb.cmd(&[
+            "doctor",
+            "--url",
+            "https://pkgs.example.com/simple/",
+            "--format",
+            "json",
+        ])
+        .env("PATH", format!("{}:/usr/bin:/bin", other.display()))
+        .output()
+        .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = check(&v, "client pip");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert_eq!(out.status.code(), Some(1));
+}

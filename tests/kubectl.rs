@@ -205,3 +205,37 @@ fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
     );
     assert!(!kubectl().status.success());
 }
+
+#[test]
+fn setup_kubectl_undo_never_leaves_a_context_pointing_at_a_removed_user() {
+    let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
+    let kubeconfig = sb.dir.path().join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: mine\n  context:\n    cluster: c\n    user: nobody\nusers:\n- name: nobody\n  user: {}\ncurrent-context: mine\n",
+    )
+    .unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "kubectl", "--target", "demo"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .unwrap(),
+        )
+    };
+    assert!(setup(&[]).status.success());
+    // The user points a context at it by hand; undo would leave that context broken.
+    let out = Command::new("kubectl")
+        .args(["config", "set-context", "mine", "--user=ecluse-demo"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let before = fs::read_to_string(&kubeconfig).unwrap();
+    let out = setup(&["--undo"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("context `mine`"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), before);
+}

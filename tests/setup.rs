@@ -213,3 +213,227 @@ fn an_existing_setting_of_the_user_is_never_silently_replaced() {
     );
     assert_eq!(fs::read_to_string(&npmrc).unwrap(), theirs);
 }
+
+#[test]
+fn setup_git_names_the_target_so_another_target_on_the_host_never_answers() {
+    let sb = Sandbox::new("");
+    let mint = sb.bin.join("mint");
+    sb.write_raw_config(&format!(
+        "[targets.a]\nbackend = \"command\"\ncommand = [\"{m}\"]\nurls = [\"https://h.example/a/\"]\n[targets.b]\nbackend = \"command\"\ncommand = [\"{m}\"]\nurls = [\"https://h.example/bbb/\"]\n",
+        m = mint.display()
+    ));
+    let gitconfig = sb.dir.path().join("client/gitconfig");
+    let out = sb.run(&[
+        "setup",
+        "git",
+        "--url",
+        "https://h.example/bbb/",
+        "--file",
+        gitconfig.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(&gitconfig).unwrap();
+    assert!(text.contains("git-credential --target 'b'"), "{text}");
+    // An older copy's helper there is replaced, not refused.
+    let stale = text.replace(env!("CARGO_BIN_EXE_ecluse-cred"), "/opt/old/ecluse-cred");
+    fs::write(&gitconfig, &stale).unwrap();
+    let out = sb.run(&[
+        "setup",
+        "git",
+        "--url",
+        "https://h.example/bbb/",
+        "--file",
+        gitconfig.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&gitconfig).unwrap(), text);
+}
+
+#[test]
+fn npm_tokens_stay_private_and_out_of_diffs_and_the_users_lines_stay() {
+    let sb = sandbox();
+    let npmrc = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(npmrc.parent().unwrap()).unwrap();
+    fs::write(&npmrc, "fund=false\n").unwrap();
+    fs::set_permissions(&npmrc, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    sb.allow_token_in(&npmrc);
+    assert!(setup(&sb, "npm", &npmrc, &[]).status.success());
+    assert_eq!(mode(&npmrc), 0o600, "a token is not left world-readable");
+    let token = sb.cached_token();
+    let dry = setup(&sb, "npm", &npmrc, &["--dry-run"]);
+    assert!(!stdout(&dry).contains(&token), "{}", stdout(&dry));
+    assert!(
+        stdout(&dry).trim().is_empty(),
+        "nothing would change: {}",
+        stdout(&dry)
+    );
+    // A line the user adds right after setup's block is theirs: undo keeps it.
+    let mut text = fs::read_to_string(&npmrc).unwrap();
+    text.push_str("audit=false\n");
+    fs::write(&npmrc, &text).unwrap();
+    assert!(setup(&sb, "npm", &npmrc, &["--undo"]).status.success());
+    assert_eq!(
+        fs::read_to_string(&npmrc).unwrap(),
+        "fund=false\naudit=false\n"
+    );
+}
+
+#[test]
+fn pip_undo_of_one_registry_keeps_the_other_working_and_the_last_restores_the_file() {
+    let sb = Sandbox::new(
+        "username = \"aws\"\nurls = [\"https://one.example/simple/\", \"https://two.example/simple/\"]",
+    );
+    let conf = sb.dir.path().join("client/pip.conf");
+    fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    let mine = "[install]\nno-compile = true\n";
+    fs::write(&conf, mine).unwrap();
+    let bin = sb.dir.path().join("shims");
+    let run = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "pip",
+            "--url",
+            url,
+            "--file",
+            conf.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = sb.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    run("https://one.example/simple/", &[]);
+    run("https://two.example/simple/", &["--extra"]);
+    run("https://one.example/simple/", &["--undo"]);
+    let text = fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.contains("[global]")
+            && text.contains("keyring-provider = subprocess")
+            && text.contains("extra-index-url = https://aws@two.example/simple/")
+            && !text.contains("one.example"),
+        "{text}"
+    );
+    run("https://two.example/simple/", &["--extra", "--undo"]);
+    assert_eq!(fs::read_to_string(&conf).unwrap(), mine);
+    // pip's own spelling of a key counts: `index_url` is `index-url`.
+    fs::write(
+        &conf,
+        "[global]\nindex_url = https://corp.example/simple/\n",
+    )
+    .unwrap();
+    let out = sb.run(&[
+        "setup",
+        "pip",
+        "--url",
+        "https://one.example/simple/",
+        "--file",
+        conf.to_str().unwrap(),
+        "--bin-dir",
+        bin.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+}
+
+#[test]
+fn uv_undo_of_one_url_keeps_an_index_whose_url_extends_it() {
+    let sb = Sandbox::new("urls = [\"https://h.example/repo/\"]");
+    let toml = sb.dir.path().join("client/uv.toml");
+    let bin = sb.dir.path().join("shims");
+    let run = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "uv",
+            "--url",
+            url,
+            "--file",
+            toml.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+            "--extra",
+        ];
+        args.extend_from_slice(extra);
+        let out = sb.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    run("https://h.example/repo/", &[]);
+    run("https://h.example/repo/sub/", &[]);
+    run("https://h.example/repo/", &["--undo"]);
+    let text = fs::read_to_string(&toml).unwrap();
+    assert!(
+        text.contains("https://h.example/repo/sub/") && text.contains("keyring-provider"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_users_own_keyring_is_never_replaced_and_then_nothing_is_written() {
+    let sb = sandbox();
+    let bin = sb.dir.path().join("shims");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/true", bin.join("keyring")).unwrap();
+    let conf = sb.dir.path().join("client/pip.conf");
+    let out = setup(&sb, "pip", &conf, &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not to an ecluse-cred"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_link(bin.join("keyring")).unwrap(),
+        Path::new("/usr/bin/true")
+    );
+    assert!(
+        !conf.exists(),
+        "no config pointing at a keyring that is not ours"
+    );
+}
+
+#[test]
+fn directories_setup_creates_ignore_a_permissive_umask() {
+    let sb = sandbox();
+    let home = sb.dir.path().join("cargo-home");
+    let out = sb.recorded(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000; exec '{}' --config '{}' --cache-dir '{}' setup cargo --url {URL}",
+                env!("CARGO_BIN_EXE_ecluse-cred"),
+                sb.config.display(),
+                sb.cache.display()
+            ))
+            .env("CARGO_HOME", &home)
+            .env("HOME", sb.dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode(&home) & 0o022, 0, "{:o}", mode(&home));
+    assert_eq!(mode(&home.join("config.toml")) & 0o022, 0);
+}
+
+#[test]
+fn pnpm_undo_dry_run_removes_nothing() {
+    let sb = sandbox();
+    let npmrc = sb.dir.path().join("client/.npmrc");
+    let helpers = sb.dir.path().join("helpers");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "pnpm",
+            "--url",
+            URL,
+            "--file",
+            npmrc.to_str().unwrap(),
+            "--bin-dir",
+            helpers.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sb.run(&args)
+    };
+    assert!(run(&[]).status.success());
+    assert!(run(&["--undo", "--dry-run"]).status.success());
+    assert!(helpers.join("ecluse-pnpm-token-demo").exists());
+    assert!(npmrc.exists());
+}

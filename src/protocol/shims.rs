@@ -27,9 +27,25 @@ pub fn link(link: &Path, exe: &Path) -> Result<()> {
             .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
     }
     match std::fs::symlink_metadata(link) {
-        Ok(meta) if meta.file_type().is_symlink() => {
+        // Only a link to an ecluse-cred (an older copy, say) is replaced: a `keyring` that
+        // pipx or another tool put there is the user's.
+        Ok(meta)
+            if meta.file_type().is_symlink()
+                && std::fs::read_link(link).is_ok_and(|to| {
+                    to.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("ecluse-cred"))
+                }) =>
+        {
             std::fs::remove_file(link)
                 .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+        }
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Error::other(format!(
+                "{} links to {}, not to an ecluse-cred: leaving it alone (remove it or pick another directory)",
+                link.display(),
+                std::fs::read_link(link).unwrap_or_default().display()
+            )));
         }
         Ok(_) => {
             return Err(Error::other(format!(

@@ -57,7 +57,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             t.decor()
                 .prefix()
                 .and_then(|p| p.as_str())
-                .is_some_and(|p| p.contains(&marker))
+                .is_some_and(|p| p.lines().any(|l| l.trim() == marker))
         };
         let registries = doc
             .entry("registries")
@@ -93,7 +93,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             table.insert("credential-provider", value(provider));
             registries.insert(&name, Item::Table(table));
         }
-        if registries.is_empty() {
+        // Only a `registries` table that exists because of ours (no header of its own) goes.
+        if registries.is_empty() && registries.is_implicit() {
             doc.remove("registries");
         }
         Ok(doc.to_string())

@@ -25,8 +25,9 @@ pub(crate) fn global_config() -> Result<PathBuf> {
     })
 }
 
-/// Run `git config --file FILE ARGS` on a copy of `text`; the copy's text afterwards.
-fn git_config(text: &str, args: &[&str]) -> Result<String> {
+/// Run `git config --file FILE ARGS` on a copy of `text`: the copy afterwards, and what git
+/// printed. A key that is not there (exit 1 for a lookup, 5 for an unset) is not an error.
+fn git_config(text: &str, args: &[&str]) -> Result<(String, String)> {
     let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
     let copy = dir.path().join("config");
     std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
@@ -38,70 +39,76 @@ fn git_config(text: &str, args: &[&str]) -> Result<String> {
         .env_remove("GIT_CONFIG_GLOBAL")
         .output()
         .map_err(|e| Error::config(format!("cannot run git: {e}")))?;
-    // --unset-all of a key that is not there exits 5: nothing to remove.
-    if !out.status.success() && out.status.code() != Some(5) {
+    if !out.status.success() && !matches!(out.status.code(), Some(1 | 5)) {
         return Err(Error::config(format!(
             "git config {}: {}",
             args.first().unwrap_or(&""),
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    std::fs::read_to_string(&copy).map_err(|e| Error::other(format!("{}: {e}", copy.display())))
+    let after = std::fs::read_to_string(&copy)
+        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+/// A credential helper value that runs some ecluse-cred (this one or an older copy).
+fn is_ecluse_helper(value: &str) -> bool {
+    value.contains("ecluse-cred") && value.contains("git-credential")
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, global_config)?;
     let request = Request::url(w.url)?;
-    // git matches `credential.<url>` by scheme, host and port, and a path prefix.
+    // git matches `credential.<url>` by scheme, host and port, and a path prefix; without
+    // useHttpPath it sends no path, so the helper names the target: another target on the
+    // same host never answers for this one.
     let scope = request.shown().trim_end_matches('/').to_owned();
     let key = format!("credential.{scope}.helper");
-    let exe = w.exe.display().to_string();
-    let mut helper = format!("!'{}' git-credential", exe.replace('\'', r"'\''"));
-    if let Some(target) = &w.args.which.target {
-        helper.push_str(&format!(" --target '{}'", target.replace('\'', r"'\''")));
-    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let helper = format!(
+        "!{} git-credential --target {}",
+        quote(&w.exe.display().to_string()),
+        quote(&w.target.name)
+    );
     let edit = Edit::of(path.clone(), false, |old| {
-        let current = git_config(old, &["--get-all", &key]).unwrap_or_default();
-        let ours = current
-            .lines()
-            .any(|l| l.contains("git-credential") && l.contains(&exe));
+        let (_, current) = git_config(old, &["--get-all", &key])?;
+        let values: Vec<&str> = current.lines().collect();
+        let ours = values.iter().any(|v| is_ecluse_helper(v));
         if w.args.undo {
             if !ours {
                 return Ok(old.to_owned());
             }
-            let text = git_config(old, &["--unset-all", &key])?;
+            let (text, _) = git_config(old, &["--unset-all", &key])?;
             // Older git leaves the emptied section's header behind.
-            let remaining = git_config(
+            let section = format!("credential.{scope}");
+            let (_, left) = git_config(
                 &text,
-                &[
-                    "--get-regexp",
-                    &format!("^credential\\.{}\\.", regex_escape(&scope)),
-                ],
-            )
-            .unwrap_or_default();
-            if remaining.trim().is_empty() {
-                return git_config(&text, &["--remove-section", &format!("credential.{scope}")])
-                    .or(Ok(text));
+                &["--get-regexp", &format!("^{}\\.", regex_escape(&section))],
+            )?;
+            if left.trim().is_empty() {
+                // git 2.47 already dropped it; older ones left the header.
+                return Ok(git_config(&text, &["--remove-section", &section]).map_or(text, |r| r.0));
             }
             return Ok(text);
         }
-        if current.lines().collect::<Vec<_>>() == ["", helper.as_str()] {
+        if values == ["", helper.as_str()] {
             return Ok(old.to_owned());
         }
-        if !current.trim().is_empty() && !ours {
+        if !values.is_empty() && !ours {
             return Err(Error::config(format!(
                 "{}: `{key}` is already set; remove it (`git config --global --unset-all {key}`) and run setup again",
                 path.display()
             )));
         }
-        let text = git_config(old, &["--unset-all", &key])?;
-        let text = git_config(&text, &["--add", &key, ""])?;
-        git_config(&text, &["--add", &key, &helper])
+        // An older ecluse-cred's helper is replaced by this one's.
+        let (text, _) = git_config(old, &["--unset-all", &key])?;
+        let (text, _) = git_config(&text, &["--add", &key, ""])?;
+        Ok(git_config(&text, &["--add", &key, &helper])?.0)
     })?;
     Ok(Plan {
         edits: vec![edit],
         shim: None,
-        done: format!("git: {key} asks ecluse-cred"),
+        done: format!("git: {key} asks ecluse-cred for target `{}`", w.target.name),
         next: format!("git clone {scope}/..."),
         notes: Vec::new(),
     })

@@ -12,8 +12,10 @@ use std::process::Command;
 use super::{Edit, Plan, Wiring, env_path, file, home};
 use crate::error::{Error, Result};
 
-/// The environment variable, in the exec entry, that remembers a context's previous user.
+/// The environment variables, in the exec entry, that remember which context setup pointed at
+/// the user and the user it had before.
 const PREVIOUS_USER: &str = "ECLUSE_CRED_SETUP_PREVIOUS_USER";
+const CONTEXT: &str = "ECLUSE_CRED_SETUP_CONTEXT";
 
 /// The kubeconfig kubectl writes new entries to: in `KUBECONFIG`, the first file that exists
 /// (else the last one); else `~/.kube/config`.
@@ -101,22 +103,45 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             if !ours {
                 return Ok(old.to_owned());
             }
+            let env = |name: &str| {
+                existing
+                    .and_then(|u| u["user"]["exec"]["env"].as_array())
+                    .and_then(|env| {
+                        env.iter()
+                            .find(|e| e["name"].as_str() == Some(name))
+                            .and_then(|e| e["value"].as_str().map(str::to_owned))
+                    })
+            };
             let mut text = old.to_owned();
-            let previous = existing
-                .and_then(|u| u["user"]["exec"]["env"].as_array())
-                .and_then(|env| {
-                    env.iter()
-                        .find(|e| e["name"].as_str() == Some(PREVIOUS_USER))
-                        .and_then(|e| e["value"].as_str().map(str::to_owned))
-                });
-            if let (Some(context), Some(previous)) = (context, previous) {
-                text = kubectl(
-                    &text,
-                    &["set-context", context, &format!("--user={previous}")],
-                )?
-                .0;
+            // The context setup pointed at the user gets its user back; any other context
+            // still using it is the user's doing, and would be left broken.
+            let restored = env(CONTEXT);
+            if let (Some(c), Some(previous)) = (&restored, env(PREVIOUS_USER))
+                && named(&config, "contexts", c)
+                    .is_some_and(|ctx| ctx["context"]["user"].as_str() == Some(user.as_str()))
+            {
+                text = kubectl(&text, &["set-context", c, &format!("--user={previous}")])?.0;
             }
-            return Ok(kubectl(&text, &["delete-user", &user])?.0);
+            if let Some(other) = config["contexts"].as_array().and_then(|all| {
+                all.iter().find(|c| {
+                    c["context"]["user"].as_str() == Some(user.as_str())
+                        && c["name"].as_str() != restored.as_deref()
+                })
+            }) {
+                return Err(Error::config(format!(
+                    "{}: context `{}` uses user `{user}`; point it at another user first (`kubectl config set-context {} --user=...`)",
+                    path.display(),
+                    other["name"].as_str().unwrap_or("?"),
+                    other["name"].as_str().unwrap_or("?")
+                )));
+            }
+            let text = kubectl(&text, &["delete-user", &user])?.0;
+            // A kubeconfig setup created and left with nothing in it goes.
+            let left = view(&text)?;
+            let empty = ["users", "clusters", "contexts"]
+                .iter()
+                .all(|k| left[*k].as_array().is_none_or(Vec::is_empty));
+            return Ok(if empty { String::new() } else { text });
         }
         if existing.is_some() && !ours {
             return Err(Error::config(format!(
@@ -148,8 +173,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             "--exec-interactive-mode=Never".to_owned(),
             "--exec-provide-cluster-info=true".to_owned(),
         ];
-        if let Some(previous) = &previous {
+        if let (Some(previous), Some(context)) = (&previous, context) {
             args.push(format!("--exec-env={PREVIOUS_USER}={previous}"));
+            args.push(format!("--exec-env={CONTEXT}={context}"));
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut text = kubectl(old, &argv)?.0;

@@ -40,7 +40,7 @@ pub(crate) mod paths {
 }
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -151,16 +151,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         }
         return print(&out);
     }
+    // The shim first: if its place is taken, nothing is written.
     let mut changed = Vec::new();
-    for edit in plan.edits.iter().filter(|e| e.changes()) {
-        apply(edit)?;
-        changed.push(edit.path.display().to_string());
-    }
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
     {
         crate::protocol::shims::link(link, &exe)?;
         changed.push(link.display().to_string());
+    }
+    for edit in plan.edits.iter().filter(|e| e.changes()) {
+        apply(edit)?;
+        changed.push(edit.path.display().to_string());
     }
     if changed.is_empty() {
         out.push_str("nothing to change: ");
@@ -262,6 +263,9 @@ fn read(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Err(unparsable(path, 1, "not UTF-8 text"))
+        }
         Err(e) => Err(Error::other(format!("cannot read {}: {e}", path.display()))),
     }
 }
@@ -280,10 +284,44 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
     text.get(..at).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// The unified diff of an edit, as `diff -u` prints it.
+/// Keys whose values are secrets in the files setup edits (`.npmrc`, kubeconfig).
+const SECRET_KEYS: [&str; 9] = [
+    "_authToken=",
+    "_auth=",
+    "_password=",
+    "token:",
+    "password:",
+    "client-key-data:",
+    "id-token:",
+    "refresh-token:",
+    "access-token:",
+];
+
+/// `text` with the value of every secret-holding key replaced, for showing a diff.
+fn masked(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            for key in SECRET_KEYS {
+                if let Some(at) = line.find(key) {
+                    let end = if line.ends_with('\n') { "\n" } else { "" };
+                    let space = if key.ends_with(':') { " " } else { "" };
+                    return format!(
+                        "{}{key}{space}{}{end}",
+                        &line[..at],
+                        crate::redact::REDACTED
+                    );
+                }
+            }
+            line.to_owned()
+        })
+        .collect()
+}
+
+/// The unified diff of an edit, as `diff -u` prints it, secrets masked.
 fn diff(edit: &Edit) -> String {
-    let before = edit.before.as_deref().unwrap_or("");
-    let after = edit.after.as_deref().unwrap_or("");
+    let before = masked(edit.before.as_deref().unwrap_or(""));
+    let after = masked(edit.after.as_deref().unwrap_or(""));
+    let (before, after) = (before.as_str(), after.as_str());
     let path = edit.path.display().to_string();
     similar::TextDiff::from_lines(before, after)
         .unified_diff()
@@ -321,9 +359,16 @@ fn apply(edit: &Edit) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(fail)?;
+    // Not the umask's say: a config directory writable by others lets them swap the config.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .map_err(fail)?;
     let mode = match std::fs::metadata(&path) {
-        Ok(meta) => meta.permissions().mode() & 0o7777,
+        // A file that holds a token is for its owner only, whatever it was before.
+        Ok(meta) if edit.secret => meta.permissions().mode() & 0o7700 & !0o100,
+        Ok(meta) => meta.permissions().mode() & 0o7777 & !0o022,
         Err(_) if edit.secret => 0o600,
         Err(_) => 0o644,
     };
@@ -379,33 +424,37 @@ pub(crate) fn temporary_place(exe: &Path) -> Option<&'static str> {
     (exe.starts_with("/tmp") || exe.starts_with(&tmp)).then_some("is in a temporary directory")
 }
 
-/// Lines of a line-based config (`key=value`, `.npmrc`, INI) that setup added for `url`: the
-/// marker comment and the lines after it up to a blank line, another comment or a section.
-pub(crate) fn without_block(text: &str, comment: &str, url: &str) -> String {
-    let marker = format!("{comment} {MARKER} {url}");
+/// `text` without what setup added under the marker `comment MARKER name`: the marker line and
+/// the lines right after it that `ours` recognises (and nothing else: a line the user wrote
+/// below the block stays).
+pub(crate) fn without_block(
+    text: &str,
+    comment: &str,
+    name: &str,
+    ours: impl Fn(&str) -> bool,
+) -> String {
+    let marker = format!("{comment} {MARKER} {name}");
     let mut out = Vec::new();
     let mut inside = false;
-    let mut first = false;
     for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_end_matches(['\n', '\r']);
-        if trimmed == marker {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == marker {
             inside = true;
-            first = true;
             continue;
         }
-        if inside {
-            let ends = trimmed.trim().is_empty()
-                || trimmed.starts_with(['#', ';'])
-                || (trimmed.starts_with('[') && !first);
-            first = false;
-            if !ends {
-                continue;
-            }
-            inside = false;
+        if inside && ours(bare) {
+            continue;
         }
+        inside = false;
         out.push(line);
     }
     out.concat()
+}
+
+/// Whether `text` holds a marker of setup's for anything whose name starts with `prefix`.
+pub(crate) fn has_block(text: &str, comment: &str, prefix: &str) -> bool {
+    let start = format!("{comment} {MARKER} {prefix}");
+    text.lines().any(|l| l.starts_with(&start))
 }
 
 /// `text` with `block` (lines, each ending in a newline) appended after a marker line.

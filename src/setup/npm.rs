@@ -65,8 +65,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let expires = token
         .as_ref()
         .map(|t| crate::engine::time(t.entry.expires_at));
+    let token_line = format!("{auth}=");
+    let ours = |l: &str| l == registry || l.starts_with(&token_line);
     let edit = Edit::of(path.clone(), true, |old| {
-        let rest = without_block(old, "#", w.url);
+        let rest = without_block(old, "#", w.url, ours);
         if w.args.undo {
             return Ok(rest);
         }
@@ -75,9 +77,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             &rest,
             &[(registry_key, Some(registry_value)), (&auth, None)],
         )?;
-        let value = token
-            .as_ref()
-            .map_or(TOKEN_PLACEHOLDER, |t| t.entry.token.expose());
+        // A dry run mints nothing: it shows the token already there (masked), or a placeholder.
+        let present = old
+            .lines()
+            .find_map(|l| l.strip_prefix(&token_line))
+            .unwrap_or(TOKEN_PLACEHOLDER);
+        let value = token.as_ref().map_or(present, |t| t.entry.token.expose());
         Ok(with_block(
             &rest,
             "#",
@@ -120,7 +125,7 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     let link = std::path::absolute(&dir)
         .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?
         .join(format!("{}{}", pnpm::PNPM_HELPER_PREFIX, w.target.name));
-    if w.args.undo {
+    if w.args.undo && !w.args.dry_run {
         // The link is this target's alone; it goes with the line that names it.
         if std::fs::read_link(&link).is_ok_and(|to| to == w.exe) {
             let _ = std::fs::remove_file(&link);
@@ -130,8 +135,10 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     }
     let registry = registry_line(w.url, w.args.scope.as_deref());
     let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
+    let helper_line = format!("{key}=");
+    let ours = |l: &str| l == registry || l.starts_with(&helper_line);
     let edit = Edit::of(path.clone(), false, |old| {
-        let rest = without_block(old, "#", w.url);
+        let rest = without_block(old, "#", w.url, ours);
         if w.args.undo {
             return Ok(rest);
         }

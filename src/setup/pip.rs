@@ -49,6 +49,11 @@ fn check(path: &std::path::Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// pip's spelling of a key: case and `_` do not matter to it (`index_url` is `index-url`).
+fn normal(key: &str) -> String {
+    key.trim().to_ascii_lowercase().replace('_', "-")
+}
+
 /// The value of `key` in `[global]`, with its line number.
 fn global_value<'a>(text: &'a str, key: &str) -> Option<(usize, &'a str)> {
     let mut in_global = false;
@@ -58,11 +63,11 @@ fn global_value<'a>(text: &'a str, key: &str) -> Option<(usize, &'a str)> {
             in_global = t == "[global]";
             continue;
         }
-        if !in_global {
+        if !in_global || t.starts_with(['#', ';']) {
             continue;
         }
         if let Some((k, v)) = t.split_once(['=', ':'])
-            && k.trim() == key
+            && normal(k) == key
         {
             return Some((n + 1, v.trim()));
         }
@@ -70,14 +75,18 @@ fn global_value<'a>(text: &'a str, key: &str) -> Option<(usize, &'a str)> {
     None
 }
 
-/// `text` with `lines` added at the end of its `[global]` section (after a marker), or in a new
-/// `[global]` section at the end.
-fn add_to_global(text: &str, url: &str, lines: &str) -> String {
-    let marker = format!("# {MARKER} {url}\n");
+/// Whether `line` is `key = value`.
+fn is_line(line: &str, key: &str, value: &str) -> bool {
+    line.split_once(['=', ':'])
+        .is_some_and(|(k, v)| normal(k) == key && v.trim() == value)
+}
+
+/// `text` with `line` added at the end of its `[global]` section, after a marker naming `name`.
+fn add_to_global(text: &str, name: &str, line: &str) -> String {
+    let marker = format!("# {MARKER} {name}\n");
     let all: Vec<&str> = text.split_inclusive('\n').collect();
-    let start = all.iter().position(|l| l.trim() == "[global]");
-    let Some(start) = start else {
-        return super::with_block(text, "#", url, &format!("[global]\n{lines}"));
+    let Some(start) = all.iter().position(|l| l.trim() == "[global]") else {
+        return text.to_owned();
     };
     let end = all[start + 1..]
         .iter()
@@ -89,13 +98,37 @@ fn add_to_global(text: &str, url: &str, lines: &str) -> String {
         at -= 1;
     }
     let mut out = all[..at].concat();
-    if !out.ends_with('\n') {
+    if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
     out.push_str(&marker);
-    out.push_str(lines);
+    out.push_str(line);
     out.push_str(&all[at..].concat());
     out
+}
+
+/// Markers for what all registries wired into pip share: a `[global]` section setup created,
+/// and `keyring-provider`. They go with the last registry's `--undo`.
+const GLOBAL: &str = "[global]";
+const PROVIDER: &str = "keyring-provider";
+
+/// `text` without setup's `[global]` header, if the section is empty now (else the user's keys
+/// below it would fall into the section above).
+fn without_empty_global(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let marker = format!("# {MARKER} {GLOBAL}");
+    let Some(at) = lines.iter().position(|l| l.trim_end() == marker) else {
+        return text.to_owned();
+    };
+    let empty = lines[at + 2..]
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty())
+        .is_none_or(|l| l.starts_with('['));
+    if !empty || lines.get(at + 1).is_none_or(|l| l.trim() != GLOBAL) {
+        return text.to_owned();
+    }
+    [&lines[..at], &lines[at + 2..]].concat().concat()
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
@@ -109,13 +142,24 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     };
     let edit = Edit::of(path.clone(), false, |old| {
         check(&path, old)?;
-        let rest = without_block(old, "#", w.url);
+        let mut text = without_block(old, "#", w.url, |l| {
+            is_line(l, "index-url", &index) || is_line(l, "extra-index-url", &index)
+        });
         if w.args.undo {
-            return Ok(rest);
+            if !super::has_block(&text, "#", "http") {
+                text = without_block(&text, "#", PROVIDER, |l| is_line(l, PROVIDER, "subprocess"));
+                text = without_empty_global(&text);
+            }
+            return Ok(text);
         }
-        let mut lines = String::new();
-        for (k, v) in [(key, index.as_str()), ("keyring-provider", "subprocess")] {
-            match global_value(&rest, k) {
+        if !text.lines().any(|l| l.trim() == "[global]") {
+            text = super::with_block(&text, "#", GLOBAL, "[global]\n");
+        }
+        for (k, v, name) in [
+            (PROVIDER, "subprocess", PROVIDER),
+            (key, index.as_str(), w.url),
+        ] {
+            match global_value(&text, k) {
                 Some((_, existing)) if existing == v => {}
                 Some((line, _)) => {
                     return Err(Error::config(format!(
@@ -128,13 +172,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                         }
                     )));
                 }
-                None => lines.push_str(&format!("{k} = {v}\n")),
+                None => text = add_to_global(&text, name, &format!("{k} = {v}\n")),
             }
         }
-        if lines.is_empty() {
-            return Ok(rest);
-        }
-        Ok(add_to_global(&rest, w.url, &lines))
+        Ok(text)
     })?;
     Ok(Plan {
         edits: vec![edit],
@@ -150,20 +191,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_go_at_the_end_of_the_global_section() {
+    fn keys_go_at_the_end_of_the_global_section_and_undo_takes_out_only_them() {
         let text = "[global]\ntimeout = 60\n\n[install]\nuser = true\n";
+        let added = add_to_global(text, "https://h/", "index-url = https://h/\n");
         assert_eq!(
-            add_to_global(text, "https://h/", "index-url = https://h/\n"),
+            added,
             format!(
                 "[global]\ntimeout = 60\n# {MARKER} https://h/\nindex-url = https://h/\n\n[install]\nuser = true\n"
             )
         );
-        let added = add_to_global("[install]\nuser = true\n", "https://h/", "a = b\n");
-        assert!(added.ends_with(&format!("# {MARKER} https://h/\n[global]\na = b\n")));
-        // And undo takes exactly that out again.
-        assert_eq!(
-            without_block(&added, "#", "https://h/"),
-            "[install]\nuser = true\n"
+        let ours = |l: &str| is_line(l, "index-url", "https://h/");
+        assert_eq!(without_block(&added, "#", "https://h/", ours), text);
+        // A line the user added right below the block stays.
+        let mine = added.replace(
+            "index-url = https://h/\n",
+            "index-url = https://h/\nretries = 3\n",
         );
+        assert!(without_block(&mine, "#", "https://h/", ours).contains("retries = 3"));
     }
 }

@@ -19,10 +19,18 @@ pub(crate) fn uv_toml() -> Result<std::path::PathBuf> {
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, uv_toml)?;
     let marker = format!("# {MARKER} {}", w.url);
-    let has_marker = |prefix: Option<&toml_edit::RawString>| {
+    // The provider is shared by every registry setup wired into this file.
+    let provider_marker = format!("# {MARKER} keyring-provider");
+    let marked = |prefix: Option<&toml_edit::RawString>, marker: &str| {
         prefix
             .and_then(|p| p.as_str())
-            .is_some_and(|p| p.contains(&marker))
+            .is_some_and(|p| p.lines().any(|l| l.trim() == marker))
+    };
+    let any_ours = |prefix: Option<&toml_edit::RawString>| {
+        prefix.and_then(|p| p.as_str()).is_some_and(|p| {
+            p.lines()
+                .any(|l| l.trim().starts_with(&format!("# {MARKER} http")))
+        })
     };
     let edit = Edit::of(path.clone(), false, |old| {
         let mut doc: DocumentMut = old.parse().map_err(|e: toml_edit::TomlError| {
@@ -30,20 +38,22 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             unparsable(&path, line, e.message())
         })?;
         // Take out what setup added before, then add it again (unless undoing).
+        let mut others = false;
         if let Some(indexes) = doc.get_mut("index").and_then(Item::as_array_of_tables_mut) {
-            indexes.retain(|t| !has_marker(t.decor().prefix()));
+            indexes.retain(|t| !marked(t.decor().prefix(), &marker));
+            others = indexes.iter().any(|t| any_ours(t.decor().prefix()));
             if indexes.is_empty() {
                 doc.remove("index");
             }
         }
-        let ours = doc
-            .as_table()
-            .key("keyring-provider")
-            .is_some_and(|k| has_marker(k.leaf_decor().prefix()));
-        if ours {
-            doc.remove("keyring-provider");
-        }
         if w.args.undo {
+            let ours = doc
+                .as_table()
+                .key("keyring-provider")
+                .is_some_and(|k| marked(k.leaf_decor().prefix(), &provider_marker));
+            if ours && !others {
+                doc.remove("keyring-provider");
+            }
             return Ok(doc.to_string());
         }
         match doc.get("keyring-provider").and_then(Item::as_str) {
@@ -57,7 +67,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             None => {
                 doc.insert("keyring-provider", value("subprocess"));
                 if let Some(mut key) = doc.as_table_mut().key_mut("keyring-provider") {
-                    key.leaf_decor_mut().set_prefix(format!("{marker}\n"));
+                    key.leaf_decor_mut()
+                        .set_prefix(format!("{provider_marker}\n"));
                 }
             }
         }

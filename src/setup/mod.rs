@@ -178,6 +178,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     } else {
         out.push_str(&format!("{} ({})\n", plan.done, changed.join(", ")));
     }
+    if let Some(link) = &shim {
+        let dir = link.parent().unwrap_or(Path::new("/"));
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if !std::env::split_paths(&path).any(|d| d == dir) {
+            out.push_str(&format!(
+                "note: {} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile\n",
+                dir.display(),
+                dir.display()
+            ));
+        }
+    }
     if !args.undo {
         out.push_str(&format!("now: {}\n", plan.next));
         for note in &plan.notes {
@@ -395,8 +406,19 @@ fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
     }
     let home = home()?;
     let path = std::env::var_os("PATH").unwrap_or_default();
+    // Not a virtualenv's bin (pip skips a `keyring` there) nor a version manager's shims
+    // (rewritten by it).
+    let managed = |d: &Path| {
+        d.parent().is_some_and(|p| p.join("pyvenv.cfg").exists())
+            || d.components().any(|c| {
+                matches!(
+                    c.as_os_str().to_str(),
+                    Some(".pyenv" | ".asdf" | ".rbenv" | ".nodenv")
+                )
+            })
+    };
     std::env::split_paths(&path)
-        .filter(|d| d.is_absolute() && d.starts_with(&home))
+        .filter(|d| d.is_absolute() && d.starts_with(&home) && !managed(d))
         .find(|d| writable_dir(d))
         .map(|d| d.join(name))
         .ok_or_else(|| {

@@ -319,6 +319,12 @@ pub enum SetupClient {
     Npm,
     /// ~/.npmrc: a tokenHelper pnpm runs on every install
     Pnpm,
+    /// go env: GOAUTH (other entries kept), and GOPROXY with --proxy
+    Go,
+    /// ~/.bazelrc: --credential_helper for the URL's host, the bazel-credential-ecluse shim
+    Bazel,
+    /// Terraform's CLI config: credentials_helper "ecluse", the helper in its plugin directory
+    Terraform,
 }
 
 #[derive(Args, Debug)]
@@ -345,6 +351,10 @@ pub struct SetupArgs {
     /// pip, uv: add the registry as an extra index instead of the default one
     #[arg(long)]
     pub extra: bool,
+
+    /// go: also make the URL go's GOPROXY (ahead of what it was)
+    #[arg(long)]
+    pub proxy: bool,
 
     /// cargo: the registry's name in cargo's config [default: the target's name]
     #[arg(long, value_name = "NAME")]

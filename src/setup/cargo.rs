@@ -102,6 +102,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
+        links: Vec::new(),
         done: format!(
             "cargo: registry `{name}` at sparse+{} asks ecluse-cred for its token",
             w.url

@@ -106,6 +106,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: Some(crate::protocol::shims::DOCKER),
+        links: Vec::new(),
         done: format!("docker: credHelpers sends {host} to ecluse"),
         next: format!("docker pull {host}/IMAGE (or skopeo inspect docker://{host}/IMAGE)"),
         notes: Vec::new(),

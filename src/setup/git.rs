@@ -108,6 +108,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
+        links: Vec::new(),
         done: format!("git: {key} asks ecluse-cred for target `{}`", w.target.name),
         next: format!("git clone {scope}/..."),
         notes: Vec::new(),

@@ -192,6 +192,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
+        links: Vec::new(),
         done: format!("kubectl: user `{user}` gets its token from ecluse-cred"),
         next: match context {
             Some(c) => format!("kubectl --context {c} get ..."),

@@ -20,12 +20,15 @@
 //! config`, `kubectl config`), run on a copy so that the same diff, dry-run and atomic write
 //! apply.
 
+mod bazel;
 mod cargo;
 mod docker;
 mod git;
+mod go;
 mod kubectl;
 mod npm;
 mod pip;
+mod terraform;
 mod uv;
 
 /// Where each client's user config is, as setup writes it (for `doctor`).
@@ -58,6 +61,9 @@ pub(crate) struct Plan {
     pub edits: Vec<Edit>,
     /// A shim (`keyring`, `docker-credential-ecluse`) the client runs from PATH.
     pub shim: Option<&'static str>,
+    /// Links to this executable at fixed places (Terraform's plugin directory), made by setup
+    /// and removed by `--undo`.
+    pub links: Vec<PathBuf>,
     /// What changed, for the user, in a line.
     pub done: String,
     /// The plain client command that now works.
@@ -132,6 +138,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         SetupClient::Docker => docker::plan(&request)?,
         SetupClient::Kubectl => kubectl::plan(&request)?,
         SetupClient::Pnpm => npm::plan_pnpm(&request)?,
+        SetupClient::Go => go::plan(&request)?,
+        SetupClient::Bazel => bazel::plan(&request)?,
+        SetupClient::Terraform => terraform::plan(&request)?,
     };
     let shim = match plan.shim {
         Some(name) if !args.undo => Some(shim_path(args, name)?),
@@ -141,6 +150,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     if args.dry_run {
         for edit in plan.edits.iter().filter(|e| e.changes()) {
             out.push_str(&diff(edit));
+        }
+        for link in &plan.links {
+            match (args.undo, is_link_to(link, &exe)) {
+                (false, false) => out.push_str(&format!(
+                    "would link {} -> {}\n",
+                    link.display(),
+                    exe.display()
+                )),
+                (true, true) => out.push_str(&format!("would remove {}\n", link.display())),
+                _ => {}
+            }
         }
         if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
             out.push_str(&format!(
@@ -159,9 +179,21 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         crate::protocol::shims::link(link, &exe)?;
         changed.push(link.display().to_string());
     }
+    for link in &plan.links {
+        if !args.undo && !is_link_to(link, &exe) {
+            crate::protocol::shims::link(link, &exe)?;
+            changed.push(link.display().to_string());
+        }
+    }
     for edit in plan.edits.iter().filter(|e| e.changes()) {
         apply(edit)?;
         changed.push(edit.path.display().to_string());
+    }
+    for link in &plan.links {
+        if args.undo && is_ecluse_link(link) {
+            let _ = std::fs::remove_file(link);
+            changed.push(link.display().to_string());
+        }
     }
     if changed.is_empty() {
         out.push_str("nothing to change: ");
@@ -398,7 +430,7 @@ fn apply(edit: &Edit) -> Result<()> {
 
 /// Where the shim `name` goes: `--bin-dir`, else the first writable directory on PATH under
 /// the user's home. Never a system directory unasked.
-fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
+pub(crate) fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
     if let Some(dir) = &args.bin_dir {
         let dir = std::path::absolute(dir)
             .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
@@ -434,6 +466,15 @@ fn writable_dir(dir: &Path) -> bool {
 
 fn is_link_to(link: &Path, exe: &Path) -> bool {
     std::fs::read_link(link).is_ok_and(|to| to == exe)
+}
+
+/// Whether `link` is a symlink to some ecluse-cred (this one or a copy).
+fn is_ecluse_link(link: &Path) -> bool {
+    std::fs::read_link(link).is_ok_and(|to| {
+        to.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("ecluse-cred"))
+    })
 }
 
 /// Why `exe` looks like a place that will not last (a cargo build directory, a temp dir).

@@ -93,6 +93,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
+        links: Vec::new(),
         done: format!("npm: {} uses {} with a token", registry_key, w.url),
         next: "npm install".to_owned(),
         notes: expires
@@ -157,6 +158,7 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
+        links: Vec::new(),
         done: format!("pnpm asks {} for {}'s token", link.display(), w.url),
         next: "pnpm install".to_owned(),
         notes: Vec::new(),

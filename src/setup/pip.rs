@@ -180,6 +180,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: Some(crate::protocol::shims::KEYRING),
+        links: Vec::new(),
         done: format!("pip: {key} {} through the keyring shim", w.url),
         next: "pip install NAME".to_owned(),
         notes: Vec::new(),

@@ -102,6 +102,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: Some(crate::protocol::shims::KEYRING),
+        links: Vec::new(),
         done: format!(
             "uv: {} index {} through the keyring shim",
             if w.args.extra {

@@ -7,6 +7,7 @@
 
 pub mod cargo_registry;
 pub mod http;
+pub mod tls;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,0 +1,112 @@
+//! `setup terraform` with the real `terraform`, where it is installed: `terraform init` of a
+//! module from a loopback HTTPS registry sends the token (as Bearer) on the service discovery
+//! request, through the `terraform-credentials-ecluse` helper in the plugin directory; after
+//! `--undo` it sends none. Skips, saying why, where `terraform` is not installed.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::tls::TlsServer;
+use common::*;
+
+#[test]
+fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
+    if !std::process::Command::new("sh")
+        .args(["-c", "command -v terraform"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: `terraform` is not installed here");
+        return;
+    }
+    let sb = Sandbox::new("");
+    let server = TlsServer::start(&sb, "terraform");
+    let url = format!("{}/", server.url());
+    sb.write_config(&format!("urls = [\"{url}\"]"));
+    let tfrc = sb.dir.path().join("terraformrc");
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "terraform", "--url", &url];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let helper = sb
+        .dir
+        .path()
+        .join(".terraform.d/plugins/terraform-credentials-ecluse");
+    assert!(
+        fs::read_link(&helper).is_ok(),
+        "the helper is in the plugin directory"
+    );
+    assert!(
+        fs::read_to_string(&tfrc)
+            .unwrap()
+            .contains("credentials_helper \"ecluse\"")
+    );
+
+    let project = sb.dir.path().join("project");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("main.tf"),
+        format!(
+            "module \"m\" {{\n  source  = \"127.0.0.1:{}/ns/name/prov\"\n  version = \"1.0.0\"\n}}\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let init = || {
+        sb.recorded(
+            sb.program(Path::new("terraform"))
+                .args(["init", "-input=false", "-no-color"])
+                .current_dir(&project)
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .env("SSL_CERT_FILE", server.cert_path())
+                .env("SSL_CERT_DIR", &server.cert_dir)
+                .env("CHECKPOINT_DISABLE", "1")
+                .output()
+                .unwrap(),
+        )
+    };
+    // The module does not exist there; what matters is what discovery sent.
+    init();
+    let token = sb.cached_token();
+    let discovery = |requests: Vec<String>| {
+        requests
+            .into_iter()
+            .filter(|r| r.starts_with("/.well-known/terraform.json "))
+            .collect::<Vec<_>>()
+    };
+    let seen = discovery(server.requests());
+    assert!(
+        seen.iter().any(|r| r.ends_with(&format!("Bearer {token}"))),
+        "{seen:?}"
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/v1/modules/")),
+        "discovery succeeded"
+    );
+
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!tfrc.exists() && fs::symlink_metadata(&helper).is_err());
+    let before = server.requests().len();
+    init();
+    let after = server.requests();
+    assert!(after.len() > before);
+    assert!(
+        after[before..].iter().all(|r| r.ends_with(" -")),
+        "{:?}",
+        &after[before..]
+    );
+}

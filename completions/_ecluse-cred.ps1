@@ -213,6 +213,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the unified diff of what would change; write nothing, mint nothing')
             [CompletionResult]::new('--undo', '--undo', [CompletionResultType]::ParameterName, 'Remove what setup added for this registry, and nothing else')
             [CompletionResult]::new('--extra', '--extra', [CompletionResultType]::ParameterName, 'pip, uv: add the registry as an extra index instead of the default one')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'go: also make the URL go''s GOPROXY (ahead of what it was)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')

@@ -1038,7 +1038,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__setup)
-            opts="-v -q -h --target --url --file --dry-run --undo --extra --registry --scope --user --context --bin-dir --config --cache-dir --verbose --quiet --log-format --help pip uv cargo git docker kubectl npm pnpm"
+            opts="-v -q -h --target --url --file --dry-run --undo --extra --proxy --registry --scope --user --context --bin-dir --config --cache-dir --verbose --quiet --log-format --help pip uv cargo git docker kubectl npm pnpm go bazel terraform"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

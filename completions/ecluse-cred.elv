@@ -199,6 +199,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --dry-run 'Print the unified diff of what would change; write nothing, mint nothing'
             cand --undo 'Remove what setup added for this registry, and nothing else'
             cand --extra 'pip, uv: add the registry as an extra index instead of the default one'
+            cand --proxy 'go: also make the URL go''s GOPROXY (ahead of what it was)'
             cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
             cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
             cand -q 'Print only errors on stderr'

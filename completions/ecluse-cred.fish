@@ -166,6 +166,7 @@ json\t''"
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l dry-run -d 'Print the unified diff of what would change; write nothing, mint nothing'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l undo -d 'Remove what setup added for this registry, and nothing else'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l extra -d 'pip, uv: add the registry as an extra index instead of the default one'
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l proxy -d 'go: also make the URL go\'s GOPROXY (ahead of what it was)'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s v -l verbose -d 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s q -l quiet -d 'Print only errors on stderr'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'

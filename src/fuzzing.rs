@@ -107,3 +107,41 @@ pub fn mint_response(data: &[u8]) {
         assert!(minted.expires_at > 1_000);
     }
 }
+
+/// Any bytes as Bazel's request: whatever it names, a target is chosen by the one rule and has
+/// a safe name.
+pub fn bazel_request(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let cfg = config::parse(RESOLVE_CONFIG, Path::new("fuzz.toml")).expect("fuzz config parses");
+    if let Ok(request) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Some(uri) = request["uri"].as_str()
+        && let Ok(Some(target)) = protocol::bazel::target_for(&cfg, uri)
+    {
+        assert_eq!(cache::file_stem(&target.name), target.name);
+    }
+}
+
+/// Any bytes as GOAUTH's input: the first line the URL argument, the rest the response go
+/// hands over on stdin. An http URL never gets a target.
+pub fn goauth_input(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (url, response) = text.split_once('\n').unwrap_or((&text, ""));
+    let _ = protocol::goauth::status(response);
+    let cfg = config::parse(RESOLVE_CONFIG, Path::new("fuzz.toml")).expect("fuzz config parses");
+    if let Ok(Some(target)) = protocol::goauth::target_for(&cfg, url) {
+        assert!(
+            !url.trim().to_ascii_lowercase().starts_with("http:"),
+            "{url:?} -> {}",
+            target.name
+        );
+    }
+}
+
+/// Any text as Terraform's HOST argument.
+pub fn terraform_host(data: &[u8]) {
+    let host = String::from_utf8_lossy(data);
+    let cfg = config::parse(RESOLVE_CONFIG, Path::new("fuzz.toml")).expect("fuzz config parses");
+    if let Ok(Some(target)) = protocol::terraform::target_for(&cfg, &host) {
+        assert_eq!(cache::file_stem(&target.name), target.name);
+    }
+}

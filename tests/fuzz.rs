@@ -101,3 +101,25 @@ fn known_edge_inputs() {
     fuzzing::mint_response(br#"{"token":"x","expires_in":1e308}"#);
     fuzzing::mint_response(br#"{"token":"x","expires_at":-1e308}"#);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn bazel_requests_never_panic(data in prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300),
+        urlish().prop_map(|u| serde_json::json!({"uri": u}).to_string().into_bytes()),
+    ]) {
+        fuzzing::bazel_request(&data);
+    }
+
+    #[test]
+    fn goauth_input_never_panics(url in urlish(), status in "(HTTP/1\\.[01] [0-9]{3}[ A-Za-z]{0,12})?\n([A-Za-z-]{1,10}: [ -~]{0,20}\n){0,3}\n?") {
+        fuzzing::goauth_input(format!("{url}\n{status}").as_bytes());
+    }
+
+    #[test]
+    fn terraform_hosts_never_panic(host in prop_oneof![urlish(), "[a-z0-9.:\\[\\]%\\\\@-]{0,40}".prop_map(String::from)]) {
+        fuzzing::terraform_host(host.as_bytes());
+    }
+}

@@ -1424,3 +1424,104 @@ fn git_answers_bearer_and_ephemeral_only_to_a_git_that_announces_authtype() {
         "{basic}"
     );
 }
+
+#[test]
+fn goauth_first_call_offers_only_cached_tokens_and_a_404_probe_never_mints() {
+    let sb =
+        Sandbox::new("urls = [\"https://goproxy.example.com/\", \"http://plain.example.com/\"]");
+    let goauth = |args: &[&str], stdin: &str| {
+        let mut all = vec!["goauth"];
+        all.extend_from_slice(args);
+        let mut child = sb
+            .cmd(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        sb.recorded(child.wait_with_output().unwrap())
+    };
+    // Nothing cached: the first call prints nothing and mints nothing.
+    let out = goauth(&[], "");
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
+    // A 404 probe: no mint either.
+    let probe = "HTTP/1.1 404 Not Found\nContent-Type: text/plain\n\n";
+    let out = goauth(&["https://goproxy.example.com/example.com/@v/list"], probe);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(sb.mints(), 0);
+    // A 401: the token, for the target's own https prefixes only.
+    let refused = "HTTP/1.1 401 Unauthorized\nWww-Authenticate: Bearer realm=\"x\"\n\n";
+    let out = goauth(
+        &["https://goproxy.example.com/example.com/private/mod/@v/list"],
+        refused,
+    );
+    let token = sb.cached_token();
+    assert_eq!(
+        stdout(&out),
+        format!("https://goproxy.example.com/\n\nAuthorization: Bearer {token}\n\n")
+    );
+    // Now cached: the first call of the next go process offers it, and a 404 probe gets it.
+    assert_eq!(stdout(&goauth(&[], "")), stdout(&out));
+    assert_eq!(
+        stdout(&goauth(&["https://goproxy.example.com/x/@v/list"], probe)),
+        stdout(&out)
+    );
+    // http, another host, garbage: nothing.
+    for url in [
+        "http://plain.example.com/x",
+        "https://other.example.com/x",
+        "not a url",
+    ] {
+        let out = goauth(&[url], refused);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), ""),
+            "{url}"
+        );
+    }
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn setup_bazel_writes_a_host_scoped_helper_line_and_undo_removes_it() {
+    let sb = Sandbox::new("urls = [\"https://europe-maven.example.com/repo/\"]");
+    let bazelrc = sb.dir.path().join(".bazelrc");
+    let mine = "build --jobs=4\n";
+    fs::write(&bazelrc, mine).unwrap();
+    let shims = sb.dir.path().join("shims");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "bazel",
+            "--url",
+            "https://europe-maven.example.com/repo/",
+            "--bin-dir",
+            shims.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sb.run(&args)
+    };
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shim = shims.join("bazel-credential-ecluse");
+    assert!(fs::read_link(&shim).is_ok());
+    let text = fs::read_to_string(&bazelrc).unwrap();
+    assert!(text.starts_with(mine), "{text}");
+    assert!(
+        text.contains(&format!(
+            "common --credential_helper=europe-maven.example.com={}\n",
+            shim.display()
+        )),
+        "{text}"
+    );
+    assert!(stdout(&out).contains("7.4"), "{}", stdout(&out));
+    assert!(stdout(&run(&[])).contains("nothing to change"));
+    assert!(run(&["--undo"]).status.success());
+    assert_eq!(fs::read_to_string(&bazelrc).unwrap(), mine);
+}

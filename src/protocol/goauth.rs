@@ -78,7 +78,7 @@ fn initial(ctx: &Context) -> String {
 }
 
 /// The HTTP status of the response go hands over (`HTTP/1.1 404 Not Found`).
-fn status(input: &str) -> Option<u16> {
+pub(crate) fn status(input: &str) -> Option<u16> {
     input
         .lines()
         .next()?

@@ -72,6 +72,11 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     } else {
         format!("{exe} goauth")
     };
+    if !w.url.starts_with("https://") {
+        return Err(Error::config(
+            "go sends GOAUTH credentials over https only: wire an https URL",
+        ));
+    }
     let proxy = w.url.trim_end_matches('/').to_owned();
     let edit = Edit::of(path.clone(), false, |old| {
         let entries: Vec<&str> = value(old, "GOAUTH")

@@ -86,7 +86,8 @@ pub struct Engine<'a, S, M, C> {
     pub store: S,
     pub mint: M,
     pub clock: C,
-    /// Draws a number in [0, 1) per mint, scaled to the jitter fraction.
+    /// Draws a number in [0, 1): per mint for its refresh jitter, per failure for the breaker's
+    /// cooldown.
     pub random: fn() -> f64,
 }
 
@@ -444,12 +445,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         let took = timer.elapsed().as_millis();
         let outcome = match result {
             Ok(minted) => {
-                let mut entry = policy::entry_for(
-                    minted,
-                    started,
-                    (self.random)() * self.policy.jitter,
-                    self.policy,
-                );
+                let mut entry = policy::entry_for(minted, started, (self.random)(), self.policy);
                 entry.received_at = Some(self.clock.now());
                 event!(
                     Level::Info,
@@ -479,7 +475,9 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     Some(self.target),
                     "mint failed after {took} ms: {e}"
                 );
-                state.breaker.record_failure(failed_at, &e, self.policy);
+                state
+                    .breaker
+                    .record_failure(failed_at, &e, self.policy, (self.random)());
                 if let Some(until) = state.breaker.open_until {
                     event!(
                         Level::Info,

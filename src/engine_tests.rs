@@ -264,8 +264,13 @@ fn failed_probe_reopens_the_breaker_for_longer() {
     advance(&f, 60 * SEC);
     inline(&e, None).unwrap_err();
     assert_eq!(f.0.mints.get(), 4);
+    // Doubled to 120 s, of which the breaker waits a random part (this fake draws 0: the floor).
     let until = f.0.state.borrow().breaker.open_until.unwrap();
-    assert_eq!(until, f.0.now.get() + 120 * SEC);
+    assert_eq!(
+        until,
+        f.0.now.get() + crate::policy::jittered_cooldown(Duration::from_secs(120), 0.0)
+    );
+    assert!(until - f.0.now.get() > crate::policy::jittered_cooldown(Duration::from_secs(60), 0.0));
 }
 
 #[test]
@@ -448,7 +453,7 @@ fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
     let waiting_since = f.0.now.get();
     advance(&f, SEC);
     let mut b = f.0.state.borrow().breaker.clone();
-    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), &p);
+    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), &p, 1.0);
     f.0.state.borrow_mut().breaker = b;
     let err = e.mint_for_caller(waiting_since, None, None).unwrap_err();
     assert_eq!(err.code, Code::NoPerm);

@@ -51,6 +51,14 @@ pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// Longest cooldown a breaker grows to through failed probes (it doubles per failed probe); a
 /// configured cooldown longer than this is kept as is.
 pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(60 * 60);
+/// The least part of its cooldown an open breaker waits, whatever its random draw.
+pub const BREAKER_JITTER_FLOOR: f64 = 0.1;
+/// The least spread of a fleet's refreshes: the jitter fraction is raised, for a token's
+/// lifetime, to cover at least this long (and at most half of `refresh_at`). 10,000 hosts with
+/// 1 h tokens minted in the same second then refresh over 10 minutes, ~17 per second, instead
+/// of 55 per second over the 3 minutes that `jitter = 0.05` alone gives: under a 40 requests per
+/// second quota (`cargo bench --bench fleet`). A 12 h token's 5% (36 minutes) is wider anyway.
+pub const MIN_JITTER_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Default limit on one mint: a mint that takes longer is killed and counts as a failure.
 pub const DEFAULT_MINT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time a caller that must mint waits for another process's mint (the lock).
@@ -191,17 +199,30 @@ impl Breaker {
     }
 
     /// A mint failed at `now`: count it, and open (or reopen) the breaker at the threshold.
-    /// Each failed probe doubles the cooldown, up to [`MAX_BREAKER_COOLDOWN`].
-    pub fn record_failure(&mut self, now: EpochMs, error: &MintError, policy: &Policy) {
+    /// Each failed probe doubles the cooldown, up to [`MAX_BREAKER_COOLDOWN`]; the breaker
+    /// stays open for a random part of it ([`jittered_cooldown`], `draw` in `[0, 1)`), so a
+    /// fleet whose breakers opened together in an outage does not probe together.
+    pub fn record_failure(&mut self, now: EpochMs, error: &MintError, policy: &Policy, draw: f64) {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(error.clone());
         self.last_failure_at = Some(now);
         let threshold = policy.breaker_threshold.max(1);
         if self.consecutive_failures >= threshold {
             let probes_failed = self.consecutive_failures - threshold;
-            self.open_until = Some(now.saturating_add(ms(cooldown(policy, probes_failed))));
+            let open_for = jittered_cooldown(cooldown(policy, probes_failed), draw);
+            self.open_until = Some(now.saturating_add(open_for));
         }
     }
+}
+
+/// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: "full
+/// jitter" as the AWS SDKs back off their retries (uniformly up to the cooldown), above a floor
+/// of [`BREAKER_JITTER_FLOOR`] of it so that an unlucky draw still rests. A fleet whose breakers
+/// all opened at the start of an outage then probes spread over the cooldown instead of in one
+/// wave per doubling (`cargo bench --bench fleet`, docs/benchmarks.md).
+pub fn jittered_cooldown(cooldown: Duration, draw: f64) -> EpochMs {
+    let share = BREAKER_JITTER_FLOOR + (1.0 - BREAKER_JITTER_FLOOR) * draw.clamp(0.0, 1.0);
+    (ms(cooldown) as f64 * share) as EpochMs
 }
 
 /// The cooldown after `probes_failed` failed probes: the configured one, doubled per failed
@@ -439,10 +460,21 @@ pub fn under_lock(
     }
 }
 
-/// The cache entry for a successful mint that started at `started` with jitter fraction
-/// `jitter` (drawn by the caller in `[0, policy.jitter]`).
-pub fn entry_for(minted: Minted, started: EpochMs, jitter: f64, policy: &Policy) -> Entry {
-    let jitter = jitter.clamp(0.0, policy.jitter);
+/// The jitter fraction for a token living `lifetime_ms`: the configured one, widened to cover
+/// [`MIN_JITTER_WINDOW`], at most half of `refresh_at`. A configured 0 stays 0 (no jitter).
+pub fn jitter_for(policy: &Policy, lifetime_ms: EpochMs) -> f64 {
+    if policy.jitter <= 0.0 || lifetime_ms <= 0 {
+        return policy.jitter.max(0.0);
+    }
+    let window = ms(MIN_JITTER_WINDOW) as f64 / lifetime_ms as f64;
+    policy.jitter.max(window).min(policy.refresh_at / 2.0)
+}
+
+/// The cache entry for a successful mint that started at `started`, with `draw` in `[0, 1)`
+/// picking this token's jitter within [`jitter_for`] its lifetime.
+pub fn entry_for(minted: Minted, started: EpochMs, draw: f64, policy: &Policy) -> Entry {
+    let lifetime = minted.expires_at.saturating_sub(started);
+    let jitter = draw.clamp(0.0, 1.0) * jitter_for(policy, lifetime);
     Entry {
         refresh_at: refresh_point(started, minted.expires_at, jitter, policy),
         token: minted.token,
@@ -540,7 +572,7 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.record_failure(HOUR, &MintError::transient("x"), &p);
+            b.record_failure(HOUR, &MintError::transient("x"), &p, 1.0);
         }
         assert_eq!(b.state(HOUR + 1), BreakerState::Open);
         assert_eq!(
@@ -607,14 +639,14 @@ mod tests {
             ..Policy::default()
         };
         let mut b = Breaker::default();
-        b.record_failure(0, &MintError::transient("e1"), &p);
-        b.record_failure(0, &MintError::transient("e2"), &p);
+        b.record_failure(0, &MintError::transient("e1"), &p, 1.0);
+        b.record_failure(0, &MintError::transient("e2"), &p, 1.0);
         assert_eq!(b.state(0), BreakerState::Closed);
-        b.record_failure(0, &MintError::transient("e3"), &p);
+        b.record_failure(0, &MintError::transient("e3"), &p, 1.0);
         assert_eq!(b.state(0), BreakerState::Open);
         assert_eq!(b.open_until, Some(MIN));
         assert_eq!(b.state(MIN), BreakerState::HalfOpen);
-        b.record_failure(MIN, &MintError::transient("probe"), &p);
+        b.record_failure(MIN, &MintError::transient("probe"), &p, 1.0);
         assert_eq!(b.open_until, Some(3 * MIN));
         assert_eq!(
             b.last_error.as_ref().map(|e| e.message.as_str()),
@@ -659,7 +691,7 @@ mod tests {
     fn lock_holder_shares_a_failure_that_happened_while_it_waited() {
         let p = Policy::default();
         let mut b = Breaker::default();
-        b.record_failure(10, &MintError::transient("boom"), &p);
+        b.record_failure(10, &MintError::transient("boom"), &p, 1.0);
         let waited_before = Purpose::NeedToken {
             waiting_since: 5,
             seen: None,
@@ -739,13 +771,39 @@ mod tests {
     }
 
     #[test]
-    fn jitter_is_clamped_to_the_configured_range() {
+    fn the_jitter_of_a_short_lived_token_covers_at_least_ten_minutes() {
         let p = Policy::default();
-        let minted = Minted {
+        let minted = |lifetime| Minted {
             token: Secret::new("t".into()),
-            expires_at: HOUR,
+            expires_at: lifetime,
             expiry_source: "x".into(),
         };
-        assert_eq!(entry_for(minted, 0, 0.9, &p).jitter, p.jitter);
+        // 12 h: the configured 5% (36 min) is wider than 10 minutes.
+        assert_eq!(jitter_for(&p, 12 * HOUR), p.jitter);
+        // 1 h: widened to 10 minutes; the draw picks within it.
+        assert!((jitter_for(&p, HOUR) - 10.0 / 60.0).abs() < 1e-9);
+        assert!((entry_for(minted(HOUR), 0, 0.5, &p).jitter - 5.0 / 60.0).abs() < 1e-9);
+        // 5 min: at most half of refresh_at.
+        assert_eq!(jitter_for(&p, 5 * MIN), p.refresh_at / 2.0);
+        // A configured 0 means none.
+        let none = Policy { jitter: 0.0, ..p };
+        assert_eq!(entry_for(minted(HOUR), 0, 0.9, &none).jitter, 0.0);
+    }
+
+    #[test]
+    fn an_open_breaker_waits_a_random_part_of_its_cooldown_above_a_floor() {
+        let c = Duration::from_secs(300);
+        assert_eq!(jittered_cooldown(c, 0.0), 30_000);
+        assert_eq!(jittered_cooldown(c, 0.5), 165_000);
+        assert_eq!(jittered_cooldown(c, 1.0), 300_000);
+        let p = Policy::default();
+        let mut b = Breaker::default();
+        for _ in 0..3 {
+            b.record_failure(0, &MintError::transient("x"), &p, 0.25);
+        }
+        assert_eq!(
+            b.open_until,
+            Some(jittered_cooldown(p.breaker_cooldown, 0.25))
+        );
     }
 }

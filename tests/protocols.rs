@@ -1235,8 +1235,9 @@ fn bazel_helper_speaks_the_credential_helper_spec() {
     let token = sb.cached_token();
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"));
+    // The expiry less min_ttl (30 s), in whole seconds: Bazel never refreshes early.
     let expires = jiff::Timestamp::from_millisecond(
-        sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000 * 1000,
+        (sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() - 30_000) / 1000 * 1000,
     )
     .unwrap();
     assert_eq!(
@@ -1426,7 +1427,7 @@ fn git_answers_bearer_and_ephemeral_only_to_a_git_that_announces_authtype() {
 }
 
 #[test]
-fn goauth_first_call_offers_only_cached_tokens_and_a_404_probe_never_mints() {
+fn goauth_first_call_offers_only_cached_tokens_and_probes_share_one_mint() {
     let sb =
         Sandbox::new("urls = [\"https://goproxy.example.com/\", \"http://plain.example.com/\"]");
     let goauth = |args: &[&str], stdin: &str| {
@@ -1450,17 +1451,17 @@ fn goauth_first_call_offers_only_cached_tokens_and_a_404_probe_never_mints() {
     // Nothing cached: the first call prints nothing and mints nothing.
     let out = goauth(&[], "");
     assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
-    // A 404 probe: no mint either.
+    // A 404 probe (a registry may hide from anonymous callers behind one) gets the token too,
+    // for the target's own https prefixes only; later probes share that one mint.
     let probe = "HTTP/1.1 404 Not Found\nContent-Type: text/plain\n\n";
     let out = goauth(&["https://goproxy.example.com/example.com/@v/list"], probe);
-    assert_eq!(stdout(&out), "");
-    assert_eq!(sb.mints(), 0);
-    // A 401: the token, for the target's own https prefixes only.
+    assert_eq!(sb.mints(), 1);
     let refused = "HTTP/1.1 401 Unauthorized\nWww-Authenticate: Bearer realm=\"x\"\n\n";
-    let out = goauth(
+    let again = goauth(
         &["https://goproxy.example.com/example.com/private/mod/@v/list"],
         refused,
     );
+    assert_eq!(stdout(&again), stdout(&out));
     let token = sb.cached_token();
     assert_eq!(
         stdout(&out),
@@ -1524,4 +1525,67 @@ fn setup_bazel_writes_a_host_scoped_helper_line_and_undo_removes_it() {
     assert!(stdout(&run(&[])).contains("nothing to change"));
     assert!(run(&["--undo"]).status.success());
     assert_eq!(fs::read_to_string(&bazelrc).unwrap(), mine);
+}
+
+#[test]
+fn setup_go_and_bazel_and_terraform_keep_what_is_the_users() {
+    let sb = Sandbox::new("urls = [\"https://europe-maven.example.com/repo/\"]");
+    // bazel: undone from another --bin-dir than it was set up with.
+    let bazelrc = sb.dir.path().join(".bazelrc");
+    let url = "https://europe-maven.example.com/repo/";
+    let first = sb.dir.path().join("first");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        first.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = sb.dir.path().join("other");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        other.to_str().unwrap(),
+        "--undo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!bazelrc.exists(), "{:?}", fs::read_to_string(&bazelrc));
+    let spaced = sb.dir.path().join("my bin");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        spaced.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    // terraform: a block the user edited is still taken out whole.
+    let tfrc = sb.dir.path().join("tfrc");
+    let run_tf = |extra: &[&str]| {
+        let mut args = vec!["setup", "terraform", "--url", url];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .output()
+                .unwrap(),
+        )
+    };
+    fs::write(&tfrc, "plugin_cache_dir = \"/tmp/x\"\n").unwrap();
+    assert!(run_tf(&[]).status.success());
+    let edited = fs::read_to_string(&tfrc)
+        .unwrap()
+        .replace("args = []", "args = [\"--verbose\"]");
+    fs::write(&tfrc, edited).unwrap();
+    assert!(run_tf(&["--undo"]).status.success());
+    assert_eq!(
+        fs::read_to_string(&tfrc).unwrap(),
+        "plugin_cache_dir = \"/tmp/x\"\n"
+    );
 }

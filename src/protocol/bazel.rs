@@ -7,8 +7,8 @@
 //! - A URI that no target serves (the same scheme, host and port rule as everywhere; a `grpcs://`
 //!   remote cache is not an http(s) registry) answers `{}`, exit 0: Bazel goes on without.
 //! - `Authorization` is Basic with the target's username where it has one, else Bearer.
-//! - `expires` is the token's expiry in whole seconds (Bazel's parser rejects fractions); Bazel
-//!   caches the headers until then. (Bazel 7.1 to 7.3 re-ran helpers on every request when
+//! - `expires` is the token's expiry less `min_ttl` (Bazel uses the headers until then and never
+//!   refreshes early), in whole seconds (Bazel's parser rejects fractions). (Bazel 7.1 to 7.3 re-ran helpers on every request when
 //!   `expires` was set; fixed in 7.4.)
 //! - Anything else (no command, another command, a request that is not JSON with a `uri`, a
 //!   failed mint) is an error: a message on stderr and a non-zero exit, as the spec asks.
@@ -104,7 +104,14 @@ fn get(ctx: &Context, input: &str) -> Result<String> {
             "Authorization",
             vec![super::authorization(&target, &served.entry.token)],
         )]),
-        expires: Some(crate::engine::time(served.entry.expires_at)),
+        // Bazel keeps the headers until `expires` and never refreshes early: report the
+        // expiry less the policy's margin, as every other client is served.
+        expires: Some(crate::engine::time(
+            served
+                .entry
+                .expires_at
+                .saturating_sub(crate::policy::ms(target.policy.min_ttl)),
+        )),
     };
     Ok(response.to_json())
 }

@@ -8,8 +8,9 @@
 //! - No argument: a set for every target whose cached token is usable now; no mint, no network
 //!   (go runs this on every invocation, before it knows which modules it needs).
 //! - With a URL: the target that serves it (https only, the same scheme, host and port rule as
-//!   everywhere); its token, minted if needed. For a 404 or 410 (go probes module path
-//!   prefixes, several at once) only a cached token is given: a probe never costs a mint.
+//!   everywhere); its token, minted if needed, whatever the 4xx (a registry may answer an
+//!   anonymous request with 404). go probes module path prefixes, several at once: they share
+//!   one mint under the target's lock, then the cache.
 //!
 //! The header is `Authorization: Basic` with the target's username where it has one, else
 //! `Bearer`. Nothing is printed for a URL no target serves. Errors go to stderr (go shows them
@@ -101,14 +102,10 @@ fn for_url(ctx: &Context, url: &str, input: &str) -> Result<String> {
         return Ok(String::new());
     };
     let prefixes = super::https_prefixes(&ctx.config, &target);
-    let token = match status(input) {
-        // A probe for a module path that is not there: no mint for it.
-        Some(404 | 410) => match ctx.cached(&target) {
-            Some(entry) => entry.token,
-            None => return Ok(String::new()),
-        },
-        _ => ctx.serve(&target, None, false)?.entry.token,
-    };
+    // Any 4xx, 404 included: a registry may hide what an anonymous caller must not see behind
+    // a 404. Concurrent probes share one mint (single-flight), then the cache.
+    let _ = status(input);
+    let token = ctx.serve(&target, None, false)?.entry.token;
     Ok(credential_set(&prefixes, &target, &token))
 }
 

@@ -20,6 +20,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         )));
     }
     let shim = super::shim_path(w.args, crate::protocol::shims::BAZEL)?;
+    if shim.to_string_lossy().contains(char::is_whitespace) {
+        return Err(Error::config(format!(
+            "{}: Bazel splits .bazelrc lines on whitespace; pass --bin-dir DIR without spaces",
+            shim.display()
+        )));
+    }
     let line = format!(
         "common --credential_helper={}={}",
         request.host,
@@ -27,7 +33,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     );
     let prefix = format!("common --credential_helper={}=", request.host);
     let edit = Edit::of(path.clone(), false, |old| {
-        let rest = without_block(old, "#", w.url, |l| l == line);
+        // Whatever directory the shim was in when setup ran.
+        let rest = without_block(old, "#", w.url, |l| {
+            l.starts_with(&prefix) && l.ends_with(crate::protocol::shims::BAZEL)
+        });
         if w.args.undo {
             return Ok(rest);
         }

@@ -62,9 +62,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, goenv)?;
     let exe = w.exe.display().to_string();
     // go splits the command on blanks, with '…' grouping and no escapes.
-    if exe.contains('\'') {
+    if exe.contains(['\'', ';']) {
         return Err(Error::config(
-            "the path of ecluse-cred holds a `'`, which GOAUTH cannot quote",
+            "the path of ecluse-cred holds a `'` or `;`, which GOAUTH cannot carry",
         ));
     }
     let ours = if exe.contains(char::is_whitespace) {
@@ -102,7 +102,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                     )?
                 };
             }
-            if value(old, "GOPROXY").is_some_and(|v| v.split(',').any(|p| p == proxy)) {
+            // GOPROXY only when undoing what `--proxy` did: an entry the user had is theirs.
+            if w.args.proxy
+                && value(old, "GOPROXY").is_some_and(|v| v.split(',').any(|p| p == proxy))
+            {
                 let rest = proxies.join(",");
                 text = if rest.is_empty() || rest == DEFAULT_GOPROXY {
                     edit_copy(&text, &["env", "-u", "GOPROXY"])?
@@ -111,6 +114,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 };
             }
             return Ok(text);
+        }
+        if others.contains(&"off") {
+            return Err(Error::config(format!(
+                "{}: GOAUTH=off turns authentication off and cannot be combined with a command; remove it (`go env -u GOAUTH`) and run setup again",
+                path.display()
+            )));
         }
         let mut wanted = vec![ours.as_str()];
         wanted.extend(if others.is_empty() {
@@ -135,12 +144,17 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         }
         Ok(text)
     })?;
+    let notes = ["GOAUTH", "GOPROXY"]
+        .iter()
+        .filter(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+        .map(|k| format!("{k} is set in your environment, which overrides go's env file: unset it"))
+        .collect();
     Ok(Plan {
         edits: vec![edit],
         shim: None,
         links: Vec::new(),
         done: format!("go: GOAUTH asks ecluse-cred{}", if w.args.proxy { ", GOPROXY uses the URL" } else { "" }),
         next: "go mod download (a private module also needs GONOSUMDB or GOPRIVATE=...; GONOPROXY=none)".to_owned(),
-        notes: Vec::new(),
+        notes,
     })
 }

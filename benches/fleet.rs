@@ -111,7 +111,8 @@ struct Outage {
 }
 
 /// The outage scenario. `jittered`: the breaker waits a random part of its cooldown (as now);
-/// otherwise all of it (as before).
+/// otherwise all of it (as before). `together`: every host's token was minted at time 0 (a
+/// fleet started together), else at a random moment of its lifetime (steady state).
 fn outage(
     hosts: usize,
     lifetime: Duration,
@@ -119,6 +120,7 @@ fn outage(
     call_every_ms: i64,
     start: EpochMs,
     jittered: bool,
+    together: bool,
 ) -> Outage {
     let lifetime_ms = lifetime.as_millis() as i64;
     let end = start + OUTAGE_MS;
@@ -127,22 +129,27 @@ fn outage(
     let mut recovered_at = end;
     let failure = MintError::transient("the token API is down");
     for _ in 0..hosts {
-        // A host in steady state: its token was minted at a random moment of its lifetime.
-        let issued = -(fastrand::f64() * lifetime_ms as f64 * policy.refresh_at) as i64;
+        let issued = if together {
+            0
+        } else {
+            -(fastrand::f64() * lifetime_ms as f64 * policy.refresh_at) as i64
+        };
+        let first = entry_for(minted(issued, lifetime_ms), issued, fastrand::f64(), policy);
         let mut host = Host {
-            entry: Some(entry_for(
-                minted(issued, lifetime_ms),
-                issued,
-                fastrand::f64(),
-                policy,
-            )),
+            entry: Some(first),
             breaker: Breaker::default(),
         };
-        let mut unusable_since_end = false;
+        // Whether the host had no usable token when the outage ended, until it mints one.
+        let mut waiting: Option<bool> = None;
         let mut t = 0i64;
         while t < span {
             // CI jobs arrive at random (exponential gaps).
             t += (-(1.0 - fastrand::f64()).ln() * call_every_ms as f64) as i64 + 1;
+            if t >= end && waiting.is_none() {
+                let usable = policy::freshness(end, host.entry.as_ref(), policy, None)
+                    != policy::Freshness::Unusable;
+                waiting = Some(!usable);
+            }
             let plan = policy::plan(t, host.entry.as_ref(), &host.breaker, policy, None);
             let purpose = match plan {
                 Plan::Serve | Plan::TooShort => continue,
@@ -152,9 +159,6 @@ fn outage(
                     seen: host.entry.as_ref().map(|e| e.issued_at),
                 },
             };
-            if t >= end && plan == Plan::Mint {
-                unusable_since_end = true;
-            }
             let locked =
                 policy::under_lock(t, host.entry.as_ref(), &host.breaker, policy, None, purpose);
             if !matches!(locked, Locked::Mint { .. }) {
@@ -172,9 +176,9 @@ fn outage(
                     policy,
                 ));
                 host.breaker.record_success();
-                if unusable_since_end {
+                if waiting == Some(true) {
                     recovered_at = recovered_at.max(t);
-                    unusable_since_end = false;
+                    waiting = Some(false);
                 }
             }
         }
@@ -230,23 +234,41 @@ fn main() {
         }
     }
 
-    let start = (fastrand::f64() * (DAY_MS - OUTAGE_MS) as f64) as i64;
+    let random_start = (fastrand::f64() * (DAY_MS - OUTAGE_MS) as f64) as i64;
     println!(
-        "\n2. Outage: 30 min from {} into the day; {hosts} hosts, a caller every ~{} s each",
-        humantime::format_duration(Duration::from_secs((start / 1000) as u64)),
-        call_every_ms / 1000
+        "\n2. Outages of 30 min; {hosts} hosts, a caller every ~{} s each. Steady state: the outage starts {} into the day; started together: as the fleet's first refreshes fall due",
+        call_every_ms / 1000,
+        humantime::format_duration(Duration::from_secs((random_start / 1000) as u64))
     );
     println!(
-        "  {:<9} {:<22} {:>8} {:>8} {:>6} {:>12}",
-        "lifetime", "breaker cooldown", "during", "after", "over", "recovered in"
+        "  {:<9} {:<17} {:<16} {:>7} {:>7} {:>6} {:>13}",
+        "lifetime", "fleet", "breaker cooldown", "during", "after", "over", "recovered in"
     );
     for lifetime_h in [1.0, 12.0] {
         let lifetime = Duration::from_secs_f64(lifetime_h * 3600.0);
-        for jittered in [false, true] {
-            let o = outage(hosts, lifetime, &defaults, call_every_ms, start, jittered);
+        for (together, jittered) in [(false, false), (false, true), (true, false), (true, true)] {
+            let start = if together {
+                (lifetime.as_millis() as f64 * 0.6) as i64
+            } else {
+                random_start
+            };
+            let o = outage(
+                hosts,
+                lifetime,
+                &defaults,
+                call_every_ms,
+                start,
+                jittered,
+                together,
+            );
             println!(
-                "  {:<9} {:<22} {:>8} {:>8} {:>6} {:>12}",
+                "  {:<9} {:<17} {:<16} {:>7} {:>7} {:>6} {:>13}",
                 humantime::format_duration(lifetime).to_string(),
+                if together {
+                    "started together"
+                } else {
+                    "steady state"
+                },
                 if jittered {
                     "jittered (now)"
                 } else {

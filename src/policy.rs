@@ -51,13 +51,14 @@ pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// Longest cooldown a breaker grows to through failed probes (it doubles per failed probe); a
 /// configured cooldown longer than this is kept as is.
 pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(60 * 60);
-/// The least part of its cooldown an open breaker waits, whatever its random draw.
-pub const BREAKER_JITTER_FLOOR: f64 = 0.1;
+/// The least part of its cooldown an open breaker waits, whatever its random draw: half.
+pub const BREAKER_JITTER_FLOOR: f64 = 0.5;
 /// The least spread of a fleet's refreshes: the jitter fraction is raised, for a token's
-/// lifetime, to cover at least this long (and at most half of `refresh_at`). 10,000 hosts with
-/// 1 h tokens minted in the same second then refresh over 10 minutes, ~17 per second, instead
-/// of 55 per second over the 3 minutes that `jitter = 0.05` alone gives: under a 40 requests per
-/// second quota (`cargo bench --bench fleet`). A 12 h token's 5% (36 minutes) is wider anyway.
+/// lifetime, to cover at least this long (and at most half the way to its refresh deadline).
+/// 10,000 hosts with 1 h tokens minted in the same second then refresh over 10 minutes, at most
+/// ~30 per second, instead of 74 in the busiest second of the 3 minutes that `jitter = 0.05`
+/// alone gives: under a 40 requests per second quota, for about 10% more mints per day
+/// (`cargo bench --bench fleet`). A 12 h token's 5% (36 minutes) is wider anyway.
 pub const MIN_JITTER_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Default limit on one mint: a mint that takes longer is killed and counts as a failure.
 pub const DEFAULT_MINT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -215,11 +216,12 @@ impl Breaker {
     }
 }
 
-/// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: "full
-/// jitter" as the AWS SDKs back off their retries (uniformly up to the cooldown), above a floor
-/// of [`BREAKER_JITTER_FLOOR`] of it so that an unlucky draw still rests. A fleet whose breakers
-/// all opened at the start of an outage then probes spread over the cooldown instead of in one
-/// wave per doubling (`cargo bench --bench fleet`, docs/benchmarks.md).
+/// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: uniformly
+/// between [`BREAKER_JITTER_FLOOR`] of it and all of it ("equal jitter", the AWS backoff
+/// variant that keeps a minimum wait). A fleet whose breakers opened together probes spread
+/// over the second half of the cooldown instead of in one wave per doubling. (Full jitter,
+/// down to nothing, made the fleet probe more often during an outage, grow its cooldowns to the
+/// cap sooner and recover later: `cargo bench --bench fleet`, docs/benchmarks.md.)
 pub fn jittered_cooldown(cooldown: Duration, draw: f64) -> EpochMs {
     let share = BREAKER_JITTER_FLOOR + (1.0 - BREAKER_JITTER_FLOOR) * draw.clamp(0.0, 1.0);
     (ms(cooldown) as f64 * share) as EpochMs
@@ -461,13 +463,17 @@ pub fn under_lock(
 }
 
 /// The jitter fraction for a token living `lifetime_ms`: the configured one, widened to cover
-/// [`MIN_JITTER_WINDOW`], at most half of `refresh_at`. A configured 0 stays 0 (no jitter).
+/// [`MIN_JITTER_WINDOW`], but never past halfway to the token's refresh deadline (beyond it
+/// [`refresh_point`] would pile the fleet up at the halfway mark). A configured 0 stays 0.
 pub fn jitter_for(policy: &Policy, lifetime_ms: EpochMs) -> f64 {
     if policy.jitter <= 0.0 || lifetime_ms <= 0 {
         return policy.jitter.max(0.0);
     }
-    let window = ms(MIN_JITTER_WINDOW) as f64 / lifetime_ms as f64;
-    policy.jitter.max(window).min(policy.refresh_at / 2.0)
+    let lifetime = lifetime_ms as f64;
+    let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
+    let deadline = policy.refresh_at.min(1.0 - floor / lifetime);
+    let window = ms(MIN_JITTER_WINDOW) as f64 / lifetime;
+    policy.jitter.max(window).min(deadline / 2.0)
 }
 
 /// The cache entry for a successful mint that started at `started`, with `draw` in `[0, 1)`
@@ -783,8 +789,8 @@ mod tests {
         // 1 h: widened to 10 minutes; the draw picks within it.
         assert!((jitter_for(&p, HOUR) - 10.0 / 60.0).abs() < 1e-9);
         assert!((entry_for(minted(HOUR), 0, 0.5, &p).jitter - 5.0 / 60.0).abs() < 1e-9);
-        // 5 min: at most half of refresh_at.
-        assert_eq!(jitter_for(&p, 5 * MIN), p.refresh_at / 2.0);
+        // 5 min: at most half the way to the deadline (2.5 min: the floor clamped to half).
+        assert_eq!(jitter_for(&p, 5 * MIN), 0.25);
         // A configured 0 means none.
         let none = Policy { jitter: 0.0, ..p };
         assert_eq!(entry_for(minted(HOUR), 0, 0.9, &none).jitter, 0.0);
@@ -793,8 +799,8 @@ mod tests {
     #[test]
     fn an_open_breaker_waits_a_random_part_of_its_cooldown_above_a_floor() {
         let c = Duration::from_secs(300);
-        assert_eq!(jittered_cooldown(c, 0.0), 30_000);
-        assert_eq!(jittered_cooldown(c, 0.5), 165_000);
+        assert_eq!(jittered_cooldown(c, 0.0), 150_000);
+        assert_eq!(jittered_cooldown(c, 0.5), 225_000);
         assert_eq!(jittered_cooldown(c, 1.0), 300_000);
         let p = Policy::default();
         let mut b = Breaker::default();

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::log;
 use crate::protocol::{pnpm, shims};
+use crate::service::{CACHE_DIR_ENV, CONFIG_ENV};
 
 /// What the process was invoked for: a client's protocol under the shim name it runs
 /// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `ecluse-pnpm-token-TARGET`),
@@ -61,7 +62,55 @@ impl Invocation {
         if first.as_deref() == Some("--cargo-plugin") {
             return Ok(Invocation::CargoPlugin);
         }
+        if let Some(cli) = Cli::cached_token_call(&args) {
+            return Ok(Invocation::Cli(Box::new(cli)));
+        }
         Cli::try_parse_from(args).map(|cli| Invocation::Cli(Box::new(cli)))
+    }
+}
+
+impl Cli {
+    /// `token --target NAME` (or `--target=NAME`) and nothing else: what clap would parse, built
+    /// directly. That call is the one clients make on every request, and building clap's whole
+    /// command tree for it costs more than the rest of the call together (callgrind,
+    /// docs/benchmarks.md). Anything else, or anything clap would refuse (a non-UTF-8 or
+    /// option-like name, an empty variable), goes to clap; a test proves both give the same.
+    fn cached_token_call(args: &[OsString]) -> Option<Cli> {
+        let rest: Vec<&str> = args
+            .get(1..)?
+            .iter()
+            .map(|a| a.to_str())
+            .collect::<Option<_>>()?;
+        let target = match rest.as_slice() {
+            ["token", "--target", name] => *name,
+            ["token", option] => option.strip_prefix("--target=")?,
+            _ => return None,
+        };
+        if target.is_empty() || target.starts_with('-') {
+            return None;
+        }
+        let path_from_env = |name: &str| match std::env::var_os(name) {
+            None => Some(None),
+            Some(v) if v.is_empty() => None,
+            Some(v) => Some(Some(PathBuf::from(v))),
+        };
+        Some(Cli {
+            config: path_from_env(CONFIG_ENV)?,
+            cache_dir: path_from_env(CACHE_DIR_ENV)?,
+            verbose: 0,
+            quiet: false,
+            log_format: log::Format::Text,
+            command: Command::Token(TokenArgs {
+                which: Which {
+                    target: Some(target.to_owned()),
+                    url: None,
+                },
+                format: TokenFormat::Raw,
+                env: crate::protocol::ci::DEFAULT_ENV.to_owned(),
+                min_ttl: None,
+                no_background: false,
+            }),
+        })
     }
 }
 
@@ -113,11 +162,11 @@ open a circuit breaker that stops hammering the token API.",
 )]
 pub struct Cli {
     /// Configuration file [default: ~/.config/ecluse-cred/config.toml]
-    #[arg(long, global = true, env = "ECLUSE_CRED_CONFIG", value_name = "PATH")]
+    #[arg(long, global = true, env = CONFIG_ENV, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Cache directory [default: ~/.cache/ecluse-cred]
-    #[arg(long, global = true, env = "ECLUSE_CRED_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = CACHE_DIR_ENV, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token.
@@ -488,6 +537,72 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The cached-token fast path gives exactly what clap gives, and leaves to clap what it
+    /// does not build the same. (Env vars are process-wide: this one test owns these two.)
+    #[test]
+    fn the_token_fast_path_parses_as_clap_does() {
+        let lines: &[&[&str]] = &[
+            &["token", "--target", "build"],
+            &["token", "--target=build"],
+            &["token", "--target", "a.b-c_d"],
+            &["token", "--target", "-v"],
+            &["token", "--target", ""],
+            &["token", "--target="],
+            &["token", "--target", "x", "-v"],
+            &["token", "--target", "x", "--format", "json"],
+            &["token", "--url", "https://x.example/"],
+            &["token"],
+            &["status", "--target", "x"],
+            &["--quiet", "token", "--target", "x"],
+        ];
+        let envs: &[(Option<&str>, Option<&str>)] = &[
+            (None, None),
+            (Some("/etc/e.toml"), Some("/tmp/c")),
+            (Some(""), None),
+            (None, Some("")),
+        ];
+        for (config, cache) in envs {
+            for (name, value) in [(CONFIG_ENV, config), (CACHE_DIR_ENV, cache)] {
+                // SAFETY: no other test reads or writes these variables.
+                unsafe {
+                    match value {
+                        Some(v) => std::env::set_var(name, v),
+                        None => std::env::remove_var(name),
+                    }
+                }
+            }
+            for line in lines {
+                let args: Vec<OsString> = std::iter::once("ecluse-cred")
+                    .chain(line.iter().copied())
+                    .map(OsString::from)
+                    .collect();
+                let clap = Cli::try_parse_from(&args).map(|c| format!("{c:?}"));
+                let fast = Cli::cached_token_call(&args).map(|c| format!("{c:?}"));
+                if let Some(fast) = &fast {
+                    assert_eq!(
+                        clap.as_ref().ok(),
+                        Some(fast),
+                        "{line:?} {config:?} {cache:?}"
+                    );
+                }
+                // Left to clap: an empty name too (clap takes it; the config then refuses it).
+                let expect_fast = line.len() <= 3
+                    && line[0] == "token"
+                    && clap.is_ok()
+                    && *config != Some("")
+                    && *cache != Some("")
+                    && !line.contains(&"--url")
+                    && !line.contains(&"")
+                    && !line.contains(&"--target=");
+                assert_eq!(fast.is_some(), expect_fast, "{line:?} {config:?} {cache:?}");
+            }
+        }
+        unsafe {
+            std::env::remove_var(CONFIG_ENV);
+            std::env::remove_var(CACHE_DIR_ENV);
+        }
     }
 
     #[test]

@@ -15,6 +15,11 @@ use crate::engine::{Clock, Engine, Refresh, Served, SystemClock};
 use crate::error::{Error, Result};
 use crate::mint::Mint;
 
+/// The config file's environment variable (`--config` on the command line).
+pub const CONFIG_ENV: &str = "ECLUSE_CRED_CONFIG";
+/// The cache directory's environment variable (`--cache-dir` on the command line).
+pub const CACHE_DIR_ENV: &str = "ECLUSE_CRED_CACHE_DIR";
+
 /// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
 const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
 
@@ -42,7 +47,7 @@ impl Context {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         };
-        Context::load(var("ECLUSE_CRED_CONFIG"), var("ECLUSE_CRED_CACHE_DIR"))
+        Context::load(var(CONFIG_ENV), var(CACHE_DIR_ENV))
     }
 
     /// A valid token for `target`, from the cache when possible; a due token is refreshed in

@@ -167,3 +167,35 @@ fn the_serving_binary_links_no_cloud_sdk_and_the_mint_helper_does() {
         "ecluse-cred-mint should hold the cloud crates, found {helper:?}"
     );
 }
+
+/// `readelf -l` of the binary at `path`: its type and program headers.
+fn program_headers(path: &str) -> String {
+    let out = Command::new("readelf")
+        .args(["-lW", path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "readelf -l {path} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The serving binary starts without a dynamic loader (static PIE: no `INTERP`, no `DYNAMIC`
+/// needing libraries) and keeps ASLR (position-independent, type `DYN`); build.rs and
+/// `.cargo/static-pie-gcc` make it so. The mint helper stays dynamic, as DNS and TLS want.
+#[test]
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
+fn the_serving_binary_is_a_static_pie_and_the_mint_helper_is_not() {
+    let serving = program_headers(env!("CARGO_BIN_EXE_ecluse-cred"));
+    assert!(
+        serving.contains("Elf file type is DYN"),
+        "ecluse-cred is not position-independent:\n{serving}"
+    );
+    assert!(
+        !serving.contains("INTERP") && !serving.contains("Requesting program interpreter"),
+        "ecluse-cred is linked dynamically (it names a program interpreter):\n{serving}"
+    );
+    let helper = program_headers(env!("CARGO_BIN_EXE_ecluse-cred-mint"));
+    assert!(
+        helper.contains("INTERP"),
+        "ecluse-cred-mint should stay dynamically linked:\n{helper}"
+    );
+}

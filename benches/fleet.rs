@@ -110,7 +110,7 @@ struct Outage {
     recovered_after: Duration,
 }
 
-/// The outage scenario. `jittered`: the breaker waits a random part of its cooldown (as now);
+/// The outage scenario. `jittered`: the breaker waits its cooldown and a random part more (as now);
 /// otherwise all of it (as before). `together`: every host's token was minted at time 0 (a
 /// fleet started together), else at a random moment of its lifetime (steady state).
 fn outage(
@@ -166,7 +166,8 @@ fn outage(
             }
             counts.add(t);
             if (start..end).contains(&t) {
-                let draw = if jittered { fastrand::f64() } else { 1.0 };
+                // A draw of 0 is the whole cooldown and nothing more: the breaker before jitter.
+                let draw = if jittered { fastrand::f64() } else { 0.0 };
                 host.breaker.record_failure(t, &failure, policy, draw);
             } else {
                 host.entry = Some(entry_for(

@@ -264,7 +264,7 @@ fn failed_probe_reopens_the_breaker_for_longer() {
     advance(&f, 60 * SEC);
     inline(&e, None).unwrap_err();
     assert_eq!(f.0.mints.get(), 4);
-    // Doubled to 120 s, of which the breaker waits a random part (this fake draws 0: the floor).
+    // Doubled to 120 s, plus a random part more (this fake draws 0: the cooldown itself).
     let until = f.0.state.borrow().breaker.open_until.unwrap();
     assert_eq!(
         until,

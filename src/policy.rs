@@ -51,8 +51,9 @@ pub const CLOCK_SKEW_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// Longest cooldown a breaker grows to through failed probes (it doubles per failed probe); a
 /// configured cooldown longer than this is kept as is.
 pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(60 * 60);
-/// The least part of its cooldown an open breaker waits, whatever its random draw: half.
-pub const BREAKER_JITTER_FLOOR: f64 = 0.5;
+/// How far past its cooldown an open breaker may wait, as a fraction of it: a random part of
+/// this much is added each time it opens, so breakers that opened together probe apart.
+pub const BREAKER_JITTER_SPREAD: f64 = 0.5;
 /// The least spread of a fleet's refreshes: the jitter fraction is raised, for a token's
 /// lifetime, to cover at least this long (and at most half the way to its refresh deadline).
 /// 10,000 hosts with 1 h tokens minted in the same second then refresh over 10 minutes, at most
@@ -201,8 +202,9 @@ impl Breaker {
 
     /// A mint failed at `now`: count it, and open (or reopen) the breaker at the threshold.
     /// Each failed probe doubles the cooldown, up to [`MAX_BREAKER_COOLDOWN`]; the breaker
-    /// stays open for a random part of it ([`jittered_cooldown`], `draw` in `[0, 1)`), so a
-    /// fleet whose breakers opened together in an outage does not probe together.
+    /// stays open for that plus a random part of [`BREAKER_JITTER_SPREAD`] of it
+    /// ([`jittered_cooldown`], `draw` in `[0, 1)`), so a fleet whose breakers opened together in
+    /// an outage does not probe together.
     pub fn record_failure(&mut self, now: EpochMs, error: &MintError, policy: &Policy, draw: f64) {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(error.clone());
@@ -216,14 +218,13 @@ impl Breaker {
     }
 }
 
-/// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: uniformly
-/// between [`BREAKER_JITTER_FLOOR`] of it and all of it ("equal jitter", the AWS backoff
-/// variant that keeps a minimum wait). A fleet whose breakers opened together probes spread
-/// over the second half of the cooldown instead of in one wave per doubling. (Full jitter,
-/// down to nothing, made the fleet probe more often during an outage, grow its cooldowns to the
-/// cap sooner and recover later: `cargo bench --bench fleet`, docs/benchmarks.md.)
+/// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: the
+/// cooldown, plus uniformly up to [`BREAKER_JITTER_SPREAD`] of it. Never less than the cooldown:
+/// jitter below it (full jitter down to nothing, or "equal jitter" down to half) made a fleet
+/// probe more often during an outage, double its cooldowns towards the cap sooner, and recover
+/// later than with no jitter at all (`cargo bench --bench fleet`, docs/benchmarks.md).
 pub fn jittered_cooldown(cooldown: Duration, draw: f64) -> EpochMs {
-    let share = BREAKER_JITTER_FLOOR + (1.0 - BREAKER_JITTER_FLOOR) * draw.clamp(0.0, 1.0);
+    let share = 1.0 + BREAKER_JITTER_SPREAD * draw.clamp(0.0, 1.0);
     (ms(cooldown) as f64 * share) as EpochMs
 }
 
@@ -645,14 +646,14 @@ mod tests {
             ..Policy::default()
         };
         let mut b = Breaker::default();
-        b.record_failure(0, &MintError::transient("e1"), &p, 1.0);
-        b.record_failure(0, &MintError::transient("e2"), &p, 1.0);
+        b.record_failure(0, &MintError::transient("e1"), &p, 0.0);
+        b.record_failure(0, &MintError::transient("e2"), &p, 0.0);
         assert_eq!(b.state(0), BreakerState::Closed);
-        b.record_failure(0, &MintError::transient("e3"), &p, 1.0);
+        b.record_failure(0, &MintError::transient("e3"), &p, 0.0);
         assert_eq!(b.state(0), BreakerState::Open);
         assert_eq!(b.open_until, Some(MIN));
         assert_eq!(b.state(MIN), BreakerState::HalfOpen);
-        b.record_failure(MIN, &MintError::transient("probe"), &p, 1.0);
+        b.record_failure(MIN, &MintError::transient("probe"), &p, 0.0);
         assert_eq!(b.open_until, Some(3 * MIN));
         assert_eq!(
             b.last_error.as_ref().map(|e| e.message.as_str()),
@@ -797,11 +798,11 @@ mod tests {
     }
 
     #[test]
-    fn an_open_breaker_waits_a_random_part_of_its_cooldown_above_a_floor() {
+    fn an_open_breaker_waits_its_cooldown_and_a_random_part_more() {
         let c = Duration::from_secs(300);
-        assert_eq!(jittered_cooldown(c, 0.0), 150_000);
-        assert_eq!(jittered_cooldown(c, 0.5), 225_000);
-        assert_eq!(jittered_cooldown(c, 1.0), 300_000);
+        assert_eq!(jittered_cooldown(c, 0.0), 300_000);
+        assert_eq!(jittered_cooldown(c, 0.5), 375_000);
+        assert_eq!(jittered_cooldown(c, 1.0), 450_000);
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {

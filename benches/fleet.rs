@@ -12,7 +12,8 @@
 //!    minted by the caller, and every failure feeds the host's breaker. Reported per scenario:
 //!    the busiest second of mint attempts during and after the outage, the seconds over quota,
 //!    and how long after the outage until every host holds a usable token again; with the
-//!    breaker's cooldown jittered (as now) and without (every host waits the whole cooldown).
+//!    breaker's cooldown jittered (as now) and without (every host waits exactly the cooldown).
+//!    A failed refresh of a still-valid token is retried after a cooldown (`Breaker::retry_at`).
 //!
 //! `FLEET_HOSTS` (default 10000), `FLEET_CALL_EVERY` (default 120 s) and `FLEET_SEED` change
 //! the sizes.
@@ -110,8 +111,8 @@ struct Outage {
     recovered_after: Duration,
 }
 
-/// The outage scenario. `jittered`: the breaker waits its cooldown and a random part more (as now);
-/// otherwise all of it (as before). `together`: every host's token was minted at time 0 (a
+/// The outage scenario. `jittered`: the breaker (and the retry of a failed refresh) waits its
+/// cooldown and a random part more (as now); otherwise exactly the cooldown. `together`: every host's token was minted at time 0 (a
 /// fleet started together), else at a random moment of its lifetime (steady state).
 fn outage(
     hosts: usize,
@@ -166,7 +167,7 @@ fn outage(
             }
             counts.add(t);
             if (start..end).contains(&t) {
-                // A draw of 0 is the whole cooldown and nothing more: the breaker before jitter.
+                // A draw of 0 is exactly the cooldown: the breaker without jitter.
                 let draw = if jittered { fastrand::f64() } else { 0.0 };
                 host.breaker.record_failure(t, &failure, policy, draw);
             } else {
@@ -270,11 +271,7 @@ fn main() {
                 } else {
                     "steady state"
                 },
-                if jittered {
-                    "jittered (now)"
-                } else {
-                    "whole (before)"
-                },
+                if jittered { "jittered (now)" } else { "whole" },
                 o.during,
                 o.after,
                 o.over_quota,

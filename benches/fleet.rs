@@ -13,7 +13,9 @@
 //!    the busiest second of mint attempts during and after the outage, the seconds over quota,
 //!    and how long after the outage until every host holds a usable token again; with the
 //!    breaker's cooldown jittered (as now) and without (every host waits exactly the cooldown).
-//!    A failed refresh of a still-valid token is retried after a cooldown (`Breaker::retry_at`).
+//!    A failed refresh of a still-valid token is retried after a cooldown, or at a random point
+//!    before the token becomes unusable if that comes sooner (`policy::retry_wait`; without
+//!    jitter: exactly when it becomes unusable).
 //!
 //! `FLEET_HOSTS` (default 10000), `FLEET_CALL_EVERY` (default 120 s) and `FLEET_SEED` change
 //! the sizes.
@@ -111,9 +113,10 @@ struct Outage {
     recovered_after: Duration,
 }
 
-/// The outage scenario. `jittered`: the breaker (and the retry of a failed refresh) waits its
-/// cooldown and a random part more (as now); otherwise exactly the cooldown. `together`: every host's token was minted at time 0 (a
-/// fleet started together), else at a random moment of its lifetime (steady state).
+/// The outage scenario. `jittered`: every draw random, as in the code (the breaker waits its
+/// cooldown and a random part more); otherwise every draw 0 (exactly the cooldown). `together`:
+/// every host's token was minted at time 0 (a fleet started together), else at a random moment
+/// of its lifetime (steady state).
 fn outage(
     hosts: usize,
     lifetime: Duration,
@@ -169,7 +172,8 @@ fn outage(
             if (start..end).contains(&t) {
                 // A draw of 0 is exactly the cooldown: the breaker without jitter.
                 let draw = if jittered { fastrand::f64() } else { 0.0 };
-                host.breaker.record_failure(t, &failure, policy, draw);
+                host.breaker
+                    .record_failure(t, &failure, host.entry.as_ref(), policy, draw);
             } else {
                 host.entry = Some(entry_for(
                     minted(t, lifetime_ms),

@@ -475,9 +475,11 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     Some(self.target),
                     "mint failed after {took} ms: {e}"
                 );
+                let cached = state.entry.as_ref();
+                let draw = (self.random)();
                 state
                     .breaker
-                    .record_failure(failed_at, &e, self.policy, (self.random)());
+                    .record_failure(failed_at, &e, cached, self.policy, draw);
                 if let Some(until) = state.breaker.open_until {
                     event!(
                         Level::Info,

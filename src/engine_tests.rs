@@ -207,6 +207,20 @@ fn serves_cached_token_while_mint_is_failing() {
 }
 
 #[test]
+fn a_refresh_failing_near_expiry_is_retried_before_the_token_becomes_unusable() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let first = inline(&e, None).unwrap().entry;
+    advance(&f, LIFETIME - 3 * 60 * SEC);
+    f.0.mint_fails.set(true);
+    assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-1");
+    let unusable_at = first.expires_at - policy::effective_min_ttl(&first, &p);
+    let retry_at = f.0.state.borrow().breaker.retry_at.unwrap();
+    assert!(f.0.now.get() < retry_at && retry_at <= unusable_at);
+}
+
+#[test]
 fn expired_token_and_failing_mint_is_a_temporary_failure_naming_the_cause() {
     let f = world();
     let p = Policy::default();
@@ -453,7 +467,7 @@ fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
     let waiting_since = f.0.now.get();
     advance(&f, SEC);
     let mut b = f.0.state.borrow().breaker.clone();
-    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), &p, 1.0);
+    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), None, &p, 1.0);
     f.0.state.borrow_mut().breaker = b;
     let err = e.mint_for_caller(waiting_since, None, None).unwrap_err();
     assert_eq!(err.code, Code::NoPerm);

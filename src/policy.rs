@@ -214,12 +214,19 @@ impl Breaker {
         self.retry_at = None;
     }
 
-    /// A mint failed at `now`: count it, and open (or reopen) the breaker at the threshold.
-    /// Each failed probe doubles the cooldown, up to [`MAX_BREAKER_COOLDOWN`]; the breaker
-    /// stays open for that plus a random part of [`BREAKER_JITTER_SPREAD`] of it
-    /// ([`jittered_cooldown`], `draw` in `[0, 1)`), so a fleet whose breakers opened together in
-    /// an outage does not probe together.
-    pub fn record_failure(&mut self, now: EpochMs, error: &MintError, policy: &Policy, draw: f64) {
+    /// A mint failed at `now`, with `entry` in the cache: count it, and open (or reopen) the
+    /// breaker at the threshold. Each failed probe doubles the cooldown, up to
+    /// [`MAX_BREAKER_COOLDOWN`]; the breaker stays open for that plus a random part of
+    /// [`BREAKER_JITTER_SPREAD`] of it ([`jittered_cooldown`], `draw` in `[0, 1)`), so a fleet
+    /// whose breakers opened together in an outage does not probe together.
+    pub fn record_failure(
+        &mut self,
+        now: EpochMs,
+        error: &MintError,
+        entry: Option<&Entry>,
+        policy: &Policy,
+        draw: f64,
+    ) {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(error.clone());
         self.last_failure_at = Some(now);
@@ -230,14 +237,29 @@ impl Breaker {
             self.open_until = Some(now.saturating_add(open_for));
             self.retry_at = None;
         } else {
-            // Below the threshold the breaker stays closed, but a still-valid token's refresh
-            // waits a (jittered) cooldown before it is tried again: a fleet whose refreshes
-            // fall due in an outage then makes its `breaker_threshold` tries spread out, not
-            // at three times its refresh rate (`cargo bench --bench fleet`).
-            let wait = jittered_cooldown(policy.breaker_cooldown, draw);
-            self.retry_at = Some(now.saturating_add(wait));
+            self.retry_at = Some(now.saturating_add(retry_wait(now, entry, policy, draw)));
         }
     }
+}
+
+/// How long a still-usable token's refresh waits after a failed one, below the breaker's
+/// threshold: the jittered cooldown or, if sooner, a random part of the time until the token
+/// becomes unusable (`draw` 0: all of it, as `draw` 0 is exactly the cooldown). The cooldown
+/// spaces a fleet's tries through an outage; the cap keeps a fleet minted together, whose tokens
+/// all become unusable in the same second, from making all its pending retries then
+/// (`cargo bench --bench fleet`, docs/benchmarks.md).
+pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f64) -> EpochMs {
+    let wait = jittered_cooldown(policy.breaker_cooldown, draw);
+    let usable_for = entry.map_or(0, |e| {
+        e.expires_at
+            .saturating_sub(effective_min_ttl(e, policy))
+            .saturating_sub(now)
+    });
+    if usable_for <= 0 {
+        return wait;
+    }
+    let share = 1.0 - draw.clamp(0.0, 1.0);
+    wait.min((usable_for as f64 * share) as EpochMs)
 }
 
 /// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: the
@@ -602,7 +624,7 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.record_failure(HOUR, &MintError::transient("x"), &p, 1.0);
+            b.record_failure(HOUR, &MintError::transient("x"), None, &p, 1.0);
         }
         assert_eq!(b.state(HOUR + 1), BreakerState::Open);
         assert_eq!(
@@ -669,14 +691,14 @@ mod tests {
             ..Policy::default()
         };
         let mut b = Breaker::default();
-        b.record_failure(0, &MintError::transient("e1"), &p, 0.0);
-        b.record_failure(0, &MintError::transient("e2"), &p, 0.0);
+        b.record_failure(0, &MintError::transient("e1"), None, &p, 0.0);
+        b.record_failure(0, &MintError::transient("e2"), None, &p, 0.0);
         assert_eq!(b.state(0), BreakerState::Closed);
-        b.record_failure(0, &MintError::transient("e3"), &p, 0.0);
+        b.record_failure(0, &MintError::transient("e3"), None, &p, 0.0);
         assert_eq!(b.state(0), BreakerState::Open);
         assert_eq!(b.open_until, Some(MIN));
         assert_eq!(b.state(MIN), BreakerState::HalfOpen);
-        b.record_failure(MIN, &MintError::transient("probe"), &p, 0.0);
+        b.record_failure(MIN, &MintError::transient("probe"), None, &p, 0.0);
         assert_eq!(b.open_until, Some(3 * MIN));
         assert_eq!(
             b.last_error.as_ref().map(|e| e.message.as_str()),
@@ -721,7 +743,7 @@ mod tests {
     fn lock_holder_shares_a_failure_that_happened_while_it_waited() {
         let p = Policy::default();
         let mut b = Breaker::default();
-        b.record_failure(10, &MintError::transient("boom"), &p, 1.0);
+        b.record_failure(10, &MintError::transient("boom"), None, &p, 1.0);
         let waited_before = Purpose::NeedToken {
             waiting_since: 5,
             seen: None,
@@ -834,7 +856,7 @@ mod tests {
         };
         let mut b = Breaker::default();
         let failed_at = 50 * MIN;
-        b.record_failure(failed_at, &MintError::transient("down"), &p, 0.0);
+        b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.0);
         assert_eq!(b.state(failed_at), BreakerState::Closed);
         // Due, still valid: served without a refresh until the cooldown has passed.
         assert_eq!(plan(failed_at + MIN, Some(&e), &b, &p, None), Plan::Serve);
@@ -855,6 +877,38 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_refresh_is_retried_before_the_token_becomes_unusable_at_a_random_point() {
+        let p = Policy::default();
+        let e = entry(0, HOUR, &p);
+        let unusable_at = HOUR - effective_min_ttl(&e, &p);
+        // Far from expiry: the jittered cooldown, whatever the draw.
+        assert_eq!(retry_wait(10 * MIN, Some(&e), &p, 0.0), 5 * MIN);
+        assert_eq!(retry_wait(10 * MIN, Some(&e), &p, 0.5), 375_000);
+        // Less than a cooldown left: a retry at a random point of it, never past it, and
+        // spread over all of it as the draw goes from 1 to 0.
+        let failed_at = 57 * MIN;
+        let retries: Vec<EpochMs> = (0..10)
+            .map(|i| failed_at + retry_wait(failed_at, Some(&e), &p, f64::from(i) / 10.0))
+            .collect();
+        assert!(retries.iter().all(|&r| failed_at <= r && r <= unusable_at));
+        assert_eq!(retries[0], unusable_at);
+        assert!(retries[9] - failed_at < (unusable_at - failed_at) / 5);
+        assert!(retries.windows(2).all(|w| w[0] > w[1]), "{retries:?}");
+        // The cap reaches the breaker: a due token is served without a refresh until then.
+        let mut b = Breaker::default();
+        b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.5);
+        assert_eq!(b.retry_at, Some(retries[5]));
+        assert_eq!(plan(retries[5] - 1, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(
+            plan(retries[5], Some(&e), &b, &p, None),
+            Plan::ServeAndRefresh
+        );
+        // No usable token (none, or already expired): the cooldown.
+        assert_eq!(retry_wait(failed_at, None, &p, 0.5), 375_000);
+        assert_eq!(retry_wait(HOUR, Some(&e), &p, 0.5), 375_000);
+    }
+
+    #[test]
     fn an_open_breaker_waits_its_cooldown_and_a_random_part_more() {
         let c = Duration::from_secs(300);
         assert_eq!(jittered_cooldown(c, 0.0), 300_000);
@@ -863,7 +917,7 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.record_failure(0, &MintError::transient("x"), &p, 0.25);
+            b.record_failure(0, &MintError::transient("x"), None, &p, 0.25);
         }
         assert_eq!(
             b.open_until,

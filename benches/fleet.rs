@@ -15,7 +15,7 @@
 //!    breaker's cooldown jittered (as now) and without (every host waits exactly the cooldown).
 //!    A failed refresh of a still-valid token is retried after a cooldown, or at a random point
 //!    before the token becomes unusable if that comes sooner (`policy::retry_wait`; without
-//!    jitter: exactly when it becomes unusable).
+//!    jitter: the last millisecond it is usable).
 //!
 //! `FLEET_HOSTS` (default 10000), `FLEET_CALL_EVERY` (default 120 s) and `FLEET_SEED` change
 //! the sizes.

@@ -210,14 +210,19 @@ fn serves_cached_token_while_mint_is_failing() {
 fn a_refresh_failing_near_expiry_is_retried_before_the_token_becomes_unusable() {
     let f = world();
     let p = Policy::default();
-    let e = engine(&f, &p);
+    let e = Engine {
+        random: || 0.5,
+        ..engine(&f, &p)
+    };
     let first = inline(&e, None).unwrap().entry;
     advance(&f, LIFETIME - 3 * 60 * SEC);
     f.0.mint_fails.set(true);
     assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-1");
     let unusable_at = first.expires_at - policy::effective_min_ttl(&first, &p);
     let retry_at = f.0.state.borrow().breaker.retry_at.unwrap();
-    assert!(f.0.now.get() < retry_at && retry_at <= unusable_at);
+    let failed_at = f.0.now.get();
+    // Half-way (the draw) through the time left, long before the cooldown would end.
+    assert_eq!(retry_at, failed_at + (unusable_at - failed_at - 1) / 2);
 }
 
 #[test]

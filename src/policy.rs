@@ -243,11 +243,13 @@ impl Breaker {
 }
 
 /// How long a still-usable token's refresh waits after a failed one, below the breaker's
-/// threshold: the jittered cooldown or, if sooner, a random part of the time until the token
-/// becomes unusable (`draw` 0: all of it, as `draw` 0 is exactly the cooldown). The cooldown
-/// spaces a fleet's tries through an outage; the cap keeps a fleet minted together, whose tokens
-/// all become unusable in the same second, from making all its pending retries then
-/// (`cargo bench --bench fleet`, docs/benchmarks.md).
+/// threshold: until a random point (`draw`) of the time the token has left before it becomes
+/// unusable, and no longer than the jittered cooldown. The cooldown spaces a fleet's tries
+/// through an outage; the random point keeps a fleet minted together, whose tokens all become
+/// unusable in the same second, from making all its pending retries in that second, and spreads
+/// them over the time left instead (`cargo bench --bench fleet`, docs/benchmarks.md). Far from
+/// expiry the cooldown decides, except for the rare draw that falls within it. `draw` 0 is the
+/// whole of both: exactly the cooldown, or the last millisecond the token is usable.
 pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f64) -> EpochMs {
     let wait = jittered_cooldown(policy.breaker_cooldown, draw);
     let usable_for = entry.map_or(0, |e| {
@@ -259,7 +261,8 @@ pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f6
         return wait;
     }
     let share = 1.0 - draw.clamp(0.0, 1.0);
-    wait.min((usable_for as f64 * share) as EpochMs)
+    let point = ((usable_for - 1) as f64 * share) as EpochMs;
+    wait.min(point)
 }
 
 /// How long a breaker stays open for a `cooldown`, given a random `draw` in `[0, 1)`: the
@@ -843,7 +846,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_refresh_of_a_valid_token_is_retried_only_after_a_cooldown() {
+    fn a_failed_refresh_of_a_valid_token_is_not_retried_before_its_retry_time() {
         let p = Policy::default();
         let e = Entry {
             token: Secret::new("t".into()),
@@ -858,7 +861,8 @@ mod tests {
         let failed_at = 50 * MIN;
         b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.0);
         assert_eq!(b.state(failed_at), BreakerState::Closed);
-        // Due, still valid: served without a refresh until the cooldown has passed.
+        // Due, still valid: served without a refresh until the retry time (here the cooldown,
+        // 9.5 min being left).
         assert_eq!(plan(failed_at + MIN, Some(&e), &b, &p, None), Plan::Serve);
         let retry = failed_at + jittered_cooldown(p.breaker_cooldown, 0.0);
         assert_eq!(plan(retry - 1, Some(&e), &b, &p, None), Plan::Serve);
@@ -877,24 +881,28 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_refresh_is_retried_before_the_token_becomes_unusable_at_a_random_point() {
+    fn a_failed_refresh_is_retried_at_a_random_point_before_the_token_becomes_unusable() {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
         let unusable_at = HOUR - effective_min_ttl(&e, &p);
-        // Far from expiry: the jittered cooldown, whatever the draw.
-        assert_eq!(retry_wait(10 * MIN, Some(&e), &p, 0.0), 5 * MIN);
-        assert_eq!(retry_wait(10 * MIN, Some(&e), &p, 0.5), 375_000);
-        // Less than a cooldown left: a retry at a random point of it, never past it, and
-        // spread over all of it as the draw goes from 1 to 0.
+        // Far from expiry (39.5 min left): the jittered cooldown, unless the random point of the
+        // time left falls within it (a draw above ~0.82 here).
+        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.0), 5 * MIN);
+        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.5), 375_000);
+        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.8), 420_000);
+        assert!(retry_wait(20 * MIN, Some(&e), &p, 0.9) < 4 * MIN);
+        // Less than a cooldown left: a random point of it, always before the token becomes
+        // unusable, spread over all of it as the draw goes from 1 to 0.
         let failed_at = 57 * MIN;
         let retries: Vec<EpochMs> = (0..10)
             .map(|i| failed_at + retry_wait(failed_at, Some(&e), &p, f64::from(i) / 10.0))
             .collect();
-        assert!(retries.iter().all(|&r| failed_at <= r && r <= unusable_at));
-        assert_eq!(retries[0], unusable_at);
+        assert!(retries.iter().all(|&r| failed_at <= r && r < unusable_at));
+        assert_eq!(retries[0], unusable_at - 1);
         assert!(retries[9] - failed_at < (unusable_at - failed_at) / 5);
         assert!(retries.windows(2).all(|w| w[0] > w[1]), "{retries:?}");
-        // The cap reaches the breaker: a due token is served without a refresh until then.
+        // The breaker keeps it: a due token is served without a refresh until then, and is
+        // refreshed in the background (not by a caller that waits) from then on.
         let mut b = Breaker::default();
         b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.5);
         assert_eq!(b.retry_at, Some(retries[5]));

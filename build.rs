@@ -21,10 +21,15 @@ fn main() {
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     let target = std::env::var("TARGET").unwrap_or_default();
     let wrapped = std::env::var("RUSTC_LINKER").is_ok_and(|l| l.ends_with(WRAPPER));
-    let static_libc = STATIC_LIBC.iter().any(|p| Path::new(p).exists());
-    if target != "x86_64-unknown-linux-gnu" || !wrapped || !static_libc {
+    let static_libc = STATIC_LIBC.iter().find(|p| Path::new(p).exists());
+    if target != "x86_64-unknown-linux-gnu" || !wrapped {
         return;
     }
+    let Some(static_libc) = static_libc else {
+        return;
+    };
+    // Static glibc removed or upgraded (a new glibc version): decide again.
+    println!("cargo:rerun-if-changed={static_libc}");
     println!("cargo:rustc-link-arg-bin=ecluse-cred=-static-pie");
     // Relative relocations packed (DT_RELR): fewer pages touched at start. A static PIE applies
     // them with the linked libc.a's own code, which knows DT_RELR from glibc 2.36 on.

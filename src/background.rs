@@ -45,8 +45,8 @@ pub fn spawn(
         .arg(cache_dir)
         .args([
             "background-refresh",
-            "--target",
-            target,
+            // One argument: a target name that starts with `-` must not read as an option.
+            &format!("--target={target}"),
             "--settings-hash",
             settings_hash,
             "--lock-fd",

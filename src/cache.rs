@@ -31,7 +31,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::log::Level;
-use crate::policy::{Breaker, Entry};
+use crate::mint::Minted;
+use crate::policy::{self, Breaker, Entry};
 
 /// Version of the cache file format; a file of another version is ignored and replaced.
 pub const CACHE_VERSION: u32 = 1;
@@ -120,7 +121,8 @@ impl FileStore {
             return Ok(State::default());
         };
         let mut bytes = Vec::new();
-        if let Err(e) = Read::take(&mut file, MAX_CACHE_BYTES).read_to_end(&mut bytes) {
+        // One byte more than the limit tells an oversized file from one that fits.
+        if let Err(e) = Read::take(&mut file, MAX_CACHE_BYTES + 1).read_to_end(&mut bytes) {
             return Err(Error::other(format!(
                 "cannot read {}: {e}",
                 self.cache_path().display()
@@ -216,7 +218,15 @@ impl FileStore {
         let read_write = OFlags::RDWR | OFlags::CREATE;
         let file = match dir.open_nofollow(&self.lock_name, read_write, Mode::from_raw_mode(0o600))
         {
-            Ok(file) => file.expect("created"),
+            Ok(Some(file)) => file,
+            // O_CREAT gives ENOENT only when the directory itself is gone: removed after it
+            // was opened.
+            Ok(None) => {
+                return Err(Error::temp(format!(
+                    "the cache directory {} was removed while in use; try again",
+                    self.dir.display()
+                )));
+            }
             Err(Opening::Refused(e)) => return Err(e),
             // A read-only or full cache directory: an existing lock file still locks (flock
             // needs no write access); without one, mint unlocked rather than not at all.
@@ -453,6 +463,9 @@ pub fn parse_state(
     target: &str,
     settings_hash: &str,
 ) -> std::result::Result<State, String> {
+    if bytes.len() as u64 > MAX_CACHE_BYTES {
+        return Err(format!("larger than {MAX_CACHE_BYTES} bytes"));
+    }
     let parsed: CacheFile = serde_json::from_slice(bytes).map_err(|e| {
         format!(
             "not a valid cache file (line {}, column {})",
@@ -468,6 +481,18 @@ pub fn parse_state(
     }
     if parsed.target != target || parsed.settings_hash != settings_hash {
         return Err("written for other target settings".to_owned());
+    }
+    // A token is served only as a mint would have been accepted: nothing a mint would refuse
+    // (control characters, an absurd lifetime) reaches a client through a doctored file.
+    if let Some(e) = &parsed.entry {
+        let minted = Minted {
+            token: e.token.clone(),
+            expires_at: e.expires_at,
+            expiry_source: String::new(),
+        };
+        if policy::check_minted(minted, e.issued_at).is_err() {
+            return Err("its token is not one a mint would have accepted".to_owned());
+        }
     }
     Ok(State {
         entry: parsed.entry,

@@ -321,7 +321,7 @@ pub fn load(source: &Source) -> Result<Config> {
         Source::Default(p) => (p, false),
         Source::None => return Ok(Config::default()),
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_bounded(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return Ok(Config::default());
@@ -334,6 +334,26 @@ pub fn load(source: &Source) -> Result<Config> {
         }
     };
     parse(&text, path)
+}
+
+/// Longest config file that is read: far above a real one, and a bound when `--config` names
+/// something endless (`/dev/zero`).
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The file at `path` as text, refused past [`MAX_CONFIG_BYTES`]. (Not refused for not being a
+/// regular file: `--config <(...)` is a pipe.)
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_CONFIG_BYTES} bytes"
+        )));
+    }
+    Ok(text)
 }
 
 // The file as written. Durations are strings ("5m", "1h 30m") or integer seconds.

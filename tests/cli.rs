@@ -5,6 +5,7 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use common::*;
 
@@ -40,6 +41,19 @@ fn config_errors_name_file_key_and_problem_and_exit_78() {
         assert!(err.contains(key), "names {key}: {err}");
         assert_eq!(sb.mints(), 0);
     }
+}
+
+#[test]
+fn an_endless_config_file_is_refused_with_exit_78_not_read_into_memory() {
+    let sb = Sandbox::new("");
+    let out = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
+        .args(["--config", "/dev/zero", "token", "--target", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/dev/zero"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
 }
 
 #[test]

@@ -233,7 +233,7 @@ fn setup_git_names_the_target_so_another_target_on_the_host_never_answers() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = fs::read_to_string(&gitconfig).unwrap();
-    assert!(text.contains("git-credential --target 'b'"), "{text}");
+    assert!(text.contains("git-credential --target='b'"), "{text}");
     // An older copy's helper there is replaced, not refused.
     let stale = text.replace(env!("CARGO_BIN_EXE_ecluse-cred"), "/opt/old/ecluse-cred");
     fs::write(&gitconfig, &stale).unwrap();

@@ -216,3 +216,50 @@ fn the_serving_binary_is_a_static_pie_and_the_mint_helper_is_not() {
         "ecluse-cred-mint should stay dynamically linked:\n{helper}"
     );
 }
+
+/// `.cargo/static-pie-gcc` makes the same static PIE whether the link's arguments come on the
+/// command line or in an `@FILE` (as rustc passes them when they are too long): a link line
+/// asking for `-static-pie` left as rustc writes it succeeds and gives a binary that crashes at
+/// start. The arguments are rustc's for a dynamic glibc link, plus `-static-pie`.
+#[test]
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
+fn the_linker_wrapper_links_a_working_static_pie_from_a_response_file_too() {
+    let static_libc = ["/usr/lib/x86_64-linux-gnu/libc.a", "/usr/lib64/libc.a"];
+    if !static_libc.iter().any(|p| Path::new(p).exists()) {
+        eprintln!("skipped: no static glibc (libc.a; Debian's libc6-dev, Fedora's glibc-static)");
+        return;
+    }
+    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cargo/static-pie-gcc");
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(path("main.c"), "int main(void) { return 7; }\n").unwrap();
+    let compiled = Command::new("cc")
+        .args(["-c", "-fPIE", &path("main.c"), "-o", &path("main.o")])
+        .status()
+        .unwrap();
+    assert!(compiled.success());
+    let link = |out: &str| {
+        vec![
+            "-pie".to_owned(),
+            path("main.o"),
+            "-Wl,-Bdynamic".to_owned(),
+            "-lgcc_s".to_owned(),
+            "-lc".to_owned(),
+            "-static-pie".to_owned(),
+            "-o".to_owned(),
+            path(out),
+        ]
+    };
+    std::fs::write(path("args"), link("from-file").join("\n") + "\n").unwrap();
+    for (out, args) in [
+        ("direct", link("direct")),
+        ("from-file", vec![format!("@{}", path("args"))]),
+    ] {
+        let linked = Command::new(&wrapper).args(&args).output().unwrap();
+        assert!(linked.status.success(), "{out}: {linked:?}");
+        let ran = Command::new(path(out)).status().unwrap();
+        assert_eq!(ran.code(), Some(7), "{out}: the linked program crashed");
+        let headers = readelf("-lW", &path(out));
+        assert!(!headers.contains("INTERP"), "{out}:\n{headers}");
+    }
+}

@@ -102,6 +102,33 @@ fn due_token_is_served_at_once_while_one_background_refresh_mints() {
     assert_eq!(sb.mints(), 2);
 }
 
+#[test]
+fn a_target_whose_name_starts_with_a_dash_is_refreshed_in_the_background() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(&format!(
+        "[targets.\"-d\"]\nbackend = \"command\"\ncommand = [\"{}\"]\n",
+        sb.bin.join("mint").display()
+    ));
+    let first = sb.run(&["token", "--target=-d"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let file = std::fs::read_dir(&sb.cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    shift_entry_in(&file, -1_000, 3_000_000);
+    let due = sb.run(&["token", "--target=-d"]);
+    assert_eq!(stdout(&due), stdout(&first), "{}", stderr(&due));
+    // The background refresh is a child process given the name as an argument: `-d` must not
+    // read as an option there.
+    assert!(
+        sb.wait_for_mints(2, Duration::from_secs(10)),
+        "the background refresh ran"
+    );
+    assert!(wait_until(Duration::from_secs(10), || token_in(&file)
+        .is_some_and(|t| t != stdout(&first).trim_end())));
+}
+
 /// Run `script` in `sh` with `TOKEN` replaced by this sandbox's `token --target demo` call;
 /// the output and how long the whole script took.
 fn shell(sb: &Sandbox, script: &str) -> (std::process::Output, Duration) {
@@ -346,6 +373,39 @@ fn garbage_cache_file_is_recovered() {
         assert_eq!(sb.cached_token(), stdout(&out).trim_end());
     }
     assert_eq!(sb.mints(), 3);
+}
+
+#[test]
+fn a_cache_file_past_the_size_limit_or_with_a_token_no_mint_would_give_is_not_served() {
+    let sb = Sandbox::new("");
+    let first = stdout(&sb.token(&[]));
+    let valid = std::fs::read(sb.cache_file()).unwrap();
+    // Valid JSON padded past the 1 MiB limit: not cut at the limit and read as valid.
+    let mut oversized = valid.clone();
+    oversized.resize(valid.len() + (1 << 20), b' ');
+    let with = |field: &str, value: serde_json::Value| {
+        let mut v: serde_json::Value = serde_json::from_slice(&valid).unwrap();
+        v["entry"][field] = value;
+        serde_json::to_vec(&v).unwrap()
+    };
+    let doctored = [
+        oversized,
+        with("token", "tok\n\u{1b}[2Jevil".into()),
+        with("expires_at", i64::MAX.into()),
+    ];
+    for (i, bytes) in doctored.iter().enumerate() {
+        write_private(&sb.cache_file(), bytes);
+        let out = sb.token(&["-v"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("ignoring cache file"),
+            "{}",
+            stderr(&out)
+        );
+        assert_ne!(stdout(&out), first);
+        assert!(!stdout(&out).contains("evil"));
+        assert_eq!(sb.mints(), i + 2);
+    }
 }
 
 #[test]

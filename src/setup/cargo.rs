@@ -87,8 +87,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             let mut provider = Array::new();
             provider.push(w.exe.display().to_string());
             if let Some(target) = &w.args.which.target {
-                provider.push("--target");
-                provider.push(target.as_str());
+                // One argument: a name that starts with `-` must not read as an option.
+                provider.push(format!("--target={target}"));
             }
             table.insert("credential-provider", value(provider));
             registries.insert(&name, Item::Table(table));

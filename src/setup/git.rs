@@ -66,7 +66,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let key = format!("credential.{scope}.helper");
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let helper = format!(
-        "!{} git-credential --target {}",
+        "!{} git-credential --target={}",
         quote(&w.exe.display().to_string()),
         quote(&w.target.name)
     );

@@ -81,11 +81,13 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         .clone()
         .unwrap_or_else(|| format!("ecluse-{}", w.target.name));
     // kubectl splits `--exec-arg` values on commas.
+    // One argument each (`--target=NAME`): a name that starts with `-` must not read as an
+    // option.
     let which = match &w.args.which.target {
-        Some(name) => ["--target", name.as_str()],
-        None => ["--url", w.url],
+        Some(name) => format!("--target={name}"),
+        None => format!("--url={}", w.url),
     };
-    if which[1].contains(',') || user.contains(',') {
+    if which.contains(',') || user.contains(',') {
         return Err(Error::config(
             "kubectl splits arguments on `,`: pick a name without one",
         ));
@@ -168,8 +170,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             "--exec-api-version=client.authentication.k8s.io/v1".to_owned(),
             format!("--exec-command={}", w.exe.display()),
             "--exec-arg=kube-credential".to_owned(),
-            format!("--exec-arg={}", which[0]),
-            format!("--exec-arg={}", which[1]),
+            format!("--exec-arg={which}"),
             "--exec-interactive-mode=Never".to_owned(),
             "--exec-provide-cluster-info=true".to_owned(),
         ];

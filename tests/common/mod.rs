@@ -274,12 +274,7 @@ impl Sandbox {
     /// Rewrite the cached entry's times relative to now (ms): puts a token past its refresh
     /// point or past its expiry without waiting.
     pub fn shift_entry(&self, refresh_at: i64, expires_at: i64) {
-        let mut v = self.cache_json();
-        let now = now_ms();
-        v["entry"]["refresh_at"] = (now + refresh_at).into();
-        v["entry"]["expires_at"] = (now + expires_at).into();
-        v["entry"]["issued_at"] = (now - 3_600_000).into();
-        write_private(&self.cache_file(), &serde_json::to_vec(&v).unwrap());
+        shift_entry_in(&self.cache_file(), refresh_at, expires_at);
     }
 
     pub fn cached_token(&self) -> String {
@@ -453,6 +448,16 @@ pub fn all_same_token(outputs: &[Output]) -> bool {
     outputs
         .iter()
         .all(|o| o.status.success() && o.stdout == outputs[0].stdout)
+}
+
+/// [`Sandbox::shift_entry`] for the cache file at `path`.
+pub fn shift_entry_in(path: &Path, refresh_at: i64, expires_at: i64) {
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    let now = now_ms();
+    v["entry"]["refresh_at"] = (now + refresh_at).into();
+    v["entry"]["expires_at"] = (now + expires_at).into();
+    v["entry"]["issued_at"] = (now - 3_600_000).into();
+    write_private(path, &serde_json::to_vec(&v).unwrap());
 }
 
 pub fn write_private(path: &Path, bytes: &[u8]) {

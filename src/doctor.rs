@@ -705,7 +705,7 @@ fn client_checks(
     };
     let read = |p: Result<PathBuf>| {
         p.ok()
-            .and_then(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+            .and_then(|p| crate::setup::read(&p).ok().flatten().map(|t| (p, t)))
     };
     let bare = shown.trim_end_matches('/');
     let host = bare.split_once("://").map_or(bare, |(_, h)| h);

@@ -437,3 +437,233 @@ fn pnpm_undo_dry_run_removes_nothing() {
     assert!(helpers.join("ecluse-pnpm-token-demo").exists());
     assert!(npmrc.exists());
 }
+
+#[test]
+fn a_device_or_fifo_in_place_of_the_config_is_refused_and_left_as_it_is() {
+    use std::os::unix::fs::FileTypeExt;
+    let sb = sandbox();
+    let fifo = sb.dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (client, file) in [
+        ("npm", Path::new("/dev/null")),
+        ("git", Path::new("/dev/null")),
+        ("cargo", fifo.as_path()),
+        ("npm", fifo.as_path()),
+    ] {
+        let out = setup(&sb, client, file, &[]);
+        assert_eq!(out.status.code(), Some(78), "{client}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn a_symlinked_config_is_edited_where_it_points_and_the_link_stays() {
+    let sb = sandbox();
+    let dotfiles = sb.dir.path().join("dotfiles");
+    fs::create_dir(&dotfiles).unwrap();
+    let link = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    // A link to a file with the user's own lines, and a link to a file not made yet.
+    for (real, before) in [("npmrc", Some("save-exact=true\n")), ("new-npmrc", None)] {
+        let real = dotfiles.join(real);
+        if let Some(text) = before {
+            fs::write(&real, text).unwrap();
+        }
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let out = setup(&sb, "npm", &link, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(fs::read_to_string(&real).unwrap().contains(":_authToken="));
+        assert_eq!(mode(&real) & 0o077, 0, "the token's file is private");
+        let out = setup(&sb, "npm", &link, &["--undo"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).ok().as_deref(), before);
+    }
+}
+
+#[test]
+fn setup_then_undo_gives_back_a_crlf_file_byte_for_byte() {
+    let sb = sandbox();
+    for (client, name, text) in [
+        ("cargo", "config.toml", "# mine\r\n[net]\r\nretry = 2\r\n"),
+        ("npm", ".npmrc", "save-exact=true\r\n"),
+        ("pip", "pip.conf", "[global]\r\ntimeout = 60\r\n"),
+    ] {
+        let file = sb.dir.path().join("crlf").join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        let set_up = fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            set_up.matches('\n').count(),
+            set_up.matches("\r\n").count(),
+            "{client}: mixed line endings: {set_up:?}"
+        );
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(&file).unwrap(), text, "{client}");
+    }
+}
+
+#[test]
+fn a_dry_run_masks_the_users_other_credentials_too() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(
+        &file,
+        "//other.example.com/:_authToken = OTHER-NPM-SECRET\nregistry=https://user:OTHER-PASS@mirror.example.com/\nsave-exact=true\n",
+    )
+    .unwrap();
+    let out = setup(&sb, "npm", &file, &["--dry-run", "--scope", "@me"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("save-exact=true"), "{shown}");
+    assert!(
+        !shown.contains("OTHER-NPM-SECRET") && !shown.contains("OTHER-PASS"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn setup_arguments_that_would_add_lines_of_their_own_are_refused() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("client/.npmrc");
+    for (option, value) in [
+        ("--scope", "me\n//evil.example.com/:_authToken=x"),
+        ("--scope", "a/b"),
+        ("--registry", "x\ny"),
+        ("--user", ""),
+    ] {
+        let client = if option == "--registry" {
+            "cargo"
+        } else {
+            "npm"
+        };
+        let out = setup(&sb, client, &file, &[option, value]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{option} {value:?}: {}",
+            stderr(&out)
+        );
+        assert!(!file.exists());
+    }
+}
+
+#[test]
+fn a_refused_pnpm_setup_leaves_no_helper_link_behind() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "registry=https://registry.npmjs.org/\n").unwrap();
+    let out = setup(&sb, "pnpm", &file, &[]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    let shims = sb.dir.path().join("shims");
+    let left: Vec<_> = fs::read_dir(&shims)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn cargo_undo_finds_what_setup_added_under_any_registry_name() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("cargo/config.toml");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let before = "[net]\nretry = 2\n";
+    fs::write(&file, before).unwrap();
+    assert!(
+        setup(&sb, "cargo", &file, &["--registry", "mine"])
+            .status
+            .success()
+    );
+    // Again under another name: replaced, not a second index for the same URL.
+    assert!(
+        setup(&sb, "cargo", &file, &["--registry", "theirs"])
+            .status
+            .success()
+    );
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches("sparse+").count(), 1, "{text}");
+    assert!(text.contains("[registries.theirs]"), "{text}");
+    let out = setup(&sb, "cargo", &file, &["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+}
+
+#[test]
+fn a_git_config_that_does_not_parse_is_named_not_the_copy_setup_works_on() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("git/config");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "[user]\n\tname = me\n[broken\n").unwrap();
+    let out = setup(&sb, "git", &file, &[]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    // git's message, about the copy setup runs `git config` on, names the user's file.
+    let named = format!("line 3 in file {}", file.display());
+    assert!(stderr(&out).contains(&named), "{}", stderr(&out));
+}
+
+#[test]
+fn docker_is_wired_only_for_the_target_that_answers_its_host() {
+    // Two targets on one host: docker asks by host, which the bare-host target answers.
+    let sb = Sandbox::new("username = \"aws\"\nurls = [\"https://pkgs.example.com/\"]");
+    let mint = sb.bin.join("mint").display().to_string();
+    let text = fs::read_to_string(&sb.config).unwrap()
+        + &format!(
+            "[targets.py]\nbackend = \"command\"\ncommand = [\"{mint}\"]\nusername = \"aws\"\nurls = [\"https://pkgs.example.com/pypi/\"]\n"
+        );
+    fs::write(&sb.config, text).unwrap();
+    let file = sb.dir.path().join("docker/config.json");
+    let bin = sb.dir.path().join("shims");
+    let run = |url: &str| {
+        sb.run(&[
+            "setup",
+            "docker",
+            "--url",
+            url,
+            "--file",
+            file.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+        ])
+    };
+    let out = run("https://pkgs.example.com/pypi/");
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("target `demo`"), "{}", stderr(&out));
+    assert!(!file.exists());
+    let out = run("https://pkgs.example.com/");
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -22,6 +22,22 @@ pub fn token_helper_key(registry: &str) -> Result<String> {
 /// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir`; its absolute path. pnpm
 /// runs the helper with no arguments (and through a shell), so the target is in the name.
 pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
+    let link = pnpm_helper_path(dir, target)?;
+    let dir = link.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&link)
+            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+    }
+    std::os::unix::fs::symlink(exe, &link)
+        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
+    Ok(link)
+}
+
+/// Where target `target`'s helper link goes in `dir`, if pnpm can run it from there (checked,
+/// nothing created).
+pub fn pnpm_helper_path(dir: &Path, target: &str) -> Result<PathBuf> {
     if crate::cache::file_stem(target) != target {
         return Err(Error::config(format!(
             "target `{target}` cannot be part of a file name; give it a name of letters, digits, `.`, `-` and `_` for pnpm"
@@ -38,16 +54,7 @@ pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
             dir.display()
         )));
     }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
-    let link = dir.join(format!("{PNPM_HELPER_PREFIX}{target}"));
-    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::remove_file(&link)
-            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
-    }
-    std::os::unix::fs::symlink(exe, &link)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
-    Ok(link)
+    Ok(dir.join(format!("{PNPM_HELPER_PREFIX}{target}")))
 }
 
 /// Answer as the helper of target `target` (the rest of the name it was invoked under).

@@ -68,17 +68,21 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             })
             .as_table_mut()
             .ok_or_else(|| unparsable(&path, 1, "`registries` is not a table"))?;
-        match registries.get(&name).and_then(Item::as_table) {
-            Some(t) if ours(t) => {
-                registries.remove(&name);
-            }
-            Some(_) if !w.args.undo => {
-                return Err(Error::config(format!(
-                    "{}: [registries.{name}] already exists; pass --registry NAME to add this one under another name",
-                    path.display()
-                )));
-            }
-            _ => {}
+        // What setup added for this URL goes, under whatever name it was added: `--undo`
+        // needs no `--registry`, and a setup under a new name replaces the old one.
+        let added: Vec<String> = registries
+            .iter()
+            .filter(|(_, item)| item.as_table().is_some_and(ours))
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        for key in &added {
+            registries.remove(key);
+        }
+        if !w.args.undo && registries.contains_key(&name) {
+            return Err(Error::config(format!(
+                "{}: [registries.{name}] already exists; pass --registry NAME to add this one under another name",
+                path.display()
+            )));
         }
         if !w.args.undo {
             let mut table = Table::new();

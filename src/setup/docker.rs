@@ -55,6 +55,20 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     } else {
         format!("{}:{}", request.host, request.port)
     };
+    // docker names only the host: whichever target serves that is the one asked, whatever URL
+    // setup was given. Wiring another would hand docker that target's token.
+    if !w.args.undo {
+        let asked = crate::protocol::docker::target_for(&w.ctx.config, &host)?;
+        if asked.as_ref().is_none_or(|t| t.name != w.target.name) {
+            return Err(Error::config(format!(
+                "docker asks for credentials by host only, and for {host} ecluse-cred answers {}, not target `{}` ({}): give `{}` a URL of the bare host (`https://{host}/`), or wire the target that serves it",
+                asked.map_or("nothing".to_owned(), |t| format!("target `{}`", t.name)),
+                w.target.name,
+                w.url,
+                w.target.name
+            )));
+        }
+    }
     let edit = Edit::of(path.clone(), false, |old| {
         let mut config: Map<String, Value> = if old.trim().is_empty() {
             Map::new()

@@ -3,7 +3,7 @@
 //! the atomic write are the framework's). An empty `helper =` first resets the helpers for
 //! that URL, so git asks ecluse-cred and no helper configured before (such as `store`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{Edit, Plan, Wiring, config_home, env_path, file, home};
@@ -27,7 +27,7 @@ pub(crate) fn global_config() -> Result<PathBuf> {
 
 /// Run `git config --file FILE ARGS` on a copy of `text`: the copy afterwards, and what git
 /// printed. A key that is not there (exit 1 for a lookup, 5 for an unset) is not an error.
-fn git_config(text: &str, args: &[&str]) -> Result<(String, String)> {
+fn git_config(real: &Path, text: &str, args: &[&str]) -> Result<(String, String)> {
     let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
     let copy = dir.path().join("config");
     std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
@@ -43,7 +43,10 @@ fn git_config(text: &str, args: &[&str]) -> Result<(String, String)> {
         return Err(Error::config(format!(
             "git config {}: {}",
             args.first().unwrap_or(&""),
-            String::from_utf8_lossy(&out.stderr).trim()
+            // Its messages name the copy: they are about `real`.
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .replace(&copy.display().to_string(), &real.display().to_string())
         )));
     }
     let after = std::fs::read_to_string(&copy)
@@ -71,23 +74,26 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         quote(&w.target.name)
     );
     let edit = Edit::of(path.clone(), false, |old| {
-        let (_, current) = git_config(old, &["--get-all", &key])?;
+        let (_, current) = git_config(&path, old, &["--get-all", &key])?;
         let values: Vec<&str> = current.lines().collect();
         let ours = values.iter().any(|v| is_ecluse_helper(v));
         if w.args.undo {
             if !ours {
                 return Ok(old.to_owned());
             }
-            let (text, _) = git_config(old, &["--unset-all", &key])?;
+            let (text, _) = git_config(&path, old, &["--unset-all", &key])?;
             // Older git leaves the emptied section's header behind.
             let section = format!("credential.{scope}");
             let (_, left) = git_config(
+                &path,
                 &text,
                 &["--get-regexp", &format!("^{}\\.", regex_escape(&section))],
             )?;
             if left.trim().is_empty() {
                 // git 2.47 already dropped it; older ones left the header.
-                return Ok(git_config(&text, &["--remove-section", &section]).map_or(text, |r| r.0));
+                return Ok(
+                    git_config(&path, &text, &["--remove-section", &section]).map_or(text, |r| r.0)
+                );
             }
             return Ok(text);
         }
@@ -101,9 +107,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             )));
         }
         // An older ecluse-cred's helper is replaced by this one's.
-        let (text, _) = git_config(old, &["--unset-all", &key])?;
-        let (text, _) = git_config(&text, &["--add", &key, ""])?;
-        Ok(git_config(&text, &["--add", &key, &helper])?.0)
+        let (text, _) = git_config(&path, old, &["--unset-all", &key])?;
+        let (text, _) = git_config(&path, &text, &["--add", &key, ""])?;
+        Ok(git_config(&path, &text, &["--add", &key, &helper])?.0)
     })?;
     Ok(Plan {
         edits: vec![edit],

@@ -6,7 +6,7 @@
 //! file in its own layout. The user entry remembers the context's previous user, so `--undo`
 //! puts it back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{Edit, Plan, Wiring, env_path, file, home};
@@ -33,7 +33,7 @@ pub(crate) fn kubeconfig() -> Result<PathBuf> {
 
 /// Run `kubectl config --kubeconfig COPY ARGS` on a copy of `text`: the copy afterwards, and
 /// what kubectl printed.
-fn kubectl(text: &str, args: &[&str]) -> Result<(String, String)> {
+fn kubectl(real: &Path, text: &str, args: &[&str]) -> Result<(String, String)> {
     let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
     let copy = dir.path().join("config");
     std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
@@ -49,7 +49,10 @@ fn kubectl(text: &str, args: &[&str]) -> Result<(String, String)> {
         return Err(Error::config(format!(
             "kubectl config {}: {}",
             args.first().unwrap_or(&""),
-            String::from_utf8_lossy(&out.stderr).trim()
+            // Its messages name the copy: they are about `real`.
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .replace(&copy.display().to_string(), &real.display().to_string())
         )));
     }
     let after = std::fs::read_to_string(&copy)
@@ -58,11 +61,11 @@ fn kubectl(text: &str, args: &[&str]) -> Result<(String, String)> {
 }
 
 /// The kubeconfig as JSON (`kubectl config view`), for reading what is there.
-fn view(text: &str) -> Result<serde_json::Value> {
+fn view(real: &Path, text: &str) -> Result<serde_json::Value> {
     if text.trim().is_empty() {
         return Ok(serde_json::Value::Null);
     }
-    let (_, json) = kubectl(text, &["view", "--raw", "-o", "json"])?;
+    let (_, json) = kubectl(real, text, &["view", "--raw", "-o", "json"])?;
     serde_json::from_str(&json).map_err(|e| Error::config(format!("kubectl config view: {e}")))
 }
 
@@ -94,7 +97,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     }
     let context = w.args.context.as_deref();
     let edit = Edit::of(path.clone(), false, |old| {
-        let config = view(old)?;
+        let config = view(&path, old)?;
         let existing = named(&config, "users", &user);
         let ours = existing.is_some_and(|u| {
             u["user"]["exec"]["args"]
@@ -122,7 +125,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 && named(&config, "contexts", c)
                     .is_some_and(|ctx| ctx["context"]["user"].as_str() == Some(user.as_str()))
             {
-                text = kubectl(&text, &["set-context", c, &format!("--user={previous}")])?.0;
+                text = kubectl(
+                    &path,
+                    &text,
+                    &["set-context", c, &format!("--user={previous}")],
+                )?
+                .0;
             }
             if let Some(other) = config["contexts"].as_array().and_then(|all| {
                 all.iter().find(|c| {
@@ -137,9 +145,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                     other["name"].as_str().unwrap_or("?")
                 )));
             }
-            let text = kubectl(&text, &["delete-user", &user])?.0;
+            let text = kubectl(&path, &text, &["delete-user", &user])?.0;
             // A kubeconfig setup created and left with nothing in it goes.
-            let left = view(&text)?;
+            let left = view(&path, &text)?;
             let empty = ["users", "clusters", "contexts"]
                 .iter()
                 .all(|k| left[*k].as_array().is_none_or(Vec::is_empty));
@@ -179,12 +187,17 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             args.push(format!("--exec-env={CONTEXT}={context}"));
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut text = kubectl(old, &argv)?.0;
+        let mut text = kubectl(&path, old, &argv)?.0;
         if let Some(context) = context {
-            text = kubectl(&text, &["set-context", context, &format!("--user={user}")])?.0;
+            text = kubectl(
+                &path,
+                &text,
+                &["set-context", context, &format!("--user={user}")],
+            )?
+            .0;
         }
         // Unchanged content keeps its bytes.
-        Ok(if view(&text)? == config {
+        Ok(if view(&path, &text)? == config {
             old.to_owned()
         } else {
             text

@@ -91,8 +91,13 @@ impl Edit {
         secret: bool,
         change: impl FnOnce(&str) -> Result<String>,
     ) -> Result<Edit> {
+        let path = resolved(&path)?;
         let before = read(&path)?;
         let after = change(before.as_deref().unwrap_or(""))?;
+        let after = match &before {
+            Some(before) if uses_crlf(before) => with_crlf(&after),
+            _ => after,
+        };
         let after = (!after.trim().is_empty()).then_some(after);
         Ok(Edit {
             path,
@@ -119,6 +124,23 @@ pub(crate) struct Wiring<'a> {
 }
 
 pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
+    // Names that go into a client's config: a line break or other control character there could
+    // write lines of its own.
+    for (option, value) in [
+        ("--registry", &args.registry),
+        ("--scope", &args.scope),
+        ("--user", &args.user),
+        ("--context", &args.context),
+    ] {
+        if let Some(value) = value
+            && (value.is_empty() || value.chars().any(char::is_control))
+        {
+            return Err(Error::new(
+                Code::Usage,
+                format!("{option} must be a name without control characters, not {value:?}"),
+            ));
+        }
+    }
     let (target, url) = target_and_url(ctx, args)?;
     let exe = std::env::current_exe()
         .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
@@ -302,14 +324,68 @@ pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-fn read(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+/// Most symlinks a config path is followed through (the kernel's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// Where `path` really is: a symlinked config (a dotfile manager's link) is read, written and
+/// removed where it points, even if that does not exist yet, and the link itself stays.
+pub(crate) fn resolved(path: &Path) -> Result<PathBuf> {
+    let mut path = path.to_owned();
+    for _ in 0..MAX_SYMLINKS {
+        match std::fs::read_link(&path) {
+            Ok(to) => {
+                let base = path.parent().unwrap_or(Path::new("/"));
+                path = base.join(to);
+            }
+            Err(_) => return Ok(path),
+        }
+    }
+    Err(Error::config(format!(
+        "{}: too many levels of symbolic links; not touching it",
+        path.display()
+    )))
+}
+
+/// Whether `text` ends its lines with CRLF (every line, and at least one).
+fn uses_crlf(text: &str) -> bool {
+    text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count()
+}
+
+/// `text` with every line ending CRLF: what setup adds to a CRLF file matches the rest.
+fn with_crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// The text of the config file at `path` (`None`: there is none). Only a regular file is read
+/// (and later replaced): a device in its place (`/dev/null` as "no config") would be replaced by
+/// a file, and a FIFO would block the read. Opened without blocking, checked through its
+/// descriptor.
+pub(crate) fn read(path: &Path) -> Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let cannot = |e: std::io::Error| Error::other(format!("cannot read {}: {e}", path.display()));
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(Error::config(format!(
+            "{} is not a regular file (a device, FIFO or directory); not touching it: name the file to edit with --file",
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    match file.read_to_string(&mut text) {
+        Ok(_) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             Err(unparsable(path, 1, "not UTF-8 text"))
         }
-        Err(e) => Err(Error::other(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(cannot(e)),
     }
 }
 
@@ -327,35 +403,114 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
     text.get(..at).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// Keys whose values are secrets in the files setup edits (`.npmrc`, kubeconfig).
-const SECRET_KEYS: [&str; 9] = [
-    "_authToken=",
-    "_auth=",
-    "_password=",
-    "token:",
-    "password:",
-    "client-key-data:",
-    "id-token:",
-    "refresh-token:",
-    "access-token:",
+/// Keys whose values are secrets in the files setup edits, as [`key_name`] gives them: npm's
+/// `_authToken`, `_auth`, `_password`; cargo's and Terraform's `token`; docker's `auth`,
+/// `identitytoken`, `registrytoken`; git's `extraHeader`; kubeconfig's user fields.
+const SECRET_KEYS: [&str; 14] = [
+    "authtoken",
+    "auth",
+    "password",
+    "token",
+    "secret",
+    "client-secret",
+    "client-key-data",
+    "id-token",
+    "refresh-token",
+    "access-token",
+    "authorization",
+    "extraheader",
+    "identitytoken",
+    "registrytoken",
 ];
 
-/// `text` with the value of every secret-holding key replaced, for showing a diff.
+/// The key of a `key = value`, `key: value` or `"key": value` line, and where its value
+/// starts; the key as compared with [`SECRET_KEYS`]: lower case, unquoted, without a leading
+/// `_`, and only its last `:` part (`.npmrc`'s `//host/path/:_authToken`).
+fn key_name(line: &str) -> Option<(String, usize)> {
+    let equals = line.find('=');
+    // `key: value`, `"key":value` (compact JSON), or a YAML key whose value follows below.
+    let colon = [
+        line.find(": "),
+        line.find("\":").map(|at| at + 1),
+        line.trim_end()
+            .ends_with(':')
+            .then(|| line.trim_end().len() - 1),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let at = match (equals, colon) {
+        (Some(e), Some(c)) => e.min(c),
+        (Some(at), None) | (None, Some(at)) => at,
+        (None, None) => return None,
+    };
+    let key = line[..at].trim().trim_matches(['"', '\'']);
+    let key = key.rsplit(':').next().unwrap_or(key);
+    let name = key.trim().trim_start_matches('_').to_ascii_lowercase();
+    Some((name, at + 1))
+}
+
+/// `line` with a URL's password (`scheme://user:PASSWORD@host`) replaced.
+fn without_url_password(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@').map(|a| &authority[..a]) {
+            Some(userinfo) if userinfo.contains(':') => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                out.push_str(&format!(
+                    "{user}:{}{}",
+                    crate::redact::REDACTED,
+                    &authority[userinfo.len()..]
+                ));
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every secret it may hold replaced, for showing a diff: the value of every
+/// secret-holding key ([`SECRET_KEYS`]), a URL's password, and what follows `Bearer` or
+/// `Basic`. Setup's own token, and the user's other credentials in the same file alike.
 fn masked(text: &str) -> String {
     text.split_inclusive('\n')
         .map(|line| {
-            for key in SECRET_KEYS {
-                if let Some(at) = line.find(key) {
-                    let end = if line.ends_with('\n') { "\n" } else { "" };
-                    let space = if key.ends_with(':') { " " } else { "" };
-                    return format!(
-                        "{}{key}{space}{}{end}",
-                        &line[..at],
-                        crate::redact::REDACTED
-                    );
+            let (body, end) = match line.strip_suffix("\r\n") {
+                Some(body) => (body, "\r\n"),
+                None => line
+                    .strip_suffix('\n')
+                    .map_or((line, ""), |body| (body, "\n")),
+            };
+            if let Some((name, value_at)) = key_name(body)
+                && SECRET_KEYS.contains(&name.as_str())
+            {
+                let space = if body[value_at..].starts_with(' ') {
+                    " "
+                } else {
+                    ""
+                };
+                return format!(
+                    "{}{space}{}{end}",
+                    &body[..value_at],
+                    crate::redact::REDACTED
+                );
+            }
+            let body = without_url_password(body);
+            for scheme in ["Bearer ", "Basic ", "bearer ", "basic "] {
+                if let Some(at) = body.find(scheme) {
+                    return format!("{}{scheme}{}{end}", &body[..at], crate::redact::REDACTED);
                 }
             }
-            line.to_owned()
+            format!("{body}{end}")
         })
         .collect()
 }
@@ -396,8 +551,6 @@ fn apply(edit: &Edit) -> Result<()> {
             Err(e) => Err(fail(e)),
         };
     };
-    // A symlinked config is updated where it points.
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -408,7 +561,7 @@ fn apply(edit: &Edit) -> Result<()> {
         .mode(0o755)
         .create(dir)
         .map_err(fail)?;
-    let mode = match std::fs::metadata(&path) {
+    let mode = match std::fs::metadata(path) {
         // A file that holds a token is for its owner only, whatever it was before.
         Ok(meta) if edit.secret => meta.permissions().mode() & 0o7700 & !0o100,
         Ok(meta) => meta.permissions().mode() & 0o7777 & !0o022,
@@ -424,7 +577,7 @@ fn apply(edit: &Edit) -> Result<()> {
         .map_err(fail)?;
     tmp.write_all(text.as_bytes()).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(&path).map_err(|e| fail(e.error))?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }
 
@@ -528,4 +681,50 @@ pub(crate) fn with_block(text: &str, comment: &str, url: &str, block: &str) -> S
     }
     out.push_str(&format!("{comment} {MARKER} {url}\n{block}"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_diff_masks_every_credential_in_the_file_not_only_setups() {
+        let secrets = [
+            "//other.example.com/:_authToken = NPMSECRET\n",
+            "//x.example.com/:_auth=BASICSECRET\n",
+            "extra-index-url = https://user:PIPSECRET@pypi.example.com/simple/\n",
+            "\t\t\t\"auth\": \"DOCKERSECRET\",\n",
+            "\t\"identitytoken\":\"IDSECRET\"\n",
+            "token = \"CARGOSECRET\"\n",
+            "\textraHeader = Authorization: Bearer GITSECRET\n",
+            "  token = \"TFSECRET\"\r\n",
+            "    token: KUBESECRET=\n",
+            "    client-key-data: KEYSECRET\n",
+            "header: Basic BASIC2SECRET\n",
+        ];
+        for line in secrets {
+            let shown = masked(line);
+            assert!(!shown.contains("SECRET"), "{line:?} -> {shown:?}");
+            assert!(shown.contains(crate::redact::REDACTED), "{shown:?}");
+            assert_eq!(shown.ends_with("\r\n"), line.ends_with("\r\n"), "{shown:?}");
+        }
+        // What is no secret is shown as it is: setup's own lines, a URL's user name.
+        for line in [
+            "//host.example.com/npm/:tokenHelper=/home/u/bin/ecluse-pnpm-token-x\n",
+            "index-url = https://aws@host.example.com/simple/\n",
+            "keyring-provider = subprocess\n",
+            "credential-provider = [\"/usr/bin/ecluse-cred\", \"--target=x\"]\n",
+            "\t\t\"host.example.com\": \"ecluse\"\n",
+        ] {
+            assert_eq!(masked(line), line);
+        }
+    }
+
+    #[test]
+    fn what_setup_adds_to_a_crlf_file_ends_its_lines_with_crlf_too() {
+        assert!(uses_crlf("a\r\nb\r\n"));
+        assert!(!uses_crlf("a\r\nb\n"));
+        assert!(!uses_crlf("a\nb\n"));
+        assert_eq!(with_crlf("a\r\nb\nc\n"), "a\r\nb\r\nc\r\n");
+    }
 }

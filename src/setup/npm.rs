@@ -20,13 +20,24 @@ pub(crate) fn user_npmrc() -> Result<std::path::PathBuf> {
     Ok(home()?.join(".npmrc"))
 }
 
-/// The registry line for `url`, as npm reads it.
-fn registry_line(url: &str, scope: Option<&str>) -> String {
-    match scope {
-        Some(scope) if scope.starts_with('@') => format!("{scope}:registry={url}"),
-        Some(scope) => format!("@{scope}:registry={url}"),
-        None => format!("registry={url}"),
+/// The registry line for `url`, as npm reads it; `scope` as npm names scopes (URL-safe
+/// characters, no `/`), or a refusal: anything else could add lines of its own to the file.
+fn registry_line(url: &str, scope: Option<&str>) -> Result<String> {
+    let Some(scope) = scope else {
+        return Ok(format!("registry={url}"));
+    };
+    let name = scope.strip_prefix('@').unwrap_or(scope);
+    let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(url_safe) {
+        return Err(Error::new(
+            crate::error::Code::Usage,
+            format!(
+                "--scope {}: not an npm scope (letters, digits, `-`, `.`, `_`, `~`, as in `@my-org`)",
+                crate::redact::text(scope).escape_debug()
+            ),
+        ));
     }
+    Ok(format!("@{name}:registry={url}"))
 }
 
 /// Refuse when the user's own lines (outside setup's block) already decide what setup would.
@@ -55,8 +66,10 @@ fn check_conflicts(
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, user_npmrc)?;
     let auth = npm::auth_key(w.url)?;
-    let registry = registry_line(w.url, w.args.scope.as_deref());
+    let registry = registry_line(w.url, w.args.scope.as_deref())?;
     let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
+    // A file setup cannot edit is refused before anything is minted for it.
+    super::read(&super::resolved(&path)?)?;
     let token = if w.args.undo || w.args.dry_run {
         None
     } else {
@@ -123,18 +136,10 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default(),
     };
-    let link = std::path::absolute(&dir)
-        .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?
-        .join(format!("{}{}", pnpm::PNPM_HELPER_PREFIX, w.target.name));
-    if w.args.undo && !w.args.dry_run {
-        // The link is this target's alone; it goes with the line that names it.
-        if std::fs::read_link(&link).is_ok_and(|to| to == w.exe) {
-            let _ = std::fs::remove_file(&link);
-        }
-    } else if !w.args.dry_run {
-        pnpm::pnpm_helper(&dir, &w.target.name, w.exe)?;
-    }
-    let registry = registry_line(w.url, w.args.scope.as_deref());
+    // Checked here, made (or, with --undo, removed: it is this target's alone) by the framework
+    // once every file edit is known to be possible.
+    let link = pnpm::pnpm_helper_path(&dir, &w.target.name)?;
+    let registry = registry_line(w.url, w.args.scope.as_deref())?;
     let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
     let helper_line = format!("{key}=");
     let ours = |l: &str| l == registry || l.starts_with(&helper_line);
@@ -158,9 +163,9 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     Ok(Plan {
         edits: vec![edit],
         shim: None,
-        links: Vec::new(),
         done: format!("pnpm asks {} for {}'s token", link.display(), w.url),
         next: "pnpm install".to_owned(),
         notes: Vec::new(),
+        links: vec![link],
     })
 }

@@ -59,7 +59,7 @@ fn command(cli: Cli) -> Result<ExitCode> {
         Command::KubeCredential(args) => {
             let ctx = load()?;
             let target = which(&ctx, &args.which)?;
-            if let Some(server) = protocol::kube::cluster_server() {
+            if let Some(server) = protocol::kube::cluster_server()? {
                 check_serves(&ctx, &target, &server, "the cluster at")?;
             }
             print(&protocol::kube::exec_credential(

@@ -241,9 +241,12 @@ impl Backend {
 /// `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
 fn codeartifact_host(host: &str) -> Option<Backend> {
     let labels: Vec<&str> = host.split('.').collect();
+    // The China partition (`cn-*` regions) is `.amazonaws.com.cn`, and only it: a token of a
+    // region in one partition never answers for a host in the other's namespace.
+    let china = labels.get(3).is_some_and(|r| r.starts_with("cn-"));
     let suffix_ok = match labels.len() {
-        6 => labels[4..] == ["amazonaws", "com"],
-        7 => labels[4..] == ["amazonaws", "com", "cn"],
+        6 => labels[4..] == ["amazonaws", "com"] && !china,
+        7 => labels[4..] == ["amazonaws", "com", "cn"] && china,
         _ => false,
     };
     if !suffix_ok || labels[1] != "d" || labels[2] != "codeartifact" || !is_region(labels[3]) {
@@ -340,14 +343,22 @@ pub fn load(source: &Source) -> Result<Config> {
 /// something endless (`/dev/zero`).
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// The file at `path` as text, refused past [`MAX_CONFIG_BYTES`]. (Not refused for not being a
-/// regular file: `--config <(...)` is a pipe.)
+/// The file at `path` as text, refused past [`MAX_CONFIG_BYTES`]. Not refused for not being a
+/// regular file (`--config <(...)` is a pipe), but opened without waiting for a writer: a FIFO
+/// nobody writes to reads as empty instead of hanging.
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    // Reads block again (a pipe's writer may not have written yet); with no writer at all a
+    // FIFO's read returns end of file.
+    let flags = rustix::fs::fcntl_getfl(&file)?;
+    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
     let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)?;
+    file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text)?;
     if text.len() as u64 > MAX_CONFIG_BYTES {
         return Err(std::io::Error::other(format!(
             "larger than {MAX_CONFIG_BYTES} bytes"

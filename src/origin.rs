@@ -170,6 +170,18 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
         .port_or_known_default()
         .filter(|p| *p != 0)
         .ok_or("its port is not a number from 1 to 65535")?;
+    // Nor of the path: a token scoped to `/repo/` must not answer for `/evil/../repo/` or
+    // `/evil/%2e%2e/repo/`, which the parser resolves to `/repo/` but the client sends (and a
+    // proxy may route) as written.
+    let written = rest
+        .get(authority.len()..)
+        .unwrap_or("")
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("");
+    if url.path() != written && !(written.is_empty() && url.path() == "/") {
+        return Err("its path is not in canonical form (`.` or `..` segments, encoded dots)");
+    }
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
         path.push('/');

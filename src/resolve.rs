@@ -277,6 +277,8 @@ mod tests {
         // The look-alike test's domain and owner, on the real host shape: it does derive.
         let real = "https://dom-111122223333.d.codeartifact.us-east-1.amazonaws.com/npm/r/";
         assert!(resolve(&config(), real).is_ok());
+        let china = "https://dom-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn/npm/r/";
+        assert!(resolve(&config(), china).is_ok());
     }
 
     #[test]
@@ -318,6 +320,9 @@ mod tests {
             "https://us-central1-videos.pkg.dev/p/r/",
             "http://us-central1-python.pkg.dev/p/r/",
             "https://a.us-central1-python.pkg.dev/",
+            // A region of one AWS partition on the other partition's domain.
+            "https://dom-111122223333.d.codeartifact.us-east-1.amazonaws.com.cn/npm/r/",
+            "https://dom-111122223333.d.codeartifact.cn-north-1.amazonaws.com/npm/r/",
         ] {
             assert!(
                 name(input).starts_with("error: no target serves"),

@@ -57,6 +57,26 @@ fn an_endless_config_file_is_refused_with_exit_78_not_read_into_memory() {
 }
 
 #[test]
+fn a_config_fifo_nobody_writes_to_is_read_as_empty_not_waited_on() {
+    let sb = Sandbox::new("");
+    let fifo = sb.dir.path().join("config.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut cmd = sb.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")));
+    cmd.env("ECLUSE_CRED_CONFIG", &fifo)
+        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
+        .args(["token", "--target", "demo"]);
+    let out = output_within(cmd, std::time::Duration::from_secs(10)).expect("it returned");
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown target"), "{}", stderr(&out));
+}
+
+#[test]
 fn unknown_target_exits_78_and_lists_known_ones() {
     let sb = Sandbox::new("");
     let out = sb.run(&["token", "--target", "nope"]);

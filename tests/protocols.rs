@@ -158,6 +158,9 @@ fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
         "protocol=https\nhost=other.example.com\n\n",
         "protocol=https\nhost=git.example.com\nusername=someone-else\n\n",
         "protocol=ssh\nhost=git.example.com\n\n",
+        // A repeated key means its last value, as git reads it.
+        "protocol=https\nprotocol=http\nhost=git.example.com\n\n",
+        "protocol=https\nhost=git.example.com\nhost=other.example.com\n\n",
     ] {
         let out = shim(&sb, &shims, "git-credential-ecluse", &["get"], request);
         assert_eq!(
@@ -1122,6 +1125,33 @@ fn kube_credential_answers_only_a_cluster_its_target_serves() {
         assert_eq!(out.status.code(), Some(78), "{server}: {}", stderr(&out));
         assert!(stdout(&out).is_empty());
     }
+    // Cluster information that cannot be read is no reason to skip the check.
+    for raw in [
+        r#"{"spec":{"cluster":{"server":"https://evil.example.com/"}}"#.to_owned(),
+        r#"{"spec":{"cluster":{"server":["https://evil.example.com/"]}}}"#.to_owned(),
+        r#"{"spec":{"cluster":{"server":null}}}"#.to_owned(),
+        "[".repeat(100_000),
+    ] {
+        let out = sb.recorded(
+            sb.cmd(&["kube-credential", "--target", "demo"])
+                .env("KUBERNETES_EXEC_INFO", &raw)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+    // Without cluster information (provideClusterInfo off) there is nothing to check.
+    let out = sb.recorded(
+        sb.cmd(&["kube-credential", "--target", "demo"])
+            .env(
+                "KUBERNETES_EXEC_INFO",
+                r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#,
+            )
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(sb.mints(), 1);
 }
 

@@ -398,3 +398,71 @@ proptest! {
         }
     }
 }
+
+/// A target scoped to a path answers only for that path as the client sends it: never for a
+/// path that reaches it through `.`/`..` segments, plain or percent-encoded, which the URL
+/// parser would resolve but the client sends (and a proxy may route) as written. git hands its
+/// helper the path already decoded (`%2F` is then a `/`).
+#[test]
+fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
+    let config = config::parse(
+        "[targets.repo]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://pkgs.example.com/repo/\"]\n",
+        Path::new("routing.toml"),
+    )
+    .unwrap();
+    let name =
+        |t: Result<Option<Target>, ecluse_cred::error::Error>| t.ok().flatten().map(|t| t.name);
+    let good = "https://pkgs.example.com/repo/simple/";
+    assert_eq!(
+        name(keyring::target_for(&config, good)),
+        Some("repo".into())
+    );
+    for path in [
+        "/evil/../repo/",
+        "/evil/%2e%2e/repo/",
+        "/evil/%2E%2E/repo/",
+        "/evil/.%2e/repo/",
+        "/evil/..%2F/repo/",
+        "/./repo/",
+        "/repo/./",
+    ] {
+        let url = format!("https://pkgs.example.com{path}");
+        assert_eq!(
+            name(keyring::target_for(&config, &url)),
+            None,
+            "keyring {url}"
+        );
+        assert!(
+            resolve::resolve(&config, &url).is_err(),
+            "token --url {url}"
+        );
+        assert_eq!(name(bazel::target_for(&config, &url)), None, "bazel {url}");
+        assert_eq!(
+            name(goauth::target_for(&config, &url)),
+            None,
+            "goauth {url}"
+        );
+        let index = format!("sparse+{url}");
+        assert!(
+            cargo_answer(&config, &index, None).ok().flatten().is_none(),
+            "cargo {url}"
+        );
+    }
+    for decoded in [
+        "evil/../repo/x.git",
+        "evil/./../repo/x.git",
+        "repo/../repo/x.git",
+    ] {
+        let request = format!("protocol=https\nhost=pkgs.example.com\npath={decoded}\n\n");
+        assert_eq!(
+            name(git::target_for(&config, &request, None)),
+            None,
+            "git {decoded}"
+        );
+    }
+    let request = "protocol=https\nhost=pkgs.example.com\npath=repo/x.git\n\n";
+    assert_eq!(
+        name(git::target_for(&config, request, None)),
+        Some("repo".into())
+    );
+}

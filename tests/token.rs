@@ -608,20 +608,6 @@ fn a_background_refresh_started_for_other_settings_refuses_to_mint() {
 }
 
 /// Run `cmd` and wait at most `limit`; `None` if it had to be killed.
-fn output_within(mut cmd: Command, limit: Duration) -> Option<std::process::Output> {
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    if !wait_until(limit, || child.try_wait().unwrap().is_some()) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    Some(child.wait_with_output().unwrap())
-}
-
 #[test]
 fn a_fifo_in_place_of_the_cache_file_is_refused_without_hanging() {
     let sb = Sandbox::new("");

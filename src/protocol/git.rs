@@ -42,14 +42,16 @@ pub fn main(ctx: Result<Context>, op: Option<&str>, target: Option<&str>) -> Exi
     }
 }
 
-/// The `key=value` pairs of a request, first value per key.
+/// The value of `key` in a request: the last one given, as git itself reads a repeated key
+/// (`credential_read` overwrites).
 pub(crate) fn field<'a>(request: &'a str, key: &str) -> Option<&'a str> {
     request
         .lines()
         .take_while(|l| !l.is_empty())
         .filter_map(|l| l.split_once('='))
-        .find(|(k, _)| *k == key)
+        .filter(|(k, _)| *k == key)
         .map(|(_, v)| v)
+        .last()
 }
 
 /// The answer to `get`: empty when no target serves the request.

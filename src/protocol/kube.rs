@@ -17,11 +17,29 @@ fn api_version() -> &'static str {
 }
 
 /// The API server kubectl is about to send the token to, when it says (the exec entry's
-/// `provideClusterInfo: true` puts `spec.cluster.server` into `KUBERNETES_EXEC_INFO`).
-pub fn cluster_server() -> Option<String> {
-    let info = std::env::var("KUBERNETES_EXEC_INFO").ok()?;
-    let v: serde_json::Value = serde_json::from_str(&info).ok()?;
-    v["spec"]["cluster"]["server"].as_str().map(str::to_owned)
+/// `provideClusterInfo: true` puts `spec.cluster.server` into `KUBERNETES_EXEC_INFO`). A
+/// `KUBERNETES_EXEC_INFO` that names a cluster in a way that cannot be read is an error, not
+/// "no cluster": the check it would have failed must not be skipped.
+pub fn cluster_server() -> crate::error::Result<Option<String>> {
+    let info = match std::env::var_os("KUBERNETES_EXEC_INFO") {
+        None => return Ok(None),
+        Some(info) if info.is_empty() => return Ok(None),
+        Some(info) => info,
+    };
+    let unreadable = || {
+        crate::error::Error::config(
+            "KUBERNETES_EXEC_INFO is not the ExecCredential JSON kubectl writes, or names its cluster without a server URL: no token for a cluster that cannot be checked",
+        )
+    };
+    let info = info.into_string().map_err(|_| unreadable())?;
+    let v: serde_json::Value = serde_json::from_str(&info).map_err(|_| unreadable())?;
+    match &v["spec"]["cluster"] {
+        serde_json::Value::Null => Ok(None),
+        cluster => match &cluster["server"] {
+            serde_json::Value::String(server) => Ok(Some(server.clone())),
+            _ => Err(unreadable()),
+        },
+    }
 }
 
 /// `client.authentication.k8s.io` `ExecCredential`, as kubectl reads it.

@@ -460,6 +460,21 @@ pub fn shift_entry_in(path: &Path, refresh_at: i64, expires_at: i64) {
     write_private(path, &serde_json::to_vec(&v).unwrap());
 }
 
+/// Run `cmd` with its output captured; `None` if it has not ended within `limit` (then killed).
+pub fn output_within(mut cmd: Command, limit: Duration) -> Option<Output> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if !wait_until(limit, || child.try_wait().unwrap().is_some()) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
 pub fn write_private(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension("tmp-test");
     fs::write(&tmp, bytes).unwrap();

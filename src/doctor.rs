@@ -18,7 +18,8 @@ use crate::policy::{self, BreakerState};
 use crate::protocol::shims;
 use crate::resolve::{self, Request};
 use crate::service::{self, print};
-use crate::setup::paths;
+
+mod clients;
 
 /// How long before AWS credentials or an SSO session expire doctor starts warning.
 const EXPIRY_WARNING: Duration = Duration::from_secs(3600);
@@ -98,8 +99,23 @@ pub fn run(
     for target in &targets {
         checks.push(backend_check(target));
     }
-    if let (Some(exe), Some(config), [target]) = (&exe, &config, targets.as_slice()) {
-        client_checks(exe, config, target, args, &mut checks);
+    if let (Some(exe), Some(config), [target]) = (&exe, &config, targets.as_slice())
+        && let Some(shown) = client_url(config, target, args, &mut checks)
+    {
+        let entry = cache_dir.as_ref().ok().and_then(|dir| {
+            FileStore::new(dir, &target.name, &target.backend.settings_hash())
+                .load()
+                .ok()
+                .and_then(|state| state.entry)
+        });
+        let wiring = clients::Wiring {
+            exe,
+            config,
+            target,
+            shown,
+            entry,
+        };
+        clients::checks(&wiring, &mut checks);
     }
     if args.mint
         && let (Ok(dir), Some(config)) = (&cache_dir, &config)
@@ -671,14 +687,14 @@ fn ini_sections(path: &Path) -> Vec<(String, Vec<(String, String)>)> {
     sections
 }
 
-/// Whether each client's config routes the target's URL to this ecluse-cred.
-fn client_checks(
-    exe: &Path,
+/// The registry URL the client checks are about: `--url`, else the target's one URL (or its
+/// derived host); `None` (said in a check) when the target has several.
+fn client_url(
     config: &Config,
     target: &Target,
     args: &DoctorArgs,
     checks: &mut Vec<Check>,
-) {
+) -> Option<String> {
     let url = match (&args.url, target.urls.as_slice()) {
         (Some(url), _) => url.clone(),
         (None, [one]) => one.clone(),
@@ -690,142 +706,10 @@ fn client_checks(
                 "clients",
                 "the target has several urls: name one with --url to check the clients",
             ));
-            return;
+            return None;
         }
     };
-    let Ok(request) = Request::url(&url) else {
-        return;
-    };
-    let shown = request.shown();
-    let not_set_up = |client: &str| {
-        ok(
-            format!("client {client}"),
-            format!("not set up for {shown} (`ecluse-cred setup {client} --url {shown}` wires it)"),
-        )
-    };
-    let read = |p: Result<PathBuf>| {
-        p.ok()
-            .and_then(|p| crate::setup::read(&p).ok().flatten().map(|t| (p, t)))
-    };
-    let bare = shown.trim_end_matches('/');
-    let host = bare.split_once("://").map_or(bare, |(_, h)| h);
-    let host = host.split('/').next().unwrap_or(host);
-    // pip and uv: the index and the keyring shim.
-    for (client, path) in [("pip", paths::pip()), ("uv", paths::uv())] {
-        match read(path) {
-            Some((p, text)) if text.contains(host) && text.contains("subprocess") => {
-                checks.push(shim_check(client, &p, shims::KEYRING, exe));
-            }
-            _ => checks.push(not_set_up(client)),
-        }
-    }
-    match read(paths::cargo()) {
-        Some((p, text)) if text.contains(&format!("sparse+{shown}")) => {
-            checks.push(configured_program(
-                &format!("client cargo ({})", p.display()),
-                &text,
-                exe,
-            ));
-        }
-        _ => checks.push(not_set_up("cargo")),
-    }
-    match read(paths::git()) {
-        Some((p, text))
-            if text.contains(&format!("credential \"{bare}\""))
-                && text.contains("git-credential") =>
-        {
-            checks.push(configured_program(
-                &format!("client git ({})", p.display()),
-                &text,
-                exe,
-            ));
-        }
-        _ => checks.push(not_set_up("git")),
-    }
-    match read(paths::docker()) {
-        Some((p, text))
-            if text.contains(&format!("\"{host}\": \"ecluse\""))
-                || text.contains(&format!("\"{host}\":\"ecluse\"")) =>
-        {
-            checks.push(shim_check("docker", &p, shims::DOCKER, exe));
-        }
-        _ => checks.push(not_set_up("docker")),
-    }
-    match read(paths::npm()) {
-        Some((p, text))
-            if text.contains(&format!(
-                "//{}",
-                shown.split_once("://").map_or("", |(_, r)| r)
-            )) =>
-        {
-            checks.push(ok(
-                "client npm",
-                format!("{} has {shown}'s token or token helper", p.display()),
-            ));
-        }
-        _ => checks.push(not_set_up("npm")),
-    }
-    match read(paths::kubectl()) {
-        Some((p, text)) if text.contains("kube-credential") => {
-            checks.push(configured_program(
-                &format!("client kubectl ({})", p.display()),
-                &text,
-                exe,
-            ));
-        }
-        _ => checks.push(not_set_up("kubectl")),
-    }
-}
-
-/// A client config that names an ecluse-cred executable: this one, or a stale copy (FAIL).
-fn configured_program(check: &str, text: &str, exe: &Path) -> Check {
-    let here = exe.display().to_string();
-    if text.contains(&here) {
-        return ok(check, "routes to this ecluse-cred");
-    }
-    let other = text
-        .split(['"', '\'', ' ', '\n', '='])
-        .find(|w| w.starts_with('/') && w.contains("ecluse-cred"))
-        .unwrap_or("another ecluse-cred");
-    fail(
-        check,
-        format!("routes to {other}, not to this ecluse-cred ({here})"),
-        "run `ecluse-cred setup CLIENT --url URL` again with this binary",
-    )
-}
-
-/// pip, uv, docker: the config names the registry; the shim on PATH must be this binary's.
-fn shim_check(client: &str, config: &Path, shim: &str, exe: &Path) -> Check {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let check = format!("client {client} ({})", config.display());
-    match std::env::split_paths(&path)
-        .map(|d| d.join(shim))
-        .find(|p| p.exists())
-    {
-        // For a client check, a `keyring` (or docker helper) that is not ours is a failure: the
-        // client runs it instead.
-        Some(found) => match points_here(&check, &found, exe) {
-            c if c.status == Status::Ok && !c.detail.ends_with("-> this ecluse-cred") => fail(
-                check,
-                format!(
-                    "{client} runs {}, which is not ecluse-cred",
-                    found.display()
-                ),
-                format!(
-                    "put ecluse-cred's `{shim}` first on PATH: `ecluse-cred setup {client} --url URL --bin-dir DIR` with DIR before {} on PATH",
-                    found
-                        .parent()
-                        .map_or(String::new(), |p| p.display().to_string())
-                ),
-            ),
-            c => c,
-        },
-        None => fail(
-            check,
-            format!("`{shim}` is not on PATH"),
-            format!("ecluse-cred setup {client} --url URL --bin-dir DIR (with DIR on PATH)"),
-        ),
-    }
+    Request::url(&url).ok().map(|r| r.shown())
 }
 
 fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {

@@ -337,3 +337,104 @@ fn a_keyring_first_on_path_that_is_not_ecluse_fails_the_pip_check() {
     assert_eq!(c["status"], "fail", "{c}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Client configs are read as the clients read them: a commented-out line wires nothing, a
+/// half-done setup fails with its fix, a token in `.npmrc` is checked against the cached one.
+#[test]
+fn client_checks_read_each_config_as_its_client_does() {
+    let url = "https://pkgs.example.com/repo/";
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    sb.set("ttl", "43200");
+    assert!(sb.token(&[]).status.success());
+    let token = sb.cached_token();
+    let home = sb.dir.path();
+    sb.allow_token_in(&home.join(".npmrc"));
+    let pip_conf = home.join(".config/pip/pip.conf");
+    fs::create_dir_all(pip_conf.parent().unwrap()).unwrap();
+    let tfrc = home.join("terraformrc");
+    let exe = env!("CARGO_BIN_EXE_ecluse-cred");
+    let run = || {
+        let out = sb.recorded(
+            sb.cmd(&["doctor", "--url", url, "--format", "json"])
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .env_remove("NPM_CONFIG_USERCONFIG")
+                .env_remove("PIP_CONFIG_FILE")
+                .env_remove("GIT_CONFIG_GLOBAL")
+                .output()
+                .unwrap(),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let status = |v: &serde_json::Value, name: &str| {
+        let c = check(v, name);
+        let detail = c["detail"].as_str().unwrap().to_owned();
+        (c["status"].as_str().unwrap().to_owned(), detail)
+    };
+
+    // Mentioned only in comments, or another index: not set up.
+    fs::write(
+        &pip_conf,
+        format!("[global]\n# index-url = {url}\nindex-url = https://pypi.org/simple/\nkeyring-provider = subprocess\n"),
+    )
+    .unwrap();
+    fs::write(
+        home.join(".npmrc"),
+        "# //pkgs.example.com/repo/:_authToken=x\n",
+    )
+    .unwrap();
+    let v = run();
+    assert!(status(&v, "client pip").1.starts_with("not set up"), "{v}");
+    assert!(status(&v, "client npm").1.starts_with("not set up"), "{v}");
+
+    // The index without the keyring provider: pip never asks ecluse-cred.
+    fs::write(
+        &pip_conf,
+        "[global]\nindex-url = https://aws@pkgs.example.com/repo/\n",
+    )
+    .unwrap();
+    // The current token in .npmrc.
+    fs::write(
+        home.join(".npmrc"),
+        format!("//pkgs.example.com/repo/:_authToken={token}\n"),
+    )
+    .unwrap();
+    // git's helper for the URL asks for another target.
+    fs::write(
+        home.join(".gitconfig"),
+        format!("[credential \"https://pkgs.example.com/repo\"]\n\thelper = !'{exe}' git-credential --target='other'\n"),
+    )
+    .unwrap();
+    // Terraform's helper block without the plugin it runs.
+    fs::write(&tfrc, "credentials_helper \"ecluse\" {\n  args = []\n}\n").unwrap();
+    let v = run();
+    let (pip, detail) = status(&v, "client pip");
+    assert_eq!(pip, "fail", "{detail}");
+    assert!(detail.contains("keyring-provider"), "{detail}");
+    assert_eq!(status(&v, "client npm").0, "ok", "{v}");
+    let (git, detail) = status(&v, "client git");
+    assert_eq!(git, "fail", "{detail}");
+    assert!(detail.contains("`other`"), "{detail}");
+    assert_eq!(status(&v, "client terraform").0, "fail", "{v}");
+
+    // A token in .npmrc that is not the cached one may be stale; an expired one fails.
+    fs::write(
+        home.join(".npmrc"),
+        "//pkgs.example.com/repo/:_authToken=some-older-token\n",
+    )
+    .unwrap();
+    assert_eq!(status(&run(), "client npm").0, "warn");
+    fs::write(
+        home.join(".npmrc"),
+        format!("//pkgs.example.com/repo/:_authToken={token}\n"),
+    )
+    .unwrap();
+    sb.shift_entry(-2_400_000, -1_800_000);
+    let v = run();
+    let (npm, detail) = status(&v, "client npm");
+    assert_eq!(npm, "fail", "{detail}");
+    assert!(detail.contains("expired"), "{detail}");
+    assert!(
+        !v.to_string().contains(&token),
+        "no token in doctor's output"
+    );
+}

@@ -33,12 +33,15 @@ mod uv;
 
 /// Where each client's user config is, as setup writes it (for `doctor`).
 pub(crate) mod paths {
+    pub(crate) use super::bazel::bazelrc as bazel;
     pub(crate) use super::cargo::cargo_config as cargo;
     pub(crate) use super::docker::docker_config as docker;
     pub(crate) use super::git::global_config as git;
     pub(crate) use super::kubectl::kubeconfig as kubectl;
     pub(crate) use super::npm::user_npmrc as npm;
     pub(crate) use super::pip::pip_conf as pip;
+    pub(crate) use super::terraform::cli_config as terraform;
+    pub(crate) use super::terraform::plugin as terraform_plugin;
     pub(crate) use super::uv::uv_toml as uv;
 }
 

@@ -43,11 +43,16 @@ fn without_helper_block(text: &str) -> String {
     [&lines[..at], &lines[end..]].concat().concat()
 }
 
+/// Where Terraform looks for the `terraform-credentials-ecluse` helper.
+pub(crate) fn plugin() -> Result<std::path::PathBuf> {
+    Ok(home()?
+        .join(".terraform.d/plugins")
+        .join(crate::protocol::shims::TERRAFORM))
+}
+
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, cli_config)?;
-    let link = home()?
-        .join(".terraform.d/plugins")
-        .join(crate::protocol::shims::TERRAFORM);
+    let link = plugin()?;
     // Terraform merges `~/.terraform.d/*.tfrc` in when TF_CLI_CONFIG_FILE is not set.
     let others: Vec<std::path::PathBuf> = if env_path("TF_CLI_CONFIG_FILE").is_none() {
         std::fs::read_dir(home()?.join(".terraform.d"))

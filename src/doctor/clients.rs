@@ -1,0 +1,617 @@
+//! doctor's client checks: whether each client's own config sends the target's URL to this
+//! ecluse-cred, read the way the client reads it (its sections and keys, comments skipped,
+//! the helper it runs and the target that helper names), not by searching the text.
+//!
+//! A client that is simply not set up is `ok` (saying how to set it up); one that is wired to
+//! another copy of ecluse-cred, to another target, or half-way (pip without its keyring
+//! provider, an npm token that has expired) fails or warns with the fix.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{Check, EXPIRY_WARNING, fail, ok, points_here, warn};
+use crate::config::{Config, Target};
+use crate::engine::time;
+use crate::error::Result;
+use crate::policy::{self, Entry};
+use crate::protocol::{npm, pnpm, shims};
+use crate::resolve::{self, Request};
+use crate::setup::paths;
+
+/// What every client check needs to know.
+pub(super) struct Wiring<'a> {
+    pub exe: &'a Path,
+    pub config: &'a Config,
+    pub target: &'a Target,
+    /// The registry URL checked, as setup writes it.
+    pub shown: String,
+    /// The target's cached token, if any (to tell whether a token in a client file is current).
+    pub entry: Option<Entry>,
+}
+
+impl Wiring<'_> {
+    fn not_set_up(&self, client: &str) -> Check {
+        ok(
+            format!("client {client}"),
+            format!(
+                "not set up for {} (`ecluse-cred setup {client} --url {}` wires it)",
+                self.shown, self.shown
+            ),
+        )
+    }
+
+    /// Whether ecluse-cred answers a client asking for `url` with this target.
+    fn answers(&self, url: &str) -> bool {
+        Request::url(url)
+            .ok()
+            .and_then(|r| resolve::lookup(self.config, &r).ok().flatten())
+            .is_some_and(|t| t.name == self.target.name)
+    }
+
+    /// `"scheme://host[:port]"` of the URL, as docker and Bazel name registries.
+    fn host(&self) -> Option<Request> {
+        Request::url(&self.shown).ok()
+    }
+}
+
+/// Whether each client's config routes the target's URL to this ecluse-cred.
+pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
+    checks.push(pip(w));
+    checks.push(uv(w));
+    checks.push(cargo(w));
+    checks.push(git(w));
+    checks.push(docker(w));
+    checks.extend(npm_and_pnpm(w));
+    checks.push(kubectl(w));
+    checks.push(bazel(w));
+    checks.push(terraform(w));
+    checks.push(go(w));
+}
+
+/// The client's config file and its text; `None` if there is none (or it cannot be read as a
+/// regular file: it is then nothing the client reads either).
+fn read(path: Result<PathBuf>) -> Option<(PathBuf, String)> {
+    let path = path.ok()?;
+    let text = crate::setup::read(&path).ok().flatten()?;
+    Some((path, text))
+}
+
+/// A client config that names an ecluse-cred executable `program`: this one, or another copy
+/// (FAIL).
+fn runs(check: &str, program: &str, exe: &Path) -> Check {
+    if Path::new(program) == exe
+        || std::fs::canonicalize(program).ok() == std::fs::canonicalize(exe).ok()
+    {
+        return ok(check, "routes to this ecluse-cred");
+    }
+    fail(
+        check,
+        format!(
+            "routes to {program}, not to this ecluse-cred ({})",
+            exe.display()
+        ),
+        "run `ecluse-cred setup CLIENT --url URL` again with this binary",
+    )
+}
+
+/// pip, uv, docker, Bazel: the config names the registry; the shim the client runs from PATH
+/// (or from where the config says) must be this binary's.
+fn shim_check(client: &str, config: &Path, shim: &str, exe: &Path) -> Check {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let check = format!("client {client} ({})", config.display());
+    match std::env::split_paths(&path)
+        .map(|d| d.join(shim))
+        .find(|p| p.exists())
+    {
+        Some(found) => on_path(&check, client, shim, &found, exe),
+        None => fail(
+            check,
+            format!("`{shim}` is not on PATH"),
+            format!("ecluse-cred setup {client} --url URL --bin-dir DIR (with DIR on PATH)"),
+        ),
+    }
+}
+
+/// The helper `found` that a client runs: this ecluse-cred, another copy (FAIL), or something
+/// that is not ecluse-cred at all (FAIL: the client runs it instead).
+fn on_path(check: &str, client: &str, shim: &str, found: &Path, exe: &Path) -> Check {
+    match points_here(check, found, exe) {
+        c if c.status == super::Status::Ok && !c.detail.ends_with("-> this ecluse-cred") => fail(
+            check,
+            format!(
+                "{client} runs {}, which is not ecluse-cred",
+                found.display()
+            ),
+            format!(
+                "put ecluse-cred's `{shim}` first on PATH: `ecluse-cred setup {client} --url URL --bin-dir DIR` with DIR before {} on PATH",
+                found
+                    .parent()
+                    .map_or(String::new(), |p| p.display().to_string())
+            ),
+        ),
+        c => c,
+    }
+}
+
+/// An INI file's `(section, key, value)` entries as Python's configparser reads pip's: `#`
+/// and `;` comments, `key = value` or `key: value`, indented lines continuing a value, keys
+/// with `_` the same as with `-`.
+fn ini(text: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with(['#', ';']) {
+            continue;
+        }
+        if line.starts_with([' ', '\t'])
+            && let Some(last) = out.last_mut()
+        {
+            last.2.push('\n');
+            last.2.push_str(t);
+        } else if let Some(name) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            section = name.trim().to_owned();
+        } else if let Some(at) = t.find(['=', ':']) {
+            let key = t[..at].trim().to_ascii_lowercase().replace('_', "-");
+            out.push((section.clone(), key, t[at + 1..].trim().to_owned()));
+        }
+    }
+    out
+}
+
+fn pip(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::pip()) else {
+        return w.not_set_up("pip");
+    };
+    let entries = ini(&text);
+    let indexes = entries
+        .iter()
+        .filter(|(_, k, _)| k == "index-url" || k == "extra-index-url")
+        .flat_map(|(_, _, v)| v.split_whitespace());
+    if !indexes.into_iter().any(|url| w.answers(url)) {
+        return w.not_set_up("pip");
+    }
+    let provider = entries
+        .iter()
+        .rev()
+        .find(|(s, k, _)| k == "keyring-provider" && (s == "global" || s == "install"))
+        .map(|(_, _, v)| v.as_str());
+    if provider != Some("subprocess") {
+        return fail(
+            format!("client pip ({})", path.display()),
+            format!(
+                "the index is {}'s, but pip does not ask a keyring for it (keyring-provider is {})",
+                w.shown,
+                provider.unwrap_or("not set")
+            ),
+            format!("ecluse-cred setup pip --url {}", w.shown),
+        );
+    }
+    shim_check("pip", &path, shims::KEYRING, w.exe)
+}
+
+fn uv(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::uv()) else {
+        return w.not_set_up("uv");
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return fail(
+            format!("client uv ({})", path.display()),
+            "not valid TOML: uv cannot read it",
+            format!("fix {}", path.display()),
+        );
+    };
+    let mut urls: Vec<&str> = Vec::new();
+    if let Some(url) = doc.get("index-url").and_then(|v| v.as_str()) {
+        urls.push(url);
+    }
+    if let Some(list) = doc.get("extra-index-url").and_then(|v| v.as_array()) {
+        urls.extend(list.iter().filter_map(|v| v.as_str()));
+    }
+    if let Some(indexes) = doc.get("index").and_then(|v| v.as_array_of_tables()) {
+        urls.extend(
+            indexes
+                .iter()
+                .filter_map(|t| t.get("url").and_then(|v| v.as_str())),
+        );
+    }
+    if !urls.iter().any(|url| w.answers(url)) {
+        return w.not_set_up("uv");
+    }
+    let provider = doc.get("keyring-provider").and_then(|v| v.as_str());
+    if provider != Some("subprocess") {
+        return fail(
+            format!("client uv ({})", path.display()),
+            format!(
+                "the index is {}'s, but uv does not ask a keyring for it (keyring-provider is {})",
+                w.shown,
+                provider.unwrap_or("not set")
+            ),
+            format!("ecluse-cred setup uv --url {}", w.shown),
+        );
+    }
+    shim_check("uv", &path, shims::KEYRING, w.exe)
+}
+
+fn cargo(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::cargo()) else {
+        return w.not_set_up("cargo");
+    };
+    let check = format!("client cargo ({})", path.display());
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return fail(
+            check,
+            "not valid TOML: cargo cannot read it",
+            format!("fix {}", path.display()),
+        );
+    };
+    let registries = doc.get("registries").and_then(|r| r.as_table_like());
+    let found = registries
+        .into_iter()
+        .flat_map(|r| r.iter())
+        .find(|(_, r)| {
+            r.get("index")
+                .and_then(|i| i.as_str())
+                .is_some_and(|i| i.starts_with("sparse+") && w.answers(i))
+        });
+    let Some((name, registry)) = found else {
+        return w.not_set_up("cargo");
+    };
+    let provider: Vec<String> = match registry.get("credential-provider") {
+        Some(item) if item.is_str() => item
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        Some(item) => item
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    match provider.first() {
+        Some(program) if program.contains("ecluse-cred") => {
+            let named = named_target(&provider[1..]);
+            match named {
+                Some(other) if other != w.target.name => fail(
+                    check,
+                    format!("[registries.{name}] asks ecluse-cred for target `{other}`"),
+                    format!(
+                        "ecluse-cred setup cargo --url {} --registry {name}",
+                        w.shown
+                    ),
+                ),
+                _ => runs(&check, program, w.exe),
+            }
+        }
+        _ => fail(
+            check,
+            format!("[registries.{name}] has no ecluse-cred credential-provider"),
+            format!(
+                "ecluse-cred setup cargo --url {} --registry {name}",
+                w.shown
+            ),
+        ),
+    }
+}
+
+/// The target a helper's arguments name (`--target NAME` or `--target=NAME`, quoted or not).
+fn named_target(args: &[String]) -> Option<String> {
+    let unquote = |s: &str| s.trim_matches(['\'', '"']).to_owned();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if let Some(name) = arg.strip_prefix("--target=") {
+            return Some(unquote(name));
+        }
+        if arg == "--target" {
+            return rest.next().map(|n| unquote(n));
+        }
+    }
+    None
+}
+
+fn git(w: &Wiring<'_>) -> Check {
+    let Some((path, _)) = read(paths::git()) else {
+        return w.not_set_up("git");
+    };
+    let scope = w.shown.trim_end_matches('/');
+    let out = Command::new("git")
+        .arg("config")
+        .arg("--file")
+        .arg(&path)
+        .args(["--get-all", &format!("credential.{scope}.helper")])
+        .output();
+    let check = format!("client git ({})", path.display());
+    let Ok(out) = out else {
+        return ok(check, "git is not installed here: not checked");
+    };
+    let values = String::from_utf8_lossy(&out.stdout).into_owned();
+    let Some(helper) = values
+        .lines()
+        .find(|v| v.contains("ecluse-cred") && v.contains("git-credential"))
+    else {
+        return w.not_set_up("git");
+    };
+    // `!'/path/to/ecluse-cred' git-credential --target='NAME'`, as setup writes it.
+    let words: Vec<String> = helper
+        .trim_start_matches('!')
+        .split_whitespace()
+        .map(|s| s.trim_matches('\'').to_owned())
+        .collect();
+    match named_target(&words) {
+        Some(other) if other != w.target.name => fail(
+            check,
+            format!("git's helper for {scope} asks ecluse-cred for target `{other}`"),
+            format!("ecluse-cred setup git --url {}", w.shown),
+        ),
+        _ => runs(&check, words.first().map_or("", String::as_str), w.exe),
+    }
+}
+
+fn docker(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::docker()) else {
+        return w.not_set_up("docker");
+    };
+    let Some(request) = w.host() else {
+        return w.not_set_up("docker");
+    };
+    let host = if request.port == 443 {
+        request.host.clone()
+    } else {
+        format!("{}:{}", request.host, request.port)
+    };
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if config["credHelpers"][&host].as_str() != Some("ecluse") {
+        return w.not_set_up("docker");
+    }
+    // docker asks by host: the target that answers the host is the one it gets.
+    match crate::protocol::docker::target_for(w.config, &host) {
+        Ok(Some(t)) if t.name == w.target.name => shim_check("docker", &path, shims::DOCKER, w.exe),
+        Ok(answered) => fail(
+            format!("client docker ({})", path.display()),
+            format!(
+                "docker asks by host only, and for {host} ecluse-cred answers {}, not target `{}`",
+                answered.map_or("nothing".to_owned(), |t| format!("target `{}`", t.name)),
+                w.target.name
+            ),
+            "give the target a URL of the bare host, https://HOST/",
+        ),
+        Err(e) => fail(
+            format!("client docker ({})", path.display()),
+            e.message,
+            "fix the targets' urls",
+        ),
+    }
+}
+
+/// npm's `_authToken` line (a token in the file: is it the current one?) and pnpm's
+/// `tokenHelper` line (does it run this ecluse-cred?).
+fn npm_and_pnpm(w: &Wiring<'_>) -> Vec<Check> {
+    let Some((path, text)) = read(paths::npm()) else {
+        return vec![w.not_set_up("npm"), w.not_set_up("pnpm")];
+    };
+    let value = |key: &str| {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with(['#', ';']))
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .next_back()
+    };
+    let npm_check = match npm::auth_key(&w.shown).ok().and_then(|k| value(&k)) {
+        None => w.not_set_up("npm"),
+        Some(token) => npm_token(w, &path, &token),
+    };
+    let pnpm_check = match pnpm::token_helper_key(&w.shown)
+        .ok()
+        .and_then(|k| value(&k))
+    {
+        None => w.not_set_up("pnpm"),
+        Some(helper) => {
+            let check = format!("client pnpm ({})", path.display());
+            let link = Path::new(&helper);
+            if link.exists() {
+                on_path(&check, "pnpm", "tokenHelper", link, w.exe)
+            } else {
+                fail(
+                    check,
+                    format!("its tokenHelper {helper} does not exist"),
+                    format!("ecluse-cred setup pnpm --url {}", w.shown),
+                )
+            }
+        }
+    };
+    vec![npm_check, pnpm_check]
+}
+
+fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
+    let check = format!("client npm ({})", path.display());
+    let again = format!(
+        "ecluse-cred setup npm --url {} (or `ecluse-cred exec --url {} --npm-registry {} -- npm ...`, which needs no token in a file)",
+        w.shown, w.shown, w.shown
+    );
+    if token.starts_with("${") {
+        return ok(check, format!("the token comes from {token}"));
+    }
+    let Some(entry) = w.entry.as_ref().filter(|e| e.token.expose() == token) else {
+        return warn(
+            check,
+            format!(
+                "{} holds a token for {} that is not the one ecluse-cred holds now: it may have expired",
+                path.display(),
+                w.shown
+            ),
+            again,
+        );
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let left = entry.expires_at - now;
+    if left <= 0 {
+        fail(
+            check,
+            format!(
+                "the token in {} expired {}",
+                path.display(),
+                time(entry.expires_at)
+            ),
+            again,
+        )
+    } else if left < policy::ms(EXPIRY_WARNING) {
+        warn(
+            check,
+            format!(
+                "the token in {} expires {}, within the hour",
+                path.display(),
+                time(entry.expires_at)
+            ),
+            again,
+        )
+    } else {
+        ok(
+            check,
+            format!(
+                "{} has the current token, valid until {}",
+                path.display(),
+                time(entry.expires_at)
+            ),
+        )
+    }
+}
+
+fn kubectl(w: &Wiring<'_>) -> Check {
+    let Some((path, _)) = read(paths::kubectl()) else {
+        return w.not_set_up("kubectl");
+    };
+    let check = format!("client kubectl ({})", path.display());
+    let out = Command::new("kubectl")
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(&path)
+        .env_remove("KUBECONFIG")
+        .output();
+    let Ok(out) = out
+        .map_err(drop)
+        .and_then(|o| if o.status.success() { Ok(o) } else { Err(()) })
+    else {
+        return ok(check, "kubectl cannot read it here: not checked");
+    };
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let users = view["users"].as_array().cloned().unwrap_or_default();
+    // The exec entries that run ecluse-cred's kube-credential for this target.
+    let ours = users.iter().find_map(|u| {
+        let exec = &u["user"]["exec"];
+        let args: Vec<String> = exec["args"]
+            .as_array()?
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
+        if args.first().map(String::as_str) != Some("kube-credential") {
+            return None;
+        }
+        let url = args.iter().enumerate().find_map(|(i, a)| {
+            a.strip_prefix("--url=")
+                .map(str::to_owned)
+                .or_else(|| (a == "--url").then(|| args.get(i + 1).cloned()).flatten())
+        });
+        let serves = match (named_target(&args[1..]), url) {
+            (Some(name), _) => name == w.target.name,
+            (None, Some(url)) => w.answers(&url),
+            (None, None) => false,
+        };
+        serves.then(|| {
+            (
+                u["name"].as_str().unwrap_or("?").to_owned(),
+                exec["command"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+    });
+    match ours {
+        None => w.not_set_up("kubectl"),
+        Some((user, program)) => {
+            let mut c = runs(&check, &program, w.exe);
+            c.detail = format!("user `{user}`: {}", c.detail);
+            c
+        }
+    }
+}
+
+fn bazel(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::bazel()) else {
+        return w.not_set_up("bazel");
+    };
+    let Some(request) = w.host() else {
+        return w.not_set_up("bazel");
+    };
+    let prefix = format!("--credential_helper={}=", request.host);
+    let helper = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .filter_map(|word| word.strip_prefix(&prefix))
+        .next_back();
+    match helper {
+        None => w.not_set_up("bazel"),
+        Some(helper) => {
+            let check = format!("client bazel ({})", path.display());
+            let helper = Path::new(helper);
+            if helper.exists() {
+                on_path(&check, "bazel", shims::BAZEL, helper, w.exe)
+            } else {
+                fail(
+                    check,
+                    format!("its credential helper {} does not exist", helper.display()),
+                    format!("ecluse-cred setup bazel --url {}", w.shown),
+                )
+            }
+        }
+    }
+}
+
+fn terraform(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::terraform()) else {
+        return w.not_set_up("terraform");
+    };
+    let wired = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with(['#', '/']))
+        .any(|l| l.starts_with("credentials_helper \"ecluse\""));
+    if !wired {
+        return w.not_set_up("terraform");
+    }
+    let check = format!("client terraform ({})", path.display());
+    match paths::terraform_plugin() {
+        Ok(plugin) if plugin.exists() => points_here(&check, &plugin, w.exe),
+        Ok(plugin) => fail(
+            check,
+            format!(
+                "credentials_helper \"ecluse\" is set, but {} does not exist",
+                plugin.display()
+            ),
+            format!("ecluse-cred setup terraform --url {}", w.shown),
+        ),
+        Err(e) => fail(check, e.message, "set HOME"),
+    }
+}
+
+fn go(w: &Wiring<'_>) -> Check {
+    let out = Command::new("go").args(["env", "GOAUTH"]).output();
+    let Ok(out) = out else {
+        return ok("client go", "go is not installed here: not checked");
+    };
+    let goauth = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let Some(ours) = goauth
+        .split(';')
+        .map(str::trim)
+        .find(|e| e.ends_with(" goauth") && e.contains("ecluse-cred"))
+    else {
+        return w.not_set_up("go");
+    };
+    let program = ours.trim_end_matches(" goauth").trim_matches('\'');
+    runs("client go (GOAUTH)", program, w.exe)
+}

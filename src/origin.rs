@@ -179,8 +179,8 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
         .split(['?', '#'])
         .next()
         .unwrap_or("");
-    if url.path() != written && !(written.is_empty() && url.path() == "/") {
-        return Err("its path is not in canonical form (`.` or `..` segments, encoded dots)");
+    if written.split('/').any(is_dot_segment) {
+        return Err("its path has `.` or `..` segments (plain or percent-encoded)");
     }
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
@@ -192,6 +192,16 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
         port,
         path: Some(path),
     })
+}
+
+/// A path segment the URL parser resolves away: `.` or `..`, with any of its dots written as
+/// `%2e` (in either case).
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
+    )
 }
 
 /// A configured `urls` entry, checked and normalised (`sparse+` dropped); config errors say why.

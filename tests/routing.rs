@@ -460,9 +460,26 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
             "git {decoded}"
         );
     }
-    let request = "protocol=https\nhost=pkgs.example.com\npath=repo/x.git\n\n";
-    assert_eq!(
-        name(git::target_for(&config, request, None)),
-        Some("repo".into())
-    );
+    // What the parser merely percent-encodes, or leaves encoded, is no rewrite: still served.
+    for path in [
+        "/repo/grüppe/simple/",
+        "/repo/group%2Fproject/",
+        "/repo/a..b/",
+        "/repo/.well/",
+    ] {
+        let url = format!("https://pkgs.example.com{path}");
+        assert_eq!(
+            name(keyring::target_for(&config, &url)),
+            Some("repo".into()),
+            "{url}"
+        );
+    }
+    for path in ["repo/x.git", "repo/grüppe.git"] {
+        let request = format!("protocol=https\nhost=pkgs.example.com\npath={path}\n\n");
+        assert_eq!(
+            name(git::target_for(&config, &request, None)),
+            Some("repo".into()),
+            "{path}"
+        );
+    }
 }

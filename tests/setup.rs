@@ -598,7 +598,7 @@ fn a_refused_pnpm_setup_leaves_no_helper_link_behind() {
 }
 
 #[test]
-fn cargo_undo_finds_what_setup_added_under_any_registry_name() {
+fn cargo_undo_finds_what_setup_added_under_its_name_and_a_rename_is_refused() {
     let sb = sandbox();
     let file = sb.dir.path().join("cargo/config.toml");
     fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -609,15 +609,17 @@ fn cargo_undo_finds_what_setup_added_under_any_registry_name() {
             .status
             .success()
     );
-    // Again under another name: replaced, not a second index for the same URL.
+    // Again under another name: refused (Cargo.toml files name `mine`), not a second index.
+    let out = setup(&sb, "cargo", &file, &["--registry", "theirs"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(
-        setup(&sb, "cargo", &file, &["--registry", "theirs"])
-            .status
-            .success()
+        stderr(&out).contains("[registries.mine]"),
+        "{}",
+        stderr(&out)
     );
     let text = fs::read_to_string(&file).unwrap();
     assert_eq!(text.matches("sparse+").count(), 1, "{text}");
-    assert!(text.contains("[registries.theirs]"), "{text}");
+    assert!(text.contains("[registries.mine]"), "{text}");
     let out = setup(&sb, "cargo", &file, &["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&file).unwrap(), before);

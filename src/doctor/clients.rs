@@ -9,11 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Check, EXPIRY_WARNING, fail, ok, points_here, warn};
+use super::{Check, fail, ok, points_here, warn};
 use crate::config::{Config, Target};
 use crate::engine::time;
 use crate::error::Result;
-use crate::policy::{self, Entry};
+use crate::policy::Entry;
 use crate::protocol::{npm, pnpm, shims};
 use crate::resolve::{self, Request};
 use crate::setup::paths;
@@ -79,9 +79,18 @@ fn read(path: Result<PathBuf>) -> Option<(PathBuf, String)> {
 /// A client config that names an ecluse-cred executable `program`: this one, or another copy
 /// (FAIL).
 fn runs(check: &str, program: &str, exe: &Path) -> Check {
-    if Path::new(program) == exe
-        || std::fs::canonicalize(program).ok() == std::fs::canonicalize(exe).ok()
-    {
+    // A bare name (`credential-provider = ["ecluse-cred"]`, as the README shows) is found on
+    // PATH, as the client finds it.
+    let program_path = if program.contains('/') {
+        Some(PathBuf::from(program))
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    };
+    let real = program_path.and_then(|p| std::fs::canonicalize(p).ok());
+    if Path::new(program) == exe || (real.is_some() && real == std::fs::canonicalize(exe).ok()) {
         return ok(check, "routes to this ecluse-cred");
     }
     fail(
@@ -337,12 +346,9 @@ fn git(w: &Wiring<'_>) -> Check {
     else {
         return w.not_set_up("git");
     };
-    // `!'/path/to/ecluse-cred' git-credential --target='NAME'`, as setup writes it.
-    let words: Vec<String> = helper
-        .trim_start_matches('!')
-        .split_whitespace()
-        .map(|s| s.trim_matches('\'').to_owned())
-        .collect();
+    // `!'/path/to/ecluse-cred' git-credential --target='NAME'`, as setup writes it: git runs
+    // it through the shell, so it is read as the shell reads it.
+    let words = shell_words(helper.trim_start_matches('!'));
     match named_target(&words) {
         Some(other) if other != w.target.name => fail(
             check,
@@ -351,6 +357,37 @@ fn git(w: &Wiring<'_>) -> Check {
         ),
         _ => runs(&check, words.first().map_or("", String::as_str), w.exe),
     }
+}
+
+/// `line` split into words as `sh` does for a simple command: blanks separate, `'...'` is
+/// literal, `"..."` literal but for `\`-escapes, `\` escapes one character.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                w.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => w.extend(chars.next()),
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 fn docker(w: &Wiring<'_>) -> Check {
@@ -451,8 +488,7 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
         );
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    let left = entry.expires_at - now;
-    if left <= 0 {
+    if now >= entry.expires_at {
         fail(
             check,
             format!(
@@ -462,11 +498,12 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
             ),
             again,
         )
-    } else if left < policy::ms(EXPIRY_WARNING) {
+    } else if now >= entry.refresh_at {
+        // ecluse-cred's own copy is refreshed from here on; the one in the file is not.
         warn(
             check,
             format!(
-                "the token in {} expires {}, within the hour",
+                "the token in {} expires {} and is due for refresh: ecluse-cred refreshes its own copy, not the file's",
                 path.display(),
                 time(entry.expires_at)
             ),
@@ -614,4 +651,29 @@ fn go(w: &Wiring<'_>) -> Check {
     };
     let program = ours.trim_end_matches(" goauth").trim_matches('\'');
     runs("client go (GOAUTH)", program, w.exe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_git_helper_is_split_into_words_as_the_shell_splits_it() {
+        assert_eq!(
+            shell_words(r#"'/opt/my bin/ecluse-cred' git-credential --target='my build'"#),
+            [
+                "/opt/my bin/ecluse-cred",
+                "git-credential",
+                "--target=my build"
+            ]
+        );
+        assert_eq!(
+            shell_words(r#"'/a/it'\''s/ecluse-cred' "x \" y" z\ w"#),
+            ["/a/it's/ecluse-cred", "x \" y", "z w"]
+        );
+        assert_eq!(
+            named_target(&shell_words("x --target 'a b'")),
+            Some("a b".into())
+        );
+    }
 }

@@ -69,12 +69,23 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             .as_table_mut()
             .ok_or_else(|| unparsable(&path, 1, "`registries` is not a table"))?;
         // What setup added for this URL goes, under whatever name it was added: `--undo`
-        // needs no `--registry`, and a setup under a new name replaces the old one.
+        // needs no `--registry`. Under another name than asked, it is a refusal: Cargo.toml
+        // files name the registry, and would stop finding it.
         let added: Vec<String> = registries
             .iter()
             .filter(|(_, item)| item.as_table().is_some_and(ours))
             .map(|(key, _)| key.to_owned())
             .collect();
+        if let Some(other) = added.iter().find(|a| **a != name)
+            && !w.args.undo
+        {
+            return Err(Error::config(format!(
+                "{}: setup already added {} as [registries.{other}], which Cargo.toml files may name; keep that name (--registry {other}), or remove it first (`ecluse-cred setup cargo --url {} --undo`)",
+                path.display(),
+                w.url,
+                w.url
+            )));
+        }
         for key in &added {
             registries.remove(key);
         }

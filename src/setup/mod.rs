@@ -340,7 +340,14 @@ pub(crate) fn resolved(path: &Path) -> Result<PathBuf> {
                 let base = path.parent().unwrap_or(Path::new("/"));
                 path = base.join(to);
             }
-            Err(_) => return Ok(path),
+            Err(_) => {
+                // `dir/../x` shown as the directory it is.
+                let parent = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
+                return Ok(match (parent, path.file_name()) {
+                    (Some(parent), Some(name)) => parent.join(name),
+                    _ => path,
+                });
+            }
         }
     }
     Err(Error::config(format!(
@@ -406,29 +413,54 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
     text.get(..at).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// Keys whose values are secrets in the files setup edits, as [`key_name`] gives them: npm's
+/// How a key that holds a secret ends, once [`normal_key`] has made it comparable: npm's
 /// `_authToken`, `_auth`, `_password`; cargo's and Terraform's `token`; docker's `auth`,
-/// `identitytoken`, `registrytoken`; git's `extraHeader`; kubeconfig's user fields.
-const SECRET_KEYS: [&str; 14] = [
-    "authtoken",
-    "auth",
-    "password",
+/// `identitytoken`; git's `extraHeader`; kubeconfig's user fields; Bazel's `--remote_header`
+/// API keys; and the like.
+const SECRET_KEY_ENDINGS: [&str; 14] = [
     "token",
-    "secret",
-    "client-secret",
-    "client-key-data",
-    "id-token",
-    "refresh-token",
-    "access-token",
+    "auth",
     "authorization",
+    "password",
+    "passwd",
+    "secret",
+    "apikey",
+    "api-key",
+    "client-key-data",
+    "private-key",
+    "access-key",
+    "secret-key",
     "extraheader",
-    "identitytoken",
-    "registrytoken",
+    "credential-data",
 ];
 
+/// A word at least this long, of letters and digits mixed (and `+=_-`), is shown masked
+/// whatever key it is under: tokens, keys and base64 credentials are this long, words people
+/// read are not.
+const OPAQUE_WORD_LEN: usize = 32;
+
+/// A URL user name at least this long is taken for a token (`https://ghp_...@github.com/`).
+const TOKEN_USER_LEN: usize = 20;
+
+/// `key` as compared with [`SECRET_KEY_ENDINGS`]: lower case, `_` as `-`, unquoted, its last
+/// `.` or `:` part (`registry.token`, `.npmrc`'s `//host/path/:_authToken`), without leading
+/// `-` or `_` (`--token`, `_auth`).
+fn normal_key(key: &str) -> String {
+    let key = key.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+    let key = key.rsplit(['.', ':']).next().unwrap_or(&key);
+    key.trim_start_matches(['-', '_', ' ']).replace('_', "-")
+}
+
+fn is_secret_key(key: &str) -> bool {
+    let key = normal_key(key);
+    !key.is_empty()
+        && SECRET_KEY_ENDINGS
+            .iter()
+            .any(|end| key.ends_with(&end.replace('_', "-")))
+}
+
 /// The key of a `key = value`, `key: value` or `"key": value` line, and where its value
-/// starts; the key as compared with [`SECRET_KEYS`]: lower case, unquoted, without a leading
-/// `_`, and only its last `:` part (`.npmrc`'s `//host/path/:_authToken`).
+/// starts (the first separator of the line).
 fn key_name(line: &str) -> Option<(String, usize)> {
     let equals = line.find('=');
     // `key: value`, `"key":value` (compact JSON), or a YAML key whose value follows below.
@@ -447,14 +479,84 @@ fn key_name(line: &str) -> Option<(String, usize)> {
         (Some(at), None) | (None, Some(at)) => at,
         (None, None) => return None,
     };
-    let key = line[..at].trim().trim_matches(['"', '\'']);
-    let key = key.rsplit(':').next().unwrap_or(key);
-    let name = key.trim().trim_start_matches('_').to_ascii_lowercase();
-    Some((name, at + 1))
+    let key = line[..at].trim().trim_start_matches("- ");
+    Some((key.to_owned(), at + 1))
 }
 
-/// `line` with a URL's password (`scheme://user:PASSWORD@host`) replaced.
-fn without_url_password(line: &str) -> String {
+/// The end of the value that starts at `from` in `line`: a quoted string's closing quote, else
+/// the first blank, `,`, `}` or `]`.
+fn value_end(line: &str, from: usize) -> (usize, usize) {
+    let rest = &line[from..];
+    let skipped = rest.len() - rest.trim_start().len();
+    let start = from + skipped;
+    let value = &line[start..];
+    let end = match value.chars().next() {
+        Some(q @ ('"' | '\'')) => value[1..].find(q).map_or(value.len(), |e| e + 2),
+        _ => value
+            .find(|c: char| c.is_whitespace() || ",}]".contains(c))
+            .unwrap_or(value.len()),
+    };
+    (start, start + end)
+}
+
+/// `line` with the value of every secret-holding key in it replaced, wherever the key is: the
+/// line's own key (its whole value), and keys inside it (`{ token = "..." }`, compact JSON,
+/// `--remote_header=x-api-key=...`, `--token=...`, `--token ...`).
+fn without_key_values(line: &str) -> String {
+    let redacted = crate::redact::REDACTED;
+    if let Some((key, at)) = key_name(line)
+        && is_secret_key(&key)
+    {
+        let space = if line[at..].starts_with(' ') { " " } else { "" };
+        return format!("{}{space}{redacted}", &line[..at]);
+    }
+    let mut out = String::new();
+    let mut done = 0;
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if i < done || !(b == b'=' || b == b':') || line[i..].starts_with("://") {
+            continue;
+        }
+        // The key: the word right before the separator (a closing quote and blanks skipped).
+        let before = line[..i].trim_end().trim_end_matches(['"', '\'']);
+        let key_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            .map_or(0, |(p, c)| p + c.len_utf8());
+        if !is_secret_key(&before[key_start..]) {
+            continue;
+        }
+        let (start, end) = value_end(line, i + 1);
+        if start < end {
+            out.push_str(&line[done..start]);
+            out.push_str(redacted);
+            done = end;
+        }
+    }
+    out.push_str(&line[done..]);
+    // A flag and its value as separate words: `--token VALUE`, `[--token, VALUE]`.
+    let words: Vec<&str> = out.split_inclusive(char::is_whitespace).collect();
+    let mut shown = String::new();
+    let mut hide = false;
+    for word in words {
+        let bare = word.trim().trim_matches(['"', '\'', ',', '[', ']']);
+        if hide && !bare.is_empty() {
+            let keep = word.len() - word.trim_end().len();
+            shown.push_str(redacted);
+            shown.push_str(&word[word.len() - keep..]);
+            hide = false;
+            continue;
+        }
+        hide = bare.starts_with("--") && !bare.contains('=') && is_secret_key(bare);
+        shown.push_str(word);
+    }
+    shown
+}
+
+/// `line` with a URL's password (`scheme://user:PASSWORD@host`), or a user name that is a
+/// token (`https://ghp_...@github.com/`), replaced.
+fn without_url_credentials(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(at) = rest.find("://") {
@@ -464,16 +566,19 @@ fn without_url_password(line: &str) -> String {
             .find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace())
             .unwrap_or(tail.len());
         let authority = &tail[..end];
-        match authority.rfind('@').map(|a| &authority[..a]) {
-            Some(userinfo) if userinfo.contains(':') => {
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
                 let user = userinfo.split(':').next().unwrap_or("");
-                out.push_str(&format!(
-                    "{user}:{}{}",
-                    crate::redact::REDACTED,
-                    &authority[userinfo.len()..]
-                ));
+                let redacted = crate::redact::REDACTED;
+                match (userinfo.contains(':'), user.len() >= TOKEN_USER_LEN) {
+                    (_, true) => out.push_str(redacted),
+                    (true, false) => out.push_str(&format!("{user}:{redacted}")),
+                    (false, false) => out.push_str(user),
+                }
+                out.push_str(&authority[userinfo_end..]);
             }
-            _ => out.push_str(authority),
+            None => out.push_str(authority),
         }
         rest = &tail[end..];
     }
@@ -481,41 +586,90 @@ fn without_url_password(line: &str) -> String {
     out
 }
 
-/// `text` with every secret it may hold replaced, for showing a diff: the value of every
-/// secret-holding key ([`SECRET_KEYS`]), a URL's password, and what follows `Bearer` or
-/// `Basic`. Setup's own token, and the user's other credentials in the same file alike.
+/// `line` with every long opaque word ([`OPAQUE_WORD_LEN`]) replaced.
+fn without_opaque_words(line: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "+=_-".contains(c);
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let mixed = word.chars().any(|c| c.is_ascii_digit())
+            && word.chars().any(|c| c.is_ascii_alphabetic());
+        if word.len() >= OPAQUE_WORD_LEN && mixed {
+            out.push_str(crate::redact::REDACTED);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in line.chars() {
+        if is_word(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// `text` with every secret it may hold replaced, for showing a diff: setup's own token and the
+/// user's other credentials in the same file alike. The value of every secret-holding key
+/// (also a YAML value continued on the lines below it, and the `value` of an environment entry
+/// whose `name` is a secret's), a URL's password or token user name, what follows `Bearer` or
+/// `Basic`, and any long opaque word.
 fn masked(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|line| {
-            let (body, end) = match line.strip_suffix("\r\n") {
-                Some(body) => (body, "\r\n"),
-                None => line
-                    .strip_suffix('\n')
-                    .map_or((line, ""), |body| (body, "\n")),
-            };
-            if let Some((name, value_at)) = key_name(body)
-                && SECRET_KEYS.contains(&name.as_str())
-            {
-                let space = if body[value_at..].starts_with(' ') {
-                    " "
-                } else {
-                    ""
-                };
-                return format!(
-                    "{}{space}{}{end}",
-                    &body[..value_at],
+    let mut out = String::new();
+    // Inside a secret's value continued on more-indented lines (`token: |`): its indentation.
+    let mut block: Option<usize> = None;
+    // The previous line was `name: SOME_SECRET` (an exec or container environment entry).
+    let mut secret_name = false;
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix("\r\n") {
+            Some(body) => (body, "\r\n"),
+            None => line
+                .strip_suffix('\n')
+                .map_or((line, ""), |body| (body, "\n")),
+        };
+        let indent = body.len() - body.trim_start().len();
+        if let Some(level) = block {
+            if !body.trim().is_empty() && indent > level {
+                out.push_str(&format!(
+                    "{}{}{end}",
+                    &body[..indent],
                     crate::redact::REDACTED
-                );
+                ));
+                continue;
             }
-            let body = without_url_password(body);
-            for scheme in ["Bearer ", "Basic ", "bearer ", "basic "] {
-                if let Some(at) = body.find(scheme) {
-                    return format!("{}{scheme}{}{end}", &body[..at], crate::redact::REDACTED);
-                }
+            block = None;
+        }
+        let key = key_name(body);
+        let mut shown = without_key_values(body);
+        if let Some((name, at)) = &key {
+            let value = body[*at..].trim();
+            let continued = value.is_empty() || value.starts_with(['|', '>']);
+            if continued && is_secret_key(name) {
+                block = Some(indent);
             }
-            format!("{body}{end}")
-        })
-        .collect()
+            if secret_name && normal_key(name) == "value" && !value.is_empty() {
+                shown = format!("{} {}", &body[..*at], crate::redact::REDACTED);
+            }
+        }
+        secret_name = key.as_ref().is_some_and(|(name, at)| {
+            normal_key(name) == "name" && is_secret_key(body[*at..].trim())
+        });
+        let shown = without_url_credentials(&shown);
+        let shown = match ["Bearer ", "Basic ", "bearer ", "basic "]
+            .iter()
+            .find_map(|scheme| shown.find(scheme).map(|at| (scheme, at)))
+        {
+            Some((scheme, at)) => format!("{}{scheme}{}", &shown[..at], crate::redact::REDACTED),
+            None => shown,
+        };
+        out.push_str(&without_opaque_words(&shown));
+        out.push_str(end);
+    }
+    out
 }
 
 /// The unified diff of an edit, as `diff -u` prints it, secrets masked.
@@ -704,6 +858,15 @@ mod tests {
             "    token: KUBESECRET=\n",
             "    client-key-data: KEYSECRET\n",
             "header: Basic BASIC2SECRET\n",
+            "build --remote_header=x-buildbuddy-api-key=BBSECRET\n",
+            "registry.token = \"CARGOSECRET2\"\n",
+            "other = { index = \"sparse+https://x/\", token = \"CARGOSECRET3\" }\n",
+            "credentials \"app.terraform.io\" { token = \"TFSECRET2\" }\n",
+            "{\"auths\":{\"ghcr.io\":{\"auth\":\"DOCKERSECRET2\"}}}\n",
+            "      args: [--token, KUBESECRET3]\n",
+            "[url \"https://ghp_GITSECRET1abcdefghijklmnop@github.com/\"]\n",
+            "password = PIPSECRET2\n",
+            "x = 0123456789abcdefSECRETxyz0123456789\n",
         ];
         for line in secrets {
             let shown = masked(line);
@@ -720,6 +883,36 @@ mod tests {
             "\t\t\"host.example.com\": \"ecluse\"\n",
         ] {
             assert_eq!(masked(line), line);
+        }
+    }
+
+    #[test]
+    fn a_secret_on_the_lines_below_its_key_is_masked_too() {
+        let yaml = "users:\n- name: u\n  user:\n    token: >-\n      KUBESECRET1\n      MORE\n    exec:\n      env:\n      - name: AWS_SECRET_ACCESS_KEY\n        value: KUBESECRET2\n      - name: AWS_REGION\n        value: eu-west-1\n";
+        let shown = masked(yaml);
+        assert!(
+            !shown.contains("SECRET1") && !shown.contains("MORE"),
+            "{shown}"
+        );
+        assert!(!shown.contains("KUBESECRET2"), "{shown}");
+        assert!(shown.contains("value: eu-west-1"), "{shown}");
+        assert!(shown.contains("exec:"), "{shown}");
+    }
+
+    #[test]
+    fn masking_never_panics_on_multi_byte_text_around_separators() {
+        for line in [
+            "ü=ü\n",
+            "tökén=x\n",
+            "a:ü\n",
+            "value:ü\n",
+            "é://ü@ü/\n",
+            "{\"ü\":\"ü\"}\n",
+            "--token ü\n",
+            "x=ü token=ü\n",
+            "- name: ü_SECRET\n  value:ü\n",
+        ] {
+            let _ = masked(line);
         }
     }
 

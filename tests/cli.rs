@@ -60,13 +60,7 @@ fn an_endless_config_file_is_refused_with_exit_78_not_read_into_memory() {
 fn a_config_fifo_nobody_writes_to_is_read_as_empty_not_waited_on() {
     let sb = Sandbox::new("");
     let fifo = sb.dir.path().join("config.fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let mut cmd = sb.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")));
     cmd.env("ECLUSE_CRED_CONFIG", &fifo)
         .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)

@@ -443,13 +443,7 @@ fn a_device_or_fifo_in_place_of_the_config_is_refused_and_left_as_it_is() {
     use std::os::unix::fs::FileTypeExt;
     let sb = sandbox();
     let fifo = sb.dir.path().join("fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     for (client, file) in [
         ("npm", Path::new("/dev/null")),
         ("git", Path::new("/dev/null")),

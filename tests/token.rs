@@ -607,17 +607,12 @@ fn a_background_refresh_started_for_other_settings_refuses_to_mint() {
     assert_eq!(sb.mints(), 0);
 }
 
-/// Run `cmd` and wait at most `limit`; `None` if it had to be killed.
 #[test]
 fn a_fifo_in_place_of_the_cache_file_is_refused_without_hanging() {
     let sb = Sandbox::new("");
     sb.token(&[]);
     std::fs::remove_file(sb.cache_file()).unwrap();
-    let made = Command::new("mkfifo")
-        .arg(sb.cache_file())
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&sb.cache_file());
     for args in [
         &["token", "--target", "demo"][..],
         &["status"],

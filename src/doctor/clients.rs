@@ -185,18 +185,24 @@ fn pip(w: &Wiring<'_>) -> Check {
         .rev()
         .find(|(s, k, _)| k == "keyring-provider" && (s == "global" || s == "install"))
         .map(|(_, _, v)| v.as_str());
-    if provider != Some("subprocess") {
-        return fail(
-            format!("client pip ({})", path.display()),
-            format!(
-                "the index is {}'s, but pip does not ask a keyring for it (keyring-provider is {})",
-                w.shown,
-                provider.unwrap_or("not set")
-            ),
-            format!("ecluse-cred setup pip --url {}", w.shown),
-        );
+    keyring_client(w, "pip", &path, provider)
+}
+
+/// pip and uv, their index being the target's: they ask the `keyring` on PATH only with
+/// `keyring-provider = subprocess`.
+fn keyring_client(w: &Wiring<'_>, client: &str, path: &Path, provider: Option<&str>) -> Check {
+    if provider == Some("subprocess") {
+        return shim_check(client, path, shims::KEYRING, w.exe);
     }
-    shim_check("pip", &path, shims::KEYRING, w.exe)
+    fail(
+        format!("client {client} ({})", path.display()),
+        format!(
+            "the index is {}'s, but {client} does not ask a keyring for it (keyring-provider is {})",
+            w.shown,
+            provider.unwrap_or("not set")
+        ),
+        format!("ecluse-cred setup {client} --url {}", w.shown),
+    )
 }
 
 fn uv(w: &Wiring<'_>) -> Check {
@@ -228,18 +234,7 @@ fn uv(w: &Wiring<'_>) -> Check {
         return w.not_set_up("uv");
     }
     let provider = doc.get("keyring-provider").and_then(|v| v.as_str());
-    if provider != Some("subprocess") {
-        return fail(
-            format!("client uv ({})", path.display()),
-            format!(
-                "the index is {}'s, but uv does not ask a keyring for it (keyring-provider is {})",
-                w.shown,
-                provider.unwrap_or("not set")
-            ),
-            format!("ecluse-cred setup uv --url {}", w.shown),
-        );
-    }
-    shim_check("uv", &path, shims::KEYRING, w.exe)
+    keyring_client(w, "uv", &path, provider)
 }
 
 fn cargo(w: &Wiring<'_>) -> Check {

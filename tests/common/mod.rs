@@ -475,6 +475,12 @@ pub fn output_within(mut cmd: Command, limit: Duration) -> Option<Output> {
     Some(child.wait_with_output().unwrap())
 }
 
+/// A FIFO at `path` (`mkfifo`).
+pub fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 pub fn write_private(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension("tmp-test");
     fs::write(&tmp, bytes).unwrap();

@@ -438,3 +438,70 @@ fn client_checks_read_each_config_as_its_client_does() {
         "no token in doctor's output"
     );
 }
+
+/// What `setup` wires, `doctor` passes: no client check fails on a setup made by `setup` itself.
+#[test]
+fn every_client_that_setup_wires_passes_doctor() {
+    let url = "https://pkgs.example.com/repo/";
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    sb.set("ttl", "43200");
+    let home = sb.dir.path();
+    sb.allow_token_in(&home.join(".npmrc"));
+    let bin = home.join("shims");
+    fs::create_dir_all(&bin).unwrap();
+    let env = |mut cmd: std::process::Command| {
+        cmd.env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        )
+        .env("CARGO_HOME", home.join(".cargo"))
+        .env("DOCKER_CONFIG", home.join(".docker"))
+        .env("KUBECONFIG", home.join(".kube/config"))
+        .env("TF_CLI_CONFIG_FILE", home.join(".terraformrc"))
+        .env("GOENV", home.join("goenv"))
+        .env_remove("NPM_CONFIG_USERCONFIG")
+        .env_remove("PIP_CONFIG_FILE")
+        .env_remove("GIT_CONFIG_GLOBAL")
+        .env_remove("UV_CONFIG_FILE");
+        cmd
+    };
+    let clients = [
+        "npm",
+        "pip",
+        "uv",
+        "cargo",
+        "git",
+        "docker",
+        "bazel",
+        "terraform",
+    ];
+    for client in clients {
+        let out = sb.recorded(
+            env(sb.cmd(&[
+                "setup",
+                client,
+                "--url",
+                url,
+                "--bin-dir",
+                bin.to_str().unwrap(),
+            ]))
+            .output()
+            .unwrap(),
+        );
+        assert!(out.status.success(), "setup {client}: {}", stderr(&out));
+    }
+    let out = sb.recorded(
+        env(sb.cmd(&["doctor", "--url", url, "--format", "json"]))
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for client in clients {
+        let c = check(&v, &format!("client {client}"));
+        assert_eq!(c["status"], "ok", "{client}: {c}");
+        assert!(
+            !c["detail"].as_str().unwrap().starts_with("not set up"),
+            "{client}: {c}"
+        );
+    }
+}

@@ -505,3 +505,89 @@ fn every_client_that_setup_wires_passes_doctor() {
         );
     }
 }
+
+/// Valid hand-written configs pass, and what the client would not run fails.
+#[test]
+fn client_checks_follow_each_clients_own_rules() {
+    let url = "https://pkgs.example.com/repo/";
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    let home = sb.dir.path();
+    let shims = home.join("shims");
+    fs::create_dir_all(&shims).unwrap();
+    let exe = env!("CARGO_BIN_EXE_ecluse-cred");
+    std::os::unix::fs::symlink(exe, shims.join("keyring")).unwrap();
+    let pip_conf = home.join(".config/pip/pip.conf");
+    fs::create_dir_all(pip_conf.parent().unwrap()).unwrap();
+    let plugins = home.join(".terraform.d/plugins");
+    fs::create_dir_all(&plugins).unwrap();
+    let tfrc = home.join("terraformrc");
+    let run = || {
+        let out = sb.recorded(
+            sb.cmd(&["doctor", "--url", url, "--format", "json"])
+                .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .env_remove("PIP_CONFIG_FILE")
+                .env_remove("GIT_CONFIG_GLOBAL")
+                .output()
+                .unwrap(),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let status =
+        |v: &serde_json::Value, name: &str| check(v, name)["status"].as_str().unwrap().to_owned();
+
+    // pip: indented keys under a section header are keys (configparser), and [install] wins
+    // over [global] for `pip install`.
+    fs::write(
+        &pip_conf,
+        "[global]\n  index-url = https://aws@pkgs.example.com/repo/\n  keyring-provider = disabled\n[install]\nkeyring-provider = subprocess\n",
+    )
+    .unwrap();
+    // git: a helper neither `!...` nor an absolute path is run as `git credential-...`.
+    fs::write(
+        home.join(".gitconfig"),
+        "[credential \"https://pkgs.example.com/repo\"]\n\thelper = ecluse-cred git-credential\n",
+    )
+    .unwrap();
+    // Terraform: a plugin in ecluse's place that is not ecluse-cred.
+    fs::write(&tfrc, "credentials_helper \"ecluse\" {\n  args = []\n}\n").unwrap();
+    fs::write(plugins.join("terraform-credentials-ecluse"), "#!/bin/sh\n").unwrap();
+    let v = run();
+    assert_eq!(status(&v, "client pip"), "ok", "{v}");
+    assert_eq!(status(&v, "client git"), "fail", "{v}");
+    assert_eq!(status(&v, "client terraform"), "fail", "{v}");
+
+    // The same with `!` and the real plugin: both pass.
+    fs::write(
+        home.join(".gitconfig"),
+        format!(
+            "[credential \"https://pkgs.example.com/repo\"]\n\thelper = !'{exe}' git-credential\n"
+        ),
+    )
+    .unwrap();
+    fs::remove_file(plugins.join("terraform-credentials-ecluse")).unwrap();
+    std::os::unix::fs::symlink(exe, plugins.join("terraform-credentials-ecluse")).unwrap();
+    let v = run();
+    assert_eq!(status(&v, "client git"), "ok", "{v}");
+    assert_eq!(status(&v, "client terraform"), "ok", "{v}");
+}
+
+/// A client tool that never answers (`git config` here) costs doctor a bounded wait, not a hang.
+#[test]
+fn a_client_tool_that_hangs_does_not_hang_doctor() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/repo/\"]");
+    let fake = sb.dir.path().join("fake-bin");
+    fs::create_dir_all(&fake).unwrap();
+    fs::write(fake.join("git"), "#!/bin/sh\nexec sleep 600\n").unwrap();
+    fs::set_permissions(
+        fake.join("git"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    fs::write(sb.dir.path().join(".gitconfig"), "[user]\n\tname = me\n").unwrap();
+    let mut cmd = sb.cmd(&["doctor", "--url", "https://pkgs.example.com/repo/"]);
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .env_remove("GIT_CONFIG_GLOBAL");
+    let out = output_within(cmd, std::time::Duration::from_secs(30)).expect("doctor returned");
+    assert!(stdout(&out).contains("client git"), "{}", stdout(&out));
+}

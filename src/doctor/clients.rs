@@ -68,12 +68,58 @@ pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
     checks.push(go(w));
 }
 
+/// How long doctor waits for a client's own tool (`git config`, `kubectl config view`,
+/// `go env`) before reporting it as not checked.
+const TOOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `cmd`'s standard output, if it ran and succeeded within [`TOOL_TIMEOUT`] (then killed).
+fn tool_output(mut cmd: Command) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let out = reader.join().ok()?;
+                return status.success().then_some(out);
+            }
+            Ok(None) if started.elapsed() < TOOL_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
 /// The client's config file and its text; `None` if there is none (or it cannot be read as a
 /// regular file: it is then nothing the client reads either).
 fn read(path: Result<PathBuf>) -> Option<(PathBuf, String)> {
     let path = path.ok()?;
     let text = crate::setup::read(&path).ok().flatten()?;
     Some((path, text))
+}
+
+/// `program` as the shell finds it on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// A client config that names an ecluse-cred executable `program`: this one, or another copy
@@ -84,10 +130,7 @@ fn runs(check: &str, program: &str, exe: &Path) -> Check {
     let program_path = if program.contains('/') {
         Some(PathBuf::from(program))
     } else {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|d| d.join(program))
-            .find(|p| p.is_file())
+        which(program)
     };
     let real = program_path.and_then(|p| std::fs::canonicalize(p).ok());
     if Path::new(program) == exe || (real.is_some() && real == std::fs::canonicalize(exe).ok()) {
@@ -148,21 +191,26 @@ fn on_path(check: &str, client: &str, shim: &str, found: &Path, exe: &Path) -> C
 fn ini(text: &str) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     let mut section = String::new();
+    // Whether an indented line continues a value: only after a key of the same section.
+    let mut in_value = false;
     for line in text.lines() {
         let t = line.trim();
         if t.is_empty() || t.starts_with(['#', ';']) {
             continue;
         }
-        if line.starts_with([' ', '\t'])
+        if in_value
+            && line.starts_with([' ', '\t'])
             && let Some(last) = out.last_mut()
         {
             last.2.push('\n');
             last.2.push_str(t);
         } else if let Some(name) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
             section = name.trim().to_owned();
+            in_value = false;
         } else if let Some(at) = t.find(['=', ':']) {
             let key = t[..at].trim().to_ascii_lowercase().replace('_', "-");
             out.push((section.clone(), key, t[at + 1..].trim().to_owned()));
+            in_value = true;
         }
     }
     out
@@ -180,11 +228,14 @@ fn pip(w: &Wiring<'_>) -> Check {
     if !indexes.into_iter().any(|url| w.answers(url)) {
         return w.not_set_up("pip");
     }
-    let provider = entries
-        .iter()
-        .rev()
-        .find(|(s, k, _)| k == "keyring-provider" && (s == "global" || s == "install"))
-        .map(|(_, _, v)| v.as_str());
+    // `pip install` reads [install] over [global], the last of a key in each.
+    let provider = ["install", "global"].iter().find_map(|section| {
+        entries
+            .iter()
+            .rev()
+            .find(|(s, k, _)| k == "keyring-provider" && s == section)
+            .map(|(_, _, v)| v.as_str())
+    });
     keyring_client(w, "pip", &path, provider)
 }
 
@@ -223,12 +274,19 @@ fn uv(w: &Wiring<'_>) -> Check {
     if let Some(list) = doc.get("extra-index-url").and_then(|v| v.as_array()) {
         urls.extend(list.iter().filter_map(|v| v.as_str()));
     }
-    if let Some(indexes) = doc.get("index").and_then(|v| v.as_array_of_tables()) {
-        urls.extend(
+    match doc.get("index") {
+        Some(toml_edit::Item::ArrayOfTables(indexes)) => urls.extend(
             indexes
                 .iter()
                 .filter_map(|t| t.get("url").and_then(|v| v.as_str())),
-        );
+        ),
+        // `index = [{ url = "..." }]`
+        Some(item) => urls.extend(item.as_array().into_iter().flatten().filter_map(|v| {
+            v.as_inline_table()
+                .and_then(|t| t.get("url"))
+                .and_then(|u| u.as_str())
+        })),
+        None => {}
     }
     if !urls.iter().any(|url| w.answers(url)) {
         return w.not_set_up("uv");
@@ -261,22 +319,51 @@ fn cargo(w: &Wiring<'_>) -> Check {
     let Some((name, registry)) = found else {
         return w.not_set_up("cargo");
     };
+    // A provider is a command (string or array), or the name of a `[credential-alias]`; the
+    // registry's own, else the global list's (cargo tries those in order).
+    let command = |item: &toml_edit::Item| -> Vec<String> {
+        let words: Vec<String> = match item.as_str() {
+            Some(line) => line.split_whitespace().map(str::to_owned).collect(),
+            None => item
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let alias = words.first().and_then(|first| {
+            doc.get("credential-alias")
+                .and_then(|aliases| aliases.get(first.as_str()))
+        });
+        match (alias, words.len()) {
+            (Some(alias), 1) => match alias.as_str() {
+                Some(line) => line.split_whitespace().map(str::to_owned).collect(),
+                None => alias
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            _ => words,
+        }
+    };
     let provider: Vec<String> = match registry.get("credential-provider") {
-        Some(item) if item.is_str() => item
-            .as_str()
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        Some(item) => item
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+        Some(item) => command(item),
+        None => doc
+            .get("registry")
+            .and_then(|r| r.get("global-credential-providers"))
+            .and_then(|list| list.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .map(|line| command(&toml_edit::value(line)))
+            .find(|words| words.first().is_some_and(|w| w.contains("ecluse-cred")))
             .unwrap_or_default(),
-        None => Vec::new(),
     };
     match provider.first() {
         Some(program) if program.contains("ecluse-cred") => {
@@ -324,23 +411,52 @@ fn git(w: &Wiring<'_>) -> Check {
         return w.not_set_up("git");
     };
     let scope = w.shown.trim_end_matches('/');
-    let out = Command::new("git")
-        .arg("config")
+    let mut cmd = Command::new("git");
+    cmd.arg("config")
         .arg("--file")
         .arg(&path)
-        .args(["--get-all", &format!("credential.{scope}.helper")])
-        .output();
+        .args(["--get-all", &format!("credential.{scope}.helper")]);
     let check = format!("client git ({})", path.display());
-    let Ok(out) = out else {
-        return ok(check, "git is not installed here: not checked");
+    // Exit 1 (no such key) leaves no output: not set up.
+    let values = match tool_output(cmd) {
+        Some(out) => String::from_utf8_lossy(&out).into_owned(),
+        None if which("git").is_none() => {
+            return ok(check, "git is not installed here: not checked");
+        }
+        None => String::new(),
     };
-    let values = String::from_utf8_lossy(&out.stdout).into_owned();
-    let Some(helper) = values
-        .lines()
-        .find(|v| v.contains("ecluse-cred") && v.contains("git-credential"))
-    else {
+    // An empty value clears the helpers listed before it.
+    let values: Vec<&str> = values.lines().collect();
+    let listed = values
+        .iter()
+        .rposition(|v| v.is_empty())
+        .map_or(&values[..], |at| &values[at + 1..]);
+    let Some(helper) = listed.iter().find(|v| {
+        (v.contains("ecluse-cred") && v.contains("git-credential")) || v.trim() == "ecluse"
+    }) else {
         return w.not_set_up("git");
     };
+    // `ecluse`: git runs `git-credential-ecluse` from PATH, the shim.
+    if helper.trim() == "ecluse" {
+        return match which("git-credential-ecluse") {
+            Some(found) => on_path(&check, "git", "git-credential-ecluse", &found, w.exe),
+            None => fail(
+                check,
+                "`git-credential-ecluse` is not on PATH",
+                format!("ecluse-cred setup git --url {}", w.shown),
+            ),
+        };
+    }
+    // Without `!` (or an absolute path) git runs `git credential-WORD`, not ecluse-cred.
+    if !helper.starts_with('!') && !helper.starts_with('/') {
+        return fail(
+            check,
+            format!(
+                "git runs `git credential-{helper}`, not ecluse-cred: the helper needs a leading `!`"
+            ),
+            format!("ecluse-cred setup git --url {}", w.shown),
+        );
+    }
     // `!'/path/to/ecluse-cred' git-credential --target='NAME'`, as setup writes it: git runs
     // it through the shell, so it is read as the shell reads it.
     let words = shell_words(helper.trim_start_matches('!'));
@@ -398,7 +514,9 @@ fn docker(w: &Wiring<'_>) -> Check {
         format!("{}:{}", request.host, request.port)
     };
     let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    if config["credHelpers"][&host].as_str() != Some("ecluse") {
+    if config["credHelpers"][&host].as_str() != Some("ecluse")
+        && config["credsStore"].as_str() != Some("ecluse")
+    {
         return w.not_set_up("docker");
     }
     // docker asks by host: the target that answers the host is the one it gets.
@@ -521,55 +639,61 @@ fn kubectl(w: &Wiring<'_>) -> Check {
         return w.not_set_up("kubectl");
     };
     let check = format!("client kubectl ({})", path.display());
-    let out = Command::new("kubectl")
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+    let mut cmd = Command::new("kubectl");
+    cmd.args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
         .arg(&path)
-        .env_remove("KUBECONFIG")
-        .output();
-    let Ok(out) = out
-        .map_err(drop)
-        .and_then(|o| if o.status.success() { Ok(o) } else { Err(()) })
-    else {
+        .env_remove("KUBECONFIG");
+    let Some(out) = tool_output(cmd) else {
         return ok(check, "kubectl cannot read it here: not checked");
     };
-    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let view: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
     let users = view["users"].as_array().cloned().unwrap_or_default();
     // The exec entries that run ecluse-cred's kube-credential for this target.
-    let ours = users.iter().find_map(|u| {
-        let exec = &u["user"]["exec"];
-        let args: Vec<String> = exec["args"]
-            .as_array()?
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect();
-        if args.first().map(String::as_str) != Some("kube-credential") {
-            return None;
-        }
-        let url = args.iter().enumerate().find_map(|(i, a)| {
-            a.strip_prefix("--url=")
-                .map(str::to_owned)
-                .or_else(|| (a == "--url").then(|| args.get(i + 1).cloned()).flatten())
-        });
-        let serves = match (named_target(&args[1..]), url) {
-            (Some(name), _) => name == w.target.name,
-            (None, Some(url)) => w.answers(&url),
-            (None, None) => false,
-        };
-        serves.then(|| {
-            (
-                u["name"].as_str().unwrap_or("?").to_owned(),
-                exec["command"].as_str().unwrap_or("").to_owned(),
-            )
+    let ours: Vec<(String, String)> = users
+        .iter()
+        .filter_map(|u| {
+            let exec = &u["user"]["exec"];
+            let args: Vec<String> = exec["args"]
+                .as_array()?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            if args.first().map(String::as_str) != Some("kube-credential") {
+                return None;
+            }
+            let url = args.iter().enumerate().find_map(|(i, a)| {
+                a.strip_prefix("--url=")
+                    .map(str::to_owned)
+                    .or_else(|| (a == "--url").then(|| args.get(i + 1).cloned()).flatten())
+            });
+            let serves = match (named_target(&args[1..]), url) {
+                (Some(name), _) => name == w.target.name,
+                (None, Some(url)) => w.answers(&url),
+                (None, None) => false,
+            };
+            serves.then(|| {
+                (
+                    u["name"].as_str().unwrap_or("?").to_owned(),
+                    exec["command"].as_str().unwrap_or("").to_owned(),
+                )
+            })
         })
+        .collect();
+    // Any of them running this ecluse-cred will do; else the first says what is wrong.
+    let mut results = ours.iter().map(|(user, program)| {
+        let mut c = runs(&check, program, w.exe);
+        c.detail = format!("user `{user}`: {}", c.detail);
+        c
     });
-    match ours {
-        None => w.not_set_up("kubectl"),
-        Some((user, program)) => {
-            let mut c = runs(&check, &program, w.exe);
-            c.detail = format!("user `{user}`: {}", c.detail);
-            c
-        }
+    let Some(first) = results.next() else {
+        return w.not_set_up("kubectl");
+    };
+    if first.status == super::Status::Ok {
+        return first;
     }
+    results
+        .find(|c| c.status == super::Status::Ok)
+        .unwrap_or(first)
 }
 
 fn bazel(w: &Wiring<'_>) -> Check {
@@ -590,7 +714,16 @@ fn bazel(w: &Wiring<'_>) -> Check {
         None => w.not_set_up("bazel"),
         Some(helper) => {
             let check = format!("client bazel ({})", path.display());
-            let helper = Path::new(helper);
+            if helper.starts_with("%workspace%") {
+                return ok(check, format!("{helper}: in the workspace, not checked"));
+            }
+            // A bare name is looked up on PATH, as Bazel does.
+            let found = if helper.contains('/') {
+                PathBuf::from(helper)
+            } else {
+                which(helper).unwrap_or_else(|| PathBuf::from(helper))
+            };
+            let helper = found.as_path();
             if helper.exists() {
                 on_path(&check, "bazel", shims::BAZEL, helper, w.exe)
             } else {
@@ -618,7 +751,24 @@ fn terraform(w: &Wiring<'_>) -> Check {
     }
     let check = format!("client terraform ({})", path.display());
     match paths::terraform_plugin() {
-        Ok(plugin) if plugin.exists() => points_here(&check, &plugin, w.exe),
+        Ok(plugin) if plugin.exists() => match points_here(&check, &plugin, w.exe) {
+            // Terraform runs whatever is there.
+            c if c.status == super::Status::Ok && !c.detail.ends_with("-> this ecluse-cred") => {
+                fail(
+                    check,
+                    format!(
+                        "Terraform runs {}, which is not ecluse-cred",
+                        plugin.display()
+                    ),
+                    format!(
+                        "move {} away, then `ecluse-cred setup terraform --url {}`",
+                        plugin.display(),
+                        w.shown
+                    ),
+                )
+            }
+            c => c,
+        },
         Ok(plugin) => fail(
             check,
             format!(
@@ -632,11 +782,16 @@ fn terraform(w: &Wiring<'_>) -> Check {
 }
 
 fn go(w: &Wiring<'_>) -> Check {
-    let out = Command::new("go").args(["env", "GOAUTH"]).output();
-    let Ok(out) = out else {
-        return ok("client go", "go is not installed here: not checked");
+    let mut cmd = Command::new("go");
+    // Never a toolchain download to answer `go env`.
+    cmd.args(["env", "GOAUTH"]).env("GOTOOLCHAIN", "local");
+    let Some(out) = tool_output(cmd) else {
+        return ok(
+            "client go",
+            "go is not installed or did not answer here: not checked",
+        );
     };
-    let goauth = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let goauth = String::from_utf8_lossy(&out).trim().to_owned();
     let Some(ours) = goauth
         .split(';')
         .map(str::trim)
@@ -644,7 +799,7 @@ fn go(w: &Wiring<'_>) -> Check {
     else {
         return w.not_set_up("go");
     };
-    let program = ours.trim_end_matches(" goauth").trim_matches('\'');
+    let program = ours.trim_end_matches(" goauth").trim_matches(['\'', '"']);
     runs("client go (GOAUTH)", program, w.exe)
 }
 

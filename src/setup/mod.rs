@@ -417,8 +417,9 @@ pub(crate) fn line_of(text: &str, at: usize) -> usize {
 /// `_authToken`, `_auth`, `_password`; cargo's and Terraform's `token`; docker's `auth`,
 /// `identitytoken`; git's `extraHeader`; kubeconfig's user fields; Bazel's `--remote_header`
 /// API keys; and the like.
-const SECRET_KEY_ENDINGS: [&str; 14] = [
+const SECRET_KEY_ENDINGS: [&str; 15] = [
     "token",
+    "pass",
     "auth",
     "authorization",
     "password",
@@ -452,11 +453,13 @@ fn normal_key(key: &str) -> String {
 }
 
 fn is_secret_key(key: &str) -> bool {
-    let key = normal_key(key);
-    !key.is_empty()
-        && SECRET_KEY_ENDINGS
-            .iter()
-            .any(|end| key.ends_with(&end.replace('_', "-")))
+    let key = normal_key(key.trim().trim_end_matches(',').trim_matches(['"', '\'']));
+    // npm's `key=` is a client certificate's private key.
+    key == "key"
+        || (!key.is_empty()
+            && SECRET_KEY_ENDINGS
+                .iter()
+                .any(|end| key.ends_with(&end.replace('_', "-"))))
 }
 
 /// The key of a `key = value`, `key: value` or `"key": value` line, and where its value
@@ -491,7 +494,18 @@ fn value_end(line: &str, from: usize) -> (usize, usize) {
     let start = from + skipped;
     let value = &line[start..];
     let end = match value.chars().next() {
-        Some(q @ ('"' | '\'')) => value[1..].find(q).map_or(value.len(), |e| e + 2),
+        Some(q @ ('"' | '\'')) => {
+            // The closing quote: one not escaped with `\`.
+            let mut escaped = false;
+            value[1..]
+                .char_indices()
+                .find(|&(_, c)| {
+                    let close = c == q && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    close
+                })
+                .map_or(value.len(), |(e, _)| e + 2)
+        }
         _ => value
             .find(|c: char| c.is_whitespace() || ",}]".contains(c))
             .unwrap_or(value.len()),
@@ -506,6 +520,7 @@ fn without_key_values(line: &str) -> String {
     let redacted = crate::redact::REDACTED;
     if let Some((key, at)) = key_name(line)
         && is_secret_key(&key)
+        && !matches!(line[at..].trim(), "true" | "false")
     {
         let space = if line[at..].starts_with(' ') { " " } else { "" };
         return format!("{}{space}{redacted}", &line[..at]);
@@ -528,7 +543,7 @@ fn without_key_values(line: &str) -> String {
             continue;
         }
         let (start, end) = value_end(line, i + 1);
-        if start < end {
+        if start < end && !matches!(&line[start..end], "true" | "false") {
             out.push_str(&line[done..start]);
             out.push_str(redacted);
             done = end;
@@ -542,9 +557,14 @@ fn without_key_values(line: &str) -> String {
     for word in words {
         let bare = word.trim().trim_matches(['"', '\'', ',', '[', ']']);
         if hide && !bare.is_empty() {
-            let keep = word.len() - word.trim_end().len();
+            // What follows the value (`,`, `]`, a closing quote, a blank) stays.
+            let tail = word.trim_start_matches(['"', '\'', '[']);
+            let lead = &word[..word.len() - tail.len()];
+            let after =
+                tail.trim_start_matches(|c: char| !(c.is_whitespace() || "\"',]".contains(c)));
+            shown.push_str(lead);
             shown.push_str(redacted);
-            shown.push_str(&word[word.len() - keep..]);
+            shown.push_str(after);
             hide = false;
             continue;
         }
@@ -586,15 +606,46 @@ fn without_url_credentials(line: &str) -> String {
     out
 }
 
+/// Where the value of `key` starts in `line`: after `key:`, `key :` or `"key":`.
+fn value_of(line: &str, key: &str) -> Option<usize> {
+    line.match_indices(key).find_map(|(at, _)| {
+        let rest = line[at + key.len()..].trim_start_matches('"').trim_start();
+        rest.strip_prefix(':').map(|after| line.len() - after.len())
+    })
+}
+
+/// `line` with the password of a scheme-less `user:PASSWORD@host` (a proxy setting) replaced.
+fn without_bare_userinfo(line: &str) -> String {
+    line.split_inclusive(|c: char| c.is_whitespace() || "=\"'".contains(c))
+        .map(|word| {
+            let (Some(colon), Some(at)) = (word.find(':'), word.rfind('@')) else {
+                return word.to_owned();
+            };
+            if colon < at && !word[..at].contains('/') {
+                format!(
+                    "{}:{}{}",
+                    &word[..colon],
+                    crate::redact::REDACTED,
+                    &word[at..]
+                )
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// `line` with every long opaque word ([`OPAQUE_WORD_LEN`]) replaced.
 fn without_opaque_words(line: &str) -> String {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "+=_-".contains(c);
+    // Not `-`: host names and package names are long hyphenated words. A word right after a
+    // `/` is a path's (a Nix store hash), shown.
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "+=_".contains(c);
     let mut out = String::new();
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         let mixed = word.chars().any(|c| c.is_ascii_digit())
             && word.chars().any(|c| c.is_ascii_alphabetic());
-        if word.len() >= OPAQUE_WORD_LEN && mixed {
+        if word.len() >= OPAQUE_WORD_LEN && mixed && !out.ends_with('/') {
             out.push_str(crate::redact::REDACTED);
         } else {
             out.push_str(word);
@@ -619,11 +670,17 @@ fn without_opaque_words(line: &str) -> String {
 /// whose `name` is a secret's), a URL's password or token user name, what follows `Bearer` or
 /// `Basic`, and any long opaque word.
 fn masked(text: &str) -> String {
+    let redacted = crate::redact::REDACTED;
     let mut out = String::new();
     // Inside a secret's value continued on more-indented lines (`token: |`): its indentation.
     let mut block: Option<usize> = None;
-    // The previous line was `name: SOME_SECRET` (an exec or container environment entry).
+    // Inside a secret's value that ends at a line holding this (`"""`, a heredoc's `EOT`, a
+    // PEM block's `-----END`).
+    let mut until: Option<String> = None;
+    // The previous line was `name: SOME_SECRET` (an environment entry), or a YAML list item
+    // `- --some-secret` (a flag whose value is the next item).
     let mut secret_name = false;
+    let mut secret_item = false;
     for line in text.split_inclusive('\n') {
         let (body, end) = match line.strip_suffix("\r\n") {
             Some(body) => (body, "\r\n"),
@@ -632,40 +689,93 @@ fn masked(text: &str) -> String {
                 .map_or((line, ""), |body| (body, "\n")),
         };
         let indent = body.len() - body.trim_start().len();
+        if let Some(close) = &until {
+            let closed = if close.starts_with("-----") || close.starts_with(['"', '\'']) {
+                body.contains(close.as_str())
+            } else {
+                body.trim() == close
+            };
+            if closed {
+                until = None;
+            }
+            out.push_str(&format!("{}{redacted}{end}", &body[..indent]));
+            continue;
+        }
         if let Some(level) = block {
             if !body.trim().is_empty() && indent > level {
-                out.push_str(&format!(
-                    "{}{}{end}",
-                    &body[..indent],
-                    crate::redact::REDACTED
-                ));
+                out.push_str(&format!("{}{redacted}{end}", &body[..indent]));
                 continue;
             }
             block = None;
         }
+        let item = body.trim_start().strip_prefix("- ");
+        if secret_item && let Some(item) = item {
+            secret_item = false;
+            out.push_str(&format!("{}- {redacted}{end}", &body[..indent]));
+            let _ = item;
+            continue;
+        }
+        secret_item = item.is_some_and(|i| {
+            let i = i.trim().trim_matches(['"', '\'']);
+            i.starts_with("--") && !i.contains('=') && is_secret_key(i)
+        });
+        if body.contains("-----BEGIN") && body.contains("PRIVATE KEY") && !body.contains("-----END")
+        {
+            until = Some("-----END".to_owned());
+        }
+        // An authorization header's value, wherever it is: all that follows its scheme.
+        let lower = body.to_ascii_lowercase();
+        let scheme_at = ["bearer ", "basic "]
+            .iter()
+            .filter_map(|s| lower.find(s).map(|at| at + s.len()))
+            .chain(
+                lower
+                    .find("authorization")
+                    .and_then(|a| lower[a..].find("token ").map(|t| a + t + "token ".len())),
+            )
+            .min();
+        let body_shown = match scheme_at {
+            Some(at) => format!("{}{redacted}", &body[..at]),
+            None => body.to_owned(),
+        };
         let key = key_name(body);
-        let mut shown = without_key_values(body);
+        let mut shown = without_key_values(&body_shown);
         if let Some((name, at)) = &key {
             let value = body[*at..].trim();
-            let continued = value.is_empty() || value.starts_with(['|', '>']);
-            if continued && is_secret_key(name) {
-                block = Some(indent);
+            if is_secret_key(name) {
+                let continued = value.is_empty() || value.starts_with(['|', '>']);
+                if continued {
+                    block = Some(indent);
+                }
+                for quotes in ["\"\"\"", "\'\'\'"] {
+                    if value.starts_with(quotes) && !value[3..].contains(quotes) {
+                        until = Some(quotes.to_owned());
+                    }
+                }
+                if let Some(tag) = value.strip_prefix("<<") {
+                    let tag = tag.trim_start_matches('-').trim();
+                    if !tag.is_empty() {
+                        until = Some(tag.to_owned());
+                    }
+                }
             }
             if secret_name && normal_key(name) == "value" && !value.is_empty() {
-                shown = format!("{} {}", &body[..*at], crate::redact::REDACTED);
+                shown = format!("{} {redacted}", &body[..*at]);
+            }
+        }
+        // `{name: SOME_TOKEN, value: ...}` (or its JSON) on one line.
+        if let (Some(n), Some(v)) = (value_of(&lower, "name"), value_of(&lower, "value"))
+            && is_secret_key(body[n..].split([',', '}']).next().unwrap_or(""))
+        {
+            let (start, end_at) = value_end(body, v);
+            if start < end_at {
+                shown = format!("{}{redacted}{}", &body[..start], &body[end_at..]);
             }
         }
         secret_name = key.as_ref().is_some_and(|(name, at)| {
             normal_key(name) == "name" && is_secret_key(body[*at..].trim())
         });
-        let shown = without_url_credentials(&shown);
-        let shown = match ["Bearer ", "Basic ", "bearer ", "basic "]
-            .iter()
-            .find_map(|scheme| shown.find(scheme).map(|at| (scheme, at)))
-        {
-            Some((scheme, at)) => format!("{}{scheme}{}", &shown[..at], crate::redact::REDACTED),
-            None => shown,
-        };
+        let shown = without_bare_userinfo(&without_url_credentials(&shown));
         out.push_str(&without_opaque_words(&shown));
         out.push_str(end);
     }
@@ -867,6 +977,15 @@ mod tests {
             "[url \"https://ghp_GITSECRET1abcdefghijklmnop@github.com/\"]\n",
             "password = PIPSECRET2\n",
             "x = 0123456789abcdefSECRETxyz0123456789\n",
+            "build --remote_header=\"Authorization=Bearer BBSECRET2\"\n",
+            "build --bes_header=\"authorization=token BBSECRET3\"\n",
+            "\tsmtpPass = GITSECRET2\n",
+            "proxy = 'u:PROXYSECRET@host:80'\n",
+            "proxy = u:PROXYSECRET2@proxy:3128\n",
+            "{\"auth\": \"p\\\"SECRETPART\"}\n",
+            "key=\"-----BEGIN PRIVATE KEY-----\\nMIIESECRET\\n-----END PRIVATE KEY-----\"\n",
+            "      - {name: VAULT_TOKEN, value: hvs-SECRET}\n",
+            "      \"name\": \"API_TOKEN\", \"value\": \"JSONSECRET\"\n",
         ];
         for line in secrets {
             let shown = masked(line);
@@ -881,6 +1000,10 @@ mod tests {
             "keyring-provider = subprocess\n",
             "credential-provider = [\"/usr/bin/ecluse-cred\", \"--target=x\"]\n",
             "\t\t\"host.example.com\": \"ecluse\"\n",
+            "index-url = https://platform-engineering-111122223333.d.codeartifact.us-east-1.amazonaws.com/pypi/r/simple/\n",
+            "//h/:tokenHelper=/nix/store/0123456789abcdefghijklmnopqrstuv-ecluse-cred-1.0/bin/x\n",
+            "always-auth=true\n",
+            "args: [\"--api-key-file\", \"/etc/key\"]\n",
         ] {
             assert_eq!(masked(line), line);
         }
@@ -897,6 +1020,47 @@ mod tests {
         assert!(!shown.contains("KUBESECRET2"), "{shown}");
         assert!(shown.contains("value: eu-west-1"), "{shown}");
         assert!(shown.contains("exec:"), "{shown}");
+    }
+
+    #[test]
+    fn a_secret_over_several_lines_is_masked_to_its_end() {
+        for (text, kept) in [
+            (
+                "token = \"\"\"\nMULTISECRET\n\"\"\"\nother = 1\n",
+                "other = 1",
+            ),
+            (
+                "token = <<EOT\nHEREDOCSECRET\nEOT\nother = 1\n",
+                "other = 1",
+            ),
+            (
+                "-----BEGIN PRIVATE KEY-----\nPEMSECRET\n-----END PRIVATE KEY-----\nother = 1\n",
+                "other = 1",
+            ),
+            (
+                "      args:\n      - --oidc-client-secret\n      - FLAGSECRET\n      - --verbose\n",
+                "--verbose",
+            ),
+        ] {
+            let shown = masked(text);
+            assert!(!shown.contains("SECRET"), "{text:?} -> {shown:?}");
+            assert!(shown.contains(kept), "{shown:?}");
+        }
+        // A flag's value keeps what closes it.
+        assert_eq!(
+            masked("args: [\"--api-key\", \"x\"]\n"),
+            format!("args: [\"--api-key\", \"{}\"]\n", crate::redact::REDACTED)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_never_panics_on_any_mix_of_separators_quotes_and_multi_byte_text(
+            text in "[a-zé€\\-_=:\"'/@|>{}\\[\\],<\\\\ \t\r\n0-9]{0,80}",
+        ) {
+            let _ = masked(&text);
+            let _ = masked(&format!("token = {text}\nname: API_TOKEN\nvalue: {text}\n- --token\n{text}"));
+        }
     }
 
     #[test]

@@ -76,7 +76,25 @@ impl Request {
         if !matches!(protocol, "http" | "https") || host.is_empty() || !is_authority(host) {
             return None;
         }
-        let request = parse_url(&format!("{protocol}://{host}/{}", path.unwrap_or(""))).ok()?;
+        // git hands over the path decoded: what would end the path or start an escape in a
+        // URL (`?`, `#`, `%`), and a blank (an Azure DevOps project name), is encoded again, so
+        // that every segment after it is still checked and compared.
+        let path: Option<String> = path.map(|p| {
+            p.chars()
+                .map(|c| match c {
+                    '%' => "%25".to_owned(),
+                    '?' => "%3F".to_owned(),
+                    '#' => "%23".to_owned(),
+                    ' ' => "%20".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect()
+        });
+        let request = parse_url(&format!(
+            "{protocol}://{host}/{}",
+            path.as_deref().unwrap_or("")
+        ))
+        .ok()?;
         Some(match path {
             Some(_) => request,
             None => request.origin_only(),

@@ -452,6 +452,9 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
         "evil/../repo/x.git",
         "evil/./../repo/x.git",
         "repo/../repo/x.git",
+        // `%3F`, `%23` decoded by git: not the end of the path, the `..` after them counts.
+        "repo?/../../evil/x",
+        "repo#/../../evil/x",
     ] {
         let request = format!("protocol=https\nhost=pkgs.example.com\npath={decoded}\n\n");
         assert_eq!(
@@ -474,7 +477,12 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
             "{url}"
         );
     }
-    for path in ["repo/x.git", "repo/grüppe.git"] {
+    for path in [
+        "repo/x.git",
+        "repo/grüppe.git",
+        "repo/My Project/_git/x",
+        "repo/100%/x",
+    ] {
         let request = format!("protocol=https\nhost=pkgs.example.com\npath={path}\n\n");
         assert_eq!(
             name(git::target_for(&config, &request, None)),

@@ -663,3 +663,23 @@ fn docker_is_wired_only_for_the_target_that_answers_its_host() {
     let out = run("https://pkgs.example.com/");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn npm_undo_removes_a_scoped_setup_without_being_told_the_scope() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let before = "fund=false\n";
+    fs::write(&file, before).unwrap();
+    sb.allow_token_in(&file);
+    let out = setup(&sb, "npm", &file, &["--scope", "@acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&file)
+            .unwrap()
+            .contains("@acme:registry=")
+    );
+    let out = setup(&sb, "npm", &file, &["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+}

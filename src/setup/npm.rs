@@ -40,6 +40,14 @@ fn registry_line(url: &str, scope: Option<&str>) -> Result<String> {
     Ok(format!("@{name}:registry={url}"))
 }
 
+/// Whether `line` is a registry line setup writes for `url`, with or without a scope: what
+/// setup added under its marker goes on `--undo` whichever `--scope` it was given then.
+fn is_registry_line(line: &str, url: &str) -> bool {
+    line.strip_suffix(url)
+        .and_then(|l| l.strip_suffix("registry="))
+        .is_some_and(|scope| scope.is_empty() || (scope.starts_with('@') && scope.ends_with(':')))
+}
+
 /// Refuse when the user's own lines (outside setup's block) already decide what setup would.
 fn check_conflicts(
     path: &std::path::Path,
@@ -79,7 +87,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         .as_ref()
         .map(|t| crate::engine::time(t.entry.expires_at));
     let token_line = format!("{auth}=");
-    let ours = |l: &str| l == registry || l.starts_with(&token_line);
+    let ours = |l: &str| is_registry_line(l, w.url) || l.starts_with(&token_line);
     let edit = Edit::of(path.clone(), true, |old| {
         let rest = without_block(old, "#", w.url, ours);
         if w.args.undo {
@@ -142,7 +150,7 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     let registry = registry_line(w.url, w.args.scope.as_deref())?;
     let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
     let helper_line = format!("{key}=");
-    let ours = |l: &str| l == registry || l.starts_with(&helper_line);
+    let ours = |l: &str| is_registry_line(l, w.url) || l.starts_with(&helper_line);
     let edit = Edit::of(path.clone(), false, |old| {
         let rest = without_block(old, "#", w.url, ours);
         if w.args.undo {

@@ -28,30 +28,19 @@ pub(crate) fn global_config() -> Result<PathBuf> {
 /// Run `git config --file FILE ARGS` on a copy of `text`: the copy afterwards, and what git
 /// printed. A key that is not there (exit 1 for a lookup, 5 for an unset) is not an error.
 fn git_config(real: &Path, text: &str, args: &[&str]) -> Result<(String, String)> {
-    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
-    let copy = dir.path().join("config");
-    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    let out = Command::new("git")
-        .arg("config")
-        .arg("--file")
-        .arg(&copy)
-        .args(args)
-        .env_remove("GIT_CONFIG_GLOBAL")
-        .output()
-        .map_err(|e| Error::config(format!("cannot run git: {e}")))?;
-    if !out.status.success() && !matches!(out.status.code(), Some(1 | 5)) {
-        return Err(Error::config(format!(
-            "git config {}: {}",
-            args.first().unwrap_or(&""),
-            // Its messages name the copy: they are about `real`.
-            String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .replace(&copy.display().to_string(), &real.display().to_string())
-        )));
-    }
-    let after = std::fs::read_to_string(&copy)
-        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
+    let what = format!("git config {}", args.first().unwrap_or(&""));
+    let command = |copy: &Path| {
+        let mut cmd = Command::new("git");
+        cmd.arg("config")
+            .arg("--file")
+            .arg(copy)
+            .args(args)
+            .env_remove("GIT_CONFIG_GLOBAL");
+        cmd
+    };
+    super::on_copy(real, text, &what, command, |code| {
+        matches!(code, Some(1 | 5))
+    })
 }
 
 /// A credential helper value that runs some ecluse-cred (this one or an older copy).

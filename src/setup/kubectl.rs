@@ -34,30 +34,17 @@ pub(crate) fn kubeconfig() -> Result<PathBuf> {
 /// Run `kubectl config --kubeconfig COPY ARGS` on a copy of `text`: the copy afterwards, and
 /// what kubectl printed.
 fn kubectl(real: &Path, text: &str, args: &[&str]) -> Result<(String, String)> {
-    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
-    let copy = dir.path().join("config");
-    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    let out = Command::new("kubectl")
-        .arg("config")
-        .arg("--kubeconfig")
-        .arg(&copy)
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .output()
-        .map_err(|e| Error::config(format!("cannot run kubectl: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::config(format!(
-            "kubectl config {}: {}",
-            args.first().unwrap_or(&""),
-            // Its messages name the copy: they are about `real`.
-            String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .replace(&copy.display().to_string(), &real.display().to_string())
-        )));
-    }
-    let after = std::fs::read_to_string(&copy)
-        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
+    let what = format!("kubectl config {}", args.first().unwrap_or(&""));
+    let command = |copy: &Path| {
+        let mut cmd = Command::new("kubectl");
+        cmd.arg("config")
+            .arg("--kubeconfig")
+            .arg(copy)
+            .args(args)
+            .env_remove("KUBECONFIG");
+        cmd
+    };
+    super::on_copy(real, text, &what, command, |_| false)
 }
 
 /// The kubeconfig as JSON (`kubectl config view`), for reading what is there.

@@ -399,6 +399,36 @@ pub(crate) fn read(path: &Path) -> Result<Option<String>> {
     }
 }
 
+/// Run a client's own config tool on a copy of `text` (git and kubectl edit only files, and
+/// setup writes nothing until its diff is known): `command` gets the copy's path. The copy
+/// afterwards and what the tool printed; an exit code `accepted` does not allow is an error
+/// naming `what`, its message about `real` (it names the copy).
+pub(crate) fn on_copy(
+    real: &Path,
+    text: &str,
+    what: &str,
+    command: impl FnOnce(&Path) -> std::process::Command,
+    accepted: impl Fn(Option<i32>) -> bool,
+) -> Result<(String, String)> {
+    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
+    let copy = dir.path().join("config");
+    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    let out = command(&copy)
+        .output()
+        .map_err(|e| Error::config(format!("cannot run {what}: {e}")))?;
+    if !out.status.success() && !accepted(out.status.code()) {
+        return Err(Error::config(format!(
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .replace(&copy.display().to_string(), &real.display().to_string())
+        )));
+    }
+    let after = std::fs::read_to_string(&copy)
+        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
 /// A file that does not parse: exit 78, `FILE:LINE: why`.
 pub(crate) fn unparsable(path: &Path, line: usize, why: &str) -> Error {
     Error::config(format!(

@@ -31,7 +31,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::log::Level;
-use crate::mint::Minted;
 use crate::policy::{self, Breaker, Entry};
 
 /// Version of the cache file format; a file of another version is ignored and replaced.
@@ -484,15 +483,12 @@ pub fn parse_state(
     }
     // A token is served only as a mint would have been accepted: nothing a mint would refuse
     // (control characters, an absurd lifetime) reaches a client through a doctored file.
-    if let Some(e) = &parsed.entry {
-        let minted = Minted {
-            token: e.token.clone(),
-            expires_at: e.expires_at,
-            expiry_source: String::new(),
-        };
-        if policy::check_minted(minted, e.issued_at).is_err() {
-            return Err("its token is not one a mint would have accepted".to_owned());
-        }
+    if parsed
+        .entry
+        .as_ref()
+        .is_some_and(|e| !policy::is_cacheable(e))
+    {
+        return Err("its token is not one a mint would have accepted".to_owned());
     }
     Ok(State {
         entry: parsed.entry,

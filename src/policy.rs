@@ -100,35 +100,60 @@ impl Default for Policy {
 /// refreshed.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
+/// What can be wrong with a token and its expiry, by the rule of [`check_minted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unfit {
+    Empty,
+    ControlCharacters,
+    AlreadyExpired,
+    TooLong,
+}
+
+fn unfit(token: &str, expires_at: EpochMs, started: EpochMs) -> Option<Unfit> {
+    if token.is_empty() {
+        Some(Unfit::Empty)
+    } else if token.chars().any(char::is_control) {
+        Some(Unfit::ControlCharacters)
+    } else if expires_at <= started {
+        Some(Unfit::AlreadyExpired)
+    } else if expires_at.saturating_sub(started) > ms(MAX_TOKEN_LIFETIME) {
+        Some(Unfit::TooLong)
+    } else {
+        None
+    }
+}
+
+/// Whether a cached entry holds what [`check_minted`] would have let into the cache: a file
+/// edited by hand or by another program is not served otherwise.
+pub fn is_cacheable(entry: &Entry) -> bool {
+    unfit(entry.token.expose(), entry.expires_at, entry.issued_at).is_none()
+}
+
 /// What every backend's answer must be before it is cached, checked once where it enters the
 /// engine: a non-empty token without control characters (it goes into headers and config
 /// lines), expiring after the mint started and no later than [`MAX_TOKEN_LIFETIME`] after.
 /// Messages say what is wrong, never the token.
 pub fn check_minted(minted: Minted, started: EpochMs) -> Result<Minted, MintError> {
-    let token = minted.token.expose();
-    if token.is_empty() {
-        return Err(MintError::transient("the backend returned an empty token"));
-    }
-    if token.chars().any(char::is_control) {
-        return Err(MintError::transient(
-            "the backend returned a token containing control characters (newline, tab, ...)",
-        ));
-    }
-    if minted.expires_at <= started {
-        return Err(MintError::transient(format!(
+    let lifetime = minted.expires_at.saturating_sub(started);
+    let why = match unfit(minted.token.expose(), minted.expires_at, started) {
+        None => return Ok(minted),
+        Some(Unfit::Empty) => "the backend returned an empty token".to_owned(),
+        Some(Unfit::ControlCharacters) => {
+            "the backend returned a token containing control characters (newline, tab, ...)"
+                .to_owned()
+        }
+        Some(Unfit::AlreadyExpired) => format!(
             "the backend returned a token that had already expired ({} is not after the mint started)",
             minted.expiry_source
-        )));
-    }
-    if minted.expires_at.saturating_sub(started) > ms(MAX_TOKEN_LIFETIME) {
-        let years = (minted.expires_at.saturating_sub(started) / ms(MAX_TOKEN_LIFETIME)).max(1);
-        return Err(MintError::transient(format!(
-            "the backend returned a token whose expiry ({}) is more than {years} year(s) away, longer than any short-lived token lives (at most {} days here): is it in milliseconds where seconds were expected?",
+        ),
+        Some(Unfit::TooLong) => format!(
+            "the backend returned a token whose expiry ({}) is more than {} year(s) away, longer than any short-lived token lives (at most {} days here): is it in milliseconds where seconds were expected?",
             minted.expiry_source,
+            (lifetime / ms(MAX_TOKEN_LIFETIME)).max(1),
             MAX_TOKEN_LIFETIME.as_secs() / 86_400
-        )));
-    }
-    Ok(minted)
+        ),
+    };
+    Err(MintError::transient(why))
 }
 
 /// A cached token with the times the policy derived for it when it was minted.

@@ -586,8 +586,13 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
         "ecluse-cred setup npm --url {} (or `ecluse-cred exec --url {} --npm-registry {} -- npm ...`, which needs no token in a file)",
         w.shown, w.shown, w.shown
     );
-    if token.starts_with("${") {
-        return ok(check, format!("the token comes from {token}"));
+    // `${NPM_TOKEN}`: npm reads the variable. Only its name is shown, nothing after it.
+    if let Some(var) = token
+        .strip_prefix("${")
+        .and_then(|rest| rest.split_once('}'))
+        .map(|(name, _)| name)
+    {
+        return ok(check, format!("the token comes from ${{{var}}}"));
     }
     let Some(entry) = w.entry.as_ref().filter(|e| e.token.expose() == token) else {
         return warn(

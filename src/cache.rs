@@ -580,6 +580,7 @@ mod tests {
             jitter: 0.0,
             expiry_source: "test".into(),
             received_at: None,
+            minted_for_min_ttl: None,
         }
     }
 

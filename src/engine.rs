@@ -103,7 +103,8 @@ enum TooShortBecause {
 /// What happened under the lock.
 enum Outcome {
     Cached(Option<Entry>),
-    Minted(Entry),
+    /// A new token, and why it could not be saved (the cache then still holds the old one).
+    Minted(Entry, Option<Error>),
     Failed(MintError),
     /// A fresh token is cached that does not satisfy the caller; no mint was made.
     TooShort(Entry),
@@ -226,7 +227,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     "refreshing inline"
                 );
                 match self.under_lock(&lock, Purpose::Refresh, required_ttl) {
-                    Ok(Outcome::Minted(entry)) => Served {
+                    Ok(Outcome::Minted(entry, _)) => Served {
                         entry,
                         source: Source::Mint,
                     },
@@ -257,8 +258,21 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
     pub fn refresh_in_background(&self, lock: S::Lock) -> Result<()> {
         match self.under_lock(&lock, Purpose::Refresh, None)? {
             Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
+            Outcome::Minted(_, Some(unsaved)) => Err(self.not_saved(unsaved)),
             _ => Ok(()),
         }
+    }
+
+    /// A new token was minted but the cache still holds the old one (exit 74): the next caller
+    /// would not see it.
+    fn not_saved(&self, e: Error) -> Error {
+        Error::new(
+            crate::error::Code::IoErr,
+            format!(
+                "target `{}`: minted a new token but could not save it, so the cache still holds the old one: {}",
+                self.target, e.message
+            ),
+        )
     }
 
     /// No usable token: wait for the lock, then mint unless someone else just did.
@@ -289,7 +303,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             Outcome::Cached(None) => {
                 unreachable!("a caller without a token is never told to use the cache")
             }
-            Outcome::Minted(entry) => {
+            Outcome::Minted(entry, _) => {
                 let now = self.clock.now();
                 if policy::freshness(now, Some(&entry), self.policy, required_ttl)
                     == Freshness::Unusable
@@ -358,7 +372,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             Purpose::Explicit
         };
         match self.under_lock(&lock, purpose, None)? {
-            Outcome::Minted(entry) => Ok(entry),
+            Outcome::Minted(_, Some(unsaved)) => Err(self.not_saved(unsaved)),
+            Outcome::Minted(entry, None) => Ok(entry),
             Outcome::Failed(e) => Err(Error::mint_failed(self.target, e)),
             Outcome::Cached(_) | Outcome::TooShort(_) => {
                 unreachable!("an explicit refresh always mints or fails")
@@ -447,6 +462,9 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             Ok(minted) => {
                 let mut entry = policy::entry_for(minted, started, (self.random)(), self.policy);
                 entry.received_at = Some(self.clock.now());
+                if let Purpose::NeedToken { .. } = purpose {
+                    entry.minted_for_min_ttl = required_ttl.map(policy::ms);
+                }
                 event!(
                     Level::Info,
                     "mint_ok",
@@ -465,7 +483,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 }
                 state.breaker.record_success();
                 state.entry = Some(entry.clone());
-                Outcome::Minted(entry)
+                Outcome::Minted(entry, None)
             }
             Err(e) => {
                 let failed_at = self.clock.now();
@@ -493,11 +511,24 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 Outcome::Failed(e)
             }
         };
-        if let Err(e) = self.store.save(lock, &state) {
-            // The token still goes to the caller; only the sharing with later callers is lost.
-            event!(Level::Warn, "cache_write_failed", Some(self.target), "{e}");
+        match (self.store.save(lock, &state), outcome) {
+            (Ok(()), outcome) => Ok(outcome),
+            (Err(e), Outcome::Minted(entry, _)) => {
+                // A caller that needs a token still gets it, with this warning; `refresh`, whose
+                // whole job was to replace the cached token, fails.
+                event!(
+                    Level::Warn,
+                    "cache_write_failed",
+                    Some(self.target),
+                    "the new token is not cached: {e}"
+                );
+                Ok(Outcome::Minted(entry, Some(e)))
+            }
+            (Err(e), outcome) => {
+                event!(Level::Warn, "cache_write_failed", Some(self.target), "{e}");
+                Ok(outcome)
+            }
         }
-        Ok(outcome)
     }
 
     fn breaker_open(&self, state: &State, now: EpochMs) -> Error {

@@ -22,6 +22,8 @@ struct World {
     state: RefCell<State>,
     locked: Cell<bool>,
     mint_fails: Cell<bool>,
+    /// The cache cannot be written (a full or read-only disk).
+    save_fails: Cell<bool>,
     mints: Cell<u32>,
     lifetime: Cell<EpochMs>,
     /// How long the mint takes (the clock advances by it).
@@ -54,6 +56,9 @@ impl Store for Fake {
     }
     fn save(&self, _lock: &FakeLock, state: &State) -> Result<()> {
         assert!(self.0.locked.get(), "saved without the lock");
+        if self.0.save_fails.get() {
+            return Err(crate::error::Error::other("No space left on device"));
+        }
         *self.0.state.borrow_mut() = state.clone();
         Ok(())
     }
@@ -293,6 +298,32 @@ fn failed_probe_reopens_the_breaker_for_longer() {
 }
 
 #[test]
+fn a_refresh_whose_new_token_cannot_be_saved_fails_while_a_caller_still_gets_its_token() {
+    let f = world();
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    inline(&e, None).unwrap();
+    f.0.save_fails.set(true);
+    for force in [false, true] {
+        let err = e.refresh(force).unwrap_err();
+        assert_eq!(err.code, Code::IoErr, "{}", err.message);
+        assert!(
+            err.message.contains("could not save") && err.message.contains("No space left"),
+            "{}",
+            err.message
+        );
+    }
+    assert_eq!(f.0.state.borrow().entry.as_ref().unwrap().token.expose(), "tok-1");
+    // `token` with nothing usable cached: the new token is served though it is not cached.
+    advance(&f, LIFETIME);
+    let served = inline(&e, None).unwrap();
+    assert_eq!((served.entry.token.expose(), served.source), ("tok-4", Source::Mint));
+    // And a refresh that can save succeeds again.
+    f.0.save_fails.set(false);
+    assert_eq!(e.refresh(false).unwrap().token.expose(), "tok-5");
+}
+
+#[test]
 fn explicit_refresh_respects_the_breaker_and_force_bypasses_it() {
     let f = world();
     let p = Policy::default();
@@ -420,9 +451,10 @@ fn a_caller_that_waited_does_not_mint_again_when_the_new_token_is_still_too_shor
     let p = Policy::default();
     let e = engine(&f, &p);
     let two_hours = Some(Duration::from_secs(2 * 3600));
-    // This caller saw no token, then waited while another process minted a 1 h one.
+    // This caller saw no token, then waited while another process asking as much minted a 1 h
+    // one.
     let waiting_since = f.0.now.get();
-    inline(&e, None).unwrap();
+    inline(&e, two_hours).unwrap_err();
     assert_eq!(f.0.mints.get(), 1);
     let err = e
         .mint_for_caller(waiting_since, None, two_hours)
@@ -440,6 +472,53 @@ fn a_caller_that_waited_does_not_mint_again_when_the_new_token_is_still_too_shor
         .mint_for_caller(f.0.now.get(), seen, two_hours)
         .unwrap_err();
     assert_eq!(err.code, Code::TempFail);
+    assert_eq!(f.0.mints.get(), 2);
+}
+
+#[test]
+fn a_short_token_from_an_ordinary_mint_does_not_stop_the_first_min_ttl_caller_from_minting() {
+    let f = world();
+    f.0.lifetime.set(40 * SEC);
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let ten_minutes = Some(Duration::from_secs(600));
+    // An ordinary call caches a 40 s token; then the backend gives 2 h tokens.
+    inline(&e, None).unwrap();
+    f.0.lifetime.set(2 * 3600 * SEC);
+    advance(&f, SEC);
+    let served = inline(&e, ten_minutes).unwrap();
+    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+    // A caller that waited while an ordinary mint made a short token mints as well.
+    f.0.lifetime.set(40 * SEC);
+    advance(&f, 3 * 3600 * SEC);
+    let waiting_since = f.0.now.get();
+    let seen = f.0.state.borrow().entry.as_ref().map(|e| e.issued_at);
+    inline(&e, None).unwrap();
+    assert_eq!(f.0.mints.get(), 3);
+    f.0.lifetime.set(2 * 3600 * SEC);
+    let served = e.mint_for_caller(waiting_since, seen, ten_minutes).unwrap();
+    assert_eq!((served.entry.token.expose(), f.0.mints.get()), ("tok-4", 4));
+}
+
+#[test]
+fn only_a_min_ttl_mint_that_fell_short_holds_the_next_min_ttl_callers_off() {
+    let f = world();
+    f.0.lifetime.set(40 * SEC);
+    let p = Policy::default();
+    let e = engine(&f, &p);
+    let ten_minutes = Some(Duration::from_secs(600));
+    inline(&e, None).unwrap();
+    // The first caller the 40 s token cannot satisfy mints once, and still falls short.
+    advance(&f, SEC);
+    assert_eq!(inline(&e, ten_minutes).unwrap_err().code, Code::TempFail);
+    assert_eq!(f.0.mints.get(), 2);
+    // The callers after it (asking as much, or more) fail at once without minting.
+    for asked in [600, 900, 3600] {
+        advance(&f, SEC);
+        let err = inline(&e, Some(Duration::from_secs(asked))).unwrap_err();
+        assert_eq!(err.code, Code::TempFail);
+        assert!(err.message.contains("no new mint for that until"), "{}", err.message);
+    }
     assert_eq!(f.0.mints.get(), 2);
 }
 

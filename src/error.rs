@@ -12,6 +12,9 @@ pub enum Code {
     Other = 1,
     /// 2: a bad command line (clap reports its own; the protocol front-ends use this).
     Usage = 2,
+    /// 74 (EX_IOERR): `refresh` minted a new token but could not save it to the cache (a full
+    /// or read-only disk); the cache still holds the old token.
+    IoErr = 74,
     /// 75 (EX_TEMPFAIL): no usable token and the mint failed or timed out, the breaker is open,
     /// or the lock wait timed out. Retrying later may work.
     TempFail = 75,

@@ -121,6 +121,23 @@ impl Request {
         )
     }
 
+    /// Whether the host is the machine itself: `localhost`, an address in `127.0.0.0/8`, or
+    /// `[::1]`, as written in canonical form (the parse refuses every other spelling).
+    pub fn is_loopback(&self) -> bool {
+        match self.host.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => self.host == "localhost" || self.host == "[::1]",
+        }
+    }
+
+    /// The same host and port, over plain http.
+    pub fn over_http(self) -> Request {
+        Request {
+            scheme: Scheme::Http,
+            ..self
+        }
+    }
+
     pub fn same_origin(&self, other: &Request) -> bool {
         self.scheme == other.scheme && self.host == other.host && self.port == other.port
     }
@@ -197,8 +214,10 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
         .split(['?', '#'])
         .next()
         .unwrap_or("");
-    if written.split('/').any(is_dot_segment) {
-        return Err("its path has `.` or `..` segments (plain or percent-encoded)");
+    if has_dot_segment(written) {
+        return Err(
+            "its path has a segment a server could resolve as `.` or `..` (plain, percent-encoded, with `;` parameters or `\\`)",
+        );
     }
     let mut path = url.path().to_owned();
     if !path.ends_with('/') {
@@ -212,14 +231,30 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
     })
 }
 
-/// A path segment the URL parser resolves away: `.` or `..`, with any of its dots written as
-/// `%2e` (in either case).
-fn is_dot_segment(segment: &str) -> bool {
-    let lower = segment.to_ascii_lowercase();
-    matches!(
-        lower.as_str(),
-        "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
-    )
+/// Rounds of percent-decoding a server may apply to a path before it resolves dot segments:
+/// one by the server itself, and one more by a proxy or servlet container that decodes before
+/// passing the path on (`%252e%252e` is `..` after two).
+const DECODING_ROUNDS: usize = 2;
+
+/// Whether a path, as written, has a piece that some server could resolve as `.` or `..`, which
+/// would walk a request out of the path a token is scoped to: the URL parser resolves plain and
+/// `%2e` dots; Tomcat and Jetty (Artifactory, Nexus) drop `;` parameters, so `..;/` is `../`;
+/// servers that decode `%2F` or `%5C` before resolving split `..%2f` into `..` and `/`; Windows
+/// servers split on `\`. So the path is checked as written and after each round of decoding,
+/// split on `/`, `\` and `;`. A piece that merely holds dots (`a..b`, `.well`) is served.
+fn has_dot_segment(path: &str) -> bool {
+    let mut text = path.to_owned();
+    for round in 0..=DECODING_ROUNDS {
+        if text.split(['/', '\\', ';']).any(|piece| piece == "." || piece == "..") {
+            return true;
+        }
+        if round < DECODING_ROUNDS {
+            text = percent_encoding::percent_decode_str(&text)
+                .decode_utf8_lossy()
+                .into_owned();
+        }
+    }
+    false
 }
 
 /// A configured `urls` entry, checked and normalised (`sparse+` dropped); config errors say why.

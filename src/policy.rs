@@ -172,6 +172,12 @@ pub struct Entry {
     /// of this backend is valid once it is in hand, `expires_at - received_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received_at: Option<EpochMs>,
+    /// The `--min-ttl` (ms) of the caller this token was minted for, if it was minted for one.
+    /// Only such a token that still fell short of it shows what the backend gives now and holds
+    /// other callers asking as much off minting (see [`never_long_enough`]); a token minted for
+    /// another reason (an ordinary call, a refresh) says nothing of today's lifetimes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minted_for_min_ttl: Option<EpochMs>,
 }
 
 /// The circuit breaker, persisted next to the token so every process sees the same one.
@@ -419,10 +425,13 @@ pub fn plan(
 /// Whether `entry` is usable by the policy's own measure, yet its whole lifetime is no longer
 /// than the caller's `required_ttl`: a new token of the same lifetime could not satisfy it.
 ///
-/// Only for a recent sample: for a breaker cooldown after the token was received. After that one
-/// mint is let through again, since a backend's lifetimes can change (a CodeArtifact token capped
-/// by a role session's remaining time, a metadata server's cached token): at most one wasted mint
-/// per cooldown, instead of one per caller.
+/// Only for a token minted for a `--min-ttl` caller that it still fell short of ([`fell_short`]):
+/// an ordinary mint's short token says nothing of what the backend gives now, so the first
+/// `--min-ttl` caller it cannot satisfy mints. And only for a recent sample: for a breaker
+/// cooldown after the token was received. After that one mint is let through again, since a
+/// backend's lifetimes can change (a `duration` edit, a CodeArtifact token capped by a role
+/// session's remaining time, a metadata server's cached token): at most one wasted mint per
+/// cooldown, instead of one per caller.
 fn never_long_enough(
     now: EpochMs,
     entry: Option<&Entry>,
@@ -432,13 +441,23 @@ fn never_long_enough(
     let (Some(e), Some(required)) = (entry, required_ttl) else {
         return false;
     };
-    let received = received_at(e, policy);
     let recent = now < too_short_until(e, policy);
-    // Usable at receipt means `expires - received > max(min_ttl, required)`.
-    let valid_in_hand = e.expires_at.saturating_sub(received);
     freshness(now, entry, policy, None) != Freshness::Unusable
         && recent
-        && valid_in_hand <= effective_min_ttl(e, policy).max(ms(required))
+        && fell_short(e, policy)
+        && valid_in_hand(e, policy) <= effective_min_ttl(e, policy).max(ms(required))
+}
+
+/// How long `e`'s token was valid once in hand.
+fn valid_in_hand(e: &Entry, policy: &Policy) -> EpochMs {
+    e.expires_at.saturating_sub(received_at(e, policy))
+}
+
+/// Whether `e` was minted for a `--min-ttl` caller and could not satisfy it: usable at receipt
+/// means `expires - received > max(min_ttl, asked)`.
+fn fell_short(e: &Entry, policy: &Policy) -> bool {
+    e.minted_for_min_ttl
+        .is_some_and(|asked| valid_in_hand(e, policy) <= effective_min_ttl(e, policy).max(asked))
 }
 
 /// When `entry`'s token was in hand. A mint returns within `mint_timeout` of its start; a
@@ -516,11 +535,14 @@ pub fn under_lock(
         Purpose::Refresh => mint,
         Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
         // A newer token than the caller saw, good by the policy's own measure yet not good
-        // enough for it: another process minted while it waited, and a mint of its own would
-        // get no better. (A newer entry unusable for another reason is replaced as usual.)
+        // enough for it: another process minted it for a `--min-ttl` caller while this one
+        // waited, and it fell short, so a mint of this caller's own would get no better. (A
+        // newer entry minted for another reason, or unusable for another reason, is replaced as
+        // usual.)
         Purpose::NeedToken { seen, .. }
-            if entry.is_some_and(|e| e.issued_at > seen.unwrap_or(EpochMs::MIN))
-                && freshness(now, entry, policy, None) != Freshness::Unusable =>
+            if entry.is_some_and(|e| {
+                e.issued_at > seen.unwrap_or(EpochMs::MIN) && fell_short(e, policy)
+            }) && freshness(now, entry, policy, None) != Freshness::Unusable =>
         {
             Locked::TooShort
         }
@@ -563,6 +585,7 @@ pub fn entry_for(minted: Minted, started: EpochMs, draw: f64, policy: &Policy) -
         jitter,
         expiry_source: minted.expiry_source,
         received_at: None,
+        minted_for_min_ttl: None,
     }
 }
 
@@ -881,6 +904,7 @@ mod tests {
             expiry_source: "test".into(),
             jitter: 0.0,
             received_at: None,
+            minted_for_min_ttl: None,
         };
         let mut b = Breaker::default();
         let failed_at = 50 * MIN;

@@ -129,3 +129,45 @@ tok
     );
     assert!(last.contains("Read-only file system"), "{last}");
 }
+
+#[test]
+fn a_refresh_whose_new_token_cannot_be_saved_exits_74_and_the_cache_keeps_the_old_one() {
+    let sb = Sandbox::new("");
+    let script = format!(
+        r#"{MOUNT}
+tok; echo ---
+mount -o remount,ro "$CACHE" || exit 98
+"$BIN" refresh --target demo 2>"$CACHE.err"; echo "exit=$?"; cat "$CACHE.err"; echo ---
+tok; echo ---
+mount -o remount,rw "$CACHE" || exit 98
+"$BIN" refresh --target demo 2>"$CACHE.err"; echo "exit=$?"; cat "$CACHE.err"
+"#
+    );
+    let Some(out) = in_mount_namespace(&sb, &script) else {
+        return;
+    };
+    assert!(
+        !matches!(out.status.code(), Some(98 | 99)),
+        "mount failed: {}",
+        stderr(&out)
+    );
+    let s = sections(&out);
+    let first = s[0].lines().next().unwrap().to_owned();
+    assert!(first.starts_with("tok-"), "{}", s[0]);
+    let failed = &s[1];
+    assert!(failed.contains("exit=74"), "{failed}");
+    assert!(
+        failed.contains("could not save") && failed.contains("Read-only file system"),
+        "{failed}"
+    );
+    assert!(!failed.contains("tok-"), "a token in the output: {failed}");
+    // The cache still holds (and serves) the old token.
+    assert!(s[2].starts_with(&first) && s[2].contains("exit=0"), "{}", s[2]);
+    // The ordinary case next to it: a refresh that can save succeeds.
+    assert!(
+        s[3].contains("exit=0") && s[3].contains("refreshed `demo`"),
+        "{}",
+        s[3]
+    );
+    assert_eq!(sb.mints(), 3);
+}

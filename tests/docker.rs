@@ -136,10 +136,10 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
     let (_registry, port) = registry(dir);
-    // docker names the registry without a scheme and so the target is https; this registry
-    // speaks plain http, which skopeo is told with --tls-verify=false.
+    // The registry speaks plain http on the loopback address, as docker's built-in insecure
+    // registries do (skopeo is told with --tls-verify=false): the target says so.
     sb.write_raw_config(&format!(
-        "[targets.reg]\nbackend = \"command\"\ncommand = [\"/bin/echo\", \"{{\\\"token\\\":\\\"{TOKEN}\\\",\\\"expires_in\\\":3600}}\"]\nusername = \"aws\"\nurls = [\"https://127.0.0.1:{port}/\"]\n"
+        "[targets.reg]\nbackend = \"command\"\ncommand = [\"/bin/echo\", \"{{\\\"token\\\":\\\"{TOKEN}\\\",\\\"expires_in\\\":3600}}\"]\nusername = \"aws\"\nurls = [\"http://127.0.0.1:{port}/\"]\n"
     ));
     sb.allow_token_in(&sb.config);
     let docker_config = dir.join(".docker/config.json");
@@ -147,7 +147,7 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
     let mine = "{\n\t\"auths\": {},\n\t\"detachKeys\": \"ctrl-e,e\"\n}\n";
     fs::write(&docker_config, mine).unwrap();
     let bin = dir.join("bin");
-    let url = format!("https://127.0.0.1:{port}/");
+    let url = format!("http://127.0.0.1:{port}/");
     let setup = |extra: &[&str]| {
         let mut args = vec![
             "setup",
@@ -208,21 +208,39 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
 }
 
 #[test]
-fn setup_docker_refuses_plain_http_and_a_registry_sent_elsewhere() {
+fn setup_docker_refuses_plain_http_off_the_loopback_address_and_a_registry_sent_elsewhere() {
     let sb = Sandbox::new(
-        "username = \"aws\"\nurls = [\"https://registry.example.com/\", \"http://127.0.0.1:5000/\"]",
+        "username = \"aws\"\nurls = [\"https://registry.example.com/\", \"http://127.0.0.1:5000/\", \"http://registry.example.com:5000/\"]",
     );
     let docker_config = sb.dir.path().join(".docker/config.json");
     let bin = sb.dir.path().join("bin");
-    let out = sb.run(&[
-        "setup",
-        "docker",
-        "--url",
-        "http://127.0.0.1:5000/",
-        "--bin-dir",
-        bin.to_str().unwrap(),
-    ]);
+    let setup = |url: &str| {
+        sb.run(&[
+            "setup",
+            "docker",
+            "--url",
+            url,
+            "--bin-dir",
+            bin.to_str().unwrap(),
+            "--dry-run",
+        ])
+    };
+    // docker reaches another host over https only: a plain-http target there is refused.
+    let out = setup("http://registry.example.com:5000/");
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("docker speaks https to registries"),
+        "{}",
+        stderr(&out)
+    );
+    // The machine itself is one of docker's insecure registries, reached over http.
+    let out = setup("http://127.0.0.1:5000/");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"127.0.0.1:5000\": \"ecluse\""),
+        "{}",
+        stdout(&out)
+    );
     fs::create_dir_all(docker_config.parent().unwrap()).unwrap();
     let theirs = "{\"credHelpers\": {\"registry.example.com\": \"gcloud\"}}";
     fs::write(&docker_config, theirs).unwrap();

@@ -1297,6 +1297,11 @@ fn bazel_helper_speaks_the_credential_helper_spec() {
         (&["store"][..], "{}"),
         (&["get"][..], "not json"),
         (&["get"][..], r#"{"url":"https://registry.example.com/"}"#),
+        // Valid JSON that is not a request object: an error, never a silent `{}`.
+        (&["get"][..], r#"["https://registry.example.com/"]"#),
+        (&["get"][..], r#""https://registry.example.com/""#),
+        (&["get"][..], r#"{"uri":["https://registry.example.com/"]}"#),
+        (&["get"][..], "null"),
     ] {
         let out = bazel(args, stdin);
         assert_ne!(out.status.code(), Some(0), "{args:?} {stdin}");
@@ -1344,7 +1349,6 @@ fn terraform_helper_answers_get_and_refuses_store_and_forget() {
         "other.example.com",
         "plain.example.com",
         "tf.example.com",
-        "https://registry.example.com",
     ] {
         let out = tf(&["get", host], "");
         assert_eq!(
@@ -1357,6 +1361,10 @@ fn terraform_helper_answers_get_and_refuses_store_and_forget() {
         (&["store", "registry.example.com"][..], "{\"token\":\"x\"}"),
         (&["forget", "registry.example.com"][..], ""),
         (&["frobnicate", "registry.example.com"][..], ""),
+        // Not a host name: a malformed request, not "no credentials".
+        (&["get", "https://registry.example.com"][..], ""),
+        (&["get", "registry.example.com/x"][..], ""),
+        (&["get", ""][..], ""),
         (&[][..], ""),
     ] {
         let out = tf(args, stdin);

@@ -2,8 +2,10 @@
 //! token is only ever handed to a request whose scheme, host and port a target was configured or
 //! derived for, whichever front-end the request comes through (`token --url`, pip's and uv's
 //! keyring, git's helper with and without `--target`, docker's helper, cargo's provider with and
-//! without `--target`, Bazel's credential helper, GOAUTH, Terraform's helper), and a request whose host a URL parser would have to rewrite (`\`, `%`,
-//! control characters, non-ASCII, `127.1`) gets no token at all.
+//! without `--target`, Bazel's credential helper, GOAUTH, Terraform's helper, npm's registry
+//! check), and a request whose host a URL parser would have to rewrite (`\`, `%`, control
+//! characters, non-ASCII, `127.1`), or whose path walks out of where it points (`..;/`,
+//! `..%2f`, `%2e%2e%5c`, ...), gets no token at all.
 //!
 //! The oracle is built from the generator's own structured view of the config and the request,
 //! not from the URL parsing under test.
@@ -164,18 +166,46 @@ fn spelling() -> impl Strategy<Value = Spelling> {
     ])
 }
 
+/// Path pieces that some server resolves as `..` or `.` (the URL parser, Tomcat/Jetty's `;`
+/// parameters, servers that decode `%2F`/`%5C` first, a proxy that decodes once more): a
+/// request whose path holds one may walk out of a path-scoped target, so it gets no token.
+const WALKS: [&str; 12] = [
+    "../",
+    "./",
+    "..;/",
+    "..;jsessionid=x/",
+    "..%2f",
+    "..%2F",
+    "%2e%2e%2f",
+    "..%5c",
+    "%2e%2e/",
+    ".%2e/",
+    "%252e%252e/",
+    "..%252f",
+];
+
 #[derive(Debug, Clone)]
 struct Req {
     origin: Origin,
     path: &'static str,
+    /// A walk out of `path`, followed by `evil/`.
+    walk: Option<&'static str>,
     spelling: Spelling,
     /// Userinfo before the host: none, credentials, or another host name (`a@b` is host `b`).
     userinfo: &'static str,
 }
 
 impl Req {
-    fn refused(&self) -> bool {
-        self.spelling.refused(self.origin.host)
+    /// Whether a front-end must refuse the request (`sees_path`: it is given the path).
+    fn refused(&self, sees_path: bool) -> bool {
+        self.spelling.refused(self.origin.host) || (sees_path && self.walk.is_some())
+    }
+
+    fn path(&self) -> String {
+        match self.walk {
+            None => self.path.to_owned(),
+            Some(walk) => format!("{}/{walk}evil/", self.path.trim_end_matches('/')),
+        }
     }
 
     fn authority(&self) -> String {
@@ -193,13 +223,13 @@ impl Req {
             self.origin.scheme(),
             self.userinfo,
             self.authority(),
-            self.path
+            self.path()
         )
     }
 
     fn git(&self, with_path: bool) -> String {
         let path = if with_path {
-            format!("path={}\n", self.path.trim_start_matches('/'))
+            format!("path={}\n", self.path().trim_start_matches('/'))
         } else {
             String::new()
         };
@@ -217,10 +247,12 @@ fn request() -> impl Strategy<Value = Req> {
         prop::sample::select(&PATHS[..]),
         spelling(),
         prop::sample::select(vec!["", "", "user:SECRET@", "pkgs.example.com@"]),
+        prop::option::weighted(0.3, prop::sample::select(&WALKS[..])),
     )
-        .prop_map(|(origin, path, spelling, userinfo)| Req {
+        .prop_map(|(origin, path, spelling, userinfo, walk)| Req {
             origin,
             path,
+            walk,
             spelling,
             userinfo,
         })
@@ -256,8 +288,10 @@ fn check(
     let Ok(Some(served)) = answer else {
         return Ok(());
     };
+    // Front-ends given a URL or git's path see the path; the others only the host.
+    let sees_path = !front_end.contains("HOST") && !front_end.starts_with("git no path");
     prop_assert!(
-        !req.refused(),
+        !req.refused(sees_path),
         "{front_end}: {req:?} should have been refused, got target `{}`",
         served.name
     );
@@ -313,8 +347,16 @@ proptest! {
         check("docker URL", &targets, &req, Some(&origin),
             docker::target_for(&config, &url).map_err(err))?;
         if req.userinfo.is_empty() {
-            check("docker HOST", &targets, &req, Some(&as_https),
-                docker::target_for(&config, &bare).map_err(err))?;
+            // docker's built-in insecure registries: a loopback host that no https target
+            // serves is reached over http, on the port given (80 without one).
+            let answer = docker::target_for(&config, &bare).map_err(err);
+            let as_http = Origin { https: false, ..origin.clone() };
+            let loopback = ["127.0.0.1", "[::1]"].contains(&origin.host);
+            let via = match &answer {
+                Ok(Some(t)) if loopback && !allowed(&targets, t, &as_https) => &as_http,
+                _ => &as_https,
+            };
+            check("docker HOST", &targets, &req, Some(via), answer)?;
         }
         check("cargo", &targets, &req, Some(&origin),
             cargo_answer(&config, &format!("sparse+{url}"), None))?;
@@ -327,15 +369,15 @@ proptest! {
         }
         check("goauth", &targets, &req, Some(&origin), goauth)?;
         // Terraform names a host, always over https.
-        check("terraform", &targets, &req, Some(&as_https),
+        check("terraform HOST", &targets, &req, Some(&as_https),
             terraform::target_for(&config, &bare).map_err(err))?;
-        for with_path in [true, false] {
+        for (with_path, front_end) in [(true, "git"), (false, "git no path")] {
             let request = req.git(with_path);
-            check("git", &targets, &req, Some(&origin),
+            check(front_end, &targets, &req, Some(&origin),
                 git::target_for(&config, &request, None).map_err(err))?;
             for i in 0..targets.len() {
                 let name = format!("t{i}");
-                check("git --target", &targets, &req, Some(&origin),
+                check(front_end, &targets, &req, Some(&origin),
                     git::target_for(&config, &request, Some(&name)).map_err(err))?;
             }
         }
@@ -343,10 +385,17 @@ proptest! {
             let name = format!("t{i}");
             check("cargo --target", &targets, &req, Some(&origin),
                 cargo_answer(&config, &format!("sparse+{url}"), Some(&name)))?;
+            // `exec --npm-registry` and `npmrc --registry` (and kubectl's cluster) check the
+            // named target against the URL with these two calls before minting.
+            let named = &config.targets[&name];
+            check("npm --registry", &targets, &req, Some(&origin),
+                resolve::Request::url(&url)
+                    .map(|r| resolve::serves(&config, named, &r).then(|| named.clone()))
+                    .map_err(err))?;
         }
         // Derived targets named explicitly serve their own host only.
         for host in [CA_HOST, AR_HOST] {
-            check("git --target HOST", &targets, &req, Some(&origin),
+            check("git no path --target CLOUD", &targets, &req, Some(&origin),
                 git::target_for(&config, &req.git(false), Some(host)).map_err(err))?;
         }
     }
@@ -368,6 +417,7 @@ proptest! {
         let req = Req {
             origin,
             path,
+            walk: None,
             spelling: if upper { Spelling::Upper } else { Spelling::Plain },
             userinfo: "",
         };
@@ -425,6 +475,19 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
         "/evil/..%2F/repo/",
         "/./repo/",
         "/repo/./",
+        // What Tomcat/Jetty (`;` parameters), servers that decode `%2F`/`%5C` before resolving,
+        // and a proxy that decodes once more would each resolve upward.
+        "/repo/..;/evil/",
+        "/repo/..;x=1/evil/",
+        "/repo/.;/x/",
+        "/repo/..%2fevil/",
+        "/repo/..%2Fevil/",
+        "/repo/%2e%2e%2fevil/",
+        "/repo/..%5cevil/",
+        "/repo/%2e%2e%5Cevil/",
+        "/repo/%252e%252e/evil/",
+        "/repo/..%252fevil/",
+        "/repo/x;/..;/..;/evil/",
     ] {
         let url = format!("https://pkgs.example.com{path}");
         assert_eq!(
@@ -452,6 +515,10 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
         "evil/../repo/x.git",
         "evil/./../repo/x.git",
         "repo/../repo/x.git",
+        "repo/..;/evil/x.git",
+        "repo/..%2fevil/x.git",
+        "repo/..%5cevil/x.git",
+        "repo/%2e%2e%2fevil/x.git",
         // `%3F`, `%23` decoded by git: not the end of the path, the `..` after them counts.
         "repo?/../../evil/x",
         "repo#/../../evil/x",
@@ -469,6 +536,12 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
         "/repo/group%2Fproject/",
         "/repo/a..b/",
         "/repo/.well/",
+        "/repo/.../",
+        "/repo/a;b/",
+        "/repo/;x=..y/",
+        "/repo/@scope%2fpkg",
+        "/repo/a..b%2fc/",
+        "/repo/%2e%2e%2e/",
     ] {
         let url = format!("https://pkgs.example.com{path}");
         assert_eq!(
@@ -482,6 +555,7 @@ fn a_path_reaching_a_scoped_target_through_dot_segments_gets_no_token() {
         "repo/grüppe.git",
         "repo/My Project/_git/x",
         "repo/100%/x",
+        "repo/a..b;c/x.git",
     ] {
         let request = format!("protocol=https\nhost=pkgs.example.com\npath={path}\n\n");
         assert_eq!(

@@ -10,8 +10,9 @@
 //! - `expires` is the token's expiry less `min_ttl` (Bazel uses the headers until then and never
 //!   refreshes early), in whole seconds (Bazel's parser rejects fractions). (Bazel 7.1 to 7.3 re-ran helpers on every request when
 //!   `expires` was set; fixed in 7.4.)
-//! - Anything else (no command, another command, a request that is not JSON with a `uri`, a
-//!   failed mint) is an error: a message on stderr and a non-zero exit, as the spec asks.
+//! - Anything else (no command, another command, a request that is not a JSON object with a
+//!   string `uri`, a failed mint) is an error: a message on stderr and a non-zero exit, as the
+//!   spec asks.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -24,11 +25,8 @@ use crate::service::Context;
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;
 
-/// GetCredentialsRequest: only `uri` is read; other properties are allowed.
-#[derive(serde::Deserialize)]
-struct GetRequest {
-    uri: String,
-}
+/// What a request that is not a GetCredentialsRequest is told.
+const NOT_A_REQUEST: &str = "bazel-credential: the request is not a JSON object with a string `uri`";
 
 /// GetCredentialsResponse.
 #[derive(serde::Serialize, Default)]
@@ -84,18 +82,29 @@ pub fn target_for(
     }
 }
 
-fn get(ctx: &Context, input: &str) -> Result<String> {
-    let request: GetRequest = serde_json::from_str(input).map_err(|e| {
+/// The `uri` of a GetCredentialsRequest (other properties are allowed). Anything else, JSON
+/// that is not an object (an array would otherwise fill the field by position) or has no
+/// string `uri`, is an error: never a silent `{}`.
+fn request_uri(input: &str) -> Result<String> {
+    let value: serde_json::Value = serde_json::from_str(input).map_err(|e| {
         Error::new(
             Code::Usage,
             format!(
-                "bazel-credential: the request is not a JSON object with a `uri` (line {}, column {})",
+                "{NOT_A_REQUEST} (invalid JSON at line {}, column {})",
                 e.line(),
                 e.column()
             ),
         )
     })?;
-    let Some(target) = target_for(&ctx.config, &request.uri)? else {
+    match value.get("uri") {
+        Some(serde_json::Value::String(uri)) if value.is_object() => Ok(uri.clone()),
+        _ => Err(Error::new(Code::Usage, NOT_A_REQUEST)),
+    }
+}
+
+fn get(ctx: &Context, input: &str) -> Result<String> {
+    let uri = request_uri(input)?;
+    let Some(target) = target_for(&ctx.config, &uri)? else {
         return Ok(GetResponse::default().to_json());
     };
     let served = ctx.serve(&target, None, false)?;
@@ -119,6 +128,29 @@ fn get(ctx: &Context, input: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_that_is_not_an_object_with_a_string_uri_is_an_error() {
+        for input in [
+            r#"["https://pkgs.example.com/x"]"#,
+            r#""https://pkgs.example.com/x""#,
+            "42",
+            "null",
+            "{}",
+            r#"{"uri": 7}"#,
+            r#"{"uri": ["https://pkgs.example.com/x"]}"#,
+            "",
+            "{",
+        ] {
+            let e = request_uri(input).unwrap_err();
+            assert_eq!(e.code, Code::Usage, "{input}");
+            assert!(e.message.contains("not a JSON object"), "{input}: {}", e.message);
+        }
+        assert_eq!(
+            request_uri(r#"{"uri": "https://pkgs.example.com/x", "extra": 1}"#).unwrap(),
+            "https://pkgs.example.com/x"
+        );
+    }
 
     #[test]
     fn responses_are_exactly_the_spec_s_shape() {

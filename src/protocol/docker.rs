@@ -8,7 +8,10 @@
 //!
 //! Docker names a registry by `host[:port]` (or a URL) without saying which scheme it will use;
 //! it speaks https to registries, so a scheme-less request is matched as `https` (see
-//! [`crate::resolve`]): an `http`-only target is never handed to docker.
+//! [`crate::resolve`]). The one exception is docker's built-in insecure registries, the machine
+//! itself (`localhost`, `127.0.0.0/8`, `[::1]`), which docker, podman and skopeo reach over plain
+//! http: a scheme-less request for a loopback host that no `https` target serves is matched as
+//! `http` on the same port. Any other `http`-only target is never handed to docker.
 //! - `store`, `erase`: exit 1, `not implemented` (tokens come from the backend, not from docker).
 
 use std::collections::BTreeMap;
@@ -99,12 +102,31 @@ impl Credentials<'_> {
 }
 
 /// The target that answers `get` for `server` (`None`: not found): a bare `host[:port]` is
-/// matched as `https`.
+/// matched as `https`, and, for a loopback host that no https target serves, as `http`.
 pub fn target_for(config: &Config, server: &str) -> Result<Option<Target>> {
     let Ok(request) = Request::url_or_https_host(server) else {
         return Ok(None);
     };
-    resolve::lookup(config, &request)
+    let https = resolve::lookup(config, &request)?;
+    if https.is_some() || server.contains("://") || !request.is_loopback() {
+        return Ok(https);
+    }
+    // Without a port docker means https's 443 and, falling back, http's 80.
+    let port_given = server.trim().rsplit_once(']').map_or(server, |(_, p)| p).contains(':');
+    let mut http = request.over_http();
+    if !port_given {
+        http.port = Scheme::Http.default_port();
+    }
+    resolve::lookup(config, &http)
+}
+
+/// How docker names the registry of a request: `host`, or `host:port` off the scheme's default.
+pub fn registry_name(request: &Request) -> String {
+    if request.port == request.scheme.default_port() {
+        request.host.clone()
+    } else {
+        format!("{}:{}", request.host, request.port)
+    }
 }
 
 fn list(ctx: Result<Context>) -> (String, bool) {
@@ -119,14 +141,9 @@ fn list(ctx: Result<Context>) -> (String, bool) {
         };
         for url in &target.urls {
             if let Ok(u) = Request::url(url)
-                && u.scheme == Scheme::Https
+                && (u.scheme == Scheme::Https || u.is_loopback())
             {
-                let key = if u.port == Scheme::Https.default_port() {
-                    u.host
-                } else {
-                    format!("{}:{}", u.host, u.port)
-                };
-                registries.insert(key, username.clone());
+                registries.insert(registry_name(&u), username.clone());
             }
         }
     }
@@ -139,6 +156,48 @@ fn list(ctx: Result<Context>) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn served(urls: &str, server: &str) -> Option<String> {
+        let config = crate::config::parse(
+            &format!(
+                "[targets.https]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://127.0.0.1:5443/\"]\n[targets.http]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [{urls}]\n"
+            ),
+            std::path::Path::new("/c.toml"),
+        )
+        .unwrap();
+        target_for(&config, server).unwrap().map(|t| t.name)
+    }
+
+    #[test]
+    fn a_scheme_less_loopback_registry_is_answered_for_its_http_target() {
+        let urls = r#""http://127.0.0.1:5000/", "http://[::1]:5000/", "http://localhost/", "http://127.0.0.2:5000/""#;
+        for server in ["127.0.0.1:5000", "[::1]:5000", "localhost", "127.0.0.2:5000"] {
+            assert_eq!(served(urls, server).as_deref(), Some("http"), "{server}");
+        }
+        // An https target of the same host and port comes first, as docker tries https first.
+        assert_eq!(served(urls, "127.0.0.1:5443").as_deref(), Some("https"));
+        // Another port, or a URL that says https, is not the http target.
+        for server in ["127.0.0.1:5001", "127.0.0.1", "https://127.0.0.1:5000", "localhost:5000"] {
+            assert_eq!(served(urls, server), None, "{server}");
+        }
+    }
+
+    #[test]
+    fn a_scheme_less_registry_off_the_loopback_address_is_never_answered_over_http() {
+        let urls = r#""http://registry.example.com:5000/", "http://10.0.0.1:5000/", "http://localhost.example.com:5000/""#;
+        for server in [
+            "registry.example.com:5000",
+            "10.0.0.1:5000",
+            "localhost.example.com:5000",
+        ] {
+            assert_eq!(served(urls, server), None, "{server}");
+        }
+        assert_eq!(
+            served(urls, "http://registry.example.com:5000").as_deref(),
+            Some("http"),
+            "a URL that says http is taken at its word"
+        );
+    }
 
     #[test]
     fn get_answers_exactly_what_docker_reads() {

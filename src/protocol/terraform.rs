@@ -39,6 +39,16 @@ pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
         _ => ("", ""),
     };
     let answer = match verb {
+        // Terraform names a host, `host[:port]`: anything else is a malformed request.
+        "get" if Request::url_or_https_host(host).is_err() || host.contains("://") => {
+            Err(Error::new(
+                Code::Usage,
+                format!(
+                    "terraform-credentials: `{}` is not a host name (Terraform asks `get HOST`)",
+                    crate::redact::url(host)
+                ),
+            ))
+        }
         "get" => ctx.and_then(|ctx| get(&ctx, host)),
         "store" | "forget" => {
             // Terraform writes the token to `store` on stdin: read it so it sees no broken pipe.

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Edit, Plan, Wiring, env_path, file, home, unparsable};
+use super::{Edit, Plan, Shim, Wiring, env_path, file, home, unparsable};
 use crate::error::{Error, Result};
 use crate::resolve::{Request, Scheme};
 
@@ -35,7 +35,8 @@ fn render(v: &Value, trailing_newline: bool) -> String {
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, docker_config)?;
     let request = Request::url(w.url)?;
-    if request.scheme != Scheme::Https {
+    // docker speaks plain http only to its built-in insecure registries, the machine itself.
+    if request.scheme != Scheme::Https && !request.is_loopback() {
         return Err(Error::config(format!(
             "docker speaks https to registries and names them without a scheme: wire an https URL (for a plain-http registry, configure the target with https://{}/; see README)",
             request
@@ -50,11 +51,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             w.target.name
         )));
     }
-    let host = if request.port == Scheme::Https.default_port() {
-        request.host.clone()
-    } else {
-        format!("{}:{}", request.host, request.port)
-    };
+    let host = crate::protocol::docker::registry_name(&request);
     // docker names only the host: whichever target serves that is the one asked, whatever URL
     // setup was given. Wiring another would hand docker that target's token.
     if !w.args.undo {
@@ -107,7 +104,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             config.shift_remove("credHelpers");
         }
         if config.is_empty() {
-            return Ok(String::new());
+            // `{}`: nothing, which undo keeps in a file setup did not create (see `record`).
+            return Ok(render(&Value::Object(config), old.ends_with('\n')));
         }
         if old.trim().is_empty() {
             return Ok(render(&Value::Object(config), true));
@@ -119,7 +117,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(crate::protocol::shims::DOCKER),
+        shim: Some(Shim::OnPath(crate::protocol::shims::DOCKER)),
         links: Vec::new(),
         done: format!("docker: credHelpers sends {host} to ecluse"),
         next: format!("docker pull {host}/IMAGE (or skopeo inspect docker://{host}/IMAGE)"),

@@ -17,7 +17,8 @@
 //! case-insensitively; a missing port is the scheme's default.
 //!
 //! Requests without a scheme: docker's registry (`host[:port]`) counts as `https`, which is what
-//! docker speaks to a registry; so does `token --url host[:port]`. keyring's bare `host[:port]`
+//! docker speaks to a registry (but for the machine itself, one of docker's built-in insecure
+//! registries: see [`crate::protocol::docker`]); so does `token --url host[:port]`. keyring's bare `host[:port]`
 //! (pip's and uv's fallback after the URL) is not answered at all: pip sends it for an `http`
 //! index as well as an `https` one, so it cannot tell which a token would travel over.
 

@@ -576,3 +576,36 @@ fn urls_copied_from_cargo_with_sparse_are_accepted_and_cloud_host_names_are_refu
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("another name"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_url_that_walks_out_of_a_path_scoped_target_gets_no_token_from_any_command() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/npm/\"]");
+    for walk in [
+        "..;/evil/",
+        "..%2fevil/",
+        "%2e%2e%2fevil/",
+        "..%5cevil/",
+        "%252e%252e/evil/",
+    ] {
+        let url = format!("https://pkgs.example.com/npm/{walk}");
+        for args in [
+            vec!["token", "--url", url.as_str()],
+            vec!["exec", "--target", "demo", "--npm-registry", url.as_str(), "--", "true"],
+            vec!["npmrc", "--target", "demo", "--registry", url.as_str(), "--file", "/dev/null"],
+        ] {
+            let out = sb.run(&args);
+            assert_eq!(out.status.code(), Some(78), "{args:?}: {}", stderr(&out));
+            assert!(stdout(&out).is_empty(), "{args:?}");
+        }
+    }
+    assert_eq!(sb.mints(), 0);
+    // The ordinary paths next to them are served.
+    for url in [
+        "https://pkgs.example.com/npm/a..b/",
+        "https://pkgs.example.com/npm/@scope%2fpkg",
+        "https://pkgs.example.com/npm/a;b/",
+    ] {
+        let out = sb.run(&["token", "--url", url]);
+        assert!(out.status.success(), "{url}: {}", stderr(&out));
+    }
+}

@@ -708,3 +708,16 @@ fn sequential_callers_asking_just_under_the_lifetime_cause_one_mint() {
     assert!(sb.run(&["refresh", "--target", "demo"]).status.success());
     assert_eq!(sb.mints(), 2);
 }
+
+#[test]
+fn a_short_token_from_an_ordinary_mint_does_not_refuse_the_next_min_ttl_caller_without_a_try() {
+    let sb = Sandbox::new("");
+    sb.set("ttl", "40");
+    assert!(sb.token(&[]).status.success());
+    // The backend now gives 2 h tokens: the first caller that needs 10 minutes mints.
+    sb.set("ttl", "7200");
+    let out = sb.token(&["--min-ttl", "10m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.mints(), 2);
+    assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
+}

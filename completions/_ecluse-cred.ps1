@@ -206,7 +206,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'npm: use the registry for this scope only (`@scope:registry=URL`)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubectl: an existing context whose user becomes the new one')
-            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; pnpm: where its helper link goes')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; bazel: where its shim goes [default: as for pip, else ecluse-cred''s data directory]; pnpm: where its helper link goes')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')

@@ -192,7 +192,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --scope 'npm: use the registry for this scope only (`@scope:registry=URL`)'
             cand --user 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]'
             cand --context 'kubectl: an existing context whose user becomes the new one'
-            cand --bin-dir 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; pnpm: where its helper link goes'
+            cand --bin-dir 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; bazel: where its shim goes [default: as for pip, else ecluse-cred''s data directory]; pnpm: where its helper link goes'
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
             cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'

@@ -158,7 +158,7 @@ complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l regist
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l scope -d 'npm: use the registry for this scope only (`@scope:registry=URL`)' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l user -d 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l context -d 'kubectl: an existing context whose user becomes the new one' -r
-complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l bin-dir -d 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; pnpm: where its helper link goes' -r -F
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l bin-dir -d 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; bazel: where its shim goes [default: as for pip, else ecluse-cred\'s data directory]; pnpm: where its helper link goes' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l config -d 'Configuration file [default: ~/.config/ecluse-cred/config.toml]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l cache-dir -d 'Cache directory [default: ~/.cache/ecluse-cred]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l log-format -d 'Format of stderr lines: text, or one JSON object per line (events and errors alike)' -r -f -a "text\t''

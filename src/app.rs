@@ -413,10 +413,8 @@ fn exec(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
 
 fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
     let target = which(ctx, &args.which)?;
-    let file = match args.file {
-        Some(file) => file,
-        None => protocol::npm::user_npmrc()?,
-    };
+    // The file setup npm writes too; one it cannot write is refused before anything is minted.
+    let file = protocol::npm::npmrc_file(args.file.as_deref())?;
     // Check the registry before minting: a typo should not cost a mint.
     protocol::npm::auth_key(&args.registry)?;
     check_serves(ctx, &target, &args.registry, "the registry")?;
@@ -438,12 +436,15 @@ fn npmrc(ctx: &Context, args: NpmrcArgs) -> Result<ExitCode> {
         ));
     }
     let served = ctx.serve(&target, None, false)?;
-    let key = protocol::npm::write_npmrc(
+    let (key, written) = protocol::npm::write_npmrc(
         &file,
         &args.registry,
         args.scope.as_deref(),
         &served.entry.token,
     )?;
+    if let Some(note) = written.note(&file, true) {
+        crate::event!(crate::log::Level::Warn, "npmrc_mode", None, "{note}");
+    }
     print(&format!(
         "updated {}: {key} (token expires {})\n",
         file.display(),
@@ -524,6 +525,7 @@ mod tests {
                 jitter: 0.0,
                 expiry_source: "expires_in".into(),
                 received_at: None,
+                minted_for_min_ttl: None,
             },
             source: Source::Cache,
         };

@@ -422,7 +422,8 @@ pub struct SetupArgs {
     pub context: Option<String>,
 
     /// pip, uv, docker: where to put the shim they run from PATH [default: the first writable
-    /// directory on PATH under your home]; pnpm: where its helper link goes
+    /// directory on PATH under your home]; bazel: where its shim goes [default: as for pip,
+    /// else ecluse-cred's data directory]; pnpm: where its helper link goes
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
 }

@@ -192,6 +192,12 @@ impl Backend {
                         crate::redact::url(token_url)
                     ));
                 }
+                if has_userinfo(token_url) {
+                    return Err(format!(
+                        "{key}.token_url: `{}` holds credentials: the client secret comes from client_secret_env or client_secret_file, and secrets never go in the config file",
+                        crate::redact::url(token_url)
+                    ));
+                }
                 if client_id.is_empty() {
                     return Err(format!("{key}.client_id: must not be empty"));
                 }
@@ -210,6 +216,18 @@ impl Backend {
             }
         }
     }
+}
+
+/// Whether a configured endpoint URL holds userinfo (`user:password@`, even an empty one): what
+/// the parser finds, and any `@` in the authority as written, which a parser may read otherwise.
+fn has_userinfo(endpoint: &str) -> bool {
+    let written = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+    written
+        .split(['/', '?', '#', '\\'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+        || url::Url::parse(endpoint)
+            .is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
 }
 
 #[derive(Debug, Default)]
@@ -674,6 +692,36 @@ mod tests {
             let e = err(text);
             assert!(e.starts_with("config /etc/x.toml: "), "{e}");
             assert!(e.contains(want), "{e:?} should contain {want:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_url_with_userinfo_is_refused_without_showing_it() {
+        let oauth2 = |url: &str| {
+            format!(
+                "[targets.a]\nbackend = \"oauth2\"\ntoken_url = \"{url}\"\nclient_id = \"c\"\nclient_secret_env = \"S\""
+            )
+        };
+        for url in [
+            "https://user:pw-SECRET@login.example/t",
+            "https://pw-SECRET@login.example/t",
+            "https://:pw-SECRET@login.example/t",
+            "https://@login.example/t",
+            "http://u:pw-SECRET@127.0.0.1:8080/t?x=1",
+        ] {
+            let e = err(&oauth2(url));
+            assert!(
+                e.contains("targets.a.token_url") && e.contains("holds credentials"),
+                "{url}: {e}"
+            );
+            assert!(!e.contains("SECRET") && !e.contains("user"), "{url}: {e}");
+        }
+        // Without userinfo, also with an `@` in the path or query, it is accepted.
+        for url in [
+            "https://login.example/t",
+            "https://login.example/@tenant/t?u=a@b",
+        ] {
+            assert!(parse_str(&oauth2(url)).is_ok(), "{url}");
         }
     }
 

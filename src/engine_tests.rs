@@ -313,11 +313,17 @@ fn a_refresh_whose_new_token_cannot_be_saved_fails_while_a_caller_still_gets_its
             err.message
         );
     }
-    assert_eq!(f.0.state.borrow().entry.as_ref().unwrap().token.expose(), "tok-1");
+    assert_eq!(
+        f.0.state.borrow().entry.as_ref().unwrap().token.expose(),
+        "tok-1"
+    );
     // `token` with nothing usable cached: the new token is served though it is not cached.
     advance(&f, LIFETIME);
     let served = inline(&e, None).unwrap();
-    assert_eq!((served.entry.token.expose(), served.source), ("tok-4", Source::Mint));
+    assert_eq!(
+        (served.entry.token.expose(), served.source),
+        ("tok-4", Source::Mint)
+    );
     // And a refresh that can save succeeds again.
     f.0.save_fails.set(false);
     assert_eq!(e.refresh(false).unwrap().token.expose(), "tok-5");
@@ -487,7 +493,10 @@ fn a_short_token_from_an_ordinary_mint_does_not_stop_the_first_min_ttl_caller_fr
     f.0.lifetime.set(2 * 3600 * SEC);
     advance(&f, SEC);
     let served = inline(&e, ten_minutes).unwrap();
-    assert_eq!((served.entry.token.expose(), served.source), ("tok-2", Source::Mint));
+    assert_eq!(
+        (served.entry.token.expose(), served.source),
+        ("tok-2", Source::Mint)
+    );
     // A caller that waited while an ordinary mint made a short token mints as well.
     f.0.lifetime.set(40 * SEC);
     advance(&f, 3 * 3600 * SEC);
@@ -517,7 +526,11 @@ fn only_a_min_ttl_mint_that_fell_short_holds_the_next_min_ttl_callers_off() {
         advance(&f, SEC);
         let err = inline(&e, Some(Duration::from_secs(asked))).unwrap_err();
         assert_eq!(err.code, Code::TempFail);
-        assert!(err.message.contains("no new mint for that until"), "{}", err.message);
+        assert!(
+            err.message.contains("no new mint for that until"),
+            "{}",
+            err.message
+        );
     }
     assert_eq!(f.0.mints.get(), 2);
 }

@@ -13,7 +13,7 @@
 //! - `engine`, `background`, [`backend`], `cache`, [`resolve`]: running the policy;
 //! - [`config`]: the configuration and its types;
 //! - [`policy`] and, from `ecluse-cred-contract`, [`mint`], [`secret`], [`redact`]; [`error`],
-//!   `log`, `process`.
+//!   `files`, `log`, `process`.
 //!
 //! Only what the binaries, tests and benchmarks use is public.
 
@@ -26,6 +26,7 @@ pub mod config;
 mod doctor;
 mod engine;
 pub mod error;
+mod files;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod log;

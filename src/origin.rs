@@ -245,7 +245,10 @@ const DECODING_ROUNDS: usize = 2;
 fn has_dot_segment(path: &str) -> bool {
     let mut text = path.to_owned();
     for round in 0..=DECODING_ROUNDS {
-        if text.split(['/', '\\', ';']).any(|piece| piece == "." || piece == "..") {
+        if text
+            .split(['/', '\\', ';'])
+            .any(|piece| piece == "." || piece == "..")
+        {
             return true;
         }
         if round < DECODING_ROUNDS {

@@ -590,8 +590,24 @@ fn a_url_that_walks_out_of_a_path_scoped_target_gets_no_token_from_any_command()
         let url = format!("https://pkgs.example.com/npm/{walk}");
         for args in [
             vec!["token", "--url", url.as_str()],
-            vec!["exec", "--target", "demo", "--npm-registry", url.as_str(), "--", "true"],
-            vec!["npmrc", "--target", "demo", "--registry", url.as_str(), "--file", "/dev/null"],
+            vec![
+                "exec",
+                "--target",
+                "demo",
+                "--npm-registry",
+                url.as_str(),
+                "--",
+                "true",
+            ],
+            vec![
+                "npmrc",
+                "--target",
+                "demo",
+                "--registry",
+                url.as_str(),
+                "--file",
+                "/dev/null",
+            ],
         ] {
             let out = sb.run(&args);
             assert_eq!(out.status.code(), Some(78), "{args:?}: {}", stderr(&out));

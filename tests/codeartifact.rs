@@ -468,3 +468,322 @@ fn a_named_profile_supplies_the_credentials_and_a_missing_one_is_named() {
         stderr(&out)
     );
 }
+
+/// A session token with the characters that urlencoding, JSON and base64 each write differently.
+const SESSION_TOKEN: &str = "FwoGZXIvYXdzEBY/aDH+sess\"ion=Tok3n/abc+def==";
+const SECRET_KEY: &str = "test-secret-access-key/With+Slash";
+
+/// The request as an echoing endpoint or proxy returns it: the credential it carried (the
+/// session token header, or the web identity token sent to STS) first, so no cut of a long
+/// message hides it, then the whole request; each raw, base64-, form-url- and JSON-encoded.
+fn echoed(r: &Request) -> String {
+    use base64::Engine;
+    let forms = |text: &str| {
+        let json = serde_json::to_string(text).unwrap();
+        format!(
+            "{text} | base64 {} | urlencoded {} | json {json} | json-slash {} | upper {}",
+            base64::engine::general_purpose::STANDARD.encode(text),
+            form_urlencode(text),
+            json.replace('/', "\\/"),
+            text.to_ascii_uppercase()
+        )
+    };
+    let carried = r
+        .header("x-amz-security-token")
+        .map(str::to_owned)
+        .or_else(|| r.param("WebIdentityToken", true))
+        .unwrap_or_default();
+    let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let raw = format!(
+        "{} {}\n{}\n\n{}",
+        r.method,
+        r.target,
+        headers.join("\n"),
+        String::from_utf8_lossy(&r.body)
+    );
+    format!("you sent {} || {}", forms(&carried), forms(&raw))
+}
+
+/// An endpoint that answers every request with an error whose message (and, with
+/// `code_echo`, whose error code) echoes the request.
+fn echoing_server(status: u16, kind: &'static str, code_echo: bool) -> FakeServer {
+    FakeServer::start(move |r: &Request| {
+        let code = match (code_echo, r.header("x-amz-security-token")) {
+            (true, Some(token)) => token.to_owned(),
+            _ => kind.to_owned(),
+        };
+        Response::json(status, json!({ "message": echoed(r), "__type": code }))
+            .with_header("x-amzn-errortype", &code)
+    })
+}
+
+/// `status` in both formats, audited like stderr.
+fn audit_status(sb: &Sandbox) {
+    for format in ["table", "json"] {
+        let status = sb.run(&["status", "--format", format]);
+        assert!(status.status.success(), "{}", stderr(&status));
+        let mut shown = status.clone();
+        shown.stderr = status.stdout.clone();
+        sb.record(&shown);
+    }
+}
+
+#[test]
+fn an_endpoint_that_echoes_the_request_never_gets_a_credential_shown_in_any_encoding() {
+    for (status, kind, code_echo) in [
+        (403, "AccessDeniedException", false),
+        (400, "ValidationException", false),
+        (500, "InternalServerException", false),
+        (418, "SomethingElse", true),
+        (401, "UnrecognizedClientException", true),
+    ] {
+        let server = echoing_server(status, kind, code_echo);
+        let sb = Sandbox::new("");
+        sb.write_raw_config(&format!(
+            "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"{DOMAIN}\"\nregion = \"us-west-2\"\n[targets.ca.policy]\nbreaker_threshold = 1\nbreaker_cooldown = \"1h\"\n"
+        ));
+        sb.secret(SESSION_TOKEN);
+        sb.secret(SECRET_KEY);
+        let run = |args: &[&str]| {
+            sb.recorded(
+                sb.cmd(args)
+                    .env("AWS_ENDPOINT_URL_CODEARTIFACT", server.url())
+                    .env("AWS_ACCESS_KEY_ID", KEY_ID)
+                    .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+                    .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+                    .output()
+                    .unwrap(),
+            )
+        };
+        let first = run(&["token", "--target", "ca", "-vvv"]);
+        let err = stderr(&first);
+        assert_ne!(first.status.code(), Some(0), "{err}");
+        // The request did carry the session token: the echo is real.
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| r.header("x-amz-security-token") == Some(SESSION_TOKEN))
+        );
+        // What is not a credential is still said: the status or code, the identity.
+        assert!(
+            err.contains("CodeArtifact")
+                && (err.contains(kind) || err.contains(&status.to_string())),
+            "{err}"
+        );
+        let again = run(&["token", "--target", "ca", "--log-format", "json"]);
+        assert!(
+            stderr(&again).contains("circuit breaker open"),
+            "{}",
+            stderr(&again)
+        );
+        let cache = std::fs::read_to_string(sb.cache.join("ca.json")).unwrap();
+        assert!(cache.contains("last_error"), "{cache}");
+        audit_status(&sb);
+        // The leak audit (when `sb` drops) looks for every encoding of the session token and
+        // the secret key on stderr, in the status output and in every file, the cache included.
+    }
+}
+
+#[test]
+fn a_web_identity_token_echoed_by_sts_is_never_shown() {
+    let oidc = "ci-oidc-token/with+odd=chars.eyJzdWIiOiJyZXBvIn0";
+    let sts = FakeServer::start(|r: &Request| {
+        let echo = echoed(r)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        Response {
+            status: 400,
+            headers: vec![("content-type".into(), "text/xml".into())],
+            body: format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>{echo}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+            )
+            .into_bytes(),
+            delay: Duration::ZERO,
+        }
+    });
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "breaker_threshold = 1\nbreaker_cooldown = \"1h\"");
+    sb.secret(oidc);
+    let token_file = sb.dir.path().join("oidc-token");
+    sb.allow_token_in(&token_file);
+    std::fs::write(&token_file, oidc).unwrap();
+    let run = |args: &[&str]| {
+        sb.recorded(
+            sb.cmd(args)
+                .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+                .env("AWS_ENDPOINT_URL_STS", sts.url())
+                .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+                .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/ci")
+                .env("AWS_ROLE_SESSION_NAME", "s")
+                .env("AWS_REGION", "us-west-2")
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = run(&["token", "--target", "ca", "-vvv"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(77), "{err}");
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+    assert!(
+        sts.requests()
+            .iter()
+            .any(|r| r.param("WebIdentityToken", true).as_deref() == Some(oidc)),
+        "STS was sent the token"
+    );
+    run(&["token", "--target", "ca"]);
+    audit_status(&sb);
+    assert_eq!(fake.server.count(), 0);
+}
+
+#[test]
+fn a_redirect_is_not_followed_by_the_sdk_and_nothing_is_cached() {
+    // Where the redirects point: it must never be asked.
+    let elsewhere = FakeServer::start(|_| {
+        Response::json(
+            200,
+            json!({"authorizationToken": "ca-tok-stolen", "expiration": now_ms() / 1000 + 3600}),
+        )
+    });
+    let location = format!(
+        "http://thief:pw-in-location@127.0.0.1:{}/steal?q=query-in-location",
+        elsewhere.port
+    );
+    let redirecting = FakeServer::start({
+        let location = location.clone();
+        move |_| Response::json(307, json!({})).with_header("location", &location)
+    });
+    let sb = Sandbox::new("");
+    sb.write_raw_config(&format!(
+        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"{DOMAIN}\"\nregion = \"us-west-2\"\n"
+    ));
+    let base = |cmd: &mut std::process::Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_SESSION_TOKEN", SESSION_TOKEN);
+    };
+    sb.secret(SESSION_TOKEN);
+    let mut cmd = sb.cmd(&["token", "--target", "ca"]);
+    base(&mut cmd);
+    let out = sb.recorded(
+        cmd.env("AWS_ENDPOINT_URL_CODEARTIFACT", redirecting.url())
+            .output()
+            .unwrap(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("HTTP 307") && err.contains(&format!("http://127.0.0.1:{}", elsewhere.port)),
+        "{err}"
+    );
+    for hidden in ["thief", "pw-in-location", "steal", "query-in-location"] {
+        assert!(!err.contains(hidden), "{hidden} shown: {err}");
+    }
+    assert!(redirecting.count() >= 1);
+    assert_eq!(elsewhere.count(), 0, "the SDK followed the redirect");
+    assert!(
+        token_in(&sb.cache.join("ca.json")).is_none(),
+        "a token was cached"
+    );
+
+    // STS (web identity: the request carries the OIDC token) follows no redirect either.
+    let token_file = sb.dir.path().join("oidc-token");
+    std::fs::write(&token_file, "ci-oidc-token").unwrap();
+    let out = sb.recorded(
+        sb.cmd(&["token", "--target", "ca"])
+            .env("AWS_ENDPOINT_URL_CODEARTIFACT", elsewhere.url())
+            .env("AWS_ENDPOINT_URL_STS", redirecting.url())
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+            .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/ci")
+            .env("AWS_ROLE_SESSION_NAME", "s")
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(elsewhere.count(), 0, "the STS client followed the redirect");
+    assert!(token_in(&sb.cache.join("ca.json")).is_none());
+
+    // Next to it, an endpoint that answers itself mints.
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let out = token(&sb, &fake);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn an_endless_body_fails_fast_at_the_cap_while_an_ordinary_answer_mints() {
+    use common::http::FloodServer;
+    for (status, content_length) in [(200, true), (200, false), (403, true), (500, false)] {
+        let flood = FloodServer::start(status, content_length);
+        let sb = Sandbox::new("");
+        sb.write_raw_config(&format!(
+            "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"{DOMAIN}\"\nregion = \"us-west-2\"\n[targets.ca.policy]\nmint_timeout = \"40s\"\n"
+        ));
+        let started = Instant::now();
+        let out = sb.recorded(
+            sb.cmd(&["token", "--target", "ca"])
+                .env("AWS_ENDPOINT_URL_CODEARTIFACT", flood.url())
+                .env("AWS_ACCESS_KEY_ID", KEY_ID)
+                .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+                .output()
+                .unwrap(),
+        );
+        let took = started.elapsed();
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{status}/{content_length}: {err}"
+        );
+        assert!(
+            err.contains("more than 1048576 bytes") && !err.contains("xxxxxxxx"),
+            "{status}/{content_length}: {err}"
+        );
+        assert!(
+            took < Duration::from_secs(15),
+            "{status}/{content_length}: {took:?}"
+        );
+        assert!(
+            flood.written() < 64 << 20,
+            "{status}/{content_length}: the client read {} bytes",
+            flood.written()
+        );
+        assert!(flood.count() <= 3);
+    }
+    // The credential provider's requests are capped too: STS, for web identity.
+    for content_length in [true, false] {
+        let flood = FloodServer::start(200, content_length);
+        let fake = Fake::start("us-west-2", "3600");
+        let sb = sandbox(&fake, "");
+        let token_file = sb.dir.path().join("oidc-token");
+        std::fs::write(&token_file, "ci-oidc-token").unwrap();
+        let started = Instant::now();
+        let out = sb.recorded(
+            sb.cmd(&["token", "--target", "ca"])
+                .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+                .env("AWS_ENDPOINT_URL_STS", flood.url())
+                .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+                .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/ci")
+                .env("AWS_ROLE_SESSION_NAME", "s")
+                .output()
+                .unwrap(),
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "STS/{content_length}: {err}");
+        assert!(
+            err.contains("more than 1048576 bytes"),
+            "STS/{content_length}: {err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(15));
+        assert!(
+            flood.written() < 64 << 20,
+            "STS: read {} bytes",
+            flood.written()
+        );
+        assert_eq!(fake.server.count(), 0);
+    }
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    assert!(token(&sb, &fake).status.success());
+}

@@ -162,7 +162,11 @@ mount -o remount,rw "$CACHE" || exit 98
     );
     assert!(!failed.contains("tok-"), "a token in the output: {failed}");
     // The cache still holds (and serves) the old token.
-    assert!(s[2].starts_with(&first) && s[2].contains("exit=0"), "{}", s[2]);
+    assert!(
+        s[2].starts_with(&first) && s[2].contains("exit=0"),
+        "{}",
+        s[2]
+    );
     // The ordinary case next to it: a refresh that can save succeeds.
     assert!(
         s[3].contains("exit=0") && s[3].contains("refreshed `demo`"),

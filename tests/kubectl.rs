@@ -155,14 +155,11 @@ fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
     let (_server, port, cert) = api_server(&sb);
     sb.write_config(&format!("urls = [\"https://127.0.0.1:{port}/\"]"));
     let kubeconfig = dir.join("kubeconfig");
-    fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {}\nusers:\n- name: nobody\n  user: {{}}\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: nobody\ncurrent-context: local\n",
-            cert.display()
-        ),
-    )
-    .unwrap();
+    let original = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {}\nusers:\n- name: nobody\n  user: {{}}\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: nobody\ncurrent-context: local\n",
+        cert.display()
+    );
+    fs::write(&kubeconfig, &original).unwrap();
     let ours = |extra: &[&str]| {
         let mut args = vec!["setup", "kubectl", "--target", "demo", "--context", "local"];
         args.extend_from_slice(extra);
@@ -198,11 +195,7 @@ fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
 
     let out = ours(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let after = fs::read_to_string(&kubeconfig).unwrap();
-    assert!(
-        !after.contains("ecluse-demo") && after.contains("user: nobody"),
-        "{after}"
-    );
+    assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), original);
     assert!(!kubectl().status.success());
 }
 
@@ -238,4 +231,243 @@ fn setup_kubectl_undo_never_leaves_a_context_pointing_at_a_removed_user() {
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("context `mine`"), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), before);
+}
+
+/// `kubectl config view` of `kubeconfig`, as JSON.
+fn view(kubeconfig: &std::path::Path) -> serde_json::Value {
+    let out = Command::new("kubectl")
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(kubeconfig)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("kubectl is installed");
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn named<'a>(v: &'a serde_json::Value, list: &str, name: &str) -> &'a serde_json::Value {
+    v[list]
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["name"] == name))
+        .unwrap_or(&serde_json::Value::Null)
+}
+
+#[test]
+fn setup_kubectl_keeps_comments_unknown_keys_key_order_and_flow_style_and_undo_gives_back_the_bytes()
+ {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path();
+    let (_server, port, cert) = api_server(&sb);
+    let url = format!("https://127.0.0.1:{port}/");
+    sb.write_config(&format!("urls = [\"{url}\"]"));
+    let kubeconfig = dir.join("kubeconfig");
+    // Hand-written: comments everywhere, a key kubectl does not know, kubectl's keys in another
+    // order, flow style, lists indented, no `apiVersion` first.
+    let original = format!(
+        r#"# my clusters, by hand
+kind: Config
+preferences: {{}}   # defaults
+x-team: platform   # a key kubectl does not know
+current-context: local
+users:
+  # the read-only account
+  - user: {{token: "not-used"}}
+    name: nobody
+contexts:
+- context:
+    # where it points
+    user: nobody   # for now
+    cluster: local
+  name: local
+- {{name: other, context: {{cluster: local, user: nobody}}}}
+clusters:
+- cluster:
+    certificate-authority: "{cert}"
+    server: https://127.0.0.1:{port}
+  name: local # the only one
+apiVersion: v1
+# the end
+"#,
+        cert = cert.display(),
+    );
+    fs::write(&kubeconfig, &original).unwrap();
+    let before = view(&kubeconfig);
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "kubectl", "--url", &url, "--context", "local"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .unwrap(),
+        )
+    };
+    let kubectl = || {
+        sb.recorded(
+            sb.program(std::path::Path::new("kubectl"))
+                .args(["--context", "local", "get", "--raw", "/api"])
+                .arg("--cache-dir")
+                .arg(dir.join("kube-cache"))
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .expect("kubectl is installed"),
+        )
+    };
+    assert!(!kubectl().status.success(), "the server wants the token");
+
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&kubeconfig).unwrap();
+    for kept in [
+        "# my clusters, by hand\nkind: Config\npreferences: {}   # defaults\nx-team: platform   # a key kubectl does not know\n",
+        "  # the read-only account\n  - user: {token: \"not-used\"}\n    name: nobody\n",
+        "- {name: other, context: {cluster: local, user: nobody}}\n",
+        "  name: local # the only one\napiVersion: v1\n# the end\n",
+    ] {
+        assert!(written.contains(kept), "{kept:?} is gone:\n{written}");
+    }
+    // What kubectl reads: the exec user, bound to the target by name (not by URL), for the
+    // context named; everything else as it was.
+    let after = view(&kubeconfig);
+    let exec = &named(&after, "users", "ecluse-demo")["user"]["exec"];
+    assert_eq!(
+        exec["args"],
+        serde_json::json!(["kube-credential", "--target", "demo"]),
+        "{written}"
+    );
+    assert_eq!(exec["command"], env!("CARGO_BIN_EXE_ecluse-cred"));
+    assert_eq!(exec["interactiveMode"], "Never");
+    assert_eq!(exec["provideClusterInfo"], true);
+    assert_eq!(
+        named(&after, "contexts", "local")["context"]["user"],
+        "ecluse-demo"
+    );
+    assert_eq!(
+        named(&after, "contexts", "other"),
+        named(&before, "contexts", "other")
+    );
+    assert_eq!(
+        named(&after, "users", "nobody"),
+        named(&before, "users", "nobody")
+    );
+    assert_eq!(after["clusters"], before["clusters"]);
+    assert_eq!(after["current-context"], "local");
+    assert!(stdout(&setup(&[])).contains("nothing to change"));
+    assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), written);
+
+    // A real request through kubectl runs the exec entry.
+    let out = kubectl();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("APIVersions"));
+    assert_eq!(sb.mints(), 1);
+
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), original);
+    assert!(!kubectl().status.success());
+}
+
+#[test]
+fn setup_kubectl_changes_only_the_chosen_context_of_several() {
+    let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
+    let kubeconfig = sb.dir.path().join("kubeconfig");
+    let original = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: c\ncontexts:\n- context:\n    cluster: c\n    user: a\n  name: ctx-a\n- context:\n    cluster: c\n    namespace: build\n    user: b\n  name: ctx-b\n- context:\n    cluster: c\n    user: c\n  name: ctx-c\ncurrent-context: ctx-a\nkind: Config\npreferences: {}\nusers:\n- name: a\n  user:\n    token: ta\n- name: b\n  user:\n    token: tb\n- name: c\n  user:\n    token: tc\n";
+    fs::write(&kubeconfig, original).unwrap();
+    let before = view(&kubeconfig);
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "kubectl", "--target", "demo", "--context", "ctx-b"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&kubeconfig).unwrap();
+    // Of the original lines, only ctx-b's user line is not there as it was.
+    let gone: Vec<&str> = original
+        .lines()
+        .filter(|l| !written.lines().any(|w| w == *l))
+        .collect();
+    assert_eq!(gone, ["    user: b"], "{written}");
+    let after = view(&kubeconfig);
+    let mut expected = before.clone();
+    expected["contexts"][1]["context"]["user"] = "ecluse-demo".into();
+    let mut users = after["users"].as_array().unwrap().clone();
+    let ours = users
+        .iter()
+        .position(|u| u["name"] == "ecluse-demo")
+        .unwrap();
+    users.remove(ours);
+    let mut seen = after.clone();
+    seen["users"] = users.into();
+    assert_eq!(seen, expected);
+    assert_eq!(after["current-context"], "ctx-a");
+
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), original);
+}
+
+#[test]
+fn setup_kubectl_undo_takes_out_an_entry_an_older_setup_wrote_through_kubectl() {
+    let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
+    let kubeconfig = sb.dir.path().join("kubeconfig");
+    fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: mine\n  context:\n    cluster: c\n    user: nobody\nusers:\n- name: nobody\n  user:\n    token: t\ncurrent-context: mine\n",
+    )
+    .unwrap();
+    // What an older setup ran: the entry (with the context it points and the user it had in
+    // its env), then the context.
+    for args in [
+        vec![
+            "set-credentials".to_owned(),
+            "ecluse-demo".to_owned(),
+            "--exec-api-version=client.authentication.k8s.io/v1".to_owned(),
+            format!("--exec-command={}", env!("CARGO_BIN_EXE_ecluse-cred")),
+            "--exec-arg=kube-credential".to_owned(),
+            "--exec-arg=--target=demo".to_owned(),
+            "--exec-env=ECLUSE_CRED_SETUP_PREVIOUS_USER=nobody".to_owned(),
+            "--exec-env=ECLUSE_CRED_SETUP_CONTEXT=mine".to_owned(),
+        ],
+        vec![
+            "set-context".to_owned(),
+            "mine".to_owned(),
+            "--user=ecluse-demo".to_owned(),
+        ],
+    ] {
+        let out = Command::new("kubectl")
+            .arg("config")
+            .args(&args)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let before = view(&kubeconfig);
+    let out = sb.recorded(
+        sb.cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = view(&kubeconfig);
+    assert_eq!(
+        named(&after, "users", "ecluse-demo"),
+        &serde_json::Value::Null
+    );
+    assert_eq!(
+        named(&after, "contexts", "mine")["context"]["user"],
+        "nobody"
+    );
+    assert_eq!(
+        after["users"],
+        serde_json::json!([named(&before, "users", "nobody")])
+    );
+    assert_eq!(after["clusters"], before["clusters"]);
 }

@@ -378,3 +378,91 @@ fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
     assert!(!refused.status.success());
     assert!(!s.project.join("node_modules/ecluse-demo/index.js").exists());
 }
+
+const REGISTRY: &str = "https://r.example.com/npm/repo/";
+
+#[test]
+fn npmrc_makes_a_token_file_others_can_read_private_and_says_so() {
+    let sb = Sandbox::new(&format!("urls = [\"{REGISTRY}\"]"));
+    let npmrc = |name: &str, mode: Option<u32>| {
+        let file = sb.dir.path().join(name);
+        if let Some(mode) = mode {
+            fs::write(&file, "fund=false\n").unwrap();
+            fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        }
+        sb.allow_token_in(&file);
+        let out = sb.run(&[
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            REGISTRY,
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            fs::read_to_string(&file)
+                .unwrap()
+                .contains("//r.example.com/npm/repo/:_authToken=")
+        );
+        (file, stderr(&out))
+    };
+    let (file, said) = npmrc("readable", Some(0o644));
+    assert_eq!(mode(&file), 0o600, "a token is not left readable by others");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("0644") && said.contains("0600"), "{said}");
+    assert!(
+        fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("fund=false\n")
+    );
+    // A file that is private already, and a new one: 0600, and nothing to say.
+    for (name, before) in [("private", Some(0o600)), ("new", None)] {
+        let (file, said) = npmrc(name, before);
+        assert_eq!(mode(&file), 0o600, "{name}");
+        assert!(said.is_empty(), "{name}: {said}");
+    }
+}
+
+#[test]
+fn npmrc_and_setup_npm_write_the_npmrc_npm_config_userconfig_names() {
+    let sb = Sandbox::new(&format!("urls = [\"{REGISTRY}\"]"));
+    let home_npmrc = sb.dir.path().join(".npmrc");
+    for var in ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] {
+        let file = sb.dir.path().join(format!("{var}.npmrc"));
+        sb.allow_token_in(&file);
+        let out = sb.recorded(
+            sb.cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
+                .env(var, &file)
+                .output()
+                .unwrap(),
+        );
+        assert!(out.status.success(), "{var}: {}", stderr(&out));
+        let written = fs::read_to_string(&file).unwrap();
+        assert!(written.contains(":_authToken="), "{var}: {written}");
+        // setup npm reads the same file: it finds npmrc's token line there.
+        let out = sb.recorded(
+            sb.cmd(&["setup", "npm", "--url", REGISTRY])
+                .env(var, &file)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(78), "{var}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{}:1: `//r.example.com/", file.display())),
+            "{var}: {}",
+            stderr(&out)
+        );
+        assert!(!home_npmrc.exists(), "{var}: ~/.npmrc untouched");
+    }
+    // Without either: the user's ~/.npmrc.
+    sb.allow_token_in(&home_npmrc);
+    let out = sb.run(&["npmrc", "--target", "demo", "--registry", REGISTRY]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&home_npmrc)
+            .unwrap()
+            .contains(":_authToken=")
+    );
+}

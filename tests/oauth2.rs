@@ -364,3 +364,121 @@ fn an_inline_client_secret_in_the_config_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_redirect_is_refused_naming_only_its_host_and_the_secret_stays_home() {
+    for auth in ["basic", "post"] {
+        // Where the redirect points: it must never be asked.
+        let elsewhere = FakeServer::start(|_| {
+            Response::json(
+                200,
+                json!({"access_token": "oa-tok-stolen", "token_type": "Bearer", "expires_in": 1800}),
+            )
+        });
+        let location = format!(
+            "http://thief:pw-in-location@127.0.0.1:{}/steal/path?q=query-in-location#frag",
+            elsewhere.port
+        );
+        let fake = Fake::start(auth);
+        let sb = sandbox(&fake, auth, "");
+        for status in [301, 302, 303, 307, 308] {
+            let redirecting = FakeServer::start({
+                let location = location.clone();
+                move |_| Response::json(status, json!({})).with_header("location", &location)
+            });
+            let text = std::fs::read_to_string(&sb.config).unwrap();
+            sb.write_raw_config(&text.replace(&fake.server.url(), &redirecting.url()));
+            let out = token(&sb, &["-vvv"]);
+            sb.write_raw_config(&text);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(78), "{status}: {err}");
+            let host = format!("http://127.0.0.1:{}", elsewhere.port);
+            assert!(
+                err.contains(&format!("HTTP {status}")) && err.contains(&host),
+                "{status}: {err}"
+            );
+            for hidden in [
+                "thief",
+                "pw-in-location",
+                "steal",
+                "query-in-location",
+                "frag",
+            ] {
+                assert!(!err.contains(hidden), "{status}: {hidden} shown: {err}");
+            }
+            assert_eq!(redirecting.count(), 1, "{status}");
+            assert_eq!(elsewhere.count(), 0, "{status}: the redirect was followed");
+            assert!(
+                !sb.cache.join("az.json").exists() || token_in(&sb.cache.join("az.json")).is_none(),
+                "{status}: a token was cached"
+            );
+        }
+        // The endpoint that answers itself still mints.
+        let out = token(&sb, &[]);
+        assert!(out.status.success(), "{auth}: {}", stderr(&out));
+        assert!(stdout(&out).starts_with("oa-tok-"));
+    }
+}
+
+#[test]
+fn an_endless_body_fails_fast_at_the_cap_while_an_ordinary_answer_mints() {
+    use common::http::FloodServer;
+    for (status, content_length) in [(200, true), (200, false), (400, true), (503, false)] {
+        let flood = FloodServer::start(status, content_length);
+        let sb = Sandbox::new("");
+        sb.write_raw_config(&format!(
+            "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{}/tenant/token\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"AZ_SECRET\"\n[targets.az.policy]\nmint_timeout = \"30s\"\n",
+            flood.url()
+        ));
+        let started = std::time::Instant::now();
+        let out = token(&sb, &[]);
+        let took = started.elapsed();
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{status}/{content_length}: {err}"
+        );
+        assert!(
+            err.contains("more than 1048576 bytes") && !err.contains("xxxxxxxx"),
+            "{status}/{content_length}: {err}"
+        );
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+        assert!(
+            flood.written() < 64 << 20,
+            "{status}/{content_length}: the client read {} bytes",
+            flood.written()
+        );
+    }
+    // Next to it, an ordinary answer mints.
+    let fake = Fake::start("basic");
+    let sb = sandbox(&fake, "basic", "");
+    assert!(token(&sb, &[]).status.success());
+}
+
+#[test]
+fn a_token_url_with_credentials_is_refused_without_showing_them() {
+    let sb = Sandbox::new("");
+    for url in [
+        "https://user:hunter2pw@login.example/t",
+        "https://hunter2pw@login.example/t",
+        "https://:hunter2pw@login.example/t",
+    ] {
+        sb.write_raw_config(&format!("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{url}\"\nclient_id = \"c\"\nclient_secret_env = \"AZ_SECRET\"\n"));
+        for args in [&["token", "--target", "az"][..], &["status"][..]] {
+            let out = sb.run(args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(78), "{url}: {err}");
+            assert!(
+                err.contains("token_url")
+                    && err.contains("credentials")
+                    && err.contains("login.example"),
+                "{url}: {err}"
+            );
+            assert!(!err.contains("hunter2pw"), "{url}: {err}");
+        }
+    }
+    // The same URL without userinfo is accepted.
+    sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"https://login.example/t\"\nclient_id = \"c\"\nclient_secret_env = \"AZ_SECRET\"\n");
+    assert!(sb.run(&["status"]).status.success());
+}

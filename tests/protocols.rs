@@ -52,6 +52,7 @@ fn docker_helper_speaks_dockers_protocol() {
         "https://registry.example.com/",
         "http://127.0.0.1:5000/",
         "https://127.0.0.1:5443/",
+        "http://plain.example.com:5000/",
     ]);
     let out = shim(
         &sb,
@@ -66,13 +67,17 @@ fn docker_helper_speaks_dockers_protocol() {
     assert_eq!(v["Username"], "aws");
     assert_eq!(v["Secret"].as_str().unwrap(), sb.cached_token());
     // A bare host:port, as docker sends for a registry with a port, means https: the https
-    // entry answers it, the http-only one never does.
+    // entry answers it; an http-only one only on the machine itself, which docker, podman and
+    // skopeo reach over plain http (docker's built-in insecure registries).
     for (server, found) in [
         ("127.0.0.1:5443", true),
         ("registry.example.com:443", true),
-        ("127.0.0.1:5000", false),
+        ("127.0.0.1:5000", true),
+        ("127.0.0.1:5001", false),
         ("http://127.0.0.1:5000", true),
         ("http://registry.example.com", false),
+        ("plain.example.com:5000", false),
+        ("https://plain.example.com:5000", false),
     ] {
         let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], server);
         assert_eq!(out.status.success(), found, "{server}: {}", stdout(&out));
@@ -105,7 +110,7 @@ fn docker_helper_speaks_dockers_protocol() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5443": "aws"})
+        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5443": "aws", "127.0.0.1:5000": "aws"})
     );
 
     for op in ["store", "erase"] {
@@ -439,7 +444,7 @@ fn exec_passes_the_token_only_to_the_child_and_its_exit_code_back() {
 }
 
 #[test]
-fn npmrc_updates_one_line_atomically_and_keeps_the_rest_and_the_mode() {
+fn npmrc_updates_one_line_atomically_keeps_the_rest_and_makes_the_file_private() {
     let sb = Sandbox::new("");
     let file = sb.dir.path().join("npmrc");
     sb.allow_token_in(&file);
@@ -465,7 +470,7 @@ fn npmrc_updates_one_line_atomically_and_keeps_the_rest_and_the_mode() {
             "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken={token}\nfund=false\n@acme:registry=http://127.0.0.1:4873/npm/repo\n"
         )
     );
-    assert_eq!(mode(&file), 0o640);
+    assert_eq!(mode(&file), 0o600, "a token is for its owner only");
     let created = sb.dir.path().join("new-npmrc");
     sb.allow_token_in(&created);
     sb.run(&[
@@ -1345,11 +1350,7 @@ fn terraform_helper_answers_get_and_refuses_store_and_forget() {
     // Configured args come first; VERB and HOST are the last two.
     let out = tf(&["--profile", "x", "get", "tf.example.com:8443"], "");
     assert!(stdout(&out).contains("\"token\""), "{}", stdout(&out));
-    for host in [
-        "other.example.com",
-        "plain.example.com",
-        "tf.example.com",
-    ] {
+    for host in ["other.example.com", "plain.example.com", "tf.example.com"] {
         let out = tf(&["get", host], "");
         assert_eq!(
             (out.status.code(), stdout(&out).as_str()),

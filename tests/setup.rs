@@ -683,3 +683,236 @@ fn npm_undo_removes_a_scoped_setup_without_being_told_the_scope() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&file).unwrap(), before);
 }
+
+/// Every client setup wires, with the name of its file and what an existing file that holds
+/// nothing looks like to it (docker's `config.json`: `{}`).
+const CLIENTS: [(&str, &str, &str); 10] = [
+    ("npm", ".npmrc", ""),
+    ("pnpm", ".npmrc", ""),
+    ("pip", "pip.conf", ""),
+    ("uv", "uv.toml", ""),
+    ("cargo", "config.toml", ""),
+    ("git", "gitconfig", ""),
+    ("docker", "config.json", "{}"),
+    ("kubectl", "kubeconfig", ""),
+    ("bazel", ".bazelrc", "\n"),
+    ("terraform", "terraformrc", ""),
+];
+
+/// The records setup keeps for undo, in the sandbox's data directory.
+fn records(sb: &Sandbox) -> Vec<std::ffi::OsString> {
+    fs::read_dir(sb.dir.path().join(".local/share/ecluse-cred/setup"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn undo_keeps_a_file_setup_did_not_create_when_setup_was_all_it_held() {
+    let sb = sandbox();
+    let mut clients = CLIENTS.to_vec();
+    // go writes its env file through `go env -w`: covered where go is installed.
+    if std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok()
+    {
+        clients.push(("go", "go.env", ""));
+    }
+    for (client, name, text) in clients {
+        let file = sb.dir.path().join("kept").join(client).join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        sb.allow_token_in(&file);
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_ne!(fs::read_to_string(&file).unwrap(), text, "{client} wrote");
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(
+            fs::read_to_string(&file).ok().as_deref(),
+            Some(text),
+            "{client}: a file the user had is given back, not removed"
+        );
+    }
+    assert!(records(&sb).is_empty(), "{:?}", records(&sb));
+}
+
+#[test]
+fn undo_removes_a_file_setup_created() {
+    let sb = sandbox();
+    for (client, name, _) in CLIENTS {
+        let file = sb.dir.path().join("made").join(client).join(name);
+        sb.allow_token_in(&file);
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert!(file.exists(), "{client}");
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert!(
+            !file.exists(),
+            "{client} left {:?}",
+            fs::read_to_string(&file)
+        );
+    }
+    assert!(records(&sb).is_empty(), "{:?}", records(&sb));
+}
+
+#[test]
+fn undo_gives_back_the_mode_setup_changed() {
+    let sb = sandbox();
+    for (client, name, text, was, set_up) in [
+        // Group-writable: setup leaves no config others can write while it is wired.
+        ("uv", "uv.toml", "# mine\nnative-tls = true\n", 0o664, 0o644),
+        // Group-readable: setup keeps a token from the group.
+        ("npm", ".npmrc", "fund=false\n", 0o640, 0o600),
+    ] {
+        let file = sb.dir.path().join("modes").join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(was)).unwrap();
+        sb.allow_token_in(&file);
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(mode(&file), set_up, "{client}");
+        // It says so.
+        assert!(
+            stdout(&out).contains(&format!("was mode {was:04o}, now {set_up:04o}")),
+            "{client}: {}",
+            stdout(&out)
+        );
+        let dry = setup(&sb, client, &file, &["--undo", "--dry-run"]);
+        assert!(
+            stdout(&dry).contains(&format!("its mode {was:04o} back")),
+            "{client}: {}",
+            stdout(&dry)
+        );
+        assert_eq!(mode(&file), set_up, "{client}: a dry run changes nothing");
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(&file).unwrap(), text, "{client}");
+        assert_eq!(mode(&file), was, "{client}: the mode is given back too");
+    }
+}
+
+#[test]
+fn a_second_registry_keeps_the_token_file_private_until_the_last_undo() {
+    let sb = Sandbox::new(
+        "username = \"aws\"\nurls = [\"https://one.example/npm/\", \"https://two.example/npm/\"]",
+    );
+    let file = sb.dir.path().join("client/.npmrc");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "fund=false\n").unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    sb.allow_token_in(&file);
+    let run = |url: &str, extra: &[&str]| {
+        let mut args = vec!["setup", "npm", "--url", url, "--file"];
+        args.push(file.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let out = sb.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    run("https://one.example/npm/", &[]);
+    run("https://two.example/npm/", &["--scope", "@two"]);
+    run("https://one.example/npm/", &["--undo"]);
+    assert!(fs::read_to_string(&file).unwrap().contains("_authToken="));
+    assert_eq!(mode(&file), 0o600, "a token is still in it");
+    run("https://two.example/npm/", &["--undo"]);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "fund=false\n");
+    assert_eq!(mode(&file), 0o644);
+}
+
+#[test]
+fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
+    use std::io::Write;
+    let sb = sandbox();
+    let bazelrc = sb.dir.path().join(".bazelrc");
+    // No writable directory of the user's on PATH, no --bin-dir.
+    let out = sb.recorded(
+        sb.cmd(&[
+            "setup",
+            "bazel",
+            "--url",
+            URL,
+            "--file",
+            bazelrc.to_str().unwrap(),
+        ])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("not on PATH"), "{}", stdout(&out));
+    let shim = sb
+        .dir
+        .path()
+        .join(".local/share/ecluse-cred/bin/bazel-credential-ecluse");
+    assert_eq!(
+        fs::read_to_string(&bazelrc).unwrap(),
+        format!(
+            "# ecluse-cred setup: {URL}\ncommon --credential_helper=pkgs.example.com={}\n",
+            shim.display()
+        )
+    );
+    // What Bazel does: run the named program with `get` and a request on stdin.
+    let mut running = sb
+        .program(&shim)
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    running
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!(r#"{{"uri":"{URL}pkg/x.jar"}}"#).as_bytes())
+        .unwrap();
+    let answer = sb.recorded(running.wait_with_output().unwrap());
+    assert!(answer.status.success(), "{}", stderr(&answer));
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+    assert!(
+        answer["headers"]["Authorization"][0]
+            .as_str()
+            .is_some_and(|h| h.starts_with("Basic ")),
+        "{answer}"
+    );
+    assert_eq!(sb.mints(), 1);
+    // A client that runs its shim by name from PATH still needs a directory there.
+    let out = sb.recorded(
+        sb.cmd(&[
+            "setup",
+            "docker",
+            "--url",
+            URL,
+            "--file",
+            sb.dir.path().join("config.json").to_str().unwrap(),
+        ])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("export PATH="), "{}", stderr(&out));
+}
+
+#[test]
+fn a_file_removed_by_hand_and_set_up_again_is_one_setup_created() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("client/pip.conf");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "").unwrap();
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    fs::remove_file(&file).unwrap();
+    // Undo of a file that is gone leaves it gone, and forgets it.
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert!(!file.exists());
+    assert!(records(&sb).is_empty(), "{:?}", records(&sb));
+    // Removed again after setup made it anew: setup's, so undo removes it.
+    fs::write(&file, "").unwrap();
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    fs::remove_file(&file).unwrap();
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert!(!file.exists(), "{:?}", fs::read_to_string(&file));
+}

@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["mint", "secret", "redact"],
     &["log", "process"],
     &["error"],
+    // File system operations (private atomic writes, non-blocking reads, the user's files).
+    &["files"],
     &["policy", "origin"],
     &["config"],
     &["cache", "resolve"],

@@ -110,3 +110,76 @@ fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
         &after[before..]
     );
 }
+
+/// A CLI config whose own blocks hold `{` and `}` in strings and comments, before and after
+/// setup's block.
+const USERS_BLOCKS: &str = "# the mirror { for \"registry.example.com\"\nhost \"example.com\" {\n  services = {\n    \"modules.v1\" = \"https://example.com/{mod}/\" # }\n  }\n}\n";
+const LATER_BLOCKS: &str =
+    "/* } } */\nprovider_installation {\n  direct { exclude = [\"a/}\"] } // {\n}\n";
+
+#[test]
+fn setup_terraform_undo_gives_back_the_file_whatever_braces_strings_and_comments_hold() {
+    let sb = Sandbox::new("urls = [\"https://tf.example.com/\"]");
+    let tfrc = sb.dir.path().join("terraformrc");
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "terraform", "--target", "demo"];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .output()
+                .unwrap(),
+        )
+    };
+    fs::write(&tfrc, USERS_BLOCKS).unwrap();
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = fs::read_to_string(&tfrc).unwrap();
+    assert!(written.starts_with(USERS_BLOCKS), "{written}");
+    assert!(
+        written.contains("credentials_helper \"ecluse\""),
+        "{written}"
+    );
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&tfrc).unwrap(), USERS_BLOCKS);
+
+    // A `{` in a string of setup's block, and the user's blocks after it, stay out of the
+    // count: only setup's block goes.
+    assert!(setup(&[]).status.success());
+    let edited = fs::read_to_string(&tfrc)
+        .unwrap()
+        .replace("args = []", "args = [\"--from={\"]");
+    fs::write(&tfrc, format!("{edited}{LATER_BLOCKS}")).unwrap();
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&tfrc).unwrap(),
+        format!("{USERS_BLOCKS}{LATER_BLOCKS}")
+    );
+}
+
+#[test]
+fn setup_terraform_undo_takes_out_an_older_setups_block_without_an_end_marker() {
+    let sb = Sandbox::new("urls = [\"https://tf.example.com/\"]");
+    let tfrc = sb.dir.path().join("terraformrc");
+    // As an older setup wrote it (an opening marker only), with a `{` in a string since.
+    fs::write(
+        &tfrc,
+        format!(
+            "{USERS_BLOCKS}# ecluse-cred setup: credentials_helper\ncredentials_helper \"ecluse\" {{\n  args = [\"--from={{\"]\n}}\n{LATER_BLOCKS}"
+        ),
+    )
+    .unwrap();
+    let out = sb.recorded(
+        sb.cmd(&["setup", "terraform", "--target", "demo", "--undo"])
+            .env("TF_CLI_CONFIG_FILE", &tfrc)
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&tfrc).unwrap(),
+        format!("{USERS_BLOCKS}{LATER_BLOCKS}")
+    );
+}

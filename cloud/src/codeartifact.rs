@@ -6,18 +6,33 @@
 //! [`MAX_ATTEMPTS`] requests per mint for transient failures, short backoff, and the whole
 //! operation cut at `mint_timeout`, so one caller never becomes a burst against the token API.
 //! The runtime and SDK are built only here, when a mint is needed.
+//!
+//! What a server answers is quoted only scrubbed of every credential this mint holds or may
+//! send (keys, session tokens, the web identity token), since an endpoint that echoes its
+//! request (`AWS_ENDPOINT_URL_*`, a proxy) would put them in messages, the cache and `status`.
+//! A redirect is not followed, and no answer's body (CodeArtifact's, or that of STS, SSO, ECS or
+//! IMDS for the credentials) is read past [`crate::MAX_RESPONSE_BYTES`].
 
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_codeartifact::config::{ProvideCredentials, Region};
+use aws_sdk_codeartifact::config::http::{HttpRequest, HttpResponse};
+use aws_sdk_codeartifact::config::{ProvideCredentials, Region, SharedHttpClient};
 use aws_sdk_codeartifact::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codeartifact::operation::get_authorization_token::GetAuthorizationTokenError;
+use aws_sdk_codeartifact::primitives::SdkBody;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
 
-use crate::block_on_with_timeout;
+use crate::{MAX_RESPONSE_BYTES, block_on_with_timeout, is_error_code, quotable};
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
+use ecluse_cred_contract::redact::Scrubber;
 use ecluse_cred_contract::secret::Secret;
 
 /// Requests one mint may send to the token API (the first try and two retries).
@@ -26,6 +41,27 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Connecting to the endpoint takes at most this long (or `mint_timeout`, if shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// What the token API is called in messages.
+const SERVICE: &str = "CodeArtifact";
+/// Environment variables whose values are credentials a request of this mint may carry or be
+/// signed with (the source credentials of a role chain go to STS, a session token raw).
+const CREDENTIAL_ENV: [&str; 3] = [
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
+/// Environment variables naming a file whose content is such a credential (the CI OIDC token
+/// that web identity sends to STS).
+const CREDENTIAL_FILE_ENV: [&str; 2] = [
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+/// Profile keys whose values are credentials.
+const CREDENTIAL_PROFILE_KEYS: [&str; 2] = ["aws_secret_access_key", "aws_session_token"];
+/// Profile key naming a file whose content is a credential (the web identity token).
+const TOKEN_FILE_PROFILE_KEY: &str = "web_identity_token_file";
+/// Largest credential file read to learn what to scrub: a web identity token is a few KiB.
+const MAX_CREDENTIAL_FILE_BYTES: u64 = 64 << 10;
 
 pub struct CodeArtifactMint {
     pub domain: String,
@@ -46,7 +82,60 @@ impl CodeArtifactMint {
         }
     }
 
-    async fn request(&self) -> Result<Minted, MintError> {
+    /// Every credential this mint may send or sign with before it resolves its own: from the
+    /// environment, the token files it names, and every profile of the AWS config files. (The
+    /// resolved ones are added by [`Self::request`].)
+    async fn known_credentials(&self) -> Scrubber {
+        let mut scrubber = Scrubber::new();
+        let read = |path: &std::path::Path| {
+            use std::io::Read;
+            let mut text = String::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_CREDENTIAL_FILE_BYTES).read_to_string(&mut text))
+                .ok()
+                .map(|_| text.trim().to_owned())
+        };
+        let mut values: Vec<String> = CREDENTIAL_ENV
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .collect();
+        values.extend(
+            CREDENTIAL_FILE_ENV
+                .iter()
+                .filter_map(std::env::var_os)
+                .filter_map(|path| read(std::path::Path::new(&path))),
+        );
+        if let Ok(profiles) = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            &aws_runtime::env_config::file::EnvConfigFiles::default(),
+            self.profile.clone().map(std::borrow::Cow::Owned),
+        )
+        .await
+        {
+            for name in profiles.profiles() {
+                let Some(profile) = profiles.get_profile(name) else {
+                    continue;
+                };
+                values.extend(
+                    CREDENTIAL_PROFILE_KEYS
+                        .iter()
+                        .filter_map(|key| profile.get(key).map(str::to_owned)),
+                );
+                values.extend(
+                    profile
+                        .get(TOKEN_FILE_PROFILE_KEY)
+                        .and_then(|path| read(std::path::Path::new(path))),
+                );
+            }
+        }
+        for value in values {
+            scrubber = scrubber.secret(&value);
+        }
+        scrubber
+    }
+
+    async fn request(&self, scrubber: &mut Scrubber) -> Result<Minted, MintError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
                 RetryConfig::standard()
@@ -59,6 +148,11 @@ impl CodeArtifactMint {
                     .connect_timeout(CONNECT_TIMEOUT.min(self.timeout))
                     .build(),
             );
+        // Every request of the mint (CodeArtifact, and STS, SSO, ECS or IMDS for the
+        // credentials) goes through the capped client.
+        if let Some(client) = capped_http_client() {
+            loader = loader.http_client(client);
+        }
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
@@ -75,12 +169,19 @@ impl CodeArtifactMint {
             MintError::rejected(format!("no AWS credentials provider for {}", self.chain()))
         })?;
         let credentials = provider.provide_credentials().await.map_err(|e| {
+            if caused_by_a_large_body(&e) {
+                return crate::response_too_large("the AWS credential provider");
+            }
             MintError::rejected(format!(
                 "no usable AWS credentials from {}: {}",
                 self.chain(),
-                DisplayErrorContext(&e)
+                quotable(&DisplayErrorContext(&e).to_string(), scrubber)
             ))
         })?;
+        *scrubber = std::mem::take(scrubber).secret(credentials.secret_access_key());
+        if let Some(session) = credentials.session_token() {
+            *scrubber = std::mem::take(scrubber).secret(session);
+        }
         let identity = format!(
             "access key {} from {}",
             credentials.access_key_id(),
@@ -97,7 +198,10 @@ impl CodeArtifactMint {
         if let Some(duration) = self.duration {
             call = call.duration_seconds(duration.as_secs() as i64);
         }
-        let output = call.send().await.map_err(|e| self.classify(e, &identity))?;
+        let output = call
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &identity, scrubber))?;
         let token = output.authorization_token().ok_or_else(|| {
             MintError::transient("CodeArtifact answered without an authorizationToken")
         })?;
@@ -118,13 +222,35 @@ impl CodeArtifactMint {
     }
 
     /// Map an SDK error to rejected (77), misconfigured (78) or transient (75).
-    fn classify(&self, e: SdkError<GetAuthorizationTokenError>, identity: &str) -> MintError {
+    ///
+    /// What the server said is quoted only as [`quotable`] leaves it (scrubbed, no echo), and
+    /// its error code only when it looks like one.
+    fn classify(
+        &self,
+        e: SdkError<GetAuthorizationTokenError>,
+        identity: &str,
+        scrubber: &Scrubber,
+    ) -> MintError {
+        if caused_by_a_large_body(&e) {
+            return crate::response_too_large(SERVICE);
+        }
         let SdkError::ServiceError(ctx) = &e else {
             // Timeouts, connection failures, unparseable responses.
-            return MintError::transient(format!("CodeArtifact: {}", DisplayErrorContext(&e)));
+            return MintError::transient(format!(
+                "CodeArtifact: {}",
+                quotable(&DisplayErrorContext(&e).to_string(), scrubber)
+            ));
         };
         let err = ctx.err();
         let status = ctx.raw().status().as_u16();
+        if (300..400).contains(&status) {
+            return crate::redirect_refused(
+                SERVICE,
+                status,
+                ctx.raw().headers().get("location"),
+                None,
+            );
+        }
         if (200..300).contains(&status) {
             // The SDK could not read a success response: the service (or something in between)
             // answered garbage. Temporary; the body is not quoted, it may hold a token.
@@ -134,8 +260,21 @@ impl CodeArtifactMint {
                 parse_failure(&e).map_or(String::new(), |why| format!(" ({why})"))
             ));
         }
-        let code = err.code().unwrap_or("UnknownError");
-        let detail = format!("{code}: {}", err.message().unwrap_or("(no message)"));
+        let code = err
+            .code()
+            .map(|c| {
+                if is_error_code(c) {
+                    c
+                } else {
+                    "(error code not quoted)"
+                }
+            })
+            .unwrap_or("UnknownError");
+        let detail = format!(
+            "HTTP {status} {code}: {}",
+            err.message()
+                .map_or_else(|| "(no message)".to_owned(), |m| quotable(m, scrubber))
+        );
         match err {
             GetAuthorizationTokenError::AccessDeniedException(_) => {
                 MintError::rejected(format!("CodeArtifact refused {identity}: {detail}"))
@@ -158,7 +297,7 @@ impl CodeArtifactMint {
             _ if status == 429 || status >= 500 => {
                 MintError::transient(format!("CodeArtifact: {detail}"))
             }
-            _ => MintError::misconfigured(format!("CodeArtifact: HTTP {status}: {detail}")),
+            _ => MintError::misconfigured(format!("CodeArtifact: {detail}")),
         }
     }
 }
@@ -172,6 +311,71 @@ fn parse_failure(e: &dyn std::error::Error) -> Option<String> {
     }
     let text = innermost.to_string();
     (!text.contains(['"', '`', '\'']) && text.len() <= 200).then_some(text)
+}
+
+/// The AWS SDK's default HTTP client, with the body of every answer capped at
+/// [`MAX_RESPONSE_BYTES`] before the SDK reads it: a `Content-Length` past the cap fails at once,
+/// and a longer body (streamed, chunked) as soon as it passes the cap. `None` if this build of
+/// the SDK has no default client (then the SDK says so).
+fn capped_http_client() -> Option<SharedHttpClient> {
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
+        BehaviorVersion::latest(),
+    )?;
+    let inner = plugin
+        .runtime_components(&RuntimeComponentsBuilder::new("ecluse-cred"))
+        .http_client()?;
+    Some(http_client_fn(move |settings, components| {
+        SharedHttpConnector::new(CappedConnector(inner.http_connector(settings, components)))
+    }))
+}
+
+/// A connector whose answers' bodies are capped (see [`capped_http_client`]).
+#[derive(Debug)]
+struct CappedConnector(SharedHttpConnector);
+
+impl HttpConnector for CappedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let mut response: HttpResponse = answer.await?;
+            if response
+                .headers()
+                .get("content-length")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+            {
+                return Err(ConnectorError::other(Box::new(BodyTooLarge), None));
+            }
+            let body = std::mem::replace(response.body_mut(), SdkBody::taken());
+            *response.body_mut() =
+                SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES));
+            Ok(response)
+        })
+    }
+}
+
+/// A `Content-Length` past [`MAX_RESPONSE_BYTES`].
+#[derive(Debug)]
+struct BodyTooLarge;
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a body of more than {MAX_RESPONSE_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// Whether `e` is (or was caused by) an answer past [`MAX_RESPONSE_BYTES`].
+fn caused_by_a_large_body(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        if cause.is::<BodyTooLarge>() || cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
 }
 
 /// AWS error codes that mean the signature or the credentials were not accepted.
@@ -190,6 +394,12 @@ fn is_credential_code(code: &str) -> bool {
 
 impl Mint for CodeArtifactMint {
     fn mint(&self, _started: EpochMs) -> Result<Minted, MintError> {
-        block_on_with_timeout(self.timeout, self.request())
+        block_on_with_timeout(self.timeout, async {
+            let mut scrubber = self.known_credentials().await;
+            self.request(&mut scrubber).await.map_err(|e| MintError {
+                message: scrubber.scrub(&e.message),
+                ..e
+            })
+        })
     }
 }

@@ -66,6 +66,137 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// Largest response body a cloud backend reads, success or error, as the `command` backend caps
+/// its stdout: a token answer is a few KiB, and an endpoint that answers more (a wrong URL that
+/// serves a download, a hostile server) must cost a bounded amount of memory, not gigabytes.
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// The failure for a response body past [`MAX_RESPONSE_BYTES`]: transient, like a malformed
+/// answer. It names the cap, never the content.
+pub fn response_too_large(what: &str) -> MintError {
+    MintError::transient(format!(
+        "{what} answered with a body of more than {MAX_RESPONSE_BYTES} bytes (not read further)"
+    ))
+}
+
+/// The HTTP client of a cloud backend's own token requests: it follows no redirect, since a
+/// request re-sent to wherever a 3xx points would carry its credentials (a client secret in a
+/// re-posted form) to another origin. A 3xx is answered by [`redirect_refused`].
+pub fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, MintError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| MintError::transient(format!("cannot build an HTTP client: {e}")))
+}
+
+/// A response's status and body, the body read chunk by chunk and given up past
+/// [`MAX_RESPONSE_BYTES`] (with or without a `Content-Length`). A redirect is refused
+/// ([`redirect_refused`]) unread. `what` names the endpoint in messages.
+pub async fn read_response(
+    mut response: reqwest::Response,
+    what: &str,
+) -> Result<(u16, Vec<u8>), MintError> {
+    let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok());
+        return Err(redirect_refused(
+            what,
+            status,
+            location,
+            Some(response.url().as_str()),
+        ));
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(response_too_large(what));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        MintError::transient(format!(
+            "reading the {what} response: {}",
+            error_chain(&e.without_url())
+        ))
+    })? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(response_too_large(what));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body))
+}
+
+/// The failure for a token endpoint that answered a redirect, which is not followed: the
+/// endpoint is misconfigured (moved, or an `http://` URL upgraded to `https://`), and retrying
+/// gets the same answer. The message names the status and where the redirect points (scheme,
+/// host and port: never the userinfo, path or query of `Location`, which may carry anything);
+/// a relative `location` is resolved against `base`, the URL asked.
+pub fn redirect_refused(
+    what: &str,
+    status: u16,
+    location: Option<&str>,
+    base: Option<&str>,
+) -> MintError {
+    let target = location.and_then(|l| {
+        reqwest::Url::parse(l)
+            .ok()
+            .or_else(|| reqwest::Url::parse(base?).ok()?.join(l).ok())
+    });
+    let to = match target.as_ref().and_then(|u| Some((u, u.host_str()?))) {
+        Some((u, host)) => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let origin: String = format!("{}://{host}{port}", u.scheme())
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            format!("a redirect to {origin}")
+        }
+        None => "a redirect without a usable Location".to_owned(),
+    };
+    MintError::misconfigured(format!(
+        "{what} answered HTTP {status}, {to}: not followed, a token request goes only to the configured endpoint (configure the new location if it is right)"
+    ))
+}
+
+/// Longest server text quoted in a message.
+pub const MAX_QUOTED_CHARS: usize = 300;
+/// A server text holding this many consecutive characters of any form of a credential echoes the
+/// request, even when the whole form is not there.
+pub const ECHO_FRAGMENT_CHARS: usize = 8;
+/// Longest error code quoted: registered codes (`invalid_client`, `AccessDeniedException`) are
+/// under 40 characters.
+const MAX_ERROR_CODE: usize = 64;
+
+/// A text a server sent back (an error message), as it may be quoted: every form of every
+/// credential the request carried scrubbed out; not at all when even a part of one is left (an
+/// echo cut short); no control characters; at most [`MAX_QUOTED_CHARS`].
+pub fn quotable(text: &str, scrubber: &ecluse_cred_contract::redact::Scrubber) -> String {
+    let scrubbed = scrubber.scrub(text);
+    if scrubber.finds_part_in(&scrubbed, ECHO_FRAGMENT_CHARS) {
+        return "(not quoted: it seems to echo the request)".to_owned();
+    }
+    scrubbed
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_QUOTED_CHARS)
+        .collect()
+}
+
+/// A server's error code as it may be quoted: letters, digits, `_`, `.` and `-`, short. Anything
+/// else is not quoted, as a server that echoes the request may put it there.
+pub fn is_error_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= MAX_ERROR_CODE
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +227,51 @@ mod tests {
                 Ok(())
             });
         assert!(r.unwrap_err().message.contains("mint_timeout"));
+    }
+
+    #[test]
+    fn a_refused_redirect_names_where_it_points_and_nothing_of_its_userinfo_path_or_query() {
+        let shown = |location: Option<&str>| {
+            let e = redirect_refused(
+                "token endpoint",
+                307,
+                location,
+                Some("https://idp.example/t"),
+            );
+            assert_eq!(
+                e.kind,
+                ecluse_cred_contract::mint::FailureKind::Misconfigured
+            );
+            e.message
+        };
+        let m = shown(Some("https://u:PW@evil.example:8443/PATH?Q=1#F"));
+        assert!(
+            m.contains("HTTP 307") && m.contains("https://evil.example:8443"),
+            "{m}"
+        );
+        for hidden in ["PW", "PATH", "Q=1", "#F", "u:"] {
+            assert!(!m.contains(hidden), "{hidden}: {m}");
+        }
+        // A relative location stays on the asked host; none at all is said so.
+        let relative = shown(Some("/other?Q=1"));
+        assert!(
+            relative.contains("https://idp.example") && !relative.contains("other"),
+            "{relative}"
+        );
+        assert!(shown(None).contains("without a usable Location"));
+    }
+
+    #[test]
+    fn quoted_server_text_is_scrubbed_cut_short_and_not_quoted_when_part_of_a_secret_is_left() {
+        let s = ecluse_cred_contract::redact::Scrubber::new().secret("Sess10nT0kenValue/+=");
+        assert_eq!(quotable("Rate exceeded", &s), "Rate exceeded");
+        let q = quotable("bad token Sess10nT0kenValue/+= given\n", &s);
+        assert!(
+            !q.contains("T0ken") && q.contains("<redacted>") && !q.contains('\n'),
+            "{q}"
+        );
+        // An echo cut short: a piece of the secret, not the whole.
+        assert!(quotable("got Sess10nT0ken", &s).contains("not quoted"));
+        assert_eq!(quotable(&"x".repeat(5000), &s).len(), MAX_QUOTED_CHARS);
     }
 }

@@ -5,31 +5,31 @@
 //! secret form-urlencoded, then base64) or with `client_id`/`client_secret` form fields
 //! (`client_auth = "post"`). The expiry is `expires_in` (or, without it, the `exp` of a JWT
 //! access token). The secret comes from an environment variable or a file, read at mint time,
-//! and is scrubbed from every error message.
+//! and is scrubbed from every error message. The request follows no redirect (a 3xx would
+//! re-post the secret elsewhere) and reads at most [`crate::MAX_RESPONSE_BYTES`] of any answer.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{block_on_with_timeout, error_chain, jwt_expiry};
+use crate::{
+    ECHO_FRAGMENT_CHARS, MAX_QUOTED_CHARS, block_on_with_timeout, error_chain, http_client,
+    is_error_code, jwt_expiry, read_response,
+};
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::{Scrubber, form_urlencode};
 use ecluse_cred_contract::secret::Secret;
 
 /// OAuth error codes (RFC 6749 §5.2) that mean the client's credentials were refused.
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
-/// Longest `error_description` quoted in a message.
-const MAX_QUOTED: usize = 300;
 /// Words that mark an `error_description` as an echo of the request's credentials.
 const ECHO_WORDS: [&str; 4] = ["secret", "authorization", "basic ", "password"];
-/// A description holding this many consecutive characters of any form of the secret is an echo.
-const ECHO_FRAGMENT_CHARS: usize = 8;
 /// Longest run of encoded-looking characters quoted from an `error_description`: longer ones
 /// (a token, a key, a base64 blob) are replaced.
 const MAX_ENCODED_RUN: usize = 32;
-/// Longest `error` code quoted: the registered ones are under 30 characters.
-const MAX_ERROR_CODE: usize = 40;
+/// What the token endpoint is called in messages.
+const ENDPOINT: &str = "token endpoint";
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,10 +95,7 @@ impl OAuth2Mint {
         if let Some(scope) = &self.scope {
             form.push(("scope", scope));
         }
-        let client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .build()
-            .map_err(|e| MintError::transient(format!("cannot build an HTTP client: {e}")))?;
+        let client = http_client(self.timeout)?;
         let mut request = client
             .post(&self.token_url)
             .header("accept", "application/json");
@@ -125,15 +122,9 @@ impl OAuth2Mint {
                 error_chain(&e.without_url())
             ))
         })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            MintError::transient(format!(
-                "reading the token response: {}",
-                error_chain(&e.without_url())
-            ))
-        })?;
-        if !status.is_success() {
-            return Err(http_error(status.as_u16(), &body, scrubber));
+        let (status, body) = read_response(response, ENDPOINT).await?;
+        if !(200..300).contains(&status) {
+            return Err(http_error(status, &body, scrubber));
         }
         parse_token_response(&body, started)
     }
@@ -176,7 +167,7 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
         (Some(code), Some(d)) => format!("{code}: {d}"),
     };
     let code = code.unwrap_or_default();
-    let message = format!("token endpoint answered HTTP {status}: {detail}");
+    let message = format!("{ENDPOINT} answered HTTP {status}: {detail}");
     match status {
         400 | 401 | 403 if REJECTED_CODES.contains(&code.as_str()) || status != 400 => {
             MintError::rejected(message)
@@ -225,18 +216,7 @@ fn quotable_description(description: &str, scrubber: &Scrubber) -> String {
         }
     }
     flush(&mut run, &mut out);
-    out.chars().take(MAX_QUOTED).collect()
-}
-
-/// An `error` value that looks like an error code (RFC 6749 §5.2 registers words such as
-/// `invalid_client`): letters, digits, `_`, `.` and `-`, short. Anything else is not quoted, as
-/// a server that echoes the request may put it there.
-fn is_error_code(code: &str) -> bool {
-    !code.is_empty()
-        && code.len() <= MAX_ERROR_CODE
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    out.chars().take(MAX_QUOTED_CHARS).collect()
 }
 
 /// Parse `{"access_token", "token_type", "expires_in"}`; messages never quote the values.

@@ -2,29 +2,21 @@
 //! `{"token": "...", "expires_at": <epoch seconds | RFC 3339>}` or
 //! `{"token": "...", "expires_in": <seconds>}` on stdout.
 //!
-//! The program runs in its own process group so a timeout kills it and everything it started.
-//! It never inherits the cache lock (every fd ecluse-cred opens is close-on-exec). Exit status 77
+//! It runs as every mint does (`crate::process`): its own process group, killed with all it
+//! started when it exits or at `mint_timeout`, stdin closed, no descriptor of ecluse-cred's or
+//! its caller's (the cache lock included). Exit status 77
 //! (EX_NOPERM) means "credentials rejected"; any other non-zero status is a transient failure.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::error::Code;
 use crate::mint::{EpochMs, Mint, MintError, Minted};
+use crate::process::{MAX_STDOUT_BYTES, run_program};
 use crate::secret::Secret;
 
-/// Most of the mint's stdout that is read: far above any real token response, and a bound on
-/// memory when a mint misbehaves (the rest is drained and discarded).
-const MAX_STDOUT_BYTES: usize = 1 << 20;
-/// How much of the mint's stderr is kept to explain a failure.
-const MAX_STDERR_BYTES: usize = 16 << 10;
-/// How much of that stderr goes into an error message.
+/// How much of the mint's stderr goes into an error message.
 const STDERR_EXCERPT_CHARS: usize = 300;
 
 pub struct CommandMint {
@@ -34,7 +26,7 @@ pub struct CommandMint {
 
 impl Mint for CommandMint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
-        let out = run_program(&self.argv, self.timeout)?;
+        let out = run_program(&self.argv, None, self.timeout)?;
         let program = &self.argv[0];
         if out.code != Some(0) {
             let why = match out.code {
@@ -58,174 +50,6 @@ impl Mint for CommandMint {
         parse_response(&out.stdout, started)
             .map_err(|why| MintError::transient(format!("`{program}` {why}")))
     }
-}
-
-/// What a program that ran to its end left.
-pub struct ProgramOutput {
-    /// The exit status; `None` if a signal ended it.
-    pub code: Option<i32>,
-    pub stdout: Vec<u8>,
-    /// Whether stdout went past [`MAX_STDOUT_BYTES`] (the rest was discarded).
-    pub overflowed: bool,
-    pub stderr: Vec<u8>,
-}
-
-/// Run `argv` directly (no shell) with stdin closed, in its own process group, reading at most
-/// [`MAX_STDOUT_BYTES`] of stdout. If it (or anything it started that holds its stdout) runs past
-/// `timeout`, the whole group is killed and that is the error.
-pub fn run_program(argv: &[String], timeout: Duration) -> Result<ProgramOutput, MintError> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    // If this process dies (even by kill -9) the mint dies with it: nobody would read its
-    // answer, and the lock it was minting under is already free for the next caller's mint.
-    let parent = std::process::id();
-    // SAFETY: prctl(2) and getppid(2) are async-signal-safe and touch no memory of the parent.
-    unsafe {
-        command.pre_exec(move || {
-            // The mint gets its pipes, not whatever descriptors our caller handed us.
-            crate::process::cloexec_all_but(None);
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The parent may have died before the line above took effect.
-            if libc::getppid() as u32 != parent {
-                return Err(std::io::Error::other(
-                    "ecluse-cred exited while starting the mint",
-                ));
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().map_err(|e| spawn_error(program, &e))?;
-    let stdout = read_capped(child.stdout.take(), MAX_STDOUT_BYTES);
-    let stderr = read_capped(child.stderr.take(), MAX_STDERR_BYTES);
-    let deadline = Instant::now() + timeout;
-    let timed_out = || {
-        MintError::transient(format!(
-            "`{program}` did not finish within mint_timeout ({}); killed it",
-            humantime::format_duration(timeout)
-        ))
-    };
-
-    if !exited_by(&child, deadline) {
-        kill_group(&mut child);
-        return Err(timed_out());
-    }
-    // A grandchild may still hold the pipes open: the same deadline bounds the read.
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let Ok((stdout, overflowed)) = stdout.recv_timeout(remaining) else {
-        kill_group(&mut child);
-        return Err(timed_out());
-    };
-    let stderr = stderr
-        .recv_timeout(Duration::from_millis(100))
-        .map(|(e, _)| e)
-        .unwrap_or_default();
-    let status = child
-        .wait()
-        .map_err(|e| MintError::transient(format!("cannot wait for `{program}`: {e}")))?;
-    Ok(ProgramOutput {
-        code: status.code(),
-        stdout,
-        overflowed,
-        stderr,
-    })
-}
-
-fn spawn_error(program: &str, e: &std::io::Error) -> MintError {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            MintError::misconfigured(format!("cannot run `{program}`: no such file"))
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            MintError::misconfigured(format!("cannot run `{program}`: permission denied"))
-        }
-        _ => MintError::transient(format!("cannot run `{program}`: {e}")),
-    }
-}
-
-/// Read a pipe to its end on a thread, keeping at most `cap` bytes. The flag says whether
-/// there was more.
-fn read_capped<R: Read + Send + 'static>(
-    pipe: Option<R>,
-    cap: usize,
-) -> mpsc::Receiver<(Vec<u8>, bool)> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut overflowed = false;
-        if let Some(mut pipe) = pipe {
-            let mut buf = [0u8; 8192];
-            loop {
-                match pipe.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        let room = cap - kept.len();
-                        kept.extend_from_slice(&buf[..n.min(room)]);
-                        overflowed |= n > room;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
-        }
-        let _ = tx.send((kept, overflowed));
-    });
-    rx
-}
-
-/// Whether the child exits before `deadline`. It is not reaped here: until it is, its pid (and
-/// so its process group id) cannot be reused, so a group kill after this still hits only the
-/// mint and what it started.
-fn exited_by(child: &Child, deadline: Instant) -> bool {
-    let pid = child.id() as libc::id_t;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        // SAFETY: waitid fills in `info`, plain old data; WNOWAIT leaves the child unreaped.
-        let exited = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r = libc::waitid(
-                libc::P_PID,
-                pid,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            );
-            r == -1 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                || r == 0 && info.si_pid() != 0
-        };
-        if exited {
-            return true;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        thread::sleep(pause.min(left));
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
-/// Kill the mint's whole process group (it was started as a group leader and is not reaped
-/// yet, so the group id is still its own) and reap it.
-fn kill_group(child: &mut Child) {
-    if let Ok(pgid) = i32::try_from(child.id())
-        && pgid > 1
-    {
-        // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names the group.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// The last line of the mint's stderr, shortened, for an error message (`: line`, or nothing).
@@ -427,31 +251,6 @@ mod tests {
         let e = m.mint(0).unwrap_err();
         assert_eq!(e.kind, crate::mint::FailureKind::Misconfigured);
         assert!(e.message.contains("no such file"));
-    }
-
-    #[test]
-    fn a_mint_that_hangs_is_killed_with_its_children_at_the_timeout() {
-        let started = Instant::now();
-        // The background `sleep` keeps stdout open; only killing the group ends it.
-        let e = mint("sleep 30 & sleep 30", Duration::from_millis(300)).unwrap_err();
-        assert!(
-            e.message.contains("did not finish within mint_timeout"),
-            "{}",
-            e.message
-        );
-        assert!(started.elapsed() < Duration::from_secs(10));
-    }
-
-    #[test]
-    fn a_grandchild_holding_stdout_open_is_killed_at_the_timeout() {
-        let started = Instant::now();
-        let e = mint("sleep 30 & echo '{}'; exit 0", Duration::from_millis(300)).unwrap_err();
-        assert!(
-            e.message.contains("did not finish within mint_timeout"),
-            "{}",
-            e.message
-        );
-        assert!(started.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

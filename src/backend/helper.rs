@@ -4,20 +4,25 @@
 //! The mint is then a child process like a `command` mint: `mint_timeout` kills it and all it
 //! started, however it is stuck.
 //!
-//! The protocol is private to one installation: the argument is a JSON [`Request`]; success is
-//! a JSON [`Response`] on stdout; failure is a message on stderr and the exit status of its
+//! The protocol is private to one installation: a JSON [`Request`] on stdin (never on the
+//! command line, which every local user can read in `/proc/PID/cmdline`), read to its end and
+//! at most [`MAX_REQUEST_BYTES`]; the helper takes no argument but `--version`. Success is a
+//! JSON [`Response`] on stdout; failure is a message on stderr and the exit status of its
 //! failure kind (`Code::from(FailureKind)`: 75 transient, 77 rejected, 78 misconfigured).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::command::{excerpt, run_program};
+use super::command::excerpt;
 use crate::config::Backend;
 use crate::mint::{EpochMs, Mint, MintError, Minted};
+use crate::process::run_program;
 use crate::secret::Secret;
 
 /// File name of the helper executable, looked up next to the running `ecluse-cred`.
 pub const HELPER_NAME: &str = "ecluse-cred-mint";
+/// Most the helper reads of its request: a target's settings are a few hundred bytes.
+pub const MAX_REQUEST_BYTES: u64 = 1 << 20;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Request {
@@ -65,11 +70,9 @@ impl Mint for HelperMint {
             timeout_ms: inner.as_millis() as u64,
             started,
         };
-        let argv = vec![
-            Self::helper_path()?.display().to_string(),
-            serde_json::to_string(&request).expect("request serializes"),
-        ];
-        let out = run_program(&argv, self.timeout)?;
+        let argv = vec![Self::helper_path()?.display().to_string()];
+        let input = serde_json::to_vec(&request).expect("request serializes");
+        let out = run_program(&argv, Some(input), self.timeout)?;
         let message = || {
             let text = excerpt(&out.stderr);
             let text = text

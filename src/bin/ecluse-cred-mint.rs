@@ -2,7 +2,7 @@
 //! See `backend::helper` for why it is a separate executable and for its protocol. This is the
 //! one place that links the cloud backends (`ecluse-cred-cloud`).
 
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -13,28 +13,25 @@ use ecluse_cred::mint::{FailureKind, Mint, MintError};
 use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
 
 fn main() -> ExitCode {
-    let arg = std::env::args_os().nth(1);
-    if arg.as_deref() == Some(std::ffi::OsStr::new("--version")) {
-        let _ = writeln!(
-            std::io::stdout(),
-            "ecluse-cred-mint {}",
-            env!("CARGO_PKG_VERSION")
-        );
-        return ExitCode::SUCCESS;
-    }
-    let request: helper::Request = match arg
-        .as_ref()
-        .and_then(|a| a.to_str())
-        .map(serde_json::from_str)
-    {
-        Some(Ok(request)) => request,
-        _ => {
+    let mut args = std::env::args_os().skip(1);
+    let request = match (args.next(), args.next()) {
+        (Some(arg), None) if arg == "--version" => {
             let _ = writeln!(
-                std::io::stderr(),
-                "ecluse-cred-mint is run by ecluse-cred to mint cloud tokens; it takes no command line of its own"
+                std::io::stdout(),
+                "ecluse-cred-mint {}",
+                env!("CARGO_PKG_VERSION")
             );
-            return Code::from(FailureKind::Misconfigured).exit_code();
+            return ExitCode::SUCCESS;
         }
+        (None, _) => read_request(),
+        (Some(_), _) => None,
+    };
+    let Some(request) = request else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "ecluse-cred-mint is run by ecluse-cred to mint cloud tokens (it reads its request on stdin); it takes no command line of its own"
+        );
+        return Code::from(FailureKind::Misconfigured).exit_code();
     };
     let timeout = Duration::from_millis(request.timeout_ms);
     let result = cloud_mint(&request.backend, timeout).and_then(|m| m.mint(request.started));
@@ -57,6 +54,26 @@ fn main() -> ExitCode {
             Code::from(e.kind).exit_code()
         }
     }
+}
+
+/// The request `ecluse-cred` writes on stdin, read to its end (at most
+/// `helper::MAX_REQUEST_BYTES`). A terminal is no request: run by hand, the helper answers at
+/// once instead of waiting for input.
+fn read_request() -> Option<helper::Request> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return None;
+    }
+    let mut text = Vec::new();
+    stdin
+        .lock()
+        .take(helper::MAX_REQUEST_BYTES + 1)
+        .read_to_end(&mut text)
+        .ok()?;
+    if text.len() as u64 > helper::MAX_REQUEST_BYTES {
+        return None;
+    }
+    serde_json::from_slice(&text).ok()
 }
 
 /// The cloud mint for a target's settings: the one factory of the cloud backends.

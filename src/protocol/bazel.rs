@@ -26,7 +26,8 @@ use crate::service::Context;
 const MAX_INPUT: u64 = 64 << 10;
 
 /// What a request that is not a GetCredentialsRequest is told.
-const NOT_A_REQUEST: &str = "bazel-credential: the request is not a JSON object with a string `uri`";
+const NOT_A_REQUEST: &str =
+    "bazel-credential: the request is not a JSON object with a string `uri`";
 
 /// GetCredentialsResponse.
 #[derive(serde::Serialize, Default)]
@@ -144,7 +145,11 @@ mod tests {
         ] {
             let e = request_uri(input).unwrap_err();
             assert_eq!(e.code, Code::Usage, "{input}");
-            assert!(e.message.contains("not a JSON object"), "{input}: {}", e.message);
+            assert!(
+                e.message.contains("not a JSON object"),
+                "{input}: {}",
+                e.message
+            );
         }
         assert_eq!(
             request_uri(r#"{"uri": "https://pkgs.example.com/x", "extra": 1}"#).unwrap(),

@@ -112,7 +112,11 @@ pub fn target_for(config: &Config, server: &str) -> Result<Option<Target>> {
         return Ok(https);
     }
     // Without a port docker means https's 443 and, falling back, http's 80.
-    let port_given = server.trim().rsplit_once(']').map_or(server, |(_, p)| p).contains(':');
+    let port_given = server
+        .trim()
+        .rsplit_once(']')
+        .map_or(server, |(_, p)| p)
+        .contains(':');
     let mut http = request.over_http();
     if !port_given {
         http.port = Scheme::Http.default_port();
@@ -171,13 +175,23 @@ mod tests {
     #[test]
     fn a_scheme_less_loopback_registry_is_answered_for_its_http_target() {
         let urls = r#""http://127.0.0.1:5000/", "http://[::1]:5000/", "http://localhost/", "http://127.0.0.2:5000/""#;
-        for server in ["127.0.0.1:5000", "[::1]:5000", "localhost", "127.0.0.2:5000"] {
+        for server in [
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "localhost",
+            "127.0.0.2:5000",
+        ] {
             assert_eq!(served(urls, server).as_deref(), Some("http"), "{server}");
         }
         // An https target of the same host and port comes first, as docker tries https first.
         assert_eq!(served(urls, "127.0.0.1:5443").as_deref(), Some("https"));
         // Another port, or a URL that says https, is not the http target.
-        for server in ["127.0.0.1:5001", "127.0.0.1", "https://127.0.0.1:5000", "localhost:5000"] {
+        for server in [
+            "127.0.0.1:5001",
+            "127.0.0.1",
+            "https://127.0.0.1:5000",
+            "localhost:5000",
+        ] {
             assert_eq!(served(urls, server), None, "{server}");
         }
     }

@@ -5,20 +5,49 @@
 //! - `exec`: run the command with the token in its environment only (`--env NAME`, and with
 //!   `--npm-registry URL` as `npm_config_//host/path/:_authToken`), nothing on disk;
 //! - `npmrc`: write that one registry's `_authToken` line (and a `@scope:registry` line) into
-//!   an `.npmrc`, atomically, keeping every other line and the file's mode (0600 when created).
+//!   an `.npmrc` (the user's, as [`user_npmrc`] finds it, which `setup npm` writes too),
+//!   atomically, keeping every other line; the file is for its owner only (0600), since it
+//!   holds a token.
 //!
 //! pnpm's token helper, which asks on every run instead, is [`super::pnpm`].
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::files::Written;
 use crate::secret::Secret;
 
-/// Set `key=value` in `file` atomically, keeping the other lines and the mode (0600 when new).
-pub fn write_line(file: &Path, key: &str, value: &str) -> Result<()> {
-    update(file, |text| set_line(text, key, value))
+/// The environment variables that move the user's `.npmrc`, as npm reads them (both spellings
+/// work; the upper-case one first).
+const USERCONFIG_VARS: [&str; 2] = ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"];
+
+/// The user's `.npmrc`, where npm reads it: [`USERCONFIG_VARS`], else `~/.npmrc`. `npmrc` and
+/// `setup npm` both write this one.
+pub(crate) fn user_npmrc() -> Result<PathBuf> {
+    for var in USERCONFIG_VARS {
+        if let Some(path) = crate::files::env_path(var) {
+            return Ok(path);
+        }
+    }
+    Ok(crate::files::home()?.join(".npmrc"))
+}
+
+/// The `.npmrc` to write: `file`, else the user's; where it really is (a symlink is followed),
+/// and refused if it is not a regular file (a device, a FIFO), before anything is minted for it.
+pub(crate) fn npmrc_file(file: Option<&Path>) -> Result<PathBuf> {
+    let file = match file {
+        Some(file) => std::path::absolute(file)
+            .map_err(|e| Error::other(format!("{}: {e}", file.display())))?,
+        None => user_npmrc()?,
+    };
+    let file = crate::files::resolved(&file)?;
+    crate::files::read(&file)?;
+    Ok(file)
+}
+
+/// Set `key=value` in `file` (from [`npmrc_file`]), keeping the other lines (see [`update`]).
+pub(crate) fn write_line(file: &Path, key: &str, value: &str) -> Result<Written> {
+    update(file, false, |text| set_line(text, key, value))
 }
 
 /// The key npm looks the token up by: `//host[:port]/path/:_authToken`, the path ending in `/`.
@@ -39,13 +68,6 @@ pub fn auth_key(registry: &str) -> Result<String> {
         path.push('/');
     }
     Ok(format!("//{host}{port}{path}:_authToken"))
-}
-
-/// The file `npmrc` writes by default: the user's `~/.npmrc`.
-pub fn user_npmrc() -> Result<PathBuf> {
-    directories::BaseDirs::new()
-        .map(|d| d.home_dir().join(".npmrc"))
-        .ok_or_else(|| Error::config("no home directory: name the file with --file"))
 }
 
 /// `text` with `key=value` set: the first line whose key is `key` is replaced (later duplicates
@@ -70,15 +92,16 @@ pub fn set_line(text: &str, key: &str, value: &str) -> String {
     out.join("\n") + "\n"
 }
 
-/// Write the registry's token (and scope) into `file` (see [`update`]).
-pub fn write_npmrc(
+/// Write the registry's token (and scope) into `file` (from [`npmrc_file`]), which becomes
+/// its owner's only (see [`update`]). The key written, and how the file's mode changed.
+pub(crate) fn write_npmrc(
     file: &Path,
     registry: &str,
     scope: Option<&str>,
     token: &Secret,
-) -> Result<String> {
+) -> Result<(String, Written)> {
     let key = auth_key(registry)?;
-    update(file, |old| {
+    let written = update(file, true, |old| {
         let mut text = set_line(old, &key, token.expose());
         if let Some(scope) = scope {
             let scope = if scope.starts_with('@') {
@@ -90,45 +113,14 @@ pub fn write_npmrc(
         }
         text
     })?;
-    Ok(key)
+    Ok((key, written))
 }
 
-/// Rewrite `file` through `edit`, atomically (temp file, fsync, rename): a reader sees the old
-/// file or the new one. The mode is kept; a new file is 0600. A symlinked file is updated where
-/// it points.
-fn update(file: &Path, edit: impl FnOnce(&str) -> String) -> Result<()> {
-    let path = match std::fs::canonicalize(file) {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.to_owned(),
-        Err(e) => return Err(Error::other(format!("{}: {e}", file.display()))),
-    };
-    let (old, mode) = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let mode = std::fs::metadata(&path)
-                .map(|m| m.permissions().mode() & 0o7777)
-                .unwrap_or(0o600);
-            (text, mode)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), 0o600),
-        Err(e) => return Err(Error::other(format!("cannot read {}: {e}", path.display()))),
-    };
-    let text = edit(&old);
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| Error::other(format!("cannot write {}: {e}", path.display()));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".npmrc.")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(fail)?;
-    tmp.write_all(text.as_bytes()).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(&path).map_err(|e| fail(e.error))?;
-    Ok(())
+/// Rewrite `file` through `edit` with setup's writer ([`crate::files::write`]): atomic, and
+/// the mode narrowed as for a config file that holds a token (`secret`) or not.
+fn update(file: &Path, secret: bool, edit: impl FnOnce(&str) -> String) -> Result<Written> {
+    let old = crate::files::read(file)?.unwrap_or_default();
+    crate::files::write(file, &edit(&old), secret, None)
 }
 
 #[cfg(test)]

@@ -19,19 +19,12 @@ pub fn token_helper_key(registry: &str) -> Result<String> {
     Ok(super::npm::auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
 }
 
-/// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir`; its absolute path. pnpm
-/// runs the helper with no arguments (and through a shell), so the target is in the name.
+/// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir` (as every shim is made, see
+/// [`super::shims::link`]); its absolute path. pnpm runs the helper with no arguments (and
+/// through a shell), so the target is in the name.
 pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
     let link = pnpm_helper_path(dir, target)?;
-    let dir = link.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
-    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::remove_file(&link)
-            .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
-    }
-    std::os::unix::fs::symlink(exe, &link)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))?;
+    super::shims::link(&link, exe)?;
     Ok(link)
 }
 

@@ -1,8 +1,10 @@
 //! `setup bazel`: `common --credential_helper=HOST=PATH` in the user's `~/.bazelrc`, scoped to
 //! the registry's host (Bazel scopes are host names, without port), PATH being the
-//! `bazel-credential-ecluse` shim (Bazel runs `PATH get` and cannot pass other arguments).
+//! `bazel-credential-ecluse` shim (Bazel runs `PATH get` and cannot pass other arguments). Bazel
+//! runs it by that absolute path, so the shim need not be on PATH: without `--bin-dir` or a
+//! writable directory of the user's on PATH, it goes into ecluse-cred's data directory.
 
-use super::{Edit, Plan, Wiring, file, home, with_block, without_block};
+use super::{Edit, Plan, Shim, Wiring, file, home, with_block, without_block};
 use crate::error::{Error, Result};
 use crate::resolve::Request;
 
@@ -19,7 +21,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             request.host
         )));
     }
-    let shim = super::shim_path(w.args, crate::protocol::shims::BAZEL)?;
+    let shim = super::shim_anywhere(w.args, crate::protocol::shims::BAZEL)?;
     if shim.to_string_lossy().contains(char::is_whitespace) {
         return Err(Error::config(format!(
             "{}: Bazel splits .bazelrc lines on whitespace; pass --bin-dir DIR without spaces",
@@ -52,7 +54,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(crate::protocol::shims::BAZEL),
+        shim: Some(Shim::At(shim)),
         links: Vec::new(),
         done: format!("bazel: {} asks ecluse-cred", request.host),
         next: "bazel build //...".to_owned(),

@@ -9,16 +9,19 @@
 //! - idempotent: a second run finds nothing to change and writes nothing;
 //! - atomic: each file is written to a temp file beside it and renamed over it;
 //! - `--dry-run` prints a unified diff of each file and writes nothing (and mints nothing);
-//! - `--undo` removes what setup added for that registry, and removes a file it would leave
-//!   empty;
+//! - `--undo` removes what setup added for that registry; when it takes out the last of what
+//!   setup added to a file, the file is as setup found it: a file setup created is removed, one
+//!   it did not keeps what is left of it (`{}`, blank lines, nothing) and gets its mode back
+//!   (see [`record`]);
 //! - a file that does not parse is not touched: exit 78 naming it as `FILE:LINE`;
-//! - files it creates are never writable by group or others, and 0600 when they hold a token.
+//! - files it writes are never writable by group or others, and 0600 when they hold a token.
 //!
 //! What setup adds to line-based files (`.npmrc`, `pip.conf`) and TOML files (cargo, uv) is
 //! marked by a comment line naming the registry, which is how `--undo` finds exactly that and
-//! nothing the user wrote. git and kubectl files are edited by the clients' own tools (`git
-//! config`, `kubectl config`), run on a copy so that the same diff, dry-run and atomic write
-//! apply.
+//! nothing the user wrote. git files are edited by git's own tool (`git config`), run on a copy
+//! so that the same diff, dry-run and atomic write apply; kubeconfigs are edited as text between
+//! marker comments (so comments, unknown keys and key order stay), and `kubectl config view` of
+//! a copy checks the result.
 
 mod bazel;
 mod cargo;
@@ -29,6 +32,7 @@ mod kubectl;
 mod mask;
 mod npm;
 mod pip;
+mod record;
 mod terraform;
 mod uv;
 
@@ -39,15 +43,13 @@ pub(crate) mod paths {
     pub(crate) use super::docker::docker_config as docker;
     pub(crate) use super::git::global_config as git;
     pub(crate) use super::kubectl::kubeconfig as kubectl;
-    pub(crate) use super::npm::user_npmrc as npm;
     pub(crate) use super::pip::pip_conf as pip;
     pub(crate) use super::terraform::cli_config as terraform;
     pub(crate) use super::terraform::plugin as terraform_plugin;
     pub(crate) use super::uv::uv_toml as uv;
+    pub(crate) use crate::protocol::npm::user_npmrc as npm;
 }
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -57,14 +59,18 @@ use crate::error::{Code, Error, Result};
 use crate::resolve::{self, Request};
 use crate::service::{Context, print};
 
+pub(crate) use crate::files::{
+    Written, config_home, data_home, env_path, home, mode_of, read, resolved, write,
+};
+
 /// The comment line that opens what setup added for a registry (followed by its URL).
 pub(crate) const MARKER: &str = "ecluse-cred setup:";
 
 /// What one client's setup does.
 pub(crate) struct Plan {
     pub edits: Vec<Edit>,
-    /// A shim (`keyring`, `docker-credential-ecluse`) the client runs from PATH.
-    pub shim: Option<&'static str>,
+    /// A shim (`keyring`, `docker-credential-ecluse`, `bazel-credential-ecluse`) the client runs.
+    pub shim: Option<Shim>,
     /// Links to this executable at fixed places (Terraform's plugin directory), made by setup
     /// and removed by `--undo`.
     pub links: Vec<PathBuf>,
@@ -76,6 +82,15 @@ pub(crate) struct Plan {
     pub notes: Vec<String>,
 }
 
+/// Where a client finds its shim.
+pub(crate) enum Shim {
+    /// By name, on PATH (pip's and uv's `keyring`, docker's `docker-credential-ecluse`).
+    OnPath(&'static str),
+    /// At this absolute path, which the client's config names (Bazel's `--credential_helper`):
+    /// from [`shim_anywhere`], no PATH needed.
+    At(PathBuf),
+}
+
 /// A change to one file.
 pub(crate) struct Edit {
     pub path: PathBuf,
@@ -83,13 +98,26 @@ pub(crate) struct Edit {
     pub before: Option<String>,
     /// The file as setup leaves it (`None`: removed).
     pub after: Option<String>,
-    /// Whether the file holds a token (created 0600).
+    /// Whether the file holds a token (written 0600).
     pub secret: bool,
+    /// With `after` `None`: what the change left of the file (see [`holds_nothing`]), which a
+    /// file setup did not create keeps on `--undo` instead of being removed.
+    bare: Option<String>,
+    /// The mode `--undo` gives the file back (the one it had before setup first changed it);
+    /// `None`: [`write`]'s rule.
+    mode: Option<u32>,
+}
+
+/// Whether a config file's text holds nothing: blank lines only, or an empty JSON object (what
+/// is left of docker's `config.json`). A file setup created and left so is removed by `--undo`.
+fn holds_nothing(text: &str) -> bool {
+    matches!(text.trim(), "" | "{}")
 }
 
 impl Edit {
     /// An edit of `path` by `change`, which gets the current text ("" when absent) and returns
-    /// the new one; an empty result removes the file.
+    /// the new one; a result that [holds nothing](holds_nothing) removes the file (unless undo
+    /// finds it was there before setup).
     pub fn of(
         path: PathBuf,
         secret: bool,
@@ -102,20 +130,34 @@ impl Edit {
             Some(before) if uses_crlf(before) => with_crlf(&after),
             _ => after,
         };
-        let after = (!after.trim().is_empty()).then_some(after);
+        let (after, bare) = if holds_nothing(&after) {
+            (None, Some(after))
+        } else {
+            (Some(after), None)
+        };
         Ok(Edit {
             path,
             before,
             after,
             secret,
+            bare,
+            mode: None,
         })
     }
 
+    /// Whether applying the edit changes the file: its text, or (undo) its mode.
     fn changes(&self) -> bool {
-        self.before != self.after
+        self.before != self.after || self.mode_change().is_some()
+    }
+
+    /// The mode undo gives back, if the file has another one now.
+    fn mode_change(&self) -> Option<u32> {
+        let now = mode_of(&self.path)?;
+        self.mode.filter(|m| *m != now && self.after.is_some())
     }
 }
 
+/// The permission bits of the file at `path`, if there is one.
 /// What a client's setup needs to know.
 pub(crate) struct Wiring<'a> {
     pub ctx: &'a Context,
@@ -155,7 +197,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         args,
         exe: &exe,
     };
-    let plan = match args.client {
+    let mut plan = match args.client {
         SetupClient::Npm => npm::plan(&request)?,
         SetupClient::Pip => pip::plan(&request)?,
         SetupClient::Uv => uv::plan(&request)?,
@@ -168,14 +210,34 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         SetupClient::Bazel => bazel::plan(&request)?,
         SetupClient::Terraform => terraform::plan(&request)?,
     };
-    let shim = match plan.shim {
-        Some(name) if !args.undo => Some(shim_path(args, name)?),
-        _ => None,
+    let (shim, on_path) = match plan.shim.take() {
+        Some(Shim::OnPath(name)) if !args.undo => (Some(shim_path(args, name)?), true),
+        Some(Shim::At(path)) if !args.undo => (Some(path), false),
+        _ => (None, false),
     };
+    // What each file's record becomes (see `record`): undo learns from it whether setup created
+    // the file, and its mode before.
+    let wired = record::key(args.client, &url);
+    let mut records = Vec::new();
+    for edit in &mut plan.edits {
+        let old = record::Record::load(&edit.path);
+        let new = if args.undo {
+            record::undo(edit, old.as_ref(), &wired)
+        } else {
+            record::setup(edit, old.as_ref(), &wired)
+        };
+        records.push((old, new));
+    }
     let mut out = String::new();
     if args.dry_run {
         for edit in plan.edits.iter().filter(|e| e.changes()) {
             out.push_str(&diff(edit));
+            if let Some(mode) = edit.mode_change() {
+                out.push_str(&format!(
+                    "would give {} its mode {mode:04o} back\n",
+                    edit.path.display()
+                ));
+            }
         }
         for link in &plan.links {
             match (args.undo, is_link_to(link, &exe)) {
@@ -211,9 +273,28 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             changed.push(link.display().to_string());
         }
     }
-    for edit in plan.edits.iter().filter(|e| e.changes()) {
-        apply(edit)?;
-        changed.push(edit.path.display().to_string());
+    let mut notes = Vec::new();
+    for (edit, (old, new)) in plan.edits.iter().zip(&records) {
+        // Setup records before it writes (a file it changed is always on record), undo after
+        // (a file it could not give back stays on record).
+        if !args.undo {
+            record::store(&edit.path, old.as_ref(), new.as_ref())?;
+        }
+        if edit.changes() {
+            match apply(edit) {
+                Ok(written) => notes.extend(written.note(&edit.path, edit.secret)),
+                Err(e) => {
+                    if !args.undo {
+                        let _ = record::store(&edit.path, new.as_ref(), old.as_ref());
+                    }
+                    return Err(e);
+                }
+            }
+            changed.push(edit.path.display().to_string());
+        }
+        if args.undo {
+            record::store(&edit.path, old.as_ref(), new.as_ref())?;
+        }
     }
     for link in &plan.links {
         if args.undo && is_ecluse_link(link) {
@@ -236,10 +317,13 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     } else {
         out.push_str(&format!("{} ({})\n", plan.done, changed.join(", ")));
     }
+    for note in notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     if let Some(link) = &shim {
         let dir = link.parent().unwrap_or(Path::new("/"));
         let path = std::env::var_os("PATH").unwrap_or_default();
-        if !std::env::split_paths(&path).any(|d| d == dir) {
+        if on_path && !std::env::split_paths(&path).any(|d| d == dir) {
             out.push_str(&format!(
                 "note: {} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile\n",
                 dir.display(),
@@ -306,57 +390,6 @@ pub(crate) fn file(args: &SetupArgs, default: impl FnOnce() -> Result<PathBuf>) 
     }
 }
 
-/// The user's home directory.
-pub(crate) fn home() -> Result<PathBuf> {
-    directories::BaseDirs::new()
-        .map(|d| d.home_dir().to_owned())
-        .ok_or_else(|| Error::config("no home directory: name the file with --file"))
-}
-
-/// `$XDG_CONFIG_HOME`, else `~/.config`.
-pub(crate) fn config_home() -> Result<PathBuf> {
-    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => Ok(PathBuf::from(dir)),
-        None => Ok(home()?.join(".config")),
-    }
-}
-
-/// The value of environment variable `name`, if set and not empty.
-pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
-/// Most symlinks a config path is followed through (the kernel's own limit).
-const MAX_SYMLINKS: usize = 40;
-
-/// Where `path` really is: a symlinked config (a dotfile manager's link) is read, written and
-/// removed where it points, even if that does not exist yet, and the link itself stays.
-pub(crate) fn resolved(path: &Path) -> Result<PathBuf> {
-    let mut path = path.to_owned();
-    for _ in 0..MAX_SYMLINKS {
-        match std::fs::read_link(&path) {
-            Ok(to) => {
-                let base = path.parent().unwrap_or(Path::new("/"));
-                path = base.join(to);
-            }
-            Err(_) => {
-                // `dir/../x` shown as the directory it is.
-                let parent = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
-                return Ok(match (parent, path.file_name()) {
-                    (Some(parent), Some(name)) => parent.join(name),
-                    _ => path,
-                });
-            }
-        }
-    }
-    Err(Error::config(format!(
-        "{}: too many levels of symbolic links; not touching it",
-        path.display()
-    )))
-}
-
 /// Whether `text` ends its lines with CRLF (every line, and at least one).
 fn uses_crlf(text: &str) -> bool {
     text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count()
@@ -365,39 +398,6 @@ fn uses_crlf(text: &str) -> bool {
 /// `text` with every line ending CRLF: what setup adds to a CRLF file matches the rest.
 fn with_crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
-}
-
-/// The text of the config file at `path` (`None`: there is none). Only a regular file is read
-/// (and later replaced): a device in its place (`/dev/null` as "no config") would be replaced by
-/// a file, and a FIFO would block the read. Opened without blocking, checked through its
-/// descriptor.
-pub(crate) fn read(path: &Path) -> Result<Option<String>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let cannot = |e: std::io::Error| Error::other(format!("cannot read {}: {e}", path.display()));
-    let mut file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(cannot(e)),
-    };
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(Error::config(format!(
-            "{} is not a regular file (a device, FIFO or directory); not touching it: name the file to edit with --file",
-            path.display()
-        )));
-    }
-    let mut text = String::new();
-    match file.read_to_string(&mut text) {
-        Ok(_) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            Err(unparsable(path, 1, "not UTF-8 text"))
-        }
-        Err(e) => Err(cannot(e)),
-    }
 }
 
 /// Run a client's own config tool on a copy of `text` (git and kubectl edit only files, and
@@ -468,56 +468,55 @@ fn diff(edit: &Edit) -> String {
         .to_string()
 }
 
-/// Write (or remove) the file atomically: a temp file beside it, renamed over it. An existing
-/// file keeps its mode; a new one is 0600 if it holds a token, else 0644.
-fn apply(edit: &Edit) -> Result<()> {
+/// Apply an edit: write the file (see [`write`]), or remove it.
+fn apply(edit: &Edit) -> Result<Written> {
     let path = &edit.path;
-    let fail = |e: std::io::Error| Error::other(format!("cannot write {}: {e}", path.display()));
     let Some(text) = &edit.after else {
         return match std::fs::remove_file(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(fail(e)),
+            Ok(()) => Ok(Written::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Written::default()),
+            Err(e) => Err(Error::other(format!(
+                "cannot remove {}: {e}",
+                path.display()
+            ))),
         };
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    // Not the umask's say: a config directory writable by others lets them swap the config.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-        .map_err(fail)?;
-    let mode = match std::fs::metadata(path) {
-        // A file that holds a token is for its owner only, whatever it was before.
-        Ok(meta) if edit.secret => meta.permissions().mode() & 0o7700 & !0o100,
-        Ok(meta) => meta.permissions().mode() & 0o7777 & !0o022,
-        Err(_) if edit.secret => 0o600,
-        Err(_) => 0o644,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ecluse-cred-setup.")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(fail)?;
-    tmp.write_all(text.as_bytes()).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    write(path, text, edit.secret, edit.mode)
 }
 
-/// Where the shim `name` goes: `--bin-dir`, else the first writable directory on PATH under
-/// the user's home. Never a system directory unasked.
+/// Where the shim `name` goes that the client runs from PATH: `--bin-dir`, else the first
+/// writable directory on PATH under the user's home. Never a system directory unasked.
 pub(crate) fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
     if let Some(dir) = &args.bin_dir {
         let dir = std::path::absolute(dir)
             .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
         return Ok(dir.join(name));
     }
+    path_dir()?.map(|d| d.join(name)).ok_or_else(|| {
+        Error::config(format!(
+            "the client runs `{name}` from PATH, and no writable directory of yours is on it: add `export PATH=\"$HOME/.local/bin:$PATH\"` to your shell profile (and `mkdir -p ~/.local/bin`), or pass --bin-dir DIR"
+        ))
+    })
+}
+
+/// Where the shim `name` goes that the client runs by the absolute path its config names
+/// ([`Shim::At`]): as [`shim_path`], else in ecluse-cred's own data directory, which needs no
+/// PATH.
+pub(crate) fn shim_anywhere(args: &SetupArgs, name: &str) -> Result<PathBuf> {
+    if args.bin_dir.is_some() {
+        return shim_path(args, name);
+    }
+    Ok(match path_dir()? {
+        Some(dir) => dir.join(name),
+        None => data_home()?.join(SHIM_DIR).join(name),
+    })
+}
+
+/// The shims' directory in ecluse-cred's data directory ([`data_home`]).
+const SHIM_DIR: &str = "bin";
+
+/// The first writable directory on PATH under the user's home, if any.
+fn path_dir() -> Result<Option<PathBuf>> {
     let home = home()?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     // Not a virtualenv's bin (pip skips a `keyring` there) nor a version manager's shims
@@ -531,15 +530,9 @@ pub(crate) fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
                 )
             })
     };
-    std::env::split_paths(&path)
+    Ok(std::env::split_paths(&path)
         .filter(|d| d.is_absolute() && d.starts_with(&home) && !managed(d))
-        .find(|d| writable_dir(d))
-        .map(|d| d.join(name))
-        .ok_or_else(|| {
-            Error::config(format!(
-                "the client runs `{name}` from PATH, and no writable directory of yours is on it: add `export PATH=\"$HOME/.local/bin:$PATH\"` to your shell profile (and `mkdir -p ~/.local/bin`), or pass --bin-dir DIR"
-            ))
-        })
+        .find(|d| writable_dir(d)))
 }
 
 fn writable_dir(dir: &Path) -> bool {

@@ -1,24 +1,17 @@
-//! `setup npm` (and `setup pnpm`): the user's `.npmrc` (`NPM_CONFIG_USERCONFIG` moves it, as for
-//! npm), or `--file` for a project's. npm has no credential-helper hook, so the file holds the
-//! token (0600 when created): the registry line (`registry=URL`, or `@scope:registry=URL` with
+//! `setup npm` (and `setup pnpm`): the user's `.npmrc` (as npm finds it:
+//! [`user_npmrc`], which `npmrc` writes too), or `--file` for a project's. npm has no
+//! credential-helper hook, so the file holds the token, and is its owner's only (0600; `--undo`
+//! gives back the mode it had): the registry line (`registry=URL`, or `@scope:registry=URL` with
 //! `--scope`) and `//host/path/:_authToken=TOKEN`. pnpm instead gets a `tokenHelper` line that
 //! asks ecluse-cred on every run (see `protocol::pnpm`).
 
-use super::{Edit, Plan, Wiring, file, home, with_block, without_block};
+use super::{Edit, Plan, Wiring, file, with_block, without_block};
 use crate::error::{Error, Result};
-use crate::protocol::{npm, pnpm};
+use crate::protocol::npm::{self, user_npmrc};
+use crate::protocol::pnpm;
 
 /// What a dry run shows in place of the token, which it neither mints nor prints.
 const TOKEN_PLACEHOLDER: &str = "<token, minted when run without --dry-run>";
-
-pub(crate) fn user_npmrc() -> Result<std::path::PathBuf> {
-    for var in ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] {
-        if let Some(path) = super::env_path(var) {
-            return Ok(path);
-        }
-    }
-    Ok(home()?.join(".npmrc"))
-}
 
 /// The registry line for `url`, as npm reads it; `scope` as npm names scopes (URL-safe
 /// characters, no `/`), or a refusal: anything else could add lines of its own to the file.
@@ -132,7 +125,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
 }
 
 /// `setup pnpm`: a `tokenHelper` line in the user's `.npmrc` pointing at an
-/// `ecluse-pnpm-token-TARGET` link beside this executable (or in `--bin-dir`).
+/// `ecluse-pnpm-token-TARGET` link beside this executable (or in `--bin-dir`); pnpm runs it by
+/// that absolute path, from no PATH.
 pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, user_npmrc)?;
     let key = pnpm::token_helper_key(w.url)?;

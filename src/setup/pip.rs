@@ -5,7 +5,7 @@
 //! `keyring` shim on PATH. A key the user set already is kept if it says the same, and is a
 //! refusal if it says otherwise: setup never silently replaces someone's index.
 
-use super::{Edit, MARKER, Plan, Wiring, config_home, file, unparsable, without_block};
+use super::{Edit, MARKER, Plan, Shim, Wiring, config_home, file, unparsable, without_block};
 use crate::error::{Error, Result};
 use crate::resolve::Request;
 
@@ -179,7 +179,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(crate::protocol::shims::KEYRING),
+        shim: Some(Shim::OnPath(crate::protocol::shims::KEYRING)),
         links: Vec::new(),
         done: format!("pip: {key} {} through the keyring shim", w.url),
         next: "pip install NAME".to_owned(),

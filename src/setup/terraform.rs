@@ -2,13 +2,20 @@
 //! (`TF_CLI_CONFIG_FILE`, else `~/.terraformrc`) and the `terraform-credentials-ecluse` helper in
 //! `~/.terraform.d/plugins/`, the only place Terraform looks for it (never PATH). Only one
 //! `credentials_helper` may exist across Terraform's config: another one is a refusal.
+//!
+//! The block sits between setup's own comment lines, `# ecluse-cred setup: credentials_helper`
+//! and `# ecluse-cred setup: end credentials_helper`, which is all `--undo` looks for: what the
+//! block or the user's other blocks hold (a `{` in a string) does not matter. A block from an
+//! older setup (no end line) is found by its braces, counted outside HCL strings and comments.
 
-use super::{Edit, Plan, Wiring, env_path, file, home, with_block, without_block};
+use super::{Edit, MARKER, Plan, Wiring, env_path, file, home, with_block, without_block};
 use crate::error::{Error, Result};
 
 /// The marker name: the helper serves every host, not one URL.
 const NAME: &str = "credentials_helper";
 const BLOCK: &str = "credentials_helper \"ecluse\" {\n  args = []\n}\n";
+/// The comment line that closes setup's block (the opening one is `# MARKER NAME`).
+const END: &str = "end credentials_helper";
 
 pub(crate) fn cli_config() -> Result<std::path::PathBuf> {
     match env_path("TF_CLI_CONFIG_FILE") {
@@ -17,30 +24,90 @@ pub(crate) fn cli_config() -> Result<std::path::PathBuf> {
     }
 }
 
-/// `text` without setup's marker and the `credentials_helper` block after it, up to its closing
-/// brace, whatever the user changed inside it since.
+/// `text` without setup's block: its opening marker line, through its closing one, whatever the
+/// user changed inside it since. Without a closing line (an older setup's block), through the
+/// `credentials_helper` block's closing brace.
 fn without_helper_block(text: &str) -> String {
-    let marker = format!("# {} {NAME}", super::MARKER);
+    let marker = format!("# {MARKER} {NAME}");
+    let end = format!("# {MARKER} {END}");
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let Some(at) = lines.iter().position(|l| l.trim_end() == marker) else {
+    let bare = |l: &str| l.trim_end_matches(['\n', '\r']).trim_end().to_owned();
+    let Some(at) = lines.iter().position(|l| bare(l) == marker) else {
         return text.to_owned();
     };
+    if let Some(last) = lines[at + 1..].iter().position(|l| bare(l) == end) {
+        return [&lines[..at], &lines[at + 1 + last + 1..]]
+            .concat()
+            .concat();
+    }
     if !lines
         .get(at + 1)
         .is_some_and(|l| l.trim_start().starts_with("credentials_helper \"ecluse\""))
     {
         return without_block(text, "#", NAME, |_| false);
     }
-    let mut depth = 0i32;
-    let mut end = at + 1;
-    for (i, line) in lines.iter().enumerate().skip(at + 1) {
-        depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
-        end = i + 1;
-        if depth <= 0 {
-            break;
+    let start: usize = lines[..at + 1].iter().map(|l| l.len()).sum();
+    match block_end(&text[start..]) {
+        Some(len) => {
+            // The rest of the line the closing brace is on goes too, with its newline.
+            let after = start + len;
+            let after = text[after..]
+                .find('\n')
+                .map_or(text.len(), |n| after + n + 1);
+            let before: usize = lines[..at].iter().map(|l| l.len()).sum();
+            format!("{}{}", &text[..before], &text[after..])
+        }
+        // Braces that never close: the marker goes, the rest is the user's to look at.
+        None => without_block(text, "#", NAME, |_| false),
+    }
+}
+
+/// The length of `text` up to and including the brace that closes its first `{`, counting
+/// braces outside HCL strings (`"..."`, with `\` escapes) and comments (`#`, `//`, `/* */`);
+/// `None` if it never closes.
+fn block_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => {
+                chars.find(|&(_, c)| c == '\n');
+            }
+            '/' if chars.peek().is_some_and(|&(_, c)| c == '/') => {
+                chars.find(|&(_, c)| c == '\n');
+            }
+            '/' if chars.peek().is_some_and(|&(_, c)| c == '*') => {
+                chars.next();
+                let mut star = false;
+                for (_, c) in chars.by_ref() {
+                    if star && c == '/' {
+                        break;
+                    }
+                    star = c == '*';
+                }
+            }
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
         }
     }
-    [&lines[..at], &lines[end..]].concat().concat()
+    None
 }
 
 /// Where Terraform looks for the `terraform-credentials-ecluse` helper.
@@ -88,7 +155,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 )));
             }
         }
-        Ok(with_block(&rest, "#", NAME, BLOCK))
+        Ok(with_block(
+            &rest,
+            "#",
+            NAME,
+            &format!("{BLOCK}# {MARKER} {END}\n"),
+        ))
     })?;
     Ok(Plan {
         edits: vec![edit],
@@ -99,4 +171,43 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         next: format!("terraform init (modules and providers from {})", w.url),
         notes: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks of the user's before and after setup's, with braces in strings and comments.
+    const BEFORE: &str = "# a { in a comment\nhost \"example.com\" {\n  services = {\n    \"modules.v1\" = \"https://example.com/{x}/\" # }\n  }\n}\n";
+    const AFTER: &str =
+        "/* } { */\nprovider_installation {\n  direct { exclude = [\"a/}\"] } // {\n}\n";
+
+    #[test]
+    fn undo_takes_out_setups_block_between_its_markers_and_nothing_else() {
+        let set_up = with_block(BEFORE, "#", NAME, &format!("{BLOCK}# {MARKER} {END}\n"));
+        assert_eq!(without_helper_block(&set_up), BEFORE);
+        // What the user wrote after it, and inside it, does not move the end.
+        let edited = format!("{set_up}{AFTER}").replace("args = []", "args = [\"{\"]");
+        assert_eq!(without_helper_block(&edited), format!("{BEFORE}{AFTER}"));
+    }
+
+    #[test]
+    fn undo_of_an_older_setups_block_counts_braces_outside_strings_and_comments() {
+        let old = format!(
+            "{BEFORE}# {MARKER} {NAME}\ncredentials_helper \"ecluse\" {{\n  args = [\"--x={{\", \"/*\"] # }}\n}}\n{AFTER}"
+        );
+        assert_eq!(without_helper_block(&old), format!("{BEFORE}{AFTER}"));
+        // The plain block of an older setup, as it wrote it.
+        let old = format!("{BEFORE}# {MARKER} {NAME}\n{BLOCK}{AFTER}");
+        assert_eq!(without_helper_block(&old), format!("{BEFORE}{AFTER}"));
+    }
+
+    #[test]
+    fn braces_that_never_close_take_out_only_the_marker() {
+        let old = format!("{BEFORE}# {MARKER} {NAME}\ncredentials_helper \"ecluse\" {{\n");
+        assert_eq!(
+            without_helper_block(&old),
+            format!("{BEFORE}credentials_helper \"ecluse\" {{\n")
+        );
+    }
 }

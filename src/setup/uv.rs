@@ -6,7 +6,7 @@
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use super::{Edit, MARKER, Plan, Wiring, config_home, file, line_of, unparsable};
+use super::{Edit, MARKER, Plan, Shim, Wiring, config_home, file, line_of, unparsable};
 use crate::error::{Error, Result};
 
 pub(crate) fn uv_toml() -> Result<std::path::PathBuf> {
@@ -101,7 +101,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(crate::protocol::shims::KEYRING),
+        shim: Some(Shim::OnPath(crate::protocol::shims::KEYRING)),
         links: Vec::new(),
         done: format!(
             "uv: {} index {} through the keyring shim",

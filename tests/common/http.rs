@@ -216,3 +216,87 @@ fn serve(
     let _ = conn.write_all(&response.body);
     service.lock().unwrap().push(started.elapsed());
 }
+
+/// A server on 127.0.0.1 that answers every request with `status` and an endless body, written
+/// in chunks until the client hangs up: with a `Content-Length` (a huge one it never reaches) or
+/// without (ended only by closing). It counts what it managed to write, so a test can tell that
+/// a client stopped reading.
+pub struct FloodServer {
+    pub port: u16,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+    written: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What a [`FloodServer`] announces when it sends a `Content-Length`: 3 GiB.
+pub const FLOOD_CONTENT_LENGTH: u64 = 3 << 30;
+/// The most a [`FloodServer`] writes on one connection before it gives up: a client that reads
+/// it all has read no cap.
+pub const FLOOD_MAX_BYTES: u64 = 256 << 20;
+
+impl FloodServer {
+    pub fn start(status: u16, content_length: bool) -> FloodServer {
+        use std::sync::atomic::{AtomicU64, AtomicUsize};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(AtomicU64::new(0));
+        let (reqs, total) = (requests.clone(), written.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (reqs, total) = (reqs.clone(), total.clone());
+                thread::spawn(move || {
+                    // Read the request head (and whatever body came with it) before answering.
+                    conn.set_read_timeout(Some(Duration::from_millis(500))).ok();
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if head.is_empty() {
+                        return;
+                    }
+                    reqs.fetch_add(1, Ordering::SeqCst);
+                    let length = if content_length {
+                        format!("content-length: {FLOOD_CONTENT_LENGTH}\r\n")
+                    } else {
+                        String::new()
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{length}connection: close\r\n\r\n"
+                    );
+                    if conn.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    let chunk = vec![b'x'; 64 << 10];
+                    let mut sent = 0u64;
+                    while sent < FLOOD_MAX_BYTES && conn.write_all(&chunk).is_ok() {
+                        sent += chunk.len() as u64;
+                        total.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        FloodServer {
+            port,
+            requests,
+            written,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes written over all connections.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
+    }
+}

@@ -124,6 +124,7 @@ impl Sandbox {
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
             .env("XDG_CACHE_HOME", self.dir.path().join(".cache"))
+            .env("XDG_DATA_HOME", self.dir.path().join(".local/share"))
             .stdin(Stdio::null());
         for var in CLOUD_ENV {
             c.env_remove(var);

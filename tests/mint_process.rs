@@ -1,0 +1,371 @@
+//! Mints as child processes, driven through the real binary: nothing a mint started outlives
+//! it, whoever is killed; a mint is done when its program exits; the watchdog that guards a
+//! mint holds nothing of the caller's; and the cloud mint helper gets its request on stdin,
+//! never on a command line every local user can read.
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::http::{FakeServer, Request, Response};
+use common::*;
+use serde_json::json;
+
+/// A `command` mint that starts a background `sleep` (its pid in `grandchild` next to the
+/// script), then either answers at once (`answer`) or hangs.
+fn lingering_mint(sb: &Sandbox, answer: bool, mint_timeout: &str) {
+    let script = sb.bin.join("linger");
+    let end = if answer {
+        r#"printf '{"token":"tok-linger-%s","expires_in":3600}\n' "$$""#
+    } else {
+        "sleep 1000"
+    };
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nd=\"$(dirname \"$0\")\"\nsleep 1000 &\necho \"$!\" > \"$d/grandchild.tmp\" && mv \"$d/grandchild.tmp\" \"$d/grandchild\"\n{end}\n"
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    sb.write_raw_config(&format!(
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n[targets.demo.policy]\nmint_timeout = \"{mint_timeout}\"\n",
+        script.display()
+    ));
+}
+
+/// The pid in `grandchild`, once the mint has written it.
+fn grandchild(sb: &Sandbox) -> i32 {
+    let file = sb.bin.join("grandchild");
+    assert!(
+        wait_until(Duration::from_secs(10), || file.exists()),
+        "the mint did not start its grandchild"
+    );
+    fs::read_to_string(&file).unwrap().trim().parse().unwrap()
+}
+
+/// The command line of `pid`, arguments joined by spaces ("" once it is gone or a zombie).
+fn cmdline(pid: i32) -> String {
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw)
+        .replace('\0', " ")
+        .trim()
+        .to_owned()
+}
+
+/// Whether `pid` runs (exists and is not a zombie).
+fn alive(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// The processes whose parent is `parent`.
+fn children(parent: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // After the command name in parentheses: state, then the parent's pid.
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<i32>().ok());
+        if ppid == Some(parent) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The running processes (not this test) whose command line names a path in the sandbox: the
+/// mint scripts and any ecluse-cred (or forked watchdog) run with its `--config`.
+fn running_from(sb: &Sandbox) -> Vec<(i32, String)> {
+    let dir = sb.dir.path().display().to_string();
+    let me = std::process::id() as i32;
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let line = cmdline(pid);
+        if pid != me && line.contains(&dir) && alive(pid) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+/// End a leftover `sleep` of a failed test (checking the pid still is one: pids are reused).
+fn kill_sleep(pid: i32) {
+    if cmdline(pid).starts_with("sleep") {
+        // SAFETY: kill takes plain integers.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+#[test]
+fn a_caller_killed_with_kill_9_mid_mint_leaves_nothing_the_mint_started_running() {
+    let sb = Sandbox::new("");
+    // Far beyond the test's patience: only the caller's death can end the mint in time.
+    lingering_mint(&sb, false, "120s");
+    let mut caller = sb
+        .cmd(&["token", "--target", "demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let grandchild = grandchild(&sb);
+    assert!(
+        wait_until(Duration::from_secs(5), || cmdline(grandchild)
+            .starts_with("sleep")),
+        "{grandchild}: {}",
+        cmdline(grandchild)
+    );
+    caller.kill().unwrap(); // SIGKILL
+    caller.wait().unwrap();
+    let killed = Instant::now();
+    // Nothing holds the caller's stdout: `$(ecluse-cred token)` returns.
+    let mut stdout = caller.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = Vec::new();
+        let _ = tx.send(stdout.read_to_end(&mut rest).map(|_| rest));
+    });
+    let eof = rx.recv_timeout(Duration::from_secs(5));
+    let gone = wait_until(Duration::from_secs(10), || !alive(grandchild));
+    kill_sleep(grandchild);
+    assert!(
+        eof.is_ok_and(|r| r.is_ok_and(|rest| rest.is_empty())),
+        "the caller's stdout stayed open after it was killed"
+    );
+    assert!(
+        gone,
+        "the mint's child outlived the killed caller by {:?}",
+        killed.elapsed()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || running_from(&sb).is_empty()),
+        "still running: {:?}",
+        running_from(&sb)
+    );
+}
+
+#[test]
+fn a_mint_that_answered_and_exited_is_served_at_once_and_what_it_left_running_is_killed() {
+    let sb = Sandbox::new("");
+    lingering_mint(&sb, true, "60s");
+    let started = Instant::now();
+    let out = sb.token(&[]);
+    let took = started.elapsed();
+    let grandchild = grandchild(&sb);
+    let gone = wait_until(Duration::from_secs(5), || !alive(grandchild));
+    kill_sleep(grandchild);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("tok-linger-"), "{}", stdout(&out));
+    assert!(
+        took < Duration::from_secs(10),
+        "the caller waited {took:?} for the mint's leftover child"
+    );
+    assert!(gone, "the mint's leftover child is still running");
+    assert!(
+        running_from(&sb).is_empty(),
+        "still running: {:?}",
+        running_from(&sb)
+    );
+}
+
+#[test]
+fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_gone_after() {
+    let sb = Sandbox::new("");
+    sb.set("sleep", "3");
+    let caller = sb
+        .cmd(&["token", "--target", "demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = caller.id() as i32;
+    // While the mint sleeps: the caller's children are the mint and its watchdog, a fork of
+    // the caller (same command line).
+    let mint = sb.bin.join("mint").display().to_string();
+    let mut watchdog = None;
+    let mut seen = String::new();
+    wait_until(Duration::from_secs(10), || {
+        // Read each time: right after the spawn it may not be there yet.
+        let own_line = cmdline(pid);
+        let kids: Vec<(i32, String)> = children(pid).into_iter().map(|k| (k, cmdline(k))).collect();
+        let forks: Vec<i32> = kids
+            .iter()
+            .filter(|(k, line)| !line.is_empty() && *line == own_line && alive(*k))
+            .map(|(k, _)| *k)
+            .collect();
+        let mints = kids.iter().filter(|(_, line)| line.contains(&mint)).count();
+        watchdog = (forks.len() == 1 && mints == 1).then(|| forks[0]);
+        let now = format!("{kids:?}\n");
+        if !seen.ends_with(&now) {
+            seen.push_str(&now);
+        }
+        watchdog.is_some()
+    });
+    let Some(watchdog) = watchdog else {
+        let out = caller.wait_with_output().unwrap();
+        panic!(
+            "no watchdog beside the mint; the caller's children: {seen}; it ended {:?}: {}",
+            out.status,
+            stderr(&out)
+        );
+    };
+    let fds: Vec<String> = fs::read_dir(format!("/proc/{watchdog}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    let callers_stdout = fs::read_link(format!("/proc/{pid}/fd/1"))
+        .unwrap()
+        .display()
+        .to_string();
+    let out = caller.wait_with_output().unwrap();
+    sb.record(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("tok-"), "{}", stdout(&out));
+    assert!(
+        fds.len() == 1 && fds[0].starts_with("pipe:") && fds[0] != callers_stdout,
+        "the watchdog holds {fds:?} (the caller's stdout is {callers_stdout})"
+    );
+    assert!(!alive(watchdog), "the watchdog outlived the mint");
+    assert!(
+        running_from(&sb).is_empty(),
+        "still running: {:?}",
+        running_from(&sb)
+    );
+}
+
+const SECRET_VAR: &str = "MINT_PROCESS_SECRET_VAR";
+const SECRET: &str = "mint-process-client-secret";
+
+#[test]
+fn the_mint_helper_gets_its_request_on_stdin_not_on_its_command_line() {
+    // A token endpoint slow enough to look at the helper while it waits.
+    let fake = FakeServer::start(|_: &Request| {
+        Response::json(
+            200,
+            json!({"access_token": "oa-tok-stdin", "token_type": "Bearer", "expires_in": 1800}),
+        )
+        .after(Duration::from_secs(2))
+    });
+    let sb = Sandbox::new("");
+    let token_url = format!("{}/tenant/token", fake.url());
+    sb.write_raw_config(&format!(
+        "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{token_url}\"\nclient_id = \"mint-process-client\"\nclient_secret_env = \"{SECRET_VAR}\"\nscope = \"api://xyz/.default\"\n"
+    ));
+    sb.secret(SECRET);
+    let caller = sb
+        .cmd(&["token", "--target", "az"])
+        .env(SECRET_VAR, SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = caller.id() as i32;
+    let helper_path = Path::new(env!("CARGO_BIN_EXE_ecluse-cred-mint"))
+        .display()
+        .to_string();
+    let mut helper = None;
+    let found = wait_until(Duration::from_secs(10), || {
+        helper = children(pid)
+            .into_iter()
+            .map(cmdline)
+            .find(|line| line.starts_with(&helper_path));
+        helper.is_some() && fake.count() == 1
+    });
+    let out = caller.wait_with_output().unwrap();
+    sb.record(&out);
+    assert!(found, "the mint helper was not seen running");
+    let helper = helper.unwrap();
+    assert_eq!(helper, helper_path, "the helper's command line");
+    for part in [
+        token_url.as_str(),
+        &fake.port.to_string(),
+        SECRET_VAR,
+        "oauth2",
+        "mint-process-client",
+    ] {
+        assert!(!helper.contains(part), "{helper:?} shows {part:?}");
+    }
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end(), "oa-tok-stdin");
+}
+
+#[test]
+fn the_mint_helper_run_by_hand_gives_its_version_and_otherwise_refuses_at_once() {
+    let helper = env!("CARGO_BIN_EXE_ecluse-cred-mint");
+    let version = Command::new(helper).arg("--version").output().unwrap();
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("ecluse-cred-mint {}", env!("CARGO_PKG_VERSION"))
+    );
+    // No request on stdin, a request where the old protocol put it, and a terminal on stdin
+    // (which would wait for typing for ever).
+    let request = r#"{"backend":{"backend":"gcp"},"timeout_ms":1000,"started":0}"#;
+    let (tty, _master) = terminal();
+    for (args, stdin) in [
+        (vec![], Stdio::null()),
+        (vec![request], Stdio::null()),
+        (vec!["--version", "extra"], Stdio::null()),
+        (vec![], Stdio::from(tty)),
+    ] {
+        let mut cmd = Command::new(helper);
+        cmd.args(&args).stdin(stdin);
+        let out = output_within(cmd, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{args:?}: the helper waited"));
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        assert!(
+            stderr(&out).contains("takes no command line of its own"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// A pseudo-terminal: its terminal side (to hand to a program as stdin) and the master side,
+/// which must stay open meanwhile.
+fn terminal() -> (fs::File, fs::File) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain libc calls on a descriptor this function owns; ptsname's buffer is copied
+    // at once.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let path = std::ffi::CStr::from_ptr(name.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        let master = fs::File::from_raw_fd(master);
+        let tty = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)
+            .unwrap();
+        (tty, master)
+    }
+}

@@ -227,9 +227,13 @@ impl Req {
         )
     }
 
+    /// git's request for this URL: git hands its helper the path decoded once.
     fn git(&self, with_path: bool) -> String {
         let path = if with_path {
-            format!("path={}\n", self.path().trim_start_matches('/'))
+            let decoded = percent_encoding::percent_decode_str(&self.path())
+                .decode_utf8_lossy()
+                .into_owned();
+            format!("path={}\n", decoded.trim_start_matches('/'))
         } else {
             String::new()
         };

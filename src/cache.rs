@@ -158,12 +158,16 @@ impl FileStore {
         let written = tmp
             .write_all(&json)
             .and_then(|()| tmp.sync_all())
-            .and_then(|()| dir.rename(&tmp_name, &self.cache_name))
-            .and_then(|()| dir.sync());
+            .and_then(|()| dir.rename(&tmp_name, &self.cache_name));
         if written.is_err() {
             let _ = dir.unlink(&tmp_name);
+            return written.map_err(fail);
         }
-        written.map_err(fail)
+        // Renamed: every reader sees the new state now. A directory that cannot be synced only
+        // risks the rename after a crash, which the next mint repairs; it is not a failed save
+        // (`refresh` would say the old token is still cached when it is not).
+        let _ = dir.sync();
+        Ok(())
     }
 
     fn temp_prefix(&self) -> String {

@@ -231,33 +231,55 @@ pub fn parse_url(input: &str) -> std::result::Result<Request, &'static str> {
     })
 }
 
-/// Rounds of percent-decoding a server may apply to a path before it resolves dot segments:
-/// one by the server itself, and one more by a proxy or servlet container that decodes before
-/// passing the path on (`%252e%252e` is `..` after two).
-const DECODING_ROUNDS: usize = 2;
+/// Most rounds of percent-decoding a path is checked through: a server decodes once, a proxy or
+/// servlet container before it once more (`%252e%252e` is `..` after two); a path that still
+/// changes after this many is refused rather than trusted.
+const MAX_DECODING_ROUNDS: usize = 4;
 
 /// Whether a path, as written, has a piece that some server could resolve as `.` or `..`, which
-/// would walk a request out of the path a token is scoped to: the URL parser resolves plain and
+/// would walk a request out of the path a token is scoped to. The URL parser resolves plain and
 /// `%2e` dots; Tomcat and Jetty (Artifactory, Nexus) drop `;` parameters, so `..;/` is `../`;
 /// servers that decode `%2F` or `%5C` before resolving split `..%2f` into `..` and `/`; Windows
-/// servers split on `\`. So the path is checked as written and after each round of decoding,
-/// split on `/`, `\` and `;`. A piece that merely holds dots (`a..b`, `.well`) is served.
+/// servers split on `\` and drop trailing dots and blanks (`.. ` and `...` are `..` there);
+/// lenient decoders read `%c0%ae` (overlong UTF-8) or IIS's `%u002e` as a dot; Unicode
+/// normalisation (NFKC) turns a fullwidth `．` or `‥` into dots. So the path is checked as
+/// written and after each round of decoding, normalised, split on `/`, `\` and `;`, and no piece
+/// may be only dots (trailing blanks aside); a NUL, overlong UTF-8 or `%uXXXX` is refused
+/// outright. A piece that merely holds dots (`a..b`, `.well`) is served.
 fn has_dot_segment(path: &str) -> bool {
     let mut text = path.to_owned();
-    for round in 0..=DECODING_ROUNDS {
-        if text
-            .split(['/', '\\', ';'])
-            .any(|piece| piece == "." || piece == "..")
-        {
+    for _ in 0..=MAX_DECODING_ROUNDS {
+        if walks(&text) || has_iis_escape(&text) {
             return true;
         }
-        if round < DECODING_ROUNDS {
-            text = percent_encoding::percent_decode_str(&text)
-                .decode_utf8_lossy()
-                .into_owned();
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(&text).collect();
+        // NUL ends the path for some servers; 0xC0 and 0xC1 start only overlong encodings.
+        if bytes.iter().any(|b| matches!(b, 0 | 0xC0 | 0xC1)) {
+            return true;
         }
+        let next = String::from_utf8_lossy(&bytes).into_owned();
+        if next == text {
+            return false;
+        }
+        text = next;
     }
-    false
+    true
+}
+
+/// Whether `text`, normalised as NFKC, has a `/`, `\` or `;` separated piece made only of dots.
+fn walks(text: &str) -> bool {
+    let normalised = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(text);
+    normalised.split(['/', '\\', ';']).any(|piece| {
+        let piece = piece.trim_end_matches([' ', '\t']);
+        !piece.is_empty() && piece.chars().all(|c| c == '.')
+    })
+}
+
+/// Whether `text` holds IIS's `%uXXXX` escape, which no standard decoder knows.
+fn has_iis_escape(text: &str) -> bool {
+    text.as_bytes().windows(6).any(|w| {
+        w[0] == b'%' && w[1].eq_ignore_ascii_case(&b'u') && w[2..].iter().all(u8::is_ascii_hexdigit)
+    })
 }
 
 /// A configured `urls` entry, checked and normalised (`sparse+` dropped); config errors say why.

@@ -4,9 +4,10 @@
 //!
 //! 1. A configured target whose `urls` entry has the request's scheme, host and port and the
 //!    longest path prefix of the request's path. A request that names no path (git without
-//!    `credential.useHttpPath`, docker) gets the *least* specific such entry, the one closest to
-//!    covering the whole host. Two targets tied for it are ambiguous: an error (78) naming both,
-//!    never a guess.
+//!    `credential.useHttpPath`, docker, Terraform) goes to the whole host, so only an entry for
+//!    the whole host (path `/`) serves it: a token scoped to `https://H/npm/` is never handed to
+//!    a client that will send it to any path of `H`. Two targets tied for it are ambiguous: an
+//!    error (78) naming both, never a guess.
 //! 2. Else, for an `https` request on port 443 only, a CodeArtifact host
 //!    (`DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com`) becomes a `codeartifact` target for
 //!    that domain, owner and region (username `aws`, 12 h), and an Artifact Registry host
@@ -38,7 +39,8 @@ fn entries(target: &Target) -> impl Iterator<Item = Request> + '_ {
 /// The target that serves `request`: `None` when none does; an error (78) when two targets
 /// serve it equally well.
 pub fn lookup(config: &Config, request: &Request) -> Result<Option<Target>> {
-    // Per target, its best entry: the longest prefix of a known path, else the shortest path.
+    // Per target, its best entry: the longest prefix of a known path; without a path, an entry
+    // for the whole host.
     let mut best: Option<(i64, &Target)> = None;
     let mut tied: Option<&Target> = None;
     for target in config.targets.values() {
@@ -48,7 +50,7 @@ pub fn lookup(config: &Config, request: &Request) -> Result<Option<Target>> {
                 let len = e.path.as_deref().map_or(0, str::len) as i64;
                 match request.path.as_deref() {
                     Some(p) => p.starts_with(e.path.as_deref()?).then_some(len),
-                    None => Some(-len),
+                    None => covers_host(&e).then_some(0),
                 }
             })
             .max();
@@ -79,10 +81,16 @@ pub fn lookup(config: &Config, request: &Request) -> Result<Option<Target>> {
     Ok(None)
 }
 
+/// Whether an entry covers its whole host (path `/`): the only kind that may answer a request
+/// that names no path, which the client may send to any path of the host.
+fn covers_host(entry: &Request) -> bool {
+    entry.path.as_deref().is_none_or(|p| p == "/")
+}
+
 /// Whether `target`, named explicitly (`git-credential --target`, cargo's `--target`), may
-/// answer `request`: a target with `urls` only for a request one of them covers; a derived
-/// target only for its own host over https; a configured target without `urls` for whatever
-/// its client was scoped to.
+/// answer `request`: a target with `urls` only for a request one of them covers (a request
+/// without a path only by an entry for the whole host); a derived target only for its own host
+/// over https; a configured target without `urls` for whatever its client was scoped to.
 pub fn serves(config: &Config, target: &Target, request: &Request) -> bool {
     if target.urls.is_empty() {
         if config.targets.contains_key(&target.name) {
@@ -96,7 +104,8 @@ pub fn serves(config: &Config, target: &Target, request: &Request) -> bool {
         e.same_origin(request)
             && match (&request.path, &e.path) {
                 (Some(p), Some(prefix)) => p.starts_with(prefix.as_str()),
-                _ => true,
+                (None, _) => covers_host(&e),
+                (Some(_), None) => true,
             }
     })
 }
@@ -384,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn a_request_without_a_path_gets_the_least_specific_entry_of_its_origin() {
+    fn a_request_without_a_path_is_served_only_by_an_entry_for_the_whole_host() {
         let c = config();
         let origin = |url: &str| Request::url(url).unwrap().origin_only();
         let got = |r: &Request| lookup(&c, r).unwrap().map(|t| t.name);
@@ -392,7 +401,8 @@ mod tests {
             got(&origin("https://pkgs.example.com/")),
             Some("root".into())
         );
-        // Only `npm` serves this origin on its own: it is the least specific there is.
+        // Only `npm` serves this origin, and only below /npm/: a client that names no path may
+        // send the token anywhere on the host, so it gets none.
         let only_npm = crate::config::parse(
             "[targets.npm]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://h.example/npm/\"]",
             Path::new("/c.toml"),
@@ -402,8 +412,19 @@ mod tests {
             lookup(&only_npm, &origin("https://h.example/"))
                 .unwrap()
                 .map(|t| t.name),
-            Some("npm".into())
+            None
         );
+        assert!(!serves(
+            &only_npm,
+            &only_npm.targets["npm"],
+            &origin("https://h.example/")
+        ));
+        // With a path below its entry, it is served.
+        assert!(serves(
+            &only_npm,
+            &only_npm.targets["npm"],
+            &Request::url("https://h.example/npm/x").unwrap()
+        ));
         assert_eq!(
             lookup(&only_npm, &origin("http://h.example/"))
                 .unwrap()
@@ -428,12 +449,7 @@ mod tests {
             Path::new("/c.toml"),
         )
         .unwrap();
-        for request in [
-            Request::url("https://h.example/npm/x").unwrap(),
-            Request::url("https://h.example/npm/")
-                .unwrap()
-                .origin_only(),
-        ] {
+        for request in [Request::url("https://h.example/npm/x").unwrap()] {
             let e = lookup(&c, &request).unwrap_err();
             assert_eq!(e.code, crate::error::Code::Config);
             assert!(
@@ -444,6 +460,22 @@ mod tests {
         }
         let pypi = Request::url("https://h.example/pypi/simple/").unwrap();
         assert_eq!(lookup(&c, &pypi).unwrap().unwrap().name, "b");
+        // Two entries for the whole host tie for a request without a path.
+        let both = crate::config::parse(
+            "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://h.example/\"]\n[targets.b]\nbackend = \"command\"\ncommand = [\"x\"]\nurls = [\"https://h.example/\"]\n",
+            Path::new("/c.toml"),
+        )
+        .unwrap();
+        let e = lookup(
+            &both,
+            &Request::url("https://h.example/").unwrap().origin_only(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("`a`") && e.message.contains("`b`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -469,9 +501,14 @@ mod tests {
         let npm = &c.targets["npm"];
         let r = |u: &str| Request::url(u).unwrap();
         assert!(serves(&c, npm, &r("https://pkgs.example.com/npm/x")));
-        assert!(serves(
+        assert!(!serves(
             &c,
             npm,
+            &r("https://pkgs.example.com/").origin_only()
+        ));
+        assert!(serves(
+            &c,
+            &c.targets["root"],
             &r("https://pkgs.example.com/").origin_only()
         ));
         assert!(!serves(&c, npm, &r("https://pkgs.example.com/pypi/")));

@@ -168,3 +168,41 @@ fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it
     let out = fetch();
     assert!(!out.status.success(), "cargo fetched without a token");
 }
+
+#[test]
+fn cargo_provider_speaks_the_protocol_line_by_line() {
+    let sb = Sandbox::new("urls = [\"http://127.0.0.1:8080/index/\"]");
+    let get = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/","name":"ecluse"},"kind":"get","operation":"read","args":[]}"#;
+    let named = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
+    // A named target answers only registries its `urls` cover.
+    let named_elsewhere = r#"{"v":1,"registry":{"index-url":"sparse+https://other.example.com/index/"},"kind":"get","operation":"read","args":["--target","demo"]}"#;
+    let unknown = r#"{"v":1,"registry":{"index-url":"sparse+https://unknown.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
+    let login = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"login","token":"x","args":[]}"#;
+    let logout = r#"{"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:8080/index/"},"kind":"logout","args":[]}"#;
+    let replies = cargo_exchange(&sb, &[get, named, unknown, login, logout, named_elsewhere]);
+    assert_eq!(replies[0], serde_json::json!({"v": [1]}));
+    let token = sb.cached_token();
+    let expiration = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    let ok = serde_json::json!({"Ok": {"kind": "get", "token": token, "cache": "expires", "expiration": expiration, "operation_independent": true}});
+    assert_eq!(replies[1], ok);
+    assert_eq!(replies[2], ok);
+    assert_eq!(
+        replies[3],
+        serde_json::json!({"Err": {"kind": "url-not-supported"}})
+    );
+    assert_eq!(
+        replies[4],
+        serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+    );
+    assert_eq!(
+        replies[5],
+        serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+    );
+    let refused = replies[6]["Err"]["message"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("does not serve https://other.example.com/index/"),
+        "{}",
+        replies[6]
+    );
+    assert_eq!(sb.mints(), 1);
+}

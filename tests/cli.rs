@@ -5,7 +5,8 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::*;
 
@@ -624,4 +625,125 @@ fn a_url_that_walks_out_of_a_path_scoped_target_gets_no_token_from_any_command()
         let out = sb.run(&["token", "--url", url]);
         assert!(out.status.success(), "{url}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn exec_passes_the_token_only_to_the_child_and_its_exit_code_back() {
+    let sb = Sandbox::new("");
+    // `env` itself, not a shell: shells drop variables whose names hold `/` and `:`.
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--env",
+        "A",
+        "--env",
+        "B",
+        "--npm-registry",
+        "http://127.0.0.1:4873/npm/repo",
+        "--",
+        "env",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = sb.cached_token();
+    let env = stdout(&out);
+    assert!(env.contains(&format!("A={token}\n")) && env.contains(&format!("B={token}\n")));
+    assert!(env.contains(&format!(
+        "npm_config_//127.0.0.1:4873/npm/repo/:_authToken={token}\n"
+    )));
+    assert!(
+        !env.contains("ECLUSE_CRED_TOKEN="),
+        "named variables replace the default"
+    );
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--",
+        "sh",
+        "-c",
+        "printf %s \"$ECLUSE_CRED_TOKEN\"; exit 7",
+    ]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(7), token));
+    assert_eq!(
+        sb.run(&["exec", "--target", "demo", "--", "/nonexistent/cmd"])
+            .status
+            .code(),
+        Some(127)
+    );
+}
+
+#[test]
+fn install_shims_links_every_shim_name_and_keeps_other_files() {
+    let sb = Sandbox::new("");
+    let dir = sb.dir.path().join("bin2");
+    fs::create_dir(&dir).unwrap();
+    let out = sb.run(&["install", "shims", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("is not on PATH"));
+    for name in [
+        "keyring",
+        "git-credential-ecluse",
+        "docker-credential-ecluse",
+    ] {
+        assert_eq!(
+            fs::read_link(dir.join(name)).unwrap(),
+            PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"))
+        );
+    }
+    // Again: replaces its own links; a real file in the way is left alone and reported.
+    assert!(
+        sb.run(&["install", "shims", dir.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::remove_file(dir.join("keyring")).unwrap();
+    fs::write(dir.join("keyring"), "mine").unwrap();
+    let out = sb.run(&["install", "shims", dir.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("not a symlink"));
+    assert_eq!(fs::read_to_string(dir.join("keyring")).unwrap(), "mine");
+}
+
+#[test]
+fn committed_completions_and_man_pages_match_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .arg("generate-docs")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["completions", "man"] {
+        let mut generated: Vec<_> = fs::read_dir(dir.path().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        generated.sort();
+        let mut committed: Vec<_> = fs::read_dir(repo.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        committed.sort();
+        assert_eq!(
+            generated, committed,
+            "{sub}/ is stale: run `cargo run -- generate-docs .`"
+        );
+        for name in generated {
+            assert!(
+                fs::read(dir.path().join(sub).join(&name)).unwrap()
+                    == fs::read(repo.join(sub).join(&name)).unwrap(),
+                "{sub}/{} is stale: run `cargo run -- generate-docs .`",
+                name.to_string_lossy()
+            );
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.stdout,
+        fs::read(repo.join("completions/ecluse-cred.bash")).unwrap()
+    );
 }

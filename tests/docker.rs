@@ -256,3 +256,92 @@ fn setup_docker_refuses_plain_http_off_the_loopback_address_and_a_registry_sent_
     assert!(stderr(&out).contains("gcloud"), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&docker_config).unwrap(), theirs);
 }
+
+#[test]
+fn docker_helper_speaks_dockers_protocol() {
+    let (sb, shims) = shim_sandbox(&[
+        "https://registry.example.com/",
+        "http://127.0.0.1:5000/",
+        "https://127.0.0.1:5443/",
+        "http://plain.example.com:5000/",
+    ]);
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "https://registry.example.com",
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ServerURL"], "https://registry.example.com");
+    assert_eq!(v["Username"], "aws");
+    assert_eq!(v["Secret"].as_str().unwrap(), sb.cached_token());
+    // A bare host:port, as docker sends for a registry with a port, means https: the https
+    // entry answers it; an http-only one only on the machine itself, which docker, podman and
+    // skopeo reach over plain http (docker's built-in insecure registries).
+    for (server, found) in [
+        ("127.0.0.1:5443", true),
+        ("registry.example.com:443", true),
+        ("127.0.0.1:5000", true),
+        ("127.0.0.1:5001", false),
+        ("http://127.0.0.1:5000", true),
+        ("http://registry.example.com", false),
+        ("plain.example.com:5000", false),
+        ("https://plain.example.com:5000", false),
+    ] {
+        let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], server);
+        assert_eq!(out.status.success(), found, "{server}: {}", stdout(&out));
+    }
+    // Userinfo is never echoed back.
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "https://user:SECRET@registry.example.com",
+    );
+    assert!(
+        out.status.success() && !stdout(&out).contains("SECRET"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = shim(
+        &sb,
+        &shims,
+        "docker-credential-ecluse",
+        &["get"],
+        "unknown.example.com",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+
+    let out = shim(&sb, &shims, "docker-credential-ecluse", &["list"], "");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"registry.example.com": "aws", "127.0.0.1:5443": "aws", "127.0.0.1:5000": "aws"})
+    );
+
+    for op in ["store", "erase"] {
+        let out = shim(
+            &sb,
+            &shims,
+            "docker-credential-ecluse",
+            &[op],
+            r#"{"ServerURL":"x","Username":"u","Secret":"s"}"#,
+        );
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), "not implemented\n")
+        );
+    }
+    let out = sb
+        .cmd(&["docker-credential", "get"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+    assert_eq!(sb.mints(), 1);
+}

@@ -443,7 +443,12 @@ fn client_checks_read_each_config_as_its_client_does() {
 #[test]
 fn every_client_that_setup_wires_passes_doctor() {
     let url = "https://pkgs.example.com/repo/";
-    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    // docker and Terraform name a host and send the token anywhere on it: they are wired for
+    // the whole host, which the target serves too.
+    let host_url = "https://pkgs.example.com/";
+    let sb = Sandbox::new(&format!(
+        "username = \"aws\"\nurls = [\"{url}\", \"{host_url}\"]"
+    ));
     sb.set("ttl", "43200");
     let home = sb.dir.path();
     sb.allow_token_in(&home.join(".npmrc"));
@@ -481,7 +486,11 @@ fn every_client_that_setup_wires_passes_doctor() {
                 "setup",
                 client,
                 "--url",
-                url,
+                if matches!(client, "docker" | "terraform") {
+                    host_url
+                } else {
+                    url
+                },
                 "--bin-dir",
                 bin.to_str().unwrap(),
             ]))

@@ -7,8 +7,9 @@
 mod common;
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use common::tls::TlsServer;
@@ -142,4 +143,67 @@ fn setup_go_makes_plain_go_mod_download_work_through_goauth_and_undo_stops_it() 
     fs::remove_dir_all(dir.join("gomodcache")).unwrap();
     let out = download(&[("GOPROXY", &server.url())]);
     assert!(!out.status.success(), "go downloaded without a token");
+}
+
+#[test]
+fn goauth_first_call_offers_only_cached_tokens_and_probes_share_one_mint() {
+    let sb =
+        Sandbox::new("urls = [\"https://goproxy.example.com/\", \"http://plain.example.com/\"]");
+    let goauth = |args: &[&str], stdin: &str| {
+        let mut all = vec!["goauth"];
+        all.extend_from_slice(args);
+        let mut child = sb
+            .cmd(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        sb.recorded(child.wait_with_output().unwrap())
+    };
+    // Nothing cached: the first call prints nothing and mints nothing.
+    let out = goauth(&[], "");
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), ""));
+    // A 404 probe (a registry may hide from anonymous callers behind one) gets the token too,
+    // for the target's own https prefixes only; later probes share that one mint.
+    let probe = "HTTP/1.1 404 Not Found\nContent-Type: text/plain\n\n";
+    let out = goauth(&["https://goproxy.example.com/example.com/@v/list"], probe);
+    assert_eq!(sb.mints(), 1);
+    let refused = "HTTP/1.1 401 Unauthorized\nWww-Authenticate: Bearer realm=\"x\"\n\n";
+    let again = goauth(
+        &["https://goproxy.example.com/example.com/private/mod/@v/list"],
+        refused,
+    );
+    assert_eq!(stdout(&again), stdout(&out));
+    let token = sb.cached_token();
+    assert_eq!(
+        stdout(&out),
+        format!("https://goproxy.example.com/\n\nAuthorization: Bearer {token}\n\n")
+    );
+    // Now cached: the first call of the next go process offers it, and a 404 probe gets it.
+    assert_eq!(stdout(&goauth(&[], "")), stdout(&out));
+    assert_eq!(
+        stdout(&goauth(&["https://goproxy.example.com/x/@v/list"], probe)),
+        stdout(&out)
+    );
+    // http, another host, garbage: nothing.
+    for url in [
+        "http://plain.example.com/x",
+        "https://other.example.com/x",
+        "not a url",
+    ] {
+        let out = goauth(&[url], refused);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), ""),
+            "{url}"
+        );
+    }
+    assert_eq!(sb.mints(), 1);
 }

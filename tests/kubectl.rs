@@ -471,3 +471,133 @@ fn setup_kubectl_undo_takes_out_an_entry_an_older_setup_wrote_through_kubectl() 
     );
     assert_eq!(after["clusters"], before["clusters"]);
 }
+
+#[test]
+fn kube_credential_prints_an_exec_credential() {
+    let sb = Sandbox::new("");
+    let out = sb.run(&["kube-credential", "--target", "demo"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["apiVersion"], "client.authentication.k8s.io/v1");
+    assert_eq!(v["kind"], "ExecCredential");
+    assert_eq!(v["status"]["token"].as_str().unwrap(), sb.cached_token());
+    let exp: jiff::Timestamp = v["status"]["expirationTimestamp"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        exp.as_second(),
+        sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000
+    );
+}
+
+#[test]
+fn kube_credential_answers_only_a_cluster_its_target_serves() {
+    let sb = Sandbox::new("urls = [\"https://k8s.example.com:6443/\"]");
+    let info = |server: &str| {
+        serde_json::json!({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+            "spec": {"interactive": false, "cluster": {"server": server}}})
+        .to_string()
+    };
+    let run = |server: &str| {
+        sb.recorded(
+            sb.cmd(&["kube-credential", "--target", "demo"])
+                .env("KUBERNETES_EXEC_INFO", info(server))
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = run("https://k8s.example.com:6443");
+    assert!(out.status.success(), "{}", stderr(&out));
+    for server in [
+        "https://evil.example.com:6443",
+        "http://k8s.example.com:6443",
+        "https://k8s.example.com",
+    ] {
+        let out = run(server);
+        assert_eq!(out.status.code(), Some(78), "{server}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+    // Cluster information that cannot be read is no reason to skip the check.
+    for raw in [
+        r#"{"spec":{"cluster":{"server":"https://evil.example.com/"}}"#.to_owned(),
+        r#"{"spec":{"cluster":{"server":["https://evil.example.com/"]}}}"#.to_owned(),
+        r#"{"spec":{"cluster":{"server":null}}}"#.to_owned(),
+        "[".repeat(100_000),
+    ] {
+        let out = sb.recorded(
+            sb.cmd(&["kube-credential", "--target", "demo"])
+                .env("KUBERNETES_EXEC_INFO", &raw)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+    // Without cluster information (provideClusterInfo off) there is nothing to check.
+    let out = sb.recorded(
+        sb.cmd(&["kube-credential", "--target", "demo"])
+            .env(
+                "KUBERNETES_EXEC_INFO",
+                r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#,
+            )
+            .output()
+            .unwrap(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.mints(), 1);
+}
+
+#[test]
+fn setup_kubectl_undo_of_an_older_entry_keeps_what_else_the_kubeconfig_holds() {
+    let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
+    for (before, kept) in [
+        // The user's current context and preferences stay, with no cluster, context or user.
+        (
+            Some(
+                "apiVersion: v1\nkind: Config\ncurrent-context: elsewhere\npreferences:\n  colors: true\n",
+            ),
+            true,
+        ),
+        // The ordinary case: a kubeconfig the older setup made holds nothing after undo.
+        (None, false),
+    ] {
+        let kubeconfig = sb.dir.path().join(format!("kubeconfig-{kept}"));
+        if let Some(text) = before {
+            fs::write(&kubeconfig, text).unwrap();
+        }
+        // What an older setup ran, through kubectl.
+        let out = Command::new("kubectl")
+            .args([
+                "config",
+                "set-credentials",
+                "ecluse-demo",
+                "--exec-api-version=client.authentication.k8s.io/v1",
+            ])
+            .arg(format!(
+                "--exec-command={}",
+                env!("CARGO_BIN_EXE_ecluse-cred")
+            ))
+            .args(["--exec-arg=kube-credential", "--exec-arg=--target=demo"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = sb.recorded(
+            sb.cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
+                .env("KUBECONFIG", &kubeconfig)
+                .output()
+                .unwrap(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = fs::read_to_string(&kubeconfig).unwrap_or_default();
+        assert!(!text.contains("ecluse-demo"), "{text}");
+        if kept {
+            let after = view(&kubeconfig);
+            assert_eq!(after["current-context"], "elsewhere", "{text}");
+            assert_eq!(after["preferences"]["colors"], true, "{text}");
+        } else {
+            assert_eq!(text.trim(), "", "{text}");
+        }
+    }
+}

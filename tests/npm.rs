@@ -466,3 +466,204 @@ fn npmrc_and_setup_npm_write_the_npmrc_npm_config_userconfig_names() {
             .contains(":_authToken=")
     );
 }
+
+#[test]
+fn npmrc_updates_one_line_atomically_keeps_the_rest_and_makes_the_file_private() {
+    let sb = Sandbox::new("");
+    let file = sb.dir.path().join("npmrc");
+    sb.allow_token_in(&file);
+    fs::write(&file, "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken=stale\nfund=false\n").unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let out = sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        "http://127.0.0.1:4873/npm/repo",
+        "--scope",
+        "@acme",
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(&sb.cached_token()));
+    let token = sb.cached_token();
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "registry=https://registry.npmjs.org/\n//127.0.0.1:4873/npm/repo/:_authToken={token}\nfund=false\n@acme:registry=http://127.0.0.1:4873/npm/repo\n"
+        )
+    );
+    assert_eq!(mode(&file), 0o600, "a token is for its owner only");
+    let created = sb.dir.path().join("new-npmrc");
+    sb.allow_token_in(&created);
+    sb.run(&[
+        "npmrc",
+        "--target",
+        "demo",
+        "--registry",
+        "https://npm.example.com/",
+        "--file",
+        created.to_str().unwrap(),
+    ]);
+    assert_eq!(mode(&created), 0o600);
+    assert_eq!(
+        fs::read_to_string(&created).unwrap(),
+        format!("//npm.example.com/:_authToken={token}\n")
+    );
+}
+
+#[test]
+fn npm_gets_a_token_only_for_a_registry_its_target_serves() {
+    let sb = Sandbox::new("urls = [\"https://npm.example.com/\"]");
+    let npmrc = sb.dir.path().join(".npmrc");
+    for args in [
+        vec![
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            "https://evil.example.com/",
+            "--file",
+        ],
+        vec![
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            "http://npm.example.com/",
+            "--file",
+        ],
+    ] {
+        let mut args = args;
+        let file = npmrc.to_str().unwrap();
+        args.push(file);
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+        assert!(stderr(&out).contains("does not serve"), "{}", stderr(&out));
+    }
+    let out = sb.run(&[
+        "exec",
+        "--target",
+        "demo",
+        "--npm-registry",
+        "https://evil.example.com/",
+        "--",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(!npmrc.exists());
+    assert_eq!(sb.mints(), 0);
+}
+
+#[test]
+fn npm_config_userconfig_with_a_tilde_or_a_relative_path_names_the_file_npm_reads() {
+    let sb = Sandbox::new(&format!("urls = [\"{REGISTRY}\"]"));
+    let cwd = sb.dir.path().join("work");
+    fs::create_dir_all(&cwd).unwrap();
+    let absolute = sb.dir.path().join("abs/npmrc");
+    for (value, file) in [
+        // npm takes a leading `~/` as the home directory...
+        ("~/conf/npmrc", sb.dir.path().join("conf/npmrc")),
+        // ... and a relative path against the working directory.
+        ("rel/npmrc", cwd.join("rel/npmrc")),
+        // The ordinary case: an absolute path, as it is.
+        (absolute.to_str().unwrap(), absolute.clone()),
+    ] {
+        sb.allow_token_in(&file);
+        let out = sb.recorded(
+            sb.cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
+                .env("NPM_CONFIG_USERCONFIG", value)
+                .env_remove("npm_config_userconfig")
+                .current_dir(&cwd)
+                .output()
+                .unwrap(),
+        );
+        assert!(out.status.success(), "{value}: {}", stderr(&out));
+        assert!(
+            fs::read_to_string(&file)
+                .unwrap_or_default()
+                .contains(":_authToken="),
+            "{value}: {}",
+            stdout(&out)
+        );
+        // The file real npm reads for that setting.
+        let npm = sb
+            .program(Path::new("npm"))
+            .args(["config", "get", "userconfig"])
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("NPM_CONFIG_USERCONFIG", value)
+            .env_remove("npm_config_userconfig")
+            .current_dir(&cwd)
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&npm).trim(),
+            file.to_str().unwrap(),
+            "{value}: {}",
+            stderr(&npm)
+        );
+        // setup npm reads the same file: it finds npmrc's token line there.
+        let out = sb.recorded(
+            sb.cmd(&["setup", "npm", "--url", REGISTRY])
+                .env("NPM_CONFIG_USERCONFIG", value)
+                .env_remove("npm_config_userconfig")
+                .current_dir(&cwd)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(78), "{value}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{}:1: `//r.example.com/", file.display())),
+            "{value}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        !cwd.join("~").exists(),
+        "no file named `~` in the working directory"
+    );
+}
+
+#[test]
+fn npmrc_refuses_a_scope_that_would_add_lines_and_writes_a_plain_one() {
+    let sb = Sandbox::new(&format!("urls = [\"{REGISTRY}\"]"));
+    let file = sb.dir.path().join("project/.npmrc");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "fund=false\n").unwrap();
+    sb.allow_token_in(&file);
+    let npmrc = |scope: &str| {
+        sb.run(&[
+            "npmrc",
+            "--target",
+            "demo",
+            "--registry",
+            REGISTRY,
+            "--file",
+            file.to_str().unwrap(),
+            "--scope",
+            scope,
+        ])
+    };
+    for bad in ["acme\nregistry=https://evil.example/", "@acme/x", "@"] {
+        let out = npmrc(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not an npm scope"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "fund=false\n",
+            "{bad:?}"
+        );
+    }
+    let out = npmrc("acme");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(&format!("\n@acme:registry={REGISTRY}\n")),
+        "{text}"
+    );
+}

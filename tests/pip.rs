@@ -428,3 +428,72 @@ fn setup_uv_makes_plain_uv_pip_install_work_and_undo_takes_it_out() {
     assert!(!refused.status.success());
     assert!(!target.join("ecluse_demo").exists());
 }
+
+#[test]
+fn keyring_answers_every_client_form() {
+    let (sb, shims) = shim_sandbox(&["http://127.0.0.1:8080/simple/"]);
+    let token = {
+        let out = shim(
+            &sb,
+            &shims,
+            "keyring",
+            &["get", "http://127.0.0.1:8080/simple/", "aws"],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(token, format!("{}\n", sb.cached_token()));
+    let t = sb.cached_token();
+    let cases: [(&[&str], String); 3] = [
+        (
+            &[
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "http://127.0.0.1:8080/simple/",
+                "aws",
+            ],
+            format!("{{\"password\":\"{t}\",\"username\":\"aws\"}}\n"),
+        ),
+        (
+            &[
+                "--mode=creds",
+                "--output=json",
+                "get",
+                "http://127.0.0.1:8080/simple/",
+            ],
+            format!("{{\"password\":\"{t}\",\"username\":\"aws\"}}\n"),
+        ),
+        (
+            &["get", "http://127.0.0.1:8080/simple/", "--mode", "creds"],
+            format!("aws\n{t}\n"),
+        ),
+    ];
+    for (args, want) in cases {
+        let out = shim(&sb, &shims, "keyring", args, "");
+        assert_eq!(stdout(&out), want, "{args:?}: {}", stderr(&out));
+    }
+    for args in [
+        &["get", "http://other/simple/", "aws"][..],
+        &["get", "http://127.0.0.1:8080/simple/", "bob"],
+        // The bare host[:port] fallback cannot tell http from https: never answered.
+        &["get", "127.0.0.1:8080", "aws"],
+        &["get", "127.0.0.1", "aws"],
+        // Same host and path, another scheme or port.
+        &["get", "https://127.0.0.1:8080/simple/", "aws"],
+        &["get", "http://127.0.0.1:8081/simple/", "aws"],
+    ] {
+        let out = shim(&sb, &shims, "keyring", args, "");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), ""),
+            "{args:?}"
+        );
+    }
+    let out = shim(&sb, &shims, "keyring", &["--bogus", "get", "x"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unrecognized arguments"));
+    let out = sb.run(&["keyring", "get", "http://127.0.0.1:8080/simple/", "aws"]);
+    assert_eq!(stdout(&out), format!("{t}\n"));
+}

@@ -12,9 +12,22 @@ use std::path::Path;
 use common::*;
 
 const URL: &str = "https://pkgs.example.com/repo/";
+/// What docker and Terraform are wired for: they name a host and send the token to any path of
+/// it, so only a target serving the whole host answers them.
+const HOST_URL: &str = "https://pkgs.example.com/";
 
 fn sandbox() -> Sandbox {
-    Sandbox::new(&format!("username = \"aws\"\nurls = [\"{URL}\"]"))
+    Sandbox::new(&format!(
+        "username = \"aws\"\nurls = [\"{URL}\", \"{HOST_URL}\"]"
+    ))
+}
+
+/// The URL setup is given for `client`.
+fn url_for(client: &str) -> &'static str {
+    match client {
+        "docker" | "terraform" => HOST_URL,
+        _ => URL,
+    }
 }
 
 fn setup(sb: &Sandbox, client: &str, file: &Path, extra: &[&str]) -> std::process::Output {
@@ -23,7 +36,7 @@ fn setup(sb: &Sandbox, client: &str, file: &Path, extra: &[&str]) -> std::proces
         "setup",
         client,
         "--url",
-        URL,
+        url_for(client),
         "--file",
         file.to_str().unwrap(),
         "--bin-dir",
@@ -884,7 +897,7 @@ fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
             "setup",
             "docker",
             "--url",
-            URL,
+            HOST_URL,
             "--file",
             sb.dir.path().join("config.json").to_str().unwrap(),
         ])
@@ -915,4 +928,399 @@ fn a_file_removed_by_hand_and_set_up_again_is_one_setup_created() {
     assert!(setup(&sb, "pip", &file, &[]).status.success());
     assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
     assert!(!file.exists(), "{:?}", fs::read_to_string(&file));
+}
+
+#[test]
+fn setup_go_and_bazel_and_terraform_keep_what_is_the_users() {
+    let sb = Sandbox::new(
+        "urls = [\"https://europe-maven.example.com/repo/\", \"https://europe-maven.example.com/\"]",
+    );
+    // bazel: undone from another --bin-dir than it was set up with.
+    let bazelrc = sb.dir.path().join(".bazelrc");
+    let url = "https://europe-maven.example.com/repo/";
+    let first = sb.dir.path().join("first");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        first.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = sb.dir.path().join("other");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        other.to_str().unwrap(),
+        "--undo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!bazelrc.exists(), "{:?}", fs::read_to_string(&bazelrc));
+    let spaced = sb.dir.path().join("my bin");
+    let out = sb.run(&[
+        "setup",
+        "bazel",
+        "--url",
+        url,
+        "--bin-dir",
+        spaced.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    // terraform: a block the user edited is still taken out whole.
+    let tfrc = sb.dir.path().join("tfrc");
+    let run_tf = |extra: &[&str]| {
+        // Terraform names a host: its target serves the whole host.
+        let mut args = vec![
+            "setup",
+            "terraform",
+            "--url",
+            "https://europe-maven.example.com/",
+        ];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.cmd(&args)
+                .env("TF_CLI_CONFIG_FILE", &tfrc)
+                .output()
+                .unwrap(),
+        )
+    };
+    fs::write(&tfrc, "plugin_cache_dir = \"/tmp/x\"\n").unwrap();
+    assert!(run_tf(&[]).status.success());
+    let edited = fs::read_to_string(&tfrc)
+        .unwrap()
+        .replace("args = []", "args = [\"--verbose\"]");
+    fs::write(&tfrc, edited).unwrap();
+    assert!(run_tf(&["--undo"]).status.success());
+    assert_eq!(
+        fs::read_to_string(&tfrc).unwrap(),
+        "plugin_cache_dir = \"/tmp/x\"\n"
+    );
+}
+
+#[test]
+fn undo_never_gives_back_a_wider_mode_to_a_file_that_changed_since_setup() {
+    let sb = sandbox();
+    let run = |file: &Path, extra: &[&str]| {
+        let out = setup(&sb, "npm", file, extra);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    for changed in [true, false] {
+        let file = sb.dir.path().join(format!("changed-{changed}/.npmrc"));
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, "fund=false\n").unwrap();
+        fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        sb.allow_token_in(&file);
+        run(&file, &[]);
+        assert_eq!(mode(&file), 0o600);
+        if changed {
+            // What `npm login` does meanwhile: a token of the user's own.
+            let text = fs::read_to_string(&file).unwrap() + "//other.example/:_authToken=mine\n";
+            fs::write(&file, text).unwrap();
+        }
+        let out = run(&file, &["--undo"]);
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(!text.contains(MARKER_LINE), "{text}");
+        if changed {
+            assert!(text.contains("_authToken=mine"), "{text}");
+            assert_eq!(mode(&file), 0o600, "a token is still in it");
+            assert!(
+                stdout(&out).contains("keeps mode 0600, not its 0644"),
+                "{}",
+                stdout(&out)
+            );
+        } else {
+            // The ordinary case: the file as it was, its mode too, and said so.
+            assert_eq!(text, "fund=false\n");
+            assert_eq!(mode(&file), 0o644);
+            assert!(
+                stdout(&out).contains("now 0644 again, as before setup"),
+                "{}",
+                stdout(&out)
+            );
+        }
+    }
+}
+
+/// The start of the marker line setup writes.
+const MARKER_LINE: &str = "# ecluse-cred setup:";
+
+#[test]
+fn undo_that_finds_nothing_of_setups_leaves_the_file_untouched() {
+    let sb = sandbox();
+    for (client, name, text) in [
+        ("docker", "config.json", "{}"),
+        ("docker", "config.json", "{\"credHelpers\":{}}\n"),
+        ("bazel", ".bazelrc", ""),
+        ("pip", "pip.conf", ""),
+        ("npm", ".npmrc", "\n"),
+    ] {
+        let file = sb.dir.path().join("untouched").join(client).join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(
+            fs::read_to_string(&file).ok().as_deref(),
+            Some(text),
+            "{client} {text:?}"
+        );
+        assert!(
+            stdout(&out).contains("nothing to change"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // Through a dotfile manager's symlink: the file it points at stays.
+    let target = sb.dir.path().join("dotfiles/config.json");
+    fs::create_dir_all(target.parent().unwrap()).unwrap();
+    fs::write(&target, "{}\n").unwrap();
+    let link = sb.dir.path().join("linked/config.json");
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    assert!(setup(&sb, "docker", &link, &["--undo"]).status.success());
+    assert_eq!(fs::read_to_string(&target).unwrap(), "{}\n");
+    // A stale record (setup created the file, the user removed it and made one of their own).
+    let file = sb.dir.path().join("stale/pip.conf");
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    fs::write(&file, "").unwrap();
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert_eq!(fs::read_to_string(&file).ok().as_deref(), Some(""));
+    // The ordinary case next to it: a file setup created, set up, goes on undo.
+    let file = sb.dir.path().join("made/pip.conf");
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert!(!file.exists());
+}
+
+#[test]
+fn a_record_others_could_write_is_ignored_and_a_recorded_mode_never_sets_special_bits() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox();
+    let dir = sb.dir.path().join(".local/share/ecluse-cred/setup");
+    let record_of = |name: &str| {
+        let found: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(name))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        found[0].clone()
+    };
+    // Setup created it; a record others can write is not believed: the file is kept.
+    let file = sb.dir.path().join("made/pip.conf");
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    let record = record_of("pip.conf");
+    fs::set_permissions(&record, fs::Permissions::from_mode(0o666)).unwrap();
+    let out = setup(&sb, "pip", &file, &["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ignoring setup's record"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(file.exists(), "kept: nothing trusted says setup created it");
+    fs::remove_file(&record).unwrap();
+    // The ordinary case: a private record is believed, and undo removes the file it made.
+    let file = sb.dir.path().join("made2/pip.conf");
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert!(!file.exists());
+    // A recorded mode with setuid and world-write bits: permission bits only.
+    let file = sb.dir.path().join("modes/uv.toml");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "native-tls = true\n").unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(setup(&sb, "uv", &file, &[]).status.success());
+    let record = record_of("uv.toml");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&record).unwrap()).unwrap();
+    json["mode"] = serde_json::json!(0o4755);
+    fs::write(&record, json.to_string()).unwrap();
+    let out = setup(&sb, "uv", &file, &["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "native-tls = true\n");
+    let bits = fs::metadata(&file).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(bits, 0o755, "{bits:04o}");
+}
+
+#[test]
+fn the_shim_directory_in_the_data_directory_is_writable_by_the_user_only() {
+    let sb = sandbox();
+    let own = sb.dir.path().join(".local/share/ecluse-cred/bin");
+    let bazel = |name: &str| {
+        let rc = sb.dir.path().join(name);
+        sb.recorded(
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "umask 002; exec '{}' --config '{}' --cache-dir '{}' setup bazel --url {URL} --file '{}'",
+                    env!("CARGO_BIN_EXE_ecluse-cred"),
+                    sb.config.display(),
+                    sb.cache.display(),
+                    rc.display()
+                ))
+                .env("HOME", sb.dir.path())
+                .env("XDG_DATA_HOME", sb.dir.path().join(".local/share"))
+                .env("PATH", "/usr/bin:/bin")
+                .output()
+                .unwrap(),
+        )
+    };
+    // Made under a group-writable umask: 0755 all the same.
+    let out = bazel("one.bazelrc");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(own.join("bazel-credential-ecluse").is_symlink());
+    assert_eq!(mode(&own), 0o755);
+    assert_eq!(mode(own.parent().unwrap()) & 0o022, 0);
+    // One others can write is made the user's only, and said so.
+    fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = bazel("two.bazelrc");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode(&own), 0o755);
+    assert!(
+        stdout(&out).contains("was mode 0777, now 0755"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn setup_writes_a_url_with_an_at_in_its_path_whole_and_shows_it_redacted() {
+    let url = "https://pkgs.example.com/api/@org/";
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    let file = sb.dir.path().join("client/.npmrc");
+    sb.allow_token_in(&file);
+    let out = sb.run(&[
+        "setup",
+        "npm",
+        "--url",
+        url,
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("\nregistry={url}\n")), "{text}");
+    assert!(
+        text.contains("\n//pkgs.example.com/api/@org/:_authToken="),
+        "{text}"
+    );
+    assert!(!text.contains("redacted"), "{text}");
+    // What it prints is redacted as every URL shown is.
+    assert!(!stdout(&out).contains("/api/@org"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("@org/"), "{}", stdout(&out));
+    // The ordinary case: a URL without an `@` is written as given.
+    let file = sb.dir.path().join("client2/.npmrc");
+    let sb2 = sandbox();
+    sb2.allow_token_in(&file);
+    let out = sb2.run(&[
+        "setup",
+        "npm",
+        "--url",
+        URL,
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&file)
+            .unwrap()
+            .contains(&format!("\nregistry={URL}\n"))
+    );
+}
+
+#[test]
+fn setup_pnpm_puts_its_helper_link_in_the_data_directory_when_the_executable_is_not_beside_a_writable_one()
+ {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox();
+    // A root-owned install: the executable in a directory the user cannot write.
+    let install = sb.dir.path().join("usr-local-bin");
+    fs::create_dir(&install).unwrap();
+    let exe = install.join("ecluse-cred");
+    fs::copy(env!("CARGO_BIN_EXE_ecluse-cred"), &exe).unwrap();
+    fs::set_permissions(&install, fs::Permissions::from_mode(0o555)).unwrap();
+    // As root, permission bits do not stop a write; the immutable attribute does.
+    let immutable = can_write(&install)
+        && std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(&install)
+            .status()
+            .is_ok_and(|s| s.success());
+    if can_write(&install) {
+        eprintln!("skipped: cannot make a directory unwritable here");
+        return;
+    }
+    let file = sb.dir.path().join("client/.npmrc");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "setup",
+            "pnpm",
+            "--url",
+            URL,
+            "--file",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sb.recorded(
+            sb.program(&exe)
+                .arg("--config")
+                .arg(&sb.config)
+                .arg("--cache-dir")
+                .arg(&sb.cache)
+                .args(&args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = run(&[]);
+    let link = sb
+        .dir
+        .path()
+        .join(".local/share/ecluse-cred/bin/ecluse-pnpm-token-demo");
+    let result = || {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(fs::read_link(&link).unwrap(), exe);
+        assert!(
+            fs::read_to_string(&file)
+                .unwrap()
+                .contains(&format!("tokenHelper={}\n", link.display())),
+            "{}",
+            fs::read_to_string(&file).unwrap()
+        );
+        let out = run(&["--undo"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!link.exists() && !link.is_symlink());
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(result));
+    if immutable {
+        std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&install)
+            .status()
+            .unwrap();
+    }
+    fs::set_permissions(&install, fs::Permissions::from_mode(0o755)).unwrap();
+    outcome.unwrap();
+    // The ordinary case: beside an executable in a directory the user can write, as before.
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_link(install.join("ecluse-pnpm-token-demo")).unwrap(),
+        exe
+    );
+    assert!(!link.is_symlink());
+}
+
+/// Whether the current user may write in `dir` (root may, whatever its mode says).
+fn can_write(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    let ok = fs::write(&probe, "").is_ok();
+    let _ = fs::remove_file(&probe);
+    ok
 }

@@ -183,3 +183,52 @@ fn setup_terraform_undo_takes_out_an_older_setups_block_without_an_end_marker() 
         format!("{USERS_BLOCKS}{LATER_BLOCKS}")
     );
 }
+
+#[test]
+fn terraform_helper_answers_get_and_refuses_store_and_forget() {
+    let (sb, shims) = shim_sandbox(&[
+        "https://registry.example.com/",
+        "https://tf.example.com:8443/",
+        "http://plain.example.com/",
+    ]);
+    let tf = |args: &[&str], stdin: &str| {
+        let out = shim(&sb, &shims, "terraform-credentials-ecluse", args, stdin);
+        sb.record(&out);
+        out
+    };
+    let out = tf(&["get", "registry.example.com"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{{\"token\":\"{}\"}}\n", sb.cached_token())
+    );
+    // Configured args come first; VERB and HOST are the last two.
+    let out = tf(&["--profile", "x", "get", "tf.example.com:8443"], "");
+    assert!(stdout(&out).contains("\"token\""), "{}", stdout(&out));
+    for host in ["other.example.com", "plain.example.com", "tf.example.com"] {
+        let out = tf(&["get", host], "");
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), "{}\n"),
+            "{host}"
+        );
+    }
+    for (args, stdin) in [
+        (&["store", "registry.example.com"][..], "{\"token\":\"x\"}"),
+        (&["forget", "registry.example.com"][..], ""),
+        (&["frobnicate", "registry.example.com"][..], ""),
+        // Not a host name: a malformed request, not "no credentials".
+        (&["get", "https://registry.example.com"][..], ""),
+        (&["get", "registry.example.com/x"][..], ""),
+        (&["get", ""][..], ""),
+        (&[][..], ""),
+    ] {
+        let out = tf(args, stdin);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stdout(&out).is_empty() && !stderr(&out).is_empty(),
+            "{args:?}"
+        );
+    }
+    assert_eq!(sb.mints(), 1);
+}

@@ -1,7 +1,9 @@
 //! `setup git`: `credential.<URL>.helper`, scoped to the registry's URL, in the user's global
 //! git config, written by git's own `git config` (on a copy, so that dry-run, idempotence and
 //! the atomic write are the framework's). An empty `helper =` first resets the helpers for
-//! that URL, so git asks ecluse-cred and no helper configured before (such as `store`).
+//! that URL, so git asks ecluse-cred and no helper configured before (such as `store`). For a
+//! URL below the host's root, `credential.<URL>.useHttpPath = true` too, so that git sends the
+//! path the target's scope is checked against.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,11 +53,15 @@ fn is_ecluse_helper(value: &str) -> bool {
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, global_config)?;
     let request = Request::url(w.url)?;
-    // git matches `credential.<url>` by scheme, host and port, and a path prefix; without
-    // useHttpPath it sends no path, so the helper names the target: another target on the
-    // same host never answers for this one.
+    // git matches `credential.<url>` by scheme, host and port, and a path prefix; the helper
+    // names the target, so another target on the same host never answers for this one. For a
+    // URL below the host's root git must also send the path (useHttpPath): a request without
+    // one could be for any path (`URL/..;/evil/` matches the prefix too), and a path-scoped
+    // target answers only a path it covers.
     let scope = request.shown().trim_end_matches('/').to_owned();
     let key = format!("credential.{scope}.helper");
+    let use_path_key = format!("credential.{scope}.useHttpPath");
+    let scoped_below_root = request.path.as_deref().is_some_and(|p| p != "/");
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let helper = format!(
         "!{} git-credential --target={}",
@@ -66,11 +72,15 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         let (_, current) = git_config(&path, old, &["--get-all", &key])?;
         let values: Vec<&str> = current.lines().collect();
         let ours = values.iter().any(|v| is_ecluse_helper(v));
+        let (_, use_path) = git_config(&path, old, &["--get", &use_path_key])?;
         if w.args.undo {
             if !ours {
                 return Ok(old.to_owned());
             }
-            let (text, _) = git_config(&path, old, &["--unset-all", &key])?;
+            let (mut text, _) = git_config(&path, old, &["--unset-all", &key])?;
+            if scoped_below_root && use_path.trim() == "true" {
+                text = git_config(&path, &text, &["--unset-all", &use_path_key])?.0;
+            }
             // Older git leaves the emptied section's header behind.
             let section = format!("credential.{scope}");
             let (_, left) = git_config(
@@ -86,7 +96,8 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             }
             return Ok(text);
         }
-        if values == ["", helper.as_str()] {
+        let path_sent = !scoped_below_root || use_path.trim() == "true";
+        if values == ["", helper.as_str()] && path_sent {
             return Ok(old.to_owned());
         }
         if !values.is_empty() && !ours {
@@ -95,10 +106,18 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 path.display()
             )));
         }
-        // An older ecluse-cred's helper is replaced by this one's.
-        let (text, _) = git_config(&path, old, &["--unset-all", &key])?;
+        // An older ecluse-cred's helper is replaced by this one's; useHttpPath follows the
+        // helpers, so a second run writes the same text.
+        let (mut text, _) = git_config(&path, old, &["--unset-all", &key])?;
+        if scoped_below_root {
+            text = git_config(&path, &text, &["--unset-all", &use_path_key])?.0;
+        }
         let (text, _) = git_config(&path, &text, &["--add", &key, ""])?;
-        Ok(git_config(&path, &text, &["--add", &key, &helper])?.0)
+        let (text, _) = git_config(&path, &text, &["--add", &key, &helper])?;
+        if !scoped_below_root {
+            return Ok(text);
+        }
+        Ok(git_config(&path, &text, &["--add", &use_path_key, "true"])?.0)
     })?;
     Ok(Plan {
         edits: vec![edit],

@@ -518,3 +518,70 @@ pub fn stderr(out: &Output) -> String {
 pub fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
+
+/// A sandbox whose `demo` target serves `urls` with username `aws`, and the shims in `bin/`.
+pub fn shim_sandbox(urls: &[&str]) -> (Sandbox, PathBuf) {
+    let list: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [{}]", list.join(", ")));
+    let shims = sb.dir.path().join("shims");
+    let out = sb.run(&["install", "shims", shims.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (sb, shims)
+}
+
+/// Run a shim the way a client does: no arguments of ours, configuration from the environment.
+pub fn shim(
+    sb: &Sandbox,
+    shims: &Path,
+    name: &str,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    let mut running = sb
+        .program(&shims.join(name))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A helper that refuses its arguments may exit before reading: its answer is what counts.
+    use std::io::Write;
+    let written = running.stdin.take().unwrap().write_all(stdin.as_bytes());
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    running.wait_with_output().unwrap()
+}
+
+/// Drive `ecluse-cred --cargo-plugin` exactly as cargo does: read the hello, send requests one
+/// JSON line each, read one JSON line back for each.
+pub fn cargo_exchange(sb: &Sandbox, requests: &[&str]) -> Vec<serde_json::Value> {
+    let mut child = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
+        .arg("--cargo-plugin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    for r in requests {
+        writeln!(stdin, "{r}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// What git's helper answers for `request`.
+pub fn git_get(sb: &Sandbox, shims: &Path, args: &[&str], request: &str) -> String {
+    let out = shim(sb, shims, "git-credential-ecluse", args, request);
+    sb.record(&out);
+    assert!(out.status.success(), "{request:?}: {}", stderr(&out));
+    stdout(&out)
+}

@@ -520,41 +520,58 @@ pub fn under_lock(
 ) -> Locked {
     let fresh = freshness(now, entry, policy, required_ttl);
     let state = breaker.state(now);
-    let mint = Locked::Mint {
-        probe: state == BreakerState::HalfOpen,
-    };
-    match purpose {
-        Purpose::Forced => Locked::Mint { probe: false },
-        _ if state == BreakerState::Open => match purpose {
+    // `refresh --force` mints whatever the breaker says.
+    if purpose == Purpose::Forced {
+        return Locked::Mint { probe: false };
+    }
+    // An open breaker: nobody calls the mint; a caller with a usable token keeps it.
+    if state == BreakerState::Open {
+        return match purpose {
             Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
             Purpose::Refresh => Locked::UseCached,
             _ => Locked::BreakerOpen,
-        },
-        Purpose::Explicit => mint,
-        Purpose::Refresh if fresh == Freshness::Fresh => Locked::UseCached,
-        Purpose::Refresh => mint,
-        Purpose::NeedToken { .. } if fresh != Freshness::Unusable => Locked::UseCached,
-        // A newer token than the caller saw, good by the policy's own measure yet not good
-        // enough for it: another process minted it for a `--min-ttl` caller while this one
-        // waited, and it fell short, so a mint of this caller's own would get no better. (A
-        // newer entry minted for another reason, or unusable for another reason, is replaced as
-        // usual.)
-        Purpose::NeedToken { seen, .. }
-            if entry.is_some_and(|e| {
-                e.issued_at > seen.unwrap_or(EpochMs::MIN) && fell_short(e, policy)
-            }) && freshness(now, entry, policy, None) != Freshness::Unusable =>
+        };
+    }
+    let mint = Locked::Mint {
+        probe: state == BreakerState::HalfOpen,
+    };
+    let (waiting_since, seen) = match purpose {
+        // `refresh`: mint now.
+        Purpose::Explicit | Purpose::Forced => return mint,
+        // A background refresh: mint unless another process already did.
+        Purpose::Refresh if fresh == Freshness::Fresh => return Locked::UseCached,
+        Purpose::Refresh => return mint,
+        Purpose::NeedToken {
+            waiting_since,
+            seen,
+        } => (waiting_since, seen),
+    };
+    // A caller that needs a token: another process may have minted while it waited.
+    if fresh != Freshness::Unusable {
+        return Locked::UseCached;
+    }
+    // A newer token than the caller saw, good by the policy's own measure yet not good enough
+    // for it: another process minted it for a `--min-ttl` caller while this one waited, and it
+    // fell short, so a mint of this caller's own would get no better. (A newer entry minted for
+    // another reason, or unusable for another reason, is replaced as usual.)
+    let newer = entry.is_some_and(|e| e.issued_at > seen.unwrap_or(EpochMs::MIN));
+    if newer
+        && entry.is_some_and(|e| fell_short(e, policy))
+        && freshness(now, entry, policy, None) != Freshness::Unusable
+    {
+        return Locked::TooShort;
+    }
+    if never_long_enough(now, entry, policy, required_ttl) {
+        return Locked::TooShort;
+    }
+    // The mint this caller waited for failed: share its failure rather than repeat it.
+    match breaker.last_failure_at {
+        Some(failed)
+            if failed > waiting_since && failed <= now && breaker.consecutive_failures > 0 =>
         {
-            Locked::TooShort
+            Locked::ShareFailure
         }
-        _ if never_long_enough(now, entry, policy, required_ttl) => Locked::TooShort,
-        Purpose::NeedToken { waiting_since, .. } => match breaker.last_failure_at {
-            Some(failed)
-                if failed > waiting_since && failed <= now && breaker.consecutive_failures > 0 =>
-            {
-                Locked::ShareFailure
-            }
-            _ => mint,
-        },
+        _ => mint,
     }
 }
 

@@ -547,40 +547,31 @@ fn aws_check(name: String, target_profile: Option<&str>) -> Check {
     let config_file = crate::setup::env_path("AWS_CONFIG_FILE").unwrap_or(home.join(".aws/config"));
     let creds_file = crate::setup::env_path("AWS_SHARED_CREDENTIALS_FILE")
         .unwrap_or(home.join(".aws/credentials"));
-    let config = ini_sections(&config_file);
+    let read_ini = |path: &Path| {
+        crate::files::read(path)
+            .ok()
+            .flatten()
+            .map_or_else(Vec::new, |text| crate::ini::entries(&text))
+    };
+    let config = read_ini(&config_file);
+    let creds = read_ini(&creds_file);
     let section_name = if profile == "default" {
         "default".to_owned()
     } else {
         format!("profile {profile}")
     };
-    let in_config = config
-        .iter()
-        .find(|(s, _)| *s == section_name)
-        .map(|(_, kv)| kv);
-    let in_creds = ini_sections(&creds_file)
-        .into_iter()
-        .find(|(s, _)| *s == profile)
-        .map(|(_, kv)| kv);
+    // The credentials file over the config file, as the AWS CLI reads them.
     let get = |key: &str| -> Option<String> {
-        in_creds
-            .as_ref()
-            .and_then(|kv| kv.iter().find(|(k, _)| k == key))
-            .or_else(|| in_config.and_then(|kv| kv.iter().find(|(k, _)| k == key)))
-            .map(|(_, v)| v.clone())
+        crate::ini::get(&creds, &profile, key)
+            .or_else(|| crate::ini::get(&config, &section_name, key))
+            .map(str::to_owned)
     };
     if get("aws_access_key_id").is_some() {
         return ok(name, format!("profile `{profile}`: static keys"));
     }
     if let Some(session) = get("sso_session") {
-        let start = config
-            .iter()
-            .find(|(s, _)| *s == format!("sso-session {session}"))
-            .and_then(|(_, kv)| {
-                kv.iter()
-                    .find(|(k, _)| k == "sso_start_url")
-                    .map(|(_, v)| v.clone())
-            });
-        return sso(name, &profile, &home, &session, start.as_deref());
+        let start = crate::ini::get(&config, &format!("sso-session {session}"), "sso_start_url");
+        return sso(name, &profile, &home, &session, start);
     }
     if let Some(start) = get("sso_start_url") {
         return sso(name, &profile, &home, &start, Some(&start));
@@ -668,23 +659,6 @@ fn expiring(name: String, what: &str, expires: Option<String>, fix: &str) -> Che
     } else {
         ok(name, format!("{what}: valid until {at}"))
     }
-}
-
-/// `[section]` -> `key = value` pairs of an INI file (AWS's config and credentials files).
-fn ini_sections(path: &Path) -> Vec<(String, Vec<(String, String)>)> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if let Some(name) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            sections.push((name.trim().to_owned(), Vec::new()));
-        } else if let (Some((k, v)), Some(last)) = (t.split_once('='), sections.last_mut()) {
-            last.1.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    sections
 }
 
 /// The registry URL the client checks are about: `--url`, else the target's one URL (or its

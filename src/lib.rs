@@ -7,8 +7,10 @@
 //!
 //! Layers, each using only those below it (`tests/structure.rs` checks it):
 //!
-//! - [`app`], [`cli`]: the dispatch and the command line; `setup`: wiring clients;
-//! - [`protocol`]: one module per client protocol;
+//! - [`dispatch`]: the one dispatch table, from the invocation to its command;
+//! - `commands`: one file per command, each handing back its reply;
+//! - `setup`: wiring clients; `doctor`; [`cli`]: the command line;
+//! - [`protocol`]: one module per client protocol, each exchange a function of its input;
 //! - `service`: the wiring every front-end uses (config, cache dir, serve, print);
 //! - `engine`, `background`, [`backend`], `cache`, [`resolve`]: running the policy;
 //! - [`config`]: the configuration and its types;
@@ -17,16 +19,18 @@
 //!
 //! Only what the binaries, tests and benchmarks use is public.
 
-pub mod app;
 pub mod backend;
 mod background;
 mod cache;
 pub mod cli;
+mod commands;
 pub mod config;
+pub mod dispatch;
 mod doctor;
 mod engine;
 pub mod error;
 mod files;
+mod ini;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod log;
@@ -39,3 +43,4 @@ mod service;
 mod setup;
 
 pub use ecluse_cred_contract::{mint, redact, secret};
+pub use process::reset_sigchld;

@@ -185,57 +185,29 @@ fn on_path(check: &str, client: &str, shim: &str, found: &Path, exe: &Path) -> C
     }
 }
 
-/// An INI file's `(section, key, value)` entries as Python's configparser reads pip's: `#`
-/// and `;` comments, `key = value` or `key: value`, indented lines continuing a value, keys
-/// with `_` the same as with `-`.
-fn ini(text: &str) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = Vec::new();
-    let mut section = String::new();
-    // Whether an indented line continues a value: only after a key of the same section.
-    let mut in_value = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with(['#', ';']) {
-            continue;
-        }
-        if in_value
-            && line.starts_with([' ', '\t'])
-            && let Some(last) = out.last_mut()
-        {
-            last.2.push('\n');
-            last.2.push_str(t);
-        } else if let Some(name) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            section = name.trim().to_owned();
-            in_value = false;
-        } else if let Some(at) = t.find(['=', ':']) {
-            let key = t[..at].trim().to_ascii_lowercase().replace('_', "-");
-            out.push((section.clone(), key, t[at + 1..].trim().to_owned()));
-            in_value = true;
-        }
-    }
-    out
-}
-
 fn pip(w: &Wiring<'_>) -> Check {
     let Some((path, text)) = read(paths::pip()) else {
         return w.not_set_up("pip");
     };
-    let entries = ini(&text);
+    // pip takes `_` in a key for `-`.
+    let entries: Vec<crate::ini::Entry> = crate::ini::entries(&text)
+        .into_iter()
+        .map(|e| crate::ini::Entry {
+            key: e.key.replace('_', "-"),
+            ..e
+        })
+        .collect();
     let indexes = entries
         .iter()
-        .filter(|(_, k, _)| k == "index-url" || k == "extra-index-url")
-        .flat_map(|(_, _, v)| v.split_whitespace());
+        .filter(|e| e.key == "index-url" || e.key == "extra-index-url")
+        .flat_map(|e| e.value.split_whitespace());
     if !indexes.into_iter().any(|url| w.answers(url)) {
         return w.not_set_up("pip");
     }
     // `pip install` reads [install] over [global], the last of a key in each.
-    let provider = ["install", "global"].iter().find_map(|section| {
-        entries
-            .iter()
-            .rev()
-            .find(|(s, k, _)| k == "keyring-provider" && s == section)
-            .map(|(_, _, v)| v.as_str())
-    });
+    let provider = ["install", "global"]
+        .iter()
+        .find_map(|section| crate::ini::get(&entries, section, "keyring-provider"));
     keyring_client(w, "pip", &path, provider)
 }
 

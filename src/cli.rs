@@ -12,24 +12,15 @@ use crate::protocol::{pnpm, shims};
 use crate::service::{CACHE_DIR_ENV, CONFIG_ENV};
 
 /// What the process was invoked for: a client's protocol under the shim name it runs
-/// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `ecluse-pnpm-token-TARGET`),
-/// cargo's credential provider (`--cargo-plugin`), or the command line.
+/// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `bazel-credential-ecluse`,
+/// `terraform-credentials-ecluse`, `ecluse-pnpm-token-TARGET`) or as cargo's credential provider
+/// (`--cargo-plugin`), or the command line. A shim name is the [`Command`] of the same client,
+/// so there is one dispatch table.
 #[derive(Debug)]
 pub enum Invocation {
-    /// pip's and uv's `keyring` subprocess protocol, with keyring's own arguments.
-    Keyring(Vec<String>),
-    /// git's credential helper protocol, with git's operation.
-    Git(Option<String>),
-    /// docker's credential helper protocol, with docker's operation.
-    Docker(Option<String>),
-    /// pnpm's token helper for the target named in the shim.
-    Pnpm(String),
-    /// The credential-helper spec (Bazel), with its command.
-    Bazel(Option<String>),
-    /// Terraform's credentials helper protocol, with its arguments (`get HOST`).
-    Terraform(Vec<String>),
-    /// cargo's credential provider protocol.
-    CargoPlugin,
+    /// A client's protocol, run by the client: no command line of ours, so the configuration
+    /// and cache directory come from `ECLUSE_CRED_CONFIG` and `ECLUSE_CRED_CACHE_DIR`.
+    Client(Command),
     Cli(Box<Cli>),
 }
 
@@ -37,36 +28,56 @@ impl Invocation {
     /// From the process arguments: the name invoked under decides first, then
     /// `--cargo-plugin`, else the command line is parsed (a usage error is clap's).
     pub fn from_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
-        let text: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let name = text
-            .first()
-            .and_then(|a| Path::new(a).file_name())
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let rest = text.get(1..).unwrap_or_default();
-        let first = rest.first().cloned();
-        match name {
-            shims::KEYRING => return Ok(Invocation::Keyring(rest.to_vec())),
-            shims::GIT => return Ok(Invocation::Git(first)),
-            shims::DOCKER => return Ok(Invocation::Docker(first)),
-            shims::BAZEL => return Ok(Invocation::Bazel(first)),
-            shims::TERRAFORM => return Ok(Invocation::Terraform(rest.to_vec())),
-            _ => {}
-        }
-        if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
-            return Ok(Invocation::Pnpm(target.to_owned()));
-        }
-        if first.as_deref() == Some("--cargo-plugin") {
-            return Ok(Invocation::CargoPlugin);
+        if let Some(command) = client_command(&args) {
+            return Ok(Invocation::Client(command));
         }
         if let Some(cli) = Cli::cached_token_call(&args) {
             return Ok(Invocation::Cli(Box::new(cli)));
         }
         Cli::try_parse_from(args).map(|cli| Invocation::Cli(Box::new(cli)))
     }
+}
+
+/// The client command a shim name (or `--cargo-plugin`) stands for, with the client's
+/// arguments as that command takes them.
+fn client_command(args: &[OsString]) -> Option<Command> {
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy())
+        .unwrap_or_default();
+    let name = Path::new(argv0.as_ref())
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let rest = || -> Vec<String> {
+        args.get(1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    };
+    let first = || rest().into_iter().next();
+    Some(match name {
+        shims::KEYRING => Command::Keyring { args: rest() },
+        shims::GIT => Command::GitCredential {
+            operation: first(),
+            target: None,
+        },
+        shims::DOCKER => Command::DockerCredential { operation: first() },
+        shims::BAZEL => Command::BazelCredential { operation: first() },
+        shims::TERRAFORM => Command::TerraformCredentials { args: rest() },
+        _ => {
+            if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
+                Command::PnpmTokenHelper {
+                    target: target.to_owned(),
+                }
+            } else if args.get(1).is_some_and(|a| a == "--cargo-plugin") {
+                Command::CargoProvider
+            } else {
+                return None;
+            }
+        }
+    })
 }
 
 impl Cli {
@@ -260,6 +271,12 @@ pub enum Command {
     /// Internal: the detached process that refreshes a due token.
     #[command(hide = true)]
     BackgroundRefresh(BackgroundArgs),
+    /// pnpm's token helper for `target`: only as `ecluse-pnpm-token-TARGET` (no subcommand).
+    #[command(skip)]
+    PnpmTokenHelper { target: String },
+    /// cargo's credential provider: only as `ecluse-cred --cargo-plugin` (no subcommand).
+    #[command(skip)]
+    CargoProvider,
 }
 
 /// Which target: by name, or by a URL it serves.
@@ -615,6 +632,85 @@ mod tests {
         unsafe {
             std::env::remove_var(CONFIG_ENV);
             std::env::remove_var(CACHE_DIR_ENV);
+        }
+    }
+
+    /// A shim name is the same command as its subcommand: one dispatch table.
+    #[test]
+    fn shim_names_are_the_commands_of_their_clients() {
+        let client = |args: &[&str]| match Invocation::from_args(
+            args.iter().map(OsString::from).collect(),
+        ) {
+            Ok(Invocation::Client(command)) => format!("{command:?}"),
+            other => panic!("{args:?}: {other:?}"),
+        };
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            client(&["/usr/bin/keyring", "--mode=creds", "get", "https://h/"]),
+            format!(
+                "{:?}",
+                Command::Keyring {
+                    args: strings(&["--mode=creds", "get", "https://h/"])
+                }
+            )
+        );
+        assert_eq!(
+            client(&["git-credential-ecluse", "get"]),
+            format!(
+                "{:?}",
+                Command::GitCredential {
+                    operation: Some("get".into()),
+                    target: None
+                }
+            )
+        );
+        assert_eq!(
+            client(&["./docker-credential-ecluse"]),
+            format!("{:?}", Command::DockerCredential { operation: None })
+        );
+        assert_eq!(
+            client(&["bazel-credential-ecluse", "get", "extra"]),
+            format!(
+                "{:?}",
+                Command::BazelCredential {
+                    operation: Some("get".into())
+                }
+            )
+        );
+        assert_eq!(
+            client(&["terraform-credentials-ecluse", "get", "h"]),
+            format!(
+                "{:?}",
+                Command::TerraformCredentials {
+                    args: strings(&["get", "h"])
+                }
+            )
+        );
+        assert_eq!(
+            client(&["/bin/ecluse-pnpm-token-build"]),
+            format!(
+                "{:?}",
+                Command::PnpmTokenHelper {
+                    target: "build".into()
+                }
+            )
+        );
+        assert_eq!(
+            client(&["ecluse-cred", "--cargo-plugin", "--target", "x"]),
+            format!("{:?}", Command::CargoProvider)
+        );
+        // Under its own name, the command line decides; the shim-only commands are no
+        // subcommands.
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(matches!(
+            Invocation::from_args(vec!["ecluse-cred".into(), "keyring".into()]),
+            Ok(Invocation::Cli(_))
+        ));
+        for hidden in ["pnpm-token-helper", "cargo-provider"] {
+            assert!(
+                Invocation::from_args(vec!["ecluse-cred".into(), hidden.into()]).is_err(),
+                "{hidden}"
+            );
         }
     }
 

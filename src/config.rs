@@ -56,7 +56,7 @@ pub enum Backend {
     /// Google Application Default Credentials.
     Gcp {
         scopes: Option<Vec<String>>,
-        /// Assumed lifetime where the token's own expiry cannot be read.
+        /// Life of a `service_account` key's self-signed JWT (at most 1 h).
         lifetime: Option<Seconds>,
     },
     /// OAuth 2.0 client credentials grant.
@@ -192,7 +192,7 @@ impl Backend {
                         crate::redact::url(token_url)
                     ));
                 }
-                if has_userinfo(token_url) {
+                if ecluse_cred_contract::redact::has_userinfo(token_url) {
                     return Err(format!(
                         "{key}.token_url: `{}` holds credentials: the client secret comes from client_secret_env or client_secret_file, and secrets never go in the config file",
                         crate::redact::url(token_url)
@@ -216,18 +216,6 @@ impl Backend {
             }
         }
     }
-}
-
-/// Whether a configured endpoint URL holds userinfo (`user:password@`, even an empty one): what
-/// the parser finds, and any `@` in the authority as written, which a parser may read otherwise.
-fn has_userinfo(endpoint: &str) -> bool {
-    let written = endpoint.split_once("://").map_or("", |(_, rest)| rest);
-    written
-        .split(['/', '?', '#', '\\'])
-        .next()
-        .is_some_and(|authority| authority.contains('@'))
-        || url::Url::parse(endpoint)
-            .is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
 }
 
 #[derive(Debug, Default)]

@@ -100,9 +100,64 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Report `e` on stderr (as text or JSON, per `--log-format`) and return its exit code: the one
-/// place every front-end ends a failed command.
-pub fn report(e: &Error) -> std::process::ExitCode {
+/// What a command hands back to [`finish`]: its answer, in the kinds the client conventions
+/// need. A command prints nothing itself (cargo's exchange, `setup` and `doctor` aside, which
+/// talk as they go and end with [`Reply::Done`]).
+#[derive(Debug, PartialEq)]
+pub enum Reply {
+    /// The answer: this text on stdout (nothing when empty, as git's "no credentials"), exit 0.
+    Stdout(String),
+    /// keyring's "no credentials": nothing on stdout or stderr, exit 1 (pip and uv then go on
+    /// without).
+    NoCredentials,
+    /// docker's helper convention: a failure is told on stdout (docker compares it with
+    /// "credentials not found in native keychain"), and every failure exits 1.
+    FailureOnStdout(String),
+    /// Already said; end with this status.
+    Done(std::process::ExitCode),
+}
+
+impl Reply {
+    /// The text for stdout, and the exit code.
+    fn parts(self) -> (String, std::process::ExitCode) {
+        match self {
+            Reply::Stdout(text) => (text, std::process::ExitCode::SUCCESS),
+            Reply::NoCredentials => (String::new(), Code::Other.exit_code()),
+            Reply::FailureOnStdout(text) => (text, Code::Other.exit_code()),
+            Reply::Done(code) => (String::new(), code),
+        }
+    }
+}
+
+/// The one place a command ends: print its reply and exit with the reply's status, or report
+/// its error and exit with the error's code. A stdout that cannot be written (the client went
+/// away) is an error too (exit 1), never a panic.
+pub fn finish(outcome: Result<Reply>) -> std::process::ExitCode {
+    let (text, code) = match outcome {
+        Ok(reply) => reply.parts(),
+        Err(e) => return report(&e),
+    };
+    match write_stdout(&text) {
+        Ok(()) => code,
+        Err(e) => report(&e),
+    }
+}
+
+/// Write `text` to stdout and flush it (an empty text writes nothing).
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    if text.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))
+}
+
+/// Report `e` on stderr (as text or JSON, per `--log-format`) and return its exit code.
+fn report(e: &Error) -> std::process::ExitCode {
     crate::log::write(
         crate::log::Level::Error,
         "error",
@@ -111,4 +166,47 @@ pub fn report(e: &Error) -> std::process::ExitCode {
         &[("exit_code", (e.code as u8).into())],
     );
     e.code.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::ExitCode;
+
+    #[test]
+    fn each_reply_kind_ends_with_its_client_s_exit_status() {
+        assert_eq!(
+            Reply::Stdout("tok\n".into()).parts(),
+            ("tok\n".to_owned(), ExitCode::SUCCESS)
+        );
+        // keyring's "no credentials": exit 1, nothing said.
+        assert_eq!(
+            Reply::NoCredentials.parts(),
+            (String::new(), ExitCode::from(1))
+        );
+        // docker's failures: on stdout, exit 1 whatever the failure.
+        assert_eq!(
+            Reply::FailureOnStdout("credentials not found in native keychain\n".into()).parts(),
+            (
+                "credentials not found in native keychain\n".to_owned(),
+                ExitCode::from(1)
+            )
+        );
+        assert_eq!(
+            Reply::Done(ExitCode::from(3)).parts(),
+            (String::new(), ExitCode::from(3))
+        );
+    }
+
+    #[test]
+    fn a_failure_ends_with_its_code() {
+        assert_eq!(
+            finish(Err(Error::new(Code::TempFail, "mint failed"))),
+            ExitCode::from(75)
+        );
+        assert_eq!(
+            finish(Ok(Reply::Done(ExitCode::from(78)))),
+            ExitCode::from(78)
+        );
+    }
 }

@@ -32,6 +32,18 @@ pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// A path setting as npm reads one (its config's `path` type, `NPM_CONFIG_USERCONFIG`): a
+/// leading `~/` is the home directory, and a relative path is taken against the working
+/// directory, both as npm does; else a file named `~` would be written under the working
+/// directory.
+pub(crate) fn npm_path(path: &Path) -> Result<PathBuf> {
+    let path = match path.strip_prefix("~") {
+        Ok(rest) if path.as_os_str().as_encoded_bytes().starts_with(b"~/") => home()?.join(rest),
+        _ => path.to_owned(),
+    };
+    std::path::absolute(&path).map_err(|e| Error::other(format!("{}: {e}", path.display())))
+}
+
 /// Most symlinks a config path is followed through (the kernel's own limit).
 const MAX_SYMLINKS: usize = 40;
 
@@ -107,8 +119,17 @@ pub(crate) struct Written {
 impl Written {
     /// What to tell the user when an existing file's mode was narrowed (a token's file that
     /// others could read), in a line.
+    /// A mode given back wider (undo restoring the file setup found) is said too.
     pub fn note(&self, path: &Path, secret: bool) -> Option<String> {
-        let was = self.was.filter(|was| was & !self.now & 0o077 != 0)?;
+        let was = self.was?;
+        if self.now & !was & 0o077 != 0 {
+            return Some(format!(
+                "{} was mode {was:04o}, now {:04o} again, as before setup",
+                path.display(),
+                self.now
+            ));
+        }
+        let was = Some(was).filter(|was| was & !self.now & 0o077 != 0)?;
         Some(format!(
             "{} was mode {was:04o}, now {:04o}: {}",
             path.display(),
@@ -141,7 +162,8 @@ pub(crate) fn write(path: &Path, text: &str, secret: bool, mode: Option<u32>) ->
         .map_err(fail)?;
     let was = mode_of(path);
     let now = match (mode, was) {
-        (Some(mode), _) => mode,
+        // Permission bits only: never a setuid bit, whatever asked for it.
+        (Some(mode), _) => mode & 0o777,
         (None, Some(was)) if secret => was & 0o600,
         (None, Some(was)) => was & !0o022,
         (None, None) if secret => 0o600,
@@ -176,4 +198,55 @@ pub(crate) fn mode_of(path: &Path) -> Option<u32> {
     std::fs::metadata(path)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_paths_take_a_leading_tilde_as_home_and_a_relative_one_against_the_cwd() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            npm_path(Path::new("~/a/npmrc")).unwrap(),
+            home().unwrap().join("a/npmrc")
+        );
+        assert_eq!(npm_path(Path::new("a/npmrc")).unwrap(), cwd.join("a/npmrc"));
+        // Only `~/` is the home directory, as for npm.
+        assert_eq!(npm_path(Path::new("~a")).unwrap(), cwd.join("~a"));
+        assert_eq!(
+            npm_path(Path::new("/etc/npmrc")).unwrap(),
+            Path::new("/etc/npmrc")
+        );
+    }
+
+    #[test]
+    fn a_mode_given_back_wider_is_said_and_a_narrowed_one_too() {
+        let path = Path::new("/f");
+        let wider = Written {
+            was: Some(0o600),
+            now: 0o644,
+        };
+        assert!(
+            wider
+                .note(path, true)
+                .unwrap()
+                .contains("now 0644 again, as before setup")
+        );
+        let narrower = Written {
+            was: Some(0o644),
+            now: 0o600,
+        };
+        assert!(
+            narrower
+                .note(path, true)
+                .unwrap()
+                .contains("for your eyes only")
+        );
+        let same = Written {
+            was: Some(0o600),
+            now: 0o600,
+        };
+        assert!(same.note(path, true).is_none());
+    }
 }

@@ -73,10 +73,18 @@ pub fn keyring_argv(data: &[u8]) {
 /// Any text as git's `key=value` request.
 pub fn git_request(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for key in ["protocol", "host", "path", "username", ""] {
-        if let Some(value) = protocol::git::field(&text, key) {
-            assert!(!value.contains('\n'));
-        }
+    let request = protocol::git::Request::parse(&text);
+    for value in [
+        request.protocol,
+        request.host,
+        request.path,
+        request.username,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(request.capabilities)
+    {
+        assert!(!value.contains('\n'));
     }
 }
 

@@ -1,13 +1,15 @@
 //! `ecluse-cred`: find out what the process was invoked for (a client's shim name, cargo's
-//! provider, or the command line), run it, and map a failure to its exit code, once.
+//! provider, or the command line), run it, and print its reply or map its failure to an exit
+//! code, once ([`error::finish`]).
 
 use std::process::ExitCode;
 
-use ecluse_cred::{app, cli, error};
+use ecluse_cred::{cli, dispatch, error, reset_sigchld};
 
 fn main() -> ExitCode {
+    reset_sigchld();
     match cli::Invocation::from_args(std::env::args_os().collect()) {
-        Ok(invocation) => app::run(invocation).unwrap_or_else(|e| error::report(&e)),
+        Ok(invocation) => error::finish(dispatch::run(invocation)),
         Err(usage) => cli::usage_error(usage),
     }
 }

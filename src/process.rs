@@ -8,17 +8,31 @@
 //!   (or the detached refresher) that kept them would hold the caller's pipe open, and
 //!   `$(ecluse-cred token)` or a `| cat` after it would wait for the mint to finish.
 //! - It is done when the program exits: what it left behind is killed with its group then, and
-//!   what it printed up to then is its answer (a process left behind may hold stdout open).
+//!   what it printed up to then is its answer, read to the last byte (a process left behind may
+//!   hold stdout open: only the wait for the pipe's end is bounded, by [`DRAIN_GRACE`]).
 //! - Nothing it started outlives `mint_timeout` (plus [`WATCHDOG_GRACE`]), whoever is killed.
 //!   `PR_SET_PDEATHSIG` takes the program down with this process, but not the program's own
 //!   children; a watchdog process (see [`Watchdog`]) kills the whole group when this process
 //!   dies, even by `kill -9`.
+//! - Its exit status is ours to collect: a parent that ignores `SIGCHLD` (which survives exec)
+//!   would have the kernel reap it unseen, so each binary restores the default first
+//!   ([`reset_sigchld`]).
+//!
+//! The limit: a process that leaves the group, by `setsid(2)` (the `setsid` command, a daemon's
+//! double fork) or by `setpgid(2)` into another group of the session, is out of reach of the
+//! group kill and of the watchdog, and may run on for ever; while it holds the mint's stdout or
+//! stderr, the mint's answer is what the program printed by its exit, taken after
+//! [`DRAIN_GRACE`]. Only a cgroup or a PID namespace would hold such a process, and neither is
+//! available to an unprivileged helper everywhere; a subreaper would not do (it adopts only
+//! orphans, and not after its own death). A mint is configuration its user chose: this guards
+//! against the ordinary accident (a `sleep &` or a daemon-like helper started in passing), not
+//! against a program that sets out to escape.
 
-use std::io::{PipeWriter, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::fs::File;
+use std::io::{ErrorKind, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,13 +43,20 @@ use crate::mint::MintError;
 pub const MAX_STDOUT_BYTES: usize = 1 << 20;
 /// How much of the mint's stderr is kept to explain a failure.
 const MAX_STDERR_BYTES: usize = 16 << 10;
-/// How long, once the program has exited and its group is killed, its output may take to reach
-/// us. A process that left the group (`setsid`) may hold the pipes open for ever: what was read
-/// by then is the answer.
+/// How long, once the program has exited, its output pipes may stay open before we stop waiting
+/// for their end. Everything the program wrote is read in any case; only a process that left
+/// the group (`setsid`) can hold a pipe open this long.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
 /// How long past `mint_timeout` the watchdog waits before it kills the group itself: by then
 /// this process, if it still lives, has ended the mint (it may be stopped or starved).
 const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
+/// How long a watchdog that was let go may take to exit before it is killed: it exits at once
+/// unless it is stopped (`SIGSTOP`) or starved.
+const WATCHDOG_EXIT_WAIT: Duration = Duration::from_secs(1);
+/// The longest pause between two looks at whether the program has exited.
+const MAX_POLL_PAUSE: Duration = Duration::from_millis(20);
+/// How much is read from a pipe per `read(2)`.
+const READ_CHUNK: usize = 16 << 10;
 /// Highest descriptor the fallback loops visit when `close_range(2)` is unavailable (Linux
 /// before 5.9, or 5.11 for `CLOSE_RANGE_CLOEXEC`): far above what a shell or build tool hands
 /// down.
@@ -49,6 +70,17 @@ pub struct ProgramOutput {
     /// Whether stdout went past [`MAX_STDOUT_BYTES`] (the rest was discarded).
     pub overflowed: bool,
     pub stderr: Vec<u8>,
+}
+
+/// Give `SIGCHLD` its default action; call it first thing in each binary. An ignored `SIGCHLD`
+/// (a parent's `SIG_IGN` survives exec) makes the kernel reap children as they exit: a mint's
+/// exit status would be lost (`ECHILD`) and its process group id freed while we still signal
+/// it. Process-wide, so before any thread starts.
+pub fn reset_sigchld() {
+    // SAFETY: signal(2) with SIG_DFL installs no handler; it only changes the disposition.
+    unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    }
 }
 
 /// Run `argv` directly (no shell) in its own process group, with `input` on its stdin (then
@@ -77,8 +109,10 @@ pub fn run_program(
     // If this process dies (even by kill -9) the mint dies with it: nobody would read its
     // answer, and the lock it was minting under is already free for the next caller's mint.
     let parent = std::process::id();
-    // SAFETY: the closure only makes syscalls (prctl, getppid, close_range or fcntl), which are
-    // async-signal-safe and touch no memory of the parent.
+    // SAFETY: between fork and exec the closure makes only raw syscalls (close_range or fcntl,
+    // prctl, getppid), which are async-signal-safe, and allocates nothing: no lock another
+    // thread held at the fork is touched. Its error is a plain errno, as the standard library
+    // passes it to the parent.
     unsafe {
         command.pre_exec(move || {
             // The mint gets its pipes, not whatever descriptors our caller handed us.
@@ -88,9 +122,7 @@ pub fn run_program(
             }
             // The parent may have died before the line above took effect.
             if libc::getppid() as u32 != parent {
-                return Err(std::io::Error::other(
-                    "ecluse-cred exited while starting the mint",
-                ));
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
         });
@@ -109,10 +141,10 @@ pub fn run_program(
     if let (Some(stdin), Some(input)) = (child.stdin.take(), input) {
         feed(stdin, input);
     }
-    let stdout = Capture::start(child.stdout.take(), MAX_STDOUT_BYTES);
-    let stderr = Capture::start(child.stderr.take(), MAX_STDERR_BYTES);
+    let mut stdout = Capture::new(child.stdout.take().map(OwnedFd::from), MAX_STDOUT_BYTES);
+    let mut stderr = Capture::new(child.stderr.take().map(OwnedFd::from), MAX_STDERR_BYTES);
 
-    let exited = exited_by(&child, timeout);
+    let exited = read_until_exit(&child, timeout, &mut [&mut stdout, &mut stderr]);
     // The mint is over either way: end what it left behind while the program, not reaped yet,
     // still holds its pid and so its group id; then the watchdog may go.
     kill_group(&child);
@@ -126,23 +158,24 @@ pub fn run_program(
     }
     let status =
         status.map_err(|e| MintError::transient(format!("cannot wait for `{program}`: {e}")))?;
-    let drained_by = Instant::now() + DRAIN_GRACE;
-    let (stdout, overflowed) = stdout.take_by(drained_by);
-    let (stderr, _) = stderr.take_by(drained_by);
+    finish(
+        &mut [&mut stdout, &mut stderr],
+        Instant::now() + DRAIN_GRACE,
+    );
     Ok(ProgramOutput {
         code: status.code(),
-        stdout,
-        overflowed,
-        stderr,
+        overflowed: stdout.overflowed,
+        stdout: stdout.kept,
+        stderr: stderr.kept,
     })
 }
 
 fn spawn_error(program: &str, e: &std::io::Error) -> MintError {
     match e.kind() {
-        std::io::ErrorKind::NotFound => {
+        ErrorKind::NotFound => {
             MintError::misconfigured(format!("cannot run `{program}`: no such file"))
         }
-        std::io::ErrorKind::PermissionDenied => {
+        ErrorKind::PermissionDenied => {
             MintError::misconfigured(format!("cannot run `{program}`: permission denied"))
         }
         _ => MintError::transient(format!("cannot run `{program}`: {e}")),
@@ -158,79 +191,155 @@ fn feed(mut stdin: ChildStdin, input: Vec<u8>) {
     });
 }
 
-/// A pipe read on a thread, keeping at most `cap` bytes (the rest is drained and discarded,
-/// so the program never blocks on a full pipe), and the flag of whether there was more. The
-/// reader shares what it has read so far: a pipe that never ends still gives it.
+/// One of the program's output pipes, read without blocking in the calling thread (no reader
+/// thread that a loaded machine could starve): at most `cap` bytes are kept, the rest is read
+/// and discarded, so the program never blocks on a full pipe.
 struct Capture {
-    kept: Arc<Mutex<(Vec<u8>, bool)>>,
-    ended: mpsc::Receiver<()>,
+    /// `None` once the pipe has ended.
+    pipe: Option<File>,
+    kept: Vec<u8>,
+    cap: usize,
+    /// Whether there was more than `cap`.
+    overflowed: bool,
 }
 
 impl Capture {
-    fn start<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> Capture {
-        let kept = Arc::new(Mutex::new((Vec::new(), false)));
-        let (tx, ended) = mpsc::channel();
-        let shared = kept.clone();
-        thread::spawn(move || {
-            if let Some(mut pipe) = pipe {
-                let mut buf = [0u8; 8192];
-                loop {
-                    match pipe.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            let mut kept = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                            let room = cap - kept.0.len();
-                            kept.0.extend_from_slice(&buf[..n.min(room)]);
-                            kept.1 |= n > room;
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(_) => break,
-                    }
-                }
+    fn new(pipe: Option<OwnedFd>, cap: usize) -> Capture {
+        let pipe = pipe.map(File::from).filter(|p| {
+            // A pipe that cannot be made non-blocking (never seen) counts as ended: a blocking
+            // read could hold us past the timeout.
+            // SAFETY: fcntl on a descriptor we own; O_NONBLOCK is set on our read end only
+            // (the program's write end is a separate open file description).
+            unsafe {
+                let flags = libc::fcntl(p.as_raw_fd(), libc::F_GETFL);
+                flags != -1
+                    && libc::fcntl(p.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) != -1
             }
-            let _ = tx.send(());
         });
-        Capture { kept, ended }
+        Capture {
+            pipe,
+            kept: Vec::new(),
+            cap,
+            overflowed: false,
+        }
     }
 
-    /// What was read when the pipe ended, or at `deadline` if it has not.
-    fn take_by(self, deadline: Instant) -> (Vec<u8>, bool) {
-        let _ = self
-            .ended
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
-        std::mem::take(&mut *self.kept.lock().unwrap_or_else(PoisonError::into_inner))
+    /// Read what the pipe holds now, until it is empty or has ended, but at most its capacity:
+    /// one call reads all the pipe held when it began (it never holds more), and a writer that
+    /// never stops cannot keep us here. Whether anything was read.
+    fn read_available(&mut self) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return false;
+        };
+        // SAFETY: fcntl on a descriptor we own.
+        let capacity =
+            usize::try_from(unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ) })
+                .unwrap_or(MAX_STDOUT_BYTES);
+        let mut buf = [0u8; READ_CHUNK];
+        let mut read = 0;
+        while read < capacity {
+            match pipe.read(&mut buf) {
+                Ok(0) => {
+                    self.pipe = None;
+                    break;
+                }
+                Ok(n) => {
+                    read += n;
+                    let room = self.cap - self.kept.len();
+                    self.kept.extend_from_slice(&buf[..n.min(room)]);
+                    self.overflowed |= n > room;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.pipe = None;
+                    break;
+                }
+            }
+        }
+        read > 0
     }
 }
 
-/// Whether the child exits within `timeout`. It is not reaped here: until it is, its pid (and
-/// so its process group id) cannot be reused, so a group kill after this still hits only the
-/// mint and what it started.
-fn exited_by(child: &Child, timeout: Duration) -> bool {
+/// Wait up to `wait` for any of `pipes` to be readable (or to end); a plain sleep when all have
+/// ended.
+fn poll_pipes(pipes: &[&mut Capture], wait: Duration) {
+    let mut fds = [libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    }; 2];
+    for (slot, capture) in fds.iter_mut().zip(pipes) {
+        // A negative descriptor is skipped by poll(2).
+        slot.fd = capture.pipe.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+    }
+    let ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: poll(2) reads and writes only `fds`, a stack array of the length given.
+    unsafe {
+        libc::poll(
+            fds.as_mut_ptr(),
+            pipes.len().min(fds.len()) as libc::nfds_t,
+            ms,
+        );
+    }
+}
+
+/// Read `pipes` while the program runs; whether it exited within `timeout`. It is not reaped
+/// here: until it is, its pid (and so its process group id) cannot be reused, so a group kill
+/// after this still hits only the mint and what it started.
+fn read_until_exit(child: &Child, timeout: Duration, pipes: &mut [&mut Capture]) -> bool {
     let deadline = Instant::now() + timeout;
-    let pid = child.id() as libc::id_t;
     let mut pause = Duration::from_millis(1);
     loop {
-        // SAFETY: waitid fills in `info`, plain old data; WNOWAIT leaves the child unreaped.
-        let exited = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r = libc::waitid(
-                libc::P_PID,
-                pid,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            );
-            r == -1 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-                || r == 0 && info.si_pid() != 0
-        };
-        if exited {
+        if has_exited(child) {
             return true;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return false;
         }
-        thread::sleep(pause.min(left));
-        pause = (pause * 2).min(Duration::from_millis(20));
+        poll_pipes(pipes, pause.min(left));
+        let mut active = false;
+        for capture in pipes.iter_mut() {
+            active |= capture.read_available();
+        }
+        pause = if active {
+            Duration::from_millis(1)
+        } else {
+            (pause * 2).min(MAX_POLL_PAUSE)
+        };
+    }
+}
+
+/// Once the program has exited: read all it left in `pipes`, then wait until `grace` for their
+/// end (only a process that left its group can still hold them) and read what comes meanwhile.
+/// The first round reads everything the program wrote, however late this thread runs.
+fn finish(pipes: &mut [&mut Capture], grace: Instant) {
+    loop {
+        for capture in pipes.iter_mut() {
+            capture.read_available();
+        }
+        let left = grace.saturating_duration_since(Instant::now());
+        if pipes.iter().all(|c| c.pipe.is_none()) || left.is_zero() {
+            return;
+        }
+        poll_pipes(pipes, left);
+    }
+}
+
+/// Whether the child has exited, without reaping it.
+fn has_exited(child: &Child) -> bool {
+    // SAFETY: waitid fills in `info`, plain old data; WNOWAIT leaves the child unreaped.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            child.id() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == -1 && std::io::Error::last_os_error().kind() != ErrorKind::Interrupted
+            || r == 0 && info.si_pid() != 0
     }
 }
 
@@ -240,8 +349,8 @@ fn group_of(child: &Child) -> Option<libc::pid_t> {
     libc::pid_t::try_from(child.id()).ok().filter(|&p| p > 1)
 }
 
-/// Kill the mint's whole process group. Call it before the leader is reaped, so the group id
-/// is still its own.
+/// Kill the mint's whole process group (its watchdog among them). Call it before the leader is
+/// reaped, so the group id is still its own.
 fn kill_group(child: &Child) {
     if let Some(pgid) = group_of(child) {
         // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names the group.
@@ -253,10 +362,20 @@ fn kill_group(child: &Child) {
 
 /// A process that kills a mint's process group when this process dies (however: it sees the
 /// end of a pipe whose only writer is this process) or, at the latest, at a time limit. It is
-/// forked, not executed: it runs no code but a few syscalls, holds no descriptor but its end of
-/// that pipe (so it never keeps a caller's pipe open), and sits in a session of its own (the
-/// terminal's Ctrl-C, which may kill its parent, does not reach it). Dropping it lets it go:
-/// call that once the group is killed, before the leader is reaped; it is then reaped at once.
+/// forked, not executed: it runs no code but a few raw syscalls and holds no descriptor but its
+/// end of that pipe (so it never keeps a caller's pipe open).
+///
+/// It joins the mint's process group, so that group id stays allocated while it lives: after a
+/// `kill -9` of this process the leader dies too (`PR_SET_PDEATHSIG`) and is reaped by init,
+/// and a group with no member left could be reused by an unrelated process before the
+/// watchdog's `kill(-pgid)`. That group is not the terminal's foreground group (Ctrl-C and the
+/// other terminal signals reach the caller's group, not it), and every signal that can be
+/// blocked stays blocked in the watchdog for life, from before the fork: a hangup of the group
+/// (the kernel sends `SIGHUP` to a group orphaned with a stopped member) or the mint's own
+/// `kill 0` does not end it before its work. Only `SIGKILL` does, which ends the group too.
+///
+/// Dropping it lets it go: call that once the group is killed (which kills it as well), before
+/// the leader is reaped; it is then reaped, within [`WATCHDOG_EXIT_WAIT`] or killed.
 struct Watchdog {
     pid: libc::pid_t,
     /// The write end of the pipe: closing it (or dying) is the signal.
@@ -269,42 +388,91 @@ impl Watchdog {
         // Both ends close-on-exec: no program this process starts inherits them.
         let (reader, writer) = std::io::pipe()?;
         let limit_ms = i64::try_from(limit.as_millis()).unwrap_or(i64::MAX);
-        // SAFETY: the child runs only async-signal-safe syscalls (`watch`) and never returns
-        // into Rust code, so the state other threads left behind at the fork is never touched.
-        match unsafe { libc::fork() } {
-            -1 => Err(std::io::Error::last_os_error()),
-            0 => unsafe { watch(reader.as_raw_fd(), pgid, limit_ms) },
-            pid => Ok(Watchdog {
-                pid,
-                alarm: Some(writer),
-            }),
+        // SAFETY: sigset_t is plain old data filled in by sigfillset; pthread_sigmask changes
+        // only this thread's mask, restored right after the fork. The child runs only raw,
+        // async-signal-safe syscalls (`watch`), allocates nothing and never returns into Rust
+        // code, so the state other threads left behind at the fork is never touched.
+        let (pid, fork_error) = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut before: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut before);
+            let pid = libc::fork();
+            if pid == 0 {
+                watch(reader.as_raw_fd(), pgid, limit_ms);
+            }
+            let fork_error = std::io::Error::last_os_error();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+            (pid, fork_error)
+        };
+        if pid == -1 {
+            return Err(fork_error);
         }
+        let watchdog = Watchdog {
+            pid,
+            alarm: Some(writer),
+        };
+        // The watchdog joins the group itself too; doing it here as well closes the race
+        // and reports a failure (dropping the watchdog then kills and reaps it).
+        // SAFETY: setpgid(2) takes plain integers.
+        if unsafe { libc::setpgid(pid, pgid) } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(watchdog)
     }
 }
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
         // On the end of the pipe the watchdog kills the group (already dead, the leader
-        // unreaped) and exits.
+        // unreaped) and exits, if the group kill has not ended it already.
         drop(self.alarm.take());
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes only `status`.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-            if r != -1 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
-                break;
+        let deadline = Instant::now() + WATCHDOG_EXIT_WAIT;
+        let mut pause = Duration::from_millis(1);
+        while !reaped(self.pid, libc::WNOHANG) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // Stopped or starved. It is our child and not reaped, so the pid is still its
+                // own: killing it hits nothing else.
+                // SAFETY: kill(2) takes plain integers.
+                unsafe {
+                    libc::kill(self.pid, libc::SIGKILL);
+                }
+                reaped(self.pid, 0);
+                return;
             }
+            thread::sleep(pause.min(left));
+            pause = (pause * 2).min(MAX_POLL_PAUSE);
         }
     }
 }
 
-/// The watchdog's life, in the forked child: wait for the end of the pipe `alarm` or the
-/// limit, kill the group `pgid`, exit. Only async-signal-safe syscalls, no allocation.
+/// `waitpid(pid, options)`, retried when interrupted: whether `pid` is reaped (or gone: not our
+/// child any more).
+fn reaped(pid: libc::pid_t, options: libc::c_int) -> bool {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only `status`.
+        let r = unsafe { libc::waitpid(pid, &mut status, options) };
+        if r != -1 {
+            return r == pid;
+        }
+        if std::io::Error::last_os_error().kind() != ErrorKind::Interrupted {
+            return true;
+        }
+    }
+}
+
+/// The watchdog's life, in the forked child (every blockable signal blocked): join the group
+/// `pgid`, wait for the end of the pipe `alarm` or the limit, kill the group (itself among
+/// them). Only raw, async-signal-safe syscalls; no allocation.
 unsafe fn watch(alarm: RawFd, pgid: libc::pid_t, limit_ms: i64) -> ! {
     // SAFETY (whole body): plain syscalls on integers and a stack `pollfd`/`timespec`.
     unsafe {
-        libc::setsid();
+        if libc::setpgid(0, pgid) == -1 {
+            // The parent's own setpgid fails alike and reports it.
+            libc::_exit(1);
+        }
         // Its copy of the write end among them (else it would never see the pipe end), and
         // the cache lock's, whose flock it must not keep.
         close_all_but(alarm);
@@ -325,8 +493,7 @@ unsafe fn watch(alarm: RawFd, pgid: libc::pid_t, limit_ms: i64) -> ! {
                 left.min(i64::from(libc::c_int::MAX)) as libc::c_int,
             );
             // Any event is the end of the pipe: nothing is ever written to it.
-            if r != -1 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
+            if r != -1 || *libc::__errno_location() != libc::EINTR {
                 break;
             }
         }
@@ -406,6 +573,7 @@ fn for_descriptors_but(first: u32, keep: Option<RawFd>, action: FdAction) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
 
     fn sh(script: &str) -> Vec<String> {
         vec!["/bin/sh".into(), "-c".into(), script.into()]
@@ -605,11 +773,11 @@ mod tests {
             fds.len() == 1 && fds[0].starts_with("pipe:"),
             "the watchdog holds {fds:?}"
         );
-        // SAFETY: getsid takes a plain integer.
+        // SAFETY: getpgid takes a plain integer.
         assert_eq!(
-            unsafe { libc::getsid(watchdog.pid) },
-            watchdog.pid,
-            "in a session of its own"
+            unsafe { libc::getpgid(watchdog.pid) },
+            leader.id() as libc::pid_t,
+            "in the mint's group"
         );
         // Nobody ends the mint: the watchdog does, at its limit.
         assert!(dies_within(&grandchild, Duration::from_secs(10)));
@@ -620,5 +788,136 @@ mod tests {
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(libc::SIGKILL)
         );
+    }
+
+    #[test]
+    fn the_watchdog_holds_the_group_id_while_it_lives_and_a_hangup_or_term_of_the_group_spares_it()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pid");
+        let mut leader = sleeping_group(&file);
+        let grandchild = pid_in(&file);
+        let pgid = leader.id() as libc::pid_t;
+        let watchdog = Watchdog::start(&leader, Duration::from_secs(60)).unwrap();
+        // SAFETY: getpgid takes a plain integer.
+        assert_eq!(
+            unsafe { libc::getpgid(watchdog.pid) },
+            pgid,
+            "in the mint's group"
+        );
+        // What the kernel sends a group orphaned with a stopped member, and a mint's `kill 0`:
+        // the shell and its sleep die of them, the watchdog does not.
+        for signal in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
+            // SAFETY: kill takes plain integers; the group is the one this test started.
+            unsafe { libc::kill(-pgid, signal) };
+        }
+        leader.wait().unwrap();
+        assert!(dies_within(&grandchild, Duration::from_secs(10)));
+        thread::sleep(Duration::from_millis(200));
+        assert!(
+            !dead(&watchdog.pid.to_string()),
+            "a signal to the group ended the watchdog"
+        );
+        // Leader reaped, every other member gone: the watchdog alone keeps the id allocated,
+        // so no new group can take it before the watchdog's kill.
+        // SAFETY: signal 0 only checks that the group exists.
+        assert_eq!(unsafe { libc::kill(-pgid, 0) }, 0, "the group id was freed");
+        let started = Instant::now();
+        drop(watchdog);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(children_of_this_thread().trim(), "");
+    }
+
+    #[test]
+    fn a_stopped_watchdog_is_killed_and_reaped_when_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pid");
+        let mut leader = sleeping_group(&file);
+        pid_in(&file);
+        let watchdog = Watchdog::start(&leader, Duration::from_secs(60)).unwrap();
+        let pid = watchdog.pid;
+        // SAFETY: kill takes plain integers; `pid` is this test's unreaped child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        let stopped = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('T'))
+            })
+        };
+        let start = Instant::now();
+        while !stopped() && start.elapsed() < Duration::from_secs(5) {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(stopped(), "the watchdog did not stop");
+        // Let go on another thread (threads share children), so a wait for ever is a failure,
+        // not a hang.
+        let (tx, rx) = mpsc::channel();
+        let started = Instant::now();
+        thread::spawn(move || {
+            drop(watchdog);
+            let _ = tx.send(());
+        });
+        let let_go = rx.recv_timeout(Duration::from_secs(10)).is_ok();
+        let took = started.elapsed();
+        if !let_go {
+            // SAFETY: as above; it is still unreaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        kill_group(&leader);
+        leader.wait().unwrap();
+        assert!(let_go, "letting a stopped watchdog go waited for ever");
+        assert!(
+            took < WATCHDOG_EXIT_WAIT + Duration::from_secs(3),
+            "{took:?}"
+        );
+        assert!(
+            std::fs::metadata(format!("/proc/{pid}")).is_err(),
+            "the watchdog was not reaped"
+        );
+    }
+
+    #[test]
+    fn a_large_answer_is_read_to_its_last_byte_though_a_grandchild_holds_stdout() {
+        const SIZE: usize = 500_000;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pid");
+        let started = Instant::now();
+        // Many pipe-fulls: the program exits with the last one still in the pipe, and the
+        // sleeper keeps the pipe from ending.
+        let out = run_program(
+            &sh(&format!(
+                "(sleep 1000) & echo $! > '{}'; head -c {SIZE} /dev/zero | tr '\\0' x; exit 0",
+                file.display()
+            )),
+            None,
+            Duration::from_secs(30),
+        )
+        .unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(out.code, Some(0));
+        assert_eq!(out.stdout.len(), SIZE, "the answer was cut");
+        assert!(out.stdout.iter().all(|&b| b == b'x') && !out.overflowed);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(dies_within(&pid_in(&file), Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn stdout_past_the_cap_is_flagged_and_drained_and_stderr_is_kept() {
+        let out = run_program(
+            &sh(&format!(
+                "head -c {} /dev/zero; echo why >&2",
+                MAX_STDOUT_BYTES + 100_000
+            )),
+            None,
+            Duration::from_secs(30),
+        )
+        .unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(out.code, Some(0), "the program blocked on a full pipe");
+        assert_eq!((out.stdout.len(), out.overflowed), (MAX_STDOUT_BYTES, true));
+        assert_eq!(out.stderr, b"why\n");
     }
 }

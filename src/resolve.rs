@@ -449,15 +449,13 @@ mod tests {
             Path::new("/c.toml"),
         )
         .unwrap();
-        for request in [Request::url("https://h.example/npm/x").unwrap()] {
-            let e = lookup(&c, &request).unwrap_err();
-            assert_eq!(e.code, crate::error::Code::Config);
-            assert!(
-                e.message.contains("`a`") && e.message.contains("`b`"),
-                "{}",
-                e.message
-            );
-        }
+        let e = lookup(&c, &Request::url("https://h.example/npm/x").unwrap()).unwrap_err();
+        assert_eq!(e.code, crate::error::Code::Config);
+        assert!(
+            e.message.contains("`a`") && e.message.contains("`b`"),
+            "{}",
+            e.message
+        );
         let pypi = Request::url("https://h.example/pypi/simple/").unwrap();
         assert_eq!(lookup(&c, &pypi).unwrap().unwrap().name, "b");
         // Two entries for the whole host tie for a request without a path.

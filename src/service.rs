@@ -1,9 +1,9 @@
-//! The wiring every front-end uses: the configuration, the cache directory, the engine over
-//! the real cache, clock and backend ([`Context::serve`]), and stdout ([`print`]). The
-//! commands (`app`) and the client protocols (`protocol/*`) sit on it; nothing here knows
-//! either of them.
+//! The context every front-end uses: where the configuration and cache are ([`Locations`]),
+//! the configuration and the cache directory ([`Context`]), the engine over the real cache,
+//! clock and backend ([`Context::serve`]), and stdout for the commands that talk as they go
+//! ([`print`]). The commands (`commands/*`) and the client protocols (`protocol/*`) sit on it;
+//! nothing here knows either of them.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,6 +23,35 @@ pub const CACHE_DIR_ENV: &str = "ECLUSE_CRED_CACHE_DIR";
 /// Values of `ECLUSE_CRED_BACKGROUND` that turn background refresh off.
 const BACKGROUND_OFF: [&str; 4] = ["0", "false", "no", "off"];
 
+/// Where the configuration file and the cache directory are, as the invocation says (`None`:
+/// the platform default): `--config`/`--cache-dir` (clap folds in their environment
+/// variables), or, for a client's shim, which has no command line of ours, the variables alone.
+#[derive(Debug, Default)]
+pub struct Locations {
+    pub config: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Locations {
+    /// `ECLUSE_CRED_CONFIG` and `ECLUSE_CRED_CACHE_DIR` (an empty one is unset).
+    pub fn from_env() -> Locations {
+        let var = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Locations {
+            config: var(CONFIG_ENV),
+            cache_dir: var(CACHE_DIR_ENV),
+        }
+    }
+
+    /// Read the configuration and settle the cache directory.
+    pub fn load(self) -> Result<Context> {
+        Context::load(self.config, self.cache_dir)
+    }
+}
+
 /// What every command needs: the configuration and the cache directory.
 pub struct Context {
     pub config: Config,
@@ -30,24 +59,12 @@ pub struct Context {
 }
 
 impl Context {
-    /// From `--config`/`--cache-dir` (clap already folded in their environment variables),
-    /// else the platform defaults.
+    /// From `--config`/`--cache-dir` (see [`Locations`]), else the platform defaults.
     pub fn load(config_flag: Option<PathBuf>, cache_flag: Option<PathBuf>) -> Result<Context> {
         Ok(Context {
             config: config::load(&config_source(config_flag))?,
             cache_dir: cache_dir(cache_flag)?,
         })
-    }
-
-    /// For the client front-ends that have no command line of ours (`keyring`, git's and
-    /// docker's helpers, cargo's provider): `ECLUSE_CRED_CONFIG` and `ECLUSE_CRED_CACHE_DIR`.
-    pub fn from_env() -> Result<Context> {
-        let var = |name| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        Context::load(var(CONFIG_ENV), var(CACHE_DIR_ENV))
     }
 
     /// A valid token for `target`, from the cache when possible; a due token is refreshed in
@@ -133,12 +150,9 @@ pub fn engine<'a>(
     }
 }
 
-/// Write `text` to stdout; a closed stdout is an error (exit 1), not a panic.
+/// Write `text` to stdout now (`setup` and `doctor` talk as they go; a command's answer goes
+/// back to [`crate::error::finish`] instead); a closed stdout is an error (exit 1), not a panic.
 pub fn print(text: &str) -> Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))?;
+    crate::error::write_stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -787,3 +787,250 @@ fn an_endless_body_fails_fast_at_the_cap_while_an_ordinary_answer_mints() {
     let sb = sandbox(&fake, "");
     assert!(token(&sb, &fake).status.success());
 }
+
+/// The ECS container credentials answer (`AWS_CONTAINER_CREDENTIALS_FULL_URI`), with the key id
+/// the CodeArtifact fake expects.
+fn ecs_answer() -> Response {
+    let expiration = jiff::Timestamp::from_second(now_ms() / 1000 + 3600).unwrap();
+    Response::json(
+        200,
+        json!({
+            "Code": "Success",
+            "AccessKeyId": KEY_ID,
+            "SecretAccessKey": "ecs-secret-access-key",
+            "Token": "ecs-session-token",
+            "Expiration": expiration.to_string(),
+        }),
+    )
+}
+
+/// `token` with credentials from the container endpoint `full_uri` only.
+fn token_from_container(
+    sb: &Sandbox,
+    fake: &Fake,
+    full_uri: &str,
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = sb.cmd(&["token", "--target", "ca"]);
+    cmd.env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", full_uri);
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = output_within(cmd, Duration::from_secs(40)).expect("the mint hung");
+    sb.recorded(out)
+}
+
+#[test]
+fn a_credential_endpoint_outage_is_temporary_a_refusal_77_a_bad_setting_78_and_an_answer_mints() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    sb.write_raw_config(&text.replace("mint_timeout = \"20s\"", "mint_timeout = \"30s\""));
+    for (what, code) in [("503", 75), ("hang", 75), ("403", 77)] {
+        let ecs = FakeServer::start(move |_| match what {
+            "503" => Response::json(503, json!({"message": "unavailable"})),
+            "hang" => ecs_answer().after(Duration::from_secs(60)),
+            _ => Response::json(403, json!({"message": "forbidden"})),
+        });
+        let out = token_from_container(&sb, &fake, &format!("{}/creds", ecs.url()), &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{what}: {err}");
+        assert!(err.contains("no usable AWS credentials"), "{what}: {err}");
+        assert!(ecs.count() >= 1, "{what}");
+        sb.run(&["clear", "--all"]);
+    }
+    // A container endpoint the SDK refuses to use (plain http off the loopback address): the
+    // setting is wrong, whatever the endpoint would say.
+    let out = token_from_container(&sb, &fake, "http://192.0.2.1/creds", &[]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert_eq!(fake.server.count(), 0);
+    sb.run(&["clear", "--all"]);
+    // Next to them, an endpoint that answers mints.
+    let ecs = FakeServer::start(|_| ecs_answer());
+    let out = token_from_container(&sb, &fake, &format!("{}/creds", ecs.url()), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fake.server.count(), 1);
+}
+
+#[test]
+fn a_credential_endpoint_redirect_is_refused_78_naming_its_host_and_a_relative_one_the_asked_host()
+{
+    let elsewhere = FakeServer::start(|_| ecs_answer());
+    let location = format!(
+        "http://thief:pw-in-location@127.0.0.1:{}/steal?q=query-in-location",
+        elsewhere.port
+    );
+    let ecs = FakeServer::start(move |_| {
+        Response::json(307, json!({})).with_header("location", &location)
+    });
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    sb.secret("container-authorization-token");
+    let out = token_from_container(
+        &sb,
+        &fake,
+        &format!("{}/creds", ecs.url()),
+        &[(
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "container-authorization-token",
+        )],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("HTTP 307") && err.contains(&format!("http://127.0.0.1:{}", elsewhere.port)),
+        "{err}"
+    );
+    for hidden in ["thief", "pw-in-location", "steal", "query-in-location"] {
+        assert!(!err.contains(hidden), "{hidden} shown: {err}");
+    }
+    assert_eq!(elsewhere.count(), 0, "the redirect was followed");
+    assert_eq!(fake.server.count(), 0);
+
+    // CodeArtifact itself redirecting to a relative Location: it stays on the asked origin.
+    let relative = FakeServer::start(|_| {
+        Response::json(308, json!({})).with_header("location", "/moved?q=query-in-location")
+    });
+    let sb = sandbox(&fake, "");
+    let out = sb.recorded(
+        sb.cmd(&["token", "--target", "ca"])
+            .env("AWS_ENDPOINT_URL_CODEARTIFACT", relative.url())
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .output()
+            .unwrap(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains(&format!("a redirect to {}", relative.url()))
+            && !err.contains("moved")
+            && !err.contains("query-in-location"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_token_file_that_is_a_fifo_or_a_device_is_refused_at_once_and_a_regular_one_is_used() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let fifo = sb.dir.path().join("oidc-fifo");
+    mkfifo(&fifo);
+    let web_identity = |file: &std::path::Path| {
+        let mut cmd = sb.cmd(&["token", "--target", "ca"]);
+        cmd.env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+            .env("AWS_ENDPOINT_URL_STS", fake.server.url())
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", file)
+            .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/ci")
+            .env("AWS_ROLE_SESSION_NAME", "s")
+            .env("AWS_REGION", "us-west-2");
+        let started = Instant::now();
+        let out = output_within(cmd, Duration::from_secs(15)).expect("the mint hung on the file");
+        (sb.recorded(out), started.elapsed())
+    };
+    let (out, took) = web_identity(&fifo);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("AWS_WEB_IDENTITY_TOKEN_FILE") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(fake.server.count(), 0);
+    // A device that never ends, as the container authorization token file.
+    let ecs = FakeServer::start(|_| ecs_answer());
+    let out = token_from_container(
+        &sb,
+        &fake,
+        &format!("{}/creds", ecs.url()),
+        &[("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/dev/zero")],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+        "{err}"
+    );
+    assert_eq!(ecs.count(), 0);
+    // Next to them, a regular token file is read and exchanged.
+    let file = sb.dir.path().join("oidc-token");
+    std::fs::write(&file, "ci-oidc-token").unwrap();
+    let (out, _) = web_identity(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fake.server.count(),
+        2,
+        "one STS exchange, one GetAuthorizationToken"
+    );
+}
+
+#[test]
+fn an_sso_portal_that_echoes_the_cached_bearer_token_never_gets_it_shown() {
+    use sha1::Digest;
+    // Short pieces between separators: no rule for long encoded runs would catch it, only the
+    // scrubber that knows the SSO cache.
+    let bearer = "aoa:sso bearer:Tok3n/x";
+    let start_url = "https://d-1234567890.awsapps.com/start";
+    let portal = FakeServer::start(move |r: &Request| {
+        let sent = r
+            .header("x-amz-sso_bearer_token")
+            .unwrap_or("(none)")
+            .to_owned();
+        Response::json(
+            401,
+            json!({"message": format!("session {sent} is not valid")}),
+        )
+        .with_header("x-amzn-errortype", "UnauthorizedException")
+    });
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    sb.write_raw_config(&text.replace(
+        "duration = \"1h\"\n",
+        "duration = \"1h\"\nprofile = \"sso\"\n",
+    ));
+    let aws_config = sb.dir.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!("[profile sso]\nsso_start_url = {start_url}\nsso_region = us-west-2\nsso_account_id = {OWNER}\nsso_role_name = ci\nregion = us-west-2\n"),
+    )
+    .unwrap();
+    let cache_dir = sb.dir.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache_dir).unwrap();
+    let name: String = sha1::Sha1::digest(start_url.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cached = cache_dir.join(format!("{name}.json"));
+    std::fs::write(
+        &cached,
+        json!({"startUrl": start_url, "region": "us-west-2", "accessToken": bearer, "expiresAt": "2099-01-01T00:00:00Z"}).to_string(),
+    )
+    .unwrap();
+    sb.allow_token_in(&cached);
+    sb.secret(bearer);
+    let out = sb.recorded(
+        sb.cmd(&["token", "--target", "ca", "-vvv"])
+            .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+            .env("AWS_ENDPOINT_URL_SSO", portal.url())
+            .env("AWS_CONFIG_FILE", &aws_config)
+            .output()
+            .unwrap(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(77), "{err}");
+    assert!(
+        portal
+            .requests()
+            .iter()
+            .any(|r| r.header("x-amz-sso_bearer_token") == Some(bearer)),
+        "the portal was sent the cached token"
+    );
+    assert!(
+        err.contains("is not valid") && !err.contains("Tok3n"),
+        "{err}"
+    );
+    audit_status(&sb);
+    assert_eq!(fake.server.count(), 0);
+}

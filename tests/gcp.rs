@@ -1,7 +1,8 @@
 //! `backend = "gcp"` against loopback fakes of Google's token endpoints: an `authorized_user`
-//! `token_uri`, an `external_account` STS `token_url` with a file or url credential source,
-//! IAM Credentials' `generateAccessToken` (impersonation), and the metadata server through
-//! `GCE_METADATA_HOST`.
+//! `token_uri`, an `external_account_authorized_user` STS `token_url`, an `external_account`
+//! STS `token_url` with a file, url or executable credential source, IAM Credentials'
+//! `generateAccessToken` (impersonation), and the metadata server through
+//! `GCE_METADATA_HOST`. The executable source runs a real program (a shell script).
 
 mod common;
 
@@ -61,8 +62,6 @@ enum Mode {
     Opaque,
     /// Tokens with [`SHORT_EXPIRES_IN`] / [`SHORT_EXPIRE_TIME`] of life left.
     ShortLived,
-    /// Token answers without `expires_in`.
-    NoExpiry,
     /// A JWT access token, without `expires_in`.
     Jwt,
     InvalidGrant,
@@ -72,7 +71,26 @@ enum Mode {
     Echo(Echo, &'static str),
     /// The endpoint whose path starts with the prefix answers 307 to another server.
     Redirect(&'static str),
+    /// Token answers whose `expires_in` is this JSON text (`""`: none).
+    ExpiresIn(&'static str),
+    /// `generateAccessToken` answers whose `expireTime` is this text (`""`: none; `OFFSET`: an
+    /// hour from now, written with a `+00:00` offset).
+    ExpireTime(&'static str),
 }
+
+/// [`Mode::ExpireTime`]'s stand-in for a valid time written with an offset.
+const OFFSET: &str = "offset";
+/// The AWS credentials of the `aws` credential source, from the fake EC2 metadata server.
+const AWS_SECRET_KEY: &str = "aws-secret-access-key-0123456789";
+const AWS_SESSION_TOKEN: &str = "aws-session-token-0123456789";
+const IMDS_TOKEN: &str = "imds-session-token-0123456789";
+const AWS_SUBJECT_TYPE: &str = "urn:ietf:params:aws:token-type:aws4_request";
+/// The EC2 metadata paths the `aws` credential source names.
+const IMDS_TOKEN_PATH: &str = "/latest/api/token";
+const IMDS_ZONE_PATH: &str = "/latest/meta-data/placement/availability-zone";
+const IMDS_ROLE_PATH: &str = "/latest/meta-data/iam/security-credentials";
+/// `external_account_authorized_user`'s STS token endpoint.
+const WORKFORCE_PATH: &str = "/v1/oauthtoken";
 
 /// The `exp` of the fake's JWT access tokens: 50 minutes from when the tests started (a real
 /// token's lifetime; an expiry decades away is refused as absurd).
@@ -126,6 +144,24 @@ impl Fake {
             if r.path() == "/subject" {
                 return Response::json(200, json!({ "value": SUBJECT_TOKEN }));
             }
+            let text = |body: &str| Response {
+                status: 200,
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: body.as_bytes().to_vec(),
+                delay: Duration::ZERO,
+            };
+            match r.path() {
+                IMDS_TOKEN_PATH => return text(IMDS_TOKEN),
+                IMDS_ZONE_PATH => return text("us-east-1b"),
+                IMDS_ROLE_PATH => return text("role-x\n"),
+                p if p == format!("{IMDS_ROLE_PATH}/role-x") => {
+                    return Response::json(
+                        200,
+                        json!({"Code": "Success", "AccessKeyId": "ASIAFAKEKEY", "SecretAccessKey": AWS_SECRET_KEY, "Token": AWS_SESSION_TOKEN}),
+                    );
+                }
+                _ => {}
+            }
             let token = match mode {
                 Mode::Jwt => jwt(),
                 Mode::InvalidGrant => {
@@ -146,13 +182,22 @@ impl Fake {
                     3600
                 };
                 let at = SystemTime::now() + Duration::from_secs(life);
-                return Response::json(
-                    200,
-                    json!({
-                        "accessToken": token,
-                        "expireTime": humantime::format_rfc3339_seconds(at).to_string(),
-                    }),
-                );
+                let mut answer = json!({
+                    "accessToken": token,
+                    "expireTime": humantime::format_rfc3339_seconds(at).to_string(),
+                });
+                match mode {
+                    Mode::ExpireTime("") => {
+                        answer.as_object_mut().unwrap().remove("expireTime");
+                    }
+                    Mode::ExpireTime(OFFSET) => {
+                        let z = humantime::format_rfc3339_seconds(at).to_string();
+                        answer["expireTime"] = z.replace('Z', "+00:00").into();
+                    }
+                    Mode::ExpireTime(text) => answer["expireTime"] = text.into(),
+                    _ => {}
+                }
+                return Response::json(200, answer);
             }
             let mut answer = json!({
                 "access_token": token,
@@ -161,7 +206,8 @@ impl Fake {
             });
             match mode {
                 Mode::ShortLived => answer["expires_in"] = SHORT_EXPIRES_IN.into(),
-                Mode::NoExpiry | Mode::Jwt => {}
+                Mode::Jwt | Mode::ExpiresIn("") => {}
+                Mode::ExpiresIn(text) => answer["expires_in"] = serde_json::from_str(text).unwrap(),
                 _ => answer["expires_in"] = 3599.into(),
             }
             Response::json(200, answer)
@@ -246,12 +292,26 @@ fn check(r: &Request) -> Result<(), String> {
             }
             Ok(())
         }
+        ("POST", WORKFORCE_PATH) => {
+            let pair = base64::engine::general_purpose::STANDARD
+                .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+            if r.header("authorization") != Some(&format!("Basic {pair}"))
+                || r.param("grant_type", true).as_deref() != Some("refresh_token")
+                || r.param("refresh_token", true).as_deref() != Some(REFRESH_TOKEN)
+            {
+                return Err("bad workforce refresh request".into());
+            }
+            Ok(())
+        }
         ("POST", "/v1/token") => {
             let grant = r.param("grant_type", true).unwrap_or_default();
             let subject = r.param("subject_token", true).unwrap_or_default();
-            if grant != "urn:ietf:params:oauth:grant-type:token-exchange"
-                || subject != SUBJECT_TOKEN
-            {
+            let good = if r.param("subject_token_type", true).as_deref() == Some(AWS_SUBJECT_TYPE) {
+                aws_subject_is_signed(&subject)
+            } else {
+                subject == SUBJECT_TOKEN
+            };
+            if grant != "urn:ietf:params:oauth:grant-type:token-exchange" || !good {
                 return Err(format!("bad token exchange: grant {grant}"));
             }
             Ok(())
@@ -264,6 +324,16 @@ fn check(r: &Request) -> Result<(), String> {
                 return Err("bad generateAccessToken request".into());
             }
             Ok(())
+        }
+        ("PUT", IMDS_TOKEN_PATH) => match r.header("x-aws-ec2-metadata-token-ttl-seconds") {
+            Some(_) => Ok(()),
+            None => Err("no IMDSv2 token ttl".into()),
+        },
+        ("GET", p) if p.starts_with("/latest/meta-data/") => {
+            match r.header("x-aws-ec2-metadata-token") {
+                Some(IMDS_TOKEN) => Ok(()),
+                _ => Err("no IMDSv2 session token".into()),
+            }
         }
         ("GET", "/subject") => {
             if r.header("authorization") != Some(&format!("Bearer {REQUEST_TOKEN}")) {
@@ -281,6 +351,36 @@ fn check(r: &Request) -> Result<(), String> {
     }
 }
 
+/// Whether an `aws` subject token is the signed `GetCallerIdentity` request Google's STS
+/// replays: URL-encoded JSON, for the region of the fake's zone, with the role's session token,
+/// the audience as the target resource, and a SigV4 `Authorization` over all of them.
+fn aws_subject_is_signed(subject: &str) -> bool {
+    let decoded: String = url::form_urlencoded::parse(format!("x={subject}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+        return false;
+    };
+    let header = |name: &str| {
+        v["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| h["key"] == name)
+            .and_then(|h| h["value"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let authorization = header("Authorization");
+    v["url"] == "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
+        && v["method"] == "POST"
+        && header("host") == "sts.us-east-1.amazonaws.com"
+        && header("x-amz-security-token") == AWS_SESSION_TOKEN
+        && header("x-goog-cloud-target-resource") == AUDIENCE
+        && authorization.starts_with("AWS4-HMAC-SHA256 Credential=ASIAFAKEKEY/")
+        && authorization.contains("/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token;x-goog-cloud-target-resource, Signature=")
+}
+
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Adc {
     AuthorizedUser,
@@ -293,7 +393,28 @@ enum Adc {
     /// `impersonated_service_account` with `authorized_user` source credentials.
     Impersonated,
     MetadataServer,
+    /// `external_account_authorized_user` (workforce identity federation).
+    Workforce,
+    /// An executable credential source (a script printing [`SUBJECT_TOKEN`]).
+    ExternalAccountExecutable,
+    /// An `aws` credential source, its region and role credentials from the fake EC2 metadata
+    /// server (IMDSv2).
+    ExternalAccountAws,
 }
+
+/// The audience of the external_account files.
+const AUDIENCE: &str =
+    "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh";
+
+/// The executable credential source: records its environment and each run next to itself, and
+/// prints the subject token as Google's executable-sourced credentials answer.
+const EXECUTABLE: &str = r#"#!/bin/sh
+here=$(dirname "$0")
+env | grep '^GOOGLE_EXTERNAL_ACCOUNT_' | sort > "$here/exec-env"
+echo run >> "$here/exec-runs"
+now=$(date +%s)
+printf '{"version":1,"success":true,"token_type":"urn:ietf:params:oauth:token-type:jwt","id_token":"%s","expiration_time":%d}' "$SUBJECT" $((now + 3600))
+"#;
 
 fn sandbox(fake: &Fake, adc: Adc, extra: &str) -> (Sandbox, Vec<(String, String)>) {
     let sb = Sandbox::new("");
@@ -308,7 +429,7 @@ fn sandbox(fake: &Fake, adc: Adc, extra: &str) -> (Sandbox, Vec<(String, String)
     });
     let external = json!({
         "type": "external_account",
-        "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh",
+        "audience": AUDIENCE,
         "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
         "token_url": format!("{url}/v1/token"),
         "credential_source": { "file": subject.display().to_string() },
@@ -338,12 +459,57 @@ fn sandbox(fake: &Fake, adc: Adc, extra: &str) -> (Sandbox, Vec<(String, String)
             "source_credentials": user,
         }),
         Adc::MetadataServer => serde_json::Value::Null,
+        Adc::Workforce => json!({
+            "type": "external_account_authorized_user",
+            "audience": "//iam.googleapis.com/locations/global/workforcePools/p/providers/o",
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN, "token_url": format!("{url}{WORKFORCE_PATH}"),
+            "token_info_url": format!("{url}/v1/introspect"),
+        }),
+        Adc::ExternalAccountAws => {
+            let mut json = external;
+            json["subject_token_type"] = AWS_SUBJECT_TYPE.into();
+            json["credential_source"] = json!({
+                "environment_id": "aws1",
+                "region_url": format!("{url}{IMDS_ZONE_PATH}"),
+                "url": format!("{url}{IMDS_ROLE_PATH}"),
+                "imdsv2_session_token_url": format!("{url}{IMDS_TOKEN_PATH}"),
+                "regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15",
+            });
+            json
+        }
+        Adc::ExternalAccountExecutable => {
+            let script = sb.dir.path().join("exec.sh");
+            std::fs::write(&script, EXECUTABLE.replace("$SUBJECT", SUBJECT_TOKEN)).unwrap();
+            std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+            sb.allow_token_in(&script);
+            let mut json = external;
+            json["credential_source"] = json!({
+                "executable": { "command": format!("{} --flag", script.display()), "timeout_millis": 10000 },
+            });
+            json
+        }
     };
-    let mut env = vec![(
-        "GCE_METADATA_HOST".to_owned(),
-        format!("127.0.0.1:{}", fake.server.port),
-    )];
-    for secret in [REFRESH_TOKEN, CLIENT_SECRET, SUBJECT_TOKEN, REQUEST_TOKEN] {
+    let mut env = vec![
+        (
+            "GCE_METADATA_HOST".to_owned(),
+            format!("127.0.0.1:{}", fake.server.port),
+        ),
+        (
+            "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES".to_owned(),
+            "1".to_owned(),
+        ),
+    ];
+    for secret in [
+        REFRESH_TOKEN,
+        CLIENT_SECRET,
+        SUBJECT_TOKEN,
+        REQUEST_TOKEN,
+        AWS_SECRET_KEY,
+        AWS_SESSION_TOKEN,
+        IMDS_TOKEN,
+    ] {
         sb.secret(secret);
     }
     sb.basic_pair(CLIENT_ID, CLIENT_SECRET);
@@ -466,15 +632,349 @@ fn an_authorized_user_token_expires_when_the_server_says_not_after_the_configure
     assert_eq!(status["targets"][0]["username"], "oauth2accesstoken");
 }
 
+/// Rewrite the sandbox's ADC file.
+fn edit_adc(sb: &Sandbox, edit: impl FnOnce(&mut serde_json::Value)) {
+    let file = sb.dir.path().join("adc.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(&file, json.to_string()).unwrap();
+}
+
 #[test]
-fn an_answer_without_expires_in_falls_back_to_the_configured_lifetime() {
+fn an_answer_without_a_usable_expiry_is_a_transient_failure_not_an_assumed_lifetime() {
+    let adcs = [
+        Adc::AuthorizedUser,
+        Adc::MetadataServer,
+        Adc::Workforce,
+        Adc::ExternalAccount,
+    ];
+    for adc in adcs {
+        for bad in ["", "0", "-30", "\"soon\"", "null"] {
+            let fake = Fake::start();
+            fake.set(Mode::ExpiresIn(bad));
+            let (sb, env) = sandbox(&fake, adc, "lifetime = \"30m\"");
+            let out = run(&sb, &env, &["token", "--target", "gar"]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(75), "{adc:?} {bad:?}: {err}");
+            assert!(err.contains("expires_in"), "{adc:?} {bad:?}: {err}");
+            assert!(stdout(&out).is_empty());
+        }
+        // Next to it, a numeric string is a stated expiry.
+        let fake = Fake::start();
+        fake.set(Mode::ExpiresIn("\"400\""));
+        let (sb, env) = sandbox(&fake, adc, "lifetime = \"30m\"");
+        let out = run(&sb, &env, &["token", "--target", "gar"]);
+        assert!(out.status.success(), "{adc:?}: {}", stderr(&out));
+        assert_eq!(life(&sb).0, 400 * 1000, "{adc:?}");
+    }
+    for bad in [
+        "",
+        "tomorrow",
+        "1969-12-31T23:00:00Z",
+        "2001-01-01T00:00:00+00:00",
+    ] {
+        let fake = Fake::start();
+        fake.set(Mode::ExpireTime(bad));
+        let (sb, env) = sandbox(&fake, Adc::Impersonated, "");
+        let out = run(&sb, &env, &["token", "--target", "gar"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "{bad:?}: {err}");
+        assert!(err.contains("expireTime"), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn an_expire_time_with_an_offset_is_read_as_stated() {
     let fake = Fake::start();
-    fake.set(Mode::NoExpiry);
-    let (sb, env) = sandbox(&fake, Adc::AuthorizedUser, "lifetime = \"30m\"");
+    fake.set(Mode::ExpireTime(OFFSET));
+    let (sb, env) = sandbox(&fake, Adc::Impersonated, "");
+    let before = now_ms();
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    let after = now_ms();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = entry(&sb);
+    assert_eq!(e["expiry_source"], "expireTime");
+    let expires = e["expires_at"].as_i64().unwrap();
+    // The fake writes whole seconds: up to a second earlier than the request's hour.
+    assert!(
+        (before + 3_599_000..=after + 3_600_000).contains(&expires),
+        "{expires} not in {}..{}",
+        before + 3_599_000,
+        after + 3_600_000
+    );
+}
+
+#[test]
+fn workforce_credentials_refresh_at_sts_with_basic_auth_and_keep_the_stated_expiry() {
+    let fake = Fake::start();
+    fake.set(Mode::ShortLived);
+    let (sb, env) = sandbox(&fake, Adc::Workforce, "lifetime = \"2h\"");
     let out = run(&sb, &env, &["token", "--target", "gar"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (life_ms, source, _) = life(&sb);
-    assert_eq!((life_ms, source.as_str()), (30 * 60 * 1000, "lifetime"));
+    assert!(stdout(&out).starts_with("ya29.fake-"));
+    let (life_ms, source, refresh_inside) = life(&sb);
+    assert_eq!(
+        (life_ms, source.as_str()),
+        (SHORT_EXPIRES_IN * 1000, "expires_in")
+    );
+    assert!(refresh_inside);
+    // One refresh-token grant (checked by the fake: Basic client, grant, refresh token), no
+    // scope (STS grants the login's).
+    let asked = fake.requests_to(WORKFORCE_PATH);
+    assert_eq!((asked.len(), fake.server.count()), (1, 1));
+    assert_eq!(asked[0].param("scope", true), None);
+    assert_eq!(asked[0].param("client_secret", true), None, "only in Basic");
+}
+
+/// The sandbox's executable's records: its environment, and how often it ran.
+fn executable_runs(sb: &Sandbox) -> (String, usize) {
+    let dir = sb.dir.path();
+    (
+        std::fs::read_to_string(dir.join("exec-env")).unwrap_or_default(),
+        std::fs::read_to_string(dir.join("exec-runs"))
+            .unwrap_or_default()
+            .lines()
+            .count(),
+    )
+}
+
+#[test]
+fn an_executable_source_runs_its_program_directly_and_its_token_is_exchanged() {
+    let fake = Fake::start();
+    fake.set(Mode::ShortLived);
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountExecutable, "");
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ya29.fake-"));
+    assert_eq!(
+        life(&sb).0,
+        SHORT_EXPIRES_IN * 1000,
+        "the STS answer's expiry"
+    );
+    // The fake checked that the subject token is the program's `id_token`.
+    assert_eq!(fake.requests_to("/v1/token").len(), 1);
+    let (environment, runs) = executable_runs(&sb);
+    assert_eq!(runs, 1);
+    for line in [
+        format!("GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE={AUDIENCE}"),
+        "GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE=0".to_owned(),
+        "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE=urn:ietf:params:oauth:token-type:jwt".to_owned(),
+    ] {
+        assert!(
+            environment.lines().any(|l| l == line),
+            "{line}: {environment}"
+        );
+    }
+    assert!(!environment.contains("IMPERSONATED_EMAIL") && !environment.contains("OUTPUT_FILE"));
+
+    // Without GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1 nothing runs.
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountExecutable, "");
+    let env: Vec<_> = env
+        .into_iter()
+        .filter(|(k, _)| k != "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES")
+        .collect();
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1"),
+        "{err}"
+    );
+    assert_eq!(executable_runs(&sb).1, 0);
+    assert_eq!(fake.server.count(), 1, "no new request");
+}
+
+#[test]
+fn an_executables_output_file_is_used_while_valid_and_the_program_runs_once_it_expired() {
+    let fake = Fake::start();
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountExecutable, "");
+    let cache = sb.dir.path().join("exec-cache.json");
+    sb.allow_token_in(&cache);
+    edit_adc(&sb, |json| {
+        json["credential_source"]["executable"]["output_file"] = cache.display().to_string().into();
+    });
+    let cached = |expiration: i64| {
+        json!({
+            "version": 1, "success": true, "id_token": SUBJECT_TOKEN,
+            "token_type": "urn:ietf:params:oauth:token-type:id_token",
+            "expiration_time": expiration,
+        })
+        .to_string()
+    };
+    std::fs::write(&cache, cached(now_ms() / 1000 + 600)).unwrap();
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(executable_runs(&sb).1, 0, "the cached answer was used");
+    assert_eq!(fake.requests_to("/v1/token").len(), 1);
+
+    std::fs::write(&cache, cached(now_ms() / 1000 - 10)).unwrap();
+    std::fs::remove_file(sb.cache.join("gar.json")).unwrap();
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (environment, runs) = executable_runs(&sb);
+    assert_eq!(runs, 1, "an expired answer is not used");
+    assert!(
+        environment.contains(&format!(
+            "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE={}",
+            cache.display()
+        )),
+        "{environment}"
+    );
+}
+
+#[test]
+fn an_executable_is_done_when_it_exits_and_what_it_left_behind_is_killed() {
+    let fake = Fake::start();
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountExecutable, "");
+    let script = sb.dir.path().join("exec.sh");
+    let pid_file = sb.dir.path().join("left-behind.pid");
+    // A process left behind with the program's stdout, as `(sleep 1000) &` in a wrapper.
+    let text = std::fs::read_to_string(&script).unwrap().replace(
+        "now=$(date +%s)",
+        &format!(
+            "sleep 1000 &\necho $! > {}\nnow=$(date +%s)",
+            pid_file.display()
+        ),
+    );
+    std::fs::write(&script, text).unwrap();
+    let started = Instant::now();
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let proc = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !proc.exists()
+    });
+    assert!(gone, "the process the program left behind still runs");
+}
+
+#[test]
+fn an_executable_that_prints_without_end_or_fails_is_a_transient_failure() {
+    let fake = Fake::start();
+    for (command, expected) in [
+        ("yes", "more than 1048576 bytes"),
+        ("false", "exit status 1"),
+    ] {
+        let (sb, env) = sandbox(&fake, Adc::ExternalAccountExecutable, "");
+        edit_adc(&sb, |json| {
+            json["credential_source"]["executable"]["command"] = command.into();
+        });
+        let started = Instant::now();
+        let out = run(&sb, &env, &["token", "--target", "gar"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "{command}: {err}");
+        assert!(err.contains(expected), "{command}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(8));
+    }
+    assert_eq!(fake.server.count(), 0);
+}
+
+#[test]
+fn impersonation_asks_for_the_files_token_lifetime() {
+    for (lifetime, asked) in [
+        (None, Some("3600s")),
+        (Some(900), Some("900s")),
+        (Some(30), None),
+    ] {
+        let fake = Fake::start();
+        let (sb, env) = sandbox(&fake, Adc::ExternalAccountImpersonated, "");
+        if let Some(seconds) = lifetime {
+            edit_adc(&sb, |json| {
+                json["service_account_impersonation"] =
+                    json!({ "token_lifetime_seconds": seconds });
+            });
+        }
+        let out = run(&sb, &env, &["token", "--target", "gar"]);
+        let generate = fake.requests_to(IMPERSONATE_PATH);
+        match asked {
+            Some(asked) => {
+                assert!(out.status.success(), "{lifetime:?}: {}", stderr(&out));
+                let body: serde_json::Value = serde_json::from_slice(&generate[0].body).unwrap();
+                assert_eq!(body["lifetime"], asked);
+            }
+            None => {
+                let err = stderr(&out);
+                assert_eq!(out.status.code(), Some(78), "{err}");
+                assert!(err.contains("token_lifetime_seconds"), "{err}");
+                assert_eq!(fake.server.count(), 0, "refused before any request");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_url_source_header_that_is_not_a_string_is_refused() {
+    let fake = Fake::start();
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountImpersonated, "");
+    edit_adc(&sb, |json| {
+        json["credential_source"]["headers"]["Metadata"] = true.into();
+    });
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains("headers.Metadata"), "{err}");
+    assert_eq!(fake.server.count(), 0);
+}
+
+#[test]
+fn an_aws_credential_source_signs_get_caller_identity_with_the_roles_credentials() {
+    let fake = Fake::start();
+    fake.set(Mode::ShortLived);
+    let (sb, env) = sandbox(&fake, Adc::ExternalAccountAws, "");
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ya29.fake-"));
+    assert_eq!(
+        life(&sb).0,
+        SHORT_EXPIRES_IN * 1000,
+        "the STS answer's expiry"
+    );
+    // IMDSv2: a session token, then the zone, the role and its credentials; the fake checked
+    // the signed request in the exchange.
+    let paths: Vec<String> = fake
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            IMDS_TOKEN_PATH.to_owned(),
+            IMDS_ZONE_PATH.to_owned(),
+            IMDS_ROLE_PATH.to_owned(),
+            format!("{IMDS_ROLE_PATH}/role-x"),
+            "/v1/token".to_owned(),
+        ]
+    );
+
+    // With the region and credentials in the environment, the metadata server is not asked.
+    let fake = Fake::start();
+    let (sb, mut env) = sandbox(&fake, Adc::ExternalAccountAws, "");
+    for (k, v) in [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAFAKEKEY"),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET_KEY),
+        ("AWS_SESSION_TOKEN", AWS_SESSION_TOKEN),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    let out = run(&sb, &env, &["token", "--target", "gar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paths: Vec<String> = fake
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/v1/token"]);
 }
 
 #[test]
@@ -724,6 +1224,10 @@ fn an_endpoint_that_echoes_the_request_never_gets_a_credential_shown_in_any_enco
         (Adc::ExternalAccountImpersonated, "/subject"),
         (Adc::ExternalAccountImpersonated, IMPERSONATE_PATH),
         (Adc::Impersonated, IMPERSONATE_PATH),
+        (Adc::Workforce, WORKFORCE_PATH),
+        (Adc::ExternalAccountExecutable, "/v1/token"),
+        (Adc::ExternalAccountAws, "/v1/token"),
+        (Adc::ExternalAccountAws, IMDS_ROLE_PATH),
     ];
     for (adc, at) in flows {
         for how in ECHOES {
@@ -780,6 +1284,10 @@ fn a_redirect_is_not_followed_and_names_only_where_it_points() {
         (Adc::ExternalAccount, "/v1/token"),
         (Adc::Impersonated, IMPERSONATE_PATH),
         (Adc::MetadataServer, "/computeMetadata"),
+        (Adc::Workforce, WORKFORCE_PATH),
+        (Adc::ExternalAccountExecutable, "/v1/token"),
+        (Adc::ExternalAccountAws, "/v1/token"),
+        (Adc::ExternalAccountAws, IMDS_ZONE_PATH),
     ] {
         let fake = Fake::start();
         fake.set(Mode::Redirect(at));
@@ -814,14 +1322,24 @@ fn an_adc_endpoint_with_credentials_is_refused_without_showing_them() {
         (Adc::AuthorizedUser, "token_uri"),
         (Adc::ExternalAccount, "token_url"),
         (Adc::Impersonated, "service_account_impersonation_url"),
+        (Adc::Workforce, "token_url"),
+        (Adc::Workforce, "token_info_url"),
+        (Adc::ExternalAccountImpersonated, "credential_source.url"),
+        (Adc::ExternalAccountAws, "credential_source.region_url"),
+        (
+            Adc::ExternalAccountAws,
+            "credential_source.imdsv2_session_token_url",
+        ),
     ] {
         let (sb, env) = sandbox(&fake, adc, "");
-        let file = sb.dir.path().join("adc.json");
-        let mut json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-        let url = json[field].as_str().unwrap().to_owned();
-        json[field] = url.replace("http://", "http://user:hunter2pw@").into();
-        std::fs::write(&file, json.to_string()).unwrap();
+        edit_adc(&sb, |json| {
+            let at = match field.split_once('.') {
+                Some((outer, inner)) => &mut json[outer][inner],
+                None => &mut json[field],
+            };
+            let url = at.as_str().unwrap().to_owned();
+            *at = url.replace("http://", "http://user:hunter2pw@").into();
+        });
         let out = run(&sb, &env, &["token", "--target", "gar"]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(78), "{adc:?}: {err}");
@@ -832,13 +1350,9 @@ fn an_adc_endpoint_with_credentials_is_refused_without_showing_them() {
         assert!(!err.contains("hunter2pw"), "{adc:?}: {err}");
     }
     assert_eq!(
-        fake.requests_to(IMPERSONATE_PATH).len() + fake.requests_to("/v1/token").len(),
+        fake.server.count(),
         0,
-        "nothing sent to an endpoint with userinfo"
-    );
-    assert!(
-        fake.requests_to("/token").len() <= 1,
-        "only the impersonation's source"
+        "the file is refused before any request"
     );
     // The same files without userinfo mint (the other tests).
 }
@@ -849,17 +1363,19 @@ fn an_endless_body_fails_fast_at_the_cap() {
     for (status, content_length) in [(200, true), (200, false), (400, false), (503, true)] {
         let flood = FloodServer::start(status, content_length);
         let fake = Fake::start();
-        for adc in [Adc::AuthorizedUser, Adc::MetadataServer] {
+        for adc in [Adc::AuthorizedUser, Adc::MetadataServer, Adc::Workforce] {
             let (sb, mut env) = sandbox(&fake, adc, "[targets.gar.policy]\nmint_timeout = \"30s\"");
             // Point the flow at the flood: the ADC file's token_uri, or the metadata host.
             if adc == Adc::MetadataServer {
                 env[0].1 = format!("127.0.0.1:{}", flood.port);
             } else {
-                let file = sb.dir.path().join("adc.json");
-                let mut json: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-                json["token_uri"] = format!("{}/token", flood.url()).into();
-                std::fs::write(&file, json.to_string()).unwrap();
+                let field = match adc {
+                    Adc::Workforce => "token_url",
+                    _ => "token_uri",
+                };
+                edit_adc(&sb, |json| {
+                    json[field] = format!("{}/token", flood.url()).into()
+                });
             }
             let started = Instant::now();
             let out = run(&sb, &env, &["token", "--target", "gar"]);
@@ -899,7 +1415,7 @@ fn service_account_key_signs_a_jwt_locally_and_its_exp_is_the_expiry() {
         return;
     }
     let fake = Fake::start();
-    let (sb, _) = sandbox(&fake, Adc::MetadataServer, "");
+    let (sb, _) = sandbox(&fake, Adc::MetadataServer, "lifetime = \"30m\"");
     let adc = sb.dir.path().join("sa.json");
     let json = json!({
         "type": "service_account", "project_id": "p", "private_key_id": "kid",
@@ -934,4 +1450,50 @@ fn service_account_key_signs_a_jwt_locally_and_its_exp_is_the_expiry() {
         claims["exp"].as_i64().unwrap() * 1000
     );
     assert_eq!(fake.server.count(), 0, "no network call");
+    // Signed with the key (RS256), for the target's scope, living the configured lifetime.
+    assert_eq!(
+        claims["scope"],
+        "https://www.googleapis.com/auth/cloud-platform"
+    );
+    assert_eq!(claims["iss"], "sa@p.iam.gserviceaccount.com");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        30 * 60 + 10
+    );
+    let token = stdout(&out).trim_end().to_owned();
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let (input, sig, public) = (
+        dir.path().join("input"),
+        dir.path().join("sig"),
+        dir.path().join("pub.pem"),
+    );
+    std::fs::write(&input, signed).unwrap();
+    std::fs::write(
+        &sig,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap(),
+    )
+    .unwrap();
+    let pubout = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public)
+        .status()
+        .unwrap();
+    assert!(pubout.success());
+    let verified = std::process::Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&public)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
 }

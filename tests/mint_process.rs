@@ -19,12 +19,18 @@ use serde_json::json;
 /// A `command` mint that starts a background `sleep` (its pid in `grandchild` next to the
 /// script), then either answers at once (`answer`) or hangs.
 fn lingering_mint(sb: &Sandbox, answer: bool, mint_timeout: &str) {
-    let script = sb.bin.join("linger");
     let end = if answer {
         r#"printf '{"token":"tok-linger-%s","expires_in":3600}\n' "$$""#
     } else {
         "sleep 1000"
     };
+    lingering_mint_ending(sb, end, mint_timeout);
+}
+
+/// A `command` mint that starts a background `sleep` (its pid in `grandchild` next to the
+/// script), then runs the shell text `end`.
+fn lingering_mint_ending(sb: &Sandbox, end: &str, mint_timeout: &str) {
+    let script = sb.bin.join("linger");
     fs::write(
         &script,
         format!(
@@ -56,6 +62,19 @@ fn cmdline(pid: i32) -> String {
         .replace('\0', " ")
         .trim()
         .to_owned()
+}
+
+/// The process group of `pid`.
+fn group_of(pid: i32) -> Option<i32> {
+    // After the command name in parentheses: state, parent's pid, process group.
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()?
+        .rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
 }
 
 /// Whether `pid` runs (exists and is not a zombie).
@@ -228,6 +247,11 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
             stderr(&out)
         );
     };
+    // In the mint's process group (whose id is the mint's pid), which it keeps allocated.
+    let mint_pid = children(pid)
+        .into_iter()
+        .find(|&k| cmdline(k).contains(&mint));
+    let watchdog_group = group_of(watchdog);
     let fds: Vec<String> = fs::read_dir(format!("/proc/{watchdog}/fd"))
         .unwrap()
         .flatten()
@@ -246,12 +270,79 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
         fds.len() == 1 && fds[0].starts_with("pipe:") && fds[0] != callers_stdout,
         "the watchdog holds {fds:?} (the caller's stdout is {callers_stdout})"
     );
+    assert!(
+        mint_pid.is_some() && watchdog_group == mint_pid,
+        "the watchdog is in group {watchdog_group:?}, the mint is {mint_pid:?}"
+    );
     assert!(!alive(watchdog), "the watchdog outlived the mint");
     assert!(
         running_from(&sb).is_empty(),
         "still running: {:?}",
         running_from(&sb)
     );
+}
+
+#[test]
+fn a_large_answer_is_served_whole_though_a_process_the_mint_left_holds_its_stdout() {
+    let sb = Sandbox::new("");
+    // 500 kB of valid JSON, many pipe-fulls: the last is still in the pipe when the mint exits,
+    // and the background `sleep` keeps the pipe from ending. A cut answer is invalid JSON.
+    lingering_mint_ending(
+        &sb,
+        r#"printf '{"token":"tok-large-%s","expires_in":3600,"padding":"' "$$"
+head -c 500000 /dev/zero | tr '\0' x
+printf '"}\n'"#,
+        "60s",
+    );
+    let started = Instant::now();
+    let out = sb.token(&[]);
+    let took = started.elapsed();
+    let grandchild = grandchild(&sb);
+    let gone = wait_until(Duration::from_secs(5), || !alive(grandchild));
+    kill_sleep(grandchild);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("tok-large-"), "{}", stdout(&out));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(gone, "the mint's leftover child is still running");
+}
+
+/// `cmd` started with `SIGCHLD` ignored, as a parent that ignores it hands it down through exec.
+fn ignoring_sigchld(mut cmd: Command) -> Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal(2) only changes a disposition; nothing is allocated between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    cmd
+}
+
+#[test]
+fn a_caller_that_ignores_sigchld_gets_its_token_and_a_failing_mints_status() {
+    // An ordinary mint, one rejected (exit 77) and one failing (exit 1): each exit status is
+    // seen, not lost to the kernel's reaping.
+    for (knob, code, says) in [
+        (None, 0, ""),
+        (Some("reject"), 77, "AccessDenied"),
+        (Some("fail"), 75, "exited with status 1"),
+    ] {
+        let sb = Sandbox::new("");
+        if let Some(knob) = knob {
+            sb.set(knob, "");
+        }
+        let out = sb.recorded(
+            ignoring_sigchld(sb.cmd(&["token", "--target", "demo"]))
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.status.code(), Some(code), "{knob:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{knob:?}: {}", stderr(&out));
+        if knob.is_none() {
+            assert!(stdout(&out).starts_with("tok-"), "{}", stdout(&out));
+        }
+    }
 }
 
 const SECRET_VAR: &str = "MINT_PROCESS_SECRET_VAR";

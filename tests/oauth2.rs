@@ -482,3 +482,44 @@ fn a_token_url_with_credentials_is_refused_without_showing_them() {
     sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"https://login.example/t\"\nclient_id = \"c\"\nclient_secret_env = \"AZ_SECRET\"\n");
     assert!(sb.run(&["status"]).status.success());
 }
+
+#[test]
+fn a_client_secret_file_that_is_a_fifo_or_a_device_is_refused_at_once_and_a_regular_one_mints() {
+    let fake = Fake::start("basic");
+    let sb = sandbox(&fake, "basic", "mint_timeout = \"30s\"");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    let with_file = |path: &std::path::Path| {
+        sb.write_raw_config(&text.replace(
+            "client_secret_env = \"AZ_SECRET\"",
+            &format!("client_secret_file = \"{}\"", path.display()),
+        ));
+        let started = std::time::Instant::now();
+        let out = output_within(
+            sb.cmd(&["token", "--target", "az"]),
+            std::time::Duration::from_secs(15),
+        )
+        .expect("the mint hung on the secret file");
+        (sb.recorded(out), started.elapsed())
+    };
+    let fifo = sb.dir.path().join("secret-fifo");
+    mkfifo(&fifo);
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let (out, took) = with_file(path);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "{}: {err}", path.display());
+        assert!(
+            err.contains("client_secret_file") && err.contains("not a regular file"),
+            "{err}"
+        );
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    }
+    assert_eq!(fake.server.count(), 0);
+    // Next to them, a regular file holding the secret mints.
+    let secret_file = sb.dir.path().join("secret");
+    sb.allow_token_in(&secret_file);
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    sb.secret(SECRET);
+    let (out, _) = with_file(&secret_file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fake.server.count(), 1);
+}

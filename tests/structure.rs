@@ -148,7 +148,7 @@ fn holds(path: &str, names: &[&str]) -> Vec<String> {
 const CLOUD_CRATES: [&str; 6] = [
     "aws_sdk_codeartifact",
     "aws_smithy_runtime",
-    "google_cloud_auth",
+    "aws_lc_rs",
     "reqwest",
     "rustls",
     "ecluse_cred_cloud",

@@ -30,7 +30,12 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
 use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
 
-use crate::{MAX_RESPONSE_BYTES, block_on_with_timeout, is_error_code, quotable};
+use aws_credential_types::provider::error::CredentialsError;
+
+use crate::{
+    MAX_RESPONSE_BYTES, block_on_with_timeout, is_error_code, quotable, read_credential_file,
+    redirect_refused,
+};
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::Scrubber;
 use ecluse_cred_contract::secret::Secret;
@@ -60,8 +65,17 @@ const CREDENTIAL_FILE_ENV: [&str; 2] = [
 const CREDENTIAL_PROFILE_KEYS: [&str; 2] = ["aws_secret_access_key", "aws_session_token"];
 /// Profile key naming a file whose content is a credential (the web identity token).
 const TOKEN_FILE_PROFILE_KEY: &str = "web_identity_token_file";
-/// Largest credential file read to learn what to scrub: a web identity token is a few KiB.
-const MAX_CREDENTIAL_FILE_BYTES: u64 = 64 << 10;
+/// Where the SSO login caches its tokens, under the home directory: `aws sso login` writes the
+/// portal bearer token, and the sso-session's refresh token and client secret there, and the
+/// SSO provider sends them (to the portal, and to OIDC to refresh).
+const SSO_CACHE_DIR: &str = ".aws/sso/cache";
+/// Fields of an SSO cache entry that are credentials.
+const SSO_CACHE_FIELDS: [&str; 3] = ["accessToken", "refreshToken", "clientSecret"];
+/// Most SSO cache entries read: one per sso-session or start URL, and the client
+/// registrations, in practice a handful.
+const MAX_SSO_CACHE_FILES: usize = 256;
+/// What the credential provider's endpoints (STS, SSO, ECS, IMDS) are called in messages.
+const CREDENTIAL_ENDPOINT: &str = "the AWS credential provider's endpoint";
 
 pub struct CodeArtifactMint {
     pub domain: String,
@@ -83,28 +97,33 @@ impl CodeArtifactMint {
     }
 
     /// Every credential this mint may send or sign with before it resolves its own: from the
-    /// environment, the token files it names, and every profile of the AWS config files. (The
-    /// resolved ones are added by [`Self::request`].)
-    async fn known_credentials(&self) -> Scrubber {
-        let mut scrubber = Scrubber::new();
-        let read = |path: &std::path::Path| {
-            use std::io::Read;
-            let mut text = String::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_CREDENTIAL_FILE_BYTES).read_to_string(&mut text))
-                .ok()
-                .map(|_| text.trim().to_owned())
+    /// environment, the token files it names, every profile of the AWS config files and the SSO
+    /// token cache. (The resolved ones are added by [`Self::request`]; unknown ones, such as an
+    /// intermediate role's session token, are caught by [`quotable`]'s rule for long encoded
+    /// runs.)
+    ///
+    /// A token file the SDK would read that is not a small regular file (a FIFO, a device) is a
+    /// configuration error, said before the SDK reads it: the SDK reads it synchronously, where
+    /// `mint_timeout` cannot cut a read that blocks or never ends.
+    async fn known_credentials(&self) -> Result<Scrubber, MintError> {
+        let read = |path: &std::path::Path, named_by: &str| match read_credential_file(path) {
+            Ok(text) => Ok(Some(text.trim().to_owned())),
+            // Missing: the SDK says so in its own words, when it needs the file.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(MintError::misconfigured(format!(
+                "{named_by} ({}): {e}",
+                path.display()
+            ))),
         };
         let mut values: Vec<String> = CREDENTIAL_ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok())
             .collect();
-        values.extend(
-            CREDENTIAL_FILE_ENV
-                .iter()
-                .filter_map(std::env::var_os)
-                .filter_map(|path| read(std::path::Path::new(&path))),
-        );
+        for name in CREDENTIAL_FILE_ENV {
+            if let Some(path) = std::env::var_os(name) {
+                values.extend(read(std::path::Path::new(&path), name)?);
+            }
+        }
         if let Ok(profiles) = aws_config::profile::load(
             &aws_types::os_shim_internal::Fs::real(),
             &aws_types::os_shim_internal::Env::real(),
@@ -122,17 +141,16 @@ impl CodeArtifactMint {
                         .iter()
                         .filter_map(|key| profile.get(key).map(str::to_owned)),
                 );
-                values.extend(
-                    profile
-                        .get(TOKEN_FILE_PROFILE_KEY)
-                        .and_then(|path| read(std::path::Path::new(path))),
-                );
+                if let Some(path) = profile.get(TOKEN_FILE_PROFILE_KEY) {
+                    let named_by = format!("{TOKEN_FILE_PROFILE_KEY} of AWS profile `{name}`");
+                    values.extend(read(std::path::Path::new(path), &named_by)?);
+                }
             }
         }
-        for value in values {
-            scrubber = scrubber.secret(&value);
-        }
-        scrubber
+        values.extend(sso_cache_credentials());
+        Ok(values
+            .iter()
+            .fold(Scrubber::new(), |scrubber, value| scrubber.secret(value)))
     }
 
     async fn request(&self, scrubber: &mut Scrubber) -> Result<Minted, MintError> {
@@ -149,8 +167,10 @@ impl CodeArtifactMint {
                     .build(),
             );
         // Every request of the mint (CodeArtifact, and STS, SSO, ECS or IMDS for the
-        // credentials) goes through the capped client.
-        if let Some(client) = capped_http_client() {
+        // credentials) goes through the capped client, which refuses redirects and notes the
+        // status of each answer.
+        let last_status = std::sync::Arc::new(std::sync::Mutex::new(None));
+        if let Some(client) = capped_http_client(last_status.clone()) {
             loader = loader.http_client(client);
         }
         if let Some(profile) = &self.profile {
@@ -169,14 +189,8 @@ impl CodeArtifactMint {
             MintError::rejected(format!("no AWS credentials provider for {}", self.chain()))
         })?;
         let credentials = provider.provide_credentials().await.map_err(|e| {
-            if caused_by_a_large_body(&e) {
-                return crate::response_too_large("the AWS credential provider");
-            }
-            MintError::rejected(format!(
-                "no usable AWS credentials from {}: {}",
-                self.chain(),
-                quotable(&DisplayErrorContext(&e).to_string(), scrubber)
-            ))
+            let last_status = *last_status.lock().unwrap_or_else(|p| p.into_inner());
+            self.credentials_failure(&e, last_status, scrubber)
         })?;
         *scrubber = std::mem::take(scrubber).secret(credentials.secret_access_key());
         if let Some(session) = credentials.session_token() {
@@ -221,6 +235,46 @@ impl CodeArtifactMint {
         })
     }
 
+    /// Map a credential provider's failure: no credentials anywhere in the chain, or an identity
+    /// the provider's endpoint refused (a 4xx), is rejected (77); a configuration the provider
+    /// cannot use (a non-loopback `http` container endpoint, a profile loop) or a redirect is
+    /// misconfigured (78); a timeout, an unreachable or failing endpoint (5xx, throttling, DNS,
+    /// a connection refused) is transient (75), so the cached token is served and retried later.
+    fn credentials_failure(
+        &self,
+        e: &CredentialsError,
+        last_status: Option<u16>,
+        scrubber: &Scrubber,
+    ) -> MintError {
+        if caused_by_a_large_body(e) {
+            return crate::response_too_large("the AWS credential provider");
+        }
+        if let Some(r) = redirected(e) {
+            return redirect_refused(
+                CREDENTIAL_ENDPOINT,
+                r.status,
+                r.location.as_deref(),
+                Some(&r.asked),
+            );
+        }
+        let message = format!(
+            "no usable AWS credentials from {}: {}",
+            self.chain(),
+            quotable(&DisplayErrorContext(e).to_string(), scrubber)
+        );
+        match e {
+            CredentialsError::CredentialsNotLoaded(_) => MintError::rejected(message),
+            CredentialsError::InvalidConfiguration(_) => MintError::misconfigured(message),
+            CredentialsError::ProviderTimedOut(_) => MintError::transient(message),
+            // ProviderError, Unhandled and any later kind: what the endpoint answered, if it did.
+            _ => match last_status {
+                Some(408 | 429) | Some(500..) | None => MintError::transient(message),
+                Some(400..=499) => MintError::rejected(message),
+                Some(_) => MintError::transient(message),
+            },
+        }
+    }
+
     /// Map an SDK error to rejected (77), misconfigured (78) or transient (75).
     ///
     /// What the server said is quoted only as [`quotable`] leaves it (scrubbed, no echo), and
@@ -234,6 +288,9 @@ impl CodeArtifactMint {
         if caused_by_a_large_body(&e) {
             return crate::response_too_large(SERVICE);
         }
+        if let Some(r) = redirected(&e) {
+            return redirect_refused(SERVICE, r.status, r.location.as_deref(), Some(&r.asked));
+        }
         let SdkError::ServiceError(ctx) = &e else {
             // Timeouts, connection failures, unparseable responses.
             return MintError::transient(format!(
@@ -244,12 +301,8 @@ impl CodeArtifactMint {
         let err = ctx.err();
         let status = ctx.raw().status().as_u16();
         if (300..400).contains(&status) {
-            return crate::redirect_refused(
-                SERVICE,
-                status,
-                ctx.raw().headers().get("location"),
-                None,
-            );
+            // Refused by the connector already; kept should the SDK ever see one.
+            return redirect_refused(SERVICE, status, ctx.raw().headers().get("location"), None);
         }
         if (200..300).contains(&status) {
             // The SDK could not read a success response: the service (or something in between)
@@ -314,10 +367,14 @@ fn parse_failure(e: &dyn std::error::Error) -> Option<String> {
 }
 
 /// The AWS SDK's default HTTP client, with the body of every answer capped at
-/// [`MAX_RESPONSE_BYTES`] before the SDK reads it: a `Content-Length` past the cap fails at once,
-/// and a longer body (streamed, chunked) as soon as it passes the cap. `None` if this build of
-/// the SDK has no default client (then the SDK says so).
-fn capped_http_client() -> Option<SharedHttpClient> {
+/// [`MAX_RESPONSE_BYTES`] before the SDK reads it (a `Content-Length` past the cap fails at once,
+/// and a longer body, streamed or chunked, as soon as it passes the cap), every redirect refused
+/// unread ([`Redirected`]: a request re-sent elsewhere would carry its credentials), and the
+/// status of the last answer noted in `last_status`. `None` if this build of the SDK has no
+/// default client (then the SDK says so).
+fn capped_http_client(
+    last_status: std::sync::Arc<std::sync::Mutex<Option<u16>>>,
+) -> Option<SharedHttpClient> {
     let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
         BehaviorVersion::latest(),
     )?;
@@ -325,19 +382,40 @@ fn capped_http_client() -> Option<SharedHttpClient> {
         .runtime_components(&RuntimeComponentsBuilder::new("ecluse-cred"))
         .http_client()?;
     Some(http_client_fn(move |settings, components| {
-        SharedHttpConnector::new(CappedConnector(inner.http_connector(settings, components)))
+        SharedHttpConnector::new(CappedConnector {
+            inner: inner.http_connector(settings, components),
+            last_status: last_status.clone(),
+        })
     }))
 }
 
 /// A connector whose answers' bodies are capped (see [`capped_http_client`]).
 #[derive(Debug)]
-struct CappedConnector(SharedHttpConnector);
+struct CappedConnector {
+    inner: SharedHttpConnector,
+    last_status: std::sync::Arc<std::sync::Mutex<Option<u16>>>,
+}
 
 impl HttpConnector for CappedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let answer = self.0.call(request);
+        let asked = request.uri().to_owned();
+        let answer = self.inner.call(request);
+        let last_status = self.last_status.clone();
         HttpConnectorFuture::new(async move {
             let mut response: HttpResponse = answer.await?;
+            let status = response.status().as_u16();
+            *last_status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+            if (300..400).contains(&status) {
+                let location = response.headers().get("location").map(str::to_owned);
+                return Err(ConnectorError::other(
+                    Box::new(Redirected {
+                        status,
+                        location,
+                        asked,
+                    }),
+                    None,
+                ));
+            }
             if response
                 .headers()
                 .get("content-length")
@@ -352,6 +430,67 @@ impl HttpConnector for CappedConnector {
             Ok(response)
         })
     }
+}
+
+/// An answer with a 3xx status, not followed. It keeps the `Location` and the URL asked for
+/// [`redirect_refused`], which shows only where it points; neither its `Display` nor its `Debug`
+/// shows them (the SDK may format the error chain).
+struct Redirected {
+    status: u16,
+    location: Option<String>,
+    asked: String,
+}
+
+impl std::fmt::Debug for Redirected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redirected({})", self.status)
+    }
+}
+
+impl std::fmt::Display for Redirected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}, a redirect (not followed)", self.status)
+    }
+}
+
+impl std::error::Error for Redirected {}
+
+/// The refused redirect that `e` is (or was caused by), if any.
+fn redirected<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Redirected> {
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        if let Some(r) = cause.downcast_ref::<Redirected>() {
+            return Some(r);
+        }
+        next = cause.source();
+    }
+    None
+}
+
+/// The credentials in the SSO token cache (`~/.aws/sso/cache/*.json`), read as
+/// [`read_credential_file`] reads (no FIFO, no device, bounded); what cannot be read is skipped,
+/// as the SSO provider reports its own failures.
+fn sso_cache_credentials() -> Vec<String> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(std::path::Path::new(&home).join(SSO_CACHE_DIR)) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .take(MAX_SSO_CACHE_FILES)
+        .filter_map(|path| read_credential_file(&path).ok())
+        .filter_map(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .flat_map(|entry| {
+            SSO_CACHE_FIELDS
+                .iter()
+                .filter_map(|field| entry.get(field)?.as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A `Content-Length` past [`MAX_RESPONSE_BYTES`].
@@ -395,7 +534,7 @@ fn is_credential_code(code: &str) -> bool {
 impl Mint for CodeArtifactMint {
     fn mint(&self, _started: EpochMs) -> Result<Minted, MintError> {
         block_on_with_timeout(self.timeout, async {
-            let mut scrubber = self.known_credentials().await;
+            let mut scrubber = self.known_credentials().await?;
             self.request(&mut scrubber).await.map_err(|e| MintError {
                 message: scrubber.scrub(&e.message),
                 ..e

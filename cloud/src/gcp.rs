@@ -5,49 +5,55 @@
 //! `~/.config/gcloud/application_default_credentials.json`, else the metadata server (GCE, GKE,
 //! Cloud Run, Cloud Build).
 //!
-//! A token's expiry is the one its issuer states. The metadata server hands out the token it
-//! holds with whatever life it has left (often minutes), so an assumed lifetime would serve
-//! expired tokens; and google-cloud-auth hides the expiry (its `AccessToken` holds only the
-//! string). So every source whose answer states it is asked directly:
+//! Every request is made here, not by a library: google-cloud-auth follows redirects (which
+//! re-post a refresh token or subject token to wherever a 3xx points), reads answers without a
+//! limit, and hides the expiry a server states. A token's expiry is the one its issuer states,
+//! never an assumed lifetime: the metadata server hands out the token it holds with whatever
+//! life it has left (often minutes), and a workforce token may live 15 minutes.
 //!
 //! - the metadata server (`gcp/metadata.rs`): `GET …/service-accounts/default/token` → `expires_in`;
 //! - `authorized_user` (`gcp/user.rs`): the refresh-token grant at `token_uri` → `expires_in`;
-//! - `external_account` with a `file` or `url` credential source (`gcp/external.rs`): the STS token
-//!   exchange → `expires_in`, or with `service_account_impersonation_url`, IAM Credentials'
-//!   `generateAccessToken` → `expireTime`;
-//! - `impersonated_service_account` (`gcp/impersonation.rs`): the source credentials' token, then
-//!   `generateAccessToken` → `expireTime`.
+//! - `external_account_authorized_user` (`gcp/user.rs`, workforce identity federation): the
+//!   refresh-token grant at the STS `token_url` → `expires_in`;
+//! - `external_account` (`gcp/external.rs`) with a `file`, `url`, `executable`
+//!   (`gcp/executable.rs`) or `aws` (`gcp/aws.rs`, a SigV4-signed `GetCallerIdentity`)
+//!   credential source: the STS token exchange → `expires_in`, or with
+//!   `service_account_impersonation_url`, IAM Credentials' `generateAccessToken` →
+//!   `expireTime`;
+//! - `impersonated_service_account` (`gcp/impersonation.rs`): the source credentials' token,
+//!   then `generateAccessToken` → `expireTime`;
+//! - `service_account` (`gcp/service_account.rs`): a JWT signed locally with the key (no
+//!   network call, as Google's libraries do for scoped tokens), living the configured
+//!   `lifetime` (at most an hour, Google's limit for these) → its `exp`.
 //!
-//! The other sources go through google-cloud-auth (`via_crate`): `service_account`, for which
-//! it signs a JWT locally (no network call) whose `exp` claim is the expiry;
-//! `external_account` with an `executable` or `aws` credential source; and
-//! `external_account_authorized_user`. Their expiry is the `exp` of a JWT token, else the
-//! configured `lifetime` (default 1 h, Google's access-token lifetime) counted from the start of
-//! the mint: right for these, which mint a fresh token on every call, where the metadata
-//! server's is not. The `lifetime` is the fallback of the direct sources too, for an answer that
-//! states no expiry. Which one was used is stored as the entry's `expiry_source` (`expires_in`,
-//! `expireTime`, `jwt` or `lifetime`) and shown by `status`.
+//! An answer whose expiry is missing, zero, negative or unreadable is a transient failure
+//! (75) that names what is missing; only a JWT's own `exp` stands in for a missing
+//! `expires_in`. Which expiry was used is stored as the entry's `expiry_source`
+//! (`expires_in`, `expireTime` or `jwt`) and shown by `status`.
 //!
-//! The direct requests follow no redirect, read at most [`crate::MAX_RESPONSE_BYTES`] of any
-//! answer, and quote an error answer only by its error code and description, with every
-//! credential the mint sent (refresh token, client secret, subject token, source token, the
-//! credential source's headers) scrubbed from the whole message in every encoding. Errors of the
-//! google-cloud-auth sources are quoted without the server's body and scrubbed of the ADC file's
-//! secrets; their HTTP clients follow redirects, which is google-cloud-auth's choice.
+//! Every request follows no redirect (a 3xx is refused, naming where it points), reads at most
+//! [`crate::MAX_RESPONSE_BYTES`] of any answer, and quotes an error answer only by its error
+//! code and description, with every credential the mint sent (refresh token, client secret,
+//! subject token, source token, the credential source's credential headers) scrubbed from the
+//! whole message in every encoding. Every endpoint the ADC file names (`*_url`, `*_uri`) is
+//! refused when it holds userinfo, before any request.
 
+mod aws;
+mod executable;
 mod external;
 mod impersonation;
 mod metadata;
+mod service_account;
 mod user;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::{
-    ECHO_FRAGMENT_CHARS, block_on_with_timeout, error_chain, http_client, is_error_code,
-    jwt_expiry, quotable, read_response,
+    block_on_with_timeout, error_chain, http_client, is_error_code, parse_token_answer, quotable,
+    read_credential_file, read_response,
 };
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::Scrubber;
@@ -55,7 +61,8 @@ use ecluse_cred_contract::secret::Secret;
 
 /// The scope asked for when the target names none.
 pub const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-/// Assumed lifetime of a token whose issuer states none: Google's default.
+/// The default `lifetime`: how long a `service_account`'s self-signed JWT lives (Google's
+/// access-token lifetime, and the most Google accepts for such a JWT).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The environment variable that names the ADC file.
@@ -67,12 +74,11 @@ const GCLOUD_ADC: &str = ".config/gcloud/application_default_credentials.json";
 const SECRET_FIELDS: [&str; 3] = ["client_secret", "refresh_token", "private_key"];
 /// OAuth error codes (RFC 6749 §5.2) that mean the credentials were refused.
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
-/// Where google-cloud-auth's messages start quoting a server's answer, which is not shown.
-const CRATE_BODY_MARK: &str = "body=<";
 
 pub struct GcpMint {
     pub scopes: Vec<String>,
-    /// Fallback lifetime, for a token whose issuer states no expiry (see the module doc).
+    /// How long a `service_account`'s self-signed JWT lives (at most an hour); every other
+    /// source's token expires when its issuer says.
     pub lifetime: Duration,
     pub timeout: Duration,
 }
@@ -105,19 +111,18 @@ impl Mint for GcpMint {
 
 /// The ADC file and its JSON, or `None` for the metadata server.
 fn find_adc() -> Result<Option<(PathBuf, Value)>, MintError> {
-    let read = |path: PathBuf| match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
+    let read = |path: PathBuf| {
+        let text = read_credential_file(&path).map_err(|e| {
+            MintError::misconfigured(format!("cannot read the ADC file {}: {e}", path.display()))
+        })?;
+        serde_json::from_str(&text)
             .map(|json| Some((path.clone(), json)))
             .map_err(|e| {
                 MintError::misconfigured(format!(
                     "the ADC file {} is not valid JSON: {e}",
                     path.display()
                 ))
-            }),
-        Err(e) => Err(MintError::misconfigured(format!(
-            "cannot read the ADC file {}: {e}",
-            path.display()
-        ))),
+            })
     };
     if let Some(path) = std::env::var_os(ADC_ENV) {
         return read(PathBuf::from(path)).map_err(|e| MintError {
@@ -131,8 +136,8 @@ fn find_adc() -> Result<Option<(PathBuf, Value)>, MintError> {
     }
 }
 
-/// One mint: its HTTP client (no redirect), when it started, the fallback lifetime, and every
-/// credential it has sent so far, to scrub from its messages.
+/// One mint: its HTTP client (no redirect), when it started, the `service_account` JWT's
+/// lifetime, and every credential it has sent so far, to scrub from its messages.
 struct Session {
     client: reqwest::Client,
     timeout: Duration,
@@ -142,26 +147,39 @@ struct Session {
 }
 
 impl Session {
-    /// The token of the credentials in an ADC file (or in an impersonation's
-    /// `source_credentials`).
+    /// The token of the credentials in an ADC file.
     async fn token_of_file(
         &mut self,
-        path: &std::path::Path,
+        path: &Path,
         json: &Value,
         scopes: &[String],
     ) -> Result<Minted, MintError> {
+        check_endpoints(json, "")?;
         let kind = credential_type(json)
             .map_err(|e| MintError::misconfigured(format!("{}: {e}", path.display())))?;
         match kind {
-            "authorized_user" => user::token(self, json, Some(scopes)).await,
-            "external_account" if external::is_direct(json) => {
-                external::token(self, json, Some(scopes)).await
-            }
-            "impersonated_service_account" => impersonation::impersonated(self, json, scopes).await,
-            _ => {
-                let token = via_crate(json, Some(scopes)).await?;
-                Ok(self.minted(token.expose().to_owned(), None))
-            }
+            impersonation::KIND => impersonation::impersonated(self, json, scopes).await,
+            _ => self.token_of(json, Some(scopes)).await,
+        }
+    }
+
+    /// The token of credentials that are not an impersonation (an ADC file, or an
+    /// impersonation's `source_credentials`), for `scopes` (`None`: the credentials' own,
+    /// as Google's libraries ask for an impersonation's source).
+    async fn token_of(
+        &mut self,
+        json: &Value,
+        scopes: Option<&[String]>,
+    ) -> Result<Minted, MintError> {
+        match credential_type(json).map_err(MintError::misconfigured)? {
+            "authorized_user" => user::token(self, json, scopes).await,
+            "external_account_authorized_user" => user::workforce_token(self, json).await,
+            "external_account" => external::token(self, json, scopes).await,
+            "service_account" => service_account::token(self, json, scopes),
+            other => Err(MintError::misconfigured(format!(
+                "Google credentials of type `{}` are not supported here",
+                ecluse_cred_contract::redact::text(other)
+            ))),
         }
     }
 
@@ -243,9 +261,10 @@ impl Session {
             ),
             _ => (None, None),
         };
+        // `quotable` refuses an echo, even a partial one; what is left must look like a code.
         let code = code
             .map(|c| quotable(c, &self.sent))
-            .filter(|c| is_error_code(c) && !self.sent.finds_part_in(c, ECHO_FRAGMENT_CHARS));
+            .filter(|c| is_error_code(c));
         let detail = match (&code, description) {
             (None, _) => format!("no error code in its {}-byte body (not quoted)", body.len()),
             (Some(code), None) => code.clone(),
@@ -261,45 +280,10 @@ impl Session {
         }
     }
 
-    /// A token answer `{"access_token", "expires_in", ...}` from `what`; messages never quote
-    /// its values.
+    /// A token answer `{"access_token", "expires_in", ...}` from `what`, as every backend reads
+    /// one ([`parse_token_answer`]): no usable expiry is a transient failure.
     fn token_answer(&self, body: &[u8], what: &str) -> Result<Minted, MintError> {
-        let bad = |why: &str| MintError::transient(format!("{what} answered {why}"));
-        let v: Value = serde_json::from_slice(body).map_err(|_| bad("with invalid JSON"))?;
-        let token = match v.get("access_token") {
-            Some(Value::String(t)) if !t.is_empty() => t.clone(),
-            _ => return Err(bad("without a string `access_token`")),
-        };
-        let seconds = match v.get("expires_in") {
-            Some(Value::Number(n)) => n.as_f64(),
-            Some(Value::String(s)) => s.parse::<f64>().ok(),
-            _ => None,
-        };
-        // `as` saturates, and so does the addition: an absurd `expires_in` becomes an absurd
-        // expiry, which the engine refuses with the same message for every backend.
-        let expiry = seconds.filter(|s| *s > 0.0).map(|s| {
-            (
-                self.started.saturating_add((s * 1000.0) as i64),
-                "expires_in",
-            )
-        });
-        Ok(self.minted(token, expiry))
-    }
-
-    /// A token with its expiry: the one its issuer stated, else the `exp` of a JWT, else the
-    /// configured lifetime from the start of the mint.
-    fn minted(&self, token: String, stated: Option<(EpochMs, &str)>) -> Minted {
-        let (expires_at, source) = stated
-            .or_else(|| jwt_expiry(&token).map(|exp| (exp, "jwt")))
-            .unwrap_or_else(|| {
-                let lifetime = i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX);
-                (self.started.saturating_add(lifetime), "lifetime")
-            });
-        Minted {
-            token: Secret::new(token),
-            expires_at,
-            expiry_source: source.to_owned(),
-        }
+        parse_token_answer(body, self.started, what)
     }
 }
 
@@ -335,67 +319,41 @@ fn endpoint<'a>(url: &'a str, name: &str) -> Result<&'a str, MintError> {
     }
 }
 
-/// A token from google-cloud-auth, for the sources not asked directly (see the module doc).
-/// Its messages keep their own words and leave out the server's answer.
-async fn via_crate(json: &Value, scopes: Option<&[String]>) -> Result<Secret, MintError> {
-    use google_cloud_auth::credentials::{
-        external_account, external_account_authorized_user, service_account,
+/// Refuse an ADC file that names any endpoint (a string field `url`, `*_url` or `*_uri`, at
+/// any depth: `token_uri`, `token_url`, `service_account_impersonation_url`,
+/// `credential_source.url`, `token_info_url`, …) with userinfo, before anything is sent.
+/// `at` is the path of `json` in the file, for the message.
+fn check_endpoints(json: &Value, at: &str) -> Result<(), MintError> {
+    let path = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
     };
-    let kind = credential_type(json).map_err(MintError::misconfigured)?;
-    let built = match kind {
-        "service_account" => {
-            let builder = service_account::Builder::new(json.clone());
-            match scopes {
-                Some(scopes) => builder.with_access_specifier(
-                    service_account::AccessSpecifier::from_scopes(scopes.to_vec()),
-                ),
-                None => builder,
+    if let Value::Object(map) = json {
+        for (key, value) in map {
+            let lower = key.to_ascii_lowercase();
+            match value {
+                Value::String(url)
+                    if lower == "url" || lower.ends_with("_url") || lower.ends_with("_uri") =>
+                {
+                    endpoint(url, &path(key))?;
+                }
+                Value::Object(_) => check_endpoints(value, &path(key))?,
+                _ => {}
             }
-            .build_access_token_credentials()
-        }
-        "external_account" => {
-            let builder = external_account::Builder::new(json.clone());
-            match scopes {
-                Some(scopes) => builder.with_scopes(scopes.to_vec()),
-                None => builder,
-            }
-            .build_access_token_credentials()
-        }
-        "external_account_authorized_user" => {
-            external_account_authorized_user::Builder::new(json.clone())
-                .build_access_token_credentials()
-        }
-        other => {
-            return Err(MintError::misconfigured(format!(
-                "Google credentials of type `{}` are not supported",
-                ecluse_cred_contract::redact::text(other)
-            )));
         }
     }
-    .map_err(|e| {
-        MintError::misconfigured(format!(
-            "no usable Google credentials: {}",
-            crate_error_text(&e)
-        ))
-    })?;
-    let token = built.access_token().await.map_err(|e| {
-        let message = format!("Google credentials: {}", crate_error_text(&e));
-        if e.is_transient() {
-            MintError::transient(message)
-        } else {
-            MintError::rejected(message)
-        }
-    })?;
-    Ok(Secret::new(token.token))
+    Ok(())
 }
 
-/// A google-cloud-auth error and its causes, cut where the crate starts quoting the server's
-/// answer (which an endpoint that echoes its request fills with the credentials).
-fn crate_error_text(e: &dyn std::error::Error) -> String {
-    let text = error_chain(e);
-    match text.find(CRATE_BODY_MARK) {
-        Some(at) => format!("{}(the answer is not quoted)", &text[..at]),
-        None => text,
+/// A token with the expiry its issuer stated (`source` names which field stated it).
+fn minted(token: String, expires_at: EpochMs, source: &str) -> Minted {
+    Minted {
+        token: Secret::new(token),
+        expires_at,
+        expiry_source: source.to_owned(),
     }
 }
 
@@ -415,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn expiry_is_expires_in_else_the_configured_lifetime() {
+    fn expiry_is_expires_in_and_an_answer_without_a_usable_one_is_a_transient_failure() {
         let s = session();
         let m = s
             .token_answer(br#"{"access_token":"a","expires_in":400}"#, "x")
@@ -424,12 +382,24 @@ mod tests {
             (m.expires_at, m.expiry_source.as_str()),
             (401_000, "expires_in")
         );
-        let m = s.token_answer(br#"{"access_token":"a"}"#, "x").unwrap();
-        assert_eq!(
-            (m.expires_at, m.expiry_source.as_str()),
-            (1_801_000, "lifetime")
-        );
-        assert!(s.token_answer(br#"{"expires_in":400}"#, "x").is_err());
+        let m = s
+            .token_answer(br#"{"access_token":"a","expires_in":"400"}"#, "x")
+            .unwrap();
+        assert_eq!(m.expires_at, 401_000);
+        for body in [
+            &br#"{"access_token":"a"}"#[..],
+            br#"{"access_token":"a","expires_in":0}"#,
+            br#"{"access_token":"a","expires_in":-5}"#,
+            br#"{"access_token":"a","expires_in":"soon"}"#,
+            br#"{"access_token":"a","expires_in":true}"#,
+            br#"{"access_token":"","expires_in":400}"#,
+            br#"{"expires_in":400}"#,
+        ] {
+            let e = s.token_answer(body, "x").unwrap_err();
+            assert_eq!(e.kind, FailureKind::Transient, "{}", e.message);
+        }
+        let e = s.token_answer(br#"{"access_token":"a"}"#, "x").unwrap_err();
+        assert!(e.message.contains("expires_in"), "{}", e.message);
     }
 
     #[test]
@@ -460,16 +430,27 @@ mod tests {
         let e = s.http_error("t", 400, br#"{"error":"GOCSPX-client-secret-value"}"#);
         assert!(!e.message.contains("client-secret"), "{}", e.message);
         assert_eq!(e.kind, FailureKind::Misconfigured);
+        let e = s.http_error("t", 400, br#"{"error":"GOCSPX-client-secr"}"#);
+        assert!(!e.message.contains("client-secr"), "{}", e.message);
         assert_eq!(s.http_error("t", 503, b"down").kind, FailureKind::Transient);
     }
 
     #[test]
-    fn crate_errors_leave_the_servers_answer_out() {
-        let e = std::io::Error::other("failed to exchange token, body=<refresh_token=sekrit>");
-        let text = crate_error_text(&e);
+    fn every_endpoint_of_the_file_is_checked_for_userinfo_at_any_depth() {
+        let ok = serde_json::json!({
+            "token_url": "https://sts.googleapis.com/v1/token",
+            "credential_source": {"url": "http://169.254.169.254/x", "region_url": "http://h/r"},
+        });
+        assert!(check_endpoints(&ok, "").is_ok());
+        let bad = serde_json::json!({
+            "token_url": "https://sts.googleapis.com/v1/token",
+            "credential_source": {"environment_id": "aws1", "region_url": "http://u:pw@h/r"},
+        });
+        let e = check_endpoints(&bad, "").unwrap_err();
         assert!(
-            !text.contains("sekrit") && text.contains("not quoted"),
-            "{text}"
+            e.message.contains("credential_source.region_url") && !e.message.contains("pw@"),
+            "{}",
+            e.message
         );
     }
 }

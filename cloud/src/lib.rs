@@ -172,19 +172,93 @@ pub const ECHO_FRAGMENT_CHARS: usize = 8;
 /// under 40 characters.
 const MAX_ERROR_CODE: usize = 64;
 
+/// Longest run of encoded-looking characters (base64, hex, percent-encoding) quoted from a
+/// server's text: a longer one is a token, a key or an encoded blob — an echo of a credential in
+/// a form no scrubber knows (an SSO bearer token, an intermediate session token) — and is
+/// replaced.
+pub const MAX_ENCODED_RUN: usize = 32;
+/// The punctuation of encoded text (base64 standard and URL-safe, percent-encoding, JWTs),
+/// which with ASCII letters and digits makes the runs [`MAX_ENCODED_RUN`] limits.
+const ENCODED_PUNCTUATION: &str = "+/=_-%.~";
+
 /// A text a server sent back (an error message), as it may be quoted: every form of every
-/// credential the request carried scrubbed out; not at all when even a part of one is left (an
+/// credential the request carried scrubbed out; every run of [`MAX_ENCODED_RUN`] or more
+/// encoded-looking characters replaced; not at all when even a part of a credential is left (an
 /// echo cut short); no control characters; at most [`MAX_QUOTED_CHARS`].
+///
+/// The work is bounded by construction: only the first `MAX_QUOTED_CHARS` plus the longest
+/// credential form (or run) characters are looked at, whatever the text's length (up to
+/// [`MAX_RESPONSE_BYTES`]), since the search runs synchronously where `mint_timeout` cannot cut
+/// it.
 pub fn quotable(text: &str, scrubber: &ecluse_cred_contract::redact::Scrubber) -> String {
-    let scrubbed = scrubber.scrub(text);
-    if scrubber.finds_part_in(&scrubbed, ECHO_FRAGMENT_CHARS) {
+    let scrubbed = scrubber.scrub(quoted_window(text, scrubber));
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= MAX_ENCODED_RUN {
+            out.push_str(ecluse_cred_contract::redact::REDACTED);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in scrubbed.chars() {
+        if c.is_ascii_alphanumeric() || ENCODED_PUNCTUATION.contains(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(if c.is_control() { ' ' } else { c });
+        }
+    }
+    flush(&mut run, &mut out);
+    let quoted: String = out.chars().take(MAX_QUOTED_CHARS).collect();
+    if scrubber.finds_part_in(&quoted, ECHO_FRAGMENT_CHARS) {
         return "(not quoted: it seems to echo the request)".to_owned();
     }
-    scrubbed
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_QUOTED_CHARS)
-        .collect()
+    quoted
+}
+
+/// The start of `text` that [`quotable`] looks at: long enough to hold whole every credential
+/// form and every encoded run that starts in the quoted part, so cutting there changes nothing
+/// that is quoted.
+fn quoted_window<'a>(text: &'a str, scrubber: &ecluse_cred_contract::redact::Scrubber) -> &'a str {
+    let keep = MAX_QUOTED_CHARS + scrubber.longest_form_chars().max(MAX_ENCODED_RUN);
+    match text.char_indices().nth(keep) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// Largest credential file a backend reads (a client secret, a web identity token, a container
+/// authorization token, an SSO cache entry): a few KiB in practice.
+pub const MAX_CREDENTIAL_FILE_BYTES: u64 = 64 << 10;
+
+/// The text of a credential file, read so that it cannot hang or flood the mint (the read is
+/// synchronous, where `mint_timeout` cannot cut it): only a regular file (a FIFO would block, a
+/// device such as `/dev/zero` never ends), opened non-blocking so that even opening a FIFO
+/// swapped in at the last moment returns, and at most [`MAX_CREDENTIAL_FILE_BYTES`]. The error
+/// says why, never any content.
+pub fn read_credential_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a pipe or a device is not read)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CREDENTIAL_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_CREDENTIAL_FILE_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))
 }
 
 /// A server's error code as it may be quoted: letters, digits, `_`, `.` and `-`, short. Anything
@@ -195,6 +269,67 @@ pub fn is_error_code(code: &str) -> bool {
         && code
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// A token endpoint's answer `{"access_token", "expires_in", ...}` (RFC 6749 §5.1), expiring
+/// when the server says: `expires_in` seconds (a number, or a numeric string as some servers
+/// send) from `started`, or, when the answer has no `expires_in`, the `exp` of a JWT token. An
+/// empty token, an `expires_in` that is zero, negative or not a number, or no expiry at all is
+/// a transient failure naming what is missing: an assumed lifetime would serve a token after it
+/// expired. `what` names the endpoint; messages never quote the answer's values.
+pub fn parse_token_answer(
+    body: &[u8],
+    started: EpochMs,
+    what: &str,
+) -> Result<ecluse_cred_contract::mint::Minted, MintError> {
+    let bad = |why: &str| MintError::transient(format!("{what} answered {why}"));
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| bad("with invalid JSON"))?;
+    let token = match v.get("access_token") {
+        Some(serde_json::Value::String(t)) if !t.is_empty() => t.clone(),
+        Some(serde_json::Value::String(_)) => return Err(bad("with an empty `access_token`")),
+        Some(_) => return Err(bad("with an `access_token` that is not a string")),
+        None => return Err(bad("without `access_token`")),
+    };
+    let seconds = match v.get("expires_in") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Number(n)) => Some(n.as_f64()),
+        Some(serde_json::Value::String(s)) => Some(s.trim().parse::<f64>().ok()),
+        Some(_) => Some(None),
+    };
+    let (expires_at, source) = match seconds {
+        // `as` saturates, and so does the addition: an absurd `expires_in` becomes an absurd
+        // expiry, which the engine refuses with the same message for every backend.
+        Some(Some(s)) if s.is_finite() && s > 0.0 => {
+            (started.saturating_add((s * 1000.0) as i64), "expires_in")
+        }
+        Some(_) => {
+            return Err(bad(
+                "with an `expires_in` that is not a positive number of seconds",
+            ));
+        }
+        None => match jwt_expiry(&token) {
+            Some(exp) => (exp, "jwt"),
+            None => {
+                return Err(bad(
+                    "without `expires_in`, and the token is not a JWT with `exp`: its expiry is unknown",
+                ));
+            }
+        },
+    };
+    Ok(ecluse_cred_contract::mint::Minted {
+        token: ecluse_cred_contract::secret::Secret::new(token),
+        expires_at,
+        expiry_source: source.to_owned(),
+    })
+}
+
+/// The builder of [`http_client`]'s client (no redirect, `timeout`), for a backend that needs
+/// one setting more (the Google metadata server: no proxy).
+pub fn token_client_builder(timeout: std::time::Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 #[cfg(test)]
@@ -272,6 +407,75 @@ mod tests {
         );
         // An echo cut short: a piece of the secret, not the whole.
         assert!(quotable("got Sess10nT0ken", &s).contains("not quoted"));
-        assert_eq!(quotable(&"x".repeat(5000), &s).len(), MAX_QUOTED_CHARS);
+        assert_eq!(quotable(&"x ".repeat(5000), &s).len(), MAX_QUOTED_CHARS);
+    }
+
+    #[test]
+    fn long_encoded_runs_are_dropped_from_quoted_text_and_ordinary_words_stay() {
+        let s = ecluse_cred_contract::redact::Scrubber::new();
+        let unknown = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ";
+        let q = quotable(&format!("The security token {unknown} is invalid"), &s);
+        assert_eq!(q, "The security token <redacted> is invalid");
+        let ordinary = "User: arn:aws:iam::111122223333:user/ci is not authorized (Rate exceeded)";
+        assert_eq!(quotable(ordinary, &s), ordinary);
+        // A run cut by the quoting bound is still a run: none of it shows.
+        let late = format!("{} {unknown}", "a ".repeat(140));
+        assert!(!quotable(&late, &s).contains("IQoJ"));
+    }
+
+    #[test]
+    fn quoting_a_megabyte_with_a_long_secret_looks_only_at_a_bounded_start() {
+        let secret: String = (0..2048)
+            .map(|i| (b'A' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let s = ecluse_cred_contract::redact::Scrubber::new().secret(&secret);
+        let body = format!("{}{secret}", "error. ".repeat(MAX_RESPONSE_BYTES / 7));
+        // What is searched is bounded by the quoted length and the longest form, whatever the
+        // body's length: the cost does not grow with the body.
+        let window = quoted_window(&body, &s);
+        assert!(window.len() <= MAX_QUOTED_CHARS + s.longest_form_chars());
+        assert!(window.len() >= MAX_QUOTED_CHARS + 2048);
+        let q = quotable(&body, &s);
+        assert!(
+            q.starts_with("error. error.") && q.chars().count() <= MAX_QUOTED_CHARS,
+            "{q}"
+        );
+        // The secret at the start of a megabyte is still scrubbed, not quoted.
+        let q = quotable(
+            &format!("bad {secret}{}", "x ".repeat(MAX_RESPONSE_BYTES / 2)),
+            &s,
+        );
+        assert!(
+            q.starts_with("bad <redacted>") && !q.contains(&secret[..8]),
+            "{q}"
+        );
+    }
+
+    #[test]
+    fn a_credential_file_is_read_only_when_regular_and_small() {
+        let dir = std::env::temp_dir().join(format!("ecluse-cred-cloud-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ordinary = dir.join("secret");
+        std::fs::write(&ordinary, "s3cret\n").unwrap();
+        assert_eq!(read_credential_file(&ordinary).unwrap(), "s3cret\n");
+        // A FIFO with no writer: opening it blocking would hang the mint for good.
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_credential_file(&fifo).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // A device that never ends, and a file past the cap.
+        let e = read_credential_file(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b'a'; MAX_CREDENTIAL_FILE_BYTES as usize + 1]).unwrap();
+        assert!(
+            read_credential_file(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("larger than")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

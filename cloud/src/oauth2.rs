@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    ECHO_FRAGMENT_CHARS, MAX_QUOTED_CHARS, block_on_with_timeout, error_chain, http_client,
-    is_error_code, jwt_expiry, read_response,
+    block_on_with_timeout, error_chain, http_client, is_error_code, parse_token_answer, quotable,
+    read_credential_file, read_response,
 };
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::{Scrubber, form_urlencode};
@@ -25,9 +25,6 @@ use ecluse_cred_contract::secret::Secret;
 const REJECTED_CODES: [&str; 3] = ["invalid_client", "unauthorized_client", "invalid_grant"];
 /// Words that mark an `error_description` as an echo of the request's credentials.
 const ECHO_WORDS: [&str; 4] = ["secret", "authorization", "basic ", "password"];
-/// Longest run of encoded-looking characters quoted from an `error_description`: longer ones
-/// (a token, a key, a base64 blob) are replaced.
-const MAX_ENCODED_RUN: usize = 32;
 /// What the token endpoint is called in messages.
 const ENDPOINT: &str = "token endpoint";
 
@@ -64,7 +61,9 @@ impl OAuth2Mint {
                     "client_secret_env: environment variable `{name}` is not set"
                 ))
             })?,
-            SecretSource::File(path) => std::fs::read_to_string(path)
+            // A regular file of bounded size only: a FIFO or a device would hang or flood the
+            // mint before `mint_timeout` starts counting.
+            SecretSource::File(path) => read_credential_file(path)
                 .map_err(|e| {
                     MintError::misconfigured(format!("client_secret_file {}: {e}", path.display()))
                 })?
@@ -126,7 +125,7 @@ impl OAuth2Mint {
         if !(200..300).contains(&status) {
             return Err(http_error(status, &body, scrubber));
         }
-        parse_token_response(&body, started)
+        parse_token_answer(&body, started, ENDPOINT)
     }
 }
 
@@ -151,13 +150,11 @@ impl Mint for OAuth2Mint {
 /// never the body, which a server that echoes its request fills with the credentials.
 fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|v| v[name].as_str())
-            .map(|text| scrubber.scrub(text))
-    };
-    let code = field("error").filter(|c| is_error_code(c));
-    let description = field("error_description").map(|d| quotable_description(&d, scrubber));
+    let field = |name: &str| json.as_ref().and_then(|v| v[name].as_str());
+    let code = field("error")
+        .map(|c| quotable(c, scrubber))
+        .filter(|c| is_error_code(c));
+    let description = field("error_description").map(|d| quotable_description(d, scrubber));
     let detail = match (&code, description) {
         (None, _) => format!(
             "no RFC 6749 error code in its {}-byte body (not quoted)",
@@ -177,10 +174,9 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
     }
 }
 
-/// An `error_description` as it may be quoted (already scrubbed of the secret): only when it
-/// keeps to RFC 6749's characters (no `"` or `\`, so no nested JSON echo of the request), with
-/// every long run of encoded-looking characters (base64, hex, percent-encoding: an echo of
-/// credentials in a form the scrubber does not know) replaced, and shortened.
+/// An `error_description` as it may be quoted: only when it keeps to RFC 6749's characters (no
+/// `"` or `\`, so no nested JSON echo of the request) and names no credential, then as
+/// [`quotable`] leaves it (scrubbed, long encoded runs replaced, shortened).
 fn quotable_description(description: &str, scrubber: &Scrubber) -> String {
     if !description
         .bytes()
@@ -189,69 +185,11 @@ fn quotable_description(description: &str, scrubber: &Scrubber) -> String {
         return "(error_description not quoted: it has characters RFC 6749 does not allow)"
             .to_owned();
     }
-    // An echo of the request, even a partial one, is not quoted at all.
     let lower = description.to_ascii_lowercase();
-    if ECHO_WORDS.iter().any(|w| lower.contains(w))
-        || scrubber.finds_part_in(description, ECHO_FRAGMENT_CHARS)
-    {
+    if ECHO_WORDS.iter().any(|w| lower.contains(w)) {
         return "(error_description not quoted: it seems to echo the request)".to_owned();
     }
-    let encoded = |c: char| c.is_ascii_alphanumeric() || "+/=_-%.~".contains(c);
-    let mut out = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= MAX_ENCODED_RUN {
-            out.push_str(ecluse_cred_contract::redact::REDACTED);
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in description.chars() {
-        if encoded(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out.chars().take(MAX_QUOTED_CHARS).collect()
-}
-
-/// Parse `{"access_token", "token_type", "expires_in"}`; messages never quote the values.
-pub fn parse_token_response(body: &[u8], started: EpochMs) -> Result<Minted, MintError> {
-    let bad = |why: &str| MintError::transient(format!("token endpoint {why}"));
-    let v: Value = serde_json::from_slice(body).map_err(|_| bad("answered with invalid JSON"))?;
-    let token = match v.get("access_token") {
-        Some(Value::String(t)) => t.clone(),
-        Some(_) => return Err(bad("answered with an `access_token` that is not a string")),
-        None => return Err(bad("answered without `access_token`")),
-    };
-    // `as` saturates, and so does the addition: an absurd `expires_in` becomes an absurd expiry,
-    // which the engine refuses with the same message for every backend.
-    let after = |secs: f64| started.saturating_add((secs * 1000.0) as i64);
-    let (expires_at, source) = match v.get("expires_in") {
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|s| s > 0.0) => {
-            (after(n.as_f64().unwrap_or(0.0)), "expires_in")
-        }
-        Some(Value::String(s)) if s.parse::<f64>().is_ok_and(|s| s > 0.0) => {
-            (after(s.parse::<f64>().unwrap_or(0.0)), "expires_in")
-        }
-        _ => match jwt_expiry(&token) {
-            Some(exp) => (exp, "jwt"),
-            None => {
-                return Err(bad(
-                    "answered without `expires_in`, and the token is not a JWT with `exp`",
-                ));
-            }
-        },
-    };
-    Ok(Minted {
-        token: Secret::new(token),
-        expires_at,
-        expiry_source: source.to_owned(),
-    })
+    quotable(description, scrubber)
 }
 
 #[cfg(test)]
@@ -261,9 +199,10 @@ mod tests {
 
     #[test]
     fn token_response_expiry_comes_from_expires_in() {
-        let m = parse_token_response(
+        let m = parse_token_answer(
             br#"{"access_token":"a","token_type":"Bearer","expires_in":3599}"#,
             1_000,
+            ENDPOINT,
         )
         .unwrap();
         assert_eq!(
@@ -303,8 +242,54 @@ mod tests {
             br#"{"access_token":"sekrit"}"#,
             b"sekrit",
         ] {
-            let e = parse_token_response(body, 0).unwrap_err();
+            let e = parse_token_answer(body, 0, ENDPOINT).unwrap_err();
             assert!(!e.message.contains("sekrit"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn a_description_is_quoted_through_the_shared_rule_long_runs_dropped_words_kept() {
+        let s = Scrubber::new().secret("client-secret-value");
+        let message = |description: &str| {
+            let body =
+                serde_json::json!({"error": "invalid_request", "error_description": description});
+            http_error(400, body.to_string().as_bytes(), &s).message
+        };
+        let m = message("AADSTS7000215: Invalid client secret provided.");
+        assert!(m.contains("invalid_request"), "{m}");
+        let m = message("tenant abc is not found");
+        assert!(
+            m.ends_with("invalid_request: tenant abc is not found"),
+            "{m}"
+        );
+        let m = message("session eyJhbGciOiJSUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0x is bad");
+        assert!(
+            m.contains("session <redacted> is bad") && !m.contains("eyJ"),
+            "{m}"
+        );
+        let m = message("bad client-secret-valu");
+        assert!(m.contains("not quoted") && !m.contains("valu"), "{m}");
+        // A megabyte of description costs what its quoted start costs.
+        let m = message(&format!(
+            "{} client-secret-value",
+            "slow down ".repeat(100_000)
+        ));
+        assert!(m.len() < 2 * crate::MAX_QUOTED_CHARS, "{}", m.len());
+    }
+
+    #[test]
+    fn an_empty_token_or_an_unusable_expires_in_is_refused_as_every_backend_refuses_it() {
+        for body in [
+            &br#"{"access_token":"","expires_in":3600}"#[..],
+            br#"{"access_token":"a","expires_in":0}"#,
+            br#"{"access_token":"a","expires_in":"soon"}"#,
+            br#"{"access_token":"a"}"#,
+        ] {
+            let e = parse_token_answer(body, 0, ENDPOINT).unwrap_err();
+            assert_eq!(e.kind, FailureKind::Transient, "{}", e.message);
+            assert!(e.message.starts_with(ENDPOINT), "{}", e.message);
+        }
+        let m = parse_token_answer(br#"{"access_token":"a","expires_in":"60"}"#, 0, ENDPOINT);
+        assert_eq!(m.unwrap().expires_at, 60_000);
     }
 }

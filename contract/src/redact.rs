@@ -148,6 +148,9 @@ fn clean(text: &str) -> String {
 pub struct Scrubber {
     /// Lower-cased; longest first, so a form that contains another is replaced whole.
     forms: Vec<String>,
+    /// Every `len`-byte window of every form, for [`Scrubber::finds_part_in`]: built once, on
+    /// first use, so that a search costs one pass over the text, not one per window.
+    windows: std::sync::OnceLock<(usize, std::collections::HashSet<Box<[u8]>>)>,
 }
 
 /// Shortest encoded form that is scrubbed: shorter ones would shred ordinary words. (The raw
@@ -215,7 +218,14 @@ impl Scrubber {
         if !form.is_empty() && !self.forms.contains(&form) {
             self.forms.push(form);
             self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+            self.windows = std::sync::OnceLock::new();
         }
+    }
+
+    /// Length in characters of the longest known form (0 when there is none): a text cut at
+    /// `n + longest_form_chars()` characters holds whole every form that starts in its first `n`.
+    pub fn longest_form_chars(&self) -> usize {
+        self.forms.first().map_or(0, |f| f.chars().count())
     }
 
     /// `text` with every known form replaced by [`REDACTED`], whatever its ASCII case.
@@ -227,17 +237,33 @@ impl Scrubber {
         text
     }
 
-    /// Whether `text` holds any `len` consecutive characters of a known form, whatever their
-    /// ASCII case: a partial echo (a server that cut the secret short) the whole forms miss.
+    /// Whether `text` holds any `len` consecutive bytes of a known form, whatever their ASCII
+    /// case: a partial echo (a server that cut the secret short) the whole forms miss. One pass
+    /// over `text`, each of its windows looked up in the set of the forms' windows, so a long
+    /// text and long secrets (a JWT and its encodings) cost time linear in their lengths.
     pub fn finds_part_in(&self, text: &str, len: usize) -> bool {
+        if len == 0 || self.forms.is_empty() {
+            return false;
+        }
+        let build = || {
+            let set = self
+                .forms
+                .iter()
+                .flat_map(|form| form.as_bytes().windows(len))
+                .map(Box::<[u8]>::from)
+                .collect();
+            (len, set)
+        };
+        let cached = self.windows.get_or_init(build);
+        let built;
+        let windows = if cached.0 == len {
+            &cached.1
+        } else {
+            built = build();
+            &built.1
+        };
         let lower = text.to_ascii_lowercase();
-        self.forms.iter().any(|form| {
-            let chars: Vec<char> = form.chars().collect();
-            chars.len() >= len
-                && chars
-                    .windows(len)
-                    .any(|w| lower.contains(&w.iter().collect::<String>()))
-        })
+        lower.as_bytes().windows(len).any(|w| windows.contains(w))
     }
 
     /// Whether `text` holds any known form, whatever its ASCII case (for tests and audits).
@@ -245,6 +271,19 @@ impl Scrubber {
         let lower = text.to_ascii_lowercase();
         self.forms.iter().any(|f| lower.contains(f.as_str()))
     }
+}
+
+/// Whether a configured endpoint URL holds userinfo (`user:password@`, even an empty one): what
+/// the parser finds, and any `@` in the authority as written, which another parser may read
+/// otherwise. Every backend's endpoints and the configuration's are checked with this one rule.
+pub fn has_userinfo(endpoint: &str) -> bool {
+    let written = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+    written
+        .split(['/', '?', '#', '\\'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+        || ::url::Url::parse(endpoint)
+            .is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
 }
 
 /// `text` with every ASCII-case-insensitive occurrence of `lower_form` (already lower case)
@@ -385,5 +424,53 @@ mod tests {
             assert!(!scrubbed.contains("Secr3t"), "{scrubbed}");
         }
         assert_eq!(s.scrub("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn a_part_of_a_secret_is_found_in_a_long_text_in_one_pass_and_later_secrets_count() {
+        // A 2 kB secret (a JWT) and a 1 MiB text: the windows of every form are built once and
+        // the text is scanned once (the old search built and looked for each window in turn,
+        // some 10^4 searches of 1 MiB each).
+        let secret: String = (0..2048)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let s = Scrubber::new().secret(&secret);
+        let mut text = "#".repeat(1 << 20);
+        assert!(!s.finds_part_in(&text, 8));
+        text.replace_range(600_000..600_008, &secret[1000..1008].to_ascii_uppercase());
+        assert!(s.finds_part_in(&text, 8));
+        assert!(
+            !s.finds_part_in(&text[..600_007], 8),
+            "7 characters are no part"
+        );
+        // A secret added after a search is searched for as well.
+        let s = s.secret("Another-Secret-Value");
+        assert!(s.finds_part_in("x Secret-V x", 8));
+        assert!(!s.finds_part_in("x Secret x", 8));
+        assert!(s.longest_form_chars() >= 2048);
+        assert_eq!(Scrubber::new().longest_form_chars(), 0);
+    }
+
+    #[test]
+    fn userinfo_in_an_endpoint_is_found_parsed_or_as_written() {
+        for with in [
+            "https://u:p@idp.example/token",
+            "https://u@idp.example/token",
+            "https://:p@idp.example/token",
+            "https://@idp.example/token",
+            "https://u:p@idp.example:8443/token",
+            "HTTPS://U:P@IDP.EXAMPLE/",
+        ] {
+            assert!(has_userinfo(with), "{with}");
+        }
+        for without in [
+            "https://idp.example/token",
+            "https://idp.example/token?user=a@b",
+            "https://idp.example/t/@scope",
+            "https://idp.example:8443/t#x@y",
+            "not a url",
+        ] {
+            assert!(!has_userinfo(without), "{without}");
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! `{"token": "...", "expires_in": <seconds>}` on stdout.
 //!
 //! It runs as every mint does (`crate::process`): its own process group, killed with all it
-//! started when it exits or at `mint_timeout`, stdin closed, no descriptor of ecluse-cred's or
-//! its caller's (the cache lock included). Exit status 77
+//! started when it exits or at `mint_timeout`, stdin `/dev/null` (it reads an immediate end),
+//! no descriptor of ecluse-cred's or its caller's (the cache lock included). Exit status 77
 //! (EX_NOPERM) means "credentials rejected"; any other non-zero status is a transient failure.
 
 use std::time::Duration;

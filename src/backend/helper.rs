@@ -1,5 +1,5 @@
 //! Cloud mints run in a separate executable, `ecluse-cred-mint`, installed next to
-//! `ecluse-cred`. The AWS SDK, google-cloud-auth, reqwest, rustls and tokio live only there, so
+//! `ecluse-cred`. The AWS SDK, reqwest, rustls and tokio live only there, so
 //! the `ecluse-cred` binary that serves cached tokens stays small and starts as fast as a cat.
 //! The mint is then a child process like a `command` mint: `mint_timeout` kills it and all it
 //! started, however it is stuck.

@@ -10,9 +10,12 @@ use ecluse_cred::backend::helper;
 use ecluse_cred::config::{Backend, ClientAuth};
 use ecluse_cred::error::Code;
 use ecluse_cred::mint::{FailureKind, Mint, MintError};
+use ecluse_cred::reset_sigchld;
 use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
 
 fn main() -> ExitCode {
+    // The cloud SDKs run credential programs of their own.
+    reset_sigchld();
     let mut args = std::env::args_os().skip(1);
     let request = match (args.next(), args.next()) {
         (Some(arg), None) if arg == "--version" => {

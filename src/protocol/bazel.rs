@@ -16,9 +16,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::ExitCode;
 
-use crate::error::{Code, Error, Result};
+use crate::error::{Code, Error, Reply, Result};
 use crate::resolve::{self, Request};
 use crate::service::Context;
 
@@ -47,12 +46,13 @@ impl GetResponse {
     }
 }
 
-pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
-    let answer = match op {
+/// One exchange: Bazel's command (`op`) and, for `get`, its request on `stdin` (read only
+/// then: another command has none).
+pub fn exchange(ctx: Result<Context>, op: Option<&str>, stdin: &mut dyn Read) -> Result<Reply> {
+    match op {
         Some("get") => {
-            let mut input = String::new();
-            let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
-            ctx.and_then(|ctx| get(&ctx, &input))
+            let input = super::read_input(stdin, MAX_INPUT);
+            get(&ctx?, &input).map(Reply::Stdout)
         }
         Some(other) => Err(Error::new(
             Code::Usage,
@@ -65,10 +65,6 @@ pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
             Code::Usage,
             "usage: bazel-credential-ecluse get  (the request as JSON on stdin)",
         )),
-    };
-    match answer.and_then(|text| crate::service::print(&text)) {
-        Ok(code) => code,
-        Err(e) => crate::error::report(&e),
     }
 }
 
@@ -129,6 +125,47 @@ fn get(ctx: &Context, input: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{broken, one_target, stdout};
+
+    const URLS: &str = "urls = [\"https://pkgs.example.com/\"]";
+
+    fn get_with(stdin: &str) -> Result<Reply> {
+        let (_dir, ctx) = one_target(URLS);
+        exchange(Ok(ctx), Some("get"), &mut stdin.as_bytes())
+    }
+
+    #[test]
+    fn get_answers_the_header_for_a_served_uri_and_an_empty_object_for_another() {
+        let answer = stdout(get_with(
+            r#"{"uri": "https://pkgs.example.com/x/y.tar.gz"}"#,
+        ));
+        assert!(
+            answer.starts_with(r#"{"headers":{"Authorization":["Bearer tok-1"]},"expires":""#)
+                && answer.ends_with("Z\"}\n"),
+            "{answer}"
+        );
+        for other in [
+            r#"{"uri": "https://other.example.com/x"}"#,
+            r#"{"uri": "http://pkgs.example.com/x"}"#,
+            r#"{"uri": "grpcs://pkgs.example.com"}"#,
+        ] {
+            assert_eq!(stdout(get_with(other)), "{}\n", "{other}");
+        }
+        assert_eq!(get_with("[]").unwrap_err().code, Code::Usage);
+    }
+
+    #[test]
+    fn another_command_is_a_usage_error_and_leaves_stdin_unread() {
+        for op in [Some("store"), None] {
+            let mut stdin = "{}".as_bytes();
+            let (_dir, ctx) = one_target(URLS);
+            let e = exchange(Ok(ctx), op, &mut stdin).unwrap_err();
+            assert_eq!(e.code, Code::Usage, "{op:?}");
+            assert_eq!(stdin, b"{}");
+        }
+        let e = exchange(broken(), Some("get"), &mut "{}".as_bytes()).unwrap_err();
+        assert_eq!(e.code, Code::Config);
+    }
 
     #[test]
     fn a_request_that_is_not_an_object_with_a_string_uri_is_an_error() {

@@ -12,7 +12,7 @@
 //! and one response per line) is run here, so that a cargo that has gone away ends the helper
 //! with an error instead of a panic.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 
 use cargo_credential::{
@@ -21,7 +21,7 @@ use cargo_credential::{
 };
 
 use crate::config::{Config, Target};
-use crate::error::Code;
+use crate::error::Reply;
 use crate::resolve::{self, Request};
 use crate::service::Context;
 
@@ -30,25 +30,28 @@ const PROTOCOL_VERSION: u32 = 1;
 /// Longest request line read: far above a real one.
 const MAX_REQUEST_BYTES: u64 = 1 << 20;
 
-/// Run the exchange with cargo on stdin/stdout until cargo closes stdin.
-pub fn main(provider: Provider) -> ExitCode {
+/// Run the exchange with cargo: the hello, then one response on `stdout` per request line on
+/// `stdin`, until cargo closes it. The messages are the whole conversation, so the reply is
+/// [`Reply::Done`]; a read of `stdin` that fails (told to cargo first) or a `stdout` that
+/// cannot be written ends it with an error.
+pub fn exchange(
+    provider: &Provider,
+    stdin: &mut dyn BufRead,
+    stdout: &mut dyn Write,
+) -> crate::error::Result<Reply> {
     let hello = CredentialHello {
         v: vec![PROTOCOL_VERSION],
     };
-    if send(&hello).is_err() {
-        return Code::Other.exit_code();
-    }
-    let mut stdin = std::io::stdin().lock();
+    send(stdout, &hello)?;
     loop {
         let mut line = String::new();
-        match (&mut stdin).take(MAX_REQUEST_BYTES).read_line(&mut line) {
-            Ok(0) => return ExitCode::SUCCESS,
+        match (&mut *stdin).take(MAX_REQUEST_BYTES).read_line(&mut line) {
+            Ok(0) => return Ok(Reply::Done(ExitCode::SUCCESS)),
             Ok(_) => {}
             Err(e) => {
-                let _ = send(&Err::<(), _>(Error::Other(
-                    format!("cannot read cargo's request: {e}").into(),
-                )));
-                return Code::Other.exit_code();
+                let why = format!("cannot read cargo's request: {e}");
+                send(stdout, &Err::<(), _>(Error::Other(why.clone().into())))?;
+                return Err(crate::error::Error::other(why));
             }
         }
         let response = match serde_json::from_str::<CredentialRequest<'_>>(&line) {
@@ -68,17 +71,18 @@ pub fn main(provider: Provider) -> ExitCode {
                 .into(),
             )),
         };
-        if send(&response).is_err() {
-            return Code::Other.exit_code();
-        }
+        send(stdout, &response)?;
     }
 }
 
-/// One JSON message and a newline on stdout.
-fn send(message: &impl serde::Serialize) -> crate::error::Result<ExitCode> {
+/// One JSON message and a newline, flushed: cargo waits for it before it writes again.
+fn send(stdout: &mut dyn Write, message: &impl serde::Serialize) -> crate::error::Result<()> {
     let json = serde_json::to_string(message)
         .map_err(|e| crate::error::Error::other(format!("cannot encode a reply to cargo: {e}")))?;
-    crate::service::print(&format!("{json}\n"))
+    stdout
+        .write_all(format!("{json}\n").as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| crate::error::Error::other(format!("cannot write to stdout: {e}")))
 }
 
 /// The provider, with the configuration loaded (or why it could not be).
@@ -171,6 +175,69 @@ pub(crate) fn target_arg<'a>(args: &[&'a str]) -> Result<Option<&'a str>, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{expiry_secs, one_target};
+
+    /// The JSON lines written for `requests`, and how the exchange ended.
+    fn converse(
+        ctx: crate::error::Result<Context>,
+        requests: &[&str],
+    ) -> (Vec<serde_json::Value>, crate::error::Result<Reply>) {
+        let input = requests
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect::<String>();
+        let mut out = Vec::new();
+        let provider = Provider {
+            ctx: ctx.map_err(|e| e.message),
+        };
+        let end = exchange(&provider, &mut input.as_bytes(), &mut out);
+        let lines = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (lines, end)
+    }
+
+    #[test]
+    fn each_request_line_gets_one_response_line_after_the_hello() {
+        let (dir, ctx) = one_target("urls = [\"https://pkgs.example.com/index/\"]");
+        let again =
+            crate::protocol::testing::reopen(&dir, "urls = [\"https://pkgs.example.com/index/\"]");
+        let get = r#"{"v":1,"registry":{"index-url":"sparse+https://pkgs.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
+        let unknown = r#"{"v":1,"registry":{"index-url":"sparse+https://unknown.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
+        let logout = r#"{"v":1,"registry":{"index-url":"sparse+https://pkgs.example.com/index/"},"kind":"logout","args":[]}"#;
+        let (replies, end) = converse(Ok(ctx), &[get, unknown, logout, "{not json", r#"{"v":2}"#]);
+        assert_eq!(end.unwrap(), Reply::Done(ExitCode::SUCCESS));
+        assert_eq!(replies[0], serde_json::json!({"v": [1]}));
+        assert_eq!(
+            replies[1],
+            serde_json::json!({"Ok": {"kind": "get", "token": "tok-1", "cache": "expires",
+                "expiration": expiry_secs(&again, "t"), "operation_independent": true}})
+        );
+        assert_eq!(
+            replies[2],
+            serde_json::json!({"Err": {"kind": "url-not-supported"}})
+        );
+        assert_eq!(
+            replies[3],
+            serde_json::json!({"Err": {"kind": "operation-not-supported"}})
+        );
+        assert_eq!(
+            replies[4]["Err"]["message"],
+            "cannot parse cargo's request (line 1, column 2)"
+        );
+        assert_eq!(replies[5]["Err"]["kind"], "other");
+        assert_eq!(replies.len(), 6);
+    }
+
+    #[test]
+    fn a_broken_config_is_told_to_cargo_in_its_response() {
+        let get = r#"{"v":1,"registry":{"index-url":"https://pkgs.example.com/index/"},"kind":"get","operation":"read","args":[]}"#;
+        let (replies, end) = converse(crate::protocol::testing::broken(), &[get]);
+        assert_eq!(end.unwrap(), Reply::Done(ExitCode::SUCCESS));
+        assert_eq!(replies[1]["Err"]["message"], "config /c.toml: broken");
+    }
 
     #[test]
     fn target_argument_forms() {

@@ -16,10 +16,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::ExitCode;
 
 use crate::config::{Config, Target};
-use crate::error::{Code, Result};
+use crate::error::{Error, Reply, Result};
 use crate::resolve::{self, Request, Scheme};
 use crate::service::Context;
 
@@ -29,59 +28,45 @@ pub const NOT_FOUND: &str = "credentials not found in native keychain";
 /// Largest stdin read: a registry URL.
 const MAX_INPUT: u64 = 64 << 10;
 
-/// Run one operation; every outcome is written to stdout as docker expects.
-pub fn main(ctx: Result<Context>, op: Option<&str>) -> ExitCode {
-    let mut input = String::new();
-    let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
-    let (text, ok) = match op {
-        Some("get") => get(ctx, input.trim()),
-        Some("list") => list(ctx),
-        Some("store") | Some("erase") => ("not implemented".to_owned(), false),
-        Some(other) => (
-            format!("unknown operation `{other}`: expected get, list, store or erase"),
-            false,
-        ),
-        None => (
-            "usage: docker-credential-ecluse get|list|store|erase".to_owned(),
-            false,
-        ),
+/// One exchange: docker's operation (`op`) and what it writes on `stdin` (read whatever the
+/// operation). Every outcome is one line on stdout, as docker reads it: the answer, or the
+/// failure with exit 1 ([`Reply::FailureOnStdout`]), a broken configuration included.
+pub fn exchange(ctx: Result<Context>, op: Option<&str>, stdin: &mut dyn Read) -> Reply {
+    let input = super::read_input(stdin, MAX_INPUT);
+    let answer = match op {
+        Some("get") => ctx.and_then(|ctx| get(&ctx, input.trim())),
+        Some("list") => ctx.map(|ctx| list(&ctx)),
+        Some("store") | Some("erase") => Err(Error::other("not implemented")),
+        Some(other) => Err(Error::other(format!(
+            "unknown operation `{other}`: expected get, list, store or erase"
+        ))),
+        None => Err(Error::other(
+            "usage: docker-credential-ecluse get|list|store|erase",
+        )),
     };
-    match crate::service::print(&format!("{text}\n")) {
-        Ok(_) if ok => ExitCode::SUCCESS,
-        _ => Code::Other.exit_code(),
+    match answer {
+        Ok(text) => Reply::Stdout(format!("{text}\n")),
+        Err(e) => Reply::FailureOnStdout(format!("{}\n", e.message)),
     }
 }
 
-fn get(ctx: Result<Context>, server: &str) -> (String, bool) {
-    let ctx = match ctx {
-        Ok(ctx) => ctx,
-        Err(e) => return (e.message, false),
+fn get(ctx: &Context, server: &str) -> Result<String> {
+    let Some(target) = target_for(&ctx.config, server)? else {
+        return Err(Error::other(NOT_FOUND));
     };
-    let target = match target_for(&ctx.config, server) {
-        Ok(Some(target)) => target,
-        Ok(None) => return (NOT_FOUND.to_owned(), false),
-        Err(e) => return (e.message, false),
+    let Some(username) = target.username.as_deref() else {
+        return Err(Error::other(format!(
+            "target `{}` has no username: set `username` in its config section for docker",
+            target.name
+        )));
     };
-    let Some(username) = target.username.clone() else {
-        return (
-            format!(
-                "target `{}` has no username: set `username` in its config section for docker",
-                target.name
-            ),
-            false,
-        );
-    };
-    match ctx.serve(&target, None, false) {
-        Ok(served) => {
-            let answer = Credentials {
-                server_url: crate::redact::userinfo(server),
-                username: &username,
-                secret: served.entry.token.expose(),
-            };
-            (answer.to_json(), true)
-        }
-        Err(e) => (e.message, false),
+    let served = ctx.serve(&target, None, false)?;
+    Ok(Credentials {
+        server_url: crate::redact::userinfo(server),
+        username,
+        secret: served.entry.token.expose(),
     }
+    .to_json())
 }
 
 /// `get`'s answer, as docker-credential-helpers defines it.
@@ -133,33 +118,91 @@ pub fn registry_name(request: &Request) -> String {
     }
 }
 
-fn list(ctx: Result<Context>) -> (String, bool) {
-    let ctx = match ctx {
-        Ok(ctx) => ctx,
-        Err(e) => return (e.message, false),
-    };
+fn list(ctx: &Context) -> String {
     let mut registries = BTreeMap::new();
     for target in ctx.config.targets.values() {
         let Some(username) = &target.username else {
             continue;
         };
         for url in &target.urls {
+            // docker sends a registry's token to any path of its host: only entries for the
+            // whole host are offered.
             if let Ok(u) = Request::url(url)
                 && (u.scheme == Scheme::Https || u.is_loopback())
+                && u.path.as_deref().is_none_or(|p| p == "/")
             {
                 registries.insert(registry_name(&u), username.clone());
             }
         }
     }
-    (
-        serde_json::to_string(&registries).expect("map serializes"),
-        true,
-    )
+    serde_json::to_string(&registries).expect("map serializes")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{broken, one_target};
+
+    /// Target `t`: docker's registry, with the username docker needs.
+    const REGISTRY: &str = "urls = [\"https://registry.example.com/\"]\nusername = \"aws\"";
+
+    fn ask(ctx: Result<Context>, op: Option<&str>, stdin: &str) -> Reply {
+        exchange(ctx, op, &mut stdin.as_bytes())
+    }
+
+    #[test]
+    fn get_answers_on_stdout_and_every_failure_is_a_line_on_stdout_exiting_1() {
+        let (_dir, ctx) = one_target(REGISTRY);
+        assert_eq!(
+            ask(Ok(ctx), Some("get"), "registry.example.com"),
+            Reply::Stdout(
+                "{\"ServerURL\":\"registry.example.com\",\"Username\":\"aws\",\"Secret\":\"tok-1\"}\n"
+                    .into()
+            )
+        );
+        let (_dir, ctx) = one_target(REGISTRY);
+        assert_eq!(
+            ask(Ok(ctx), Some("get"), "other.example.com\n"),
+            Reply::FailureOnStdout(format!("{NOT_FOUND}\n"))
+        );
+        let (_dir, ctx) = one_target("urls = [\"https://registry.example.com/\"]");
+        assert_eq!(
+            ask(Ok(ctx), Some("get"), "registry.example.com"),
+            Reply::FailureOnStdout(
+                "target `t` has no username: set `username` in its config section for docker\n"
+                    .into()
+            )
+        );
+        assert_eq!(
+            ask(broken(), Some("get"), "registry.example.com"),
+            Reply::FailureOnStdout("config /c.toml: broken\n".into())
+        );
+        for (op, text) in [
+            (Some("store"), "not implemented"),
+            (Some("erase"), "not implemented"),
+            (
+                Some("frob"),
+                "unknown operation `frob`: expected get, list, store or erase",
+            ),
+            (None, "usage: docker-credential-ecluse get|list|store|erase"),
+        ] {
+            let (_dir, ctx) = one_target(REGISTRY);
+            assert_eq!(
+                ask(Ok(ctx), op, "{}"),
+                Reply::FailureOnStdout(format!("{text}\n")),
+                "{op:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_names_the_registries_with_their_usernames() {
+        let (_dir, ctx) = one_target(REGISTRY);
+        assert_eq!(
+            ask(Ok(ctx), Some("list"), ""),
+            Reply::Stdout("{\"registry.example.com\":\"aws\"}\n".into())
+        );
+    }
 
     fn served(urls: &str, server: &str) -> Option<String> {
         let config = crate::config::parse(

@@ -17,10 +17,9 @@
 //! with `go -x`) with a non-zero exit, and go carries on without credentials.
 
 use std::io::Read;
-use std::process::ExitCode;
 
 use crate::config::Target;
-use crate::error::Result;
+use crate::error::{Reply, Result};
 use crate::resolve::{self, Request, Scheme};
 use crate::secret::Secret;
 use crate::service::Context;
@@ -28,19 +27,19 @@ use crate::service::Context;
 /// Largest stdin read (a response's status line and headers).
 const MAX_INPUT: u64 = 64 << 10;
 
-pub fn main(ctx: Result<Context>, url: Option<&str>) -> ExitCode {
-    let mut input = String::new();
-    if url.is_some() {
-        let _ = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input);
-    }
-    let answer = ctx.and_then(|ctx| match url {
+/// One exchange: the URL go was refused (none on go's first call) and, with it, the response
+/// go hands over on `stdin` (read only then).
+pub fn exchange(ctx: Result<Context>, url: Option<&str>, stdin: &mut dyn Read) -> Result<Reply> {
+    let input = match url {
+        Some(_) => super::read_input(stdin, MAX_INPUT),
+        None => String::new(),
+    };
+    let ctx = ctx?;
+    match url {
         None => Ok(initial(&ctx)),
         Some(url) => for_url(&ctx, url, &input),
-    });
-    match answer.and_then(|text| crate::service::print(&text)) {
-        Ok(code) => code,
-        Err(e) => crate::error::report(&e),
     }
+    .map(Reply::Stdout)
 }
 
 /// One credential set.
@@ -112,6 +111,38 @@ fn for_url(ctx: &Context, url: &str, input: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{broken, one_target, reopen, stdout};
+
+    const URLS: &str = "urls = [\"https://goproxy.example.com/\"]";
+
+    #[test]
+    fn the_first_call_names_only_cached_tokens_and_a_refused_url_gets_its_set() {
+        let (dir, ctx) = one_target(URLS);
+        let mut stdin = &b""[..];
+        assert_eq!(stdout(exchange(Ok(ctx), None, &mut stdin)), "");
+        let mut response = &b"HTTP/1.1 401 Unauthorized\n\n"[..];
+        let url = "https://goproxy.example.com/example.com/m/@v/list";
+        let set = stdout(exchange(Ok(reopen(&dir, URLS)), Some(url), &mut response));
+        assert_eq!(
+            set,
+            "https://goproxy.example.com/\n\nAuthorization: Bearer tok-1\n\n"
+        );
+        assert!(response.is_empty(), "go's response is read");
+        // Now cached: the first call of the next go names it, without a mint.
+        assert_eq!(
+            stdout(exchange(Ok(reopen(&dir, URLS)), None, &mut stdin)),
+            set
+        );
+        for other in [
+            "https://other.example.com/x",
+            "http://goproxy.example.com/x",
+        ] {
+            let answer = exchange(Ok(reopen(&dir, URLS)), Some(other), &mut &b""[..]);
+            assert_eq!(stdout(answer), "", "{other}");
+        }
+        let e = exchange(broken(), None, &mut &b""[..]).unwrap_err();
+        assert_eq!(e.code, crate::error::Code::Config);
+    }
 
     #[test]
     fn a_credential_set_is_exactly_what_go_parses() {

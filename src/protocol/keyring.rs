@@ -14,14 +14,13 @@
 //! not serve): exit 1 with nothing on stdout, which both clients read as "no credentials".
 //! Options may come before or after the positionals, as `--opt=value` or `--opt value`.
 
-use std::process::ExitCode;
-
 use crate::config::{Config, Target};
-use crate::error::{Code, Error, Result};
+use crate::error::{Code, Error, Reply, Result};
 use crate::service::Context;
 
-fn report(code: Code, message: String) -> ExitCode {
-    crate::error::report(&Error::new(code, crate::redact::userinfo(&message)))
+/// A refusal of the request itself, its text without any userinfo a SERVICE URL carried.
+fn refused(code: Code, message: String) -> Error {
+    Error::new(code, crate::redact::userinfo(&message))
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -69,35 +68,30 @@ pub(crate) fn parse(args: &[String]) -> std::result::Result<Args, String> {
     Ok(parsed)
 }
 
-pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
-    let parsed = match parse(args) {
-        Ok(p) => p,
-        Err(why) => return report(Code::Usage, format!("keyring: {why}")),
-    };
+/// One exchange: keyring's arguments (`args`, after the program name). No credentials for
+/// the service is [`Reply::NoCredentials`], as both clients read it.
+pub fn exchange(ctx: Result<Context>, args: &[String]) -> Result<Reply> {
+    let parsed = parse(args).map_err(|why| refused(Code::Usage, format!("keyring: {why}")))?;
     let (op, service, username) = match parsed.positional.as_slice() {
         [op, service] => (op.as_str(), service.as_str(), None),
         [op, service, user] => (op.as_str(), service.as_str(), Some(user.as_str())),
         _ => {
-            return report(
+            return Err(refused(
                 Code::Usage,
                 "usage: keyring [--mode=creds] [--output=json] get SERVICE [USERNAME]".into(),
-            );
+            ));
         }
     };
     if op != "get" {
-        return report(
+        return Err(refused(
             Code::Other,
             format!("keyring: `{op}` is not supported: ecluse-cred only serves tokens (get)"),
-        );
+        ));
     }
-    match answer(ctx, &parsed, service, username) {
-        Ok(Some(text)) => match crate::service::print(&text) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(_) => Code::Other.exit_code(),
-        },
-        Ok(None) => Code::Other.exit_code(),
-        Err(e) => crate::error::report(&e),
-    }
+    Ok(match answer(ctx, &parsed, service, username)? {
+        Some(text) => Reply::Stdout(text),
+        None => Reply::NoCredentials,
+    })
 }
 
 fn answer(
@@ -154,6 +148,64 @@ pub fn target_for(config: &Config, service: &str) -> Result<Option<Target>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{broken, one_target, stdout};
+
+    /// Target `t`: the index pip and uv ask for, with its username.
+    const INDEX: &str = "urls = [\"https://pkgs.example.com/simple/\"]\nusername = \"aws\"";
+
+    fn ask(args: &[&str]) -> Result<Reply> {
+        let (_dir, ctx) = one_target(INDEX);
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        exchange(Ok(ctx), &args)
+    }
+
+    #[test]
+    fn each_client_form_gets_its_answer() {
+        let url = "https://pkgs.example.com/simple/";
+        assert_eq!(stdout(ask(&["get", url, "aws"])), "tok-1\n");
+        assert_eq!(
+            stdout(ask(&["get", url, "--mode", "creds"])),
+            "aws\ntok-1\n"
+        );
+        assert_eq!(
+            stdout(ask(&["--mode=creds", "--output=json", "get", url])),
+            "{\"password\":\"tok-1\",\"username\":\"aws\"}\n"
+        );
+    }
+
+    #[test]
+    fn no_credentials_is_exit_1_with_nothing_said() {
+        for args in [
+            &["get", "https://other.example.com/simple/", "aws"][..],
+            // A user this target does not serve.
+            &["get", "https://pkgs.example.com/simple/", "someone"],
+            // The bare host fallback is never answered.
+            &["get", "pkgs.example.com", "aws"],
+        ] {
+            assert_eq!(ask(args).unwrap(), Reply::NoCredentials, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_request_is_an_error_without_the_url_s_userinfo() {
+        let e = ask(&["get"]).unwrap_err();
+        assert_eq!(e.code, Code::Usage);
+        let e = ask(&["--index=https://u:pw-1@h/", "get", "https://h/"]).unwrap_err();
+        assert_eq!(e.code, Code::Usage);
+        assert!(
+            e.message.contains("unrecognized arguments") && !e.message.contains("pw-1"),
+            "{}",
+            e.message
+        );
+        let e = ask(&["set", "https://pkgs.example.com/", "aws"]).unwrap_err();
+        assert_eq!(e.code, Code::Other);
+        assert!(e.message.contains("not supported"), "{}", e.message);
+        let args = [
+            "get".to_owned(),
+            "https://pkgs.example.com/simple/".to_owned(),
+        ];
+        assert_eq!(exchange(broken(), &args).unwrap_err().code, Code::Config);
+    }
 
     fn p(args: &[&str]) -> std::result::Result<Args, String> {
         parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())

@@ -21,12 +21,12 @@ use crate::secret::Secret;
 /// work; the upper-case one first).
 const USERCONFIG_VARS: [&str; 2] = ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"];
 
-/// The user's `.npmrc`, where npm reads it: [`USERCONFIG_VARS`], else `~/.npmrc`. `npmrc` and
-/// `setup npm` both write this one.
+/// The user's `.npmrc`, where npm reads it: [`USERCONFIG_VARS`] (`~/` and a relative path
+/// as npm takes them), else `~/.npmrc`. `npmrc` and `setup npm` both write this one.
 pub(crate) fn user_npmrc() -> Result<PathBuf> {
     for var in USERCONFIG_VARS {
         if let Some(path) = crate::files::env_path(var) {
-            return Ok(path);
+            return crate::files::npm_path(&path);
         }
     }
     Ok(crate::files::home()?.join(".npmrc"))
@@ -101,19 +101,33 @@ pub(crate) fn write_npmrc(
     token: &Secret,
 ) -> Result<(String, Written)> {
     let key = auth_key(registry)?;
+    let scope = scope.map(scope_name).transpose()?;
     let written = update(file, true, |old| {
         let mut text = set_line(old, &key, token.expose());
         if let Some(scope) = scope {
-            let scope = if scope.starts_with('@') {
-                scope.to_owned()
-            } else {
-                format!("@{scope}")
-            };
             text = set_line(&text, &format!("{scope}:registry"), registry.trim());
         }
         text
     })?;
     Ok((key, written))
+}
+
+/// `scope` as npm names scopes (`@` and URL-safe characters, no `/`), `@` added if missing;
+/// or a refusal (a usage error, exit 2): anything else could add lines of its own to an `.npmrc`. `npmrc
+/// --scope` and `setup npm --scope` alike.
+pub(crate) fn scope_name(scope: &str) -> Result<String> {
+    let name = scope.strip_prefix('@').unwrap_or(scope);
+    let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(url_safe) {
+        return Err(Error::new(
+            crate::error::Code::Usage,
+            format!(
+                "--scope {}: not an npm scope (letters, digits, `-`, `.`, `_`, `~`, as in `@my-org`)",
+                crate::redact::text(scope).escape_debug()
+            ),
+        ));
+    }
+    Ok(format!("@{name}"))
 }
 
 /// Rewrite `file` through `edit` with setup's writer ([`crate::files::write`]): atomic, and

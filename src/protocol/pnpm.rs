@@ -6,9 +6,8 @@
 //! scheme.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reply, Result};
 use crate::service::Context;
 
 /// Prefix of the symlink name pnpm runs as a token helper; the rest of the name is the target.
@@ -50,16 +49,30 @@ pub fn pnpm_helper_path(dir: &Path, target: &str) -> Result<PathBuf> {
     Ok(dir.join(format!("{PNPM_HELPER_PREFIX}{target}")))
 }
 
-/// Answer as the helper of target `target` (the rest of the name it was invoked under).
-pub fn main(ctx: Result<Context>, target: &str) -> ExitCode {
-    let served = ctx.and_then(|ctx| {
-        let target = crate::resolve::target(&ctx.config, target)?;
-        ctx.serve(&target, None, false)
-    });
-    match served.and_then(|served| {
-        crate::service::print(&format!("Bearer {}\n", served.entry.token.expose()))
-    }) {
-        Ok(code) => code,
-        Err(e) => crate::error::report(&e),
+/// One exchange: answer as the helper of target `target` (the rest of the name it was
+/// invoked under).
+pub fn exchange(ctx: Result<Context>, target: &str) -> Result<Reply> {
+    let ctx = ctx?;
+    let target = crate::resolve::target(&ctx.config, target)?;
+    let served = ctx.serve(&target, None, false)?;
+    Ok(Reply::Stdout(format!(
+        "Bearer {}\n",
+        served.entry.token.expose()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+    use crate::protocol::testing::{broken, one_target, stdout};
+
+    #[test]
+    fn the_helper_prints_its_target_s_token_as_a_bearer_value() {
+        let (_dir, ctx) = one_target("");
+        assert_eq!(stdout(exchange(Ok(ctx), "t")), "Bearer tok-1\n");
+        let (_dir, ctx) = one_target("");
+        assert_eq!(exchange(Ok(ctx), "nope").unwrap_err().code, Code::Config);
+        assert_eq!(exchange(broken(), "t").unwrap_err().code, Code::Config);
     }
 }

@@ -1,6 +1,6 @@
 //! The names under which clients run ecluse-cred: `ecluse-cred install shims [DIR]` makes
-//! these symlinks to the running executable, and `main` picks the protocol by the name it was
-//! invoked under.
+//! these symlinks to the running executable, and `cli::Invocation` maps the name it was invoked
+//! under to that client's command.
 
 use std::path::Path;
 
@@ -23,7 +23,10 @@ pub const ALL: [&str; 5] = [KEYRING, GIT, DOCKER, BAZEL, TERRAFORM];
 /// Make `link` a symlink to `exe`, replacing a symlink that is there (never a file).
 pub fn link(link: &Path, exe: &Path) -> Result<()> {
     if let Some(dir) = link.parent() {
-        std::fs::create_dir_all(dir)
+        // Not the umask's say: others who can write the directory could swap the shim a
+        // client config runs by absolute path.
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o755)
+            .create(dir)
             .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
     }
     match std::fs::symlink_metadata(link) {

@@ -10,9 +10,8 @@
 //! - anything else: a message on stderr and a non-zero exit.
 
 use std::io::Read;
-use std::process::ExitCode;
 
-use crate::error::{Code, Error, Result};
+use crate::error::{Code, Error, Reply, Result};
 use crate::resolve::{self, Request};
 use crate::service::Context;
 
@@ -32,8 +31,12 @@ impl Credentials<'_> {
     }
 }
 
-/// `args`: what Terraform passes, its configured `args` first, then VERB and HOST.
-pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
+/// Largest stdin read for `store` (the token Terraform hands over).
+const MAX_STORE_INPUT: u64 = 1 << 20;
+
+/// One exchange. `args`: what Terraform passes, its configured `args` first, then VERB and
+/// HOST; `stdin`: read for `store` and `forget` only.
+pub fn exchange(ctx: Result<Context>, args: &[String], stdin: &mut dyn Read) -> Result<Reply> {
     let (verb, host) = match args {
         [.., verb, host] => (verb.as_str(), host.as_str()),
         _ => ("", ""),
@@ -52,7 +55,7 @@ pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
         "get" => ctx.and_then(|ctx| get(&ctx, host)),
         "store" | "forget" => {
             // Terraform writes the token to `store` on stdin: read it so it sees no broken pipe.
-            let _ = std::io::copy(&mut std::io::stdin().take(1 << 20), &mut std::io::sink());
+            let _ = std::io::copy(&mut stdin.take(MAX_STORE_INPUT), &mut std::io::sink());
             Err(Error::config(format!(
                 "terraform-credentials: `{verb}` is not supported: the target's backend issues the tokens (remove `terraform login`'s credentials for this host instead)"
             )))
@@ -62,10 +65,7 @@ pub fn main(ctx: Result<Context>, args: &[String]) -> ExitCode {
             "usage: terraform-credentials-ecluse get HOST  (store and forget are not supported)",
         )),
     };
-    match answer.and_then(|text| crate::service::print(&text)) {
-        Ok(code) => code,
-        Err(e) => crate::error::report(&e),
-    }
+    answer.map(Reply::Stdout)
 }
 
 /// The target that answers `get HOST` (`None`: `{}`): HOST is `host[:port]`, always https.
@@ -96,6 +96,43 @@ fn get(ctx: &Context, host: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::testing::{broken, one_target, stdout};
+
+    fn ask(args: &[&str], stdin: &mut &[u8]) -> Result<Reply> {
+        let (_dir, ctx) = one_target("urls = [\"https://registry.example.com/\"]");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        exchange(Ok(ctx), &args, stdin)
+    }
+
+    #[test]
+    fn get_answers_the_token_of_the_host_s_target_and_an_empty_object_for_another() {
+        let none: &mut &[u8] = &mut &b""[..];
+        assert_eq!(
+            stdout(ask(&["get", "registry.example.com"], none)),
+            "{\"token\":\"tok-1\"}\n"
+        );
+        // Terraform's configured `args` come first.
+        assert_eq!(
+            stdout(ask(&["--flag", "get", "registry.example.com"], none)),
+            "{\"token\":\"tok-1\"}\n"
+        );
+        assert_eq!(stdout(ask(&["get", "other.example.com"], none)), "{}\n");
+    }
+
+    #[test]
+    fn a_malformed_request_is_a_usage_error_and_store_is_refused_after_reading_the_token() {
+        let none: &mut &[u8] = &mut &b""[..];
+        for args in [&["get", "https://registry.example.com"][..], &["get"], &[]] {
+            assert_eq!(ask(args, none).unwrap_err().code, Code::Usage, "{args:?}");
+        }
+        let mut stdin = &b"{\"token\":\"from-terraform-login\"}"[..];
+        let e = ask(&["store", "registry.example.com"], &mut stdin).unwrap_err();
+        assert_eq!(e.code, Code::Config);
+        assert!(stdin.is_empty(), "the token Terraform writes is read");
+        let args = ["get".to_owned(), "registry.example.com".to_owned()];
+        let e = exchange(broken(), &args, &mut &b""[..]).unwrap_err();
+        assert_eq!(e.code, Code::Config);
+    }
 
     #[test]
     fn answers_are_exactly_what_terraform_reads() {

@@ -94,8 +94,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                     path.display()
                 )));
             }
+            // Nothing of setup's here: undo leaves the file as it is (an empty `credHelpers`
+            // of the user's stays).
+            Some(_) | None if w.args.undo => return Ok(old.to_owned()),
             Some(_) => {}
-            None if w.args.undo => {}
             None => {
                 helpers.insert(host.clone(), Value::String(HELPER.to_owned()));
             }

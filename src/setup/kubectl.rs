@@ -755,15 +755,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 return Err(misread(&path));
             }
             // An older setup wrote through kubectl, which leaves a kubeconfig with nothing in
-            // it when it created the file: that goes.
-            let empty = [USERS, "clusters", CONTEXTS]
-                .iter()
-                .all(|k| after[*k].as_array().is_none_or(Vec::is_empty));
-            return Ok(if out.by_name && empty {
-                String::new()
-            } else {
-                out.text
-            });
+            // it when it created the file: that goes, but only when nothing at all is left (no
+            // preferences, current context, extensions, nor a comment of the user's).
+            let empty = out.by_name
+                && !out.text.lines().any(|l| l.trim_start().starts_with('#'))
+                && after == view(&path, "")?;
+            return Ok(if empty { String::new() } else { out.text });
         }
         if let Some(context) = context {
             if named(&before, CONTEXTS, context).is_none() {

@@ -12,7 +12,8 @@
 //! - `--undo` removes what setup added for that registry; when it takes out the last of what
 //!   setup added to a file, the file is as setup found it: a file setup created is removed, one
 //!   it did not keeps what is left of it (`{}`, blank lines, nothing) and gets its mode back
-//!   (see [`record`]);
+//!   when that is the text it had (see [`record`]); an undo that finds nothing of setup's in a
+//!   file leaves it untouched;
 //! - a file that does not parse is not touched: exit 78 naming it as `FILE:LINE`;
 //! - files it writes are never writable by group or others, and 0600 when they hold a token.
 //!
@@ -145,6 +146,20 @@ impl Edit {
         })
     }
 
+    /// Whether the edit takes anything out of the file, as `--undo` does with what setup added:
+    /// the text it leaves (before a result that holds nothing is taken for a removal) is not
+    /// the text there is.
+    fn removes(&self) -> bool {
+        self.before.is_some() && self.after.as_ref().or(self.bare.as_ref()) != self.before.as_ref()
+    }
+
+    /// Leave the file as it is (an undo that found nothing of setup's in it).
+    fn keep(&mut self) {
+        self.after.clone_from(&self.before);
+        self.bare = None;
+        self.mode = None;
+    }
+
     /// Whether applying the edit changes the file: its text, or (undo) its mode.
     fn changes(&self) -> bool {
         self.before != self.after || self.mode_change().is_some()
@@ -157,7 +172,6 @@ impl Edit {
     }
 }
 
-/// The permission bits of the file at `path`, if there is one.
 /// What a client's setup needs to know.
 pub(crate) struct Wiring<'a> {
     pub ctx: &'a Context,
@@ -188,6 +202,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         }
     }
     let (target, url) = target_and_url(ctx, args)?;
+    // The URL as the user may see it: config files get it whole, messages redacted.
+    let shown = Request::url(&url).map_or_else(|_| crate::redact::url(&url), |r| r.shown());
+    let show = |text: &str| text.replace(&url, &shown);
     let exe = std::env::current_exe()
         .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
     let request = Wiring {
@@ -197,19 +214,23 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         args,
         exe: &exe,
     };
-    let mut plan = match args.client {
-        SetupClient::Npm => npm::plan(&request)?,
-        SetupClient::Pip => pip::plan(&request)?,
-        SetupClient::Uv => uv::plan(&request)?,
-        SetupClient::Cargo => cargo::plan(&request)?,
-        SetupClient::Git => git::plan(&request)?,
-        SetupClient::Docker => docker::plan(&request)?,
-        SetupClient::Kubectl => kubectl::plan(&request)?,
-        SetupClient::Pnpm => npm::plan_pnpm(&request)?,
-        SetupClient::Go => go::plan(&request)?,
-        SetupClient::Bazel => bazel::plan(&request)?,
-        SetupClient::Terraform => terraform::plan(&request)?,
+    let plan = match args.client {
+        SetupClient::Npm => npm::plan(&request),
+        SetupClient::Pip => pip::plan(&request),
+        SetupClient::Uv => uv::plan(&request),
+        SetupClient::Cargo => cargo::plan(&request),
+        SetupClient::Git => git::plan(&request),
+        SetupClient::Docker => docker::plan(&request),
+        SetupClient::Kubectl => kubectl::plan(&request),
+        SetupClient::Pnpm => npm::plan_pnpm(&request),
+        SetupClient::Go => go::plan(&request),
+        SetupClient::Bazel => bazel::plan(&request),
+        SetupClient::Terraform => terraform::plan(&request),
     };
+    let mut plan = plan.map_err(|mut e| {
+        e.message = show(&e.message);
+        e
+    })?;
     let (shim, on_path) = match plan.shim.take() {
         Some(Shim::OnPath(name)) if !args.undo => (Some(shim_path(args, name)?), true),
         Some(Shim::At(path)) if !args.undo => (Some(path), false),
@@ -219,10 +240,18 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     // the file, and its mode before.
     let wired = record::key(args.client, &url);
     let mut records = Vec::new();
+    let mut notes = Vec::new();
     for edit in &mut plan.edits {
         let old = record::Record::load(&edit.path);
         let new = if args.undo {
-            record::undo(edit, old.as_ref(), &wired)
+            // Nothing of setup's there: the file stays as it is (not rewritten, not removed).
+            let removed = edit.removes();
+            if !removed {
+                edit.keep();
+            }
+            let (new, note) = record::undo(edit, old.as_ref(), &wired, removed);
+            notes.extend(note);
+            new
         } else {
             record::setup(edit, old.as_ref(), &wired)
         };
@@ -238,6 +267,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                     edit.path.display()
                 ));
             }
+        }
+        for note in &notes {
+            out.push_str(&format!("note: {note}\n"));
         }
         for link in &plan.links {
             match (args.undo, is_link_to(link, &exe)) {
@@ -259,7 +291,16 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         }
         return print(&out);
     }
-    // The shim first: if its place is taken, nothing is written.
+    // The shim first: if its place is taken, nothing is written. One in ecluse-cred's own
+    // directory, which clients run by absolute path, is linked in a directory only the user
+    // can write.
+    let own = data_home().ok().map(|d| d.join(SHIM_DIR));
+    if !args.undo
+        && let Some(own) = own
+        && (shim.iter().chain(&plan.links)).any(|l| l.parent() == Some(own.as_path()))
+    {
+        notes.extend(private_dirs(&own)?);
+    }
     let mut changed = Vec::new();
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
@@ -273,7 +314,6 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             changed.push(link.display().to_string());
         }
     }
-    let mut notes = Vec::new();
     for (edit, (old, new)) in plan.edits.iter().zip(&records) {
         // Setup records before it writes (a file it changed is always on record), undo after
         // (a file it could not give back stays on record).
@@ -315,7 +355,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             changed.join(", ")
         ));
     } else {
-        out.push_str(&format!("{} ({})\n", plan.done, changed.join(", ")));
+        out.push_str(&format!("{} ({})\n", show(&plan.done), changed.join(", ")));
     }
     for note in notes {
         out.push_str(&format!("note: {note}\n"));
@@ -332,9 +372,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         }
     }
     if !args.undo {
-        out.push_str(&format!("now: {}\n", plan.next));
+        out.push_str(&format!("now: {}\n", show(&plan.next)));
         for note in &plan.notes {
-            out.push_str(&format!("note: {note}\n"));
+            out.push_str(&format!("note: {}\n", show(note)));
         }
         if let Some(why) = temporary_place(&exe) {
             out.push_str(&format!(
@@ -351,8 +391,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
 fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
     if let Some(url) = &args.which.url {
         let target = resolve::resolve(&ctx.config, url)?;
-        let request = Request::url(url)?;
-        return Ok((target, request.shown()));
+        return Ok((target, config_url(&Request::url(url)?)));
     }
     let name = args
         .which
@@ -378,6 +417,24 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
         }
     };
     Ok((target, url))
+}
+
+/// The registry URL as a client's config names it: `scheme://host[:port]/path` of the parsed
+/// URL (userinfo, query and fragment dropped), the path as it is. Not [`Request::shown`],
+/// which redacts what looks like a secret in the path (an `@` in an npm scope's URL would
+/// become `<redacted>` in the file).
+fn config_url(request: &Request) -> String {
+    let port = if request.port == request.scheme.default_port() {
+        String::new()
+    } else {
+        format!(":{}", request.port)
+    };
+    format!(
+        "{}://{}{port}{}",
+        request.scheme.as_str(),
+        request.host,
+        request.path.as_deref().unwrap_or("/")
+    )
 }
 
 /// The file a client reads from: `--file`, else the client's own choice.
@@ -514,6 +571,38 @@ pub(crate) fn shim_anywhere(args: &SetupArgs, name: &str) -> Result<PathBuf> {
 
 /// The shims' directory in ecluse-cred's data directory ([`data_home`]).
 const SHIM_DIR: &str = "bin";
+
+/// Make `dir` (the shims' directory) and its parent (ecluse-cred's data directory), where they
+/// exist, writable by the user only: another user who could write them could swap the shim a
+/// client runs. One of another user's is refused. What to tell the user of a mode narrowed.
+fn private_dirs(dir: &Path) -> Result<Vec<String>> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut notes = Vec::new();
+    for dir in [dir.parent().unwrap_or(dir), dir] {
+        let Ok(meta) = std::fs::symlink_metadata(dir) else {
+            continue;
+        };
+        // SAFETY: geteuid(2) cannot fail and touches no memory.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me || !meta.is_dir() {
+            return Err(Error::config(format!(
+                "{} is not a directory of the current user's (uid {me}); not putting a shim in it: pass --bin-dir DIR",
+                dir.display()
+            )));
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            let now = mode & !0o022;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(now))
+                .map_err(|e| Error::other(format!("cannot chmod {}: {e}", dir.display())))?;
+            notes.push(format!(
+                "{} was mode {mode:04o}, now {now:04o}: a client runs the shim in it by absolute path",
+                dir.display()
+            ));
+        }
+    }
+    Ok(notes)
+}
 
 /// The first writable directory on PATH under the user's home, if any.
 fn path_dir() -> Result<Option<PathBuf>> {

@@ -13,24 +13,12 @@ use crate::protocol::pnpm;
 /// What a dry run shows in place of the token, which it neither mints nor prints.
 const TOKEN_PLACEHOLDER: &str = "<token, minted when run without --dry-run>";
 
-/// The registry line for `url`, as npm reads it; `scope` as npm names scopes (URL-safe
-/// characters, no `/`), or a refusal: anything else could add lines of its own to the file.
+/// The registry line for `url`, as npm reads it; `scope` checked by [`npm::scope_name`].
 fn registry_line(url: &str, scope: Option<&str>) -> Result<String> {
-    let Some(scope) = scope else {
-        return Ok(format!("registry={url}"));
-    };
-    let name = scope.strip_prefix('@').unwrap_or(scope);
-    let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
-    if name.is_empty() || name.starts_with('.') || !name.chars().all(url_safe) {
-        return Err(Error::new(
-            crate::error::Code::Usage,
-            format!(
-                "--scope {}: not an npm scope (letters, digits, `-`, `.`, `_`, `~`, as in `@my-org`)",
-                crate::redact::text(scope).escape_debug()
-            ),
-        ));
-    }
-    Ok(format!("@{name}:registry={url}"))
+    Ok(match scope {
+        Some(scope) => format!("{}:registry={url}", npm::scope_name(scope)?),
+        None => format!("registry={url}"),
+    })
 }
 
 /// Whether `line` is a registry line setup writes for `url`, with or without a scope: what
@@ -125,22 +113,39 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
 }
 
 /// `setup pnpm`: a `tokenHelper` line in the user's `.npmrc` pointing at an
-/// `ecluse-pnpm-token-TARGET` link beside this executable (or in `--bin-dir`); pnpm runs it by
-/// that absolute path, from no PATH.
+/// `ecluse-pnpm-token-TARGET` link beside this executable (or in `--bin-dir`, or, where the
+/// user cannot write beside it, in ecluse-cred's data directory); pnpm runs it by that absolute
+/// path, from no PATH.
 pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, user_npmrc)?;
     let key = pnpm::token_helper_key(w.url)?;
-    let dir = match &w.args.bin_dir {
-        Some(dir) => dir.clone(),
-        None => w
-            .exe
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default(),
+    let beside = w
+        .exe
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    // pnpm runs the link by absolute path: beside a root-owned executable (/usr/local/bin)
+    // the user cannot make it, so it goes into ecluse-cred's own directory then.
+    let own = super::data_home().ok().map(|d| d.join(super::SHIM_DIR));
+    let dir = match (&w.args.bin_dir, &own) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(own)) if !super::writable_dir(&beside) => own.clone(),
+        (None, _) => beside.clone(),
     };
     // Checked here, made (or, with --undo, removed: it is this target's alone) by the framework
     // once every file edit is known to be possible.
     let link = pnpm::pnpm_helper_path(&dir, &w.target.name)?;
+    let mut links = vec![link.clone()];
+    if w.args.undo && w.args.bin_dir.is_none() {
+        // Wherever setup put it: the directory's writability may have changed since.
+        for dir in std::iter::once(beside).chain(own) {
+            if let Ok(other) = pnpm::pnpm_helper_path(&dir, &w.target.name)
+                && !links.contains(&other)
+            {
+                links.push(other);
+            }
+        }
+    }
     let registry = registry_line(w.url, w.args.scope.as_deref())?;
     let (registry_key, registry_value) = registry.split_once('=').expect("line has a key");
     let helper_line = format!("{key}=");
@@ -168,6 +173,6 @@ pub(super) fn plan_pnpm(w: &Wiring<'_>) -> Result<Plan> {
         done: format!("pnpm asks {} for {}'s token", link.display(), w.url),
         next: "pnpm install".to_owned(),
         notes: Vec::new(),
-        links: vec![link],
+        links,
     })
 }

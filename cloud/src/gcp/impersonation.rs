@@ -1,18 +1,18 @@
 //! Service account impersonation through IAM Credentials' `generateAccessToken`: for an
 //! `impersonated_service_account` file (after the source credentials' token) and for an
 //! `external_account` with `service_account_impersonation_url` (after the STS exchange). The
-//! answer states `expireTime` (RFC 3339), which is the expiry.
+//! answer states `expireTime` (RFC 3339, any offset), which is the expiry.
 
 use serde_json::{Value, json};
 
-use super::{Session, endpoint, external, field, user, via_crate};
+use super::{Session, endpoint, field, minted};
 use ecluse_cred_contract::mint::{MintError, Minted};
 use ecluse_cred_contract::redact;
 
-const KIND: &str = "impersonated_service_account";
-/// The lifetime asked of `generateAccessToken`, as google-cloud-auth asks: an hour, the most
-/// it grants without an organisation policy.
-const REQUESTED_LIFETIME: &str = "3600s";
+pub(super) const KIND: &str = "impersonated_service_account";
+/// The lifetime asked of `generateAccessToken` when the file names none, as google-cloud-auth
+/// asks: an hour, the most it grants without an organisation policy.
+pub(super) const DEFAULT_LIFETIME_SECONDS: u64 = 3600;
 
 /// An `impersonated_service_account` token for `scopes`: the source credentials' token (asked
 /// without scopes, as google-cloud-auth does), then `generateAccessToken`.
@@ -29,18 +29,12 @@ pub(super) async fn impersonated(
     let kind = super::credential_type(source).map_err(|e| {
         MintError::misconfigured(format!("the {KIND} credentials' source_credentials: {e}"))
     })?;
-    let source_token = match kind {
-        "authorized_user" => user::token(session, source, None).await?.token,
-        "external_account" if external::is_direct(source) => {
-            external::token(session, source, None).await?.token
-        }
-        KIND => {
-            return Err(MintError::misconfigured(format!(
-                "source_credentials of type {KIND} are not supported: name the chain in `delegates`"
-            )));
-        }
-        _ => via_crate(source, None).await?,
-    };
+    if kind == KIND {
+        return Err(MintError::misconfigured(format!(
+            "source_credentials of type {KIND} are not supported: name the chain in `delegates`"
+        )));
+    }
+    let source_token = Box::pin(session.token_of(source, None)).await?.token;
     session.remember(source_token.expose());
     generate(
         session,
@@ -48,20 +42,23 @@ pub(super) async fn impersonated(
         source_token.expose(),
         scopes,
         json.get("delegates"),
+        DEFAULT_LIFETIME_SECONDS,
     )
     .await
 }
 
 /// `POST url` (`…/serviceAccounts/EMAIL:generateAccessToken`) with `bearer` as the caller's
-/// token: the service account's token for `scopes`, expiring at the answer's `expireTime`.
+/// token: the service account's token for `scopes`, living at most `lifetime_seconds`, expiring
+/// at the answer's `expireTime`.
 pub(super) async fn generate(
     session: &Session,
     url: &str,
     bearer: &str,
     scopes: &[String],
     delegates: Option<&Value>,
+    lifetime_seconds: u64,
 ) -> Result<Minted, MintError> {
-    let mut body = json!({ "scope": scopes, "lifetime": REQUESTED_LIFETIME });
+    let mut body = json!({ "scope": scopes, "lifetime": format!("{lifetime_seconds}s") });
     if let Some(delegates) = delegates.filter(|d| !d.is_null()) {
         body["delegates"] = delegates.clone();
     }
@@ -74,16 +71,48 @@ pub(super) async fn generate(
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
         _ => return Err(bad("without a string `accessToken`")),
     };
-    let expiry = v
-        .get("expireTime")
-        .and_then(Value::as_str)
-        .and_then(|t| humantime::parse_rfc3339(t).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| {
-            (
-                i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-                "expireTime",
-            )
-        });
-    Ok(session.minted(token, expiry))
+    let expires_at = match v.get("expireTime").and_then(Value::as_str) {
+        None => {
+            return Err(bad(
+                "without a string `expireTime`: the token's expiry is unknown",
+            ));
+        }
+        Some(text) => expire_time(text, session.started).ok_or_else(|| {
+            bad("with an `expireTime` that is not an RFC 3339 time after the request")
+        })?,
+    };
+    Ok(minted(token, expires_at, "expireTime"))
+}
+
+/// An RFC 3339 time (`2026-12-06T06:00:00Z`, `…+01:00`, fractional seconds) in epoch ms, when
+/// it is after `started`: an expiry already past (or before 1970) is no expiry.
+fn expire_time(text: &str, started: ecluse_cred_contract::mint::EpochMs) -> Option<i64> {
+    let at: jiff::Timestamp = text.trim().parse().ok()?;
+    let ms = at.as_millisecond();
+    (ms > started).then_some(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expire_time;
+
+    #[test]
+    fn expire_time_reads_rfc3339_with_any_offset_and_refuses_a_past_or_garbled_one() {
+        assert_eq!(
+            expire_time("2026-12-06T06:00:00Z", 0),
+            Some(1_796_536_800_000)
+        );
+        assert_eq!(
+            expire_time("2026-12-06T07:00:00+01:00", 0),
+            Some(1_796_536_800_000)
+        );
+        assert_eq!(
+            expire_time("2026-12-06T06:00:00.250+00:00", 0),
+            Some(1_796_536_800_250)
+        );
+        assert_eq!(expire_time("1969-12-31T23:00:00Z", 0), None);
+        assert_eq!(expire_time("2026-12-06T06:00:00Z", 1_796_536_800_000), None);
+        assert_eq!(expire_time("tomorrow", 0), None);
+        assert_eq!(expire_time("", 0), None);
+    }
 }

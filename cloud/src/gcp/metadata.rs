@@ -22,10 +22,8 @@ pub(super) async fn token(session: &Session, scopes: &[String]) -> Result<Minted
     let url = endpoint(&url, HOST_ENV)?;
     // Never through a proxy (the server is link-local, as google-cloud-auth knows), and like
     // every token request, no redirect.
-    let client = reqwest::Client::builder()
-        .timeout(session.timeout)
+    let client = crate::token_client_builder(session.timeout)
         .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| MintError::transient(format!("cannot build an HTTP client: {e}")))?;
     let request = client.get(url).header(FLAVOR.0, FLAVOR.1);

@@ -1,0 +1,17 @@
+//! `refresh`: mint a new token now, under the lock (`--force`: even while the breaker is open).
+
+use crate::cli::RefreshArgs;
+use crate::engine::time;
+use crate::error::{Reply, Result};
+use crate::service::{Context, engine};
+
+pub fn run(ctx: &Context, args: RefreshArgs) -> Result<Reply> {
+    let target = super::which(ctx, &args.which)?;
+    let entry = engine(ctx, &target).refresh(args.force)?;
+    Ok(Reply::Stdout(format!(
+        "refreshed `{}`: token expires {}, refresh due {}\n",
+        target.name,
+        time(entry.expires_at),
+        time(entry.refresh_at)
+    )))
+}

@@ -1,0 +1,209 @@
+//! `status`: each target's cached token times and breaker state, as a table or JSON. Never
+//! the token.
+
+use crate::cache::{self, FileStore};
+use crate::cli::{StatusArgs, StatusFormat};
+use crate::config::Target;
+use crate::engine::time;
+use crate::error::{Reply, Result};
+use crate::policy::{self, Freshness};
+use crate::resolve;
+use crate::service::Context;
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
+    let targets: Vec<Target> = match &args.target {
+        Some(name) => vec![resolve::target(&ctx.config, name)?],
+        None => {
+            // Configured targets, then derived ones that have a cache entry.
+            let mut all: Vec<Target> = ctx.config.targets.values().cloned().collect();
+            for stem in cache::cached_stems(&ctx.cache_dir)? {
+                if !ctx.config.targets.contains_key(&stem)
+                    && let Some(derived) = resolve::derive(&ctx.config, &stem)
+                {
+                    all.push(derived);
+                }
+            }
+            all
+        }
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let rows = targets
+        .iter()
+        .map(|t| status_row(ctx, t, now))
+        .collect::<Result<Vec<StatusRow>>>()?;
+    Ok(Reply::Stdout(match args.format {
+        StatusFormat::Json => status_json(rows),
+        StatusFormat::Table => status_table(&rows),
+    }))
+}
+
+/// `status --format json`: `{"targets": [...]}`.
+#[derive(serde::Serialize)]
+struct StatusReply {
+    targets: Vec<StatusRow>,
+}
+
+/// One target in `status`. Never the token. (Fields in the order they are printed.)
+#[derive(serde::Serialize)]
+struct StatusRow {
+    backend: &'static str,
+    breaker: BreakerRow,
+    cached: bool,
+    expires_at: Option<String>,
+    expiry_source: Option<String>,
+    issued_at: Option<String>,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+    name: String,
+    refresh_at: Option<String>,
+    /// `none`, `valid`, `due` or `expired`.
+    token: &'static str,
+    urls: Vec<String>,
+    username: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct BreakerRow {
+    consecutive_failures: u32,
+    open_until: Option<String>,
+    /// `closed`, `open` or `half-open`.
+    state: &'static str,
+}
+
+fn status_json(targets: Vec<StatusRow>) -> String {
+    let reply = StatusReply { targets };
+    format!(
+        "{}\n",
+        serde_json::to_string(&reply).expect("status serializes")
+    )
+}
+
+fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<StatusRow> {
+    let state = FileStore::new(
+        &ctx.cache_dir,
+        &target.name,
+        &target.backend.settings_hash(),
+    )
+    .load()?;
+    let e = state.entry.as_ref();
+    let b = &state.breaker;
+    let token = match (e, policy::freshness(now, e, &target.policy, None)) {
+        (None, _) => "none",
+        (Some(_), Freshness::Fresh) => "valid",
+        (Some(_), Freshness::Due) => "due",
+        (Some(_), Freshness::Unusable) => "expired",
+    };
+    Ok(StatusRow {
+        backend: target.backend.kind(),
+        breaker: BreakerRow {
+            consecutive_failures: b.consecutive_failures,
+            open_until: b.open_until.map(time),
+            state: b.state(now).as_str(),
+        },
+        cached: e.is_some(),
+        expires_at: e.map(|e| time(e.expires_at)),
+        expiry_source: e.map(|e| e.expiry_source.clone()),
+        issued_at: e.map(|e| time(e.issued_at)),
+        last_error: b.last_error.as_ref().map(|e| e.message.clone()),
+        last_error_at: b.last_failure_at.map(time),
+        name: target.name.clone(),
+        refresh_at: e.map(|e| time(e.refresh_at)),
+        token,
+        urls: target.urls.clone(),
+        username: target.username.clone(),
+    })
+}
+
+fn status_table(rows: &[StatusRow]) -> String {
+    if rows.is_empty() {
+        return "no targets configured (add [targets.NAME] sections to the config file)\n"
+            .to_owned();
+    }
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    let header = [
+        "TARGET",
+        "BACKEND",
+        "TOKEN",
+        "ISSUED",
+        "REFRESH",
+        "EXPIRES",
+        "BREAKER",
+        "FAILURES",
+        "LAST ERROR",
+    ];
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    for r in rows {
+        table.push(vec![
+            r.name.clone(),
+            r.backend.to_owned(),
+            r.token.to_owned(),
+            text(&r.issued_at),
+            text(&r.refresh_at),
+            text(&r.expires_at),
+            r.breaker.state.to_owned(),
+            r.breaker.consecutive_failures.to_string(),
+            text(&r.last_error),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in table {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn status_json_is_exactly_this() {
+        let row = StatusRow {
+            backend: "command",
+            breaker: BreakerRow {
+                consecutive_failures: 0,
+                open_until: None,
+                state: "closed",
+            },
+            cached: true,
+            expires_at: Some(time(T0 + 3_600_000)),
+            expiry_source: Some("expires_in".into()),
+            issued_at: Some(time(T0)),
+            last_error: None,
+            last_error_at: None,
+            name: "build".into(),
+            refresh_at: Some(time(T0 + 2_880_000)),
+            token: "valid",
+            urls: vec!["https://pkgs.example.com/".into()],
+            username: Some("aws".into()),
+        };
+        assert_eq!(
+            status_json(vec![row]),
+            concat!(
+                "{\"targets\":[{\"backend\":\"command\",",
+                "\"breaker\":{\"consecutive_failures\":0,\"open_until\":null,\"state\":\"closed\"},",
+                "\"cached\":true,\"expires_at\":\"2027-01-15T09:00:00Z\",\"expiry_source\":\"expires_in\",",
+                "\"issued_at\":\"2027-01-15T08:00:00Z\",\"last_error\":null,\"last_error_at\":null,",
+                "\"name\":\"build\",\"refresh_at\":\"2027-01-15T08:48:00Z\",\"token\":\"valid\",",
+                "\"urls\":[\"https://pkgs.example.com/\"],\"username\":\"aws\"}]}\n"
+            )
+        );
+    }
+}

@@ -49,14 +49,14 @@ fn client_command(args: &[OsString]) -> Option<Command> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let rest = || -> Vec<String> {
-        args.get(1..)
-            .unwrap_or_default()
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    };
-    let first = || rest().into_iter().next();
+    let arg = |a: &OsString| a.to_string_lossy().into_owned();
+    let rest = || args.iter().skip(1).map(arg).collect::<Vec<String>>();
+    let first = || args.get(1).map(arg);
+    if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
+        return Some(Command::PnpmTokenHelper {
+            target: target.to_owned(),
+        });
+    }
     Some(match name {
         shims::KEYRING => Command::Keyring { args: rest() },
         shims::GIT => Command::GitCredential {
@@ -66,17 +66,8 @@ fn client_command(args: &[OsString]) -> Option<Command> {
         shims::DOCKER => Command::DockerCredential { operation: first() },
         shims::BAZEL => Command::BazelCredential { operation: first() },
         shims::TERRAFORM => Command::TerraformCredentials { args: rest() },
-        _ => {
-            if let Some(target) = name.strip_prefix(pnpm::PNPM_HELPER_PREFIX) {
-                Command::PnpmTokenHelper {
-                    target: target.to_owned(),
-                }
-            } else if args.get(1).is_some_and(|a| a == "--cargo-plugin") {
-                Command::CargoProvider
-            } else {
-                return None;
-            }
-        }
+        _ if args.get(1).is_some_and(|a| a == "--cargo-plugin") => Command::CargoProvider,
+        _ => return None,
     })
 }
 

@@ -64,7 +64,10 @@ mod tests {
     fn reads_configparser_syntax_comments_continuations_and_the_last_value() {
         let text = "top = skipped\n[global]\n; a comment\nIndex-URL = https://a/\n  https://b/\n# x\nkeyring-provider: import\n[install]\nkeyring-provider=subprocess\nkeyring-provider = subprocess2\nno separator here\n   not a continuation\n";
         let e = entries(text);
-        assert_eq!(get(&e, "global", "index-url"), Some("https://a/\nhttps://b/"));
+        assert_eq!(
+            get(&e, "global", "index-url"),
+            Some("https://a/\nhttps://b/")
+        );
         assert_eq!(get(&e, "global", "keyring-provider"), Some("import"));
         assert_eq!(get(&e, "install", "keyring-provider"), Some("subprocess2"));
         assert_eq!(get(&e, "global", "top"), None);

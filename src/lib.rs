@@ -30,9 +30,9 @@ mod doctor;
 mod engine;
 pub mod error;
 mod files;
-mod ini;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod ini;
 mod log;
 mod origin;
 pub mod policy;

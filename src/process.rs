@@ -96,8 +96,24 @@ pub fn run_program(
         .split_first()
         .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
     let mut command = Command::new(program);
+    command.args(args);
+    run_command(command, input, timeout)
+}
+
+/// How long a client's own tool (`git config`, `kubectl config view`, `go env`), run by `setup`
+/// or `doctor` on the user's behalf, may take: they answer at once, unless stuck.
+pub const CLIENT_TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// [`run_program`] for a command its caller prepared (arguments, environment): the same
+/// process group, descriptor hygiene, watchdog and timeout.
+pub fn run_command(
+    mut command: Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Result<ProgramOutput, MintError> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let program = program.as_str();
     command
-        .args(args)
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {

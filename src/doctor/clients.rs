@@ -68,42 +68,11 @@ pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
     checks.push(go(w));
 }
 
-/// How long doctor waits for a client's own tool (`git config`, `kubectl config view`,
-/// `go env`) before reporting it as not checked.
-const TOOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// `cmd`'s standard output, if it ran and succeeded within [`TOOL_TIMEOUT`] (then killed).
-fn tool_output(mut cmd: Command) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdout = child.stdout.take()?;
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        out
-    });
-    let started = std::time::Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let out = reader.join().ok()?;
-                return status.success().then_some(out);
-            }
-            Ok(None) if started.elapsed() < TOOL_TIMEOUT => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
+/// `cmd`'s standard output, if it ran and succeeded within the client-tool timeout (as every
+/// child of ecluse-cred runs: own process group, killed with what it started).
+fn tool_output(cmd: Command) -> Option<Vec<u8>> {
+    let out = crate::process::run_command(cmd, None, crate::process::CLIENT_TOOL_TIMEOUT).ok()?;
+    (out.code == Some(0) && !out.overflowed).then_some(out.stdout)
 }
 
 /// The client's config file and its text; `None` if there is none (or it cannot be read as a

@@ -471,10 +471,13 @@ pub(crate) fn on_copy(
     let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
     let copy = dir.path().join("config");
     std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    let out = command(&copy)
-        .output()
-        .map_err(|e| Error::config(format!("cannot run {what}: {e}")))?;
-    if !out.status.success() && !accepted(out.status.code()) {
+    let out = crate::process::run_command(
+        command(&copy),
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+    )
+    .map_err(|e| Error::config(format!("cannot run {what}: {}", e.message)))?;
+    if out.code != Some(0) && !accepted(out.code) {
         return Err(Error::config(format!(
             "{what}: {}",
             String::from_utf8_lossy(&out.stderr)

@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// This executable's path: what shims link to, configs name and the background refresh runs.
+pub(crate) fn own_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(|e| Error::other("cannot find own executable").with_source(e))
+}
+
 /// The user's home directory.
 pub(crate) fn home() -> Result<PathBuf> {
     directories::BaseDirs::new()
@@ -41,7 +46,7 @@ pub(crate) fn npm_path(path: &Path) -> Result<PathBuf> {
         Ok(rest) if path.as_os_str().as_encoded_bytes().starts_with(b"~/") => home()?.join(rest),
         _ => path.to_owned(),
     };
-    std::path::absolute(&path).map_err(|e| Error::other(format!("{}: {e}", path.display())))
+    std::path::absolute(&path).map_err(|e| Error::other(path.display().to_string()).with_source(e))
 }
 
 /// Most symlinks a config path is followed through (the kernel's own limit).
@@ -80,7 +85,8 @@ pub(crate) fn resolved(path: &Path) -> Result<PathBuf> {
 pub(crate) fn read(path: &Path) -> Result<Option<String>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let cannot = |e: std::io::Error| Error::other(format!("cannot read {}: {e}", path.display()));
+    let cannot =
+        |e: std::io::Error| Error::other(format!("cannot read {}", path.display())).with_source(e);
     let mut file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -149,7 +155,8 @@ impl Written {
 /// write for group and others, and less any access for them when it holds a token (`secret`);
 /// a new file is 0644, or 0600 with a token.
 pub(crate) fn write(path: &Path, text: &str, secret: bool, mode: Option<u32>) -> Result<Written> {
-    let fail = |e: std::io::Error| Error::other(format!("cannot write {}: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| Error::other(format!("cannot write {}", path.display())).with_source(e);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -17,7 +17,6 @@ pub mod setup;
 pub mod status;
 pub mod token;
 
-use std::path::PathBuf;
 
 use crate::cli::Which;
 use crate::config::Target;
@@ -37,7 +36,4 @@ fn which(ctx: &Context, which: &Which) -> Result<Target> {
     }
 }
 
-/// This executable, which the shims and pnpm's helper link to.
-fn own_exe() -> Result<PathBuf> {
-    std::env::current_exe().map_err(|e| Error::other(format!("cannot find own executable: {e}")))
-}
+use crate::files::own_exe;

@@ -27,7 +27,7 @@ pub fn link(link: &Path, exe: &Path) -> Result<()> {
         // client config runs by absolute path.
         std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o755)
             .create(dir)
-            .map_err(|e| Error::other(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| Error::other(format!("cannot create {}", dir.display())).with_source(e))?;
     }
     match std::fs::symlink_metadata(link) {
         // Only a link to an ecluse-cred (an older copy, say) is replaced: a `keyring` that
@@ -40,8 +40,9 @@ pub fn link(link: &Path, exe: &Path) -> Result<()> {
                         .is_some_and(|n| n.starts_with("ecluse-cred"))
                 }) =>
         {
-            std::fs::remove_file(link)
-                .map_err(|e| Error::other(format!("cannot replace {}: {e}", link.display())))?;
+            std::fs::remove_file(link).map_err(|e| {
+                Error::other(format!("cannot replace {}", link.display())).with_source(e)
+            })?;
         }
         Ok(meta) if meta.file_type().is_symlink() => {
             return Err(Error::other(format!(
@@ -59,7 +60,7 @@ pub fn link(link: &Path, exe: &Path) -> Result<()> {
         Err(_) => {}
     }
     std::os::unix::fs::symlink(exe, link)
-        .map_err(|e| Error::other(format!("cannot create {}: {e}", link.display())))
+        .map_err(|e| Error::other(format!("cannot create {}", link.display())).with_source(e))
 }
 
 /// Create (or replace) the symlinks in `dir`, pointing at `exe`. Returns what to tell the user.
@@ -70,14 +71,24 @@ pub fn install(dir: &Path, exe: &Path) -> Result<String> {
         link(&path, exe)?;
         report.push_str(&format!("{} -> {}\n", path.display(), exe.display()));
     }
-    let on_path =
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));
-    if !on_path {
+    if let Some(hint) = not_on_path(dir) {
         report.push_str(&format!(
-            "{} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile (pip skips a keyring inside its own venv)\n",
-            dir.display(),
-            dir.display()
+            "{hint} (pip skips a keyring inside its own venv)\n"
         ));
     }
     Ok(report)
+}
+
+/// What to tell a user whose shims went into `dir` when `dir` is not on PATH, where clients
+/// look for them; `None` when it is.
+pub fn not_on_path(dir: &Path) -> Option<String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if std::env::split_paths(&path).any(|d| d == dir) {
+        return None;
+    }
+    Some(format!(
+        "{} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile",
+        dir.display(),
+        dir.display()
+    ))
 }

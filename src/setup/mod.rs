@@ -205,8 +205,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     // The URL as the user may see it: config files get it whole, messages redacted.
     let shown = Request::url(&url).map_or_else(|_| crate::redact::url(&url), |r| r.shown());
     let show = |text: &str| text.replace(&url, &shown);
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+    let exe = crate::files::own_exe()?;
     let request = Wiring {
         ctx,
         target: &target,
@@ -362,13 +361,8 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     }
     if let Some(link) = &shim {
         let dir = link.parent().unwrap_or(Path::new("/"));
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        if on_path && !std::env::split_paths(&path).any(|d| d == dir) {
-            out.push_str(&format!(
-                "note: {} is not on PATH: add `export PATH=\"{}:$PATH\"` to your shell profile\n",
-                dir.display(),
-                dir.display()
-            ));
+        if on_path && let Some(hint) = crate::protocol::shims::not_on_path(dir) {
+            out.push_str(&format!("note: {hint}\n"));
         }
     }
     if !args.undo {
@@ -440,9 +434,8 @@ fn config_url(request: &Request) -> String {
 /// The file a client reads from: `--file`, else the client's own choice.
 pub(crate) fn file(args: &SetupArgs, default: impl FnOnce() -> Result<PathBuf>) -> Result<PathBuf> {
     match &args.file {
-        Some(path) => {
-            std::path::absolute(path).map_err(|e| Error::other(format!("{}: {e}", path.display())))
-        }
+        Some(path) => std::path::absolute(path)
+            .map_err(|e| Error::other(path.display().to_string()).with_source(e)),
         None => default(),
     }
 }
@@ -468,15 +461,13 @@ pub(crate) fn on_copy(
     command: impl FnOnce(&Path) -> std::process::Command,
     accepted: impl Fn(Option<i32>) -> bool,
 ) -> Result<(String, String)> {
-    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| Error::other("temp dir").with_source(e))?;
     let copy = dir.path().join("config");
-    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
-    let out = crate::process::run_command(
-        command(&copy),
-        None,
-        crate::process::CLIENT_TOOL_TIMEOUT,
-    )
-    .map_err(|e| Error::config(format!("cannot run {what}: {}", e.message)))?;
+    std::fs::write(&copy, text)
+        .map_err(|e| Error::other(copy.display().to_string()).with_source(e))?;
+    let out =
+        crate::process::run_command(command(&copy), None, crate::process::CLIENT_TOOL_TIMEOUT)
+            .map_err(|e| Error::config(format!("cannot run {what}: {}", e.message)))?;
     if out.code != Some(0) && !accepted(out.code) {
         return Err(Error::config(format!(
             "{what}: {}",
@@ -486,7 +477,7 @@ pub(crate) fn on_copy(
         )));
     }
     let after = std::fs::read_to_string(&copy)
-        .map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+        .map_err(|e| Error::other(copy.display().to_string()).with_source(e))?;
     Ok((after, String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
@@ -535,10 +526,7 @@ fn apply(edit: &Edit) -> Result<Written> {
         return match std::fs::remove_file(path) {
             Ok(()) => Ok(Written::default()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Written::default()),
-            Err(e) => Err(Error::other(format!(
-                "cannot remove {}: {e}",
-                path.display()
-            ))),
+            Err(e) => Err(Error::other(format!("cannot remove {}", path.display())).with_source(e)),
         };
     };
     write(path, text, edit.secret, edit.mode)
@@ -549,7 +537,7 @@ fn apply(edit: &Edit) -> Result<Written> {
 pub(crate) fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
     if let Some(dir) = &args.bin_dir {
         let dir = std::path::absolute(dir)
-            .map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::other(dir.display().to_string()).with_source(e))?;
         return Ok(dir.join(name));
     }
     path_dir()?.map(|d| d.join(name)).ok_or_else(|| {
@@ -585,8 +573,7 @@ fn private_dirs(dir: &Path) -> Result<Vec<String>> {
         let Ok(meta) = std::fs::symlink_metadata(dir) else {
             continue;
         };
-        // SAFETY: geteuid(2) cannot fail and touches no memory.
-        let me = unsafe { libc::geteuid() };
+        let me = rustix::process::geteuid().as_raw();
         if meta.uid() != me || !meta.is_dir() {
             return Err(Error::config(format!(
                 "{} is not a directory of the current user's (uid {me}); not putting a shim in it: pass --bin-dir DIR",
@@ -596,8 +583,9 @@ fn private_dirs(dir: &Path) -> Result<Vec<String>> {
         let mode = meta.mode() & 0o7777;
         if mode & 0o022 != 0 {
             let now = mode & !0o022;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(now))
-                .map_err(|e| Error::other(format!("cannot chmod {}: {e}", dir.display())))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(now)).map_err(|e| {
+                Error::other(format!("cannot chmod {}", dir.display())).with_source(e)
+            })?;
             notes.push(format!(
                 "{} was mode {mode:04o}, now {now:04o}: a client runs the shim in it by absolute path",
                 dir.display()

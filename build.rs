@@ -1,8 +1,10 @@
 //! Links the serving binary `ecluse-cred` as a static PIE on x86_64 Linux with glibc: it then
 //! starts without the dynamic loader and its symbol relocations (about half of a cached `token`
 //! call's instructions; docs/benchmarks.md), and keeps ASLR. `.cargo/static-pie-gcc` turns
-//! rustc's dynamic link line into a static one for the artifact that carries `-static-pie`;
-//! `ecluse-cred-mint` (DNS, TLS, the SDKs) stays dynamic. `tests/structure.rs` checks both.
+//! rustc's dynamic link line into a static one for the artifact that carries `-static-pie`.
+//! This build script is the serving package's only, and asks for the `ecluse-cred` binary by
+//! name: `ecluse-cred-mint` (DNS, TLS, the SDKs; the `mint/` package) stays dynamic.
+//! `tests/structure.rs` checks both.
 //!
 //! Only when that wrapper is the linker (this repository's `.cargo/config.toml` is in effect)
 //! and static glibc is installed: otherwise (`cargo install` from a registry or git, another

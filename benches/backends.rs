@@ -64,6 +64,13 @@ fn main() {
     .unwrap();
     let cache = dir.path().join("cache");
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"));
+    // The cloud mints run in the helper, a package of its own: `cargo bench` does not build it.
+    let helper = exe.with_file_name("ecluse-cred-mint");
+    assert!(
+        helper.exists(),
+        "{} is missing: run `cargo build --release -p ecluse-cred-mint` first",
+        helper.display()
+    );
     let mut env = aws_env(&ca.url(), dir.path());
     env.extend([
         ("GOOGLE_APPLICATION_CREDENTIALS", adc.display().to_string()),

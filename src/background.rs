@@ -9,11 +9,13 @@
 //! Ctrl-C in the caller's terminal does not reach the child.
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use rustix::io::FdFlags;
 
 use crate::cache::{FileStore, Lock};
 use crate::error::{Error, Result};
@@ -29,14 +31,15 @@ pub fn spawn(
     target: &str,
     settings_hash: &str,
 ) -> Result<()> {
-    let Some(fd) = lock.file().map(AsRawFd::as_raw_fd) else {
+    let Some(file) = lock.file() else {
         return Err(Error::other(
             "no lock to hand to a background refresh (the cache directory cannot be written)",
         ));
     };
-    set_cloexec(fd, false).map_err(|e| Error::other(format!("cannot pass the lock on: {e}")))?;
+    let fd = file.as_raw_fd();
+    set_cloexec(file, false).map_err(|e| Error::other("cannot pass the lock on").with_source(e))?;
     let exe = std::env::current_exe()
-        .map_err(|e| Error::other(format!("cannot find own executable: {e}")))?;
+        .map_err(|e| Error::other("cannot find own executable").with_source(e))?;
     let mut cmd = Command::new(exe);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
@@ -68,7 +71,7 @@ pub fn spawn(
     drop(lock);
     result
         .map(drop)
-        .map_err(|e| Error::other(format!("cannot start the background refresh: {e}")))
+        .map_err(|e| Error::other("cannot start the background refresh").with_source(e))
 }
 
 /// In the background process: take over the inherited lock descriptor if it really is the
@@ -86,23 +89,25 @@ pub fn adopt(fd: Option<i32>, store: &FileStore) -> Result<Option<Lock>> {
             _ => false,
         };
         // The mint this process starts must not inherit the lock.
-        if same && set_cloexec(fd, true).is_ok() {
+        if same && set_cloexec(&file, true).is_ok() {
             return Ok(Some(Lock::adopt(file)));
         }
     }
     store.try_lock()
 }
 
+/// Whether `fd` is an open descriptor. A bare number from the command line has no safe form in
+/// rustix (borrowing it asserts it is open, which is what this asks), hence the one raw call.
 fn is_open(fd: i32) -> bool {
-    // SAFETY: F_GETFD only queries the descriptor table.
+    // SAFETY: F_GETFD only queries the descriptor table; a closed `fd` gives EBADF.
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
-fn set_cloexec(fd: i32, on: bool) -> std::io::Result<()> {
-    let flags = if on { libc::FD_CLOEXEC } else { 0 };
-    // SAFETY: F_SETFD only changes the descriptor's close-on-exec flag.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags) } == -1 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
+fn set_cloexec(fd: impl AsFd, on: bool) -> std::io::Result<()> {
+    let flags = if on {
+        FdFlags::CLOEXEC
+    } else {
+        FdFlags::empty()
+    };
+    Ok(rustix::io::fcntl_setfd(fd, flags)?)
 }

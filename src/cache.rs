@@ -25,7 +25,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 
@@ -122,10 +122,9 @@ impl FileStore {
         let mut bytes = Vec::new();
         // One byte more than the limit tells an oversized file from one that fits.
         if let Err(e) = Read::take(&mut file, MAX_CACHE_BYTES + 1).read_to_end(&mut bytes) {
-            return Err(Error::other(format!(
-                "cannot read {}: {e}",
-                self.cache_path().display()
-            )));
+            return Err(
+                Error::other(format!("cannot read {}", self.cache_path().display())).with_source(e),
+            );
         }
         parse_state(&bytes, &self.target, &self.settings_hash).or_else(|why| {
             crate::event!(
@@ -152,7 +151,7 @@ impl FileStore {
         };
         let json = serde_json::to_vec_pretty(&file).expect("cache state serializes");
         let fail = |e: std::io::Error| {
-            Error::other(format!("cannot write {}: {e}", self.cache_path().display()))
+            Error::other(format!("cannot write {}", self.cache_path().display())).with_source(e)
         };
         let (tmp_name, mut tmp) = dir.create_temp(&self.temp_prefix()).map_err(fail)?;
         let written = tmp
@@ -201,10 +200,10 @@ impl FileStore {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => {
-                return Err(Error::other(format!(
-                    "cannot remove {}: {e}",
-                    self.cache_path().display()
-                )));
+                return Err(
+                    Error::other(format!("cannot remove {}", self.cache_path().display()))
+                        .with_source(e),
+                );
             }
         };
         for name in dir.names() {
@@ -235,8 +234,8 @@ impl FileStore {
             // needs no write access); without one, mint unlocked rather than not at all.
             Err(Opening::Failed(e))
                 if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EROFS | libc::ENOSPC | libc::EDQUOT)
+                    Errno::from_io_error(&e),
+                    Some(Errno::ROFS | Errno::NOSPC | Errno::DQUOT)
                 ) =>
             {
                 match dir.open_checked(&self.lock_name, OFlags::RDONLY, Mode::empty())? {
@@ -254,19 +253,20 @@ impl FileStore {
                 }
             }
             Err(Opening::Failed(e)) => {
-                return Err(Error::other(format!(
-                    "cannot open {}: {e}",
-                    self.lock_path().display()
-                )));
+                return Err(
+                    Error::other(format!("cannot open {}", self.lock_path().display()))
+                        .with_source(e),
+                );
             }
         };
         match file.try_lock() {
             Ok(()) => Ok(Some(Lock { file: Some(file) })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(Error::other(format!(
-                "cannot lock {}: {e}",
+                "cannot lock {}",
                 self.lock_path().display()
-            ))),
+            ))
+            .with_source(e)),
         }
     }
 
@@ -294,9 +294,10 @@ impl FileStore {
         }
         let cannot = |e: std::io::Error| {
             Error::config(format!(
-                "cannot create cache directory {}: {e}",
+                "cannot create cache directory {}",
                 self.dir.display()
             ))
+            .with_source(e)
         };
         if let Some(parent) = self.dir.parent() {
             fs::create_dir_all(parent).map_err(cannot)?;
@@ -348,14 +349,14 @@ impl Dir {
                 };
             }
             Err(e) => {
-                return Err(Error::config(format!(
-                    "cache directory {}: {e}",
-                    path.display()
-                )));
+                return Err(
+                    Error::config(format!("cache directory {}", path.display())).with_source(e)
+                );
             }
         };
-        let stat = rustix::fs::fstat(&fd)
-            .map_err(|e| Error::config(format!("cache directory {}: {e}", path.display())))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| {
+            Error::config(format!("cache directory {}", path.display())).with_source(e)
+        })?;
         match check_owner_and_mode(stat.st_uid, stat.st_mode) {
             Some(why) => refuse(&why),
             None => Ok(Some(Dir {
@@ -393,7 +394,7 @@ impl Dir {
             Err(e) => return Err(Opening::Failed(e.into())),
         };
         let stat = rustix::fs::fstat(&fd).map_err(|e| Opening::Failed(e.into()))?;
-        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return Err(refuse("it is not a regular file"));
         }
         if let Some(why) = check_owner_and_mode(stat.st_uid, stat.st_mode) {
@@ -405,10 +406,10 @@ impl Dir {
     fn open_checked(&self, name: &str, flags: OFlags, mode: Mode) -> Result<Option<File>> {
         self.open_nofollow(name, flags, mode).map_err(|e| match e {
             Opening::Refused(e) => e,
-            Opening::Failed(e) => Error::other(format!(
-                "cannot open {}: {e}",
-                self.path.join(name).display()
-            )),
+            Opening::Failed(e) => {
+                Error::other(format!("cannot open {}", self.path.join(name).display()))
+                    .with_source(e)
+            }
         })
     }
 
@@ -544,15 +545,10 @@ pub fn file_stem(target: &str) -> String {
     format!("{}-{hash}", readable.trim_start_matches('.'))
 }
 
-fn euid() -> u32 {
-    // SAFETY: geteuid(2) cannot fail and touches no memory.
-    unsafe { libc::geteuid() }
-}
-
 /// Why a file with owner `uid` and mode `mode` must not be trusted by the current user, if
 /// it must not.
 fn check_owner_and_mode(uid: u32, mode: u32) -> Option<String> {
-    let me = euid();
+    let me = rustix::process::geteuid().as_raw();
     if uid != me {
         return Some(format!(
             "it belongs to uid {uid}, not to the current user (uid {me})"

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::policy::Policy;
+
+// A target's backend settings travel to the `ecluse-cred-mint` helper, so their types live in
+// the contract crate; they are read, checked and used here as if they were this module's.
+pub use ecluse_cred_contract::backend::{Backend, ClientAuth, Seconds, parse_duration};
 
 /// A configured target: where its tokens come from and how they are refreshed.
 #[derive(Debug, Clone)]
@@ -37,182 +40,95 @@ pub enum GitAuth {
     Bearer,
 }
 
-/// Backend settings. Everything here identifies *which* token is minted: it is hashed into the
-/// cache key, so editing it never serves a token minted for the old settings.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
-#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Backend {
-    /// Run a program that prints the token as JSON.
-    Command { command: Vec<String> },
-    /// AWS CodeArtifact GetAuthorizationToken.
-    Codeartifact {
-        domain: String,
-        domain_owner: Option<String>,
-        region: Option<String>,
-        /// 15m..12h, or 0 for "tied to the role session".
-        duration: Option<Seconds>,
-        profile: Option<String>,
-    },
-    /// Google Application Default Credentials.
-    Gcp {
-        scopes: Option<Vec<String>>,
-        /// Life of a `service_account` key's self-signed JWT (at most 1 h).
-        lifetime: Option<Seconds>,
-    },
-    /// OAuth 2.0 client credentials grant.
-    Oauth2 {
-        token_url: String,
-        client_id: String,
-        client_secret_env: Option<String>,
-        client_secret_file: Option<PathBuf>,
-        scope: Option<String>,
-        client_auth: Option<ClientAuth>,
-    },
-}
-
-/// How an `oauth2` target authenticates its client to the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClientAuth {
-    /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1): the default.
-    Basic,
-    /// `client_id` and `client_secret` form fields.
-    Post,
-}
-
-/// A duration in a backend's settings: written like the policy's ("12h", "0", 900), stored as
-/// whole seconds so the settings hash is stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seconds(pub Duration);
-
-impl serde::Serialize for Seconds {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0.as_secs())
-    }
-}
-
-impl<'de> Deserialize<'de> for Seconds {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let v = toml::Value::deserialize(d)?;
-        duration(&v).map(Seconds).map_err(serde::de::Error::custom)
-    }
-}
-
 /// Shortest and longest CodeArtifact token duration the API accepts (besides 0).
 const CODEARTIFACT_DURATION: std::ops::RangeInclusive<u64> = 900..=43_200;
 
-impl Backend {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Backend::Command { .. } => "command",
-            Backend::Codeartifact { .. } => "codeartifact",
-            Backend::Gcp { .. } => "gcp",
-            Backend::Oauth2 { .. } => "oauth2",
-        }
-    }
-
-    /// The username basic-auth clients send with this backend's tokens, unless configured.
-    pub fn default_username(&self) -> Option<&'static str> {
-        match self {
-            Backend::Codeartifact { .. } => Some("aws"),
-            Backend::Gcp { .. } => Some("oauth2accesstoken"),
-            Backend::Command { .. } | Backend::Oauth2 { .. } => None,
-        }
-    }
-
-    /// A stable hash of the settings (hex SHA-256 of their canonical JSON, shortened).
-    pub fn settings_hash(&self) -> String {
-        let canonical = serde_json::to_vec(self).expect("backend settings serialize");
-        let digest = Sha256::digest(&canonical);
-        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Check values serde cannot: `key` is the target's key, for messages.
-    fn validate(&self, key: &str) -> Result<(), String> {
-        match self {
-            Backend::Command { command } if command.is_empty() || command[0].is_empty() => Err(
-                format!("{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"),
-            ),
-            Backend::Command { .. } => Ok(()),
-            Backend::Codeartifact {
-                domain,
-                domain_owner,
-                duration,
-                ..
-            } => {
-                if !is_codeartifact_domain(domain) {
-                    return Err(format!(
-                        "{key}.domain: `{domain}` is not a CodeArtifact domain name (lowercase letters, digits and hyphens, 2 to 50 characters)"
-                    ));
-                }
-                if let Some(owner) = domain_owner
-                    && !(owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    return Err(format!(
-                        "{key}.domain_owner: `{owner}` is not a 12-digit AWS account id"
-                    ));
-                }
-                match duration {
-                    Some(Seconds(d))
-                        if !d.is_zero() && !CODEARTIFACT_DURATION.contains(&d.as_secs()) =>
-                    {
-                        Err(format!(
-                            "{key}.duration: must be \"0\" or between 15m and 12h"
-                        ))
-                    }
-                    _ => Ok(()),
-                }
+/// Check what serde cannot in a target's backend settings: `key` is the target's key, for
+/// messages.
+fn validate(backend: &Backend, key: &str) -> Result<(), String> {
+    match backend {
+        Backend::Command { command } if command.is_empty() || command[0].is_empty() => Err(
+            format!("{key}.command: must name a program, e.g. [\"/usr/local/bin/mint-token\"]"),
+        ),
+        Backend::Command { .. } => Ok(()),
+        Backend::Codeartifact {
+            domain,
+            domain_owner,
+            duration,
+            ..
+        } => {
+            if !is_codeartifact_domain(domain) {
+                return Err(format!(
+                    "{key}.domain: `{domain}` is not a CodeArtifact domain name (lowercase letters, digits and hyphens, 2 to 50 characters)"
+                ));
             }
-            Backend::Gcp { scopes, lifetime } => {
-                if scopes
-                    .as_ref()
-                    .is_some_and(|s| s.is_empty() || s.iter().any(String::is_empty))
-                {
-                    return Err(format!(
-                        "{key}.scopes: must list at least one non-empty scope"
-                    ));
-                }
-                if lifetime.is_some_and(|l| l.0.is_zero()) {
-                    return Err(format!("{key}.lifetime: must be longer than 0"));
-                }
-                Ok(())
+            if let Some(owner) = domain_owner
+                && !(owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "{key}.domain_owner: `{owner}` is not a 12-digit AWS account id"
+                ));
             }
-            Backend::Oauth2 {
-                token_url,
-                client_id,
-                client_secret_env,
-                client_secret_file,
-                ..
-            } => {
-                if !(token_url.starts_with("https://") || token_url.starts_with("http://"))
-                    || url::Url::parse(token_url).is_err()
+            match duration {
+                Some(Seconds(d))
+                    if !d.is_zero() && !CODEARTIFACT_DURATION.contains(&d.as_secs()) =>
                 {
-                    return Err(format!(
-                        "{key}.token_url: `{}` is not an http(s) URL",
-                        crate::redact::url(token_url)
-                    ));
+                    Err(format!(
+                        "{key}.duration: must be \"0\" or between 15m and 12h"
+                    ))
                 }
-                if ecluse_cred_contract::redact::has_userinfo(token_url) {
-                    return Err(format!(
-                        "{key}.token_url: `{}` holds credentials: the client secret comes from client_secret_env or client_secret_file, and secrets never go in the config file",
-                        crate::redact::url(token_url)
-                    ));
-                }
-                if client_id.is_empty() {
-                    return Err(format!("{key}.client_id: must not be empty"));
-                }
-                match (client_secret_env, client_secret_file) {
-                    (Some(_), Some(_)) => Err(format!(
-                        "{key}: set one of client_secret_env and client_secret_file, not both"
-                    )),
-                    (None, None) => Err(format!(
-                        "{key}: missing client_secret_env (an environment variable name) or client_secret_file (a path)"
-                    )),
-                    (Some(name), None) if name.is_empty() => Err(format!(
-                        "{key}.client_secret_env: must name an environment variable"
-                    )),
-                    _ => Ok(()),
-                }
+                _ => Ok(()),
+            }
+        }
+        Backend::Gcp { scopes, lifetime } => {
+            if scopes
+                .as_ref()
+                .is_some_and(|s| s.is_empty() || s.iter().any(String::is_empty))
+            {
+                return Err(format!(
+                    "{key}.scopes: must list at least one non-empty scope"
+                ));
+            }
+            if lifetime.is_some_and(|l| l.0.is_zero()) {
+                return Err(format!("{key}.lifetime: must be longer than 0"));
+            }
+            Ok(())
+        }
+        Backend::Oauth2 {
+            token_url,
+            client_id,
+            client_secret_env,
+            client_secret_file,
+            ..
+        } => {
+            if !(token_url.starts_with("https://") || token_url.starts_with("http://"))
+                || url::Url::parse(token_url).is_err()
+            {
+                return Err(format!(
+                    "{key}.token_url: `{}` is not an http(s) URL",
+                    crate::redact::url(token_url)
+                ));
+            }
+            if ecluse_cred_contract::redact::has_userinfo(token_url) {
+                return Err(format!(
+                    "{key}.token_url: `{}` holds credentials: the client secret comes from client_secret_env or client_secret_file, and secrets never go in the config file",
+                    crate::redact::url(token_url)
+                ));
+            }
+            if client_id.is_empty() {
+                return Err(format!("{key}.client_id: must not be empty"));
+            }
+            match (client_secret_env, client_secret_file) {
+                (Some(_), Some(_)) => Err(format!(
+                    "{key}: set one of client_secret_env and client_secret_file, not both"
+                )),
+                (None, None) => Err(format!(
+                    "{key}: missing client_secret_env (an environment variable name) or client_secret_file (a path)"
+                )),
+                (Some(name), None) if name.is_empty() => Err(format!(
+                    "{key}.client_secret_env: must name an environment variable"
+                )),
+                _ => Ok(()),
             }
         }
     }
@@ -234,14 +150,12 @@ const ARTIFACT_REGISTRY_FORMATS: [&str; 8] = [
     "docker", "python", "npm", "maven", "apt", "yum", "go", "generic",
 ];
 
-impl Backend {
-    /// The backend settings a cloud registry host implies: a CodeArtifact host names its
-    /// domain, owner and region; an Artifact Registry host means Google ADC. `None` for any
-    /// other host (the shapes are strict: look-alikes do not match).
-    pub fn for_cloud_host(host: &str) -> Option<Backend> {
-        let host = host.to_ascii_lowercase();
-        codeartifact_host(&host).or_else(|| artifact_registry_host(&host))
-    }
+/// The backend settings a cloud registry host implies: a CodeArtifact host names its domain,
+/// owner and region; an Artifact Registry host means Google ADC. `None` for any other host (the
+/// shapes are strict: look-alikes do not match).
+pub fn for_cloud_host(host: &str) -> Option<Backend> {
+    let host = host.to_ascii_lowercase();
+    codeartifact_host(&host).or_else(|| artifact_registry_host(&host))
 }
 
 /// `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
@@ -484,8 +398,8 @@ fn parse_target(
     let common: RawCommon = common
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
-    backend.validate(key)?;
-    if Backend::for_cloud_host(name).is_some() {
+    validate(&backend, key)?;
+    if for_cloud_host(name).is_some() {
         return Err(format!(
             "{key}: `{name}` is a CodeArtifact or Artifact Registry host, the name of the target derived from it; give this target another name"
         ));
@@ -579,16 +493,6 @@ pub fn duration(v: &toml::Value) -> Result<Duration, String> {
             other.type_str()
         )),
     }
-}
-
-/// Parse "30s", "5m", "1h 30m" (and a bare "0").
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("invalid duration \"{s}\": {e} (e.g. \"30s\", \"5m\", \"1h 30m\")"))
 }
 
 #[cfg(test)]
@@ -746,6 +650,35 @@ mod tests {
         );
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn a_backend_duration_that_is_no_duration_is_named_by_its_toml_type() {
+        let codeartifact = |duration: &str| {
+            format!(
+                "[targets.a]\nbackend = \"codeartifact\"\ndomain = \"d1\"\nduration = {duration}"
+            )
+        };
+        for (duration, found) in [
+            ("true", "found boolean"),
+            ("1.5", "found float"),
+            ("-1", "found integer"),
+            ("[1]", "found array"),
+            ("{ a = 1 }", "found table"),
+            ("1979-05-27", "invalid duration \"1979-05-27\""),
+            ("\"soon\"", "invalid duration \"soon\""),
+        ] {
+            let e = err(&codeartifact(duration));
+            assert!(
+                e.contains("targets.a: ") && e.contains(found),
+                "{duration}: {e}"
+            );
+        }
+        let c = parse_str(&codeartifact("\"1h\"")).unwrap();
+        let Backend::Codeartifact { duration, .. } = &c.targets["a"].backend else {
+            panic!("not codeartifact");
+        };
+        assert_eq!(*duration, Some(Seconds(Duration::from_secs(3600))));
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn run(
         Ok(dir) => cache_checks(dir, &targets, &mut checks),
         Err(e) => checks.push(fail(
             "cache dir",
-            e.message.clone(),
+            e.chain().to_string(),
             "set --cache-dir or ECLUSE_CRED_CACHE_DIR",
         )),
     }
@@ -189,7 +189,7 @@ fn config_check(flag: Option<PathBuf>, checks: &mut Vec<Check>) -> Option<Config
         Err(e) => {
             checks.push(fail(
                 "config",
-                e.message,
+                e.chain().to_string(),
                 format!("edit {shown} (see README, Configuration)"),
             ));
             None
@@ -228,7 +228,7 @@ fn which(config: Option<&Config>, args: &DoctorArgs, checks: &mut Vec<Check>) ->
         Err(e) => {
             checks.push(fail(
                 "target",
-                e.message,
+                e.chain().to_string(),
                 "add a [targets.NAME] section with that URL in `urls` to the config file",
             ));
             None
@@ -252,7 +252,7 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
         Err(e) => {
             checks.push(fail(
                 "cache dir",
-                e.message,
+                e.chain().to_string(),
                 format!(
                     "chmod 700 {0} (and make it yours and not a symlink), or point --cache-dir elsewhere",
                     dir.display()
@@ -270,7 +270,7 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
             Err(e) => {
                 checks.push(fail(
                     name,
-                    e.message,
+                    e.chain().to_string(),
                     format!("ecluse-cred clear --target {}", target.name),
                 ));
                 continue;
@@ -327,7 +327,7 @@ fn binary_checks(exe: &Path, targets: &[Target], checks: &mut Vec<Check>) {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let reinstall = "cargo install --locked --path . (installs both executables)";
+    let reinstall = crate::backend::helper::INSTALL_BOTH;
     match version {
         Some(v) if v == want => {
             checks.push(ok("mint helper", format!("{} ({v})", helper.display())))
@@ -708,7 +708,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
         ),
         Err(e) => fail(
             name,
-            e.message,
+            e.chain().to_string(),
             match e.code {
                 Code::NoPerm => "renew the backend credentials (see the credentials check above)",
                 Code::Config => "fix the target's settings",

@@ -196,7 +196,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     Level::Warn,
                     "refresh_skipped",
                     Some(self.target),
-                    "cannot refresh: {e}; serving the cached token"
+                    "cannot refresh: {}; serving the cached token",
+                    e.chain()
                 );
                 return cached;
             }
@@ -214,7 +215,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                         Level::Warn,
                         "refresh_skipped",
                         Some(self.target),
-                        "cannot start a background refresh: {e}; serving the cached token"
+                        "cannot start a background refresh: {}; serving the cached token",
+                        e.chain()
                     ),
                 }
                 cached
@@ -245,7 +247,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                             Level::Warn,
                             "refresh_skipped",
                             Some(self.target),
-                            "refresh failed: {e}; serving the cached token"
+                            "refresh failed: {}; serving the cached token",
+                            e.chain()
                         );
                         cached
                     }
@@ -269,10 +272,11 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         Error::new(
             crate::error::Code::IoErr,
             format!(
-                "target `{}`: minted a new token but could not save it, so the cache still holds the old one: {}",
-                self.target, e.message
+                "target `{}`: minted a new token but could not save it, so the cache still holds the old one",
+                self.target
             ),
         )
+        .with_source(e)
     }
 
     /// No usable token: wait for the lock, then mint unless someone else just did.
@@ -520,12 +524,19 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     Level::Warn,
                     "cache_write_failed",
                     Some(self.target),
-                    "the new token is not cached: {e}"
+                    "the new token is not cached: {}",
+                    e.chain()
                 );
                 Ok(Outcome::Minted(entry, Some(e)))
             }
             (Err(e), outcome) => {
-                event!(Level::Warn, "cache_write_failed", Some(self.target), "{e}");
+                event!(
+                    Level::Warn,
+                    "cache_write_failed",
+                    Some(self.target),
+                    "{}",
+                    e.chain()
+                );
                 Ok(outcome)
             }
         }

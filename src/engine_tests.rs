@@ -306,11 +306,12 @@ fn a_refresh_whose_new_token_cannot_be_saved_fails_while_a_caller_still_gets_its
     f.0.save_fails.set(true);
     for force in [false, true] {
         let err = e.refresh(force).unwrap_err();
-        assert_eq!(err.code, Code::IoErr, "{}", err.message);
+        // What the user is shown: the message, then the cache's own error as its cause.
+        let shown = err.chain().to_string();
+        assert_eq!(err.code, Code::IoErr, "{shown}");
         assert!(
-            err.message.contains("could not save") && err.message.contains("No space left"),
-            "{}",
-            err.message
+            shown.contains("could not save") && shown.contains("No space left"),
+            "{shown}"
         );
     }
     assert_eq!(

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use ecluse_cred_contract::exit;
+
 use crate::mint::{FailureKind, MintError};
 
 /// Exit codes, from sysexits(3) where one fits, so scripts can tell a retryable failure from a
@@ -17,11 +19,11 @@ pub enum Code {
     IoErr = 74,
     /// 75 (EX_TEMPFAIL): no usable token and the mint failed or timed out, the breaker is open,
     /// or the lock wait timed out. Retrying later may work.
-    TempFail = 75,
+    TempFail = exit::TEMPFAIL as isize,
     /// 77 (EX_NOPERM): the backend rejected the caller's credentials.
-    NoPerm = 77,
+    NoPerm = exit::NOPERM as isize,
     /// 78 (EX_CONFIG): the configuration or the cache directory is wrong; retrying will not help.
-    Config = 78,
+    Config = exit::CONFIG as isize,
     /// 126, as shells use it: `exec`'s command exists but cannot be run.
     NotExecutable = 126,
     /// 127, as shells use it: `exec`'s command was not found.
@@ -35,9 +37,9 @@ impl Code {
     }
 }
 
-/// The code a failed mint ends a caller with when it leaves no usable token; also the exit
-/// status by which a mint program (the `ecluse-cred-mint` helper, a `command` that exits 77)
-/// says which kind of failure it had.
+/// The code a failed mint ends a caller with when it leaves no usable token: the exit status
+/// of its failure kind (`ecluse_cred_contract::exit`, which the `ecluse-cred-mint` helper exits
+/// with and a mint program's status is read by).
 impl From<FailureKind> for Code {
     fn from(kind: FailureKind) -> Code {
         match kind {
@@ -48,20 +50,18 @@ impl From<FailureKind> for Code {
     }
 }
 
-/// The failure kind a mint program's exit status means: 77 and 78 as in [`Code`], anything
-/// else (1, 75, a signal) transient.
-pub fn failure_kind(exit_status: Option<i32>) -> FailureKind {
-    match exit_status {
-        Some(s) if s == Code::NoPerm as i32 => FailureKind::Rejected,
-        Some(s) if s == Code::Config as i32 => FailureKind::Misconfigured,
-        _ => FailureKind::Transient,
-    }
-}
+/// A cause kept under an [`Error`]: an io or parse error, never one that holds a secret.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// A failed command: its exit code, what went wrong in this program's words, and the cause
+/// (the OS's or a parser's error) when there is one. `Display` is the message alone, as
+/// `std::error::Error` expects of a type with a `source()`; [`Error::chain`] adds the causes,
+/// and is what a person is shown.
 #[derive(Debug)]
 pub struct Error {
     pub code: Code,
     pub message: String,
+    source: Option<Cause>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,7 +71,13 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            source: None,
         }
+    }
+    /// This error, caused by `cause` (shown after the message by [`Error::chain`]).
+    pub fn with_source(mut self, cause: impl Into<Cause>) -> Self {
+        self.source = Some(cause.into());
+        self
     }
     pub fn config(message: impl Into<String>) -> Self {
         Error::new(Code::Config, message)
@@ -98,7 +104,40 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
+}
+
+impl Error {
+    /// The message and its causes, as a person is shown them: `message: cause: cause`. A cause
+    /// whose text the message already holds is not repeated.
+    pub fn chain(&self) -> Chain<'_> {
+        Chain(self)
+    }
+}
+
+/// [`Error::chain`]'s rendering.
+pub struct Chain<'a>(&'a Error);
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.message.clone();
+        let mut cause = std::error::Error::source(self.0);
+        while let Some(e) = cause {
+            let text = e.to_string();
+            if !text.is_empty() && !shown.contains(&text) {
+                if !shown.is_empty() {
+                    shown.push_str(": ");
+                }
+                shown.push_str(&text);
+            }
+            cause = e.source();
+        }
+        f.write_str(&shown)
+    }
+}
 
 /// What a command hands back to [`finish`]: its answer, in the kinds the client conventions
 /// need. A command prints nothing itself (cargo's exchange, `setup` and `doctor` aside, which
@@ -153,7 +192,7 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))
+        .map_err(|e| Error::other("cannot write to stdout").with_source(e))
 }
 
 /// Report `e` on stderr (as text or JSON, per `--log-format`) and return its exit code.
@@ -162,7 +201,7 @@ fn report(e: &Error) -> std::process::ExitCode {
         crate::log::Level::Error,
         "error",
         None,
-        format_args!("{e}"),
+        format_args!("{}", e.chain()),
         &[("exit_code", (e.code as u8).into())],
     );
     e.code.exit_code()
@@ -196,6 +235,51 @@ mod tests {
             Reply::Done(ExitCode::from(3)).parts(),
             (String::new(), ExitCode::from(3))
         );
+    }
+
+    #[test]
+    fn a_failed_mint_ends_a_caller_with_its_failure_kind_s_exit_status() {
+        for kind in [
+            FailureKind::Transient,
+            FailureKind::Rejected,
+            FailureKind::Misconfigured,
+        ] {
+            assert_eq!(Code::from(kind) as u8, kind.exit_status(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_cause_is_kept_as_the_source_and_shown_once_after_the_message() {
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::other("cannot write /c/t.json").with_source(io);
+        // `Display` is the message alone; the cause is the source, for whoever walks the chain.
+        assert_eq!(e.to_string(), "cannot write /c/t.json");
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        assert_eq!(
+            e.chain().to_string(),
+            "cannot write /c/t.json: disk on fire"
+        );
+        // Wrapped again (as the engine does when a minted token cannot be saved): each cause once.
+        let outer = Error::new(Code::IoErr, "could not save it").with_source(e);
+        assert_eq!(
+            outer.chain().to_string(),
+            "could not save it: cannot write /c/t.json: disk on fire"
+        );
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let e = Error::other("cannot read /x: disk on fire")
+            .with_source(std::io::Error::other("disk on fire"));
+        assert_eq!(e.chain().to_string(), "cannot read /x: disk on fire");
+        assert_eq!(Error::other("plain").chain().to_string(), "plain");
+    }
+
+    #[test]
+    fn a_mint_error_can_be_a_cause() {
+        let e = Error::temp("target `a`").with_source(MintError::transient("timed out"));
+        assert_eq!(e.chain().to_string(), "target `a`: timed out");
     }
 
     #[test]

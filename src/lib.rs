@@ -1,9 +1,9 @@
 //! ecluse-cred: a credential helper that serves short-lived package-registry tokens from a
 //! local cache and refreshes them before they expire. See README.md.
 //!
-//! Two executables share this library: `ecluse-cred` (src/main.rs), which serves tokens and
-//! never links a cloud SDK, and `ecluse-cred-mint` (src/bin/ecluse-cred-mint.rs), which runs one
-//! cloud mint when `ecluse-cred` needs a new token (see [`backend::helper`]).
+//! This library is the `ecluse-cred` executable (src/main.rs), which serves tokens and never
+//! builds a cloud SDK. Cloud mints run in `ecluse-cred-mint` (the `mint/` package), which
+//! shares only the contract crate with it (see [`backend::helper`]).
 //!
 //! Layers, each using only those below it (`tests/structure.rs` checks it):
 //!

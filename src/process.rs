@@ -72,16 +72,8 @@ pub struct ProgramOutput {
     pub stderr: Vec<u8>,
 }
 
-/// Give `SIGCHLD` its default action; call it first thing in each binary. An ignored `SIGCHLD`
-/// (a parent's `SIG_IGN` survives exec) makes the kernel reap children as they exit: a mint's
-/// exit status would be lost (`ECHILD`) and its process group id freed while we still signal
-/// it. Process-wide, so before any thread starts.
-pub fn reset_sigchld() {
-    // SAFETY: signal(2) with SIG_DFL installs no handler; it only changes the disposition.
-    unsafe {
-        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
-    }
-}
+// In the contract crate, which the `ecluse-cred-mint` helper shares.
+pub use ecluse_cred_contract::signal::reset_sigchld;
 
 /// Run `argv` directly (no shell) in its own process group, with `input` on its stdin (then
 /// closed; none: stdin is `/dev/null`), reading at most [`MAX_STDOUT_BYTES`] of stdout. When

@@ -23,7 +23,7 @@
 //! (pip's and uv's fallback after the URL) is not answered at all: pip sends it for an `http`
 //! index as well as an `https` one, so it cannot tell which a token would travel over.
 
-use crate::config::{Backend, Config, Target};
+use crate::config::{Config, Target, for_cloud_host};
 use crate::error::{Error, Result};
 use crate::origin::parse_url;
 pub use crate::origin::{Request, Scheme};
@@ -136,7 +136,7 @@ fn no_target(config: &Config, request: &Request) -> Error {
 /// by its name, which is its host).
 pub fn derive(config: &Config, host: &str) -> Option<Target> {
     let host = host.to_ascii_lowercase();
-    let backend = Backend::for_cloud_host(&host)?;
+    let backend = for_cloud_host(&host)?;
     Some(Target {
         name: host,
         username: backend.default_username().map(str::to_owned),
@@ -175,7 +175,7 @@ pub fn target(config: &Config, name: &str) -> Result<Target> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{DERIVED_CODEARTIFACT_DURATION, Seconds};
+    use crate::config::{Backend, DERIVED_CODEARTIFACT_DURATION, Seconds};
     use std::path::Path;
 
     fn config() -> Config {

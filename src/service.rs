@@ -129,7 +129,7 @@ pub(crate) fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     };
     // Absolute, so the background process (and messages) mean the same directory.
     std::path::absolute(&dir)
-        .map_err(|e| Error::config(format!("cache directory {}: {e}", dir.display())))
+        .map_err(|e| Error::config(format!("cache directory {}", dir.display())).with_source(e))
 }
 
 pub fn engine<'a>(

@@ -449,7 +449,8 @@ fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred-mint"))
+    let helper = Path::new(env!("CARGO_BIN_EXE_ecluse-cred")).with_file_name("ecluse-cred-mint");
+    let out = std::process::Command::new(helper)
         .arg(bad)
         .output()
         .unwrap();

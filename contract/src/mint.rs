@@ -66,6 +66,10 @@ impl fmt::Display for MintError {
     }
 }
 
+/// A failed mint has no cause to chain: its message already says, in the backend's words, what
+/// happened (a cause could carry what the mint printed, and so a token).
+impl std::error::Error for MintError {}
+
 /// Obtains a new token. `started` is when the mint began (epoch ms), for backends whose expiry
 /// is relative (`expires_in`).
 pub trait Mint {
@@ -75,5 +79,20 @@ pub trait Mint {
 impl<T: Mint + ?Sized> Mint for Box<T> {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
         (**self).mint(started)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mint_error_is_a_std_error_showing_its_message_alone() {
+        let e: Box<dyn std::error::Error + Send + Sync> =
+            Box::new(MintError::rejected("the backend said 403"));
+        assert_eq!(e.to_string(), "the backend said 403");
+        assert!(e.source().is_none());
+        let back = e.downcast::<MintError>().expect("a MintError");
+        assert_eq!(back.kind, FailureKind::Rejected);
     }
 }

@@ -1,44 +1,31 @@
-//! Cloud mints run in a separate executable, `ecluse-cred-mint`, installed next to
-//! `ecluse-cred`. The AWS SDK, reqwest, rustls and tokio live only there, so
-//! the `ecluse-cred` binary that serves cached tokens stays small and starts as fast as a cat.
-//! The mint is then a child process like a `command` mint: `mint_timeout` kills it and all it
-//! started, however it is stuck.
+//! Cloud mints run in a separate executable, `ecluse-cred-mint` (the `mint/` package),
+//! installed next to `ecluse-cred`. The AWS SDK, reqwest, rustls and tokio live only there, so
+//! the `ecluse-cred` binary that serves cached tokens stays small and starts as fast as a cat,
+//! and its package does not build them at all. The mint is then a child process like a
+//! `command` mint: `mint_timeout` kills it and all it started, however it is stuck.
 //!
-//! The protocol is private to one installation: a JSON [`Request`] on stdin (never on the
-//! command line, which every local user can read in `/proc/PID/cmdline`), read to its end and
-//! at most [`MAX_REQUEST_BYTES`]; the helper takes no argument but `--version`. Success is a
-//! JSON [`Response`] on stdout; failure is a message on stderr and the exit status of its
-//! failure kind (`Code::from(FailureKind)`: 75 transient, 77 rejected, 78 misconfigured).
+//! The protocol (`ecluse_cred_contract::helper`) is private to one installation: a JSON
+//! [`Request`] on stdin, never on the command line; success is a JSON [`Response`] on stdout,
+//! failure a message on stderr and the exit status of its failure kind
+//! (`ecluse_cred_contract::exit`: 75 transient, 77 rejected, 78 misconfigured).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ecluse_cred_contract::helper::{Request, Response};
+
 use super::command::excerpt;
 use crate::config::Backend;
-use crate::mint::{EpochMs, Mint, MintError, Minted};
+use crate::mint::{EpochMs, FailureKind, Mint, MintError, Minted};
 use crate::process::run_program;
 use crate::secret::Secret;
 
 /// File name of the helper executable, looked up next to the running `ecluse-cred`.
 pub const HELPER_NAME: &str = "ecluse-cred-mint";
-/// Most the helper reads of its request: a target's settings are a few hundred bytes.
-pub const MAX_REQUEST_BYTES: u64 = 1 << 20;
-
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct Request {
-    pub backend: Backend,
-    /// The helper's own deadline; the parent kills it at `mint_timeout` regardless.
-    pub timeout_ms: u64,
-    /// When the mint started, for relative expiries.
-    pub started: EpochMs,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct Response {
-    pub token: String,
-    pub expires_at_ms: EpochMs,
-    pub expiry_source: String,
-}
+/// How both executables are installed from a checkout: `cargo install --path` installs one
+/// package, and the helper is a package of its own (so that `ecluse-cred` builds no cloud SDK).
+pub const INSTALL_BOTH: &str =
+    "cargo install --locked --path . && cargo install --locked --path mint";
 
 /// A cloud mint, run by the helper.
 pub struct HelperMint {
@@ -53,7 +40,7 @@ impl HelperMint {
         let helper = exe.with_file_name(HELPER_NAME);
         if !helper.exists() {
             return Err(MintError::misconfigured(format!(
-                "{} is missing: it is installed with ecluse-cred (`cargo install --locked --path .` installs both)",
+                "{} is missing: it is installed with ecluse-cred (`{INSTALL_BOTH}` installs both)",
                 helper.display()
             )));
         }
@@ -82,7 +69,7 @@ impl Mint for HelperMint {
         };
         if out.code != Some(0) {
             return Err(MintError {
-                kind: crate::error::failure_kind(out.code),
+                kind: FailureKind::from_exit_status(out.code),
                 message: message(),
             });
         }

@@ -49,7 +49,7 @@ pub fn pnpm(ctx: Result<Context>, target: &str) -> Result<Reply> {
 /// cargo's credential provider: the exchange on stdin and stdout until cargo closes stdin.
 pub fn cargo(ctx: Result<Context>) -> Result<Reply> {
     let provider = cargo::Provider {
-        ctx: ctx.map_err(|e| e.message),
+        ctx: ctx.map_err(|e| e.chain().to_string()),
     };
     cargo::exchange(
         &provider,

@@ -31,8 +31,9 @@ pub fn completions(shell: Shell) -> Result<Reply> {
 /// Write `DIR/completions/` (bash, zsh, fish, elvish, PowerShell) and `DIR/man/` (one page for
 /// the command and one per subcommand).
 pub fn generate(dir: &Path) -> Result<Reply> {
-    let fail =
-        |e: std::io::Error| Error::other(format!("cannot write under {}: {e}", dir.display()));
+    let fail = |e: std::io::Error| {
+        Error::other(format!("cannot write under {}", dir.display())).with_source(e)
+    };
     let completions = dir.join("completions");
     let man = dir.join("man");
     std::fs::create_dir_all(&completions).map_err(fail)?;

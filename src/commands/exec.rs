@@ -45,6 +45,6 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<Reply> {
             Code::NotExecutable,
             format!("cannot run `{shown}`: permission denied"),
         ),
-        _ => Error::other(format!("cannot run `{shown}`: {e}")),
+        _ => Error::other(format!("cannot run `{shown}`")).with_source(e),
     })
 }

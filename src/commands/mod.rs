@@ -17,7 +17,6 @@ pub mod setup;
 pub mod status;
 pub mod token;
 
-
 use crate::cli::Which;
 use crate::config::Target;
 use crate::error::{Code, Error, Result};

@@ -474,7 +474,7 @@ fn docker(w: &Wiring<'_>) -> Check {
         ),
         Err(e) => fail(
             format!("client docker ({})", path.display()),
-            e.message,
+            e.chain().to_string(),
             "fix the targets' urls",
         ),
     }
@@ -723,7 +723,7 @@ fn terraform(w: &Wiring<'_>) -> Check {
             ),
             format!("ecluse-cred setup terraform --url {}", w.shown),
         ),
-        Err(e) => fail(check, e.message, "set HOME"),
+        Err(e) => fail(check, e.chain().to_string(), "set HOME"),
     }
 }
 

@@ -78,11 +78,11 @@ pub fn exchange(
 /// One JSON message and a newline, flushed: cargo waits for it before it writes again.
 fn send(stdout: &mut dyn Write, message: &impl serde::Serialize) -> crate::error::Result<()> {
     let json = serde_json::to_string(message)
-        .map_err(|e| crate::error::Error::other(format!("cannot encode a reply to cargo: {e}")))?;
+        .map_err(|e| crate::error::Error::other("cannot encode a reply to cargo").with_source(e))?;
     stdout
         .write_all(format!("{json}\n").as_bytes())
         .and_then(|()| stdout.flush())
-        .map_err(|e| crate::error::Error::other(format!("cannot write to stdout: {e}")))
+        .map_err(|e| crate::error::Error::other("cannot write to stdout").with_source(e))
 }
 
 /// The provider, with the configuration loaded (or why it could not be).
@@ -109,7 +109,7 @@ impl Credential for Provider {
             target_for(&ctx.config, registry.index_url, explicit)?.ok_or(Error::UrlNotSupported)?;
         let served = ctx
             .serve(&target, None, false)
-            .map_err(|e| Error::Other(e.message.into()))?;
+            .map_err(|e| Error::Other(e.chain().to_string().into()))?;
         let expiration =
             time::OffsetDateTime::from_unix_timestamp(served.entry.expires_at.div_euclid(1000))
                 .map_err(|e| Error::Other(format!("token expiry out of range: {e}").into()))?;
@@ -133,9 +133,11 @@ pub fn target_for(
         return Ok(None);
     };
     let Some(name) = explicit else {
-        return resolve::lookup(config, &request).map_err(|e| Error::Other(e.message.into()));
+        return resolve::lookup(config, &request)
+            .map_err(|e| Error::Other(e.chain().to_string().into()));
     };
-    let target = resolve::target(config, name).map_err(|e| Error::Other(e.message.into()))?;
+    let target =
+        resolve::target(config, name).map_err(|e| Error::Other(e.chain().to_string().into()))?;
     if !resolve::serves(config, &target, &request) {
         return Err(Error::Other(
             format!(

@@ -55,7 +55,7 @@ pub fn github_export(name: &str, token: &Secret, github_env: Option<&Path>) -> R
     std::io::stderr()
         .lock()
         .write_all(add_mask(token).as_bytes())
-        .map_err(|e| Error::other(format!("cannot write to stderr: {e}")))?;
+        .map_err(|e| Error::other("cannot write to stderr").with_source(e))?;
     let delimiter = loop {
         let d = format!(
             "ghadelimiter_{:016x}{:016x}",
@@ -75,10 +75,8 @@ pub fn github_export(name: &str, token: &Secret, github_env: Option<&Path>) -> R
         .open(path)
         .and_then(|mut f| f.write_all(block.as_bytes()))
         .map_err(|e| {
-            Error::other(format!(
-                "cannot append to $GITHUB_ENV ({}): {e}",
-                path.display()
-            ))
+            Error::other(format!("cannot append to $GITHUB_ENV ({})", path.display()))
+                .with_source(e)
         })
 }
 

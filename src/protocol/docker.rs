@@ -46,7 +46,7 @@ pub fn exchange(ctx: Result<Context>, op: Option<&str>, stdin: &mut dyn Read) ->
     };
     match answer {
         Ok(text) => Reply::Stdout(format!("{text}\n")),
-        Err(e) => Reply::FailureOnStdout(format!("{}\n", e.message)),
+        Err(e) => Reply::FailureOnStdout(format!("{}\n", e.chain())),
     }
 }
 

@@ -37,7 +37,7 @@ pub(crate) fn user_npmrc() -> Result<PathBuf> {
 pub(crate) fn npmrc_file(file: Option<&Path>) -> Result<PathBuf> {
     let file = match file {
         Some(file) => std::path::absolute(file)
-            .map_err(|e| Error::other(format!("{}: {e}", file.display())))?,
+            .map_err(|e| Error::other(file.display().to_string()).with_source(e))?,
         None => user_npmrc()?,
     };
     let file = crate::files::resolved(&file)?;

@@ -35,8 +35,8 @@ pub fn pnpm_helper_path(dir: &Path, target: &str) -> Result<PathBuf> {
             "target `{target}` cannot be part of a file name; give it a name of letters, digits, `.`, `-` and `_` for pnpm"
         )));
     }
-    let dir =
-        std::path::absolute(dir).map_err(|e| Error::other(format!("{}: {e}", dir.display())))?;
+    let dir = std::path::absolute(dir)
+        .map_err(|e| Error::other(dir.display().to_string()).with_source(e))?;
     if dir
         .to_string_lossy()
         .contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))

@@ -19,9 +19,7 @@ fn go(envfile: Option<&std::path::Path>, args: &[&str]) -> Result<String> {
         cmd.env("GOENV", file);
     }
     let out = cmd.output().map_err(|e| {
-        Error::config(format!(
-            "cannot run go (Go 1.24 or later is needed for GOAUTH): {e}"
-        ))
+        Error::config("cannot run go (Go 1.24 or later is needed for GOAUTH)").with_source(e)
     })?;
     if !out.status.success() {
         return Err(Error::config(format!(
@@ -51,11 +49,13 @@ fn value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 
 /// Run `go env ARGS` against a copy of `text`; the copy afterwards.
 fn edit_copy(text: &str, args: &[&str]) -> Result<String> {
-    let dir = tempfile::tempdir().map_err(|e| Error::other(format!("temp dir: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| Error::other("temp dir").with_source(e))?;
     let copy = dir.path().join("env");
-    std::fs::write(&copy, text).map_err(|e| Error::other(format!("{}: {e}", copy.display())))?;
+    std::fs::write(&copy, text)
+        .map_err(|e| Error::other(copy.display().to_string()).with_source(e))?;
     go(Some(&copy), args)?;
-    std::fs::read_to_string(&copy).map_err(|e| Error::other(format!("{}: {e}", copy.display())))
+    std::fs::read_to_string(&copy)
+        .map_err(|e| Error::other(copy.display().to_string()).with_source(e))
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {

@@ -79,8 +79,7 @@ fn digest(text: &str) -> String {
 /// otherwise have undo remove a file or widen its mode).
 fn untrusted(path: &Path) -> Option<String> {
     let meta = std::fs::symlink_metadata(path).ok()?;
-    // SAFETY: geteuid(2) cannot fail and touches no memory.
-    let me = unsafe { libc::geteuid() };
+    let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
         return Some(format!(
             "it belongs to uid {}, not to the current user (uid {me})",
@@ -135,10 +134,7 @@ pub(super) fn store(config: &Path, from: Option<&Record>, to: Option<&Record>) -
         None => match std::fs::remove_file(&file) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::other(format!(
-                "cannot remove {}: {e}",
-                file.display()
-            ))),
+            Err(e) => Err(Error::other(format!("cannot remove {}", file.display())).with_source(e)),
         },
     }
 }

@@ -1,17 +1,22 @@
 //! `ecluse-cred-mint`: runs one cloud mint for `ecluse-cred` (not meant to be run by hand).
-//! See `backend::helper` for why it is a separate executable and for its protocol. This is the
-//! one place that links the cloud backends (`ecluse-cred-cloud`).
+//! See `ecluse-cred`'s `backend::helper` for why it is a separate executable, and
+//! `ecluse_cred_contract::helper` for its protocol. This is the one package that links the
+//! cloud backends (`ecluse-cred-cloud`): the serving package does not depend on it.
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ecluse_cred::backend::helper;
-use ecluse_cred::config::{Backend, ClientAuth};
-use ecluse_cred::error::Code;
-use ecluse_cred::mint::{FailureKind, Mint, MintError};
-use ecluse_cred::reset_sigchld;
 use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
+use ecluse_cred_contract::backend::{Backend, ClientAuth};
+use ecluse_cred_contract::helper;
+use ecluse_cred_contract::mint::{FailureKind, Mint, MintError};
+use ecluse_cred_contract::signal::reset_sigchld;
+
+/// The exit status that says a failure of `kind`.
+fn exit(kind: FailureKind) -> ExitCode {
+    ExitCode::from(kind.exit_status())
+}
 
 fn main() -> ExitCode {
     // The cloud SDKs run credential programs of their own.
@@ -34,7 +39,7 @@ fn main() -> ExitCode {
             std::io::stderr(),
             "ecluse-cred-mint is run by ecluse-cred to mint cloud tokens (it reads its request on stdin); it takes no command line of its own"
         );
-        return Code::from(FailureKind::Misconfigured).exit_code();
+        return exit(FailureKind::Misconfigured);
     };
     let timeout = Duration::from_millis(request.timeout_ms);
     let result = cloud_mint(&request.backend, timeout).and_then(|m| m.mint(request.started));
@@ -48,13 +53,13 @@ fn main() -> ExitCode {
             let json = serde_json::to_string(&response).expect("response serializes");
             match std::io::stdout().lock().write_all(json.as_bytes()) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(_) => Code::from(FailureKind::Transient).exit_code(),
+                Err(_) => exit(FailureKind::Transient),
             }
         }
         Err(e) => {
             // One line: the parent quotes the last line of stderr.
             let _ = writeln!(std::io::stderr(), "{}", e.message.replace('\n', " "));
-            Code::from(e.kind).exit_code()
+            exit(e.kind)
         }
     }
 }

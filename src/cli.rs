@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::context::{CACHE_DIR_ENV, CONFIG_ENV};
 use crate::log;
-use crate::protocol::{pnpm, shims};
-use crate::service::{CACHE_DIR_ENV, CONFIG_ENV};
+use crate::protocol::pnpm;
+use crate::shims;
 
 /// What the process was invoked for: a client's protocol under the shim name it runs
 /// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `bazel-credential-ecluse`,
@@ -108,7 +109,7 @@ impl Cli {
                     url: None,
                 },
                 format: TokenFormat::Raw,
-                env: crate::protocol::ci::DEFAULT_ENV.to_owned(),
+                env: crate::ci::DEFAULT_ENV.to_owned(),
                 min_ttl: None,
                 no_background: false,
             }),
@@ -295,8 +296,8 @@ pub struct TokenArgs {
     pub format: TokenFormat,
 
     /// The variable name for --format env|github
-    #[arg(long, value_name = "NAME", default_value = crate::protocol::ci::DEFAULT_ENV,
-          value_parser = crate::protocol::ci::env_name)]
+    #[arg(long, value_name = "NAME", default_value = crate::ci::DEFAULT_ENV,
+          value_parser = crate::ci::env_name)]
     pub env: String,
 
     /// Require the token to stay valid at least this long (e.g. "2h" for a long build);
@@ -316,7 +317,7 @@ pub struct ExecArgs {
     pub which: Which,
 
     /// Put the token in this environment variable (repeatable) [default: ECLUSE_CRED_TOKEN]
-    #[arg(long = "env", value_name = "NAME", value_parser = crate::protocol::ci::env_name)]
+    #[arg(long = "env", value_name = "NAME", value_parser = crate::ci::env_name)]
     pub envs: Vec<String>,
 
     /// Also pass the token to npm as `npm_config_//host/path/:_authToken` for this registry

@@ -4,9 +4,9 @@
 
 use crate::cli::{Cli, Command, InstallWhat, Invocation};
 use crate::commands::{self, clients};
+use crate::context::Locations;
 use crate::error::{Reply, Result};
 use crate::log;
-use crate::service::Locations;
 
 /// Run what the process was invoked for. The configuration is read only by the commands that
 /// use it; the client protocols get it as loaded or why it could not be, to report in their

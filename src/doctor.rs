@@ -12,12 +12,13 @@ use std::time::Duration;
 use crate::cache::{self, FileStore};
 use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::config::{self, Backend, Config, Target};
+use crate::context::{self, print};
 use crate::engine::time;
 use crate::error::{Code, Result};
 use crate::policy::{self, BreakerState};
-use crate::protocol::shims;
-use crate::resolve::{self, Request};
-use crate::service::{self, print};
+use crate::request::Request;
+use crate::resolve;
+use crate::shims;
 
 mod clients;
 
@@ -77,7 +78,7 @@ pub fn run(
     let mut checks = Vec::new();
     let exe = std::env::current_exe().ok();
     let config = config_check(config_flag, &mut checks);
-    let cache_dir = service::cache_dir(cache_flag);
+    let cache_dir = context::cache_dir(cache_flag);
     let targets = match (&config, which(config.as_ref(), args, &mut checks)) {
         (Some(_), Some(target)) => vec![target],
         (Some(config), None) if args.target.is_none() && args.url.is_none() => {
@@ -157,7 +158,7 @@ fn render(checks: &[Check]) -> String {
 }
 
 fn config_check(flag: Option<PathBuf>, checks: &mut Vec<Check>) -> Option<Config> {
-    let source = service::config_source(flag);
+    let source = context::config_source(flag);
     let shown = match &source {
         config::Source::Explicit(p) | config::Source::Default(p) => p.display().to_string(),
         config::Source::None => "(no home directory)".to_owned(),
@@ -688,7 +689,7 @@ fn client_url(
 
 fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
     let name = format!("mint `{}`", target.name);
-    let ctx = service::Context {
+    let ctx = context::Context {
         config: Config {
             path: config.path.clone(),
             targets: config.targets.clone(),
@@ -697,7 +698,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
         cache_dir: dir.to_owned(),
     };
     let started = std::time::Instant::now();
-    match service::engine(&ctx, target).refresh(false) {
+    match context::engine(&ctx, target).refresh(false) {
         Ok(entry) => ok(
             name,
             format!(

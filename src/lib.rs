@@ -11,7 +11,7 @@
 //! - `commands`: one file per command, each handing back its reply;
 //! - `setup`: wiring clients; `doctor`; [`cli`]: the command line;
 //! - [`protocol`]: one module per client protocol, each exchange a function of its input;
-//! - `service`: the wiring every front-end uses (config, cache dir, serve, print);
+//! - `context`: the wiring every front-end uses (config, cache dir, serve, print);
 //! - `engine`, `background`, [`backend`], `cache`, [`resolve`]: running the policy;
 //! - [`config`]: the configuration and its types;
 //! - [`policy`] and, from `ecluse-cred-contract`, [`mint`], [`secret`], [`redact`]; [`error`],
@@ -22,9 +22,12 @@
 pub mod backend;
 mod background;
 mod cache;
+pub mod ci;
 pub mod cli;
+mod cloud_hosts;
 mod commands;
 pub mod config;
+mod context;
 pub mod dispatch;
 mod doctor;
 mod engine;
@@ -34,13 +37,14 @@ mod files;
 pub mod fuzzing;
 mod ini;
 mod log;
-mod origin;
+mod npmrc;
 pub mod policy;
 mod process;
 pub mod protocol;
+pub mod request;
 pub mod resolve;
-mod service;
 mod setup;
+pub mod shims;
 
 pub use ecluse_cred_contract::{mint, redact, secret};
 pub use process::reset_sigchld;

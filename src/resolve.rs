@@ -14,7 +14,7 @@
 //!    (`LOCATION-FORMAT.pkg.dev`) a `gcp` target (username `oauth2accesstoken`).
 //! 3. Else no target: the front-end answers "no credentials", or `token --url` says how to add one.
 //!
-//! Requests are parsed strictly before anything is compared ([`crate::origin`]). Hosts compare
+//! Requests are parsed strictly before anything is compared ([`crate::request`]). Hosts compare
 //! case-insensitively; a missing port is the scheme's default.
 //!
 //! Requests without a scheme: docker's registry (`host[:port]`) counts as `https`, which is what
@@ -23,10 +23,10 @@
 //! (pip's and uv's fallback after the URL) is not answered at all: pip sends it for an `http`
 //! index as well as an `https` one, so it cannot tell which a token would travel over.
 
-use crate::config::{Config, Target, for_cloud_host};
+use crate::cloud_hosts::for_cloud_host;
+use crate::config::{Config, Target};
 use crate::error::{Error, Result};
-use crate::origin::parse_url;
-pub use crate::origin::{Request, Scheme};
+use crate::request::{Request, Scheme, parse_url};
 
 /// The only port a derived cloud target is served on: https's.
 const DERIVED_PORT: u16 = 443;
@@ -175,7 +175,8 @@ pub fn target(config: &Config, name: &str) -> Result<Target> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Backend, DERIVED_CODEARTIFACT_DURATION, Seconds};
+    use crate::cloud_hosts::DERIVED_CODEARTIFACT_DURATION;
+    use crate::config::{Backend, Seconds};
     use std::path::Path;
 
     fn config() -> Config {

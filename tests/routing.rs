@@ -397,7 +397,7 @@ proptest! {
             // named target against the URL with these two calls before minting.
             let named = &config.targets[&name];
             check("npm --registry", &targets, &req, Some(&origin),
-                resolve::Request::url(&url)
+                ecluse_cred::request::Request::url(&url)
                     .map(|r| resolve::serves(&config, named, &r).then(|| named.clone()))
                     .map_err(err))?;
         }

@@ -15,12 +15,14 @@ const LAYERS: &[&[&str]] = &[
     &["error"],
     // File system operations (private atomic writes, non-blocking reads, the user's files).
     &["files", "ini"],
-    &["policy", "origin"],
+    // What several front-ends and commands write: token output formats, shim links, .npmrc.
+    &["ci", "shims", "npmrc"],
+    &["policy", "request", "cloud_hosts"],
     &["config"],
     &["cache", "resolve"],
     &["backend"],
     &["engine", "background"],
-    &["service"],
+    &["context"],
     &["protocol"],
     &["cli"],
     &["setup"],

@@ -2,9 +2,9 @@
 //! token (see [`crate::background`]), holding the lock it inherited.
 
 use crate::cli::BackgroundArgs;
+use crate::context::{Context, engine};
 use crate::error::{Error, Reply, Result};
 use crate::resolve;
-use crate::service::{Context, engine};
 
 /// Refresh only the very target the caller started it for (same backend settings).
 pub fn run(ctx: &Context, args: BackgroundArgs) -> Result<Reply> {

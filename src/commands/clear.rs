@@ -2,10 +2,10 @@
 
 use crate::cache::{self, FileStore};
 use crate::cli::ClearArgs;
+use crate::context::Context;
 use crate::error::{Reply, Result};
 use crate::policy;
 use crate::resolve;
-use crate::service::Context;
 
 pub fn run(ctx: &Context, args: ClearArgs) -> Result<Reply> {
     let timeout = policy::DEFAULT_LOCK_TIMEOUT;

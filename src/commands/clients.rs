@@ -3,9 +3,9 @@
 //! given the configuration as loaded, or why it could not be, so that even a broken one is
 //! reported in its client's form (docker's on stdout).
 
+use crate::context::Context;
 use crate::error::{Reply, Result};
 use crate::protocol::{bazel, cargo, docker, git, goauth, keyring, pnpm, terraform};
-use crate::service::Context;
 
 /// pip's and uv's `keyring`, with keyring's own arguments.
 pub fn keyring(ctx: Result<Context>, args: &[String]) -> Result<Reply> {

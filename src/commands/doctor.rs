@@ -2,8 +2,8 @@
 //! the configuration itself: a broken one is one of the things it reports.
 
 use crate::cli::DoctorArgs;
+use crate::context::Locations;
 use crate::error::{Reply, Result};
-use crate::service::Locations;
 
 pub fn run(locations: Locations, args: DoctorArgs) -> Result<Reply> {
     let Locations { config, cache_dir } = locations;

@@ -2,17 +2,18 @@
 
 use std::os::unix::process::CommandExt;
 
+use crate::ci;
 use crate::cli::ExecArgs;
+use crate::context::Context;
 use crate::error::{Code, Error, Reply, Result};
-use crate::protocol::{self, ci};
-use crate::service::Context;
+use crate::protocol;
 
 /// Run the command with the token in its environment only, and become it (exec), so its exit
 /// status is ours and nothing of ecluse-cred stays around it. Returns only on failure.
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<Reply> {
     let target = super::which(ctx, &args.which)?;
     if let Some(registry) = &args.npm_registry {
-        protocol::npm::auth_key(registry)?;
+        crate::npmrc::auth_key(registry)?;
         protocol::check_serves(&ctx.config, &target, registry, "the registry")?;
     }
     let served = ctx.serve(&target, None, false)?;
@@ -30,7 +31,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<Reply> {
     }
     if let Some(registry) = &args.npm_registry {
         cmd.env(
-            format!("npm_config_{}", protocol::npm::auth_key(registry)?),
+            format!("npm_config_{}", crate::npmrc::auth_key(registry)?),
             token,
         );
     }

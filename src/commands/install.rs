@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Reply, Result};
-use crate::protocol::shims;
+use crate::shims;
 
 pub fn run(dir: Option<PathBuf>) -> Result<Reply> {
     let exe = super::own_exe()?;

@@ -2,9 +2,9 @@
 //! line; kubectl's description of the call comes from `KUBERNETES_EXEC_INFO`.
 
 use crate::cli::KubeArgs;
+use crate::context::Context;
 use crate::error::{Reply, Result};
 use crate::protocol::kube::{self, ExecInfo};
-use crate::service::Context;
 
 pub fn run(ctx: &Context, args: KubeArgs) -> Result<Reply> {
     let target = super::which(ctx, &args.which)?;

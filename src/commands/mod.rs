@@ -1,5 +1,5 @@
 //! The commands, one file each: `run(&Context, Args) -> Result<Reply>`. A command resolves its
-//! target, gets the token through [`crate::service`], and hands back what to print
+//! target, gets the token through [`crate::context`], and hands back what to print
 //! ([`Reply`]); [`crate::error::finish`] prints it and maps a failure to its exit code. The
 //! dispatch (`crate::dispatch`) picks the command; a client's shim name is the same command.
 
@@ -19,9 +19,9 @@ pub mod token;
 
 use crate::cli::Which;
 use crate::config::Target;
+use crate::context::Context;
 use crate::error::{Code, Error, Result};
 use crate::resolve;
-use crate::service::Context;
 
 /// The target a command names with `--target` or `--url`.
 fn which(ctx: &Context, which: &Which) -> Result<Target> {

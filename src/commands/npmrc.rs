@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use crate::cli::NpmrcArgs;
+use crate::context::Context;
 use crate::engine::time;
 use crate::error::{Reply, Result};
-use crate::protocol::{self, npm, pnpm};
-use crate::service::Context;
+use crate::npmrc as npm;
+use crate::protocol::{self, pnpm};
 
 pub fn run(ctx: &Context, args: NpmrcArgs) -> Result<Reply> {
     let target = super::which(ctx, &args.which)?;

@@ -1,9 +1,9 @@
 //! `refresh`: mint a new token now, under the lock (`--force`: even while the breaker is open).
 
 use crate::cli::RefreshArgs;
+use crate::context::{Context, engine};
 use crate::engine::time;
 use crate::error::{Reply, Result};
-use crate::service::{Context, engine};
 
 pub fn run(ctx: &Context, args: RefreshArgs) -> Result<Reply> {
     let target = super::which(ctx, &args.which)?;

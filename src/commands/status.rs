@@ -4,11 +4,11 @@
 use crate::cache::{self, FileStore};
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::config::Target;
+use crate::context::Context;
 use crate::engine::time;
 use crate::error::{Reply, Result};
 use crate::policy::{self, Freshness};
 use crate::resolve;
-use crate::service::Context;
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
     let targets: Vec<Target> = match &args.target {

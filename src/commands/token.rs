@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
+use crate::ci;
 use crate::cli::{TokenArgs, TokenFormat};
+use crate::context::Context;
 use crate::engine::{Served, time};
 use crate::error::{Reply, Result};
-use crate::protocol::ci;
-use crate::service::Context;
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<Reply> {
     let target = super::which(ctx, &args.which)?;

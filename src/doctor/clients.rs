@@ -13,10 +13,13 @@ use super::{Check, fail, ok, points_here, warn};
 use crate::config::{Config, Target};
 use crate::engine::time;
 use crate::error::Result;
+use crate::npmrc as npm;
 use crate::policy::Entry;
-use crate::protocol::{npm, pnpm, shims};
-use crate::resolve::{self, Request};
+use crate::protocol::pnpm;
+use crate::request::Request;
+use crate::resolve;
 use crate::setup::paths;
+use crate::shims;
 
 /// What every client check needs to know.
 pub(super) struct Wiring<'a> {

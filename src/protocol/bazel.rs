@@ -17,9 +17,10 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use crate::context::Context;
 use crate::error::{Code, Error, Reply, Result};
-use crate::resolve::{self, Request};
-use crate::service::Context;
+use crate::request::Request;
+use crate::resolve;
 
 /// Largest request read.
 const MAX_INPUT: u64 = 64 << 10;

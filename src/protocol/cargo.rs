@@ -21,9 +21,10 @@ use cargo_credential::{
 };
 
 use crate::config::{Config, Target};
+use crate::context::Context;
 use crate::error::Reply;
-use crate::resolve::{self, Request};
-use crate::service::Context;
+use crate::request::Request;
+use crate::resolve;
 
 /// The protocol version spoken (cargo's only one so far).
 const PROTOCOL_VERSION: u32 = 1;

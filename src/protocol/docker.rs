@@ -18,9 +18,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use crate::config::{Config, Target};
+use crate::context::Context;
 use crate::error::{Error, Reply, Result};
-use crate::resolve::{self, Request, Scheme};
-use crate::service::Context;
+use crate::request::{Request, Scheme};
+use crate::resolve;
 
 /// Docker's own not-found text: its client compares stdout with it to tell "no credentials"
 /// from a failure.

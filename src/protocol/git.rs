@@ -17,9 +17,9 @@
 use std::io::Read;
 
 use crate::config::{Config, GitAuth, Target};
+use crate::context::Context;
 use crate::error::{Reply, Result};
 use crate::resolve;
-use crate::service::Context;
 
 /// The capability by which git (2.46+) takes `authtype`, `credential` and `ephemeral`.
 const AUTHTYPE: &str = "authtype";
@@ -52,7 +52,7 @@ pub struct Request<'a> {
     /// `host[:port]`.
     pub host: Option<&'a str>,
     /// The repository path, decoded, only with `credential.useHttpPath` (see
-    /// [`resolve::Request::git`]).
+    /// [`crate::request::Request::git`]).
     pub path: Option<&'a str>,
     /// The user git asks for, if it names one.
     pub username: Option<&'a str>,
@@ -135,7 +135,7 @@ fn target(
     let (Some(protocol), Some(host)) = (request.protocol, request.host) else {
         return Ok(None);
     };
-    let Some(request) = resolve::Request::git(protocol, host, request.path) else {
+    let Some(request) = crate::request::Request::git(protocol, host, request.path) else {
         return Ok(None);
     };
     match explicit {

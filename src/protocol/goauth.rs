@@ -19,10 +19,11 @@
 use std::io::Read;
 
 use crate::config::Target;
+use crate::context::Context;
 use crate::error::{Reply, Result};
-use crate::resolve::{self, Request, Scheme};
+use crate::request::{Request, Scheme};
+use crate::resolve;
 use crate::secret::Secret;
-use crate::service::Context;
 
 /// Largest stdin read (a response's status line and headers).
 const MAX_INPUT: u64 = 64 << 10;

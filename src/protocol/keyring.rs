@@ -15,8 +15,8 @@
 //! Options may come before or after the positionals, as `--opt=value` or `--opt value`.
 
 use crate::config::{Config, Target};
+use crate::context::Context;
 use crate::error::{Code, Error, Reply, Result};
-use crate::service::Context;
 
 /// A refusal of the request itself, its text without any userinfo a SERVICE URL carried.
 fn refused(code: Code, message: String) -> Error {
@@ -139,7 +139,7 @@ impl Creds<'_> {
 /// The target that answers for SERVICE (`None`: no credentials). Only a URL is answered: the
 /// bare `host[:port]` fallback is not (see the module's documentation).
 pub fn target_for(config: &Config, service: &str) -> Result<Option<Target>> {
-    let Ok(request) = crate::resolve::Request::url(service) else {
+    let Ok(request) = crate::request::Request::url(service) else {
         return Ok(None);
     };
     crate::resolve::lookup(config, &request)

@@ -8,9 +8,9 @@
 use std::ffi::OsStr;
 
 use crate::config::Target;
+use crate::context::Context;
 use crate::engine::{Served, time};
 use crate::error::{Error, Reply, Result};
-use crate::service::Context;
 
 /// The variable kubectl describes the call in.
 pub const EXEC_INFO_ENV: &str = "KUBERNETES_EXEC_INFO";

@@ -1,6 +1,6 @@
 //! How each client asks for a token: one module per client protocol. Each resolves its target
 //! from what the client sends (a URL, a host) or from an explicit `--target`, and gets the
-//! token through [`crate::service::Context::serve`], so the whole policy applies to every client.
+//! token through [`crate::context::Context::serve`], so the whole policy applies to every client.
 //!
 //! A front-end's `exchange` takes its input as arguments (stdin as a reader, argv, the
 //! environment values it reads) and returns its [`crate::error::Reply`] or an error; it prints nothing and
@@ -9,15 +9,12 @@
 
 pub mod bazel;
 pub mod cargo;
-pub mod ci;
 pub mod docker;
 pub mod git;
 pub mod goauth;
 pub mod keyring;
 pub mod kube;
-pub mod npm;
 pub mod pnpm;
-pub mod shims;
 pub mod terraform;
 
 use std::io::Read;
@@ -38,7 +35,7 @@ pub fn read_input(stdin: &mut dyn Read, max: u64) -> String {
 /// target serves it (a target with `urls`, or a derived one, serves only those). `what` names
 /// the URL in the error (`the registry`, `the cluster at`).
 pub fn check_serves(config: &Config, target: &Target, url: &str, what: &str) -> Result<()> {
-    let request = crate::resolve::Request::url(url)?;
+    let request = crate::request::Request::url(url)?;
     if crate::resolve::serves(config, target, &request) {
         return Ok(());
     }
@@ -75,8 +72,8 @@ pub fn https_prefixes(
     target
         .urls
         .iter()
-        .filter_map(|u| crate::resolve::Request::url(u).ok())
-        .filter(|r| r.scheme == crate::resolve::Scheme::Https)
+        .filter_map(|u| crate::request::Request::url(u).ok())
+        .filter(|r| r.scheme == crate::request::Scheme::Https)
         .map(|r| r.shown())
         .collect()
 }
@@ -102,8 +99,8 @@ pub fn username_for(asked: Option<&str>, ours: Option<&str>) -> Option<String> {
 pub(crate) mod testing {
     use std::path::Path;
 
+    use crate::context::Context;
     use crate::error::{Error, Reply};
-    use crate::service::Context;
 
     /// A target's backend lines: a mint of `tok-1`, valid for an hour.
     pub const MINT: &str = r#"backend = "command"

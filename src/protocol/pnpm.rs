@@ -7,23 +7,23 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::context::Context;
 use crate::error::{Error, Reply, Result};
-use crate::service::Context;
 
 /// Prefix of the symlink name pnpm runs as a token helper; the rest of the name is the target.
 pub const PNPM_HELPER_PREFIX: &str = "ecluse-pnpm-token-";
 
 /// The key pnpm looks a token helper up by: `//host[:port]/path/:tokenHelper`.
 pub fn token_helper_key(registry: &str) -> Result<String> {
-    Ok(super::npm::auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
+    Ok(crate::npmrc::auth_key(registry)?.replace(":_authToken", ":tokenHelper"))
 }
 
 /// Make the `ecluse-pnpm-token-TARGET` symlink to `exe` in `dir` (as every shim is made, see
-/// [`super::shims::link`]); its absolute path. pnpm runs the helper with no arguments (and
+/// [`crate::shims::link`]); its absolute path. pnpm runs the helper with no arguments (and
 /// through a shell), so the target is in the name.
 pub fn pnpm_helper(dir: &Path, target: &str, exe: &Path) -> Result<PathBuf> {
     let link = pnpm_helper_path(dir, target)?;
-    super::shims::link(&link, exe)?;
+    crate::shims::link(&link, exe)?;
     Ok(link)
 }
 

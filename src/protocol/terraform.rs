@@ -11,9 +11,10 @@
 
 use std::io::Read;
 
+use crate::context::Context;
 use crate::error::{Code, Error, Reply, Result};
-use crate::resolve::{self, Request};
-use crate::service::Context;
+use crate::request::Request;
+use crate::resolve;
 
 /// `get`'s answer.
 #[derive(serde::Serialize, Default)]

@@ -6,7 +6,7 @@
 
 use super::{Edit, Plan, Shim, Wiring, file, home, with_block, without_block};
 use crate::error::{Error, Result};
-use crate::resolve::Request;
+use crate::request::Request;
 
 pub(crate) fn bazelrc() -> Result<std::path::PathBuf> {
     Ok(home()?.join(".bazelrc"))
@@ -21,7 +21,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             request.host
         )));
     }
-    let shim = super::shim_anywhere(w.args, crate::protocol::shims::BAZEL)?;
+    let shim = super::shim_anywhere(w.args, crate::shims::BAZEL)?;
     if shim.to_string_lossy().contains(char::is_whitespace) {
         return Err(Error::config(format!(
             "{}: Bazel splits .bazelrc lines on whitespace; pass --bin-dir DIR without spaces",
@@ -37,7 +37,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let edit = Edit::of(path.clone(), false, |old| {
         // Whatever directory the shim was in when setup ran.
         let rest = without_block(old, "#", w.url, |l| {
-            l.starts_with(&prefix) && l.ends_with(crate::protocol::shims::BAZEL)
+            l.starts_with(&prefix) && l.ends_with(crate::shims::BAZEL)
         });
         if w.args.undo {
             return Ok(rest);

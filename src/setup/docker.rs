@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Edit, Plan, Shim, Wiring, env_path, file, home, unparsable};
 use crate::error::{Error, Result};
-use crate::resolve::{Request, Scheme};
+use crate::request::{Request, Scheme};
 
 /// The helper name docker turns into `docker-credential-ecluse`.
 const HELPER: &str = "ecluse";
@@ -119,7 +119,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(Shim::OnPath(crate::protocol::shims::DOCKER)),
+        shim: Some(Shim::OnPath(crate::shims::DOCKER)),
         links: Vec::new(),
         done: format!("docker: credHelpers sends {host} to ecluse"),
         next: format!("docker pull {host}/IMAGE (or skopeo inspect docker://{host}/IMAGE)"),

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use super::{Edit, Plan, Wiring, config_home, env_path, file, home};
 use crate::error::{Error, Result};
-use crate::resolve::Request;
+use crate::request::Request;
 
 /// The file `git config --global` writes: `GIT_CONFIG_GLOBAL`, else `~/.gitconfig`, else
 /// `$XDG_CONFIG_HOME/git/config` when only that exists.

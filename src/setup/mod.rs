@@ -48,7 +48,7 @@ pub(crate) mod paths {
     pub(crate) use super::terraform::cli_config as terraform;
     pub(crate) use super::terraform::plugin as terraform_plugin;
     pub(crate) use super::uv::uv_toml as uv;
-    pub(crate) use crate::protocol::npm::user_npmrc as npm;
+    pub(crate) use crate::npmrc::user_npmrc as npm;
 }
 
 use std::path::{Path, PathBuf};
@@ -56,9 +56,10 @@ use std::process::ExitCode;
 
 use crate::cli::{SetupArgs, SetupClient};
 use crate::config::Target;
+use crate::context::{Context, print};
 use crate::error::{Code, Error, Result};
-use crate::resolve::{self, Request};
-use crate::service::{Context, print};
+use crate::request::Request;
+use crate::resolve;
 
 pub(crate) use crate::files::{
     Written, config_home, data_home, env_path, home, mode_of, read, resolved, write,
@@ -304,12 +305,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
     {
-        crate::protocol::shims::link(link, &exe)?;
+        crate::shims::link(link, &exe)?;
         changed.push(link.display().to_string());
     }
     for link in &plan.links {
         if !args.undo && !is_link_to(link, &exe) {
-            crate::protocol::shims::link(link, &exe)?;
+            crate::shims::link(link, &exe)?;
             changed.push(link.display().to_string());
         }
     }
@@ -361,7 +362,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     }
     if let Some(link) = &shim {
         let dir = link.parent().unwrap_or(Path::new("/"));
-        if on_path && let Some(hint) = crate::protocol::shims::not_on_path(dir) {
+        if on_path && let Some(hint) = crate::shims::not_on_path(dir) {
             out.push_str(&format!("note: {hint}\n"));
         }
     }

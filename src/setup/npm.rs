@@ -7,7 +7,7 @@
 
 use super::{Edit, Plan, Wiring, file, with_block, without_block};
 use crate::error::{Error, Result};
-use crate::protocol::npm::{self, user_npmrc};
+use crate::npmrc::{self as npm, user_npmrc};
 use crate::protocol::pnpm;
 
 /// What a dry run shows in place of the token, which it neither mints nor prints.

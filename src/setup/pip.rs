@@ -7,7 +7,7 @@
 
 use super::{Edit, MARKER, Plan, Shim, Wiring, config_home, file, unparsable, without_block};
 use crate::error::{Error, Result};
-use crate::resolve::Request;
+use crate::request::Request;
 
 pub(crate) fn pip_conf() -> Result<std::path::PathBuf> {
     if let Some(path) = super::env_path("PIP_CONFIG_FILE")
@@ -179,7 +179,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(Shim::OnPath(crate::protocol::shims::KEYRING)),
+        shim: Some(Shim::OnPath(crate::shims::KEYRING)),
         links: Vec::new(),
         done: format!("pip: {key} {} through the keyring shim", w.url),
         next: "pip install NAME".to_owned(),

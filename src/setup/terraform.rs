@@ -114,7 +114,7 @@ fn block_end(text: &str) -> Option<usize> {
 pub(crate) fn plugin() -> Result<std::path::PathBuf> {
     Ok(home()?
         .join(".terraform.d/plugins")
-        .join(crate::protocol::shims::TERRAFORM))
+        .join(crate::shims::TERRAFORM))
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
@@ -123,7 +123,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     // Terraform asks by host name and then sends the token to any path of that host: only a
     // target that serves the whole host may be asked.
     if !w.args.undo {
-        let request = crate::resolve::Request::url(w.url)?;
+        let request = crate::request::Request::url(w.url)?;
         let host = crate::protocol::docker::registry_name(&request);
         let asked = crate::protocol::terraform::target_for(&w.ctx.config, &host)?;
         if asked.as_ref().is_none_or(|t| t.name != w.target.name) {

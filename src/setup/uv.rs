@@ -101,7 +101,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })?;
     Ok(Plan {
         edits: vec![edit],
-        shim: Some(Shim::OnPath(crate::protocol::shims::KEYRING)),
+        shim: Some(Shim::OnPath(crate::shims::KEYRING)),
         links: Vec::new(),
         done: format!(
             "uv: {} index {} through the keyring shim",

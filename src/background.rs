@@ -38,8 +38,7 @@ pub fn spawn(
     };
     let fd = file.as_raw_fd();
     set_cloexec(file, false).map_err(|e| Error::other("cannot pass the lock on").with_source(e))?;
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::other("cannot find own executable").with_source(e))?;
+    let exe = crate::files::own_exe()?;
     let mut cmd = Command::new(exe);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);

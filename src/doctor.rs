@@ -13,7 +13,7 @@ use crate::cache::{self, FileStore};
 use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::config::{self, Backend, Config, Target};
 use crate::context::{self, print};
-use crate::engine::time;
+use crate::engine::{Clock, SystemClock};
 use crate::error::{Code, Result};
 use crate::policy::{self, BreakerState};
 use crate::request::Request;
@@ -262,7 +262,7 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
             return;
         }
     }
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = SystemClock.now();
     for target in targets {
         let name = format!("cache `{}`", target.name);
         let store = FileStore::new(dir, &target.name, &target.backend.settings_hash());
@@ -289,7 +289,7 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
                 format!(
                     "circuit breaker open after {} failures until {}{last}",
                     b.consecutive_failures,
-                    time(b.open_until.unwrap_or(now))
+                    b.open_until.unwrap_or(now)
                 ),
                 format!(
                     "fix the cause, then `ecluse-cred refresh --target {} --force`",
@@ -304,12 +304,11 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
         ) {
             (None, _) => "no token cached yet".to_owned(),
             (Some(e), policy::Freshness::Unusable) => {
-                format!("token expired {}: the next call mints", time(e.expires_at))
+                format!("token expired {}: the next call mints", e.expires_at)
             }
             (Some(e), _) => format!(
                 "token valid until {}, refresh due {}",
-                time(e.expires_at),
-                time(e.refresh_at)
+                e.expires_at, e.refresh_at
             ),
         };
         checks.push(ok(name, format!("{detail}{last}")));
@@ -363,7 +362,10 @@ fn binary_checks(exe: &Path, targets: &[Target], checks: &mut Vec<Check>) {
                 "{} {why}: client configs pointing at it break when it goes",
                 exe.display()
             ),
-            "cargo install --locked --path . and run setup again",
+            format!(
+                "{} and run setup again",
+                crate::backend::helper::INSTALL_BOTH
+            ),
         ));
     } else {
         checks.push(ok("binary", exe.display().to_string()));
@@ -704,7 +706,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
             format!(
                 "minted in {} ms; expires {}",
                 started.elapsed().as_millis(),
-                time(entry.expires_at)
+                entry.expires_at
             ),
         ),
         Err(e) => fail(

@@ -78,38 +78,27 @@ pub(crate) fn resolved(path: &Path) -> Result<PathBuf> {
     )))
 }
 
+/// Longest client config file read: far above any real one, and a bound on memory when a
+/// config path names something that never ends.
+const MAX_CLIENT_CONFIG_BYTES: u64 = 16 << 20;
+
 /// The text of the config file at `path` (`None`: there is none). Only a regular file is read
 /// (and later replaced): a device in its place (`/dev/null` as "no config") would be replaced by
-/// a file, and a FIFO would block the read. Opened without blocking, checked through its
-/// descriptor.
+/// a file, and a FIFO would block the read ([`ecluse_cred_contract::fs::read_regular`]).
 pub(crate) fn read(path: &Path) -> Result<Option<String>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let cannot =
-        |e: std::io::Error| Error::other(format!("cannot read {}", path.display())).with_source(e);
-    let mut file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(cannot(e)),
-    };
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(Error::config(format!(
+    use ecluse_cred_contract::fs::{ReadError, read_regular};
+    match read_regular(path, MAX_CLIENT_CONFIG_BYTES) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(ReadError::NotRegular) => Err(Error::config(format!(
             "{} is not a regular file (a device, FIFO or directory); not touching it: name the file to edit with --file",
             path.display()
-        )));
-    }
-    let mut text = String::new();
-    match file.read_to_string(&mut text) {
-        Ok(_) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(Error::config(format!(
+        ))),
+        Err(ReadError::NotUtf8) => Err(Error::config(format!(
             "{}:1: not UTF-8 text; not touching it",
             path.display()
         ))),
-        Err(e) => Err(cannot(e)),
+        Err(e) => Err(Error::other(format!("cannot read {}", path.display())).with_source(e)),
     }
 }
 

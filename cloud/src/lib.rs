@@ -48,7 +48,7 @@ pub fn jwt_expiry(token: &str) -> Option<EpochMs> {
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    (exp.is_finite() && exp > 0.0).then_some((exp * 1000.0) as EpochMs)
+    (exp.is_finite() && exp > 0.0).then_some(EpochMs::from_secs_f64(exp))
 }
 
 /// An error and its causes, `outer: inner: innermost`, for libraries whose `Display` leaves
@@ -239,26 +239,10 @@ pub const MAX_CREDENTIAL_FILE_BYTES: u64 = 64 << 10;
 /// swapped in at the last moment returns, and at most [`MAX_CREDENTIAL_FILE_BYTES`]. The error
 /// says why, never any content.
 pub fn read_credential_file(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a pipe or a device is not read)",
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CREDENTIAL_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
-        return Err(std::io::Error::other(format!(
-            "larger than {MAX_CREDENTIAL_FILE_BYTES} bytes"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))
+    ecluse_cred_contract::fs::read_regular(path, MAX_CREDENTIAL_FILE_BYTES).map_err(|e| match e {
+        ecluse_cred_contract::fs::ReadError::Io(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 /// A server's error code as it may be quoted: letters, digits, `_`, `.` and `-`, short. Anything
@@ -301,7 +285,7 @@ pub fn parse_token_answer(
         // `as` saturates, and so does the addition: an absurd `expires_in` becomes an absurd
         // expiry, which the engine refuses with the same message for every backend.
         Some(Some(s)) if s.is_finite() && s > 0.0 => {
-            (started.saturating_add((s * 1000.0) as i64), "expires_in")
+            (started.saturating_add_secs_f64(s), "expires_in")
         }
         Some(_) => {
             return Err(bad(
@@ -345,7 +329,7 @@ mod tests {
             enc(r#"{"alg":"RS256"}"#),
             enc(r#"{"exp":1800000000,"sub":"x"}"#)
         );
-        assert_eq!(jwt_expiry(&jwt), Some(1_800_000_000_000));
+        assert_eq!(jwt_expiry(&jwt), Some(EpochMs::from_secs(1_800_000_000)));
         assert_eq!(jwt_expiry("ya29.opaque-token"), None);
         assert_eq!(jwt_expiry("a.b.c.d"), None);
         assert_eq!(

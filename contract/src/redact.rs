@@ -331,8 +331,92 @@ fn base64_cores(bytes: &[u8]) -> Vec<String> {
     cores
 }
 
+/// A URL user name at least this long is taken for a token (`https://ghp_...@github.com/`).
+const TOKEN_USER_LEN: usize = 20;
+
+/// A line of a config file as a diff may show it: every URL's password
+/// (`scheme://user:PASSWORD@host`), a user name that is a token (`https://ghp_...@github.com/`)
+/// and a scheme-less `user:PASSWORD@host` (a proxy setting) replaced, while a plain user name
+/// (`https://aws@host/`) stays readable. Errors and logs use [`userinfo`], which hides all of it.
+pub fn url_passwords(line: &str) -> String {
+    without_bare_userinfo(&without_url_credentials(line))
+}
+
+/// `line` with a URL's password (`scheme://user:PASSWORD@host`), or a user name that is a
+/// token (`https://ghp_...@github.com/`), replaced.
+fn without_url_credentials(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                let user = userinfo.split(':').next().unwrap_or("");
+                let redacted = REDACTED;
+                match (userinfo.contains(':'), user.len() >= TOKEN_USER_LEN) {
+                    (_, true) => out.push_str(redacted),
+                    (true, false) => out.push_str(&format!("{user}:{redacted}")),
+                    (false, false) => out.push_str(user),
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `line` with the password of a scheme-less `user:PASSWORD@host` (a proxy setting) replaced.
+fn without_bare_userinfo(line: &str) -> String {
+    line.split_inclusive(|c: char| c.is_whitespace() || "=\"'".contains(c))
+        .map(|word| {
+            let (Some(colon), Some(at)) = (word.find(':'), word.rfind('@')) else {
+                return word.to_owned();
+            };
+            if colon < at && !word[..at].contains('/') {
+                format!(
+                    "{}:{}{}",
+                    &word[..colon],
+                    REDACTED,
+                    &word[at..]
+                )
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn url_passwords_hides_passwords_and_token_user_names_and_keeps_plain_user_names() {
+        assert_eq!(
+            url_passwords("index-url = https://user:PIPSECRET@pypi.example.com/simple/"),
+            "index-url = https://user:<redacted>@pypi.example.com/simple/"
+        );
+        assert_eq!(
+            url_passwords("url = https://ghp_GITSECRET1abcdefghijklmnop@github.com/"),
+            "url = https://<redacted>@github.com/"
+        );
+        assert_eq!(
+            url_passwords("index-url = https://aws@host.example.com/simple/"),
+            "index-url = https://aws@host.example.com/simple/"
+        );
+        assert_eq!(
+            url_passwords("proxy = user:PROXYSECRET@proxy.example.com:3128"),
+            "proxy = user:<redacted>@proxy.example.com:3128"
+        );
+    }
     use super::*;
 
     #[test]

@@ -29,9 +29,6 @@ const SECRET_KEY_ENDINGS: [&str; 15] = [
 /// read are not.
 const OPAQUE_WORD_LEN: usize = 32;
 
-/// A URL user name at least this long is taken for a token (`https://ghp_...@github.com/`).
-const TOKEN_USER_LEN: usize = 20;
-
 /// `key` as compared with [`SECRET_KEY_ENDINGS`]: lower case, `_` as `-`, unquoted, its last
 /// `.` or `:` part (`registry.token`, `.npmrc`'s `//host/path/:_authToken`), without leading
 /// `-` or `_` (`--token`, `_auth`).
@@ -163,65 +160,12 @@ fn without_key_values(line: &str) -> String {
     shown
 }
 
-/// `line` with a URL's password (`scheme://user:PASSWORD@host`), or a user name that is a
-/// token (`https://ghp_...@github.com/`), replaced.
-fn without_url_credentials(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c == '"' || c == '\'' || c.is_whitespace())
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(userinfo_end) => {
-                let userinfo = &authority[..userinfo_end];
-                let user = userinfo.split(':').next().unwrap_or("");
-                let redacted = crate::redact::REDACTED;
-                match (userinfo.contains(':'), user.len() >= TOKEN_USER_LEN) {
-                    (_, true) => out.push_str(redacted),
-                    (true, false) => out.push_str(&format!("{user}:{redacted}")),
-                    (false, false) => out.push_str(user),
-                }
-                out.push_str(&authority[userinfo_end..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Where the value of `key` starts in `line`: after `key:`, `key :` or `"key":`.
 fn value_of(line: &str, key: &str) -> Option<usize> {
     line.match_indices(key).find_map(|(at, _)| {
         let rest = line[at + key.len()..].trim_start_matches('"').trim_start();
         rest.strip_prefix(':').map(|after| line.len() - after.len())
     })
-}
-
-/// `line` with the password of a scheme-less `user:PASSWORD@host` (a proxy setting) replaced.
-fn without_bare_userinfo(line: &str) -> String {
-    line.split_inclusive(|c: char| c.is_whitespace() || "=\"'".contains(c))
-        .map(|word| {
-            let (Some(colon), Some(at)) = (word.find(':'), word.rfind('@')) else {
-                return word.to_owned();
-            };
-            if colon < at && !word[..at].contains('/') {
-                format!(
-                    "{}:{}{}",
-                    &word[..colon],
-                    crate::redact::REDACTED,
-                    &word[at..]
-                )
-            } else {
-                word.to_owned()
-            }
-        })
-        .collect()
 }
 
 /// `line` with every long opaque word ([`OPAQUE_WORD_LEN`]) replaced.
@@ -364,7 +308,7 @@ pub(super) fn masked(text: &str) -> String {
         secret_name = key.as_ref().is_some_and(|(name, at)| {
             normal_key(name) == "name" && is_secret_key(body[*at..].trim())
         });
-        let shown = without_bare_userinfo(&without_url_credentials(&shown));
+        let shown = crate::redact::url_passwords(&shown);
         out.push_str(&without_opaque_words(&shown));
         out.push_str(end);
     }

@@ -373,8 +373,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         }
         if let Some(why) = temporary_place(&exe) {
             out.push_str(&format!(
-                "warning: {} {why}: the client config points at it; install with `cargo install --locked --path .` and run setup again\n",
-                exe.display()
+                "warning: {} {why}: the client config points at it; install with `{}` and run setup again\n",
+                exe.display(),
+                crate::backend::helper::INSTALL_BOTH
             ));
         }
     }

@@ -47,4 +47,3 @@ mod setup;
 pub mod shims;
 
 pub use ecluse_cred_contract::{mint, redact, secret};
-pub use process::reset_sigchld;

@@ -4,7 +4,8 @@
 
 use std::process::ExitCode;
 
-use ecluse_cred::{cli, dispatch, error, reset_sigchld};
+use ecluse_cred::{cli, dispatch, error};
+use ecluse_cred_contract::signal::reset_sigchld;
 
 fn main() -> ExitCode {
     reset_sigchld();

@@ -16,7 +16,7 @@
 //!   dies, even by `kill -9`.
 //! - Its exit status is ours to collect: a parent that ignores `SIGCHLD` (which survives exec)
 //!   would have the kernel reap it unseen, so each binary restores the default first
-//!   ([`reset_sigchld`]).
+//!   (`ecluse_cred_contract::signal::reset_sigchld`).
 //!
 //! The limit: a process that leaves the group, by `setsid(2)` (the `setsid` command, a daemon's
 //! double fork) or by `setpgid(2)` into another group of the session, is out of reach of the
@@ -71,9 +71,6 @@ pub struct ProgramOutput {
     pub overflowed: bool,
     pub stderr: Vec<u8>,
 }
-
-// In the contract crate, which the `ecluse-cred-mint` helper shares.
-pub use ecluse_cred_contract::signal::reset_sigchld;
 
 /// Run `argv` directly (no shell) in its own process group, with `input` on its stdin (then
 /// closed; none: stdin is `/dev/null`), reading at most [`MAX_STDOUT_BYTES`] of stdout. When

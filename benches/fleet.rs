@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use ecluse_cred::mint::{MintError, Minted};
+use ecluse_cred::mint::{EpochMs, MintError, Minted};
 use ecluse_cred::policy::{self, Breaker, Entry, Locked, Plan, Policy, Purpose, entry_for};
 use ecluse_cred::secret::Secret;
 
@@ -49,8 +49,8 @@ impl Counts {
     fn new(span_ms: i64) -> Counts {
         Counts(vec![0; (span_ms / 1000 + 1) as usize])
     }
-    fn add(&mut self, at: EpochMs) {
-        if let Some(n) = self.0.get_mut((at / 1000) as usize) {
+    fn add(&mut self, at_ms: i64) {
+        if let Some(n) = self.0.get_mut((at_ms / 1000) as usize) {
             *n += 1;
         }
     }
@@ -66,12 +66,15 @@ impl Counts {
     }
 }
 
-type EpochMs = i64;
+/// The simulation's clock is in milliseconds from the start of the day: the instant `ms`.
+fn at(ms: i64) -> EpochMs {
+    EpochMs::from_millis(ms)
+}
 
-fn minted(at: EpochMs, lifetime_ms: i64) -> Minted {
+fn minted(at_ms: i64, lifetime_ms: i64) -> Minted {
     Minted {
         token: Secret::new("t".into()),
-        expires_at: at + lifetime_ms,
+        expires_at: at(at_ms + lifetime_ms),
         expiry_source: "sim".into(),
     }
 }
@@ -84,13 +87,19 @@ fn cold_start(hosts: usize, lifetime: Duration, policy: &Policy) -> (u32, usize,
     for _ in 0..hosts {
         let mut issued = 0;
         loop {
-            let entry = entry_for(minted(issued, lifetime_ms), issued, fastrand::f64(), policy);
-            if entry.refresh_at > DAY_MS {
+            let entry = entry_for(
+                minted(issued, lifetime_ms),
+                at(issued),
+                fastrand::f64(),
+                policy,
+            );
+            let refresh_at = entry.refresh_at.as_millis();
+            if refresh_at > DAY_MS {
                 break;
             }
-            counts.add(entry.refresh_at);
+            counts.add(refresh_at);
             mints += 1;
-            issued = entry.refresh_at;
+            issued = refresh_at;
         }
     }
     (
@@ -122,7 +131,7 @@ fn outage(
     lifetime: Duration,
     policy: &Policy,
     call_every_ms: i64,
-    start: EpochMs,
+    start: i64,
     jittered: bool,
     together: bool,
 ) -> Outage {
@@ -138,7 +147,12 @@ fn outage(
         } else {
             -(fastrand::f64() * lifetime_ms as f64 * policy.refresh_at) as i64
         };
-        let first = entry_for(minted(issued, lifetime_ms), issued, fastrand::f64(), policy);
+        let first = entry_for(
+            minted(issued, lifetime_ms),
+            at(issued),
+            fastrand::f64(),
+            policy,
+        );
         let mut host = Host {
             entry: Some(first),
             breaker: Breaker::default(),
@@ -150,21 +164,27 @@ fn outage(
             // CI jobs arrive at random (exponential gaps).
             t += (-(1.0 - fastrand::f64()).ln() * call_every_ms as f64) as i64 + 1;
             if t >= end && waiting.is_none() {
-                let usable = policy::freshness(end, host.entry.as_ref(), policy, None)
+                let usable = policy::freshness(at(end), host.entry.as_ref(), policy, None)
                     != policy::Freshness::Unusable;
                 waiting = Some(!usable);
             }
-            let plan = policy::plan(t, host.entry.as_ref(), &host.breaker, policy, None);
+            let plan = policy::plan(at(t), host.entry.as_ref(), &host.breaker, policy, None);
             let purpose = match plan {
                 Plan::Serve | Plan::TooShort => continue,
                 Plan::ServeAndRefresh => Purpose::Refresh,
                 Plan::Mint => Purpose::NeedToken {
-                    waiting_since: t,
+                    waiting_since: at(t),
                     seen: host.entry.as_ref().map(|e| e.issued_at),
                 },
             };
-            let locked =
-                policy::under_lock(t, host.entry.as_ref(), &host.breaker, policy, None, purpose);
+            let locked = policy::under_lock(
+                at(t),
+                host.entry.as_ref(),
+                &host.breaker,
+                policy,
+                None,
+                purpose,
+            );
             if !matches!(locked, Locked::Mint { .. }) {
                 continue;
             }
@@ -173,11 +193,11 @@ fn outage(
                 // A draw of 0 is exactly the cooldown: the breaker without jitter.
                 let draw = if jittered { fastrand::f64() } else { 0.0 };
                 host.breaker
-                    .record_failure(t, &failure, host.entry.as_ref(), policy, draw);
+                    .record_failure(at(t), &failure, host.entry.as_ref(), policy, draw);
             } else {
                 host.entry = Some(entry_for(
                     minted(t, lifetime_ms),
-                    t,
+                    at(t),
                     fastrand::f64(),
                     policy,
                 ));
@@ -299,13 +319,15 @@ fn cold_start_without_floor(
         let mut issued = 0;
         loop {
             let jitter = fastrand::f64() * policy.jitter;
-            let at = policy::refresh_point(issued, issued + lifetime_ms, jitter, policy);
-            if at > DAY_MS {
+            let refresh_at =
+                policy::refresh_point(at(issued), at(issued + lifetime_ms), jitter, policy)
+                    .as_millis();
+            if refresh_at > DAY_MS {
                 break;
             }
-            counts.add(at);
+            counts.add(refresh_at);
             mints += 1;
-            issued = at;
+            issued = refresh_at;
         }
     }
     (

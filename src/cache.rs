@@ -568,15 +568,15 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-    use crate::policy::Entry;
+    use crate::policy::{Entry, EpochMs};
     use crate::secret::Secret;
 
     fn entry() -> Entry {
         Entry {
             token: Secret::new("tok".into()),
-            issued_at: 1,
-            expires_at: 100,
-            refresh_at: 80,
+            issued_at: EpochMs::from_millis(1),
+            expires_at: EpochMs::from_millis(100),
+            refresh_at: EpochMs::from_millis(80),
             jitter: 0.0,
             expiry_source: "test".into(),
             received_at: None,
@@ -601,6 +601,57 @@ mod tests {
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("build.json")), 0o600);
         assert_eq!(mode(&dir.join("build.lock")), 0o600);
+    }
+
+    /// A cache file as this version writes it, times as plain epoch-ms integers: files already
+    /// on disk must keep loading, and a save must write them back the same.
+    const CACHE_FILE: &str = r#"{
+  "version": 1,
+  "target": "build",
+  "settings_hash": "h1",
+  "entry": {
+    "token": "tok",
+    "issued_at": 1800000000000,
+    "expires_at": 1800003600000,
+    "refresh_at": 1800002880000,
+    "jitter": 0.25,
+    "expiry_source": "expires_in",
+    "received_at": 1800000000250,
+    "minted_for_min_ttl": 600000
+  },
+  "breaker": {
+    "consecutive_failures": 2,
+    "open_until": null,
+    "last_error": {
+      "kind": "transient",
+      "message": "down"
+    },
+    "last_failure_at": 1800000100000,
+    "retry_at": 1800000400000
+  }
+}"#;
+
+    #[test]
+    fn a_cache_file_written_before_times_had_a_type_loads_and_saves_unchanged() {
+        let at = EpochMs::from_millis;
+        let tmp = tempfile::tempdir().unwrap();
+        let store = FileStore::new(tmp.path(), "build", "h1");
+        fs::write(tmp.path().join("build.json"), CACHE_FILE).unwrap();
+        let state = store.load().unwrap();
+        let entry = state.entry.as_ref().expect("the entry loads");
+        assert_eq!(entry.issued_at, at(1_800_000_000_000));
+        assert_eq!(entry.expires_at, at(1_800_003_600_000));
+        assert_eq!(entry.refresh_at, at(1_800_002_880_000));
+        assert_eq!(entry.received_at, Some(at(1_800_000_000_250)));
+        assert_eq!(entry.minted_for_min_ttl, Some(600_000));
+        assert_eq!(state.breaker.last_failure_at, Some(at(1_800_000_100_000)));
+        assert_eq!(state.breaker.retry_at, Some(at(1_800_000_400_000)));
+        let lock = store.try_lock().unwrap().unwrap();
+        store.save(&lock, &state).unwrap();
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("build.json")).unwrap(),
+            CACHE_FILE
+        );
     }
 
     #[test]

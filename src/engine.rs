@@ -21,7 +21,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> EpochMs {
-        jiff::Timestamp::now().as_millisecond()
+        EpochMs::from_millis(jiff::Timestamp::now().as_millisecond())
     }
 }
 
@@ -134,7 +134,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     "cache_hit",
                     Some(self.target),
                     "cache hit; token expires {}",
-                    time(entry.expires_at)
+                    entry.expires_at
                 );
                 Ok(Served {
                     entry,
@@ -148,7 +148,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     "cache_hit",
                     Some(self.target),
                     "cache hit; token due for refresh since {}",
-                    time(entry.refresh_at)
+                    entry.refresh_at
                 );
                 Ok(self.refresh_due(entry, required_ttl, refresh))
             }
@@ -337,9 +337,10 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         required_ttl: Option<Duration>,
         because: TooShortBecause,
     ) -> Error {
-        let secs = |ms: EpochMs| Duration::from_secs((ms.max(0) / 1000) as u64);
-        let valid_for = humantime::format_duration(secs(entry.expires_at.saturating_sub(now)));
-        let lifetime = secs(entry.expires_at.saturating_sub(entry.issued_at));
+        let valid_for = humantime::format_duration(whole_seconds(
+            entry.expires_at.saturating_duration_since(now),
+        ));
+        let lifetime = whole_seconds(entry.expires_at.saturating_duration_since(entry.issued_at));
         let asked = required_ttl.map_or(String::new(), |d| {
             format!(
                 ", less than the {} asked for with --min-ttl (the backend's tokens live {})",
@@ -353,14 +354,14 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             }
             TooShortBecause::Cached => format!(
                 "the token minted at {} is valid for only {valid_for}",
-                time(entry.issued_at)
+                entry.issued_at
             ),
         };
         let retry = match because {
             TooShortBecause::Minted => String::new(),
             TooShortBecause::Cached => format!(
                 "; no new mint for that until {} (`ecluse-cred refresh --target {}` mints now)",
-                time(policy::too_short_until(entry, self.policy)),
+                policy::too_short_until(entry, self.policy),
                 self.target
             ),
         };
@@ -474,8 +475,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                     "mint_ok",
                     Some(self.target),
                     "mint ok in {took} ms; token expires {}, refresh due {}",
-                    time(entry.expires_at),
-                    time(entry.refresh_at)
+                    entry.expires_at,
+                    entry.refresh_at
                 );
                 if state.breaker.open_until.is_some() {
                     event!(
@@ -509,7 +510,7 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                         Some(self.target),
                         "circuit breaker open after {} consecutive failures; next probe after {}",
                         state.breaker.consecutive_failures,
-                        time(until)
+                        until
                     );
                 }
                 Outcome::Failed(e)
@@ -553,10 +554,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             "target `{}`: circuit breaker open after {} consecutive mint failures; no mint until {} (in {}). Last error: {last}. `ecluse-cred refresh --target {} --force` tries anyway",
             self.target,
             b.consecutive_failures,
-            time(until),
-            humantime::format_duration(Duration::from_secs(
-                (until.saturating_sub(now).max(0) / 1000) as u64
-            )),
+            until,
+            humantime::format_duration(whole_seconds(until.saturating_duration_since(now))),
             self.target,
         ))
     }
@@ -567,15 +566,14 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
             "served_stale",
             Some(self.target),
             "refresh failed ({e}); serving the cached token, valid until {}",
-            time(entry.expires_at)
+            entry.expires_at
         );
     }
 }
 
-/// An epoch-ms time as RFC 3339 (UTC, whole seconds).
-pub fn time(ms: EpochMs) -> String {
-    jiff::Timestamp::from_millisecond(ms.div_euclid(1000) * 1000)
-        .map_or_else(|_| format!("@{ms}ms"), |t| t.to_string())
+/// `d` without its fraction of a second: what a message shows of a wait or a lifetime.
+fn whole_seconds(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs())
 }
 
 #[cfg(test)]

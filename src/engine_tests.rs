@@ -18,16 +18,17 @@ const LIFETIME: i64 = 3600 * SEC;
 /// Everything the fakes share: the clock, the cache, the lock, and the mint's script and log.
 #[derive(Default)]
 struct World {
-    now: Cell<EpochMs>,
+    /// The fake clock, in epoch ms.
+    now: Cell<i64>,
     state: RefCell<State>,
     locked: Cell<bool>,
     mint_fails: Cell<bool>,
     /// The cache cannot be written (a full or read-only disk).
     save_fails: Cell<bool>,
     mints: Cell<u32>,
-    lifetime: Cell<EpochMs>,
+    lifetime: Cell<i64>,
     /// How long the mint takes (the clock advances by it).
-    latency: Cell<EpochMs>,
+    latency: Cell<i64>,
     /// Set by the mint when it is called in a situation the policy forbids.
     violation: RefCell<Option<String>>,
 }
@@ -45,7 +46,7 @@ impl Drop for FakeLock {
 
 impl Clock for Fake {
     fn now(&self) -> EpochMs {
-        self.0.now.get()
+        EpochMs::from_millis(self.0.now.get())
     }
 }
 
@@ -80,7 +81,7 @@ impl Mint for Fake {
         if !w.locked.get() {
             *w.violation.borrow_mut() = Some("mint called without the lock".into());
         }
-        if w.state.borrow().breaker.state(w.now.get()) == BreakerState::Open {
+        if w.state.borrow().breaker.state(self.now()) == BreakerState::Open {
             *w.violation.borrow_mut() = Some("mint called while the breaker is open".into());
         }
         w.mints.set(w.mints.get() + 1);
@@ -90,7 +91,7 @@ impl Mint for Fake {
         }
         Ok(Minted {
             token: Secret::new(format!("tok-{}", w.mints.get())),
-            expires_at: started.saturating_add(w.lifetime.get()),
+            expires_at: started.saturating_add_ms(w.lifetime.get()),
             expiry_source: "test".into(),
         })
     }
@@ -223,11 +224,16 @@ fn a_refresh_failing_near_expiry_is_retried_before_the_token_becomes_unusable() 
     advance(&f, LIFETIME - 3 * 60 * SEC);
     f.0.mint_fails.set(true);
     assert_eq!(inline(&e, None).unwrap().entry.token.expose(), "tok-1");
-    let unusable_at = first.expires_at - policy::effective_min_ttl(&first, &p);
+    let unusable_at = first
+        .expires_at
+        .saturating_sub_ms(policy::effective_min_ttl(&first, &p));
     let retry_at = f.0.state.borrow().breaker.retry_at.unwrap();
-    let failed_at = f.0.now.get();
+    let failed_at = f.now();
     // Half-way (the draw) through the time left, long before the cooldown would end.
-    assert_eq!(retry_at, failed_at + (unusable_at - failed_at - 1) / 2);
+    assert_eq!(
+        retry_at,
+        failed_at.saturating_add_ms((unusable_at.ms_since(failed_at) - 1) / 2)
+    );
 }
 
 #[test]
@@ -267,7 +273,7 @@ fn breaker_opens_at_threshold_stops_minting_then_one_probe_closes_it() {
     f.0.mint_fails.set(false);
     assert_eq!(inline(&e, None).unwrap().source, Source::Mint);
     assert_eq!(
-        f.0.state.borrow().breaker.state(f.0.now.get()),
+        f.0.state.borrow().breaker.state(f.now()),
         BreakerState::Closed
     );
     assert!(f.0.violation.borrow().is_none());
@@ -292,9 +298,14 @@ fn failed_probe_reopens_the_breaker_for_longer() {
     let until = f.0.state.borrow().breaker.open_until.unwrap();
     assert_eq!(
         until,
-        f.0.now.get() + crate::policy::jittered_cooldown(Duration::from_secs(120), 0.0)
+        f.now().saturating_add_ms(crate::policy::jittered_cooldown(
+            Duration::from_secs(120),
+            0.0
+        ))
     );
-    assert!(until - f.0.now.get() > crate::policy::jittered_cooldown(Duration::from_secs(60), 0.0));
+    assert!(
+        until.ms_since(f.now()) > crate::policy::jittered_cooldown(Duration::from_secs(60), 0.0)
+    );
 }
 
 #[test]
@@ -345,7 +356,7 @@ fn explicit_refresh_respects_the_breaker_and_force_bypasses_it() {
     e.refresh(true).unwrap();
     assert_eq!(f.0.mints.get(), 4);
     assert_eq!(
-        f.0.state.borrow().breaker.state(f.0.now.get()),
+        f.0.state.borrow().breaker.state(f.now()),
         BreakerState::Closed
     );
 }
@@ -445,10 +456,10 @@ fn a_caller_without_min_ttl_replaces_a_newer_entry_it_cannot_trust() {
     inline(&e, None).unwrap();
     // Another host with a fast clock wrote an entry "issued" 10 minutes from now.
     let mut future = f.0.state.borrow().entry.clone().unwrap();
-    future.issued_at = f.0.now.get() + 10 * 60 * SEC;
-    future.expires_at = future.issued_at + LIFETIME;
+    future.issued_at = f.now().saturating_add_ms(10 * 60 * SEC);
+    future.expires_at = future.issued_at.saturating_add_ms(LIFETIME);
     f.0.state.borrow_mut().entry = Some(future);
-    let served = e.mint_for_caller(f.0.now.get(), None, None).unwrap();
+    let served = e.mint_for_caller(f.now(), None, None).unwrap();
     assert_eq!((served.entry.token.expose(), f.0.mints.get()), ("tok-2", 2));
 }
 
@@ -460,7 +471,7 @@ fn a_caller_that_waited_does_not_mint_again_when_the_new_token_is_still_too_shor
     let two_hours = Some(Duration::from_secs(2 * 3600));
     // This caller saw no token, then waited while another process asking as much minted a 1 h
     // one.
-    let waiting_since = f.0.now.get();
+    let waiting_since = f.now();
     inline(&e, two_hours).unwrap_err();
     assert_eq!(f.0.mints.get(), 1);
     let err = e
@@ -475,9 +486,7 @@ fn a_caller_that_waited_does_not_mint_again_when_the_new_token_is_still_too_shor
     // An expired token it saw is replaced as usual, and the new one is checked.
     advance(&f, 2 * LIFETIME);
     let seen = f.0.state.borrow().entry.as_ref().map(|e| e.issued_at);
-    let err = e
-        .mint_for_caller(f.0.now.get(), seen, two_hours)
-        .unwrap_err();
+    let err = e.mint_for_caller(f.now(), seen, two_hours).unwrap_err();
     assert_eq!(err.code, Code::TempFail);
     assert_eq!(f.0.mints.get(), 2);
 }
@@ -501,7 +510,7 @@ fn a_short_token_from_an_ordinary_mint_does_not_stop_the_first_min_ttl_caller_fr
     // A caller that waited while an ordinary mint made a short token mints as well.
     f.0.lifetime.set(40 * SEC);
     advance(&f, 3 * 3600 * SEC);
-    let waiting_since = f.0.now.get();
+    let waiting_since = f.now();
     let seen = f.0.state.borrow().entry.as_ref().map(|e| e.issued_at);
     inline(&e, None).unwrap();
     assert_eq!(f.0.mints.get(), 3);
@@ -562,10 +571,10 @@ fn waiting_caller_shares_the_failure_of_the_mint_it_waited_for() {
     let e = engine(&f, &p);
     f.0.mint_fails.set(true);
     // Another process's failed mint lands while this caller waits.
-    let waiting_since = f.0.now.get();
+    let waiting_since = f.now();
     advance(&f, SEC);
     let mut b = f.0.state.borrow().breaker.clone();
-    b.record_failure(f.0.now.get(), &MintError::rejected("denied"), None, &p, 1.0);
+    b.record_failure(f.now(), &MintError::rejected("denied"), None, &p, 1.0);
     f.0.state.borrow_mut().breaker = b;
     let err = e.mint_for_caller(waiting_since, None, None).unwrap_err();
     assert_eq!(err.code, Code::NoPerm);
@@ -662,7 +671,7 @@ proptest! {
                 }
                 Step::Call { min_ttl_s, background } => {
                     let ttl = min_ttl_s.map(Duration::from_secs);
-                    let now = f.0.now.get();
+                    let now = f.now();
                     let before = f.0.state.borrow().clone();
                     let mints_before = f.0.mints.get();
                     let was = policy::freshness(now, before.entry.as_ref(), &p, ttl);
@@ -671,7 +680,7 @@ proptest! {
                     let result = e.token(ttl, refresh);
                     if let Ok(served) = &result {
                         let need = ttl.map_or(0, policy::ms);
-                        prop_assert!(served.entry.expires_at - need > now, "served a token not usable for its caller");
+                        prop_assert!(served.entry.expires_at.saturating_sub_ms(need) > now, "served a token not usable for its caller");
                         prop_assert!(served.entry.expires_at > now);
                     }
                     if was != Freshness::Unusable {
@@ -699,7 +708,7 @@ fn clock_jumping_back_and_forth_never_serves_an_expired_token_nor_mints_in_a_loo
     f.0.now.set(base - 24 * 3600 * SEC);
     for _ in 0..5 {
         let served = inline(&e, None).unwrap();
-        assert!(served.entry.expires_at > f.0.now.get());
+        assert!(served.entry.expires_at > f.now());
         advance(&f, SEC);
     }
     assert_eq!(f.0.mints.get(), 2);
@@ -707,7 +716,7 @@ fn clock_jumping_back_and_forth_never_serves_an_expired_token_nor_mints_in_a_loo
     f.0.now.set(base + 48 * 3600 * SEC);
     for _ in 0..5 {
         let served = inline(&e, None).unwrap();
-        assert!(served.entry.expires_at > f.0.now.get());
+        assert!(served.entry.expires_at > f.now());
         advance(&f, SEC);
     }
     assert_eq!(f.0.mints.get(), 3);

@@ -40,6 +40,7 @@ pub fn cache(data: &[u8]) {
         // What parses can be served or refreshed without panicking, at any time.
         let policy = crate::policy::Policy::default();
         for now in [i64::MIN, -1, 0, 1_800_000_000_000, i64::MAX] {
+            let now = crate::mint::EpochMs::from_millis(now);
             let _ = crate::policy::plan(now, state.entry.as_ref(), &state.breaker, &policy, None);
         }
     }
@@ -104,15 +105,16 @@ pub fn docker_stdin(data: &[u8]) {
 /// Any bytes as a `command` mint's stdout, through the check every backend's answer passes: an
 /// accepted response has a clean token and an expiry after the mint started.
 pub fn mint_response(data: &[u8]) {
-    if let Ok(minted) = crate::backend::command::parse_response(data, 1_000)
+    let started = crate::mint::EpochMs::from_millis(1_000);
+    if let Ok(minted) = crate::backend::command::parse_response(data, started)
         .map_err(crate::mint::MintError::transient)
-        .and_then(|minted| crate::policy::check_minted(minted, 1_000))
+        .and_then(|minted| crate::policy::check_minted(minted, started))
     {
         assert!(
             !minted.token.expose().is_empty()
                 && !minted.token.expose().chars().any(char::is_control)
         );
-        assert!(minted.expires_at > 1_000);
+        assert!(minted.expires_at > started);
     }
 }
 

@@ -116,7 +116,7 @@ fn unfit(token: &str, expires_at: EpochMs, started: EpochMs) -> Option<Unfit> {
         Some(Unfit::ControlCharacters)
     } else if expires_at <= started {
         Some(Unfit::AlreadyExpired)
-    } else if expires_at.saturating_sub(started) > ms(MAX_TOKEN_LIFETIME) {
+    } else if expires_at.ms_since(started) > ms(MAX_TOKEN_LIFETIME) {
         Some(Unfit::TooLong)
     } else {
         None
@@ -134,7 +134,7 @@ pub fn is_cacheable(entry: &Entry) -> bool {
 /// lines), expiring after the mint started and no later than [`MAX_TOKEN_LIFETIME`] after.
 /// Messages say what is wrong, never the token.
 pub fn check_minted(minted: Minted, started: EpochMs) -> Result<Minted, MintError> {
-    let lifetime = minted.expires_at.saturating_sub(started);
+    let lifetime = minted.expires_at.ms_since(started);
     let why = match unfit(minted.token.expose(), minted.expires_at, started) {
         None => return Ok(minted),
         Some(Unfit::Empty) => "the backend returned an empty token".to_owned(),
@@ -177,7 +177,7 @@ pub struct Entry {
     /// other callers asking as much off minting (see [`never_long_enough`]); a token minted for
     /// another reason (an ordinary call, a refresh) says nothing of today's lifetimes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minted_for_min_ttl: Option<EpochMs>,
+    pub minted_for_min_ttl: Option<i64>,
 }
 
 /// The circuit breaker, persisted next to the token so every process sees the same one.
@@ -235,7 +235,7 @@ impl Breaker {
     pub fn retry_waits(&self, now: EpochMs, policy: &Policy) -> bool {
         let longest = jittered_cooldown(policy.breaker_cooldown, 1.0);
         self.retry_at
-            .is_some_and(|t| now < t && t.saturating_sub(now) <= longest)
+            .is_some_and(|t| now < t && t.ms_since(now) <= longest)
     }
 
     /// A mint succeeded: the breaker closes. The last error is kept for `status`.
@@ -265,10 +265,10 @@ impl Breaker {
         if self.consecutive_failures >= threshold {
             let probes_failed = self.consecutive_failures - threshold;
             let open_for = jittered_cooldown(cooldown(policy, probes_failed), draw);
-            self.open_until = Some(now.saturating_add(open_for));
+            self.open_until = Some(now.saturating_add_ms(open_for));
             self.retry_at = None;
         } else {
-            self.retry_at = Some(now.saturating_add(retry_wait(now, entry, policy, draw)));
+            self.retry_at = Some(now.saturating_add_ms(retry_wait(now, entry, policy, draw)));
         }
     }
 }
@@ -281,18 +281,18 @@ impl Breaker {
 /// them over the time left instead (`cargo bench --bench fleet`, docs/benchmarks.md). Far from
 /// expiry the cooldown decides, except for the rare draw that falls within it. `draw` 0 is the
 /// whole of both: exactly the cooldown, or the last millisecond the token is usable.
-pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f64) -> EpochMs {
+pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f64) -> i64 {
     let wait = jittered_cooldown(policy.breaker_cooldown, draw);
     let usable_for = entry.map_or(0, |e| {
         e.expires_at
-            .saturating_sub(effective_min_ttl(e, policy))
-            .saturating_sub(now)
+            .saturating_sub_ms(effective_min_ttl(e, policy))
+            .ms_since(now)
     });
     if usable_for <= 0 {
         return wait;
     }
     let share = 1.0 - draw.clamp(0.0, 1.0);
-    let point = ((usable_for - 1) as f64 * share) as EpochMs;
+    let point = ((usable_for - 1) as f64 * share) as i64;
     wait.min(point)
 }
 
@@ -301,9 +301,9 @@ pub fn retry_wait(now: EpochMs, entry: Option<&Entry>, policy: &Policy, draw: f6
 /// jitter below it (full jitter down to nothing, or "equal jitter" down to half) made a fleet
 /// probe more often during an outage, double its cooldowns towards the cap sooner, and recover
 /// later than with no jitter at all (`cargo bench --bench fleet`, docs/benchmarks.md).
-pub fn jittered_cooldown(cooldown: Duration, draw: f64) -> EpochMs {
+pub fn jittered_cooldown(cooldown: Duration, draw: f64) -> i64 {
     let share = 1.0 + BREAKER_JITTER_SPREAD * draw.clamp(0.0, 1.0);
-    (ms(cooldown) as f64 * share) as EpochMs
+    (ms(cooldown) as f64 * share) as i64
 }
 
 /// The cooldown after `probes_failed` failed probes: the configured one, doubled per failed
@@ -346,19 +346,20 @@ pub fn refresh_point(
     jitter: f64,
     policy: &Policy,
 ) -> EpochMs {
-    let lifetime = expires_at.saturating_sub(issued_at).max(0) as f64;
+    let lifetime = expires_at.ms_since(issued_at).max(0) as f64;
     let floor = (ms(policy.floor) as f64).min(lifetime / 2.0);
-    let issued = issued_at as f64;
-    let deadline = (issued + lifetime * policy.refresh_at).min(expires_at as f64 - floor);
+    let issued = issued_at.as_millis() as f64;
+    let deadline =
+        (issued + lifetime * policy.refresh_at).min(expires_at.as_millis() as f64 - floor);
     let jittered = deadline - lifetime * jitter;
-    jittered.max(issued + (deadline - issued) / 2.0).floor() as EpochMs
+    EpochMs::from_millis(jittered.max(issued + (deadline - issued) / 2.0).floor() as i64)
 }
 
 /// The configured `min_ttl` that applies to `entry`: at most half the time between its refresh
 /// point and its expiry, so a short-lived token stays usable through its refresh window instead
 /// of being unusable the moment it is minted. (`--min-ttl` from the caller is never clamped.)
-pub fn effective_min_ttl(entry: &Entry, policy: &Policy) -> EpochMs {
-    let window = entry.expires_at.saturating_sub(entry.refresh_at).max(0);
+pub fn effective_min_ttl(entry: &Entry, policy: &Policy) -> i64 {
+    let window = entry.expires_at.ms_since(entry.refresh_at).max(0);
     ms(policy.min_ttl).min(window / 2)
 }
 
@@ -374,10 +375,10 @@ pub fn freshness(
         return Freshness::Unusable;
     };
     let min_ttl = effective_min_ttl(entry, policy).max(required_ttl.map_or(0, ms));
-    let issued_in_future = entry.issued_at > now.saturating_add(ms(CLOCK_SKEW_TOLERANCE));
+    let issued_in_future = entry.issued_at > now.saturating_add(CLOCK_SKEW_TOLERANCE);
     if entry.expires_at <= entry.issued_at
         || issued_in_future
-        || now >= entry.expires_at.saturating_sub(min_ttl)
+        || now >= entry.expires_at.saturating_sub_ms(min_ttl)
     {
         Freshness::Unusable
     } else if now >= entry.refresh_at {
@@ -449,8 +450,8 @@ fn never_long_enough(
 }
 
 /// How long `e`'s token was valid once in hand.
-fn valid_in_hand(e: &Entry, policy: &Policy) -> EpochMs {
-    e.expires_at.saturating_sub(received_at(e, policy))
+fn valid_in_hand(e: &Entry, policy: &Policy) -> i64 {
+    e.expires_at.ms_since(received_at(e, policy))
 }
 
 /// Whether `e` was minted for a `--min-ttl` caller and could not satisfy it: usable at receipt
@@ -464,14 +465,14 @@ fn fell_short(e: &Entry, policy: &Policy) -> bool {
 /// receipt time outside that is not to be trusted, and the start is the conservative stand-in.
 fn received_at(e: &Entry, policy: &Policy) -> EpochMs {
     e.received_at
-        .filter(|r| (e.issued_at..=e.issued_at.saturating_add(ms(policy.mint_timeout))).contains(r))
+        .filter(|r| (e.issued_at..=e.issued_at.saturating_add(policy.mint_timeout)).contains(r))
         .unwrap_or(e.issued_at)
 }
 
 /// Until when `entry`, if it cannot satisfy a caller's `--min-ttl`, stands for what the backend
 /// gives: a breaker cooldown after it was received.
 pub fn too_short_until(e: &Entry, policy: &Policy) -> EpochMs {
-    received_at(e, policy).saturating_add(ms(policy.breaker_cooldown))
+    received_at(e, policy).saturating_add(policy.breaker_cooldown)
 }
 
 /// Why the lock holder is there.
@@ -578,7 +579,7 @@ pub fn under_lock(
 /// The jitter fraction for a token living `lifetime_ms`: the configured one, widened to cover
 /// [`MIN_JITTER_WINDOW`], but never past halfway to the token's refresh deadline (beyond it
 /// [`refresh_point`] would pile the fleet up at the halfway mark). A configured 0 stays 0.
-pub fn jitter_for(policy: &Policy, lifetime_ms: EpochMs) -> f64 {
+pub fn jitter_for(policy: &Policy, lifetime_ms: i64) -> f64 {
     if policy.jitter <= 0.0 || lifetime_ms <= 0 {
         return policy.jitter.max(0.0);
     }
@@ -592,7 +593,7 @@ pub fn jitter_for(policy: &Policy, lifetime_ms: EpochMs) -> f64 {
 /// The cache entry for a successful mint that started at `started`, with `draw` in `[0, 1)`
 /// picking this token's jitter within [`jitter_for`] its lifetime.
 pub fn entry_for(minted: Minted, started: EpochMs, draw: f64, policy: &Policy) -> Entry {
-    let lifetime = minted.expires_at.saturating_sub(started);
+    let lifetime = minted.expires_at.ms_since(started);
     let jitter = draw.clamp(0.0, 1.0) * jitter_for(policy, lifetime);
     Entry {
         refresh_at: refresh_point(started, minted.expires_at, jitter, policy),
@@ -618,25 +619,30 @@ mod tests {
     const MIN: i64 = 60_000;
     const HOUR: i64 = 60 * MIN;
 
-    fn entry(issued: EpochMs, expires: EpochMs, policy: &Policy) -> Entry {
+    /// The instant `ms` milliseconds after the epoch.
+    fn at(ms: i64) -> EpochMs {
+        EpochMs::from_millis(ms)
+    }
+
+    fn entry(issued: i64, expires: i64, policy: &Policy) -> Entry {
         let minted = Minted {
             token: Secret::new("t".into()),
-            expires_at: expires,
+            expires_at: at(expires),
             expiry_source: "test".into(),
         };
-        entry_for(minted, issued, 0.0, policy)
+        entry_for(minted, at(issued), 0.0, policy)
     }
 
     #[test]
     fn twelve_hour_token_is_refreshed_at_eighty_percent_minus_jitter() {
         let p = Policy::default();
         assert_eq!(
-            refresh_point(0, 12 * HOUR, 0.0, &p),
-            (9.6 * HOUR as f64) as i64
+            refresh_point(at(0), at(12 * HOUR), 0.0, &p),
+            at((9.6 * HOUR as f64) as i64)
         );
         assert_eq!(
-            refresh_point(0, 12 * HOUR, 0.05, &p),
-            (9.0 * HOUR as f64) as i64
+            refresh_point(at(0), at(12 * HOUR), 0.05, &p),
+            at((9.0 * HOUR as f64) as i64)
         );
     }
 
@@ -646,19 +652,22 @@ mod tests {
             floor: Duration::from_secs(3 * 3600),
             ..Policy::default()
         };
-        assert_eq!(refresh_point(0, 12 * HOUR, 0.0, &p), 9 * HOUR);
+        assert_eq!(refresh_point(at(0), at(12 * HOUR), 0.0, &p), at(9 * HOUR));
     }
 
     #[test]
     fn short_token_clamps_floor_so_it_is_not_due_when_minted() {
         let p = Policy::default(); // floor 5 min
         let e = entry(0, 2 * MIN, &p);
-        assert_eq!(e.refresh_at, MIN);
+        assert_eq!(e.refresh_at, at(MIN));
         let e = entry(0, 15 * MIN, &p);
-        assert_eq!(e.refresh_at, 10 * MIN);
+        assert_eq!(e.refresh_at, at(10 * MIN));
         // With jitter, the floor-decided point spreads too.
-        assert_eq!(refresh_point(0, 15 * MIN, 0.05, &p), 10 * MIN - 45_000);
-        assert_eq!(freshness(1, Some(&e), &p, None), Freshness::Fresh);
+        assert_eq!(
+            refresh_point(at(0), at(15 * MIN), 0.05, &p),
+            at(10 * MIN - 45_000)
+        );
+        assert_eq!(freshness(at(1), Some(&e), &p, None), Freshness::Fresh);
     }
 
     #[test]
@@ -666,10 +675,13 @@ mod tests {
         let p = Policy::default(); // min_ttl 30 s
         let e = entry(0, 20_000, &p); // 20 s token: refresh at 10 s
         assert_eq!(effective_min_ttl(&e, &p), 5_000);
-        assert_eq!(freshness(9_999, Some(&e), &p, None), Freshness::Fresh);
-        assert_eq!(freshness(10_000, Some(&e), &p, None), Freshness::Due);
-        assert_eq!(freshness(14_999, Some(&e), &p, None), Freshness::Due);
-        assert_eq!(freshness(15_000, Some(&e), &p, None), Freshness::Unusable);
+        assert_eq!(freshness(at(9_999), Some(&e), &p, None), Freshness::Fresh);
+        assert_eq!(freshness(at(10_000), Some(&e), &p, None), Freshness::Due);
+        assert_eq!(freshness(at(14_999), Some(&e), &p, None), Freshness::Due);
+        assert_eq!(
+            freshness(at(15_000), Some(&e), &p, None),
+            Freshness::Unusable
+        );
     }
 
     #[test]
@@ -678,11 +690,11 @@ mod tests {
         let e = entry(HOUR, 2 * HOUR, &p);
         let tolerance = ms(CLOCK_SKEW_TOLERANCE);
         assert_eq!(
-            freshness(HOUR - tolerance, Some(&e), &p, None),
+            freshness(at(HOUR - tolerance), Some(&e), &p, None),
             Freshness::Fresh
         );
         assert_eq!(
-            freshness(HOUR - tolerance - 1, Some(&e), &p, None),
+            freshness(at(HOUR - tolerance - 1), Some(&e), &p, None),
             Freshness::Unusable
         );
     }
@@ -692,11 +704,11 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.record_failure(HOUR, &MintError::transient("x"), None, &p, 1.0);
+            b.record_failure(at(HOUR), &MintError::transient("x"), None, &p, 1.0);
         }
-        assert_eq!(b.state(HOUR + 1), BreakerState::Open);
+        assert_eq!(b.state(at(HOUR + 1)), BreakerState::Open);
         assert_eq!(
-            b.state(HOUR - 1),
+            b.state(at(HOUR - 1)),
             BreakerState::HalfOpen,
             "the clock went back"
         );
@@ -708,18 +720,24 @@ mod tests {
         let e = entry(0, HOUR, &p);
         let want = Some(Duration::from_secs(50 * 60));
         assert_eq!(
-            freshness(10 * MIN - 1, Some(&e), &p, want),
+            freshness(at(10 * MIN - 1), Some(&e), &p, want),
             Freshness::Fresh
         );
-        assert_eq!(freshness(10 * MIN, Some(&e), &p, want), Freshness::Unusable);
+        assert_eq!(
+            freshness(at(10 * MIN), Some(&e), &p, want),
+            Freshness::Unusable
+        );
     }
 
     #[test]
     fn entry_expiring_before_issue_is_never_usable() {
         let p = Policy::default();
         let mut e = entry(0, HOUR, &p);
-        e.expires_at = -1;
-        assert_eq!(freshness(-HOUR, Some(&e), &p, None), Freshness::Unusable);
+        e.expires_at = at(-1);
+        assert_eq!(
+            freshness(at(-HOUR), Some(&e), &p, None),
+            Freshness::Unusable
+        );
     }
 
     #[test]
@@ -727,13 +745,13 @@ mod tests {
         let p = Policy::default();
         let b = Breaker::default();
         let e = entry(0, HOUR, &p);
-        assert_eq!(plan(0, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(plan(at(0), Some(&e), &b, &p, None), Plan::Serve);
         assert_eq!(
-            plan(50 * MIN, Some(&e), &b, &p, None),
+            plan(at(50 * MIN), Some(&e), &b, &p, None),
             Plan::ServeAndRefresh
         );
-        assert_eq!(plan(HOUR, Some(&e), &b, &p, None), Plan::Mint);
-        assert_eq!(plan(0, None, &b, &p, None), Plan::Mint);
+        assert_eq!(plan(at(HOUR), Some(&e), &b, &p, None), Plan::Mint);
+        assert_eq!(plan(at(0), None, &b, &p, None), Plan::Mint);
     }
 
     #[test]
@@ -741,13 +759,13 @@ mod tests {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
         let b = Breaker {
-            open_until: Some(55 * MIN),
+            open_until: Some(at(55 * MIN)),
             consecutive_failures: 3,
             ..Breaker::default()
         };
-        assert_eq!(plan(50 * MIN, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(plan(at(50 * MIN), Some(&e), &b, &p, None), Plan::Serve);
         assert_eq!(
-            plan(55 * MIN, Some(&e), &b, &p, None),
+            plan(at(55 * MIN), Some(&e), &b, &p, None),
             Plan::ServeAndRefresh
         );
     }
@@ -759,21 +777,21 @@ mod tests {
             ..Policy::default()
         };
         let mut b = Breaker::default();
-        b.record_failure(0, &MintError::transient("e1"), None, &p, 0.0);
-        b.record_failure(0, &MintError::transient("e2"), None, &p, 0.0);
-        assert_eq!(b.state(0), BreakerState::Closed);
-        b.record_failure(0, &MintError::transient("e3"), None, &p, 0.0);
-        assert_eq!(b.state(0), BreakerState::Open);
-        assert_eq!(b.open_until, Some(MIN));
-        assert_eq!(b.state(MIN), BreakerState::HalfOpen);
-        b.record_failure(MIN, &MintError::transient("probe"), None, &p, 0.0);
-        assert_eq!(b.open_until, Some(3 * MIN));
+        b.record_failure(at(0), &MintError::transient("e1"), None, &p, 0.0);
+        b.record_failure(at(0), &MintError::transient("e2"), None, &p, 0.0);
+        assert_eq!(b.state(at(0)), BreakerState::Closed);
+        b.record_failure(at(0), &MintError::transient("e3"), None, &p, 0.0);
+        assert_eq!(b.state(at(0)), BreakerState::Open);
+        assert_eq!(b.open_until, Some(at(MIN)));
+        assert_eq!(b.state(at(MIN)), BreakerState::HalfOpen);
+        b.record_failure(at(MIN), &MintError::transient("probe"), None, &p, 0.0);
+        assert_eq!(b.open_until, Some(at(3 * MIN)));
         assert_eq!(
             b.last_error.as_ref().map(|e| e.message.as_str()),
             Some("probe")
         );
         b.record_success();
-        assert_eq!(b.state(3 * MIN), BreakerState::Closed);
+        assert_eq!(b.state(at(3 * MIN)), BreakerState::Closed);
         assert_eq!(b.consecutive_failures, 0);
     }
 
@@ -793,16 +811,16 @@ mod tests {
         let p = Policy::default();
         let e = entry(0, HOUR, &p);
         let purpose = Purpose::NeedToken {
-            waiting_since: 0,
+            waiting_since: at(0),
             seen: None,
         };
         let b = Breaker::default();
         assert_eq!(
-            under_lock(1, Some(&e), &b, &p, None, purpose),
+            under_lock(at(1), Some(&e), &b, &p, None, purpose),
             Locked::UseCached
         );
         assert_eq!(
-            under_lock(1, None, &b, &p, None, purpose),
+            under_lock(at(1), None, &b, &p, None, purpose),
             Locked::Mint { probe: false }
         );
     }
@@ -811,21 +829,21 @@ mod tests {
     fn lock_holder_shares_a_failure_that_happened_while_it_waited() {
         let p = Policy::default();
         let mut b = Breaker::default();
-        b.record_failure(10, &MintError::transient("boom"), None, &p, 1.0);
+        b.record_failure(at(10), &MintError::transient("boom"), None, &p, 1.0);
         let waited_before = Purpose::NeedToken {
-            waiting_since: 5,
+            waiting_since: at(5),
             seen: None,
         };
         let arrived_after = Purpose::NeedToken {
-            waiting_since: 11,
+            waiting_since: at(11),
             seen: None,
         };
         assert_eq!(
-            under_lock(12, None, &b, &p, None, waited_before),
+            under_lock(at(12), None, &b, &p, None, waited_before),
             Locked::ShareFailure
         );
         assert_eq!(
-            under_lock(12, None, &b, &p, None, arrived_after),
+            under_lock(at(12), None, &b, &p, None, arrived_after),
             Locked::Mint { probe: false }
         );
     }
@@ -834,25 +852,28 @@ mod tests {
     fn open_breaker_blocks_every_mint_but_forced() {
         let p = Policy::default();
         let b = Breaker {
-            open_until: Some(HOUR),
+            open_until: Some(at(HOUR)),
             consecutive_failures: 3,
             ..Breaker::default()
         };
         let need = Purpose::NeedToken {
-            waiting_since: 0,
+            waiting_since: at(0),
             seen: None,
         };
-        assert_eq!(under_lock(0, None, &b, &p, None, need), Locked::BreakerOpen);
         assert_eq!(
-            under_lock(0, None, &b, &p, None, Purpose::Explicit),
+            under_lock(at(0), None, &b, &p, None, need),
             Locked::BreakerOpen
         );
         assert_eq!(
-            under_lock(0, None, &b, &p, None, Purpose::Refresh),
+            under_lock(at(0), None, &b, &p, None, Purpose::Explicit),
+            Locked::BreakerOpen
+        );
+        assert_eq!(
+            under_lock(at(0), None, &b, &p, None, Purpose::Refresh),
             Locked::UseCached
         );
         assert_eq!(
-            under_lock(0, None, &b, &p, None, Purpose::Forced),
+            under_lock(at(0), None, &b, &p, None, Purpose::Forced),
             Locked::Mint { probe: false }
         );
     }
@@ -861,16 +882,16 @@ mod tests {
     fn half_open_breaker_lets_the_lock_holder_probe() {
         let p = Policy::default();
         let b = Breaker {
-            open_until: Some(HOUR),
+            open_until: Some(at(HOUR)),
             consecutive_failures: 3,
             ..Breaker::default()
         };
         let need = Purpose::NeedToken {
-            waiting_since: HOUR,
+            waiting_since: at(HOUR),
             seen: None,
         };
         assert_eq!(
-            under_lock(HOUR, None, &b, &p, None, need),
+            under_lock(at(HOUR), None, &b, &p, None, need),
             Locked::Mint { probe: true }
         );
     }
@@ -881,11 +902,11 @@ mod tests {
         let e = entry(0, HOUR, &p);
         let b = Breaker::default();
         assert_eq!(
-            under_lock(1, Some(&e), &b, &p, None, Purpose::Refresh),
+            under_lock(at(1), Some(&e), &b, &p, None, Purpose::Refresh),
             Locked::UseCached
         );
         assert_eq!(
-            under_lock(50 * MIN, Some(&e), &b, &p, None, Purpose::Refresh),
+            under_lock(at(50 * MIN), Some(&e), &b, &p, None, Purpose::Refresh),
             Locked::Mint { probe: false }
         );
     }
@@ -895,19 +916,19 @@ mod tests {
         let p = Policy::default();
         let minted = |lifetime| Minted {
             token: Secret::new("t".into()),
-            expires_at: lifetime,
+            expires_at: at(lifetime),
             expiry_source: "x".into(),
         };
         // 12 h: the configured 5% (36 min) is wider than 10 minutes.
         assert_eq!(jitter_for(&p, 12 * HOUR), p.jitter);
         // 1 h: widened to 10 minutes; the draw picks within it.
         assert!((jitter_for(&p, HOUR) - 10.0 / 60.0).abs() < 1e-9);
-        assert!((entry_for(minted(HOUR), 0, 0.5, &p).jitter - 5.0 / 60.0).abs() < 1e-9);
+        assert!((entry_for(minted(HOUR), at(0), 0.5, &p).jitter - 5.0 / 60.0).abs() < 1e-9);
         // 5 min: at most half the way to the deadline (2.5 min: the floor clamped to half).
         assert_eq!(jitter_for(&p, 5 * MIN), 0.25);
         // A configured 0 means none.
         let none = Policy { jitter: 0.0, ..p };
-        assert_eq!(entry_for(minted(HOUR), 0, 0.9, &none).jitter, 0.0);
+        assert_eq!(entry_for(minted(HOUR), at(0), 0.9, &none).jitter, 0.0);
     }
 
     #[test]
@@ -915,9 +936,9 @@ mod tests {
         let p = Policy::default();
         let e = Entry {
             token: Secret::new("t".into()),
-            issued_at: 0,
-            refresh_at: 48 * MIN,
-            expires_at: HOUR,
+            issued_at: at(0),
+            refresh_at: at(48 * MIN),
+            expires_at: at(HOUR),
             expiry_source: "test".into(),
             jitter: 0.0,
             received_at: None,
@@ -925,23 +946,35 @@ mod tests {
         };
         let mut b = Breaker::default();
         let failed_at = 50 * MIN;
-        b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.0);
-        assert_eq!(b.state(failed_at), BreakerState::Closed);
+        b.record_failure(
+            at(failed_at),
+            &MintError::transient("down"),
+            Some(&e),
+            &p,
+            0.0,
+        );
+        assert_eq!(b.state(at(failed_at)), BreakerState::Closed);
         // Due, still valid: served without a refresh until the retry time (here the cooldown,
         // 9.5 min being left).
-        assert_eq!(plan(failed_at + MIN, Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(
+            plan(at(failed_at + MIN), Some(&e), &b, &p, None),
+            Plan::Serve
+        );
         let retry = failed_at + jittered_cooldown(p.breaker_cooldown, 0.0);
-        assert_eq!(plan(retry - 1, Some(&e), &b, &p, None), Plan::Serve);
-        assert_eq!(plan(retry, Some(&e), &b, &p, None), Plan::ServeAndRefresh);
+        assert_eq!(plan(at(retry - 1), Some(&e), &b, &p, None), Plan::Serve);
+        assert_eq!(
+            plan(at(retry), Some(&e), &b, &p, None),
+            Plan::ServeAndRefresh
+        );
         // An unusable token is minted for at once: the wait is for refreshes only.
-        assert_eq!(plan(HOUR, Some(&e), &b, &p, None), Plan::Mint);
+        assert_eq!(plan(at(HOUR), Some(&e), &b, &p, None), Plan::Mint);
         // A wait further ahead than any it could have been given (the clock went back): none.
-        assert!(b.retry_waits(failed_at, &p));
-        assert!(!b.retry_waits(failed_at - HOUR, &p));
+        assert!(b.retry_waits(at(failed_at), &p));
+        assert!(!b.retry_waits(at(failed_at - HOUR), &p));
         // Success clears it.
         b.record_success();
         assert_eq!(
-            plan(failed_at + MIN, Some(&e), &b, &p, None),
+            plan(at(failed_at + MIN), Some(&e), &b, &p, None),
             Plan::ServeAndRefresh
         );
     }
@@ -953,15 +986,15 @@ mod tests {
         let unusable_at = HOUR - effective_min_ttl(&e, &p);
         // Far from expiry (39.5 min left): the jittered cooldown, unless the random point of the
         // time left falls within it (a draw above ~0.82 here).
-        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.0), 5 * MIN);
-        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.5), 375_000);
-        assert_eq!(retry_wait(20 * MIN, Some(&e), &p, 0.8), 420_000);
-        assert!(retry_wait(20 * MIN, Some(&e), &p, 0.9) < 4 * MIN);
+        assert_eq!(retry_wait(at(20 * MIN), Some(&e), &p, 0.0), 5 * MIN);
+        assert_eq!(retry_wait(at(20 * MIN), Some(&e), &p, 0.5), 375_000);
+        assert_eq!(retry_wait(at(20 * MIN), Some(&e), &p, 0.8), 420_000);
+        assert!(retry_wait(at(20 * MIN), Some(&e), &p, 0.9) < 4 * MIN);
         // Less than a cooldown left: a random point of it, always before the token becomes
         // unusable, spread over all of it as the draw goes from 1 to 0.
         let failed_at = 57 * MIN;
-        let retries: Vec<EpochMs> = (0..10)
-            .map(|i| failed_at + retry_wait(failed_at, Some(&e), &p, f64::from(i) / 10.0))
+        let retries: Vec<i64> = (0..10)
+            .map(|i| failed_at + retry_wait(at(failed_at), Some(&e), &p, f64::from(i) / 10.0))
             .collect();
         assert!(retries.iter().all(|&r| failed_at <= r && r < unusable_at));
         assert_eq!(retries[0], unusable_at - 1);
@@ -970,16 +1003,25 @@ mod tests {
         // The breaker keeps it: a due token is served without a refresh until then, and is
         // refreshed in the background (not by a caller that waits) from then on.
         let mut b = Breaker::default();
-        b.record_failure(failed_at, &MintError::transient("down"), Some(&e), &p, 0.5);
-        assert_eq!(b.retry_at, Some(retries[5]));
-        assert_eq!(plan(retries[5] - 1, Some(&e), &b, &p, None), Plan::Serve);
+        b.record_failure(
+            at(failed_at),
+            &MintError::transient("down"),
+            Some(&e),
+            &p,
+            0.5,
+        );
+        assert_eq!(b.retry_at, Some(at(retries[5])));
         assert_eq!(
-            plan(retries[5], Some(&e), &b, &p, None),
+            plan(at(retries[5] - 1), Some(&e), &b, &p, None),
+            Plan::Serve
+        );
+        assert_eq!(
+            plan(at(retries[5]), Some(&e), &b, &p, None),
             Plan::ServeAndRefresh
         );
         // No usable token (none, or already expired): the cooldown.
-        assert_eq!(retry_wait(failed_at, None, &p, 0.5), 375_000);
-        assert_eq!(retry_wait(HOUR, Some(&e), &p, 0.5), 375_000);
+        assert_eq!(retry_wait(at(failed_at), None, &p, 0.5), 375_000);
+        assert_eq!(retry_wait(at(HOUR), Some(&e), &p, 0.5), 375_000);
     }
 
     #[test]
@@ -991,11 +1033,11 @@ mod tests {
         let p = Policy::default();
         let mut b = Breaker::default();
         for _ in 0..3 {
-            b.record_failure(0, &MintError::transient("x"), None, &p, 0.25);
+            b.record_failure(at(0), &MintError::transient("x"), None, &p, 0.25);
         }
         assert_eq!(
             b.open_until,
-            Some(jittered_cooldown(p.breaker_cooldown, 0.25))
+            Some(at(jittered_cooldown(p.breaker_cooldown, 0.25)))
         );
     }
 }

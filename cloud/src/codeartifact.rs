@@ -224,10 +224,8 @@ impl CodeArtifactMint {
             .ok_or_else(|| MintError::transient("CodeArtifact answered without an expiration"))?;
         // Checked with every backend's answer when it enters the engine: not empty, no control
         // characters, expiring after the mint started and not absurdly far away.
-        let expires_at = expiration
-            .secs()
-            .saturating_mul(1000)
-            .saturating_add(i64::from(expiration.subsec_nanos() / 1_000_000));
+        let expires_at = EpochMs::from_secs(expiration.secs())
+            .saturating_add_ms(i64::from(expiration.subsec_nanos() / 1_000_000));
         Ok(Minted {
             token: Secret::new(token.to_owned()),
             expires_at,

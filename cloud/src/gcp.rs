@@ -366,7 +366,7 @@ mod tests {
         Session {
             client: reqwest::Client::new(),
             timeout: Duration::from_secs(1),
-            started: 1_000,
+            started: EpochMs::from_millis(1_000),
             lifetime: Duration::from_secs(1800),
             sent: Scrubber::new(),
         }
@@ -380,12 +380,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             (m.expires_at, m.expiry_source.as_str()),
-            (401_000, "expires_in")
+            (EpochMs::from_millis(401_000), "expires_in")
         );
         let m = s
             .token_answer(br#"{"access_token":"a","expires_in":"400"}"#, "x")
             .unwrap();
-        assert_eq!(m.expires_at, 401_000);
+        assert_eq!(m.expires_at, EpochMs::from_millis(401_000));
         for body in [
             &br#"{"access_token":"a"}"#[..],
             br#"{"access_token":"a","expires_in":0}"#,

@@ -201,13 +201,13 @@ mod tests {
     fn token_response_expiry_comes_from_expires_in() {
         let m = parse_token_answer(
             br#"{"access_token":"a","token_type":"Bearer","expires_in":3599}"#,
-            1_000,
+            EpochMs::from_millis(1_000),
             ENDPOINT,
         )
         .unwrap();
         assert_eq!(
             (m.token.expose(), m.expires_at, m.expiry_source.as_str()),
-            ("a", 3_600_000, "expires_in")
+            ("a", EpochMs::from_millis(3_600_000), "expires_in")
         );
     }
 
@@ -242,7 +242,7 @@ mod tests {
             br#"{"access_token":"sekrit"}"#,
             b"sekrit",
         ] {
-            let e = parse_token_answer(body, 0, ENDPOINT).unwrap_err();
+            let e = parse_token_answer(body, EpochMs::from_millis(0), ENDPOINT).unwrap_err();
             assert!(!e.message.contains("sekrit"), "{}", e.message);
         }
     }
@@ -285,11 +285,15 @@ mod tests {
             br#"{"access_token":"a","expires_in":"soon"}"#,
             br#"{"access_token":"a"}"#,
         ] {
-            let e = parse_token_answer(body, 0, ENDPOINT).unwrap_err();
+            let e = parse_token_answer(body, EpochMs::from_millis(0), ENDPOINT).unwrap_err();
             assert_eq!(e.kind, FailureKind::Transient, "{}", e.message);
             assert!(e.message.starts_with(ENDPOINT), "{}", e.message);
         }
-        let m = parse_token_answer(br#"{"access_token":"a","expires_in":"60"}"#, 0, ENDPOINT);
-        assert_eq!(m.unwrap().expires_at, 60_000);
+        let m = parse_token_answer(
+            br#"{"access_token":"a","expires_in":"60"}"#,
+            EpochMs::from_millis(0),
+            ENDPOINT,
+        );
+        assert_eq!(m.unwrap().expires_at, EpochMs::from_millis(60_000));
     }
 }

@@ -86,7 +86,10 @@ mod tests {
         let file = dir.join("f");
         std::fs::write(&file, "hello").unwrap();
         assert_eq!(read_regular(&file, 5).unwrap(), "hello");
-        assert!(matches!(read_regular(&file, 4), Err(ReadError::TooLarge(4))));
+        assert!(matches!(
+            read_regular(&file, 4),
+            Err(ReadError::TooLarge(4))
+        ));
         std::fs::write(&file, [0xff, 0xfe]).unwrap();
         assert!(matches!(read_regular(&file, 5), Err(ReadError::NotUtf8)));
         assert!(matches!(read_regular(&dir, 5), Err(ReadError::NotRegular)));
@@ -99,7 +102,11 @@ mod tests {
         // SAFETY: mkfifo(3) with a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         assert!(matches!(read_regular(&fifo, 5), Err(ReadError::NotRegular)));
-        assert!(read_regular(&dir.join("none"), 5).unwrap_err().is_not_found());
+        assert!(
+            read_regular(&dir.join("none"), 5)
+                .unwrap_err()
+                .is_not_found()
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

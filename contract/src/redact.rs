@@ -382,12 +382,7 @@ fn without_bare_userinfo(line: &str) -> String {
                 return word.to_owned();
             };
             if colon < at && !word[..at].contains('/') {
-                format!(
-                    "{}:{}{}",
-                    &word[..colon],
-                    REDACTED,
-                    &word[at..]
-                )
+                format!("{}:{}{}", &word[..colon], REDACTED, &word[at..])
             } else {
                 word.to_owned()
             }

@@ -95,7 +95,7 @@ pub fn parse_response(stdout: &[u8], started: EpochMs) -> Result<Minted, String>
         (None, Some(secs)) => {
             let secs =
                 number(secs).ok_or("printed an `expires_in` that is not a number of seconds")?;
-            (started.saturating_add((secs * 1000.0) as i64), "expires_in")
+            (started.saturating_add_secs_f64(secs), "expires_in")
         }
         (None, None) => {
             return Err(format!(
@@ -131,7 +131,7 @@ fn parse_expires_at(v: &Value) -> Result<EpochMs, String> {
                 "printed an `expires_at` of {secs:.0}, which as epoch seconds is tens of thousands of years away: it looks like milliseconds; print epoch seconds or an RFC 3339 time"
             ));
         }
-        return Ok((secs * 1000.0) as i64);
+        return Ok(EpochMs::from_secs_f64(secs));
     }
     let Value::String(s) = v else {
         return Err(
@@ -140,7 +140,7 @@ fn parse_expires_at(v: &Value) -> Result<EpochMs, String> {
     };
     s.trim()
         .parse::<jiff::Timestamp>()
-        .map(|t| t.as_millisecond())
+        .map(|t| EpochMs::from_millis(t.as_millisecond()))
         .map_err(|_| {
             "printed an `expires_at` that is neither epoch seconds nor an RFC 3339 time".into()
         })
@@ -150,41 +150,46 @@ fn parse_expires_at(v: &Value) -> Result<EpochMs, String> {
 mod tests {
     use super::*;
 
+    /// The instant `ms` milliseconds after the epoch.
+    fn at(ms: i64) -> EpochMs {
+        EpochMs::from_millis(ms)
+    }
+
     fn mint(script: &str, timeout: Duration) -> Result<Minted, MintError> {
         let m = CommandMint {
             argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
             timeout,
         };
-        m.mint(1_000_000)
+        m.mint(at(1_000_000))
     }
 
     #[test]
     fn accepts_expires_at_in_epoch_seconds_and_rfc3339_with_offset() {
-        let a = parse_response(br#"{"token":"abc","expires_at":2000}"#, 0).unwrap();
+        let a = parse_response(br#"{"token":"abc","expires_at":2000}"#, at(0)).unwrap();
         assert_eq!(
             (a.token.expose(), a.expires_at, a.expiry_source.as_str()),
-            ("abc", 2_000_000, "expires_at")
+            ("abc", at(2_000_000), "expires_at")
         );
         let b = parse_response(
             br#"{"token":"abc","expires_at":"1970-01-01T01:00:00+01:00"}"#,
-            -5,
+            at(-5),
         )
         .unwrap();
-        assert_eq!(b.expires_at, 0);
+        assert_eq!(b.expires_at, at(0));
         let c = parse_response(
             br#"{"token":"abc","expires_at":"1970-01-01T00:00:10.5Z"}"#,
-            0,
+            at(0),
         )
         .unwrap();
-        assert_eq!(c.expires_at, 10_500);
+        assert_eq!(c.expires_at, at(10_500));
     }
 
     #[test]
     fn expires_in_counts_from_the_start_of_the_mint() {
-        let m = parse_response(br#"{"token":"abc","expires_in":3600}"#, 5_000).unwrap();
+        let m = parse_response(br#"{"token":"abc","expires_in":3600}"#, at(5_000)).unwrap();
         assert_eq!(
             (m.expires_at, m.expiry_source.as_str()),
-            (3_605_000, "expires_in")
+            (at(3_605_000), "expires_in")
         );
     }
 
@@ -205,7 +210,7 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            let err = parse_response(input, 10_000).unwrap_err();
+            let err = parse_response(input, at(10_000)).unwrap_err();
             assert!(err.contains(want), "{err:?} should say {want:?}");
             assert!(!err.contains("secret-tok"), "{err:?} leaks the output");
         }
@@ -218,7 +223,7 @@ mod tests {
             Duration::from_secs(10),
         )
         .unwrap();
-        assert_eq!((m.token.expose(), m.expires_at), ("tok-1", 1_060_000));
+        assert_eq!((m.token.expose(), m.expires_at), ("tok-1", at(1_060_000)));
     }
 
     #[test]
@@ -248,7 +253,7 @@ mod tests {
             argv: vec!["/nonexistent/mint".into()],
             timeout: Duration::from_secs(1),
         };
-        let e = m.mint(0).unwrap_err();
+        let e = m.mint(at(0)).unwrap_err();
         assert_eq!(e.kind, crate::mint::FailureKind::Misconfigured);
         assert!(e.message.contains("no such file"));
     }

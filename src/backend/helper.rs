@@ -35,7 +35,8 @@ pub struct HelperMint {
 
 impl HelperMint {
     fn helper_path() -> Result<PathBuf, MintError> {
-        let exe = crate::files::own_exe().map_err(|e| MintError::transient(e.chain().to_string()))?;
+        let exe =
+            crate::files::own_exe().map_err(|e| MintError::transient(e.chain().to_string()))?;
         let helper = exe.with_file_name(HELPER_NAME);
         if !helper.exists() {
             return Err(MintError::misconfigured(format!(

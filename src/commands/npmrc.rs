@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::cli::NpmrcArgs;
 use crate::context::Context;
-use crate::engine::time;
 use crate::error::{Reply, Result};
 use crate::npmrc as npm;
 use crate::protocol::{self, pnpm};
@@ -46,6 +45,6 @@ pub fn run(ctx: &Context, args: NpmrcArgs) -> Result<Reply> {
     Ok(Reply::Stdout(format!(
         "updated {}: {key} (token expires {})\n",
         file.display(),
-        time(served.entry.expires_at)
+        served.entry.expires_at
     )))
 }

@@ -2,7 +2,6 @@
 
 use crate::cli::RefreshArgs;
 use crate::context::{Context, engine};
-use crate::engine::time;
 use crate::error::{Reply, Result};
 
 pub fn run(ctx: &Context, args: RefreshArgs) -> Result<Reply> {
@@ -10,8 +9,6 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<Reply> {
     let entry = engine(ctx, &target).refresh(args.force)?;
     Ok(Reply::Stdout(format!(
         "refreshed `{}`: token expires {}, refresh due {}\n",
-        target.name,
-        time(entry.expires_at),
-        time(entry.refresh_at)
+        target.name, entry.expires_at, entry.refresh_at
     )))
 }

@@ -5,9 +5,9 @@ use crate::cache::{self, FileStore};
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::config::Target;
 use crate::context::Context;
-use crate::engine::time;
+use crate::engine::{Clock, SystemClock};
 use crate::error::{Reply, Result};
-use crate::policy::{self, Freshness};
+use crate::policy::{self, EpochMs, Freshness};
 use crate::resolve;
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
             all
         }
     };
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = SystemClock.now();
     let rows = targets
         .iter()
         .map(|t| status_row(ctx, t, now))
@@ -78,7 +78,7 @@ fn status_json(targets: Vec<StatusRow>) -> String {
     )
 }
 
-fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<StatusRow> {
+fn status_row(ctx: &Context, target: &Target, now: EpochMs) -> Result<StatusRow> {
     let state = FileStore::new(
         &ctx.cache_dir,
         &target.name,
@@ -97,17 +97,17 @@ fn status_row(ctx: &Context, target: &Target, now: i64) -> Result<StatusRow> {
         backend: target.backend.kind(),
         breaker: BreakerRow {
             consecutive_failures: b.consecutive_failures,
-            open_until: b.open_until.map(time),
+            open_until: b.open_until.map(|t| t.to_string()),
             state: b.state(now).as_str(),
         },
         cached: e.is_some(),
-        expires_at: e.map(|e| time(e.expires_at)),
+        expires_at: e.map(|e| e.expires_at.to_string()),
         expiry_source: e.map(|e| e.expiry_source.clone()),
-        issued_at: e.map(|e| time(e.issued_at)),
+        issued_at: e.map(|e| e.issued_at.to_string()),
         last_error: b.last_error.as_ref().map(|e| e.message.clone()),
-        last_error_at: b.last_failure_at.map(time),
+        last_error_at: b.last_failure_at.map(|t| t.to_string()),
         name: target.name.clone(),
-        refresh_at: e.map(|e| time(e.refresh_at)),
+        refresh_at: e.map(|e| e.refresh_at.to_string()),
         token,
         urls: target.urls.clone(),
         username: target.username.clone(),
@@ -183,13 +183,13 @@ mod tests {
                 state: "closed",
             },
             cached: true,
-            expires_at: Some(time(T0 + 3_600_000)),
+            expires_at: Some(EpochMs::from_millis(T0 + 3_600_000).to_string()),
             expiry_source: Some("expires_in".into()),
-            issued_at: Some(time(T0)),
+            issued_at: Some(EpochMs::from_millis(T0).to_string()),
             last_error: None,
             last_error_at: None,
             name: "build".into(),
-            refresh_at: Some(time(T0 + 2_880_000)),
+            refresh_at: Some(EpochMs::from_millis(T0 + 2_880_000).to_string()),
             token: "valid",
             urls: vec!["https://pkgs.example.com/".into()],
             username: Some("aws".into()),

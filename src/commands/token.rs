@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::ci;
 use crate::cli::{TokenArgs, TokenFormat};
 use crate::context::Context;
-use crate::engine::{Served, time};
+use crate::engine::Served;
 use crate::error::{Reply, Result};
 
 pub fn run(ctx: &Context, args: TokenArgs) -> Result<Reply> {
@@ -40,7 +40,7 @@ struct TokenReply<'a> {
 
 fn token_json(served: &Served, target: &str) -> String {
     let reply = TokenReply {
-        expires_at: time(served.entry.expires_at),
+        expires_at: served.entry.expires_at.to_string(),
         source: served.source.as_str(),
         target,
         token: served.entry.token.expose(),
@@ -55,7 +55,7 @@ fn token_json(served: &Served, target: &str) -> String {
 mod tests {
     use super::*;
     use crate::engine::Source;
-    use crate::policy::Entry;
+    use crate::policy::{Entry, EpochMs};
     use crate::secret::Secret;
 
     const T0: i64 = 1_800_000_000_000;
@@ -65,9 +65,9 @@ mod tests {
         let served = Served {
             entry: Entry {
                 token: Secret::new("tok-1".into()),
-                issued_at: T0,
-                expires_at: T0 + 3_600_000,
-                refresh_at: T0 + 2_880_000,
+                issued_at: EpochMs::from_millis(T0),
+                expires_at: EpochMs::from_millis(T0 + 3_600_000),
+                refresh_at: EpochMs::from_millis(T0 + 2_880_000),
                 jitter: 0.0,
                 expiry_source: "expires_in".into(),
                 received_at: None,

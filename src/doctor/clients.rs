@@ -11,7 +11,7 @@ use std::process::Command;
 
 use super::{Check, fail, ok, points_here, warn};
 use crate::config::{Config, Target};
-use crate::engine::time;
+use crate::engine::{Clock, SystemClock};
 use crate::error::Result;
 use crate::npmrc as npm;
 use crate::policy::Entry;
@@ -549,14 +549,14 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
             again,
         );
     };
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = SystemClock.now();
     if now >= entry.expires_at {
         fail(
             check,
             format!(
                 "the token in {} expired {}",
                 path.display(),
-                time(entry.expires_at)
+                entry.expires_at
             ),
             again,
         )
@@ -567,7 +567,7 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
             format!(
                 "the token in {} expires {} and is due for refresh: ecluse-cred refreshes its own copy, not the file's",
                 path.display(),
-                time(entry.expires_at)
+                entry.expires_at
             ),
             again,
         )
@@ -577,7 +577,7 @@ fn npm_token(w: &Wiring<'_>, path: &Path, token: &str) -> Check {
             format!(
                 "{} has the current token, valid until {}",
                 path.display(),
-                time(entry.expires_at)
+                entry.expires_at
             ),
         )
     }

@@ -113,12 +113,13 @@ fn get(ctx: &Context, input: &str) -> Result<String> {
         )]),
         // Bazel keeps the headers until `expires` and never refreshes early: report the
         // expiry less the policy's margin, as every other client is served.
-        expires: Some(crate::engine::time(
+        expires: Some(
             served
                 .entry
                 .expires_at
-                .saturating_sub(crate::policy::ms(target.policy.min_ttl)),
-        )),
+                .saturating_sub_ms(crate::policy::ms(target.policy.min_ttl))
+                .to_string(),
+        ),
     };
     Ok(response.to_json())
 }
@@ -200,7 +201,7 @@ mod tests {
         assert_eq!(GetResponse::default().to_json(), "{}\n");
         let r = GetResponse {
             headers: BTreeMap::from([("Authorization", vec!["Bearer tok-1".to_owned()])]),
-            expires: Some(crate::engine::time(1_800_000_000_123)),
+            expires: Some(crate::mint::EpochMs::from_millis(1_800_000_000_123).to_string()),
         };
         assert_eq!(
             r.to_json(),

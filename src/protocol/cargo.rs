@@ -112,7 +112,7 @@ impl Credential for Provider {
             .serve(&target, None, false)
             .map_err(|e| Error::Other(e.chain().to_string().into()))?;
         let expiration =
-            time::OffsetDateTime::from_unix_timestamp(served.entry.expires_at.div_euclid(1000))
+            time::OffsetDateTime::from_unix_timestamp(served.entry.expires_at.as_secs())
                 .map_err(|e| Error::Other(format!("token expiry out of range: {e}").into()))?;
         Ok(CredentialResponse::Get {
             token: Secret::from(served.entry.token.expose().to_owned()),

@@ -106,7 +106,7 @@ fn answer(
     served: &crate::engine::Served,
 ) -> String {
     let token = served.entry.token.expose();
-    let expiry = served.entry.expires_at.div_euclid(1000);
+    let expiry = served.entry.expires_at.as_secs();
     if !request.capabilities.contains(&AUTHTYPE) {
         return format!("username={username}\npassword={token}\npassword_expiry_utc={expiry}\n");
     }

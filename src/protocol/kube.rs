@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 
 use crate::config::Target;
 use crate::context::Context;
-use crate::engine::{Served, time};
+use crate::engine::Served;
 use crate::error::{Error, Reply, Result};
 
 /// The variable kubectl describes the call in.
@@ -109,7 +109,7 @@ fn render(api_version: &'static str, served: &Served) -> String {
         api_version,
         kind: "ExecCredential",
         status: Status {
-            expiration_timestamp: time(served.entry.expires_at),
+            expiration_timestamp: served.entry.expires_at.to_string(),
             token: served.entry.token.expose(),
         },
     };
@@ -188,7 +188,7 @@ mod tests {
             &target,
             &cluster("https://k8s.example.com:6443"),
         ));
-        let expires = time(ctx.cached(&target).unwrap().expires_at);
+        let expires = ctx.cached(&target).unwrap().expires_at;
         assert_eq!(
             answer,
             format!(
@@ -200,7 +200,7 @@ mod tests {
         assert!(answer.starts_with(r#"{"apiVersion":"client.authentication.k8s.io/v1","#));
     }
     use crate::engine::Source;
-    use crate::policy::Entry;
+    use crate::policy::{Entry, EpochMs};
     use crate::secret::Secret;
 
     #[test]
@@ -208,9 +208,9 @@ mod tests {
         let served = Served {
             entry: Entry {
                 token: Secret::new("tok-1".into()),
-                issued_at: 1_800_000_000_000,
-                expires_at: 1_800_003_600_000,
-                refresh_at: 1_800_002_880_000,
+                issued_at: EpochMs::from_millis(1_800_000_000_000),
+                expires_at: EpochMs::from_millis(1_800_003_600_000),
+                refresh_at: EpochMs::from_millis(1_800_002_880_000),
                 jitter: 0.0,
                 expiry_source: "test".into(),
                 received_at: None,

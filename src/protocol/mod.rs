@@ -132,7 +132,7 @@ command = ["sh", "-c", "printf '{\"token\":\"tok-1\",\"expires_in\":3600}'"]
     /// The expiry, in epoch seconds, of the token cached for `name`.
     pub fn expiry_secs(ctx: &Context, name: &str) -> i64 {
         let target = crate::resolve::target(&ctx.config, name).unwrap();
-        ctx.cached(&target).unwrap().expires_at.div_euclid(1000)
+        ctx.cached(&target).unwrap().expires_at.as_secs()
     }
 
     /// A configuration that could not be loaded, as the dispatch hands it over.

@@ -64,9 +64,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     } else {
         Some(w.ctx.serve(w.target, None, false)?)
     };
-    let expires = token
-        .as_ref()
-        .map(|t| crate::engine::time(t.entry.expires_at));
+    let expires = token.as_ref().map(|t| t.entry.expires_at.to_string());
     let token_line = format!("{auth}=");
     let ours = |l: &str| is_registry_line(l, w.url) || l.starts_with(&token_line);
     let edit = Edit::of(path.clone(), true, |old| {

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::{Session, endpoint, field, minted};
-use ecluse_cred_contract::mint::{MintError, Minted};
+use ecluse_cred_contract::mint::{EpochMs, MintError, Minted};
 use ecluse_cred_contract::redact;
 
 pub(super) const KIND: &str = "impersonated_service_account";
@@ -86,33 +86,41 @@ pub(super) async fn generate(
 
 /// An RFC 3339 time (`2026-12-06T06:00:00Z`, `…+01:00`, fractional seconds) in epoch ms, when
 /// it is after `started`: an expiry already past (or before 1970) is no expiry.
-fn expire_time(text: &str, started: ecluse_cred_contract::mint::EpochMs) -> Option<i64> {
+fn expire_time(text: &str, started: EpochMs) -> Option<EpochMs> {
     let at: jiff::Timestamp = text.trim().parse().ok()?;
-    let ms = at.as_millisecond();
-    (ms > started).then_some(ms)
+    let at = EpochMs::from_millis(at.as_millisecond());
+    (at > started).then_some(at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::expire_time;
+    use ecluse_cred_contract::mint::EpochMs;
+
+    fn at(ms: i64) -> EpochMs {
+        EpochMs::from_millis(ms)
+    }
 
     #[test]
     fn expire_time_reads_rfc3339_with_any_offset_and_refuses_a_past_or_garbled_one() {
         assert_eq!(
-            expire_time("2026-12-06T06:00:00Z", 0),
-            Some(1_796_536_800_000)
+            expire_time("2026-12-06T06:00:00Z", at(0)),
+            Some(at(1_796_536_800_000))
         );
         assert_eq!(
-            expire_time("2026-12-06T07:00:00+01:00", 0),
-            Some(1_796_536_800_000)
+            expire_time("2026-12-06T07:00:00+01:00", at(0)),
+            Some(at(1_796_536_800_000))
         );
         assert_eq!(
-            expire_time("2026-12-06T06:00:00.250+00:00", 0),
-            Some(1_796_536_800_250)
+            expire_time("2026-12-06T06:00:00.250+00:00", at(0)),
+            Some(at(1_796_536_800_250))
         );
-        assert_eq!(expire_time("1969-12-31T23:00:00Z", 0), None);
-        assert_eq!(expire_time("2026-12-06T06:00:00Z", 1_796_536_800_000), None);
-        assert_eq!(expire_time("tomorrow", 0), None);
-        assert_eq!(expire_time("", 0), None);
+        assert_eq!(expire_time("1969-12-31T23:00:00Z", at(0)), None);
+        assert_eq!(
+            expire_time("2026-12-06T06:00:00Z", at(1_796_536_800_000)),
+            None
+        );
+        assert_eq!(expire_time("tomorrow", at(0)), None);
+        assert_eq!(expire_time("", at(0)), None);
     }
 }

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{Session, field, minted};
-use ecluse_cred_contract::mint::{MintError, Minted};
+use ecluse_cred_contract::mint::{EpochMs, MintError, Minted};
 
 const KIND: &str = "service_account";
 /// The longest life Google accepts for a self-signed JWT.
@@ -47,7 +47,7 @@ pub(super) fn token(
         Some(s) if !s.is_empty() => s.join(" "),
         _ => super::DEFAULT_SCOPE.to_owned(),
     };
-    let now = session.started / 1000;
+    let now = session.started.as_secs();
     let life = i64::try_from(session.lifetime.min(MAX_LIFETIME).as_secs()).unwrap_or(3600);
     let exp = now + life;
     let enc = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
@@ -71,5 +71,5 @@ pub(super) fn token(
         "{signed}.{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
     );
-    Ok(minted(token, exp * 1000, "jwt"))
+    Ok(minted(token, EpochMs::from_secs(exp), "jwt"))
 }

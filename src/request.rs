@@ -106,19 +106,26 @@ impl Request {
         Request { path: None, ..self }
     }
 
-    /// `scheme://host[:port]/path`, safe to print (no userinfo, query or fragment).
+    /// `scheme://host[:port]/path`, safe to print (no userinfo, query or fragment; what looks
+    /// like a secret in the path redacted).
     pub fn shown(&self) -> String {
+        self.with_path(&crate::redact::path(self.path.as_deref().unwrap_or("/")))
+    }
+
+    /// `scheme://host[:port]/path` as a client's config names it: userinfo, query and fragment
+    /// dropped, the path as it is (an `@` in an npm scope's URL stays; [`Request::shown`] would
+    /// redact it).
+    pub fn written(&self) -> String {
+        self.with_path(self.path.as_deref().unwrap_or("/"))
+    }
+
+    fn with_path(&self, path: &str) -> String {
         let port = if self.port == self.scheme.default_port() {
             String::new()
         } else {
             format!(":{}", self.port)
         };
-        format!(
-            "{}://{}{port}{}",
-            self.scheme.as_str(),
-            self.host,
-            crate::redact::path(self.path.as_deref().unwrap_or("/"))
-        )
+        format!("{}://{}{port}{path}", self.scheme.as_str(), self.host)
     }
 
     /// Whether the host is the machine itself: `localhost`, an address in `127.0.0.0/8`, or

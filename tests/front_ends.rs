@@ -361,7 +361,7 @@ fn a_client_that_names_no_path_gets_no_token_scoped_to_a_path() {
             );
             if !served {
                 assert!(
-                    stderr(&out).contains("whole host") || stderr(&out).contains("bare host"),
+                    stderr(&out).contains("a URL of the whole host"),
                     "{}",
                     stderr(&out)
                 );

@@ -56,15 +56,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     // setup was given. Wiring another would hand docker that target's token.
     if !w.args.undo {
         let asked = crate::protocol::docker::target_for(&w.ctx.config, &host)?;
-        if asked.as_ref().is_none_or(|t| t.name != w.target.name) {
-            return Err(Error::config(format!(
-                "docker asks for credentials by host only, and for {host} ecluse-cred answers {}, not target `{}` ({}): give `{}` a URL of the bare host (`https://{host}/`), or wire the target that serves it",
-                asked.map_or("nothing".to_owned(), |t| format!("target `{}`", t.name)),
-                w.target.name,
-                w.url,
-                w.target.name
-            )));
-        }
+        super::check_asked_by_host(w, "docker", &host, asked)?;
     }
     let edit = Edit::of(path.clone(), false, |old| {
         let mut config: Map<String, Value> = if old.trim().is_empty() {

@@ -382,12 +382,33 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     print(&out)
 }
 
+/// For a client that asks for credentials by host only and sends the token to any path of it
+/// (docker, Terraform): the target the helper answers for `host` (`asked`) must be the one being
+/// wired, else wiring it would hand the client another target's token, or none.
+pub(crate) fn check_asked_by_host(
+    w: &Wiring<'_>,
+    client: &str,
+    host: &str,
+    asked: Option<Target>,
+) -> Result<()> {
+    if asked.as_ref().is_some_and(|t| t.name == w.target.name) {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{client} asks for credentials by host only, and for {host} ecluse-cred answers {}, not target `{}` ({}): give `{}` a URL of the whole host (`https://{host}/`), which {client} may send the token anywhere on, or wire the target that serves it",
+        asked.map_or("nothing".to_owned(), |t| format!("target `{}`", t.name)),
+        w.target.name,
+        crate::redact::url(w.url),
+        w.target.name
+    )))
+}
+
 /// The target and the registry URL to wire: `--url` names both; `--target` needs the target
 /// to have exactly one `urls` entry (or be a derived host).
 fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
     if let Some(url) = &args.which.url {
         let target = resolve::resolve(&ctx.config, url)?;
-        return Ok((target, config_url(&Request::url(url)?)));
+        return Ok((target, Request::url(url)?.written()));
     }
     let name = args
         .which
@@ -413,24 +434,6 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
         }
     };
     Ok((target, url))
-}
-
-/// The registry URL as a client's config names it: `scheme://host[:port]/path` of the parsed
-/// URL (userinfo, query and fragment dropped), the path as it is. Not [`Request::shown`],
-/// which redacts what looks like a secret in the path (an `@` in an npm scope's URL would
-/// become `<redacted>` in the file).
-fn config_url(request: &Request) -> String {
-    let port = if request.port == request.scheme.default_port() {
-        String::new()
-    } else {
-        format!(":{}", request.port)
-    };
-    format!(
-        "{}://{}{port}{}",
-        request.scheme.as_str(),
-        request.host,
-        request.path.as_deref().unwrap_or("/")
-    )
 }
 
 /// The file a client reads from: `--file`, else the client's own choice.

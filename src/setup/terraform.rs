@@ -126,14 +126,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         let request = crate::request::Request::url(w.url)?;
         let host = crate::protocol::docker::registry_name(&request);
         let asked = crate::protocol::terraform::target_for(&w.ctx.config, &host)?;
-        if asked.as_ref().is_none_or(|t| t.name != w.target.name) {
-            return Err(Error::config(format!(
-                "Terraform asks for credentials by host only, and for {host} ecluse-cred answers {}, not target `{}`: give `{}` a URL of the whole host (`https://{host}/`), which Terraform may send the token anywhere on",
-                asked.map_or("nothing".to_owned(), |t| format!("target `{}`", t.name)),
-                w.target.name,
-                w.target.name
-            )));
-        }
+        super::check_asked_by_host(w, "Terraform", &host, asked)?;
     }
     // Terraform merges `~/.terraform.d/*.tfrc` in when TF_CLI_CONFIG_FILE is not set.
     let others: Vec<std::path::PathBuf> = if env_path("TF_CLI_CONFIG_FILE").is_none() {

@@ -682,10 +682,14 @@ fn install_shims_links_every_shim_name_and_keeps_other_files() {
     let out = sb.run(&["install", "shims", dir.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("is not on PATH"));
+    // Every name a client runs the helper by, spelled out: a shim added to the list but not
+    // installed, or one dropped, fails here.
     for name in [
         "keyring",
         "git-credential-ecluse",
         "docker-credential-ecluse",
+        "bazel-credential-ecluse",
+        "terraform-credentials-ecluse",
     ] {
         assert_eq!(
             fs::read_link(dir.join(name)).unwrap(),

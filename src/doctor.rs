@@ -686,7 +686,8 @@ fn client_url(
             return None;
         }
     };
-    Request::url(&url).ok().map(|r| r.shown())
+    // As the client configs name it: an `@` in the path (an Azure Artifacts feed view) stays.
+    Request::url(&url).ok().map(|r| r.written())
 }
 
 fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {

@@ -86,19 +86,24 @@ pub fn run_program(
         .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
     let mut command = Command::new(program);
     command.args(args);
-    run_command(command, input, timeout)
+    run_command(command, input, timeout, MAX_STDOUT_BYTES)
 }
 
 /// How long a client's own tool (`git config`, `kubectl config view`, `go env`), run by `setup`
 /// or `doctor` on the user's behalf, may take: they answer at once, unless stuck.
 pub const CLIENT_TOOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most of a client tool's stdout that is kept: `kubectl config view --raw` of a kubeconfig with
+/// hundreds of clusters and embedded certificates runs to megabytes.
+pub const CLIENT_TOOL_MAX_STDOUT: usize = 64 << 20;
 
-/// [`run_program`] for a command its caller prepared (arguments, environment): the same
-/// process group, descriptor hygiene, watchdog and timeout.
+/// [`run_program`] for a command its caller prepared (arguments, environment), keeping at most
+/// `max_stdout` bytes of stdout: the same process group, descriptor hygiene, watchdog and
+/// timeout.
 pub fn run_command(
     mut command: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
+    max_stdout: usize,
 ) -> Result<ProgramOutput, MintError> {
     let program = command.get_program().to_string_lossy().into_owned();
     let program = program.as_str();
@@ -146,7 +151,7 @@ pub fn run_command(
     if let (Some(stdin), Some(input)) = (child.stdin.take(), input) {
         feed(stdin, input);
     }
-    let mut stdout = Capture::new(child.stdout.take().map(OwnedFd::from), MAX_STDOUT_BYTES);
+    let mut stdout = Capture::new(child.stdout.take().map(OwnedFd::from), max_stdout);
     let mut stderr = Capture::new(child.stderr.take().map(OwnedFd::from), MAX_STDERR_BYTES);
 
     let exited = read_until_exit(&child, timeout, &mut [&mut stdout, &mut stderr]);

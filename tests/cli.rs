@@ -752,3 +752,67 @@ fn committed_completions_and_man_pages_match_the_cli() {
         fs::read(repo.join("completions/ecluse-cred.bash")).unwrap()
     );
 }
+
+/// `exec` becomes its command, and reports what a shell would when it cannot: 126 for a path
+/// that is there but cannot be run (a symlink loop, a directory), 127 for none.
+#[test]
+fn exec_reports_a_path_it_cannot_run_as_126_and_runs_a_real_program() {
+    let sb = Sandbox::new("");
+    let (a, b) = (sb.dir.path().join("loop-a"), sb.dir.path().join("loop-b"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    for path in [a.as_path(), sb.dir.path()] {
+        let out = sb.run(&["exec", "--target", "demo", "--", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(126), "{path:?}: {}", stderr(&out));
+    }
+    let out = sb.run(&["exec", "--target", "demo", "--", "/nonexistent/prog"]);
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    let out = sb.run(&["exec", "--target", "demo", "--", "/bin/sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+}
+
+/// A supervisor that ignores SIGCHLD (so its children are reaped unseen) still passes that on
+/// to the program `exec` becomes, although ecluse-cred itself waits for its mints.
+#[test]
+fn exec_hands_its_command_the_sigchld_disposition_it_was_started_with() {
+    let sb = Sandbox::new("");
+    let show = "import signal; print(signal.getsignal(signal.SIGCHLD))";
+    let run = |ignore: bool| {
+        let script = format!(
+            "import signal, os, sys\n{}os.execv(sys.argv[1], sys.argv[1:])\n",
+            if ignore {
+                "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+            } else {
+                ""
+            }
+        );
+        let mut cmd = sb.cmd(&["exec", "--target", "demo", "--", "python3", "-c", show]);
+        let program = cmd.get_program().to_owned();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+        let envs: Vec<_> = cmd
+            .get_envs()
+            .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+            .collect();
+        let mut py = Command::new("python3");
+        py.arg("-c").arg(&script).arg(&program).args(&args);
+        py.env_clear();
+        for (k, v) in envs {
+            if let Some(v) = v {
+                py.env(k, v);
+            }
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            py.env("PATH", path);
+        }
+        sb.recorded(py.output().unwrap())
+    };
+    // Python shows the disposition as `Handlers.SIG_IGN`, or as its number (1) when it found it
+    // so at start; SIG_DFL is 0.
+    let ignored = run(true);
+    assert!(ignored.status.success(), "{}", stderr(&ignored));
+    let shown = stdout(&ignored);
+    assert!(["1", "Handlers.SIG_IGN"].contains(&shown.trim()), "{shown}");
+    let default = run(false);
+    let shown = stdout(&default);
+    assert!(["0", "Handlers.SIG_DFL"].contains(&shown.trim()), "{shown}");
+}

@@ -1324,3 +1324,28 @@ fn can_write(dir: &Path) -> bool {
     let _ = fs::remove_file(&probe);
     ok
 }
+
+/// A path with an `@` (an Azure Artifacts feed view, `feed@Local`) is written into git's
+/// config as it is, so that git's prefix match finds it; only messages redact such a path.
+#[test]
+fn setup_git_scopes_the_helper_to_a_path_with_an_at_as_written() {
+    let url = "https://pkgs.example.com/org/_packaging/feed@Local/npm/registry/";
+    let sb = Sandbox::new(&format!("urls = [\"{url}\"]"));
+    let gitconfig = sb.dir.path().join("client/gitconfig");
+    let out = sb.run(&[
+        "setup",
+        "git",
+        "--url",
+        url,
+        "--file",
+        gitconfig.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(&gitconfig).unwrap();
+    assert!(
+        text.contains(
+            "[credential \"https://pkgs.example.com/org/_packaging/feed@Local/npm/registry\"]"
+        ) && !text.contains("redacted"),
+        "{text}"
+    );
+}

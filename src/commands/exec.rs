@@ -35,6 +35,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<Reply> {
             token,
         );
     }
+    ecluse_cred_contract::signal::restore_sigchld_for_exec();
     let e = cmd.exec();
     let shown = program.to_string_lossy();
     Err(match e.kind() {
@@ -46,6 +47,15 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<Reply> {
             Code::NotExecutable,
             format!("cannot run `{shown}`: permission denied"),
         ),
+        // Found but not runnable (a script without `#!`, another architecture, busy, a symlink
+        // loop): what shells report as 126.
+        _ if matches!(
+            e.raw_os_error(),
+            Some(libc::ENOEXEC | libc::ETXTBSY | libc::ELOOP | libc::ENAMETOOLONG | libc::EISDIR)
+        ) =>
+        {
+            Error::new(Code::NotExecutable, format!("cannot run `{shown}`")).with_source(e)
+        }
         _ => Error::other(format!("cannot run `{shown}`")).with_source(e),
     })
 }

@@ -74,7 +74,13 @@ pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
 /// `cmd`'s standard output, if it ran and succeeded within the client-tool timeout (as every
 /// child of ecluse-cred runs: own process group, killed with what it started).
 fn tool_output(cmd: Command) -> Option<Vec<u8>> {
-    let out = crate::process::run_command(cmd, None, crate::process::CLIENT_TOOL_TIMEOUT).ok()?;
+    let out = crate::process::run_command(
+        cmd,
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+        crate::process::CLIENT_TOOL_MAX_STDOUT,
+    )
+    .ok()?;
     (out.code == Some(0) && !out.overflowed).then_some(out.stdout)
 }
 

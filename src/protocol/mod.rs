@@ -74,7 +74,7 @@ pub fn https_prefixes(
         .iter()
         .filter_map(|u| crate::request::Request::url(u).ok())
         .filter(|r| r.scheme == crate::request::Scheme::Https)
-        .map(|r| r.shown())
+        .map(|r| r.written())
         .collect()
 }
 

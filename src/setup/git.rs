@@ -58,7 +58,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     // URL below the host's root git must also send the path (useHttpPath): a request without
     // one could be for any path (`URL/..;/evil/` matches the prefix too), and a path-scoped
     // target answers only a path it covers.
-    let scope = request.shown().trim_end_matches('/').to_owned();
+    let scope = request.written().trim_end_matches('/').to_owned();
     let key = format!("credential.{scope}.helper");
     let use_path_key = format!("credential.{scope}.useHttpPath");
     let scoped_below_root = request.path.as_deref().is_some_and(|p| p != "/");

@@ -470,9 +470,20 @@ pub(crate) fn on_copy(
     let copy = dir.path().join("config");
     std::fs::write(&copy, text)
         .map_err(|e| Error::other(copy.display().to_string()).with_source(e))?;
-    let out =
-        crate::process::run_command(command(&copy), None, crate::process::CLIENT_TOOL_TIMEOUT)
-            .map_err(|e| Error::config(format!("cannot run {what}: {}", e.message)))?;
+    let out = crate::process::run_command(
+        command(&copy),
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+        crate::process::CLIENT_TOOL_MAX_STDOUT,
+    )
+    .map_err(|e| Error::config(format!("cannot run {what}: {}", e.message)))?;
+    if out.overflowed {
+        return Err(Error::config(format!(
+            "{what} printed more than {} bytes about {}; not touching it",
+            crate::process::CLIENT_TOOL_MAX_STDOUT,
+            real.display()
+        )));
+    }
     if out.code != Some(0) && !accepted(out.code) {
         return Err(Error::config(format!(
             "{what}: {}",

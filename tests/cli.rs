@@ -786,7 +786,7 @@ fn exec_hands_its_command_the_sigchld_disposition_it_was_started_with() {
                 ""
             }
         );
-        let mut cmd = sb.cmd(&["exec", "--target", "demo", "--", "python3", "-c", show]);
+        let cmd = sb.cmd(&["exec", "--target", "demo", "--", "python3", "-c", show]);
         let program = cmd.get_program().to_owned();
         let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
         let envs: Vec<_> = cmd

@@ -1349,3 +1349,38 @@ fn setup_git_scopes_the_helper_to_a_path_with_an_at_as_written() {
         "{text}"
     );
 }
+
+/// A config whose last line has no line ending gets one from setup (its block starts on a line
+/// of its own); undo gives back the file setup found, byte for byte, without it.
+#[test]
+fn undo_gives_back_a_file_without_a_final_newline_byte_for_byte() {
+    let sb = sandbox();
+    for (client, name, text) in [
+        ("pip", "pip.conf", "[global]\ntimeout = 60"),
+        ("npm", ".npmrc", "fund=false"),
+        ("bazel", ".bazelrc", "build --jobs=4"),
+        ("pip", "crlf.conf", "[global]\r\ntimeout = 60"),
+    ] {
+        let file = sb.dir.path().join("client").join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        if client == "npm" {
+            sb.allow_token_in(&file);
+        }
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_ne!(fs::read_to_string(&file).unwrap(), text);
+        let out = setup(&sb, client, &file, &["--undo"]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(&file).unwrap(), text, "{client} {name}");
+    }
+    // The ordinary case next to it: a file that ends its lines keeps its last newline.
+    let file = sb.dir.path().join("client/ends.conf");
+    fs::write(&file, "[global]\ntimeout = 60\n").unwrap();
+    assert!(setup(&sb, "pip", &file, &[]).status.success());
+    assert!(setup(&sb, "pip", &file, &["--undo"]).status.success());
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "[global]\ntimeout = 60\n"
+    );
+}

@@ -203,6 +203,18 @@ pub(super) fn undo(
     if emptied {
         edit.after = edit.bare.take();
     }
+    // A file that did not end its last line got a line ending from setup (its block goes on a
+    // line of its own): when taking that off gives back exactly the text setup found, it goes.
+    if let (Some(want), Some(after)) = (&record.text, edit.after.as_mut())
+        && digest(after) != *want
+        && let Some(bare) = ["\r\n", "\n"]
+            .iter()
+            .find_map(|ending| after.strip_suffix(ending))
+            .filter(|bare| digest(bare) == *want)
+    {
+        let len = bare.len();
+        after.truncate(len);
+    }
     let Some(was) = record.mode else {
         return (None, None);
     };

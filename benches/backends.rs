@@ -6,11 +6,15 @@
 //! times (default 20); the fake records how long it took to answer each request, and the
 //! overhead is the median wall time minus the median service time: process start, config,
 //! runtime and SDK set-up, signing, HTTP, and the cache write.
+//!
+//! The cached runs must make no request and every AWS CLI run one (else the bench panics: it
+//! would not be measuring what it prints), and the bench fails if the cached path is not faster
+//! than the AWS CLI.
 
 mod support;
 
-#[path = "support/codeartifact.rs"]
-mod codeartifact;
+#[path = "../tests/common/cloud.rs"]
+mod cloud;
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
@@ -21,27 +25,22 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use http::{FakeServer, Response};
+use cloud::{Cloud, Wire};
 use serde_json::json;
 use support::{aws_cli, aws_env, ms, stats, time};
 
 fn main() {
     let runs = support::env_or("BENCH_RUNS", 20);
     let dir = tempfile::tempdir().unwrap();
-    let ca = codeartifact::start("ca-token");
-    let token_endpoint = |_: &http::Request| {
-        Response::json(
-            200,
-            json!({"access_token": "ya29.bench", "token_type": "Bearer", "expires_in": 3599}),
-        )
-    };
-    let google = FakeServer::start(token_endpoint);
-    let oauth = FakeServer::start(token_endpoint);
+    let ca = Cloud::start(Wire::CodeArtifact, "ca-bench-");
+    let google = Cloud::start(Wire::Google, "ya29.bench-");
+    let oauth = Cloud::start(Wire::OAuth2, "oauth-bench-");
 
     let mint = dir.path().join("mint");
     fs::write(
         &mint,
-        "#!/bin/sh\necho '{\"token\":\"cmd-token\",\"expires_in\":3600}'\n",
+        // Each call leaves a line in `mint.calls`: the command row's count of mints.
+        "#!/bin/sh\necho >> \"$0.calls\"\necho '{\"token\":\"cmd-token\",\"expires_in\":3600}'\n",
     )
     .unwrap();
     fs::set_permissions(&mint, fs::Permissions::from_mode(0o755)).unwrap();
@@ -102,6 +101,7 @@ fn main() {
         ("oauth2", Some(&oauth)),
     ] {
         let before = fake.map_or(0, |f| f.service_times().len());
+        let mints_before = command_mints(&mint);
         let mut walls = Vec::new();
         for _ in 0..runs {
             assert!(
@@ -119,6 +119,12 @@ fn main() {
                 f.service_times().len() - before,
                 runs,
                 "one request per cold mint"
+            );
+        } else {
+            assert_eq!(
+                command_mints(&mint) - mints_before,
+                runs,
+                "one mint per cold `token`"
             );
         }
         let (median, p90) = stats(&mut walls);
@@ -139,10 +145,21 @@ fn main() {
 
     // Cached path vs the AWS CLI asking the same fake every time.
     let cached_runs = runs * 5;
+    let requests_before_cached = ca.count();
     let mut cached: Vec<Duration> = (0..cached_runs)
         .map(|_| time(&mut ours(&["token", "--target", "codeartifact"])))
         .collect();
     let (cached_median, _) = stats(&mut cached);
+    assert_eq!(
+        ca.count(),
+        requests_before_cached,
+        "a cached `token` asked the token API: the runs measured were not the cached path"
+    );
+    assert!(
+        !cached_median.is_zero(),
+        "a median of 0: nothing was measured"
+    );
+    let mut goals = support::Goals::default();
     println!(
         "cached `token --target codeartifact`: median {:.2} ms over {cached_runs} runs",
         ms(cached_median)
@@ -152,6 +169,7 @@ fn main() {
             "AWS CLI: not found; run benches/setup-awscli.sh (or set AWS_CLI) to measure it side by side"
         ),
         Some(aws) => {
+            let requests_before_cli = ca.count();
             let mut cli: Vec<Duration> = (0..runs)
                 .map(|_| {
                     let mut c = Command::new(&aws);
@@ -177,12 +195,27 @@ fn main() {
                 })
                 .collect();
             let (cli_median, _) = stats(&mut cli);
+            assert_eq!(
+                ca.count() - requests_before_cli,
+                runs,
+                "one GetAuthorizationToken request per AWS CLI run: the CLI did not ask the fake"
+            );
+            let faster = cli_median.as_secs_f64() / cached_median.as_secs_f64();
             println!(
-                "`aws codeartifact get-authorization-token` ({}): median {:.2} ms over {runs} runs; ecluse-cred cached is {:.0}x faster",
+                "`aws codeartifact get-authorization-token` ({}): median {:.2} ms over {runs} runs; ecluse-cred cached is {faster:.0}x faster",
                 aws.display(),
                 ms(cli_median),
-                cli_median.as_secs_f64() / cached_median.as_secs_f64()
+            );
+            goals.check(
+                faster > 1.0,
+                format!("cached `token` is {faster:.2}x as fast as the AWS CLI (goal: faster)"),
             );
         }
     }
+    goals.finish();
+}
+
+/// How many times the `command` backend's mint script at `mint` has run.
+fn command_mints(mint: &std::path::Path) -> usize {
+    fs::read_to_string(mint.with_extension("calls")).map_or(0, |s| s.lines().count())
 }

@@ -5,21 +5,27 @@
 //!
 //! Each run deletes cargo's downloaded registry data and lock file, then times `cargo fetch`,
 //! which must fetch the index and the crate with the token. `BENCH_RUNS` (default 10).
+//!
+//! ecluse-cred must ask the token API once in all its runs (the first mints, the rest use the
+//! cache) and the recipe at least once per run (else the bench panics: it would not be
+//! measuring what it prints); the bench fails if ecluse-cred is not the faster.
 
 mod support;
 
 #[path = "../tests/common/cargo_registry.rs"]
 #[allow(dead_code)]
 mod cargo_registry;
-#[path = "support/codeartifact.rs"]
-mod codeartifact;
+#[path = "../tests/common/cloud.rs"]
+mod cloud;
 #[path = "../tests/common/http.rs"]
 #[allow(dead_code)]
 mod http;
+#[path = "../tests/common/registry.rs"]
+#[allow(dead_code)]
+mod registry;
 
 use std::fs;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cargo_registry::{cargo, consumer, package_crate, registry};
@@ -30,12 +36,11 @@ const TOKEN: &str = "ca-bench-token";
 fn main() {
     let runs = support::env_or("BENCH_RUNS", 10);
     let dir = tempfile::tempdir().unwrap();
-    let codeartifact = codeartifact::start(TOKEN);
+    let codeartifact = cloud::Cloud::with_token(cloud::Wire::CodeArtifact, TOKEN);
     let package_home = dir.path().join("package-home");
     fs::create_dir_all(&package_home).unwrap();
     let crate_bytes = package_crate(dir.path(), &package_home);
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let registry = registry(|| Some(TOKEN.to_owned()), crate_bytes, seen.clone());
+    let registry = registry(|| Some(TOKEN.to_owned()), crate_bytes);
     let app = consumer(dir.path());
     let config = dir.path().join("ecluse.toml");
     fs::write(
@@ -57,6 +62,7 @@ fn main() {
         "[\"{}\", \"--target\", \"ca\"]",
         env!("CARGO_BIN_EXE_ecluse-cred")
     );
+    let requests_before_ours = codeartifact.count();
     let mut ours = time_fetches(
         dir.path(),
         "home-ecluse",
@@ -66,7 +72,13 @@ fn main() {
         &aws_env,
         runs,
     );
+    assert_eq!(
+        codeartifact.count() - requests_before_ours,
+        1,
+        "ecluse-cred asked the token API other than once: the later runs were not cached"
+    );
     let first = ours.remove(0);
+    let mut goals = support::Goals::default();
     println!("cargo fetch from an authenticated sparse registry, {runs} runs each");
     println!(
         "  ecluse-cred provider: first run (mints) {:.0} ms; later runs median {:.0} ms",
@@ -83,6 +95,7 @@ fn main() {
                 aws.display(),
                 codeartifact.url()
             );
+            let requests_before_theirs = codeartifact.count();
             let mut theirs = time_fetches(
                 dir.path(),
                 "home-aws",
@@ -92,14 +105,21 @@ fn main() {
                 &aws_env,
                 runs,
             );
+            assert!(
+                codeartifact.count() - requests_before_theirs >= runs,
+                "the AWS CLI recipe asked the token API fewer times than it ran: it was not measured"
+            );
             let (a, b) = (stats(&mut ours).0, stats(&mut theirs).0);
+            let ratio = a.as_secs_f64() / b.as_secs_f64();
             println!("  token-from-stdout + AWS CLI: median {:.0} ms", ms(b));
-            println!(
-                "  ratio: ecluse-cred takes {:.2}x the time of the AWS CLI recipe",
-                a.as_secs_f64() / b.as_secs_f64()
+            println!("  ratio: ecluse-cred takes {ratio:.2}x the time of the AWS CLI recipe");
+            goals.check(
+                ratio < 1.0,
+                format!("ecluse-cred took {ratio:.2}x the time of the AWS CLI recipe (goal: < 1x)"),
             );
         }
     }
+    goals.finish();
 }
 
 /// Time `runs` cold `cargo fetch`es with `provider` as the registry's credential provider.

@@ -624,13 +624,14 @@ fn rejected_credentials_exit_77() {
 
 #[derive(Debug, Clone)]
 enum Step {
-    /// Let time pass.
-    Wait(i64),
+    /// Let time pass: this fraction of the token lifetime.
+    Wait(f64),
     /// The backend goes down or comes back.
     Backend(bool),
-    /// A caller, optionally asking for a minimum TTL, with background or inline refresh.
+    /// A caller, optionally asking for a minimum TTL (this fraction of the token lifetime), with
+    /// background or inline refresh.
     Call {
-        min_ttl_s: Option<u64>,
+        min_ttl: Option<f64>,
         background: bool,
     },
     /// The background refresh in flight (if any) runs.
@@ -639,38 +640,64 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        4 => (0..LIFETIME / 3).prop_map(Step::Wait),
+        4 => (0.0..1.0 / 3.0).prop_map(Step::Wait),
         1 => any::<bool>().prop_map(Step::Backend),
-        6 => (prop::option::weighted(0.2, 0..5400u64), any::<bool>())
-            .prop_map(|(min_ttl_s, background)| Step::Call { min_ttl_s, background }),
+        6 => (prop::option::weighted(0.2, 0.0..1.5), any::<bool>())
+            .prop_map(|(min_ttl, background)| Step::Call { min_ttl, background }),
         2 => Just(Step::Background),
+    ]
+}
+
+thread_local! {
+    /// What [`drawn`] returns: the schedule's random draw.
+    static DRAW: Cell<f64> = const { Cell::new(0.0) };
+}
+
+/// The engine's random source in the schedules: the draw the schedule was generated with.
+fn drawn() -> f64 {
+    DRAW.with(Cell::get)
+}
+
+/// Token lifetimes from a second to 12 hours (CodeArtifact's longest), in ms.
+fn lifetime() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        SEC..=12 * 3600 * SEC,
+        prop::sample::select(vec![SEC, LIFETIME, 12 * 3600 * SEC])
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// Over random schedules of time, outages, callers and background refreshes:
+    /// Over random schedules of time, outages, callers and background refreshes, for any token
+    /// lifetime and any random draw (each mint's jitter, each failure's wait):
     /// a served token is always usable for its caller; every mint holds the lock (at most one in
     /// flight) and none happens while the breaker is open; a caller whose token was usable is
-    /// always served; a caller whose token was fresh never causes a mint.
+    /// always served; a caller whose token was fresh never causes a mint; every cached token is
+    /// fresh when minted and becomes due for refresh before it becomes unusable.
     #[test]
-    fn policy_invariants_hold_over_random_schedules(steps in prop::collection::vec(step(), 1..60)) {
+    fn policy_invariants_hold_over_random_schedules(
+        steps in prop::collection::vec(step(), 1..60),
+        lifetime in lifetime(),
+        draw in prop_oneof![1 => Just(0.0), 8 => 0.0..1.0],
+    ) {
         let f = world();
+        f.0.lifetime.set(lifetime);
+        DRAW.with(|d| d.set(draw));
         let p = Policy { breaker_cooldown: Duration::from_secs(600), ..Policy::default() };
-        let e = engine(&f, &p);
+        let e = Engine { random: drawn, ..engine(&f, &p) };
         let pending: RefCell<Option<FakeLock>> = RefCell::new(None);
         for s in steps {
             match s {
-                Step::Wait(ms) => advance(&f, ms),
+                Step::Wait(share) => advance(&f, (lifetime as f64 * share) as i64),
                 Step::Backend(up) => f.0.mint_fails.set(!up),
                 Step::Background => {
                     if let Some(lock) = pending.take() {
                         let _ = e.refresh_in_background(lock);
                     }
                 }
-                Step::Call { min_ttl_s, background } => {
-                    let ttl = min_ttl_s.map(Duration::from_secs);
+                Step::Call { min_ttl, background } => {
+                    let ttl = min_ttl.map(|share| Duration::from_millis((lifetime as f64 * share) as u64));
                     let now = f.now();
                     let before = f.0.state.borrow().clone();
                     let mints_before = f.0.mints.get();
@@ -693,6 +720,15 @@ proptest! {
                 }
             }
             prop_assert!(f.0.violation.borrow().is_none(), "{:?}", f.0.violation.borrow());
+            if let Some(cached) = &f.0.state.borrow().entry {
+                prop_assert_eq!(
+                    policy::freshness(cached.issued_at, Some(cached), &p, None),
+                    Freshness::Fresh,
+                    "not fresh when minted: {:?}", cached
+                );
+                let unusable_at = cached.expires_at.saturating_sub_ms(policy::effective_min_ttl(cached, &p));
+                prop_assert!(cached.refresh_at < unusable_at, "never due before unusable: {:?}", cached);
+            }
         }
     }
 }

@@ -589,24 +589,53 @@ mod tests {
         vec!["/bin/sh".into(), "-c".into(), script.into()]
     }
 
-    /// Whether `pid` is gone (or a zombie, dead but not yet reaped by whoever adopted it).
-    fn dead(pid: &str) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-            stat.rsplit(')')
-                .next()
-                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-        })
+    /// How long a test waits for what happens at once unless the code is broken: generous
+    /// for a loaded 2-core machine, so that only a hang fails it.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    /// A mint_timeout no test reaches: what a test waits for must end without it.
+    const NEVER: Duration = Duration::from_secs(3600);
+
+    /// `f`'s result if it returns within `limit`, `None` if not (it is then left running on
+    /// its own thread): a wait that would hang fails instead. Threads share children, so `f`
+    /// may reap what this thread started.
+    fn within<T: Send + 'static>(
+        limit: Duration,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(limit).ok()
     }
 
-    fn dies_within(pid: &str, limit: Duration) -> bool {
+    /// The state letter of `pid` in `/proc` (`R`, `S`, `T` for stopped, `Z`...), if it exists.
+    fn state(pid: libc::pid_t) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit(')').next()?.trim_start().chars().next()
+    }
+
+    /// Whether `pid` is gone (or a zombie, dead but not yet reaped by whoever adopted it).
+    fn dead(pid: &str) -> bool {
+        pid.parse()
+            .map_or(true, |pid| matches!(state(pid), None | Some('Z')))
+    }
+
+    /// Whether `done` holds within `limit` (asked every few milliseconds).
+    fn wait_until_true(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
         let start = Instant::now();
-        while !dead(pid) {
+        while !done() {
             if start.elapsed() > limit {
                 return false;
             }
-            thread::sleep(Duration::from_millis(20));
+            thread::sleep(Duration::from_millis(5));
         }
         true
+    }
+
+    fn dies_within(pid: &str, limit: Duration) -> bool {
+        wait_until_true(limit, || dead(pid))
     }
 
     /// The pid a script wrote to `file`, waiting (bounded) for it to appear.
@@ -617,10 +646,7 @@ mod tests {
             if text.ends_with('\n') {
                 return text.trim().to_owned();
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "no pid in {file:?}"
-            );
+            assert!(start.elapsed() < PATIENCE, "no pid in {file:?}");
             thread::sleep(Duration::from_millis(10));
         }
     }
@@ -637,53 +663,45 @@ mod tests {
     fn a_program_that_hangs_is_killed_with_its_children_at_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
+        // Time for the shell to start its child and write its pid, on a loaded machine too.
+        let limit = Duration::from_secs(2);
         let started = Instant::now();
         // The background `sleep` keeps stdout open; only killing the group ends it.
-        let e = run_program(
-            &sh(&format!(
-                "sleep 30 & echo $! > '{}'; sleep 30",
-                file.display()
-            )),
-            None,
-            Duration::from_millis(500),
-        )
-        .err()
-        .expect("a hang is an error");
+        let argv = sh(&format!(
+            "sleep 1000 & echo $! > '{}'; sleep 1000",
+            file.display()
+        ));
+        let e = within(PATIENCE, move || run_program(&argv, None, limit))
+            .expect("the program was not killed at its limit")
+            .err()
+            .expect("a hang is an error");
         assert!(
             e.message.contains("did not finish within mint_timeout"),
             "{}",
             e.message
         );
-        assert!(started.elapsed() < Duration::from_secs(10));
-        assert!(dies_within(&pid_in(&file), Duration::from_secs(5)));
+        assert!(started.elapsed() >= limit);
+        assert!(dies_within(&pid_in(&file), PATIENCE));
     }
 
     #[test]
     fn an_answer_printed_before_exit_is_served_though_a_grandchild_holds_stdout() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
-        let started = Instant::now();
-        let out = run_program(
-            &sh(&format!(
-                "(sleep 1000) & echo $! > '{}'; echo answer; echo why >&2; exit 0",
-                file.display()
-            )),
-            None,
-            Duration::from_secs(30),
-        )
-        .unwrap_or_else(|e| panic!("{}", e.message));
+        let argv = sh(&format!(
+            "(sleep 1000) & echo $! > '{}'; echo answer; echo why >&2; exit 0",
+            file.display()
+        ));
+        let out = within(PATIENCE, move || run_program(&argv, None, NEVER))
+            .expect("the mint waited for its grandchild")
+            .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(
             (out.code, out.stdout.as_slice()),
             (Some(0), &b"answer\n"[..])
         );
         assert_eq!(out.stderr, b"why\n");
         assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the mint waited for its grandchild: {:?}",
-            started.elapsed()
-        );
-        assert!(
-            dies_within(&pid_in(&file), Duration::from_secs(5)),
+            dies_within(&pid_in(&file), PATIENCE),
             "the grandchild outlived the mint"
         );
     }
@@ -692,30 +710,23 @@ mod tests {
     fn a_grandchild_that_left_the_group_does_not_hold_the_answer_back() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
-        let started = Instant::now();
         // `setsid` puts the sleeper out of reach of the group kill; it holds stdout for ever.
         // The mint answers once the sleeper is out (it has written its pid).
-        let out = run_program(
-            &sh(&format!(
-                "f='{}'; setsid sh -c 'echo $$ > \"$0\"; exec sleep 1000' \"$f\" & \
-                 while [ ! -s \"$f\" ]; do sleep 0.01; done; echo answer; exit 0",
-                file.display()
-            )),
-            None,
-            Duration::from_secs(30),
-        );
+        let argv = sh(&format!(
+            "f='{}'; setsid sh -c 'echo $$ > \"$0\"; exec sleep 1000' \"$f\" & \
+             while [ ! -s \"$f\" ]; do sleep 0.01; done; echo answer; exit 0",
+            file.display()
+        ));
+        let out = within(PATIENCE, move || run_program(&argv, None, NEVER));
         let pid = pid_in(&file);
         // SAFETY: kill takes plain integers; the pid is the one the sleeper wrote itself.
         unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
-        let out = out.unwrap_or_else(|e| panic!("{}", e.message));
+        let out = out
+            .expect("the answer waited for the sleeper")
+            .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(
             (out.code, out.stdout.as_slice()),
             (Some(0), &b"answer\n"[..])
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
         );
     }
 
@@ -759,26 +770,26 @@ mod tests {
     #[test]
     fn the_watchdog_kills_the_group_at_its_limit_and_holds_no_descriptor_but_its_pipe() {
         let dir = tempfile::tempdir().unwrap();
+        let killed_by = |leader: &mut Child| {
+            std::os::unix::process::ExitStatusExt::signal(&leader.wait().unwrap())
+        };
+        // Its descriptors, once it has closed what the fork copied (looked at under a limit
+        // no test reaches, for as long as that takes): the read end of its pipe, nothing of
+        // ours (not stdin, stdout, stderr).
         let file = dir.path().join("pid");
         let mut leader = sleeping_group(&file);
-        let grandchild = pid_in(&file);
-        let started = Instant::now();
-        let watchdog = Watchdog::start(&leader, Duration::from_secs(2)).unwrap();
-        // Its descriptors, once it has closed what the fork copied: the read end of its pipe,
-        // nothing of ours (not stdin, stdout, stderr).
-        let descriptors = || -> Vec<String> {
-            std::fs::read_dir(format!("/proc/{}/fd", watchdog.pid))
+        pid_in(&file);
+        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
+        let mut fds = Vec::new();
+        wait_until_true(PATIENCE, || {
+            fds = std::fs::read_dir(format!("/proc/{}/fd", watchdog.pid))
                 .unwrap()
                 .flatten()
                 .filter_map(|e| std::fs::read_link(e.path()).ok())
                 .map(|p| p.display().to_string())
-                .collect()
-        };
-        let mut fds = descriptors();
-        while fds.len() > 1 && started.elapsed() < Duration::from_secs(1) {
-            thread::sleep(Duration::from_millis(5));
-            fds = descriptors();
-        }
+                .collect();
+            fds.len() <= 1
+        });
         assert!(
             fds.len() == 1 && fds[0].starts_with("pipe:"),
             "the watchdog holds {fds:?}"
@@ -789,15 +800,19 @@ mod tests {
             leader.id() as libc::pid_t,
             "in the mint's group"
         );
-        // Nobody ends the mint: the watchdog does, at its limit.
-        assert!(dies_within(&grandchild, Duration::from_secs(10)));
-        assert!(started.elapsed() >= Duration::from_millis(1900));
         drop(watchdog);
-        let status = leader.wait().unwrap();
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&status),
-            Some(libc::SIGKILL)
-        );
+        assert_eq!(killed_by(&mut leader), Some(libc::SIGKILL));
+        // Another group, which nobody ends: the watchdog does, at its limit.
+        let file = dir.path().join("pid2");
+        let mut leader = sleeping_group(&file);
+        let grandchild = pid_in(&file);
+        let limit = Duration::from_secs(2);
+        let started = Instant::now();
+        let watchdog = Watchdog::start(&leader, limit).unwrap();
+        assert!(dies_within(&grandchild, PATIENCE));
+        assert!(started.elapsed() >= limit);
+        drop(watchdog);
+        assert_eq!(killed_by(&mut leader), Some(libc::SIGKILL));
     }
 
     #[test]
@@ -808,7 +823,7 @@ mod tests {
         let mut leader = sleeping_group(&file);
         let grandchild = pid_in(&file);
         let pgid = leader.id() as libc::pid_t;
-        let watchdog = Watchdog::start(&leader, Duration::from_secs(60)).unwrap();
+        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
         // SAFETY: getpgid takes a plain integer.
         assert_eq!(
             unsafe { libc::getpgid(watchdog.pid) },
@@ -822,19 +837,29 @@ mod tests {
             unsafe { libc::kill(-pgid, signal) };
         }
         leader.wait().unwrap();
-        assert!(dies_within(&grandchild, Duration::from_secs(10)));
-        thread::sleep(Duration::from_millis(200));
+        assert!(dies_within(&grandchild, PATIENCE));
+        // A signal it can die of ends it as it is sent (the kernel makes it the process's
+        // exit then), and a process on its way out never stops: once stopped, it survived them.
+        let pid = watchdog.pid;
+        // SAFETY: kill takes plain integers; `pid` is this test's unreaped child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        wait_until_true(PATIENCE, || matches!(state(pid), None | Some('T' | 'Z')));
+        let survived = state(pid) == Some('T');
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
         assert!(
-            !dead(&watchdog.pid.to_string()),
-            "a signal to the group ended the watchdog"
+            survived,
+            "a signal to the group ended the watchdog ({:?})",
+            state(pid)
         );
         // Leader reaped, every other member gone: the watchdog alone keeps the id allocated,
         // so no new group can take it before the watchdog's kill.
         // SAFETY: signal 0 only checks that the group exists.
         assert_eq!(unsafe { libc::kill(-pgid, 0) }, 0, "the group id was freed");
-        let started = Instant::now();
-        drop(watchdog);
-        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            within(PATIENCE, move || drop(watchdog)).is_some(),
+            "letting the watchdog go waited for ever"
+        );
         assert_eq!(children_of_this_thread().trim(), "");
     }
 
@@ -844,21 +869,12 @@ mod tests {
         let file = dir.path().join("pid");
         let mut leader = sleeping_group(&file);
         pid_in(&file);
-        let watchdog = Watchdog::start(&leader, Duration::from_secs(60)).unwrap();
+        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
         let pid = watchdog.pid;
         // SAFETY: kill takes plain integers; `pid` is this test's unreaped child.
         unsafe { libc::kill(pid, libc::SIGSTOP) };
-        let stopped = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-                stat.rsplit(')')
-                    .next()
-                    .is_some_and(|rest| rest.trim_start().starts_with('T'))
-            })
-        };
-        let start = Instant::now();
-        while !stopped() && start.elapsed() < Duration::from_secs(5) {
-            thread::sleep(Duration::from_millis(5));
-        }
+        let stopped = || state(pid) == Some('T');
+        wait_until_true(PATIENCE, stopped);
         assert!(stopped(), "the watchdog did not stop");
         // Let go on another thread (threads share children), so a wait for ever is a failure,
         // not a hang.
@@ -868,7 +884,7 @@ mod tests {
             drop(watchdog);
             let _ = tx.send(());
         });
-        let let_go = rx.recv_timeout(Duration::from_secs(10)).is_ok();
+        let let_go = rx.recv_timeout(PATIENCE).is_ok();
         let took = started.elapsed();
         if !let_go {
             // SAFETY: as above; it is still unreaped.
@@ -877,10 +893,8 @@ mod tests {
         kill_group(&leader);
         leader.wait().unwrap();
         assert!(let_go, "letting a stopped watchdog go waited for ever");
-        assert!(
-            took < WATCHDOG_EXIT_WAIT + Duration::from_secs(3),
-            "{took:?}"
-        );
+        // Stopped, it cannot end by itself: it is killed once the exit wait is over.
+        assert!(took >= WATCHDOG_EXIT_WAIT, "{took:?}");
         assert!(
             std::fs::metadata(format!("/proc/{pid}")).is_err(),
             "the watchdog was not reaped"
@@ -892,27 +906,19 @@ mod tests {
         const SIZE: usize = 500_000;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
-        let started = Instant::now();
         // Many pipe-fulls: the program exits with the last one still in the pipe, and the
         // sleeper keeps the pipe from ending.
-        let out = run_program(
-            &sh(&format!(
-                "(sleep 1000) & echo $! > '{}'; head -c {SIZE} /dev/zero | tr '\\0' x; exit 0",
-                file.display()
-            )),
-            None,
-            Duration::from_secs(30),
-        )
-        .unwrap_or_else(|e| panic!("{}", e.message));
+        let argv = sh(&format!(
+            "(sleep 1000) & echo $! > '{}'; head -c {SIZE} /dev/zero | tr '\\0' x; exit 0",
+            file.display()
+        ));
+        let out = within(PATIENCE, move || run_program(&argv, None, NEVER))
+            .expect("the answer waited for the sleeper")
+            .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(out.code, Some(0));
         assert_eq!(out.stdout.len(), SIZE, "the answer was cut");
         assert!(out.stdout.iter().all(|&b| b == b'x') && !out.overflowed);
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{:?}",
-            started.elapsed()
-        );
-        assert!(dies_within(&pid_in(&file), Duration::from_secs(5)));
+        assert!(dies_within(&pid_in(&file), PATIENCE));
     }
 
     #[test]

@@ -4,19 +4,14 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
-use std::process::Stdio;
 
 use common::*;
 
 #[test]
 fn bazel_helper_speaks_the_credential_helper_spec() {
     let (sb, shims) = shim_sandbox(&["https://registry.example.com/", "http://127.0.0.1:5000/"]);
-    let bazel = |args: &[&str], stdin: &str| {
-        let out = shim(&sb, &shims, "bazel-credential-ecluse", args, stdin);
-        sb.record(&out);
-        out
-    };
+    let bazel =
+        |args: &[&str], stdin: &str| shim(&sb, &shims, "bazel-credential-ecluse", args, stdin);
     let out = bazel(
         &["get"],
         r#"{"uri":"https://registry.example.com/maven/x.jar","other":1}"#,
@@ -26,16 +21,13 @@ fn bazel_helper_speaks_the_credential_helper_spec() {
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"));
     // The expiry less min_ttl (30 s), in whole seconds: Bazel never refreshes early.
-    let expires = jiff::Timestamp::from_millisecond(
-        (sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() - 30_000) / 1000 * 1000,
-    )
-    .unwrap();
-    assert_eq!(
-        stdout(&out),
-        format!(
-            "{{\"headers\":{{\"Authorization\":[\"Basic {basic}\"]}},\"expires\":\"{expires}\"}}\n"
-        )
+    let expires =
+        jiff::Timestamp::from_millisecond((sb.cached_entry().expires_at - 30_000) / 1000 * 1000)
+            .unwrap();
+    let answer = format!(
+        "{{\"headers\":{{\"Authorization\":[\"Basic {basic}\"]}},\"expires\":\"{expires}\"}}\n"
     );
+    assert_eq!(stdout(&out), answer);
     assert!(!stdout(&out).contains(".000"), "whole seconds only");
     // URIs no target serves: `{}`, exit 0.
     for uri in [
@@ -69,19 +61,14 @@ fn bazel_helper_speaks_the_credential_helper_spec() {
         assert!(stdout(&out).is_empty() && !stderr(&out).is_empty());
     }
     // Also as a subcommand.
-    let mut child = sb
+    let out = sb
         .cmd(&["bazel-credential", "get"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"uri":"https://registry.example.com/"}"#)
-        .unwrap();
-    assert!(stdout(&child.wait_with_output().unwrap()).contains("Authorization"));
+        .output_with_stdin(r#"{"uri":"https://registry.example.com/"}"#);
+    assert_eq!(
+        stdout(&out),
+        answer,
+        "the subcommand answers as the shim does"
+    );
     assert_eq!(sb.mints(), 1);
 }
 
@@ -117,8 +104,18 @@ fn setup_bazel_writes_a_host_scoped_helper_line_and_undo_removes_it() {
         )),
         "{text}"
     );
-    assert!(stdout(&out).contains("7.4"), "{}", stdout(&out));
-    assert!(stdout(&run(&[])).contains("nothing to change"));
+    assert!(
+        stdout(&out).lines().any(|l| l
+            == "note: Bazel before 7.4 re-runs the helper on every request when it reports an expiry; use 7.4 or later"),
+        "{}",
+        stdout(&out)
+    );
+    let again = stdout(&run(&[]));
+    assert_eq!(
+        again.lines().next(),
+        Some("nothing to change: already set up"),
+        "{again}"
+    );
     assert!(run(&["--undo"]).status.success());
     assert_eq!(fs::read_to_string(&bazelrc).unwrap(), mine);
 }

@@ -4,28 +4,26 @@
 mod common;
 
 use std::fs;
-use std::sync::{Arc, Mutex};
 
 use common::cargo_registry::{cargo, consumer, package_crate, registry};
 use common::http::FakeServer;
+use common::registry::{assert_refused_unauthenticated, describe};
+use common::tools::{self, Tool};
 use common::*;
 
+/// `cargo fetch` of a crate from the token-checking registry, with `provider` as the registry's
+/// credential provider; `None` without cargo (the test is reported skipped).
 fn fetch_with_provider(
     provider: &str,
     extra_config: &str,
-) -> (
-    Sandbox,
-    FakeServer,
-    Arc<Mutex<Vec<String>>>,
-    std::process::Output,
-) {
+) -> Option<(Sandbox, FakeServer, std::process::Output)> {
+    tools::need(Tool::Cargo)?;
     let sb = Sandbox::new("");
     let cargo_home = sb.dir.path().join("cargo-home");
     fs::create_dir_all(&cargo_home).unwrap();
     let crate_bytes = package_crate(sb.dir.path(), &cargo_home);
-    let seen = Arc::new(Mutex::new(Vec::new()));
     let cache_file = sb.cache_file();
-    let server = registry(move || token_in(&cache_file), crate_bytes, seen.clone());
+    let server = registry(move || cache::token(&cache_file), crate_bytes);
     let index = format!("sparse+{}/index/", server.url());
     sb.write_config(&extra_config.replace("INDEX", &format!("{}/index/", server.url())));
     fs::write(
@@ -34,29 +32,39 @@ fn fetch_with_provider(
     )
     .unwrap();
     let app = consumer(sb.dir.path());
-    let out = cargo(&cargo_home)
+    let out = sb
+        .adopt(&cargo(&cargo_home))
         .args(["fetch"])
         .current_dir(&app)
-        .env("ECLUSE_CRED_CONFIG", &sb.config)
-        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
         .env("CARGO_NET_RETRY", "0")
-        .output()
-        .unwrap();
-    (sb, server, seen, out)
+        .output();
+    Some((sb, server, out))
 }
 
 #[test]
 fn real_cargo_fetches_from_an_authenticated_sparse_registry_with_a_named_target() {
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
-    let (sb, _server, seen, out) =
-        fetch_with_provider(&format!("[\"{exe}\", \"--target\", \"demo\"]"), "");
+    let Some((sb, server, out)) =
+        fetch_with_provider(&format!("[\"{exe}\", \"--target\", \"demo\"]"), "")
+    else {
+        return;
+    };
     assert!(out.status.success(), "cargo fetch: {}", stderr(&out));
     let token = sb.cached_token();
-    let seen = seen.lock().unwrap();
-    assert!(
-        seen.iter().filter(|a| **a == token).count() >= 3,
-        "config, index and download carried the token: {seen:?}"
-    );
+    let exchanges = server.exchanges();
+    for path in [
+        "/index/config.json",
+        "/index/ec/lu/ecluse-demo",
+        "/dl/ecluse-demo/0.1.0/download",
+    ] {
+        assert!(
+            exchanges.iter().any(|(r, status)| r.path() == path
+                && r.header("authorization") == Some(token.as_str())
+                && *status == 200),
+            "{path} was served with the token:\n{}",
+            describe(&exchanges)
+        );
+    }
     assert_eq!(
         sb.mints(),
         1,
@@ -68,8 +76,11 @@ fn real_cargo_fetches_from_an_authenticated_sparse_registry_with_a_named_target(
 #[test]
 fn real_cargo_resolves_the_target_from_the_index_url() {
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
-    let (sb, _server, _seen, out) =
-        fetch_with_provider(&format!("[\"{exe}\"]"), "urls = [\"INDEX\"]");
+    let Some((sb, _server, out)) =
+        fetch_with_provider(&format!("[\"{exe}\"]"), "urls = [\"INDEX\"]")
+    else {
+        return;
+    };
     assert!(out.status.success(), "cargo fetch: {}", stderr(&out));
     assert_eq!(sb.mints(), 1);
 }
@@ -77,8 +88,11 @@ fn real_cargo_resolves_the_target_from_the_index_url() {
 #[test]
 fn an_unknown_registry_is_url_not_supported_and_cargo_says_so() {
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
-    let (sb, _server, _seen, out) = fetch_with_provider(&format!("[\"{exe}\"]"), "");
+    let Some((sb, server, out)) = fetch_with_provider(&format!("[\"{exe}\"]"), "") else {
+        return;
+    };
     assert!(!out.status.success());
+    assert_refused_unauthenticated(&server.exchanges());
     assert_eq!(sb.mints(), 0);
     assert!(
         stderr(&out).contains("no credential providers could handle the request"),
@@ -89,13 +103,15 @@ fn an_unknown_registry_is_url_not_supported_and_cargo_says_so() {
 
 #[test]
 fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it() {
+    if tools::need(Tool::Cargo).is_none() {
+        return;
+    }
     let sb = Sandbox::new("");
     let cargo_home = sb.dir.path().join("cargo-home");
     fs::create_dir_all(&cargo_home).unwrap();
     let crate_bytes = package_crate(sb.dir.path(), &cargo_home);
-    let seen = Arc::new(Mutex::new(Vec::new()));
     let cache_file = sb.cache_file();
-    let server = registry(move || token_in(&cache_file), crate_bytes, seen.clone());
+    let server = registry(move || cache::token(&cache_file), crate_bytes);
     let index = format!("{}/index/", server.url());
     sb.write_config(&format!("urls = [\"{index}\"]"));
     // The user's own config, with a comment, stays as it is.
@@ -105,20 +121,17 @@ fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "cargo", "--url", &index, "--registry", "ecluse"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("CARGO_HOME", &cargo_home)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("CARGO_HOME", &cargo_home).output()
     };
     let dry = setup(&["--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
-    assert!(
-        stdout(&dry).contains("+[registries.ecluse]"),
-        "{}",
-        stdout(&dry)
-    );
+    let shown: Vec<String> = stdout(&dry).lines().map(str::to_owned).collect();
+    for added in [
+        "+[registries.ecluse]".to_owned(),
+        format!("+index = \"sparse+{index}\""),
+    ] {
+        assert!(shown.contains(&added), "{added}: {}", stdout(&dry));
+    }
     assert_eq!(
         fs::read_to_string(&config).unwrap(),
         mine,
@@ -130,8 +143,9 @@ fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it
     assert!(written.starts_with(mine), "{written}");
     // Twice: nothing changes.
     let again = setup(&[]);
-    assert!(
-        stdout(&again).contains("nothing to change"),
+    assert_eq!(
+        stdout(&again).lines().next(),
+        Some("nothing to change: already set up"),
         "{}",
         stdout(&again)
     );
@@ -139,17 +153,22 @@ fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it
 
     let fetch = || {
         let app = consumer(sb.dir.path());
-        cargo(&cargo_home)
+        sb.adopt(&cargo(&cargo_home))
             .args(["fetch"])
             .current_dir(&app)
-            .env("ECLUSE_CRED_CONFIG", &sb.config)
-            .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
             .output()
-            .unwrap()
     };
     let out = fetch();
     assert!(out.status.success(), "cargo fetch: {}", stderr(&out));
-    assert!(seen.lock().unwrap().contains(&sb.cached_token()));
+    let token = sb.cached_token();
+    assert!(
+        server
+            .exchanges()
+            .iter()
+            .any(|(r, status)| r.header("authorization") == Some(token.as_str()) && *status == 200),
+        "{}",
+        describe(&server.exchanges())
+    );
 
     let undone = setup(&["--undo"]);
     assert!(undone.status.success(), "{}", stderr(&undone));
@@ -165,8 +184,10 @@ fn setup_cargo_wires_the_registry_so_plain_cargo_fetch_works_and_undo_removes_it
     )
     .unwrap();
     let _ = fs::remove_dir_all(cargo_home.join("registry"));
+    let before = server.exchanges().len();
     let out = fetch();
     assert!(!out.status.success(), "cargo fetched without a token");
+    assert_refused_unauthenticated(&server.exchanges()[before..]);
 }
 
 #[test]
@@ -182,7 +203,7 @@ fn cargo_provider_speaks_the_protocol_line_by_line() {
     let replies = cargo_exchange(&sb, &[get, named, unknown, login, logout, named_elsewhere]);
     assert_eq!(replies[0], serde_json::json!({"v": [1]}));
     let token = sb.cached_token();
-    let expiration = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    let expiration = sb.cached_entry().expires_at / 1000;
     let ok = serde_json::json!({"Ok": {"kind": "get", "token": token, "cache": "expires", "expiration": expiration, "operation_independent": true}});
     assert_eq!(replies[1], ok);
     assert_eq!(replies[2], ok);

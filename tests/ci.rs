@@ -3,7 +3,6 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
 
 use common::*;
 
@@ -13,11 +12,11 @@ fn ci_formats_export_for_shells_and_github_actions() {
     let out = sb.token(&["--format", "env", "--env", "NPM_TOKEN"]);
     let token = sb.cached_token();
     assert_eq!(stdout(&out), format!("export NPM_TOKEN='{token}'\n"));
-    let shell = Command::new("sh")
+    let shell = sb
+        .program(std::path::Path::new("sh"))
         .arg("-c")
         .arg(format!("{}\nprintf %s \"$NPM_TOKEN\"", stdout(&out)))
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(stdout(&shell), token);
 
     let github_env = sb.dir.path().join("github_env");
@@ -26,8 +25,7 @@ fn ci_formats_export_for_shells_and_github_actions() {
     let out = sb
         .cmd(&["token", "--target", "demo", "--format", "github"])
         .env("GITHUB_ENV", &github_env)
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "nothing secret on stdout");
     assert_eq!(stderr(&out), format!("::add-mask::{token}\n"));
@@ -41,8 +39,7 @@ fn ci_formats_export_for_shells_and_github_actions() {
     let out = sb
         .cmd(&["token", "--target", "demo", "--format", "github"])
         .env_remove("GITHUB_ENV")
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("GITHUB_ENV") && !stderr(&out).contains(&token));
     assert_eq!(
@@ -61,8 +58,7 @@ fn github_env_created_by_ecluse_cred_is_private() {
     let out = sb
         .cmd(&["token", "--target", "demo", "--format", "github"])
         .env("GITHUB_ENV", &github_env)
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(mode(&github_env), 0o600);
 }

@@ -50,8 +50,7 @@ fn an_endless_config_file_is_refused_with_exit_78_not_read_into_memory() {
     let out = sb
         .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .args(["--config", "/dev/zero", "token", "--target", "demo"])
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("/dev/zero"), "{}", stderr(&out));
     assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
@@ -66,7 +65,7 @@ fn a_config_fifo_nobody_writes_to_is_read_as_empty_not_waited_on() {
     cmd.env("ECLUSE_CRED_CONFIG", &fifo)
         .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
         .args(["token", "--target", "demo"]);
-    let out = output_within(cmd, std::time::Duration::from_secs(10)).expect("it returned");
+    let out = cmd.output_within(PATIENCE).expect("it returned");
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("unknown target"), "{}", stderr(&out));
 }
@@ -76,10 +75,12 @@ fn unknown_target_exits_78_and_lists_known_ones() {
     let sb = Sandbox::new("");
     let out = sb.run(&["token", "--target", "nope"]);
     assert_eq!(out.status.code(), Some(78));
-    assert!(
-        stderr(&out).contains("unknown target `nope`") && stderr(&out).contains("demo"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: unknown target `nope` (config {}; known targets: demo)\n",
+            sb.config.display()
+        )
     );
 }
 
@@ -87,20 +88,14 @@ fn unknown_target_exits_78_and_lists_known_ones() {
 fn explicit_config_that_does_not_exist_is_an_error_but_a_missing_default_is_not() {
     let sb = Sandbox::new("");
     let missing = sb.dir.path().join("missing.toml");
-    let out = sb
-        .cmd(&["status"])
-        .arg("--config")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let out = sb.cmd(&["status"]).arg("--config").arg(&missing).output();
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+    let out = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .args(["status"])
         .env("ECLUSE_CRED_CONFIG", &missing)
-        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(
         out.status.code(),
         Some(78),
@@ -109,14 +104,12 @@ fn explicit_config_that_does_not_exist_is_an_error_but_a_missing_default_is_not(
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
 
     // No --config and no default file: no targets, not an error.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+    let out = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .args(["status"])
-        .env("HOME", sb.dir.path())
         .env("XDG_CONFIG_HOME", sb.dir.path().join("xdg"))
-        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
         .env_remove("ECLUSE_CRED_CONFIG")
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("no targets configured"));
 }
@@ -124,13 +117,11 @@ fn explicit_config_that_does_not_exist_is_an_error_but_a_missing_default_is_not(
 #[test]
 fn config_and_cache_dir_come_from_the_environment() {
     let sb = Sandbox::new("");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+    // `program` passes the config and cache through ECLUSE_CRED_CONFIG / _CACHE_DIR only.
+    let out = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .args(["token", "--target", "demo"])
-        .env("HOME", sb.dir.path())
-        .env("ECLUSE_CRED_CONFIG", &sb.config)
-        .env("ECLUSE_CRED_CACHE_DIR", &sb.cache)
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(sb.cached_token(), stdout(&out).trim_end());
 }
@@ -141,17 +132,16 @@ fn default_config_file_is_read_from_the_platform_config_dir() {
     let xdg = sb.dir.path().join("xdg");
     fs::create_dir_all(xdg.join("ecluse-cred")).unwrap();
     fs::copy(&sb.config, xdg.join("ecluse-cred/config.toml")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+    let out = sb
+        .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .args(["token", "--target", "demo"])
-        .env("HOME", sb.dir.path())
         .env("XDG_CONFIG_HOME", &xdg)
         .env("XDG_CACHE_HOME", sb.dir.path().join("xdg-cache"))
         .env_remove("ECLUSE_CRED_CONFIG")
         .env_remove("ECLUSE_CRED_CACHE_DIR")
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
-    let default_cache = sb.dir.path().join("xdg-cache/ecluse-cred/demo.json");
+    let default_cache = cache::file(&sb.dir.path().join("xdg-cache/ecluse-cred"), "demo");
     assert!(default_cache.exists());
     sb.allow_token_in(&default_cache);
 }
@@ -232,9 +222,52 @@ fn json_log_format_makes_every_stderr_line_an_object() {
             "{line}"
         );
     }
-    assert!(lines.contains("\"event\":\"mint_failed\""), "{lines}");
-    assert!(lines.contains("\"exit_code\":75"), "{lines}");
-    assert!(lines.contains("\"exit_code\":2"), "{lines}");
+    // Each run's closing error, exactly: event, message and exit code.
+    let objects: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let has = |event: &str, message: &str, exit_code: i64| {
+        objects
+            .iter()
+            .any(|v| v["event"] == event && v["message"] == message && v["exit_code"] == exit_code)
+    };
+    let mint = sb.bin.join("mint");
+    assert!(
+        objects
+            .iter()
+            .any(|v| v["event"] == "mint_failed" && v["target"] == "demo"),
+        "{lines}"
+    );
+    assert!(
+        has(
+            "error",
+            &format!(
+                "target `demo`: mint failed: `{}` exited with status 1: backend is down",
+                mint.display()
+            ),
+            75
+        ),
+        "{lines}"
+    );
+    assert!(
+        has(
+            "error",
+            &format!(
+                "unknown target `zzz` (config {}; known targets: demo)",
+                sb.config.display()
+            ),
+            78
+        ),
+        "{lines}"
+    );
+    assert!(
+        objects.iter().any(|v| v["event"] == "usage"
+            && v["exit_code"] == 2
+            && v["message"].as_str().is_some_and(|m| m
+                .starts_with("the following required arguments were not provided:\n  <--target <NAME>|--url <URL>>\n"))),
+        "{lines}"
+    );
 }
 
 #[test]
@@ -445,7 +478,7 @@ fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
             bad,
         ],
     ] {
-        let out = sb.recorded(sb.cmd(&[]).args(&args).output().unwrap());
+        let out = sb.cmd(&[]).args(&args).output();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     }
@@ -786,25 +819,14 @@ fn exec_hands_its_command_the_sigchld_disposition_it_was_started_with() {
                 ""
             }
         );
-        let cmd = sb.cmd(&["exec", "--target", "demo", "--", "python3", "-c", show]);
-        let program = cmd.get_program().to_owned();
-        let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
-        let envs: Vec<_> = cmd
-            .get_envs()
-            .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
-            .collect();
-        let mut py = Command::new("python3");
-        py.arg("-c").arg(&script).arg(&program).args(&args);
-        py.env_clear();
-        for (k, v) in envs {
-            if let Some(v) = v {
-                py.env(k, v);
-            }
-        }
-        if let Some(path) = std::env::var_os("PATH") {
-            py.env("PATH", path);
-        }
-        sb.recorded(py.output().unwrap())
+        // python3 (ignoring SIGCHLD or not) execs `ecluse-cred --config .. --cache-dir .. exec`.
+        sb.program(Path::new("python3"))
+            .args(["-c", &script, env!("CARGO_BIN_EXE_ecluse-cred"), "--config"])
+            .arg(&sb.config)
+            .arg("--cache-dir")
+            .arg(&sb.cache)
+            .args(["exec", "--target", "demo", "--", "python3", "-c", show])
+            .output()
     };
     // Python shows the disposition as `Handlers.SIG_IGN`, or as its number (1) when it found it
     // so at start; SIG_DFL is 0.

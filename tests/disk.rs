@@ -1,42 +1,41 @@
 //! Disk trouble: the cache directory on a full filesystem, and on a read-only one. Each case
 //! runs in a private mount namespace (`unshare -m`) with a small tmpfs mounted on the cache
-//! directory, which bites even for root (as CI runs); where that cannot be set up, the test says
-//! so and skips. A usable token is still served; a freshly minted one is still printed when it
+//! directory, which bites even for root (as CI runs); where that cannot be set up, the test
+//! skips by the one policy of `tests/common/tools.rs`. A usable token is still served; a freshly minted one is still printed when it
 //! cannot be cached, with a warning that says why.
 
 mod common;
 
-use std::process::Command;
-
+use common::tools::{self, Tool};
 use common::*;
 
-/// Run `script` under `unshare -m` (a private mount namespace), or `None` with the reason
-/// when this machine does not allow it.
+/// Run `script` under `unshare -m` (a private mount namespace), or `None` when this machine
+/// does not allow it (the test is then reported skipped, or fails where the run requires it).
 fn in_mount_namespace(sb: &Sandbox, script: &str) -> Option<std::process::Output> {
-    let probe = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "true"])
-        .output();
-    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "skipped: no private mount namespace here (needs root or user namespaces): {probe:?}"
-        );
-        return None;
-    }
+    let unshare = tools::need(Tool::MountNamespace)?;
     let out = sb
-        .program(std::path::Path::new("unshare"))
+        .program(&unshare)
         .args(["-m", "--propagation", "private", "sh", "-c", script])
         .env("BIN", env!("CARGO_BIN_EXE_ecluse-cred"))
         .env("CACHE", &sb.cache)
-        .output()
-        .unwrap();
+        .output();
     Some(out)
 }
 
 /// Mount a small tmpfs on $CACHE, owned and usable by us only.
 const MOUNT: &str = r#"set -u
 mkdir -p "$CACHE" && mount -t tmpfs -o size=64k,mode=0700 tmpfs "$CACHE" || exit 99
-tok() { "$BIN" token --target demo --no-background 2>"$CACHE.err"; echo "exit=$?"; cat "$CACHE.err"; }
+tok() { "$BIN" token --target demo --no-background "$@" 2>"$CACHE.err"; echo "exit=$?"; cat "$CACHE.err"; }
 "#;
+
+/// Shell text that makes the cached 1 h token unusable for the next caller without waiting
+/// for it to expire: the mint's tokens now live 2 h, and `tok_anew` asks for 90 minutes.
+fn longer_tokens_from_now_on(sb: &Sandbox) -> String {
+    format!(
+        "echo 7200 > '{}'\ntok_anew() {{ tok --min-ttl 90m; }}",
+        sb.bin.join("ttl").display()
+    )
+}
 
 fn sections(out: &std::process::Output) -> Vec<String> {
     stdout(out).split("---\n").map(str::to_owned).collect()
@@ -45,15 +44,15 @@ fn sections(out: &std::process::Output) -> Vec<String> {
 #[test]
 fn a_full_filesystem_still_serves_the_cached_token_and_prints_a_new_one() {
     let sb = Sandbox::new("");
-    sb.set("ttl", "3");
+    let anew = longer_tokens_from_now_on(&sb);
     let script = format!(
         r#"{MOUNT}
 tok; echo ---
 # Fill the filesystem.
 dd if=/dev/zero of="$CACHE/filler" bs=4k 2>/dev/null; df -k "$CACHE" | tail -1; echo ---
 tok; echo ---
-sleep 3
-tok
+{anew}
+tok_anew
 "#
     );
     let Some(out) = in_mount_namespace(&sb, &script) else {
@@ -78,7 +77,8 @@ tok
         "{}",
         s[2]
     );
-    // Expired: a new token is minted and printed though it cannot be cached; the warning says why.
+    // Unusable for that caller: a new token is minted and printed though it cannot be cached;
+    // the warning says why.
     let last = &s[3];
     assert!(last.contains("exit=0"), "{last}");
     assert!(
@@ -96,14 +96,14 @@ tok
 #[test]
 fn a_read_only_cache_directory_still_serves_and_mints() {
     let sb = Sandbox::new("");
-    sb.set("ttl", "3");
+    let anew = longer_tokens_from_now_on(&sb);
     let script = format!(
         r#"{MOUNT}
 tok; echo ---
 mount -o remount,ro "$CACHE" || exit 98
 tok; echo ---
-sleep 3
-tok
+{anew}
+tok_anew
 "#
     );
     let Some(out) = in_mount_namespace(&sb, &script) else {
@@ -128,6 +128,7 @@ tok
         "{last}"
     );
     assert!(last.contains("Read-only file system"), "{last}");
+    assert_eq!(sb.mints(), 2, "the usable token was served from the cache");
 }
 
 #[test]

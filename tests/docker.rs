@@ -1,8 +1,8 @@
 //! `setup docker` with real components: Debian's `docker-registry` (the distribution registry
 //! server) requiring HTTP Basic with the token (htpasswd), and `skopeo`, which reads docker's
 //! `config.json` `credHelpers` and runs `docker-credential-ecluse` as docker does. skopeo pushes
-//! an image it reads from an OCI layout the test writes, so nothing is downloaded. Skips,
-//! saying why, where the tools are not installed (`tests/tools/install-debian-tools.sh`).
+//! an image it reads from an OCI layout the test writes, so nothing is downloaded. The
+//! registry's own request log tells what it answered and whether a credential came with it.
 
 mod common;
 
@@ -11,27 +11,110 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::http::Request;
+use common::registry::{assert_refused_unauthenticated, carries_credential, describe};
+use common::tools::{self, Tool};
 use common::*;
 use sha2::{Digest, Sha256};
 
 /// The token the mint prints, so the registry's static htpasswd can hold it.
 const TOKEN: &str = "ecluse-docker-test-token-51c0";
 
-struct Registry(Child);
+/// A running `docker-registry`, stopped when dropped; its log (JSON lines, level info).
+struct Registry {
+    child: Child,
+    log: PathBuf,
+}
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success())
+impl Registry {
+    /// Every request the registry has logged, in order, with the status it answered (0 while
+    /// the answer is not logged yet: the list only grows, so a test can take what came after).
+    /// The registry logs the user name of a request's Basic pair, never the password: a request
+    /// that named a user is given `Basic USER:?` (a password taken as sent), one that named the
+    /// empty user the empty pair skopeo sends when it has no credential (ecluse's helper always
+    /// names `aws`), and one that sent no pair no `Authorization`.
+    fn exchanges(&self) -> Vec<(Request, u16)> {
+        let log = fs::read_to_string(&self.log).unwrap_or_default();
+        let mut seen: Vec<(String, Request, Option<u16>)> = Vec::new();
+        for line in log.lines() {
+            let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Some(id) = e["http.request.id"].as_str() else {
+                continue;
+            };
+            let at = match seen.iter().position(|(i, _, _)| i == id) {
+                Some(at) => at,
+                None => {
+                    let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+                    let request = Request {
+                        method: text("http.request.method"),
+                        target: text("http.request.uri"),
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                    };
+                    seen.push((id.to_owned(), request, None));
+                    seen.len() - 1
+                }
+            };
+            let (_, request, status) = &mut seen[at];
+            let msg = e["msg"].as_str().unwrap_or_default();
+            // "error authenticating user \"NAME\": ..." names the user of a refused credential.
+            let user = msg
+                .strip_prefix("error authenticating user \"")
+                .and_then(|rest| rest.split_once('"'))
+                .map(|(name, _)| name)
+                .or(e["auth.user.name"].as_str());
+            if let Some(user) = user
+                && request.header("authorization").is_none()
+            {
+                use base64::Engine;
+                let pair = if user.is_empty() {
+                    ":".to_owned()
+                } else {
+                    format!("{user}:?")
+                };
+                let value = format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                );
+                request.headers.push(("authorization".to_owned(), value));
+            }
+            if msg.starts_with("error authorizing context") {
+                *status = Some(401);
+            } else if let Some(code) = e["http.response.status"].as_u64() {
+                *status = Some(code as u16);
+            }
+        }
+        seen.into_iter()
+            .map(|(_, request, status)| (request, status.unwrap_or(0)))
+            .collect()
+    }
+}
+
+/// The real programs the registry test drives.
+struct Tools {
+    skopeo: PathBuf,
+    registry: PathBuf,
+    htpasswd: PathBuf,
+}
+
+impl Tools {
+    /// All of them, or `None` when one cannot be had here (the test is reported skipped).
+    fn need() -> Option<Tools> {
+        Some(Tools {
+            skopeo: tools::need(Tool::Skopeo)?,
+            registry: tools::need(Tool::DockerRegistry)?,
+            htpasswd: tools::need(Tool::Htpasswd)?,
+        })
+    }
 }
 
 fn free_port() -> u16 {
@@ -43,9 +126,9 @@ fn free_port() -> u16 {
 }
 
 /// The registry on 127.0.0.1, plain HTTP, accepting `aws` with TOKEN only.
-fn registry(dir: &Path) -> (Registry, u16) {
+fn registry(tools: &Tools, dir: &Path) -> (Registry, u16) {
     let htpasswd = dir.join("htpasswd");
-    let out = Command::new("htpasswd")
+    let out = Command::new(&tools.htpasswd)
         .args(["-Bbn", "aws", TOKEN])
         .output()
         .unwrap();
@@ -56,20 +139,21 @@ fn registry(dir: &Path) -> (Registry, u16) {
     fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+            "version: 0.1\nlog:\n  level: info\n  formatter: json\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
             dir.join("registry-data").display(),
             htpasswd.display()
         ),
     )
     .unwrap();
-    let child = Command::new("docker-registry")
+    let log = dir.join("registry.log");
+    let child = Command::new(&tools.registry)
         .arg("serve")
         .arg(&config)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let registry = Registry(child);
+    let registry = Registry { child, log };
     assert!(
         wait_until(Duration::from_secs(20), || std::net::TcpStream::connect((
             "127.0.0.1",
@@ -125,17 +209,12 @@ fn oci_layout(dir: &Path) -> PathBuf {
 
 #[test]
 fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
-    for tool in ["skopeo", "docker-registry", "htpasswd"] {
-        if !have(tool) {
-            eprintln!(
-                "skipped: `{tool}` is not installed (bash tests/tools/install-debian-tools.sh)"
-            );
-            return;
-        }
-    }
+    let Some(tools) = Tools::need() else {
+        return;
+    };
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
-    let (_registry, port) = registry(dir);
+    let (registry, port) = registry(&tools, dir);
     // The registry speaks plain http on the loopback address, as docker's built-in insecure
     // registries do (skopeo is told with --tls-verify=false): the target says so.
     sb.write_raw_config(&format!(
@@ -163,24 +242,26 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = fs::read_to_string(&docker_config).unwrap();
-    assert!(
-        written.contains(&format!("\"127.0.0.1:{port}\": \"ecluse\""))
-            && written.contains("\"detachKeys\": \"ctrl-e,e\""),
+    // The user's settings, and the helper for the registry's host:port.
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&written).unwrap(),
+        serde_json::json!({
+            "auths": {},
+            "detachKeys": "ctrl-e,e",
+            "credHelpers": { format!("127.0.0.1:{port}"): "ecluse" },
+        }),
         "{written}"
     );
     let layout = oci_layout(dir);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let skopeo = |args: &[&str]| {
-        sb.recorded(
-            sb.program(Path::new("skopeo"))
-                .args(args)
-                .env("PATH", &path)
-                .env_remove("XDG_RUNTIME_DIR")
-                .env_remove("REGISTRY_AUTH_FILE")
-                .env_remove("DOCKER_CONFIG")
-                .output()
-                .unwrap(),
-        )
+        sb.program(&tools.skopeo)
+            .args(args)
+            .env("PATH", &path)
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DOCKER_CONFIG")
+            .output()
     };
     let image = format!("docker://127.0.0.1:{port}/demo:v1");
     let out = skopeo(&[
@@ -200,11 +281,24 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
         mine,
         "undo restores the bytes"
     );
+    let before = registry.exchanges().len();
     let out = skopeo(&["inspect", "--tls-verify=false", &image]);
     assert!(
         !out.status.success(),
         "the registry answered without the token"
     );
+    // The registry logs a refusal just after sending it: wait for the log to show it.
+    let refused = || {
+        registry.exchanges()[before..]
+            .iter()
+            .any(|(r, status)| *status == 401 && !carries_credential(r))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), refused),
+        "no request without a credential was answered 401:\n{}",
+        describe(&registry.exchanges()[before..])
+    );
+    assert_refused_unauthenticated(&registry.exchanges()[before..]);
 }
 
 #[test]
@@ -340,8 +434,7 @@ fn docker_helper_speaks_dockers_protocol() {
     let out = sb
         .cmd(&["docker-credential", "get"])
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(stdout(&out), "credentials not found in native keychain\n");
     assert_eq!(sb.mints(), 1);
 }

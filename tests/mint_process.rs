@@ -10,6 +10,8 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::http::{FakeServer, Request, Response};
@@ -47,10 +49,15 @@ fn lingering_mint_ending(sb: &Sandbox, end: &str, mint_timeout: &str) {
 
 /// The pid in `grandchild`, once the mint has written it.
 fn grandchild(sb: &Sandbox) -> i32 {
-    let file = sb.bin.join("grandchild");
+    pid_written(sb, "grandchild")
+}
+
+/// The pid a mint wrote to `name` next to its script (written to `name.tmp`, then renamed).
+fn pid_written(sb: &Sandbox, name: &str) -> i32 {
+    let file = sb.bin.join(name);
     assert!(
-        wait_until(Duration::from_secs(10), || file.exists()),
-        "the mint did not start its grandchild"
+        wait_until(PATIENCE, || file.exists()),
+        "the mint did not write {name}"
     );
     fs::read_to_string(&file).unwrap().trim().parse().unwrap()
 }
@@ -139,22 +146,19 @@ fn kill_sleep(pid: i32) {
 fn a_caller_killed_with_kill_9_mid_mint_leaves_nothing_the_mint_started_running() {
     let sb = Sandbox::new("");
     // Far beyond the test's patience: only the caller's death can end the mint in time.
-    lingering_mint(&sb, false, "120s");
+    lingering_mint(&sb, false, "1h");
     let mut caller = sb
         .cmd(&["token", "--target", "demo"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let grandchild = grandchild(&sb);
     assert!(
-        wait_until(Duration::from_secs(5), || cmdline(grandchild)
-            .starts_with("sleep")),
+        wait_until(PATIENCE, || cmdline(grandchild).starts_with("sleep")),
         "{grandchild}: {}",
         cmdline(grandchild)
     );
     caller.kill().unwrap(); // SIGKILL
-    caller.wait().unwrap();
+    caller.wait();
     let killed = Instant::now();
     // Nothing holds the caller's stdout: `$(ecluse-cred token)` returns.
     let mut stdout = caller.stdout.take().unwrap();
@@ -163,8 +167,8 @@ fn a_caller_killed_with_kill_9_mid_mint_leaves_nothing_the_mint_started_running(
         let mut rest = Vec::new();
         let _ = tx.send(stdout.read_to_end(&mut rest).map(|_| rest));
     });
-    let eof = rx.recv_timeout(Duration::from_secs(5));
-    let gone = wait_until(Duration::from_secs(10), || !alive(grandchild));
+    let eof = rx.recv_timeout(PATIENCE);
+    let gone = wait_until(PATIENCE, || !alive(grandchild));
     kill_sleep(grandchild);
     assert!(
         eof.is_ok_and(|r| r.is_ok_and(|rest| rest.is_empty())),
@@ -176,7 +180,7 @@ fn a_caller_killed_with_kill_9_mid_mint_leaves_nothing_the_mint_started_running(
         killed.elapsed()
     );
     assert!(
-        wait_until(Duration::from_secs(5), || running_from(&sb).is_empty()),
+        wait_until(PATIENCE, || running_from(&sb).is_empty()),
         "still running: {:?}",
         running_from(&sb)
     );
@@ -185,20 +189,85 @@ fn a_caller_killed_with_kill_9_mid_mint_leaves_nothing_the_mint_started_running(
 #[test]
 fn a_mint_that_answered_and_exited_is_served_at_once_and_what_it_left_running_is_killed() {
     let sb = Sandbox::new("");
-    lingering_mint(&sb, true, "60s");
-    let started = Instant::now();
-    let out = sb.token(&[]);
-    let took = started.elapsed();
+    // The leftover child (`sleep 1000`) and the mint_timeout both outlast the test's patience:
+    // a caller that waited for either would not end within it.
+    lingering_mint(&sb, true, "1h");
+    let out = sb
+        .cmd(&["token", "--target", "demo"])
+        .output_within(PATIENCE);
     let grandchild = grandchild(&sb);
-    let gone = wait_until(Duration::from_secs(5), || !alive(grandchild));
+    let gone = wait_until(PATIENCE, || !alive(grandchild));
     kill_sleep(grandchild);
+    let out = out.expect("the caller waited for the mint's leftover child");
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("tok-linger-"), "{}", stdout(&out));
-    assert!(
-        took < Duration::from_secs(10),
-        "the caller waited {took:?} for the mint's leftover child"
-    );
+    assert!(sb.cached_token().starts_with("tok-linger-"));
+    assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
     assert!(gone, "the mint's leftover child is still running");
+    assert!(
+        running_from(&sb).is_empty(),
+        "still running: {:?}",
+        running_from(&sb)
+    );
+}
+
+/// The hanging mint's `mint_timeout`: long enough for its family to start and write down its
+/// pids (a few forks of `sh`, on a loaded machine too), short enough to wait out.
+const HANG_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[test]
+fn a_mint_that_hangs_is_killed_with_its_children_at_mint_timeout() {
+    let sb = Sandbox::new("");
+    // Beside the background `sleep` (`grandchild`): a subshell (`sub`) with a `sleep` of its
+    // own (`deep`, a child's child), then the hang: the mint (`mint-pid`) becomes a `sleep` in
+    // the foreground. Each writes its pid down once running, so the test need not catch the
+    // family in the act before the timeout.
+    lingering_mint_ending(
+        &sb,
+        r#"(sleep 1000 & echo "$!" > "$d/deep.tmp" && mv "$d/deep.tmp" "$d/deep"; wait) &
+echo "$!" > "$d/sub.tmp" && mv "$d/sub.tmp" "$d/sub"
+echo "$$" > "$d/mint-pid.tmp" && mv "$d/mint-pid.tmp" "$d/mint-pid"
+exec sleep 1000"#,
+        &format!("{}s", HANG_TIMEOUT.as_secs()),
+    );
+    let started = Instant::now();
+    let out = sb
+        .cmd(&["token", "--target", "demo"])
+        .output_within(PATIENCE);
+    let took = started.elapsed();
+    let mint = pid_written(&sb, "mint-pid");
+    let family = [
+        pid_written(&sb, "sub"),
+        grandchild(&sb),
+        pid_written(&sb, "deep"),
+    ];
+    let gone = wait_until(PATIENCE, || {
+        !alive(mint) && family.iter().all(|&p| !alive(p))
+    });
+    let left: Vec<(i32, String)> = family
+        .iter()
+        .chain([&mint])
+        .filter(|&&p| alive(p))
+        .map(|&p| (p, cmdline(p)))
+        .collect();
+    for &pid in family.iter().chain([&mint]) {
+        kill_sleep(pid);
+    }
+    let out = out.expect("the hung mint was not killed");
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: target `demo`: mint failed: `{}` did not finish within mint_timeout ({}s); killed it\n",
+            sb.bin.join("linger").display(),
+            HANG_TIMEOUT.as_secs()
+        )
+    );
+    assert_eq!(stdout(&out), "");
+    assert!(
+        took >= HANG_TIMEOUT,
+        "the caller gave up on the mint after {took:?}"
+    );
+    assert!(gone, "still running after the timeout: {left:?}");
     assert!(
         running_from(&sb).is_empty(),
         "still running: {:?}",
@@ -208,21 +277,20 @@ fn a_mint_that_answered_and_exited_is_served_at_once_and_what_it_left_running_is
 
 #[test]
 fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_gone_after() {
-    let sb = Sandbox::new("");
-    sb.set("sleep", "3");
+    let sb = Sandbox::new(PATIENT_MINT);
+    // The mint waits at the gate until the test has looked at its watchdog.
+    sb.set("gate", "");
     let caller = sb
         .cmd(&["token", "--target", "demo"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let pid = caller.id() as i32;
-    // While the mint sleeps: the caller's children are the mint and its watchdog, a fork of
+    // While the mint waits: the caller's children are the mint and its watchdog, a fork of
     // the caller (same command line).
     let mint = sb.bin.join("mint").display().to_string();
     let mut watchdog = None;
     let mut seen = String::new();
-    wait_until(Duration::from_secs(10), || {
+    wait_until(PATIENCE, || {
         // Read each time: right after the spawn it may not be there yet.
         let own_line = cmdline(pid);
         let kids: Vec<(i32, String)> = children(pid).into_iter().map(|k| (k, cmdline(k))).collect();
@@ -240,7 +308,8 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
         watchdog.is_some()
     });
     let Some(watchdog) = watchdog else {
-        let out = caller.wait_with_output().unwrap();
+        sb.unset("gate");
+        let out = caller.wait_with_output();
         panic!(
             "no watchdog beside the mint; the caller's children: {seen}; it ended {:?}: {}",
             out.status,
@@ -252,20 +321,26 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
         .into_iter()
         .find(|&k| cmdline(k).contains(&mint));
     let watchdog_group = group_of(watchdog);
-    let fds: Vec<String> = fs::read_dir(format!("/proc/{watchdog}/fd"))
-        .unwrap()
-        .flatten()
-        .filter_map(|e| fs::read_link(e.path()).ok())
-        .map(|p| p.display().to_string())
-        .collect();
+    // Its descriptors once it has closed what the fork copied (bounded: one that keeps more
+    // fails).
+    let mut fds: Vec<String> = Vec::new();
+    wait_until(PATIENCE, || {
+        fds = fs::read_dir(format!("/proc/{watchdog}/fd"))
+            .unwrap()
+            .flatten()
+            .filter_map(|e| fs::read_link(e.path()).ok())
+            .map(|p| p.display().to_string())
+            .collect();
+        fds.len() <= 1
+    });
     let callers_stdout = fs::read_link(format!("/proc/{pid}/fd/1"))
         .unwrap()
         .display()
         .to_string();
-    let out = caller.wait_with_output().unwrap();
-    sb.record(&out);
+    sb.unset("gate");
+    let out = caller.wait_with_output();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("tok-"), "{}", stdout(&out));
+    assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
     assert!(
         fds.len() == 1 && fds[0].starts_with("pipe:") && fds[0] != callers_stdout,
         "the watchdog holds {fds:?} (the caller's stdout is {callers_stdout})"
@@ -292,22 +367,24 @@ fn a_large_answer_is_served_whole_though_a_process_the_mint_left_holds_its_stdou
         r#"printf '{"token":"tok-large-%s","expires_in":3600,"padding":"' "$$"
 head -c 500000 /dev/zero | tr '\0' x
 printf '"}\n'"#,
-        "60s",
+        // Beyond the test's patience, as the leftover `sleep 1000` is: waiting for either fails.
+        "1h",
     );
-    let started = Instant::now();
-    let out = sb.token(&[]);
-    let took = started.elapsed();
+    let out = sb
+        .cmd(&["token", "--target", "demo"])
+        .output_within(PATIENCE);
     let grandchild = grandchild(&sb);
-    let gone = wait_until(Duration::from_secs(5), || !alive(grandchild));
+    let gone = wait_until(PATIENCE, || !alive(grandchild));
     kill_sleep(grandchild);
+    let out = out.expect("the caller waited for the mint's leftover child");
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("tok-large-"), "{}", stdout(&out));
-    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(sb.cached_token().starts_with("tok-large-"));
+    assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
     assert!(gone, "the mint's leftover child is still running");
 }
 
 /// `cmd` started with `SIGCHLD` ignored, as a parent that ignores it hands it down through exec.
-fn ignoring_sigchld(mut cmd: Command) -> Command {
+fn ignoring_sigchld(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: signal(2) only changes a disposition; nothing is allocated between fork and exec.
     unsafe {
@@ -316,7 +393,6 @@ fn ignoring_sigchld(mut cmd: Command) -> Command {
             Ok(())
         });
     }
-    cmd
 }
 
 #[test]
@@ -324,23 +400,36 @@ fn a_caller_that_ignores_sigchld_gets_its_token_and_a_failing_mints_status() {
     // An ordinary mint, one rejected (exit 77) and one failing (exit 1): each exit status is
     // seen, not lost to the kernel's reaping.
     for (knob, code, says) in [
-        (None, 0, ""),
-        (Some("reject"), 77, "AccessDenied"),
-        (Some("fail"), 75, "exited with status 1"),
+        (None, 0, None),
+        (
+            Some("reject"),
+            77,
+            Some("exited with status 77: AccessDenied: not authorised"),
+        ),
+        (
+            Some("fail"),
+            75,
+            Some("exited with status 1: backend is down"),
+        ),
     ] {
         let sb = Sandbox::new("");
         if let Some(knob) = knob {
             sb.set(knob, "");
         }
-        let out = sb.recorded(
-            ignoring_sigchld(sb.cmd(&["token", "--target", "demo"]))
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["token", "--target", "demo"])
+            .configure(ignoring_sigchld)
+            .output();
         assert_eq!(out.status.code(), Some(code), "{knob:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(says), "{knob:?}: {}", stderr(&out));
+        let said = says.map_or(String::new(), |why| {
+            format!(
+                "ecluse-cred: error: target `demo`: mint failed: `{}` {why}\n",
+                sb.bin.join("mint").display()
+            )
+        });
+        assert_eq!(stderr(&out), said, "{knob:?}");
         if knob.is_none() {
-            assert!(stdout(&out).starts_with("tok-"), "{}", stdout(&out));
+            assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
         }
     }
 }
@@ -350,27 +439,28 @@ const SECRET: &str = "mint-process-client-secret";
 
 #[test]
 fn the_mint_helper_gets_its_request_on_stdin_not_on_its_command_line() {
-    // A token endpoint slow enough to look at the helper while it waits.
-    let fake = FakeServer::start(|_: &Request| {
+    // A token endpoint that answers once the test has looked at the helper waiting for it
+    // (the helper's deadline, the mint_timeout, is far beyond that).
+    let looked = Arc::new(AtomicBool::new(false));
+    let answer = Arc::clone(&looked);
+    let fake = FakeServer::start(move |_: &Request| {
+        wait_until(PATIENCE, || answer.load(Ordering::SeqCst));
         Response::json(
             200,
             json!({"access_token": "oa-tok-stdin", "token_type": "Bearer", "expires_in": 1800}),
         )
-        .after(Duration::from_secs(2))
     });
     let sb = Sandbox::new("");
     let token_url = format!("{}/tenant/token", fake.url());
     sb.write_raw_config(&format!(
-        "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{token_url}\"\nclient_id = \"mint-process-client\"\nclient_secret_env = \"{SECRET_VAR}\"\nscope = \"api://xyz/.default\"\n"
+        "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{token_url}\"\nclient_id = \"mint-process-client\"\nclient_secret_env = \"{SECRET_VAR}\"\nscope = \"api://xyz/.default\"\n[targets.az.policy]\nmint_timeout = \"1h\"\n"
     ));
     sb.secret(SECRET);
     let caller = sb
         .cmd(&["token", "--target", "az"])
         .env(SECRET_VAR, SECRET)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let pid = caller.id() as i32;
     // The helper is found next to ecluse-cred (a package of its own, built beside it).
     let helper_path = Path::new(env!("CARGO_BIN_EXE_ecluse-cred"))
@@ -378,15 +468,15 @@ fn the_mint_helper_gets_its_request_on_stdin_not_on_its_command_line() {
         .display()
         .to_string();
     let mut helper = None;
-    let found = wait_until(Duration::from_secs(10), || {
+    let found = wait_until(PATIENCE, || {
         helper = children(pid)
             .into_iter()
             .map(cmdline)
             .find(|line| line.starts_with(&helper_path));
         helper.is_some() && fake.count() == 1
     });
-    let out = caller.wait_with_output().unwrap();
-    sb.record(&out);
+    looked.store(true, Ordering::SeqCst);
+    let out = caller.wait_with_output();
     assert!(found, "the mint helper was not seen running");
     let helper = helper.unwrap();
     assert_eq!(helper, helper_path, "the helper's command line");

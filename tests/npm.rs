@@ -10,6 +10,8 @@ use std::process::Command;
 
 use base64::Engine;
 use common::http::{FakeServer, Request, Response};
+use common::registry::{self, Credential, assert_refused_unauthenticated};
+use common::tools::{self, Tool};
 use common::*;
 use sha2::{Digest, Sha512};
 
@@ -36,6 +38,7 @@ fn tarball(dir: &Path) -> Vec<u8> {
     fs::read(dir.join("demo.tgz")).unwrap()
 }
 
+/// The registry under `/npm/repo/`, taking only `Bearer <the cached token>`.
 fn registry(sb: &Sandbox) -> FakeServer {
     let tgz = tarball(sb.dir.path());
     let integrity = format!(
@@ -43,47 +46,38 @@ fn registry(sb: &Sandbox) -> FakeServer {
         base64::engine::general_purpose::STANDARD.encode(Sha512::digest(&tgz))
     );
     let cache = sb.cache_file();
-    let port = std::sync::Arc::new(std::sync::Mutex::new(0u16));
-    let p = port.clone();
-    let server = FakeServer::start(move |r: &Request| {
-        let token = token_in(&cache);
-        if token.is_none()
-            || r.header("authorization") != token.map(|t| format!("Bearer {t}")).as_deref()
-        {
-            return Response::json(401, serde_json::json!({"error": "token required"}));
-        }
-        let base = format!("http://127.0.0.1:{}/npm/repo", p.lock().unwrap());
-        match r.path() {
+    registry::start(
+        Credential::Bearer,
+        move || cache::token(&cache),
+        move |r: &Request, base: &str| match r.path() {
             "/npm/repo/ecluse-demo" => Response::json(
                 200,
                 serde_json::json!({
                     "name": "ecluse-demo",
                     "dist-tags": {"latest": "1.0.0"},
                     "versions": {"1.0.0": {"name": "ecluse-demo", "version": "1.0.0",
-                        "dist": {"tarball": format!("{base}/ecluse-demo/-/ecluse-demo-1.0.0.tgz"), "integrity": integrity}}},
+                        "dist": {"tarball": format!("{base}/npm/repo/ecluse-demo/-/ecluse-demo-1.0.0.tgz"), "integrity": integrity}}},
                 }),
             ),
-            "/npm/repo/ecluse-demo/-/ecluse-demo-1.0.0.tgz" => Response {
-                status: 200,
-                headers: vec![("content-type".into(), "application/octet-stream".into())],
-                body: tgz.clone(),
-                delay: std::time::Duration::ZERO,
-            },
+            "/npm/repo/ecluse-demo/-/ecluse-demo-1.0.0.tgz" => {
+                Response::bytes("application/octet-stream", tgz.clone())
+            }
             _ => Response::json(404, serde_json::json!({})),
-        }
-    });
-    *port.lock().unwrap() = server.port;
-    server
+        },
+    )
 }
 
 struct Setup {
     sb: Sandbox,
     server: FakeServer,
+    npm: PathBuf,
     project: PathBuf,
     userconfig: PathBuf,
 }
 
-fn setup() -> Setup {
+/// The sandbox, registry and project, or `None` without npm (the test is reported skipped).
+fn setup() -> Option<Setup> {
+    let npm = tools::need(Tool::Npm)?;
     let sb = Sandbox::new("");
     let server = registry(&sb);
     let project = sb.dir.path().join("project");
@@ -95,12 +89,13 @@ fn setup() -> Setup {
     .unwrap();
     let userconfig = sb.dir.path().join("user-npmrc");
     fs::write(&userconfig, "").unwrap();
-    Setup {
+    Some(Setup {
         sb,
         server,
+        npm,
         project,
         userconfig,
-    }
+    })
 }
 
 impl Setup {
@@ -113,7 +108,7 @@ impl Setup {
         let mut args: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
         args.extend(
             [
-                "npm",
+                self.npm.to_str().unwrap(),
                 "install",
                 "--no-audit",
                 "--no-fund",
@@ -130,22 +125,19 @@ impl Setup {
             .map(str::to_owned),
         );
         let (program, rest) = args.split_first().unwrap();
-        let program = if program == "ecluse-cred" {
-            PathBuf::from(env!("CARGO_BIN_EXE_ecluse-cred"))
-        } else {
-            PathBuf::from(program)
+        let program = match program.as_str() {
+            "ecluse-cred" => env!("CARGO_BIN_EXE_ecluse-cred"),
+            npm => npm,
         };
         self.sb
-            .program(&program)
+            .program(Path::new(program))
             .args(rest)
             .current_dir(&self.project)
             .env("npm_config_globalconfig", "/dev/null")
             .output()
-            .unwrap()
     }
 
     fn assert_installed(&self, out: &std::process::Output) {
-        self.sb.record(out);
         assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
         let index =
             fs::read_to_string(self.project.join("node_modules/ecluse-demo/index.js")).unwrap();
@@ -156,15 +148,16 @@ impl Setup {
 
 #[test]
 fn without_a_token_the_registry_refuses_npm() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let out = s.npm_install(&[]);
     assert!(!out.status.success());
     assert!(!s.project.join("node_modules/ecluse-demo").exists());
+    assert_refused_unauthenticated(&s.server.exchanges());
 }
 
 #[test]
 fn real_npm_installs_with_the_token_from_exec() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let url = s.registry_url();
     let out = s.npm_install(&[
         "ecluse-cred",
@@ -184,7 +177,7 @@ fn real_npm_installs_with_the_token_from_exec() {
 
 #[test]
 fn real_npm_installs_with_the_token_written_by_npmrc() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let out = s.sb.run(&[
         "npmrc",
         "--target",
@@ -200,34 +193,12 @@ fn real_npm_installs_with_the_token_written_by_npmrc() {
     s.assert_installed(&out);
 }
 
-/// pnpm 10 from the npm registry, installed once per machine under target/test-tools.
-fn pnpm() -> &'static Path {
-    static PNPM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PNPM.get_or_init(|| {
-        let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/pnpm");
-        let bin = prefix.join("node_modules/.bin/pnpm");
-        if !bin.exists() {
-            let out = Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&prefix)
-                .arg("pnpm@10")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "installing pnpm: {}", stderr(&out));
-        }
-        bin
-    })
-}
-
 #[test]
 fn real_pnpm_installs_through_the_token_helper() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some(pnpm) = tools::need(Tool::Pnpm) else {
+        return;
+    };
     let npmrc = s.sb.dir.path().join(".npmrc"); // pnpm reads tokenHelper from the user's ~/.npmrc only
     let helpers = s.sb.dir.path().join("helpers");
     let out = s.sb.run(&[
@@ -249,7 +220,7 @@ fn real_pnpm_installs_through_the_token_helper() {
         format!("{key}={}\n", helper.display())
     );
     let out =
-        s.sb.program(pnpm())
+        s.sb.program(&pnpm)
             .args([
                 "add",
                 "ecluse-demo",
@@ -260,8 +231,7 @@ fn real_pnpm_installs_through_the_token_helper() {
             .arg(s.sb.dir.path().join("pnpm-store"))
             .current_dir(&s.project)
             .env("npm_config_update_notifier", "false")
-            .output()
-            .unwrap();
+            .output();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let index = fs::read_to_string(s.project.join("node_modules/ecluse-demo/index.js")).unwrap();
     assert!(index.contains("installed through ecluse-cred"));
@@ -273,7 +243,7 @@ impl Setup {
     /// `~/.npmrc` only (HOME is the sandbox).
     fn plain_npm_install(&self, extra: &[&str]) -> std::process::Output {
         self.sb
-            .program(Path::new("npm"))
+            .program(&self.npm)
             .args(["install", "--no-audit", "--no-fund", "--no-update-notifier"])
             .args(extra)
             .arg("ecluse-demo")
@@ -282,13 +252,12 @@ impl Setup {
             .env_remove("NPM_CONFIG_USERCONFIG")
             .env_remove("npm_config_userconfig")
             .output()
-            .unwrap()
     }
 }
 
 #[test]
 fn setup_npm_makes_plain_npm_install_work_and_undo_takes_it_out() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let url = s.registry_url();
     s.sb.write_config(&format!("urls = [\"{url}\"]"));
     let npmrc = s.sb.dir.path().join(".npmrc");
@@ -318,14 +287,19 @@ fn setup_npm_makes_plain_npm_install_work_and_undo_takes_it_out() {
         "a file setup created and left empty is removed"
     );
     fs::remove_dir_all(s.project.join("node_modules")).unwrap();
+    let before = s.server.exchanges().len();
     let refused = s.plain_npm_install(&["--registry", &url]);
     assert!(!refused.status.success());
     assert!(!s.project.join("node_modules/ecluse-demo").exists());
+    assert_refused_unauthenticated(&s.server.exchanges()[before..]);
 }
 
 #[test]
 fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some(pnpm) = tools::need(Tool::Pnpm) else {
+        return;
+    };
     let url = s.registry_url();
     s.sb.write_config(&format!("urls = [\"{url}\"]"));
     let helpers = s.sb.dir.path().join("helpers");
@@ -341,14 +315,13 @@ fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(helpers.join("ecluse-pnpm-token-demo").exists());
     let add = || {
-        s.sb.program(pnpm())
+        s.sb.program(&pnpm)
             .args(["add", "ecluse-demo", "--store-dir"])
             .arg(s.sb.dir.path().join("pnpm-store"))
             .current_dir(&s.project)
             .env("npm_config_update_notifier", "false")
             .env_remove("NPM_CONFIG_USERCONFIG")
             .output()
-            .unwrap()
     };
     let out = add();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
@@ -367,16 +340,17 @@ fn setup_pnpm_makes_plain_pnpm_add_work_and_undo_takes_it_out() {
     assert!(!npmrc.exists() && !helpers.join("ecluse-pnpm-token-demo").exists());
     // Told where the registry is by hand, pnpm gets no token any more.
     fs::remove_dir_all(s.project.join("node_modules")).unwrap();
+    let before = s.server.exchanges().len();
     let refused =
-        s.sb.program(pnpm())
+        s.sb.program(&pnpm)
             .args(["add", "ecluse-demo", "--registry", &url, "--store-dir"])
             .arg(s.sb.dir.path().join("pnpm-store-2"))
             .current_dir(&s.project)
             .env("npm_config_update_notifier", "false")
-            .output()
-            .unwrap();
+            .output();
     assert!(!refused.status.success());
     assert!(!s.project.join("node_modules/ecluse-demo/index.js").exists());
+    assert_refused_unauthenticated(&s.server.exchanges()[before..]);
 }
 
 const REGISTRY: &str = "https://r.example.com/npm/repo/";
@@ -401,21 +375,24 @@ fn npmrc_makes_a_token_file_others_can_read_private_and_says_so() {
             file.to_str().unwrap(),
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
-        assert!(
-            fs::read_to_string(&file)
-                .unwrap()
-                .contains("//r.example.com/npm/repo/:_authToken=")
+        let kept = if mode.is_some() { "fund=false\n" } else { "" };
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!(
+                "{kept}//r.example.com/npm/repo/:_authToken={}\n",
+                sb.cached_token()
+            )
         );
         (file, stderr(&out))
     };
     let (file, said) = npmrc("readable", Some(0o644));
     assert_eq!(mode(&file), 0o600, "a token is not left readable by others");
-    assert_eq!(said.lines().count(), 1, "{said}");
-    assert!(said.contains("0644") && said.contains("0600"), "{said}");
-    assert!(
-        fs::read_to_string(&file)
-            .unwrap()
-            .starts_with("fund=false\n")
+    assert_eq!(
+        said,
+        format!(
+            "ecluse-cred: warn: {} was mode 0644, now 0600: it holds a token, for your eyes only\n",
+            file.display()
+        )
     );
     // A file that is private already, and a new one: 0600, and nothing to say.
     for (name, before) in [("private", Some(0o600)), ("new", None)] {
@@ -432,22 +409,25 @@ fn npmrc_and_setup_npm_write_the_npmrc_npm_config_userconfig_names() {
     for var in ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] {
         let file = sb.dir.path().join(format!("{var}.npmrc"));
         sb.allow_token_in(&file);
-        let out = sb.recorded(
-            sb.cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
-                .env(var, &file)
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
+            .env(var, &file)
+            .output();
         assert!(out.status.success(), "{var}: {}", stderr(&out));
         let written = fs::read_to_string(&file).unwrap();
-        assert!(written.contains(":_authToken="), "{var}: {written}");
-        // setup npm reads the same file: it finds npmrc's token line there.
-        let out = sb.recorded(
-            sb.cmd(&["setup", "npm", "--url", REGISTRY])
-                .env(var, &file)
-                .output()
-                .unwrap(),
+        assert_eq!(
+            written,
+            format!(
+                "//r.example.com/npm/repo/:_authToken={}\n",
+                sb.cached_token()
+            ),
+            "{var}"
         );
+        // setup npm reads the same file: it finds npmrc's token line there.
+        let out = sb
+            .cmd(&["setup", "npm", "--url", REGISTRY])
+            .env(var, &file)
+            .output();
         assert_eq!(out.status.code(), Some(78), "{var}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(&format!("{}:1: `//r.example.com/", file.display())),
@@ -460,10 +440,12 @@ fn npmrc_and_setup_npm_write_the_npmrc_npm_config_userconfig_names() {
     sb.allow_token_in(&home_npmrc);
     let out = sb.run(&["npmrc", "--target", "demo", "--registry", REGISTRY]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        fs::read_to_string(&home_npmrc)
-            .unwrap()
-            .contains(":_authToken=")
+    assert_eq!(
+        fs::read_to_string(&home_npmrc).unwrap(),
+        format!(
+            "//r.example.com/npm/repo/:_authToken={}\n",
+            sb.cached_token()
+        )
     );
 }
 
@@ -558,6 +540,9 @@ fn npm_gets_a_token_only_for_a_registry_its_target_serves() {
 
 #[test]
 fn npm_config_userconfig_with_a_tilde_or_a_relative_path_names_the_file_npm_reads() {
+    let Some(npm) = tools::need(Tool::Npm) else {
+        return;
+    };
     let sb = Sandbox::new(&format!("urls = [\"{REGISTRY}\"]"));
     let cwd = sb.dir.path().join("work");
     fs::create_dir_all(&cwd).unwrap();
@@ -571,32 +556,31 @@ fn npm_config_userconfig_with_a_tilde_or_a_relative_path_names_the_file_npm_read
         (absolute.to_str().unwrap(), absolute.clone()),
     ] {
         sb.allow_token_in(&file);
-        let out = sb.recorded(
-            sb.cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
-                .env("NPM_CONFIG_USERCONFIG", value)
-                .env_remove("npm_config_userconfig")
-                .current_dir(&cwd)
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["npmrc", "--target", "demo", "--registry", REGISTRY])
+            .env("NPM_CONFIG_USERCONFIG", value)
+            .env_remove("npm_config_userconfig")
+            .current_dir(&cwd)
+            .output();
         assert!(out.status.success(), "{value}: {}", stderr(&out));
-        assert!(
-            fs::read_to_string(&file)
-                .unwrap_or_default()
-                .contains(":_authToken="),
+        assert_eq!(
+            fs::read_to_string(&file).unwrap_or_default(),
+            format!(
+                "//r.example.com/npm/repo/:_authToken={}\n",
+                sb.cached_token()
+            ),
             "{value}: {}",
             stdout(&out)
         );
         // The file real npm reads for that setting.
         let npm = sb
-            .program(Path::new("npm"))
+            .program(&npm)
             .args(["config", "get", "userconfig"])
             .env("PATH", std::env::var_os("PATH").unwrap())
             .env("NPM_CONFIG_USERCONFIG", value)
             .env_remove("npm_config_userconfig")
             .current_dir(&cwd)
-            .output()
-            .unwrap();
+            .output();
         assert_eq!(
             stdout(&npm).trim(),
             file.to_str().unwrap(),
@@ -604,14 +588,12 @@ fn npm_config_userconfig_with_a_tilde_or_a_relative_path_names_the_file_npm_read
             stderr(&npm)
         );
         // setup npm reads the same file: it finds npmrc's token line there.
-        let out = sb.recorded(
-            sb.cmd(&["setup", "npm", "--url", REGISTRY])
-                .env("NPM_CONFIG_USERCONFIG", value)
-                .env_remove("npm_config_userconfig")
-                .current_dir(&cwd)
-                .output()
-                .unwrap(),
-        );
+        let out = sb
+            .cmd(&["setup", "npm", "--url", REGISTRY])
+            .env("NPM_CONFIG_USERCONFIG", value)
+            .env_remove("npm_config_userconfig")
+            .current_dir(&cwd)
+            .output();
         assert_eq!(out.status.code(), Some(78), "{value}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(&format!("{}:1: `//r.example.com/", file.display())),

@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine;
+use common::cloud::{Cloud, Expiry, Wire};
 use common::http::{FakeServer, Request, Response};
 use common::*;
 use serde_json::json;
@@ -14,9 +15,12 @@ const CLIENT_ID: &str = "ecluse client";
 /// Characters that Basic auth must form-urlencode (RFC 6749 §2.3.1).
 const SECRET: &str = "s3cr:t/+&x%y";
 
+/// How long the fake's tokens live, as `expires_in` states.
+const LIFETIME: Duration = Duration::from_secs(1800);
+
+/// How the fake answers a request that passed its check.
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
-    Ok,
     InvalidClient,
     InvalidScope,
     Throttled,
@@ -47,80 +51,60 @@ fn echo(r: &Request) -> String {
     )
 }
 
+/// The shared OAuth2 fake, checking the client authentication: a request that fails the check
+/// gets `invalid_client` naming why.
 struct Fake {
-    server: FakeServer,
-    mode: Arc<Mutex<Mode>>,
+    server: Cloud,
 }
 
 impl Fake {
     fn start(auth: &'static str) -> Fake {
-        let mode = Arc::new(Mutex::new(Mode::Ok));
-        let m = mode.clone();
-        let server = FakeServer::start(move |r: &Request| {
-            if let Err(why) = check(r, auth) {
-                return Response::json(
-                    401,
-                    json!({"error": "invalid_client", "error_description": why}),
-                );
-            }
-            match *m.lock().unwrap() {
-                Mode::Ok => Response::json(
-                    200,
-                    json!({"access_token": format!("oa-tok-{}", now_ms()), "token_type": "Bearer", "expires_in": 1800}),
-                ),
-                // A careless server that echoes the secret it was sent.
-                Mode::InvalidClient => Response::json(
-                    401,
-                    json!({"error": "invalid_client", "error_description": format!("bad secret {SECRET}")}),
-                ),
-                Mode::InvalidScope => Response::json(400, json!({"error": "invalid_scope"})),
-                Mode::Throttled => Response::json(429, json!({"error": "slow_down"})),
-                Mode::Down => Response::json(503, json!({})),
-                Mode::EchoText => {
-                    let mut resp = Response::json(401, json!({}));
-                    resp.headers = vec![("content-type".into(), "text/plain".into())];
-                    resp.body = echo(r).into_bytes();
-                    resp
-                }
-                Mode::EchoDescription => Response::json(
-                    400,
-                    json!({"error": "invalid_request", "error_description": echo(r)}),
-                ),
-                Mode::EchoJsonSlash => Response::json(
-                    400,
-                    json!({"error": "invalid_request",
-                        "error_description": serde_json::to_string(&echo(r)).unwrap().replace('/', "\\/")}),
-                ),
-                Mode::EchoUpper => Response::json(
-                    400,
-                    json!({"error": "invalid_request", "error_description": echo(r).to_ascii_uppercase().replace('\n', " ")}),
-                ),
-                Mode::EchoBase64 => {
-                    use base64::Engine;
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(echo(r));
-                    Response::json(
-                        400,
-                        json!({"error": "invalid_request", "error_description": format!("got {encoded}")}),
-                    )
-                }
-                Mode::HugeExpiresIn => Response::json(
-                    200,
-                    json!({"access_token": "oa-tok-forever", "token_type": "Bearer", "expires_in": 1e30}),
-                ),
-                Mode::EchoCode => {
-                    let sent = r.header("authorization").map_or_else(
-                        || String::from_utf8_lossy(&r.body).into_owned(),
-                        str::to_owned,
-                    );
-                    Response::json(500, json!({ "error": sent }))
-                }
-            }
+        let server = Cloud::routed(Wire::OAuth2, "oa-tok-", move |r: &Request| {
+            let why = check(r, auth).err()?;
+            Some(Wire::OAuth2.error(401, "invalid_client", &why))
         });
-        Fake { server, mode }
+        server.expiry(Expiry::In(LIFETIME));
+        Fake { server }
     }
 
     fn set(&self, mode: Mode) {
-        *self.mode.lock().unwrap() = mode;
+        let fake = &self.server;
+        let described =
+            |description: String| Some(Wire::OAuth2.error(400, "invalid_request", &description));
+        match mode {
+            // A careless server that echoes the secret it was sent.
+            Mode::InvalidClient => {
+                fake.fail(401, "invalid_client", &format!("bad secret {SECRET}"))
+            }
+            Mode::InvalidScope => fake.fail(400, "invalid_scope", "unknown scope"),
+            Mode::Throttled => fake.fail(429, "slow_down", "too many requests"),
+            Mode::Down => fake.fail(503, "temporarily_unavailable", "down"),
+            Mode::EchoText => fake.answer_with(|r| {
+                let mut resp = Response::json(401, json!({}));
+                resp.headers = vec![("content-type".into(), "text/plain".into())];
+                resp.body = echo(r).into_bytes();
+                Some(resp)
+            }),
+            Mode::EchoDescription => fake.answer_with(move |r| described(echo(r))),
+            Mode::EchoJsonSlash => fake.answer_with(move |r| {
+                let json = serde_json::to_string(&echo(r)).unwrap();
+                described(json.replace('/', "\\/"))
+            }),
+            Mode::EchoUpper => fake
+                .answer_with(move |r| described(echo(r).to_ascii_uppercase().replace('\n', " "))),
+            Mode::EchoBase64 => fake.answer_with(move |r| {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(echo(r));
+                described(format!("got {encoded}"))
+            }),
+            Mode::HugeExpiresIn => fake.expiry(Expiry::Stated(json!(1e30))),
+            Mode::EchoCode => fake.answer_with(|r| {
+                let sent = r.header("authorization").map_or_else(
+                    || String::from_utf8_lossy(&r.body).into_owned(),
+                    str::to_owned,
+                );
+                Some(Response::json(500, json!({ "error": sent })))
+            }),
+        }
     }
 }
 
@@ -163,8 +147,17 @@ fn check(r: &Request, auth: &str) -> Result<(), String> {
     }
 }
 
-fn sandbox(fake: &Fake, auth: &str, policy: &str) -> Sandbox {
+/// A sandbox whose leak audit looks for the client secret and the Basic pair, in any encoding.
+fn audited_sandbox() -> Sandbox {
     let sb = Sandbox::new("");
+    sb.secret(SECRET);
+    sb.basic_pair(CLIENT_ID, SECRET);
+    sb
+}
+
+fn sandbox(fake: &Fake, auth: &str, policy: &str) -> Sandbox {
+    let sb = audited_sandbox();
+    fake.server.audit_in(sb.issued_log());
     sb.write_raw_config(&format!(
         "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{}/tenant/token\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"AZ_SECRET\"\nscope = \"api://xyz/.default\"\nclient_auth = \"{auth}\"\n[targets.az.policy]\n{policy}\n",
         fake.server.url()
@@ -175,9 +168,7 @@ fn sandbox(fake: &Fake, auth: &str, policy: &str) -> Sandbox {
 fn token(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["token", "--target", "az"];
     args.extend_from_slice(extra);
-    sb.secret(SECRET);
-    sb.basic_pair(CLIENT_ID, SECRET);
-    sb.recorded(sb.cmd(&args).env("AZ_SECRET", SECRET).output().unwrap())
+    sb.cmd(&args).env("AZ_SECRET", SECRET).output()
 }
 
 #[test]
@@ -187,14 +178,9 @@ fn basic_client_authentication_form_encodes_id_and_secret() {
     let out = token(&sb, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("oa-tok-"));
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sb.cache.join("az.json")).unwrap()).unwrap();
-    let e = &v["entry"];
-    assert_eq!(e["expiry_source"], "expires_in");
-    assert_eq!(
-        e["expires_at"].as_i64().unwrap() - e["issued_at"].as_i64().unwrap(),
-        1_800_000
-    );
+    let e = cache::entry(&sb.cache_file_of("az")).expect("an entry cached for az");
+    assert_eq!(e.expiry_source, "expires_in");
+    assert_eq!(e.expires_at - e.issued_at, LIFETIME.as_millis() as i64);
     token(&sb, &[]);
     assert_eq!(fake.server.count(), 1, "the cached path makes no request");
 }
@@ -242,7 +228,7 @@ fn rejected_client_exits_77_and_the_secret_never_shows_even_when_echoed() {
     let status = stdout(&sb.run(&["status", "--format", "json"]));
     assert!(
         !status.contains(SECRET)
-            && !std::fs::read_to_string(sb.cache.join("az.json"))
+            && !std::fs::read_to_string(sb.cache_file_of("az"))
                 .unwrap()
                 .contains(SECRET)
     );
@@ -280,10 +266,7 @@ fn a_server_that_echoes_the_request_never_gets_the_secret_shown_in_any_encoding(
             for format in ["table", "json"] {
                 let status = sb.run(&["status", "--format", format]);
                 assert!(status.status.success());
-                // status goes to stdout: audit it like stderr.
-                let mut shown = status.clone();
-                shown.stderr = status.stdout.clone();
-                sb.record(&shown);
+                sb.audit_stdout(&status);
             }
             // The leak audit (when `sb` drops) checks every encoding of the secret and of the
             // Basic pair in all of the above and in every file, the cache included.
@@ -300,7 +283,7 @@ fn an_expires_in_no_real_token_has_is_refused_not_overflowed() {
     assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
     assert!(stderr(&out).contains("366 days"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
-    assert!(!sb.cache.join("az.json").exists() || token_in(&sb.cache.join("az.json")).is_none());
+    assert!(!sb.cache_file_of("az").exists() || cache::token(&sb.cache_file_of("az")).is_none());
 }
 
 #[test]
@@ -317,8 +300,8 @@ fn throttling_and_server_errors_are_transient_and_other_client_errors_are_config
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
         assert_eq!(fake.server.count(), 1);
     }
-    let sb = Sandbox::new("");
-    sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"c\"\nclient_secret_env = \"AZ_SECRET\"\n");
+    let sb = audited_sandbox();
+    sb.write_raw_config(&format!("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/t\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"AZ_SECRET\"\n"));
     let out = token(&sb, &[]);
     assert_eq!(
         out.status.code(),
@@ -356,6 +339,9 @@ fn concurrent_cold_callers_make_one_request_and_an_outage_opens_the_breaker() {
 fn an_inline_client_secret_in_the_config_is_refused() {
     let sb = Sandbox::new("");
     sb.write_raw_config("[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"https://x/t\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"\n");
+    // The config holds the secret (that is the mistake refused); nothing else may.
+    sb.allow_token_in(&sb.config);
+    sb.secret("hunter2");
     let out = sb.run(&["token", "--target", "az"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(
@@ -369,12 +355,7 @@ fn an_inline_client_secret_in_the_config_is_refused() {
 fn a_redirect_is_refused_naming_only_its_host_and_the_secret_stays_home() {
     for auth in ["basic", "post"] {
         // Where the redirect points: it must never be asked.
-        let elsewhere = FakeServer::start(|_| {
-            Response::json(
-                200,
-                json!({"access_token": "oa-tok-stolen", "token_type": "Bearer", "expires_in": 1800}),
-            )
-        });
+        let elsewhere = Cloud::start(Wire::OAuth2, "oa-tok-stolen-");
         let location = format!(
             "http://thief:pw-in-location@127.0.0.1:{}/steal/path?q=query-in-location#frag",
             elsewhere.port
@@ -409,7 +390,7 @@ fn a_redirect_is_refused_naming_only_its_host_and_the_secret_stays_home() {
             assert_eq!(redirecting.count(), 1, "{status}");
             assert_eq!(elsewhere.count(), 0, "{status}: the redirect was followed");
             assert!(
-                !sb.cache.join("az.json").exists() || token_in(&sb.cache.join("az.json")).is_none(),
+                !sb.cache_file_of("az").exists() || cache::token(&sb.cache_file_of("az")).is_none(),
                 "{status}: a token was cached"
             );
         }
@@ -425,7 +406,7 @@ fn an_endless_body_fails_fast_at_the_cap_while_an_ordinary_answer_mints() {
     use common::http::FloodServer;
     for (status, content_length) in [(200, true), (200, false), (400, true), (503, false)] {
         let flood = FloodServer::start(status, content_length);
-        let sb = Sandbox::new("");
+        let sb = audited_sandbox();
         sb.write_raw_config(&format!(
             "[targets.az]\nbackend = \"oauth2\"\ntoken_url = \"{}/tenant/token\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"AZ_SECRET\"\n[targets.az.policy]\nmint_timeout = \"30s\"\n",
             flood.url()
@@ -459,6 +440,9 @@ fn an_endless_body_fails_fast_at_the_cap_while_an_ordinary_answer_mints() {
 #[test]
 fn a_token_url_with_credentials_is_refused_without_showing_them() {
     let sb = Sandbox::new("");
+    // The config holds the password (that is the mistake refused); nothing else may.
+    sb.allow_token_in(&sb.config);
+    sb.secret("hunter2pw");
     for url in [
         "https://user:hunter2pw@login.example/t",
         "https://hunter2pw@login.example/t",
@@ -494,12 +478,11 @@ fn a_client_secret_file_that_is_a_fifo_or_a_device_is_refused_at_once_and_a_regu
             &format!("client_secret_file = \"{}\"", path.display()),
         ));
         let started = std::time::Instant::now();
-        let out = output_within(
-            sb.cmd(&["token", "--target", "az"]),
-            std::time::Duration::from_secs(15),
-        )
-        .expect("the mint hung on the secret file");
-        (sb.recorded(out), started.elapsed())
+        let out = sb
+            .cmd(&["token", "--target", "az"])
+            .output_within(std::time::Duration::from_secs(15))
+            .expect("the mint hung on the secret file");
+        (out, started.elapsed())
     };
     let fifo = sb.dir.path().join("secret-fifo");
     mkfifo(&fifo);
@@ -518,7 +501,6 @@ fn a_client_secret_file_that_is_a_fifo_or_a_device_is_refused_at_once_and_a_regu
     let secret_file = sb.dir.path().join("secret");
     sb.allow_token_in(&secret_file);
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    sb.secret(SECRET);
     let (out, _) = with_file(&secret_file);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fake.server.count(), 1);

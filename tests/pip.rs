@@ -7,54 +7,16 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use base64::Engine;
-use common::http::{FakeServer, Request, Response};
+use common::http::FakeServer;
+use common::registry::{self, Credential, assert_refused_unauthenticated};
+use common::tools::{self, Tool};
 use common::*;
-use sha2::{Digest, Sha256};
 
 const WHEEL: &str = "ecluse_demo-0.1.0-py3-none-any.whl";
 
-/// Python: the one on PATH (CI and developers have CPython 3 here).
-fn python() -> PathBuf {
-    PathBuf::from(std::env::var_os("ECLUSE_TEST_PYTHON").unwrap_or_else(|| "python3".into()))
-}
-
-/// A venv with pip >= 26.2 and uv from PyPI, made once per machine under target/test-tools.
-fn tools() -> &'static Path {
-    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
-    TOOLS.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/pip-venv");
-        if venv.join("bin/uv").exists() && venv.join(".complete").exists() {
-            return venv;
-        }
-        let _ = fs::remove_dir_all(&venv);
-        let run = |cmd: &mut Command| {
-            let out = cmd
-                .env("PIP_CONFIG_FILE", "/dev/null")
-                .env_remove("PIP_FIND_LINKS")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
-        };
-        run(Command::new(python()).args(["-m", "venv"]).arg(&venv));
-        run(Command::new(venv.join("bin/python")).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "pip>=26.2",
-            "uv",
-        ]));
-        fs::write(venv.join(".complete"), "").unwrap();
-        venv
-    })
-}
-
 /// Build a minimal wheel with Python's zipfile; its bytes.
-fn wheel(dir: &Path) -> Vec<u8> {
+fn wheel(python: &Path, dir: &Path) -> Vec<u8> {
     let path = dir.join(WHEEL);
     let script = r#"
 import sys, zipfile, hashlib, base64
@@ -73,7 +35,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     record.append("ecluse_demo-0.1.0.dist-info/RECORD,,")
     z.writestr("ecluse_demo-0.1.0.dist-info/RECORD", "\n".join(record) + "\n")
 "#;
-    let out = Command::new(python())
+    let out = Command::new(python)
         .arg("-c")
         .arg(script)
         .arg(&path)
@@ -83,56 +45,31 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     fs::read(path).unwrap()
 }
 
-/// A simple index (PEP 503) that answers only `Basic aws:<the cached token>`.
-fn index(sb: &Sandbox) -> FakeServer {
-    let bytes = wheel(sb.dir.path());
-    let sha: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+/// A simple index (PEP 503) at `/simple/`, its one wheel at `/files/`, that answers only
+/// `Basic aws:<the cached token>`.
+fn index(sb: &Sandbox, python: &Path) -> FakeServer {
+    let wheels = vec![(WHEEL.to_owned(), wheel(python, sb.dir.path()))];
     let cache = sb.cache_file();
-    FakeServer::start(move |r: &Request| {
-        let token = token_in(&cache);
-        let want = token.map(|t| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("aws:{t}"))
-            )
-        });
-        if want.is_none() || r.header("authorization") != want.as_deref() {
-            return Response::json(401, serde_json::json!({}))
-                .with_header("www-authenticate", "Basic realm=\"pypi\"");
-        }
-        match r.path() {
-            "/simple/ecluse-demo/" => Response {
-                status: 200,
-                headers: vec![("content-type".into(), "text/html".into())],
-                body: format!(
-                    "<html><body><a href=\"/files/{WHEEL}#sha256={sha}\">{WHEEL}</a></body></html>"
-                )
-                .into_bytes(),
-                delay: std::time::Duration::ZERO,
-            },
-            p if p == format!("/files/{WHEEL}") => Response {
-                status: 200,
-                headers: vec![("content-type".into(), "application/octet-stream".into())],
-                body: bytes.clone(),
-                delay: std::time::Duration::ZERO,
-            },
-            _ => Response::json(404, serde_json::json!({})),
-        }
-    })
+    registry::start(
+        Credential::Basic("aws"),
+        move || cache::token(&cache),
+        registry::simple_index("/simple/", "/files/", wheels),
+    )
 }
 
 struct Setup {
     sb: Sandbox,
     server: FakeServer,
     path: String,
+    /// The base Python, with its bundled pip.
+    python: PathBuf,
 }
 
-fn setup() -> Setup {
+/// The sandbox, index and shims, or `None` without Python (the test is reported skipped).
+fn setup() -> Option<Setup> {
+    let python = tools::need(Tool::Python)?;
     let sb = Sandbox::new("");
-    let server = index(&sb);
+    let server = index(&sb, &python);
     sb.write_config(&format!(
         "username = \"aws\"\nurls = [\"{}/simple/\"]",
         server.url()
@@ -149,11 +86,16 @@ fn setup() -> Setup {
         shims.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Setup { sb, server, path }
+    Some(Setup {
+        sb,
+        server,
+        path,
+        python,
+    })
 }
 
 impl Setup {
-    fn client(&self, program: &Path) -> Command {
+    fn client(&self, program: &Path) -> Run<'_> {
         let mut c = self.sb.program(program);
         c.env("PATH", &self.path)
             .env("PIP_CONFIG_FILE", "/dev/null")
@@ -183,7 +125,6 @@ impl Setup {
 
     /// Check the package landed in `target` and the token was minted once.
     fn assert_installed(&self, out: &std::process::Output, target: &Path) {
-        self.sb.record(out);
         assert!(out.status.success(), "{}\n{}", stdout(out), stderr(out));
         let init = fs::read_to_string(target.join("ecluse_demo/__init__.py")).unwrap();
         assert!(init.contains("installed through ecluse-cred"));
@@ -193,6 +134,12 @@ impl Setup {
                 && !stdout(out).contains(&self.sb.cached_token())
         );
     }
+}
+
+/// uv, and the Python it installs for (the venv it is installed in), or `None` when it cannot
+/// be had here (the test is reported skipped).
+fn uv_and_python() -> Option<(PathBuf, PathBuf)> {
+    Some((tools::need(Tool::Uv)?, tools::need(Tool::ModernPip)?))
 }
 
 fn pip_install(s: &Setup, python: &Path, index_url: &str, target: &Path) -> std::process::Output {
@@ -211,29 +158,36 @@ fn pip_install(s: &Setup, python: &Path, index_url: &str, target: &Path) -> std:
         .arg(target)
         .arg("ecluse-demo")
         .output()
-        .unwrap()
 }
 
 #[test]
 fn bundled_pip_installs_through_the_keyring_shim() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let target = s.sb.dir.path().join("site");
     // pip <= 26.1 asks `keyring get URL USERNAME`, so the username is in the index URL.
-    let out = pip_install(&s, &python(), &s.index_url(true), &target);
+    let out = pip_install(&s, &s.python, &s.index_url(true), &target);
     s.assert_installed(&out, &target);
 }
 
 #[test]
 fn pip_26_2_or_later_installs_through_the_creds_json_form() {
-    let s = setup();
+    let Some(s) = setup() else { return };
     let target = s.sb.dir.path().join("site");
-    let python = tools().join("bin/python");
+    let Some(python) = tools::need(Tool::ModernPip) else {
+        return;
+    };
     let version = Command::new(&python)
         .args(["-m", "pip", "--version"])
         .output()
         .unwrap();
+    // `pip 26.2 from /path (python 3.11)`: at least 26.2, the first with the creds form.
+    let release: Vec<u32> = stdout(&version)
+        .strip_prefix("pip ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|v| v.split('.').map_while(|n| n.parse().ok()).collect())
+        .unwrap_or_default();
     assert!(
-        stdout(&version).starts_with("pip 2"),
+        release.len() >= 2 && release[..2] >= [26, 2][..],
         "{}",
         stdout(&version)
     );
@@ -244,10 +198,13 @@ fn pip_26_2_or_later_installs_through_the_creds_json_form() {
 
 #[test]
 fn uv_installs_through_the_keyring_shim() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some((uv, python)) = uv_and_python() else {
+        return;
+    };
     let target = s.sb.dir.path().join("site");
     let out = s
-        .client(&tools().join("bin/uv"))
+        .client(&uv)
         .args([
             "pip",
             "install",
@@ -258,18 +215,20 @@ fn uv_installs_through_the_keyring_shim() {
             &s.index_url(true),
             "--python",
         ])
-        .arg(tools().join("bin/python"))
+        .arg(&python)
         .arg("--target")
         .arg(&target)
         .arg("ecluse-demo")
-        .output()
-        .unwrap();
+        .output();
     s.assert_installed(&out, &target);
 }
 
 #[test]
 fn uv_without_a_username_asks_for_creds_mode() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some((uv, python)) = uv_and_python() else {
+        return;
+    };
     let target = s.sb.dir.path().join("site");
     let config = s.sb.dir.path().join("uv.toml");
     fs::write(
@@ -281,7 +240,7 @@ fn uv_without_a_username_asks_for_creds_mode() {
     )
     .unwrap();
     let out = s
-        .client(&tools().join("bin/uv"))
+        .client(&uv)
         .args([
             "pip",
             "install",
@@ -292,13 +251,12 @@ fn uv_without_a_username_asks_for_creds_mode() {
         ])
         .arg(&config)
         .arg("--python")
-        .arg(tools().join("bin/python"))
+        .arg(&python)
         .arg("--target")
         .arg(&target)
         .arg("ecluse-demo")
         .env_remove("UV_NO_CONFIG")
-        .output()
-        .unwrap();
+        .output();
     s.assert_installed(&out, &target);
 }
 
@@ -328,7 +286,10 @@ fn setup_client(s: &Setup, client: &str, extra: &[&str]) -> (PathBuf, String) {
 
 #[test]
 fn setup_pip_makes_plain_pip_install_work_and_undo_takes_it_out() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some(modern) = tools::need(Tool::ModernPip) else {
+        return;
+    };
     let conf = s.sb.dir.path().join(".config/pip/pip.conf");
     fs::create_dir_all(conf.parent().unwrap()).unwrap();
     let mine = "[global]\n# mine\ntimeout = 60\n\n[install]\nno-compile = true\n";
@@ -357,13 +318,12 @@ fn setup_pip_makes_plain_pip_install_work_and_undo_takes_it_out() {
             .arg("--target")
             .arg(&target)
             .arg("ecluse-demo")
-            .output()
-            .unwrap();
+            .output();
         (out, target)
     };
     // The bundled pip (<= 26.1, which needs the username in the URL) and pip >= 26.2.
-    for python in [python(), tools().join("bin/python")] {
-        let (out, target) = pip(&python, &[]);
+    for python in [&s.python, &modern] {
+        let (out, target) = pip(python, &[]);
         s.assert_installed(&out, &target);
     }
 
@@ -380,14 +340,19 @@ fn setup_pip_makes_plain_pip_install_work_and_undo_takes_it_out() {
         mine,
         "undo restores the bytes"
     );
-    let (refused, target) = pip(&python(), &["--index-url", &s.index_url(true)]);
+    let before = s.server.exchanges().len();
+    let (refused, target) = pip(&s.python, &["--index-url", &s.index_url(true)]);
     assert!(!refused.status.success());
     assert!(!target.join("ecluse_demo").exists());
+    assert_refused_unauthenticated(&s.server.exchanges()[before..]);
 }
 
 #[test]
 fn setup_uv_makes_plain_uv_pip_install_work_and_undo_takes_it_out() {
-    let s = setup();
+    let Some(s) = setup() else { return };
+    let Some((uv_bin, python)) = uv_and_python() else {
+        return;
+    };
     let (_bin, path) = setup_client(&s, "uv", &[]);
     let config = s.sb.dir.path().join(".config/uv/uv.toml");
     assert!(config.exists());
@@ -395,18 +360,17 @@ fn setup_uv_makes_plain_uv_pip_install_work_and_undo_takes_it_out() {
         let target = s.sb.dir.path().join("site");
         let _ = fs::remove_dir_all(&target);
         let out = s
-            .client(&tools().join("bin/uv"))
+            .client(&uv_bin)
             .env_remove("UV_NO_CONFIG")
             .env("PATH", &path)
             .args(["pip", "install", "--no-cache"])
             .args(extra)
             .arg("--python")
-            .arg(tools().join("bin/python"))
+            .arg(&python)
             .arg("--target")
             .arg(&target)
             .arg("ecluse-demo")
-            .output()
-            .unwrap();
+            .output();
         (out, target)
     };
     let (out, target) = uv(&[]);
@@ -424,9 +388,11 @@ fn setup_uv_makes_plain_uv_pip_install_work_and_undo_takes_it_out() {
         !config.exists(),
         "a file setup created and left empty is removed"
     );
+    let before = s.server.exchanges().len();
     let (refused, target) = uv(&["--index-url", &s.index_url(false)]);
     assert!(!refused.status.success());
     assert!(!target.join("ecluse_demo").exists());
+    assert_refused_unauthenticated(&s.server.exchanges()[before..]);
 }
 
 #[test]

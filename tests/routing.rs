@@ -408,20 +408,28 @@ proptest! {
         }
     }
 
+    /// The other half of the rule: a clean request that exactly one target covers gets that
+    /// target from every front-end above that can name its origin (those given a bare host or
+    /// https only, when it is https; docker's bare loopback host also over http), `--target`
+    /// forms included; one for a cloud registry host that no target serves gets the derived one.
     #[test]
     fn a_clean_request_is_served_by_the_one_target_that_covers_its_origin(
-        targets in targets(),
+        mut targets in targets(),
         pick in any::<prop::sample::Index>(),
         path in prop::sample::select(&PATHS[..]),
         upper in any::<bool>(),
-        cloud in prop::sample::select(vec![None, Some(CA_HOST), Some(AR_HOST)]),
+        cloud in prop::sample::select(vec![None, None, Some(CA_HOST), Some(AR_HOST)]),
     ) {
-        let config = config_of(&targets);
-        let entries: Vec<&Entry> = targets.iter().flatten().collect();
+        // The request is for the origin of a picked entry, which is made one for the whole
+        // host, so that its target covers it (unless another target serves the origin too).
+        let at = pick.index(targets.iter().map(Vec::len).sum());
+        let picked = targets.iter_mut().flatten().nth(at).expect("a picked entry");
+        picked.path = "/";
         let origin = match cloud {
             Some(host) => Origin { https: true, host, port: None },
-            None => pick.get(&entries).origin.clone(),
+            None => picked.origin.clone(),
         };
+        let config = config_of(&targets);
         let req = Req {
             origin,
             path,
@@ -437,24 +445,95 @@ proptest! {
             .copied()
             .filter(|&i| targets[i].iter().any(|e| e.origin.same(&req.origin) && e.path == "/"))
             .collect();
-        let url = req.url();
         if covering.len() == 1 && serving.len() == 1 {
             let want = format!("t{}", covering[0]);
-            let got = resolve::resolve(&config, &url).map(|t| t.name).map_err(err);
-            prop_assert_eq!(got, Ok(want.clone()));
-            let got = git::target_for(&config, &req.git(false), None).map_err(err);
-            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(want.clone())));
-            let got = keyring::target_for(&config, &url).map_err(err);
-            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(want)));
+            // docker's bare loopback host falls back to http only when no target has an https
+            // entry for it: then the http target is the one to answer.
+            let as_https = Origin { https: true, ..req.origin.clone() };
+            let https_served = targets.iter().flatten().any(|e| e.origin.same(&as_https));
+            let docker_bare = req.origin.https
+                || (["127.0.0.1", "[::1]"].contains(&req.origin.host) && !https_served);
+            for (front_end, got) in every_front_end(&config, &req, &want) {
+                let must_answer = match front_end {
+                    "token --url HOST" | "terraform HOST" | "goauth" => req.origin.https,
+                    "docker HOST" => docker_bare,
+                    _ => true,
+                };
+                if must_answer {
+                    prop_assert_eq!(got, Ok(Some(want.clone())), "{} for {:?}", front_end, req);
+                }
+            }
         }
-        if serving.is_empty() && cloud.is_some() {
-            let host = req.origin.host.to_owned();
-            let got = keyring::target_for(&config, &url).map_err(err);
-            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(host.clone())));
-            let got = docker::target_for(&config, &req.authority()).map_err(err);
-            prop_assert_eq!(got.map(|t| t.map(|t| t.name)), Ok(Some(host)));
+        if serving.is_empty() && let Some(host) = cloud {
+            for (front_end, got) in every_front_end(&config, &req, host) {
+                prop_assert_eq!(got, Ok(Some(host.to_owned())), "{} for {:?}", front_end, req);
+            }
         }
     }
+}
+
+/// What every front-end the safety property drives answers for the clean request `req` (no
+/// userinfo, no walk, plain or upper-case host): the name of the target it picks. `name` is the
+/// target the `--target` forms (git, cargo, and npm's and kubectl's named target) are given.
+fn every_front_end(
+    config: &Config,
+    req: &Req,
+    name: &str,
+) -> Vec<(&'static str, Result<Option<String>, String>)> {
+    let url = req.url();
+    let bare = req.authority();
+    let index = format!("sparse+{url}");
+    let named = |t: Result<Option<Target>, String>| t.map(|t| t.map(|t| t.name));
+    let mut answers = vec![
+        (
+            "token --url",
+            resolve::resolve(config, &url).map(Some).map_err(err),
+        ),
+        (
+            "token --url HOST",
+            resolve::resolve(config, &bare).map(Some).map_err(err),
+        ),
+        (
+            "keyring URL",
+            keyring::target_for(config, &url).map_err(err),
+        ),
+        ("docker URL", docker::target_for(config, &url).map_err(err)),
+        (
+            "docker HOST",
+            docker::target_for(config, &bare).map_err(err),
+        ),
+        ("cargo", cargo_answer(config, &index, None)),
+        ("cargo --target", cargo_answer(config, &index, Some(name))),
+        ("bazel", bazel::target_for(config, &url).map_err(err)),
+        ("goauth", goauth::target_for(config, &url).map_err(err)),
+        (
+            "terraform HOST",
+            terraform::target_for(config, &bare).map_err(err),
+        ),
+        (
+            "npm --registry",
+            resolve::target(config, name)
+                .map_err(err)
+                .and_then(|target| {
+                    ecluse_cred::request::Request::url(&url)
+                        .map(|r| resolve::serves(config, &target, &r).then_some(target))
+                        .map_err(err)
+                }),
+        ),
+    ]
+    .into_iter()
+    .map(|(front_end, answer)| (front_end, named(answer)))
+    .collect::<Vec<_>>();
+    for (with_path, front_end, explicit) in [
+        (true, "git", None),
+        (false, "git no path", None),
+        (true, "git --target", Some(name)),
+        (false, "git no path --target", Some(name)),
+    ] {
+        let answer = git::target_for(config, &req.git(with_path), explicit).map_err(err);
+        answers.push((front_end, named(answer)));
+    }
+    answers
 }
 
 /// A target scoped to a path answers only for that path as the client sends it: never for a

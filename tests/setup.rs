@@ -83,17 +83,58 @@ fn a_file_that_does_not_parse_is_refused_naming_file_and_line_and_left_alone() {
 #[test]
 fn a_dry_run_prints_the_diff_and_writes_nothing() {
     let sb = sandbox();
-    for (client, name) in [
-        ("cargo", "config.toml"),
-        ("uv", "uv.toml"),
-        ("pip", "pip.conf"),
-        ("docker", "config.json"),
-        ("npm", ".npmrc"),
+    let exe = env!("CARGO_BIN_EXE_ecluse-cred");
+    let shims = sb.dir.path().join("shims");
+    let link = |shim: &str| format!("would link {} -> {exe}\n", shims.join(shim).display());
+    for (client, name, added, after) in [
+        (
+            "cargo",
+            "config.toml",
+            format!(
+                "@@ -0,0 +1,5 @@\n+\n+# ecluse-cred setup: {URL}\n+[registries.demo]\n+index = \"sparse+{URL}\"\n+credential-provider = [\"{exe}\"]\n"
+            ),
+            String::new(),
+        ),
+        (
+            "uv",
+            "uv.toml",
+            format!(
+                "@@ -0,0 +1,9 @@\n+# ecluse-cred setup: keyring-provider\n+keyring-provider = \"subprocess\"\n+\n+# ecluse-cred setup: {URL}\n+[[index]]\n+name = \"ecluse-demo\"\n+url = \"{URL}\"\n+default = true\n+authenticate = \"always\"\n"
+            ),
+            link("keyring"),
+        ),
+        (
+            "pip",
+            "pip.conf",
+            format!(
+                "@@ -0,0 +1,6 @@\n+# ecluse-cred setup: [global]\n+[global]\n+# ecluse-cred setup: keyring-provider\n+keyring-provider = subprocess\n+# ecluse-cred setup: {URL}\n+index-url = https://aws@pkgs.example.com/repo/\n"
+            ),
+            link("keyring"),
+        ),
+        (
+            "docker",
+            "config.json",
+            "@@ -0,0 +1,5 @@\n+{\n+\t\"credHelpers\": {\n+\t\t\"pkgs.example.com\": \"ecluse\"\n+\t}\n+}\n"
+                .to_owned(),
+            link("docker-credential-ecluse"),
+        ),
+        (
+            "npm",
+            ".npmrc",
+            format!(
+                "@@ -0,0 +1,3 @@\n+# ecluse-cred setup: {URL}\n+registry={URL}\n+//pkgs.example.com/repo/:_authToken=<redacted>\n"
+            ),
+            String::new(),
+        ),
     ] {
         let file = sb.dir.path().join("client").join(name);
         let out = setup(&sb, client, &file, &["--dry-run"]);
         assert!(out.status.success(), "{client}: {}", stderr(&out));
-        assert!(stdout(&out).contains("+++ "), "{client}: {}", stdout(&out));
+        assert_eq!(
+            stdout(&out),
+            format!("--- /dev/null\n+++ {}\n{added}{after}", file.display()),
+            "{client}"
+        );
         assert!(!file.exists(), "{client} wrote {}", file.display());
     }
     assert!(!sb.dir.path().join("shims").exists(), "no shim either");
@@ -115,16 +156,21 @@ fn what_setup_creates_is_not_writable_by_others_and_a_second_run_changes_nothing
         assert_eq!(mode(&file) & 0o022, 0, "{client}: {:o}", mode(&file));
         let first = fs::read(&file).unwrap();
         let again = setup(&sb, client, &file, &[]);
-        assert!(
-            stdout(&again).contains("nothing to change"),
+        assert_eq!(
+            stdout(&again).lines().next(),
+            Some("nothing to change: already set up"),
             "{client}: {}",
             stdout(&again)
         );
         assert_eq!(fs::read(&file).unwrap(), first, "{client}");
         // The test binary lives in a cargo build directory: setup says so.
+        let warning = format!(
+            "warning: {} is in a cargo build directory: the client config points at it; install with `cargo install --locked --path . && cargo install --locked --path mint` and run setup again",
+            env!("CARGO_BIN_EXE_ecluse-cred")
+        );
         assert!(
-            stdout(&out).contains("cargo build directory"),
-            "{}",
+            stdout(&out).lines().any(|l| l == warning),
+            "{client}: {}",
             stdout(&out)
         );
     }
@@ -141,8 +187,8 @@ fn the_shim_goes_only_to_a_directory_of_the_user_on_path() {
     let sb = sandbox();
     let file = sb.dir.path().join("pip.conf");
     // No writable directory of the user's on PATH: an error saying which line to add.
-    let out = sb.recorded(
-        sb.cmd(&[
+    let out = sb
+        .cmd(&[
             "setup",
             "pip",
             "--url",
@@ -151,17 +197,15 @@ fn the_shim_goes_only_to_a_directory_of_the_user_on_path() {
             file.to_str().unwrap(),
         ])
         .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap(),
-    );
+        .output();
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("export PATH="), "{}", stderr(&out));
     assert!(!file.exists());
     // With one, the shim lands there.
     let mine = sb.dir.path().join(".local/bin");
     fs::create_dir_all(&mine).unwrap();
-    let out = sb.recorded(
-        sb.cmd(&[
+    let out = sb
+        .cmd(&[
             "setup",
             "pip",
             "--url",
@@ -170,9 +214,7 @@ fn the_shim_goes_only_to_a_directory_of_the_user_on_path() {
             file.to_str().unwrap(),
         ])
         .env("PATH", format!("/usr/bin:{}:/bin", mine.display()))
-        .output()
-        .unwrap(),
-    );
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(fs::read_link(mine.join("keyring")).is_ok());
 }
@@ -185,14 +227,21 @@ fn an_existing_setting_of_the_user_is_never_silently_replaced() {
     fs::write(&pip, theirs).unwrap();
     let out = setup(&sb, "pip", &pip, &[]);
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--extra"), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: {}:2: `index-url` is already set there to something else; setup does not replace it (pass --extra to add this registry as an extra index)\n",
+            pip.display()
+        )
+    );
     assert_eq!(fs::read_to_string(&pip).unwrap(), theirs);
     // --extra adds it beside, and --undo takes exactly that out.
     assert!(setup(&sb, "pip", &pip, &["--extra"]).status.success());
-    assert!(
-        fs::read_to_string(&pip)
-            .unwrap()
-            .contains("extra-index-url = https://aws@pkgs.example.com/repo/")
+    assert_eq!(
+        fs::read_to_string(&pip).unwrap(),
+        format!(
+            "{theirs}# ecluse-cred setup: keyring-provider\nkeyring-provider = subprocess\n# ecluse-cred setup: {URL}\nextra-index-url = https://aws@pkgs.example.com/repo/\n"
+        )
     );
     assert!(
         setup(&sb, "pip", &pip, &["--extra", "--undo"])
@@ -214,10 +263,12 @@ fn an_existing_setting_of_the_user_is_never_silently_replaced() {
             .status
             .success()
     );
-    let text = fs::read_to_string(&npmrc).unwrap();
-    assert!(
-        text.starts_with(theirs) && text.contains(&format!("@acme:registry={URL}")),
-        "{text}"
+    assert_eq!(
+        fs::read_to_string(&npmrc).unwrap(),
+        format!(
+            "{theirs}# ecluse-cred setup: {URL}\n@acme:registry={URL}\n//pkgs.example.com/repo/:_authToken={}\n",
+            sb.cached_token()
+        )
     );
     assert!(
         setup(&sb, "npm", &npmrc, &["--scope", "@acme", "--undo"])
@@ -270,15 +321,37 @@ fn npm_tokens_stay_private_and_out_of_diffs_and_the_users_lines_stay() {
     fs::write(&npmrc, "fund=false\n").unwrap();
     fs::set_permissions(&npmrc, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     sb.allow_token_in(&npmrc);
+    // A token is cached already: a dry run that would write the token line shows it masked.
+    assert!(sb.token(&[]).status.success());
+    let token = sb.cached_token();
+    let header = format!("--- {0}\n+++ {0}\n", npmrc.display());
+    let auth_line = "//pkgs.example.com/repo/:_authToken=";
+    let dry = setup(&sb, "npm", &npmrc, &["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert_eq!(
+        stdout(&dry),
+        format!(
+            "{header}@@ -1 +1,4 @@\n fund=false\n+# ecluse-cred setup: {URL}\n+registry={URL}\n+{auth_line}<redacted>\n"
+        )
+    );
+    assert_eq!(fs::read_to_string(&npmrc).unwrap(), "fund=false\n");
+    assert_eq!(mode(&npmrc), 0o644, "a dry run changes no mode either");
     assert!(setup(&sb, "npm", &npmrc, &[]).status.success());
     assert_eq!(mode(&npmrc), 0o600, "a token is not left world-readable");
-    let token = sb.cached_token();
+    assert_eq!(
+        fs::read_to_string(&npmrc).unwrap(),
+        format!("fund=false\n# ecluse-cred setup: {URL}\nregistry={URL}\n{auth_line}{token}\n")
+    );
     let dry = setup(&sb, "npm", &npmrc, &["--dry-run"]);
-    assert!(!stdout(&dry).contains(&token), "{}", stdout(&dry));
-    assert!(
-        stdout(&dry).trim().is_empty(),
-        "nothing would change: {}",
-        stdout(&dry)
+    assert_eq!(stdout(&dry), "", "nothing would change");
+    // Scoped now: the block is written again, the token line with it.
+    let dry = setup(&sb, "npm", &npmrc, &["--dry-run", "--scope", "@corp"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert_eq!(
+        stdout(&dry),
+        format!(
+            "{header}@@ -1,4 +1,4 @@\n fund=false\n # ecluse-cred setup: {URL}\n-registry={URL}\n+@corp:registry={URL}\n {auth_line}<redacted>\n"
+        )
     );
     // A line the user adds right after setup's block is theirs: undo keeps it.
     let mut text = fs::read_to_string(&npmrc).unwrap();
@@ -319,13 +392,11 @@ fn pip_undo_of_one_registry_keeps_the_other_working_and_the_last_restores_the_fi
     run("https://one.example/simple/", &[]);
     run("https://two.example/simple/", &["--extra"]);
     run("https://one.example/simple/", &["--undo"]);
-    let text = fs::read_to_string(&conf).unwrap();
-    assert!(
-        text.contains("[global]")
-            && text.contains("keyring-provider = subprocess")
-            && text.contains("extra-index-url = https://aws@two.example/simple/")
-            && !text.contains("one.example"),
-        "{text}"
+    assert_eq!(
+        fs::read_to_string(&conf).unwrap(),
+        format!(
+            "{mine}# ecluse-cred setup: [global]\n[global]\n# ecluse-cred setup: keyring-provider\nkeyring-provider = subprocess\n# ecluse-cred setup: https://two.example/simple/\nextra-index-url = https://aws@two.example/simple/\n"
+        )
     );
     run("https://two.example/simple/", &["--extra", "--undo"]);
     assert_eq!(fs::read_to_string(&conf).unwrap(), mine);
@@ -372,10 +443,9 @@ fn uv_undo_of_one_url_keeps_an_index_whose_url_extends_it() {
     run("https://h.example/repo/", &[]);
     run("https://h.example/repo/sub/", &[]);
     run("https://h.example/repo/", &["--undo"]);
-    let text = fs::read_to_string(&toml).unwrap();
-    assert!(
-        text.contains("https://h.example/repo/sub/") && text.contains("keyring-provider"),
-        "{text}"
+    assert_eq!(
+        fs::read_to_string(&toml).unwrap(),
+        "# ecluse-cred setup: keyring-provider\nkeyring-provider = \"subprocess\"\n\n# ecluse-cred setup: https://h.example/repo/sub/\n[[index]]\nname = \"ecluse-demo\"\nurl = \"https://h.example/repo/sub/\"\nauthenticate = \"always\"\n"
     );
 }
 
@@ -407,20 +477,17 @@ fn a_users_own_keyring_is_never_replaced_and_then_nothing_is_written() {
 fn directories_setup_creates_ignore_a_permissive_umask() {
     let sb = sandbox();
     let home = sb.dir.path().join("cargo-home");
-    let out = sb.recorded(
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "umask 000; exec '{}' --config '{}' --cache-dir '{}' setup cargo --url {URL}",
-                env!("CARGO_BIN_EXE_ecluse-cred"),
-                sb.config.display(),
-                sb.cache.display()
-            ))
-            .env("CARGO_HOME", &home)
-            .env("HOME", sb.dir.path())
-            .output()
-            .unwrap(),
-    );
+    let out = sb
+        .program(Path::new("sh"))
+        .arg("-c")
+        .arg(format!(
+            "umask 000; exec '{}' --config '{}' --cache-dir '{}' setup cargo --url {URL}",
+            env!("CARGO_BIN_EXE_ecluse-cred"),
+            sb.config.display(),
+            sb.cache.display()
+        ))
+        .env("CARGO_HOME", &home)
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(mode(&home) & 0o022, 0, "{:o}", mode(&home));
     assert_eq!(mode(&home.join("config.toml")) & 0o022, 0);
@@ -687,10 +754,12 @@ fn npm_undo_removes_a_scoped_setup_without_being_told_the_scope() {
     sb.allow_token_in(&file);
     let out = setup(&sb, "npm", &file, &["--scope", "@acme"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        fs::read_to_string(&file)
-            .unwrap()
-            .contains("@acme:registry=")
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "{before}# ecluse-cred setup: {URL}\n@acme:registry={URL}\n//pkgs.example.com/repo/:_authToken={}\n",
+            sb.cached_token()
+        )
     );
     let out = setup(&sb, "npm", &file, &["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -836,12 +905,11 @@ fn a_second_registry_keeps_the_token_file_private_until_the_last_undo() {
 
 #[test]
 fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
-    use std::io::Write;
     let sb = sandbox();
     let bazelrc = sb.dir.path().join(".bazelrc");
     // No writable directory of the user's on PATH, no --bin-dir.
-    let out = sb.recorded(
-        sb.cmd(&[
+    let out = sb
+        .cmd(&[
             "setup",
             "bazel",
             "--url",
@@ -850,9 +918,7 @@ fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
             bazelrc.to_str().unwrap(),
         ])
         .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap(),
-    );
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("not on PATH"), "{}", stdout(&out));
     let shim = sb
@@ -867,21 +933,10 @@ fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
         )
     );
     // What Bazel does: run the named program with `get` and a request on stdin.
-    let mut running = sb
+    let answer = sb
         .program(&shim)
         .arg("get")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    running
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!(r#"{{"uri":"{URL}pkg/x.jar"}}"#).as_bytes())
-        .unwrap();
-    let answer = sb.recorded(running.wait_with_output().unwrap());
+        .output_with_stdin(format!(r#"{{"uri":"{URL}pkg/x.jar"}}"#));
     assert!(answer.status.success(), "{}", stderr(&answer));
     let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
     assert!(
@@ -892,8 +947,8 @@ fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
     );
     assert_eq!(sb.mints(), 1);
     // A client that runs its shim by name from PATH still needs a directory there.
-    let out = sb.recorded(
-        sb.cmd(&[
+    let out = sb
+        .cmd(&[
             "setup",
             "docker",
             "--url",
@@ -902,9 +957,7 @@ fn setup_bazel_needs_no_directory_on_path_and_its_shim_answers_bazel() {
             sb.dir.path().join("config.json").to_str().unwrap(),
         ])
         .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap(),
-    );
+        .output();
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("export PATH="), "{}", stderr(&out));
 }
@@ -931,7 +984,77 @@ fn a_file_removed_by_hand_and_set_up_again_is_one_setup_created() {
 }
 
 #[test]
-fn setup_go_and_bazel_and_terraform_keep_what_is_the_users() {
+fn setup_go_keeps_what_is_the_users() {
+    let Some(go) = tools::need(tools::Tool::Go) else {
+        return;
+    };
+    let url = "https://europe-maven.example.com/repo/";
+    let sb = Sandbox::new(&format!("urls = [\"{url}\"]"));
+    let goenv = sb.dir.path().join("goenv");
+    // The user's own GOAUTH entry, proxy list and other settings, as `go env -w` writes them.
+    fs::write(
+        &goenv,
+        "GOAUTH=git /srv/src\nGOFLAGS=-mod=mod\nGOPRIVATE=corp.example.com\nGOPROXY=https://goproxy.corp.example,direct\n",
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        go.parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    // setup runs the `go` on PATH; the environment holds none of what the file sets.
+    let with_go = |run: &mut Run<'_>| {
+        run.env("PATH", &path)
+            .env("GOENV", &goenv)
+            .env("GOTOOLCHAIN", "local");
+        for var in ["GOAUTH", "GOFLAGS", "GOPRIVATE", "GOPROXY"] {
+            run.env_remove(var);
+        }
+    };
+    // What go itself reads from the file.
+    let go_env = || {
+        let mut run = sb.program(&go);
+        run.args(["env", "-json", "GOAUTH", "GOFLAGS", "GOPRIVATE", "GOPROXY"]);
+        with_go(&mut run);
+        let out = run.output();
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let setup = |extra: &[&str]| {
+        let mut run = sb.cmd(&["setup", "go", "--url", url, "--proxy"]);
+        run.args(extra);
+        with_go(&mut run);
+        let out = run.output();
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+    };
+    let users = serde_json::json!({
+        "GOAUTH": "git /srv/src",
+        "GOFLAGS": "-mod=mod",
+        "GOPRIVATE": "corp.example.com",
+        "GOPROXY": "https://goproxy.corp.example,direct",
+    });
+    assert_eq!(go_env(), users, "go reads the user's file");
+    setup(&[]);
+    assert_eq!(
+        go_env(),
+        serde_json::json!({
+            "GOAUTH": format!("{} goauth;git /srv/src", env!("CARGO_BIN_EXE_ecluse-cred")),
+            "GOFLAGS": "-mod=mod",
+            "GOPRIVATE": "corp.example.com",
+            "GOPROXY": "https://europe-maven.example.com/repo,https://goproxy.corp.example,direct",
+        }),
+        "ecluse-cred's entry and proxy go first, the user's stay after them"
+    );
+    setup(&["--undo"]);
+    assert_eq!(
+        go_env(),
+        users,
+        "undo gives back exactly the user's settings"
+    );
+}
+
+#[test]
+fn setup_bazel_and_terraform_keep_what_is_the_users() {
     let sb = Sandbox::new(
         "urls = [\"https://europe-maven.example.com/repo/\", \"https://europe-maven.example.com/\"]",
     );
@@ -981,19 +1104,17 @@ fn setup_go_and_bazel_and_terraform_keep_what_is_the_users() {
             "https://europe-maven.example.com/",
         ];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("TF_CLI_CONFIG_FILE", &tfrc)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("TF_CLI_CONFIG_FILE", &tfrc).output()
     };
     fs::write(&tfrc, "plugin_cache_dir = \"/tmp/x\"\n").unwrap();
     assert!(run_tf(&[]).status.success());
-    let edited = fs::read_to_string(&tfrc)
-        .unwrap()
-        .replace("args = []", "args = [\"--verbose\"]");
-    fs::write(&tfrc, edited).unwrap();
+    let block = |args: &str| {
+        format!(
+            "plugin_cache_dir = \"/tmp/x\"\n# ecluse-cred setup: credentials_helper\ncredentials_helper \"ecluse\" {{\n  args = {args}\n}}\n# ecluse-cred setup: end credentials_helper\n"
+        )
+    };
+    assert_eq!(fs::read_to_string(&tfrc).unwrap(), block("[]"));
+    fs::write(&tfrc, block("[\"--verbose\"]")).unwrap();
     assert!(run_tf(&["--undo"]).status.success());
     assert_eq!(
         fs::read_to_string(&tfrc).unwrap(),
@@ -1069,9 +1190,10 @@ fn undo_that_finds_nothing_of_setups_leaves_the_file_untouched() {
             Some(text),
             "{client} {text:?}"
         );
-        assert!(
-            stdout(&out).contains("nothing to change"),
-            "{}",
+        assert_eq!(
+            stdout(&out).lines().next(),
+            Some("nothing to change: setup had added nothing for this registry here"),
+            "{client}: {}",
             stdout(&out)
         );
     }
@@ -1154,22 +1276,17 @@ fn the_shim_directory_in_the_data_directory_is_writable_by_the_user_only() {
     let own = sb.dir.path().join(".local/share/ecluse-cred/bin");
     let bazel = |name: &str| {
         let rc = sb.dir.path().join(name);
-        sb.recorded(
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!(
-                    "umask 002; exec '{}' --config '{}' --cache-dir '{}' setup bazel --url {URL} --file '{}'",
-                    env!("CARGO_BIN_EXE_ecluse-cred"),
-                    sb.config.display(),
-                    sb.cache.display(),
-                    rc.display()
-                ))
-                .env("HOME", sb.dir.path())
-                .env("XDG_DATA_HOME", sb.dir.path().join(".local/share"))
-                .env("PATH", "/usr/bin:/bin")
-                .output()
-                .unwrap(),
-        )
+        sb.program(Path::new("sh"))
+            .arg("-c")
+            .arg(format!(
+                "umask 002; exec '{}' --config '{}' --cache-dir '{}' setup bazel --url {URL} --file '{}'",
+                env!("CARGO_BIN_EXE_ecluse-cred"),
+                sb.config.display(),
+                sb.cache.display(),
+                rc.display()
+            ))
+            .env("PATH", "/usr/bin:/bin")
+            .output()
     };
     // Made under a group-writable umask: 0755 all the same.
     let out = bazel("one.bazelrc");
@@ -1252,8 +1369,11 @@ fn setup_pnpm_puts_its_helper_link_in_the_data_directory_when_the_executable_is_
             .arg(&install)
             .status()
             .is_ok_and(|s| s.success());
-    if can_write(&install) {
-        eprintln!("skipped: cannot make a directory unwritable here");
+    if !common::tools::skip_unless(
+        !can_write(&install),
+        "unwritable-dir",
+        "run as a non-root user, or as root where `chattr +i` works (CAP_LINUX_IMMUTABLE)",
+    ) {
         return;
     }
     let file = sb.dir.path().join("client/.npmrc");
@@ -1267,16 +1387,13 @@ fn setup_pnpm_puts_its_helper_link_in_the_data_directory_when_the_executable_is_
             file.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.program(&exe)
-                .arg("--config")
-                .arg(&sb.config)
-                .arg("--cache-dir")
-                .arg(&sb.cache)
-                .args(&args)
-                .output()
-                .unwrap(),
-        )
+        sb.program(&exe)
+            .arg("--config")
+            .arg(&sb.config)
+            .arg("--cache-dir")
+            .arg(&sb.cache)
+            .args(&args)
+            .output()
     };
     let out = run(&[]);
     let link = sb

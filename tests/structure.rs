@@ -3,9 +3,13 @@
 //! back up), and the serving package depends on none of the cloud SDKs, which live in the
 //! `ecluse-cred-cloud` crate that only the `ecluse-cred-mint` package uses.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::tools::{self, Tool};
 
 /// The layers, lowest first. A module may use the modules of the layers below its own.
 const LAYERS: &[&[&str]] = &[
@@ -145,26 +149,23 @@ const CLOUD_CRATES: [&str; 7] = [
 
 /// The crates `package` is built from (its normal dependencies, all the way down), as
 /// `cargo tree` lists them; `None` when cargo cannot be run here.
-fn normal_dependencies(package: &str) -> Option<BTreeSet<String>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+fn normal_dependencies(cargo: &Path, package: &str) -> BTreeSet<String> {
     let out = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["tree", "--offline", "--locked", "-e", "normal"])
         .args(["--prefix", "none", "--format", "{p}", "-p", package])
         .output()
-        .ok()?;
+        .unwrap();
     assert!(
         out.status.success(),
         "cargo tree -p {package}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    Some(
-        text.lines()
-            .filter_map(|line| line.split_whitespace().next())
-            .map(str::to_owned)
-            .collect(),
-    )
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn cloud_crates(crates: &BTreeSet<String>) -> Vec<&str> {
@@ -179,10 +180,10 @@ fn cloud_crates(crates: &BTreeSet<String>) -> Vec<&str> {
 /// build a cloud SDK, an async runtime or an HTTP stack; `ecluse-cred-mint` does.
 #[test]
 fn the_serving_package_builds_no_cloud_crate_and_the_mint_helper_does() {
-    let Some(serving) = normal_dependencies("ecluse-cred") else {
-        eprintln!("skipped: cargo cannot be run here (no `cargo` on PATH, CARGO unset)");
+    let Some(cargo) = tools::need(Tool::Cargo) else {
         return;
     };
+    let serving = normal_dependencies(&cargo, "ecluse-cred");
     assert!(
         serving.contains("ecluse-cred-contract"),
         "cargo tree lists no dependencies of ecluse-cred: {serving:?}"
@@ -193,7 +194,7 @@ fn the_serving_package_builds_no_cloud_crate_and_the_mint_helper_does() {
         "ecluse-cred depends on {cloud:?}: cloud code belongs in ecluse-cred-cloud, used by the ecluse-cred-mint package only"
     );
     // The same look finds them where they are: the check is not vacuous.
-    let helper = normal_dependencies("ecluse-cred-mint").unwrap();
+    let helper = normal_dependencies(&cargo, "ecluse-cred-mint");
     let cloud = cloud_crates(&helper);
     assert!(
         ["aws-", "tokio", "reqwest", "hyper", "ecluse-cred-cloud"]
@@ -226,9 +227,7 @@ fn readelf(option: &str, path: &str) -> String {
 #[test]
 #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 fn the_serving_binary_is_a_static_pie_and_the_mint_helper_is_not() {
-    let static_libc = ["/usr/lib/x86_64-linux-gnu/libc.a", "/usr/lib64/libc.a"];
-    if !static_libc.iter().any(|p| Path::new(p).exists()) {
-        eprintln!("skipped: no static glibc (libc.a; Debian's libc6-dev, Fedora's glibc-static)");
+    if tools::need(Tool::StaticGlibc).is_none() {
         return;
     }
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
@@ -252,11 +251,12 @@ fn the_serving_binary_is_a_static_pie_and_the_mint_helper_is_not() {
         "ecluse-cred --version: {version:?}"
     );
     let helper = mint_helper();
-    if !helper.exists() {
-        eprintln!(
-            "skipped the helper's half: {} not built (`cargo test` at the workspace root builds it)",
-            helper.display()
-        );
+    let built = helper.exists();
+    if !tools::skip_unless(
+        built,
+        "mint-helper",
+        "run `cargo test` at the workspace root, which builds ecluse-cred-mint",
+    ) {
         return;
     }
     let helper = readelf("-lW", &helper.display().to_string());
@@ -273,9 +273,7 @@ fn the_serving_binary_is_a_static_pie_and_the_mint_helper_is_not() {
 #[test]
 #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 fn the_linker_wrapper_links_a_working_static_pie_from_a_response_file_too() {
-    let static_libc = ["/usr/lib/x86_64-linux-gnu/libc.a", "/usr/lib64/libc.a"];
-    if !static_libc.iter().any(|p| Path::new(p).exists()) {
-        eprintln!("skipped: no static glibc (libc.a; Debian's libc6-dev, Fedora's glibc-static)");
+    if tools::need(Tool::StaticGlibc).is_none() {
         return;
     }
     let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cargo/static-pie-gcc");

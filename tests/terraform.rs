@@ -6,35 +6,28 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
+use common::registry::{assert_refused_unauthenticated, describe};
 use common::tls::TlsServer;
+use common::tools::{self, Tool};
 use common::*;
 
 #[test]
 fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
-    if !std::process::Command::new("sh")
-        .args(["-c", "command -v terraform"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        eprintln!("skipped: `terraform` is not installed here");
+    let Some(terraform) = tools::need(Tool::Terraform) else {
         return;
-    }
+    };
     let sb = Sandbox::new("");
-    let server = TlsServer::start(&sb, "terraform");
+    let Some(server) = TlsServer::start(&sb, "terraform") else {
+        return;
+    };
     let url = format!("{}/", server.url());
     sb.write_config(&format!("urls = [\"{url}\"]"));
     let tfrc = sb.dir.path().join("terraformrc");
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "terraform", "--url", &url];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("TF_CLI_CONFIG_FILE", &tfrc)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("TF_CLI_CONFIG_FILE", &tfrc).output()
     };
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -46,11 +39,7 @@ fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
         fs::read_link(&helper).is_ok(),
         "the helper is in the plugin directory"
     );
-    assert!(
-        fs::read_to_string(&tfrc)
-            .unwrap()
-            .contains("credentials_helper \"ecluse\"")
-    );
+    assert_eq!(fs::read_to_string(&tfrc).unwrap(), SETUP_BLOCK);
 
     let project = sb.dir.path().join("project");
     fs::create_dir_all(&project).unwrap();
@@ -63,52 +52,39 @@ fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
     )
     .unwrap();
     let init = || {
-        sb.recorded(
-            sb.program(Path::new("terraform"))
-                .args(["init", "-input=false", "-no-color"])
-                .current_dir(&project)
-                .env("TF_CLI_CONFIG_FILE", &tfrc)
-                .env("SSL_CERT_FILE", server.cert_path())
-                .env("SSL_CERT_DIR", &server.cert_dir)
-                .env("CHECKPOINT_DISABLE", "1")
-                .output()
-                .unwrap(),
-        )
+        sb.program(&terraform)
+            .args(["init", "-input=false", "-no-color"])
+            .current_dir(&project)
+            .env("TF_CLI_CONFIG_FILE", &tfrc)
+            .env("SSL_CERT_FILE", server.cert_path())
+            .env("SSL_CERT_DIR", &server.cert_dir)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
     };
     // The module does not exist there; what matters is what discovery sent.
     init();
-    let token = sb.cached_token();
-    let discovery = |requests: Vec<String>| {
-        requests
-            .into_iter()
-            .filter(|r| r.starts_with("/.well-known/terraform.json "))
-            .collect::<Vec<_>>()
-    };
-    let seen = discovery(server.requests());
+    let bearer = format!("Bearer {}", sb.cached_token());
+    let seen = server.exchanges();
     assert!(
-        seen.iter().any(|r| r.ends_with(&format!("Bearer {token}"))),
-        "{seen:?}"
+        seen.iter()
+            .any(|(r, status)| r.path() == "/.well-known/terraform.json"
+                && r.header("authorization") == Some(bearer.as_str())
+                && *status == 200),
+        "discovery carried the token:\n{}",
+        describe(&seen)
     );
     assert!(
-        server
-            .requests()
-            .iter()
-            .any(|r| r.starts_with("/v1/modules/")),
+        seen.iter()
+            .any(|(r, _)| r.path().starts_with("/v1/modules/")),
         "discovery succeeded"
     );
 
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!tfrc.exists() && fs::symlink_metadata(&helper).is_err());
-    let before = server.requests().len();
+    let before = server.exchanges().len();
     init();
-    let after = server.requests();
-    assert!(after.len() > before);
-    assert!(
-        after[before..].iter().all(|r| r.ends_with(" -")),
-        "{:?}",
-        &after[before..]
-    );
+    assert_refused_unauthenticated(&server.exchanges()[before..]);
 }
 
 /// A CLI config whose own blocks hold `{` and `}` in strings and comments, before and after
@@ -116,6 +92,8 @@ fn setup_terraform_makes_terraform_send_the_token_and_undo_stops_it() {
 const USERS_BLOCKS: &str = "# the mirror { for \"registry.example.com\"\nhost \"example.com\" {\n  services = {\n    \"modules.v1\" = \"https://example.com/{mod}/\" # }\n  }\n}\n";
 const LATER_BLOCKS: &str =
     "/* } } */\nprovider_installation {\n  direct { exclude = [\"a/}\"] } // {\n}\n";
+/// What `setup terraform` adds to the CLI config: its block between two marker lines.
+const SETUP_BLOCK: &str = "# ecluse-cred setup: credentials_helper\ncredentials_helper \"ecluse\" {\n  args = []\n}\n# ecluse-cred setup: end credentials_helper\n";
 
 #[test]
 fn setup_terraform_undo_gives_back_the_file_whatever_braces_strings_and_comments_hold() {
@@ -124,21 +102,14 @@ fn setup_terraform_undo_gives_back_the_file_whatever_braces_strings_and_comments
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "terraform", "--target", "demo"];
         args.extend_from_slice(extra);
-        sb.recorded(
-            sb.cmd(&args)
-                .env("TF_CLI_CONFIG_FILE", &tfrc)
-                .output()
-                .unwrap(),
-        )
+        sb.cmd(&args).env("TF_CLI_CONFIG_FILE", &tfrc).output()
     };
     fs::write(&tfrc, USERS_BLOCKS).unwrap();
     let out = setup(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let written = fs::read_to_string(&tfrc).unwrap();
-    assert!(written.starts_with(USERS_BLOCKS), "{written}");
-    assert!(
-        written.contains("credentials_helper \"ecluse\""),
-        "{written}"
+    assert_eq!(
+        fs::read_to_string(&tfrc).unwrap(),
+        format!("{USERS_BLOCKS}{SETUP_BLOCK}")
     );
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -147,9 +118,10 @@ fn setup_terraform_undo_gives_back_the_file_whatever_braces_strings_and_comments
     // A `{` in a string of setup's block, and the user's blocks after it, stay out of the
     // count: only setup's block goes.
     assert!(setup(&[]).status.success());
-    let edited = fs::read_to_string(&tfrc)
-        .unwrap()
-        .replace("args = []", "args = [\"--from={\"]");
+    let written = fs::read_to_string(&tfrc).unwrap();
+    assert_eq!(written, format!("{USERS_BLOCKS}{SETUP_BLOCK}"));
+    let edited = written.replace("args = []", "args = [\"--from={\"]");
+    assert_ne!(edited, written, "the user's edit of setup's block");
     fs::write(&tfrc, format!("{edited}{LATER_BLOCKS}")).unwrap();
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -171,12 +143,10 @@ fn setup_terraform_undo_takes_out_an_older_setups_block_without_an_end_marker() 
         ),
     )
     .unwrap();
-    let out = sb.recorded(
-        sb.cmd(&["setup", "terraform", "--target", "demo", "--undo"])
-            .env("TF_CLI_CONFIG_FILE", &tfrc)
-            .output()
-            .unwrap(),
-    );
+    let out = sb
+        .cmd(&["setup", "terraform", "--target", "demo", "--undo"])
+        .env("TF_CLI_CONFIG_FILE", &tfrc)
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(&tfrc).unwrap(),
@@ -191,11 +161,8 @@ fn terraform_helper_answers_get_and_refuses_store_and_forget() {
         "https://tf.example.com:8443/",
         "http://plain.example.com/",
     ]);
-    let tf = |args: &[&str], stdin: &str| {
-        let out = shim(&sb, &shims, "terraform-credentials-ecluse", args, stdin);
-        sb.record(&out);
-        out
-    };
+    let tf =
+        |args: &[&str], stdin: &str| shim(&sb, &shims, "terraform-credentials-ecluse", args, stdin);
     let out = tf(&["get", "registry.example.com"], "");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(

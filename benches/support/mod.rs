@@ -16,6 +16,34 @@ pub fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The goals a bench prints, checked: every missed one is reported (all of them, not only the
+/// first), then the bench exits non-zero. A measurement that cannot be right (nothing measured,
+/// a mint where none may happen) is not a missed goal: the bench panics on it at once.
+#[derive(Default)]
+pub struct Goals {
+    missed: Vec<String>,
+}
+
+impl Goals {
+    /// Records `goal` (what was measured, against what) as missed unless `met`.
+    pub fn check(&mut self, met: bool, goal: impl Into<String>) {
+        if !met {
+            self.missed.push(goal.into());
+        }
+    }
+
+    /// Reports the missed goals and exits 1 if there are any.
+    pub fn finish(self) {
+        if self.missed.is_empty() {
+            return;
+        }
+        for goal in &self.missed {
+            eprintln!("goal missed: {goal}");
+        }
+        std::process::exit(1);
+    }
+}
+
 /// Wall time of one run of `cmd`, which must succeed.
 pub fn time(cmd: &mut Command) -> Duration {
     let start = Instant::now();

@@ -1,2 +1,4 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ecluse_cred::fuzzing::config(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    ecluse_cred::fuzzing::config(data);
+});

@@ -3,11 +3,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 use super::http::{FakeServer, Request, Response};
+use super::registry::Credential;
 
 pub const CRATE: &str = "ecluse-demo";
 
@@ -53,13 +53,12 @@ pub fn cargo(cargo_home: &Path) -> std::process::Command {
     c
 }
 
-/// A sparse registry whose every answer requires `Authorization: <the cached token>`.
-/// A sparse registry serving one crate; every answer requires `Authorization: <token>` with
-/// the token `accepted` returns at that moment. Every Authorization value seen goes to `seen`.
+/// A sparse registry serving one crate, through the token-checking [`registry`](super::registry)
+/// fake: every answer requires `Authorization: <token>` (the raw token, as cargo sends it) with
+/// the token `accepted` returns at that moment; what it answered is in its `exchanges()`.
 pub fn registry(
     accepted: impl Fn() -> Option<String> + Send + Sync + 'static,
     crate_bytes: Vec<u8>,
-    seen: Arc<Mutex<Vec<String>>>,
 ) -> FakeServer {
     let cksum: String = Sha256::digest(&crate_bytes)
         .iter()
@@ -67,45 +66,23 @@ pub fn registry(
         .collect();
     let entry = serde_json::json!({"name": CRATE, "vers": "0.1.0", "deps": [], "cksum": cksum,
         "features": {}, "yanked": false, "v": 2});
-    let port = Arc::new(Mutex::new(0u16));
-    let p = port.clone();
-    let server = FakeServer::start(move |r: &Request| {
-        let token = accepted();
-        let auth = r.header("authorization").map(str::to_owned);
-        seen.lock().unwrap().push(auth.clone().unwrap_or_default());
-        if token.is_none() || auth != token {
-            return Response::json(
-                401,
-                serde_json::json!({"errors": [{"detail": "token required"}]}),
-            )
-            .with_header(
-                "www-authenticate",
-                "Cargo login_url=\"https://example.com/login\"",
-            );
-        }
-        let base = format!("http://127.0.0.1:{}", p.lock().unwrap());
-        match r.path() {
+    super::registry::start(
+        Credential::Raw,
+        accepted,
+        move |r: &Request, base: &str| match r.path() {
             "/index/config.json" => Response::json(
                 200,
                 serde_json::json!({"dl": format!("{base}/dl/{{crate}}/{{version}}/download"), "api": base, "auth-required": true}),
             ),
-            "/index/ec/lu/ecluse-demo" => Response {
-                status: 200,
-                headers: vec![],
-                body: format!("{entry}\n").into_bytes(),
-                delay: std::time::Duration::ZERO,
-            },
-            "/dl/ecluse-demo/0.1.0/download" => Response {
-                status: 200,
-                headers: vec![("content-type".into(), "application/octet-stream".into())],
-                body: crate_bytes.clone(),
-                delay: std::time::Duration::ZERO,
-            },
+            "/index/ec/lu/ecluse-demo" => {
+                Response::bytes("text/plain", format!("{entry}\n").into_bytes())
+            }
+            "/dl/ecluse-demo/0.1.0/download" => {
+                Response::bytes("application/octet-stream", crate_bytes.clone())
+            }
             _ => Response::json(404, serde_json::json!({})),
-        }
-    });
-    *port.lock().unwrap() = server.port;
-    server
+        },
+    )
 }
 
 pub fn consumer(dir: &Path) -> PathBuf {

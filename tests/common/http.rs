@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for fake cloud token endpoints: one thread per
-//! connection, one request per connection (`connection: close`), every request recorded.
-//! The handler decides each answer, including a delay (to play a hanging endpoint).
+//! connection, one request per connection (`connection: close`), every request recorded with
+//! the status it was answered. The handler decides each answer, including a delay (to play a
+//! hanging endpoint).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -71,6 +72,16 @@ impl Response {
         }
     }
 
+    /// 200 with `body` as `content_type`.
+    pub fn bytes(content_type: &str, body: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+            delay: Duration::ZERO,
+        }
+    }
+
     pub fn with_header(mut self, name: &str, value: &str) -> Response {
         self.headers.push((name.into(), value.into()));
         self
@@ -88,6 +99,8 @@ type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 pub struct FakeServer {
     pub port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
+    /// Every answered request with the status it got, in the order answered.
+    exchanges: Arc<Mutex<Vec<(Request, u16)>>>,
     /// Per answered request: from the request read to the response written.
     service: Arc<Mutex<Vec<Duration>>>,
     stop: Arc<AtomicBool>,
@@ -98,28 +111,31 @@ impl FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let exchanges = Arc::new(Mutex::new(Vec::new()));
         let service = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
-        let (reqs, times, stopping) = (requests.clone(), service.clone(), stop.clone());
+        let record = Record {
+            requests: requests.clone(),
+            exchanges: exchanges.clone(),
+            service: service.clone(),
+        };
+        let stopping = stop.clone();
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (reqs, times, handler, stopping) = (
-                    reqs.clone(),
-                    times.clone(),
-                    handler.clone(),
-                    stopping.clone(),
-                );
-                thread::spawn(move || serve(conn, &reqs, &times, &*handler, &stopping));
+                let (record, handler, stopping) =
+                    (record.clone(), handler.clone(), stopping.clone());
+                thread::spawn(move || serve(conn, &record, &*handler, &stopping));
             }
         });
         FakeServer {
             port,
             requests,
+            exchanges,
             service,
             stop,
         }
@@ -137,6 +153,11 @@ impl FakeServer {
         self.requests.lock().unwrap().len()
     }
 
+    /// Every request answered so far, with the status it was answered.
+    pub fn exchanges(&self) -> Vec<(Request, u16)> {
+        self.exchanges.lock().unwrap().clone()
+    }
+
     pub fn service_times(&self) -> Vec<Duration> {
         self.service.lock().unwrap().clone()
     }
@@ -149,13 +170,15 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    requests: &Mutex<Vec<Request>>,
-    service: &Mutex<Vec<Duration>>,
-    handler: &Handler,
-    stop: &AtomicBool,
-) {
+/// What a [`FakeServer`] records, shared with the threads serving its connections.
+#[derive(Clone)]
+struct Record {
+    requests: Arc<Mutex<Vec<Request>>>,
+    exchanges: Arc<Mutex<Vec<(Request, u16)>>>,
+    service: Arc<Mutex<Vec<Duration>>>,
+}
+
+fn serve(conn: TcpStream, record: &Record, handler: &Handler, stop: &AtomicBool) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut line = String::new();
@@ -193,7 +216,7 @@ fn serve(
         headers,
         body,
     };
-    requests.lock().unwrap().push(request.clone());
+    record.requests.lock().unwrap().push(request.clone());
     let response = handler(&request);
     let until = Instant::now() + response.delay;
     while Instant::now() < until {
@@ -202,6 +225,12 @@ fn serve(
         }
         thread::sleep(Duration::from_millis(20));
     }
+    // Recorded before the answer goes out: a client that has its answer finds it recorded.
+    record
+        .exchanges
+        .lock()
+        .unwrap()
+        .push((request, response.status));
     let mut out = format!(
         "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
         response.status,
@@ -214,7 +243,7 @@ fn serve(
     let mut conn = conn;
     let _ = conn.write_all(out.as_bytes());
     let _ = conn.write_all(&response.body);
-    service.lock().unwrap().push(started.elapsed());
+    record.service.lock().unwrap().push(started.elapsed());
 }
 
 /// A server on 127.0.0.1 that answers every request with `status` and an endless body, written

@@ -1,24 +1,38 @@
 //! A sandbox per test: a config, a cache dir and a scriptable `command` mint that counts its
 //! calls. The mint is steered through files next to it so a test can change its behaviour
 //! between invocations: `fail` (exit 1 with a message), `sleep` (seconds before answering),
-//! `ttl` (the token's lifetime in seconds), `reject` (exit 77).
+//! `ttl` (the token's lifetime in seconds), `reject` (exit 77), `gate` (while it exists, a
+//! started mint waits: a test holds a mint in flight for as long as it needs, whatever the
+//! machine's speed, then `unset`s it; see [`PATIENT_MINT`]).
 
 #![allow(dead_code)]
 
+pub mod cache;
 pub mod cargo_registry;
+pub mod cloud;
 pub mod http;
+pub mod registry;
 pub mod tls;
+pub mod tools;
 
+// Unused by some test binaries.
+#[allow(unused_imports)]
+pub use cache::now_ms;
+
+use std::ffi::OsStr;
 use std::fs;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Mutex;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub const MINT: &str = r#"#!/bin/sh
 d="$(dirname "$0")"
 echo "$$" >> "$d/mints"
+while [ -f "$d/gate" ]; do sleep 0.02; done
 if [ -f "$d/sleep" ]; then sleep "$(cat "$d/sleep")"; fi
 if [ -f "$d/reject" ]; then echo "AccessDenied: not authorised" >&2; exit 77; fi
 if [ -f "$d/fail" ]; then echo "backend is down" >&2; exit 1; fi
@@ -57,8 +71,13 @@ pub struct Sandbox {
     pub config: PathBuf,
     pub cache: PathBuf,
     pub bin: PathBuf,
-    /// Everything ecluse-cred wrote to stderr through [`Sandbox::run`] and [`Sandbox::record`].
-    stderr_seen: Mutex<Vec<u8>>,
+    /// Everything written to stderr by every run the sandbox started ([`Run`]), and the reports
+    /// given to [`Sandbox::audit_stdout`]. Shared with the threads that read a spawned child's
+    /// stderr, which add it when the child closes it.
+    stderr_seen: Arc<Mutex<Vec<u8>>>,
+    /// The stderr readers of children waited for with [`Running::wait`] or not at all: each
+    /// records when its pipe closes, which the audit waits for (see [`STDERR_LINGER`]).
+    readers: Mutex<Vec<JoinHandle<Vec<u8>>>>,
     /// Files a test deliberately put a token in (an .npmrc, $GITHUB_ENV).
     token_files: Mutex<Vec<PathBuf>>,
     /// Configured secrets (client secrets, AWS keys) the audit looks for too.
@@ -81,7 +100,8 @@ impl Sandbox {
             config,
             cache,
             bin,
-            stderr_seen: Mutex::default(),
+            stderr_seen: Arc::default(),
+            readers: Mutex::default(),
             token_files: Mutex::default(),
             secrets: Mutex::default(),
         };
@@ -103,7 +123,7 @@ impl Sandbox {
     }
 
     /// `ecluse-cred --config ... --cache-dir ... ARGS` with a clean environment.
-    pub fn cmd(&self, args: &[&str]) -> Command {
+    pub fn cmd(&self, args: &[&str]) -> Run<'_> {
         let mut c = self.program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")));
         c.arg("--config")
             .arg(&self.config)
@@ -115,8 +135,9 @@ impl Sandbox {
 
     /// Any program (a shim, a real client) with the sandbox's clean environment: HOME in the
     /// sandbox, no cloud identity, profile or proxy of the developer's, and the sandbox's config
-    /// and cache through the environment, as a client-run shim finds them.
-    pub fn program(&self, path: &Path) -> Command {
+    /// and cache through the environment, as a client-run shim finds them. Stdin is empty and
+    /// stdout captured unless a test says otherwise; stderr is always captured and recorded.
+    pub fn program(&self, path: &Path) -> Run<'_> {
         let mut c = Command::new(path);
         c.env("ECLUSE_CRED_CONFIG", &self.config)
             .env("ECLUSE_CRED_CACHE_DIR", &self.cache)
@@ -125,7 +146,8 @@ impl Sandbox {
             .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
             .env("XDG_CACHE_HOME", self.dir.path().join(".cache"))
             .env("XDG_DATA_HOME", self.dir.path().join(".local/share"))
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
         for var in CLOUD_ENV {
             c.env_remove(var);
         }
@@ -135,27 +157,34 @@ impl Sandbox {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost");
-        c
+        Run { sb: self, cmd: c }
+    }
+
+    /// A command built elsewhere (`cargo_registry::cargo`) as a [`Run`] of this sandbox: its
+    /// program, arguments, directory and environment on top of [`Sandbox::program`]'s.
+    pub fn adopt(&self, cmd: &Command) -> Run<'_> {
+        let mut run = self.program(Path::new(cmd.get_program()));
+        run.args(cmd.get_args());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => run.env(key, value),
+                None => run.env_remove(key),
+            };
+        }
+        if let Some(dir) = cmd.get_current_dir() {
+            run.current_dir(dir);
+        }
+        run
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.cmd(args).output().unwrap();
-        self.record(&out);
-        out
+        self.cmd(args).output()
     }
 
-    /// Add an output's stderr to what the leak audit checks when the sandbox ends.
-    pub fn record(&self, out: &Output) {
-        self.stderr_seen
-            .lock()
-            .unwrap()
-            .extend_from_slice(&out.stderr);
-    }
-
-    /// [`Sandbox::record`], returning the output: `sb.recorded(cmd.output().unwrap())`.
-    pub fn recorded(&self, out: Output) -> Output {
-        self.record(&out);
-        out
+    /// Audit what a report printed on stdout like stderr: `status` or `doctor` must not show
+    /// a token or a secret either.
+    pub fn audit_stdout(&self, out: &Output) {
+        record_in(&self.stderr_seen, &out.stdout);
     }
 
     /// A configured secret the leak audit must not find either, in any encoding it leaves
@@ -195,7 +224,7 @@ impl Sandbox {
             .map(str::to_owned)
             .collect();
         for entry in fs::read_dir(&self.cache).into_iter().flatten().flatten() {
-            if let Some(t) = token_in(&entry.path()) {
+            if let Some(t) = cache::token(&entry.path()) {
                 tokens.push(t);
             }
         }
@@ -219,12 +248,10 @@ impl Sandbox {
 
     /// Start `token --target demo` in the background, its output discarded (a caller to kill,
     /// or one that holds the lock while its mint runs).
-    pub fn spawn_token(&self) -> std::process::Child {
+    pub fn spawn_token(&self) -> Running<'_> {
         self.cmd(&["token", "--target", "demo"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
-            .unwrap()
     }
 
     /// Start `n` `token --target demo` processes at once and collect their outputs.
@@ -240,15 +267,19 @@ impl Sandbox {
                 self.cmd(&["token", "--target", target])
                     .envs(env.iter().map(|(k, v)| (k, v)))
                     .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
                     .spawn()
-                    .unwrap()
             })
             .collect();
         children
             .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
+            .map(Running::wait_with_output)
             .collect()
+    }
+
+    /// The log of every token this sandbox's mint issued, which fakes add theirs to
+    /// (`cloud::Cloud::audit_in`): the leak audit looks for each.
+    pub fn issued_log(&self) -> PathBuf {
+        self.bin.join("issued")
     }
 
     /// How many times the mint has been started.
@@ -264,25 +295,29 @@ impl Sandbox {
         let _ = fs::remove_file(self.bin.join(knob));
     }
 
+    /// The cache file of target `demo`.
     pub fn cache_file(&self) -> PathBuf {
-        self.cache.join("demo.json")
+        cache::file(&self.cache, "demo")
     }
 
-    pub fn cache_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&fs::read(self.cache_file()).unwrap()).unwrap()
+    /// The cache file of `target`.
+    pub fn cache_file_of(&self, target: &str) -> PathBuf {
+        cache::file(&self.cache, target)
     }
 
     /// Rewrite the cached entry's times relative to now (ms): puts a token past its refresh
-    /// point or past its expiry without waiting.
+    /// point or past its expiry without waiting (see [`cache::shift`]).
     pub fn shift_entry(&self, refresh_at: i64, expires_at: i64) {
-        shift_entry_in(&self.cache_file(), refresh_at, expires_at);
+        cache::shift(&self.cache_file(), refresh_at, expires_at);
+    }
+
+    /// The entry cached for `demo` (there must be one).
+    pub fn cached_entry(&self) -> cache::Entry {
+        cache::entry(&self.cache_file()).expect("an entry cached for demo")
     }
 
     pub fn cached_token(&self) -> String {
-        self.cache_json()["entry"]["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.cached_entry().token
     }
 
     /// Wait (bounded) until the mint has been started `n` times.
@@ -291,8 +326,8 @@ impl Sandbox {
     }
 }
 
-/// The leak audit: when a sandbox ends, no token it ever minted may be in what ecluse-cred wrote
-/// to stderr, nor in any file of the sandbox but the cache, the mint's own log and the files a
+/// The leak audit: when a sandbox ends, no token it ever minted may be in what any program it
+/// ran (ecluse-cred, a shim, a real client) wrote to stderr, nor in any file of the sandbox but the cache, the mint's own log and the files a
 /// test put a token in on purpose (an `.npmrc`, `$GITHUB_ENV`).
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -304,6 +339,10 @@ impl Drop for Sandbox {
         if tokens.is_empty() && secrets.is_empty() {
             return;
         }
+        let readers = std::mem::take(&mut *self.readers.lock().unwrap());
+        wait_until(STDERR_LINGER, || {
+            readers.iter().all(JoinHandle::is_finished)
+        });
         let stderr = self.stderr_seen.lock().unwrap();
         let stderr = String::from_utf8_lossy(&stderr);
         // GitHub's ::add-mask:: line is the one deliberate place a token goes to stderr.
@@ -331,11 +370,8 @@ impl Drop for Sandbox {
                     stack.push(path);
                     continue;
                 }
-                let in_cache = path.parent() == Some(self.cache.as_path())
-                    && path
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".json") || n.ends_with(".tmp"));
+                let in_cache =
+                    path.parent() == Some(self.cache.as_path()) && cache::holds_a_token(&path);
                 if !meta.is_file()
                     || meta.len() > 4 << 20
                     || path == self.bin.join("issued")
@@ -434,16 +470,6 @@ fn base64_forms(bytes: &[u8]) -> Vec<String> {
     forms
 }
 
-/// The token a cache file holds, if any: what a fake registry demands of its clients.
-pub fn token_in(cache_file: &Path) -> Option<String> {
-    // A test may put a FIFO there: reading it would wait for a writer forever.
-    if !fs::symlink_metadata(cache_file).ok()?.is_file() {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&fs::read(cache_file).ok()?).ok()?;
-    v["entry"]["token"].as_str().map(str::to_owned)
-}
-
 /// All outputs succeeded and printed the same token.
 pub fn all_same_token(outputs: &[Output]) -> bool {
     outputs
@@ -451,29 +477,205 @@ pub fn all_same_token(outputs: &[Output]) -> bool {
         .all(|o| o.status.success() && o.stdout == outputs[0].stdout)
 }
 
-/// [`Sandbox::shift_entry`] for the cache file at `path`.
-pub fn shift_entry_in(path: &Path, refresh_at: i64, expires_at: i64) {
-    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
-    let now = now_ms();
-    v["entry"]["refresh_at"] = (now + refresh_at).into();
-    v["entry"]["expires_at"] = (now + expires_at).into();
-    v["entry"]["issued_at"] = (now - 3_600_000).into();
-    write_private(path, &serde_json::to_vec(&v).unwrap());
+/// Add one run's whole stderr to the leak audit's record (whole, so that no other run's
+/// output lands inside one of its lines).
+fn record_in(seen: &Mutex<Vec<u8>>, stderr: &[u8]) {
+    seen.lock().unwrap().extend_from_slice(stderr);
 }
 
-/// Run `cmd` with its output captured; `None` if it has not ended within `limit` (then killed).
-pub fn output_within(mut cmd: Command, limit: Duration) -> Option<Output> {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if !wait_until(limit, || child.try_wait().unwrap().is_some()) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
+/// A program the sandbox is about to run ([`Sandbox::cmd`], [`Sandbox::program`]). Whatever
+/// way it is run, its stderr is captured and recorded for the leak audit: there is no way to
+/// send it elsewhere, and this is deliberately not a `Deref` to [`Command`] (whose `output`
+/// would run it unrecorded).
+pub struct Run<'a> {
+    sb: &'a Sandbox,
+    cmd: Command,
+}
+
+impl<'a> Run<'a> {
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.arg(arg);
+        self
     }
-    Some(child.wait_with_output().unwrap())
+
+    pub fn args<S: AsRef<OsStr>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Self {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn envs<K: AsRef<OsStr>, V: AsRef<OsStr>>(
+        &mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> &mut Self {
+        self.cmd.envs(vars);
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Self {
+        self.cmd.stdin(cfg);
+        self
+    }
+
+    pub fn stdout(&mut self, cfg: impl Into<Stdio>) -> &mut Self {
+        self.cmd.stdout(cfg);
+        self
+    }
+
+    /// Anything else [`Command`] offers (`CommandExt::pre_exec`, `process_group`, `arg0`).
+    /// Its stderr is piped and recorded whatever this sets.
+    pub fn configure(&mut self, f: impl FnOnce(&mut Command)) -> &mut Self {
+        f(&mut self.cmd);
+        self
+    }
+
+    /// Run it to the end; its output (stderr recorded).
+    pub fn output(&mut self) -> Output {
+        let out = self
+            .cmd
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("{:?}: {e}", self.cmd.get_program()));
+        record_in(&self.sb.stderr_seen, &out.stderr);
+        out
+    }
+
+    /// [`Run::output`]'s status: its output is captured (and its stderr recorded), never left
+    /// in the test's log.
+    pub fn status(&mut self) -> ExitStatus {
+        self.output().status
+    }
+
+    /// Its output, or `None` if it has not ended within `limit` (then it is killed, and what it
+    /// wrote to stderr is recorded all the same).
+    pub fn output_within(&mut self, limit: Duration) -> Option<Output> {
+        let mut child = self.spawn();
+        if !wait_until(limit, || child.try_wait().unwrap().is_some()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        Some(child.wait_with_output())
+    }
+
+    /// Its output after `input` is written to its stdin and stdin closed. A program that ends
+    /// before reading (a helper refusing its arguments) is fine: its answer is what counts.
+    pub fn output_with_stdin(&mut self, input: impl AsRef<[u8]>) -> Output {
+        let mut child = self.stdin(Stdio::piped()).spawn();
+        write_stdin(&mut child, input.as_ref());
+        child.wait_with_output()
+    }
+
+    /// Start it with stderr piped to a thread that records all of it when the child (and
+    /// anything it handed its stderr to) closes it.
+    pub fn spawn(&mut self) -> Running<'a> {
+        let mut child = self
+            .cmd
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{:?}: {e}", self.cmd.get_program()));
+        let mut pipe = child.stderr.take().unwrap();
+        let seen = Arc::clone(&self.sb.stderr_seen);
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            record_in(&seen, &bytes);
+            bytes
+        });
+        Running {
+            sb: self.sb,
+            child,
+            reader: Some(reader),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cmd.fmt(f)
+    }
+}
+
+/// How long the audit waits, when a sandbox ends, for the stderr of children nobody read to the
+/// end to close (a killed caller's, one only `wait`ed for). Generous: they have all ended by
+/// then, unless something they started holds their stderr.
+const STDERR_LINGER: Duration = Duration::from_secs(10);
+
+/// A child a [`Run`] started. A thread reads its stderr (so `stderr` on the child is `None`)
+/// and records all of it when the pipe closes.
+pub struct Running<'a> {
+    sb: &'a Sandbox,
+    child: Child,
+    reader: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Running<'_> {
+    /// Wait for it to end, as [`Child::wait`]: not for its stderr to close (the sandbox's
+    /// audit waits for that), so a test timing what follows is not slowed by what lingers.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+
+    /// As [`Child::wait_with_output`]: its stdout (if piped and not taken) and its stderr,
+    /// both read to the end; the stderr is recorded.
+    pub fn wait_with_output(mut self) -> Output {
+        drop(self.child.stdin.take());
+        let mut stdout = Vec::new();
+        if let Some(mut pipe) = self.child.stdout.take() {
+            pipe.read_to_end(&mut stdout).unwrap();
+        }
+        let status = self.child.wait().unwrap();
+        let stderr = self.reader.take().unwrap().join().unwrap();
+        Output {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            self.sb.readers.lock().unwrap().push(reader);
+        }
+    }
+}
+
+impl std::ops::Deref for Running<'_> {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for Running<'_> {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+/// Write `input` to a child's piped stdin and close it. A program that ends before reading (a
+/// helper refusing its arguments) is fine: its answer is what counts.
+pub fn write_stdin(child: &mut Child, input: &[u8]) {
+    let written = child.stdin.take().unwrap().write_all(input);
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
 }
 
 /// A FIFO at `path` (`mkfifo`).
@@ -482,19 +684,15 @@ pub fn mkfifo(path: &Path) {
     assert!(made.success(), "mkfifo {}", path.display());
 }
 
-pub fn write_private(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp-test");
-    fs::write(&tmp, bytes).unwrap();
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).unwrap();
-    fs::rename(&tmp, path).unwrap();
-}
+/// How long a test waits for what happens at once unless the code is broken (a process that
+/// should exit, a refresh that should land, a child that should die): generous for a loaded
+/// 2-core machine, so that only a hang fails it. What it guards must otherwise take longer
+/// (a mint held at the `gate`, a `sleep 1000`, a [`PATIENT_MINT`]'s timeout).
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+/// The `demo` target's policy for a test that holds a mint at the `gate`: a `mint_timeout`
+/// far beyond [`PATIENCE`], so the held mint ends when the test lets it, never by the clock.
+pub const PATIENT_MINT: &str = "[targets.demo.policy]\nmint_timeout = \"1h\"";
 
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
@@ -537,41 +735,19 @@ pub fn shim(
     args: &[&str],
     stdin: &str,
 ) -> std::process::Output {
-    let mut running = sb
-        .program(&shims.join(name))
+    sb.program(&shims.join(name))
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A helper that refuses its arguments may exit before reading: its answer is what counts.
-    use std::io::Write;
-    let written = running.stdin.take().unwrap().write_all(stdin.as_bytes());
-    if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    running.wait_with_output().unwrap()
+        .output_with_stdin(stdin)
 }
 
 /// Drive `ecluse-cred --cargo-plugin` exactly as cargo does: read the hello, send requests one
 /// JSON line each, read one JSON line back for each.
 pub fn cargo_exchange(sb: &Sandbox, requests: &[&str]) -> Vec<serde_json::Value> {
-    let mut child = sb
+    let lines: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    let out = sb
         .program(Path::new(env!("CARGO_BIN_EXE_ecluse-cred")))
         .arg("--cargo-plugin")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    for r in requests {
-        writeln!(stdin, "{r}").unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+        .output_with_stdin(lines);
     stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
@@ -581,7 +757,6 @@ pub fn cargo_exchange(sb: &Sandbox, requests: &[&str]) -> Vec<serde_json::Value>
 /// What git's helper answers for `request`.
 pub fn git_get(sb: &Sandbox, shims: &Path, args: &[&str], request: &str) -> String {
     let out = shim(sb, shims, "git-credential-ecluse", args, request);
-    sb.record(&out);
     assert!(out.status.success(), "{request:?}: {}", stderr(&out));
     stdout(&out)
 }

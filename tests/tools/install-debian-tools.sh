@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages some tests drive as real components: skopeo (a real client of docker's
 # credential helpers), docker-registry (the distribution registry server) and htpasswd (its
-# credential file). Installed when missing and when we may (root with apt-get); otherwise the
-# tests that need them skip, saying why.
+# credential file). Installed when missing and when we may (root with apt-get). What is still
+# missing afterwards is skipped by the tests that need it, visibly — or, where the run sets
+# ECLUSE_TEST_REQUIRE (as .ci/run does), fails them (tests/common/tools.rs, docs/testing.md).
 set -u
 missing=()
 command -v skopeo >/dev/null || missing+=(skopeo)
@@ -10,11 +11,11 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-debian-tools: not root or no apt-get; tests needing ${missing[*]} will skip" >&2
+  echo "install-debian-tools: not root or no apt-get; cannot install ${missing[*]}" >&2
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
   || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
-  || echo "install-debian-tools: could not install ${missing[*]}; tests needing them will skip" >&2
+  || echo "install-debian-tools: could not install ${missing[*]}" >&2
 exit 0

@@ -35,8 +35,44 @@ impl Invocation {
         if let Some(cli) = Cli::cached_token_call(&args) {
             return Ok(Invocation::Cli(Box::new(cli)));
         }
-        Cli::try_parse_from(args).map(|cli| Invocation::Cli(Box::new(cli)))
+        Cli::parse_with_paths(args).map(|cli| Invocation::Cli(Box::new(cli)))
     }
+}
+
+/// What `--help` shows where the config file and the cache are: the defaults the derive writes
+/// are the usual ones; these are the ones this process uses (`$XDG_CONFIG_HOME`, ...).
+const DEFAULT_CONFIG_SHOWN: &str = "~/.config/ecluse-cred/config.toml";
+const DEFAULT_CACHE_SHOWN: &str = "~/.cache/ecluse-cred";
+
+impl Cli {
+    /// Parse with clap, `--help` naming the default config file and cache directory this
+    /// process would use (honouring `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`).
+    fn parse_with_paths(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let shown = |path: Option<PathBuf>, usual: &str| {
+            path.map_or(usual.to_owned(), |p| p.display().to_string())
+        };
+        let config = shown(crate::context::default_config_path(), DEFAULT_CONFIG_SHOWN);
+        let cache = shown(crate::context::default_cache_dir(), DEFAULT_CACHE_SHOWN);
+        let mut command = Cli::command()
+            .mut_arg("config", |a| {
+                a.help(format!("Configuration file [default: {config}]"))
+            })
+            .mut_arg("cache_dir", |a| {
+                a.help(format!("Cache directory [default: {cache}]"))
+            })
+            .after_help(after_help(&config));
+        let matches = command.try_get_matches_from_mut(args)?;
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
+}
+
+/// The end of `--help`: exit codes, and the config file with how to start one.
+fn after_help(config: &str) -> String {
+    format!(
+        "Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
+78 configuration error, 1 other.\nConfig: {config} (`ecluse-cred init` writes a starter one; see README)."
+    )
 }
 
 /// The client command a shim name (or `--cargo-plugin`) stands for, with the client's
@@ -161,7 +197,7 @@ lifetime it is refreshed in the background, at most one mint per target at a tim
 processes; a failing mint never fails a caller whose token is still valid, and repeated failures \
 open a circuit breaker that stops hammering the token API.",
     after_help = "Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
-78 configuration error, 1 other.\nConfig: ~/.config/ecluse-cred/config.toml (see README)."
+78 configuration error, 1 other.\nConfig: ~/.config/ecluse-cred/config.toml (`ecluse-cred init` writes a starter one; see README)."
 )]
 pub struct Cli {
     /// Configuration file [default: ~/.config/ecluse-cred/config.toml]
@@ -192,6 +228,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a valid token for a target (cached when possible)
     Token(TokenArgs),
+    /// Write a starter config file (a target that works offline, an example of each backend)
+    Init(InitArgs),
     /// Show each target's cached token times and breaker state (never the token)
     Status(StatusArgs),
     /// Mint a new token now, under the lock
@@ -435,6 +473,13 @@ pub struct SetupArgs {
     /// else ecluse-cred's data directory]; pnpm: where its helper link goes
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Print the starter config on stdout instead of writing the config file
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Args, Debug)]

@@ -16,7 +16,9 @@ use crate::policy::Policy;
 
 // A target's backend settings travel to the `ecluse-cred-mint` helper, so their types live in
 // the contract crate; they are read, checked and used here as if they were this module's.
-pub use ecluse_cred_contract::backend::{Backend, ClientAuth, Seconds, parse_duration};
+pub use ecluse_cred_contract::backend::{
+    Backend, ClientAuth, DURATION_HELP, Seconds, parse_duration,
+};
 
 /// A configured target: where its tokens come from and how they are refreshed.
 #[derive(Debug, Clone)]
@@ -140,9 +142,38 @@ fn validate(backend: &Backend, key: &str) -> Result<(), String> {
 pub struct Config {
     /// The file the configuration came from, if one was read.
     pub path: Option<PathBuf>,
+    /// The default file, looked for and not found (so messages can say where to put one).
+    pub looked_for: Option<PathBuf>,
     pub targets: BTreeMap<String, Target>,
     /// The `[policy]` section merged over the defaults: the policy of derived targets.
     pub defaults: Policy,
+}
+
+impl Config {
+    /// Which file this configuration is, for messages: the file read, or where none was found
+    /// and what puts one there.
+    pub fn file_hint(&self) -> String {
+        match (&self.path, &self.looked_for) {
+            (Some(path), _) => format!("config {}", path.display()),
+            (None, Some(path)) => format!(
+                "there is no config file at {}: `ecluse-cred init` writes a starter one there",
+                path.display()
+            ),
+            (None, None) => {
+                "no config file: no home directory to look in; name one with --config".to_owned()
+            }
+        }
+    }
+
+    /// The file to add a target to: the one read, or the one looked for.
+    pub fn file_to_edit(&self) -> String {
+        self.path
+            .as_ref()
+            .or(self.looked_for.as_ref())
+            .map_or("the file --config names".to_owned(), |p| {
+                p.display().to_string()
+            })
+    }
 }
 
 /// Where the configuration is read from.
@@ -164,7 +195,10 @@ pub fn load(source: &Source) -> Result<Config> {
     let text = match read_bounded(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(Config::default());
+            return Ok(Config {
+                looked_for: Some(path.to_owned()),
+                ..Config::default()
+            });
         }
         Err(e) => {
             return Err(Error::config(format!(
@@ -255,6 +289,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     }
     Ok(Config {
         path: Some(path.to_owned()),
+        looked_for: None,
         targets,
         defaults,
     })
@@ -400,13 +435,13 @@ fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
     Ok(p)
 }
 
-/// A duration: a string humantime understands ("30s", "5m", "1h 30m") or integer seconds.
+/// A duration: a string as [`parse_duration`] reads it, or whole seconds.
 pub fn duration(v: &toml::Value) -> Result<Duration, String> {
     match v {
         toml::Value::String(s) => parse_duration(s),
-        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
+        toml::Value::Integer(n) => parse_duration(&n.to_string()),
         other => Err(format!(
-            "expected a duration such as \"5m\" or \"30s\", found {}",
+            "expected {DURATION_HELP}, found {}",
             other.type_str()
         )),
     }
@@ -570,6 +605,26 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_duration_in_months_or_below_zero_is_refused_with_the_grammar() {
+        for (value, why) in [
+            ("\"5M\"", "`M` is not a unit (minutes are `m`)"),
+            ("-30", "it is negative"),
+            ("\"-5m\"", "it is negative"),
+        ] {
+            let e = err(&format!("[policy]\nmin_ttl = {value}\n"));
+            assert!(
+                e.contains("policy.min_ttl: invalid duration")
+                    && e.contains(why)
+                    && e.contains(DURATION_HELP),
+                "{value}: {e}"
+            );
+        }
+        let c = parse_str("[policy]\nmin_ttl = \"5m\"\nfloor = 120\n").unwrap();
+        assert_eq!(c.defaults.min_ttl, Duration::from_secs(300));
+        assert_eq!(c.defaults.floor, Duration::from_secs(120));
+    }
+
+    #[test]
     fn a_backend_duration_that_is_no_duration_is_named_by_its_toml_type() {
         let codeartifact = |duration: &str| {
             format!(
@@ -579,7 +634,7 @@ mod tests {
         for (duration, found) in [
             ("true", "found boolean"),
             ("1.5", "found float"),
-            ("-1", "found integer"),
+            ("-1", "invalid duration \"-1\": it is negative"),
             ("[1]", "found array"),
             ("{ a = 1 }", "found table"),
             ("1979-05-27", "invalid duration \"1979-05-27\""),

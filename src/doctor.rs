@@ -695,6 +695,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
     let ctx = context::Context {
         config: Config {
             path: config.path.clone(),
+            looked_for: config.looked_for.clone(),
             targets: config.targets.clone(),
             defaults: config.defaults.clone(),
         },

@@ -179,14 +179,38 @@ fn pip(w: &Wiring<'_>) -> Check {
         .iter()
         .filter(|e| e.key == "index-url" || e.key == "extra-index-url")
         .flat_map(|e| e.value.split_whitespace());
-    if !indexes.into_iter().any(|url| w.answers(url)) {
+    let ours: Vec<&str> = indexes.filter(|url| w.answers(url)).collect();
+    if ours.is_empty() {
         return w.not_set_up("pip");
     }
     // `pip install` reads [install] over [global], the last of a key in each.
     let provider = ["install", "global"]
         .iter()
         .find_map(|section| crate::ini::get(&entries, section, "keyring-provider"));
-    keyring_client(w, "pip", &path, provider)
+    let check = keyring_client(w, "pip", &path, provider);
+    if check.status == super::Status::Ok && !ours.iter().all(|url| has_username(url)) {
+        return fail(
+            format!("client pip ({})", path.display()),
+            format!(
+                "the index URL names no user, so pip before 26.2 (the one a Python 3.13 or older venv bundles) prompts `User for {}:` instead of asking the keyring, and fails where it cannot prompt",
+                w.host().map_or_else(|| w.shown.clone(), |r| r.host)
+            ),
+            format!(
+                "ecluse-cred setup pip --url {} (it writes the user into the URL)",
+                w.shown
+            ),
+        );
+    }
+    check
+}
+
+/// Whether `url` names a user (`https://USER@host/...`), which pip up to 26.1 needs to ask the
+/// keyring instead of prompting.
+fn has_username(url: &str) -> bool {
+    url.split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .and_then(|authority| authority.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or("").is_empty())
 }
 
 /// pip and uv, their index being the target's: they ask the `keyring` on PATH only with

@@ -283,6 +283,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             }
         }
         if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
+            if let Some(dir) = link
+                .parent()
+                .filter(|d| std::fs::symlink_metadata(d).is_err())
+            {
+                out.push_str(&format!("would create {} (on your PATH)\n", dir.display()));
+            }
             out.push_str(&format!(
                 "would link {} -> {}\n",
                 link.display(),
@@ -305,6 +311,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
     {
+        if let Some(dir) = link
+            .parent()
+            .filter(|d| std::fs::symlink_metadata(d).is_err())
+        {
+            notes.push(format!("created {} (it is on your PATH)", dir.display()));
+        }
         crate::shims::link(link, &exe)?;
         changed.push(link.display().to_string());
     }
@@ -421,16 +433,29 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
         [] if !ctx.config.targets.contains_key(&target.name) => {
             format!("https://{}/", target.name)
         }
-        _ => {
+        [] => {
             return Err(Error::config(format!(
-                "target `{}` serves {} URLs: name the registry with --url",
+                "target `{}` names no registry URL, so setup does not know what to wire: add `urls = [\"https://REGISTRY/PATH/\"]` (the URL {} uses) to [targets.{}] in {}, then run this again",
                 target.name,
-                if target.urls.is_empty() {
-                    "no".to_owned()
-                } else {
-                    target.urls.len().to_string()
-                }
+                format!("{:?}", args.client).to_lowercase(),
+                target.name,
+                ctx.config.file_to_edit()
             )));
+        }
+        several => {
+            return Err(Error::new(
+                Code::Usage,
+                format!(
+                    "target `{}` serves {} URLs: say which with --url (one of: {})",
+                    target.name,
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|u| crate::redact::url(u))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
         }
     };
     Ok((target, url))
@@ -626,9 +651,27 @@ fn path_dir() -> Result<Option<PathBuf>> {
                 )
             })
     };
-    Ok(std::env::split_paths(&path)
+    let ours: Vec<PathBuf> = std::env::split_paths(&path)
         .filter(|d| d.is_absolute() && d.starts_with(&home) && !managed(d))
-        .find(|d| writable_dir(d)))
+        .collect();
+    // An existing one first; else one the user can make: a fresh account's PATH names
+    // ~/.local/bin before anything has created it.
+    Ok(ours
+        .iter()
+        .find(|d| writable_dir(d))
+        .or_else(|| ours.iter().find(|d| can_create(d)))
+        .cloned())
+}
+
+/// Whether `dir` does not exist (not even as a dangling link) and its nearest existing
+/// ancestor is a directory the user can write, so the shim's link can make it.
+fn can_create(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_err()
+        && dir
+            .ancestors()
+            .skip(1)
+            .find(|a| std::fs::symlink_metadata(a).is_ok())
+            .is_some_and(writable_dir)
 }
 
 fn writable_dir(dir: &Path) -> bool {

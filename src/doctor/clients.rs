@@ -59,16 +59,33 @@ impl Wiring<'_> {
 
 /// Whether each client's config routes the target's URL to this ecluse-cred.
 pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
-    checks.push(pip(w));
-    checks.push(uv(w));
-    checks.push(cargo(w));
-    checks.push(git(w));
-    checks.push(docker(w));
-    checks.extend(npm_and_pnpm(w));
-    checks.push(kubectl(w));
-    checks.push(bazel(w));
-    checks.push(terraform(w));
-    checks.push(go(w));
+    use crate::cli::SetupClient as C;
+    let mut push = |client: C, check: Check| checks.push(overridden(w, client, check));
+    push(C::Pip, pip(w));
+    push(C::Uv, uv(w));
+    push(C::Cargo, cargo(w));
+    push(C::Git, git(w));
+    push(C::Docker, docker(w));
+    for check in npm_and_pnpm(w) {
+        push(C::Npm, check);
+    }
+    push(C::Kubectl, kubectl(w));
+    push(C::Bazel, bazel(w));
+    push(C::Terraform, terraform(w));
+    push(C::Go, go(w));
+}
+
+/// A wired client's ok turned FAIL when a variable in the environment overrides the wiring
+/// (the same table `setup` warns from).
+fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> Check {
+    if check.status != super::Status::Ok || check.detail.starts_with("not set up") {
+        return check;
+    }
+    let found = crate::setup::overrides::found(client, &w.shown, None);
+    if found.is_empty() {
+        return check;
+    }
+    fail(check.check, found.join("; "), "unset the variable in your shell profile or CI settings")
 }
 
 /// `cmd`'s standard output, if it ran and succeeded within the client-tool timeout (as every

@@ -32,6 +32,7 @@ mod go;
 mod kubectl;
 mod mask;
 mod npm;
+pub(crate) mod overrides;
 mod pip;
 mod record;
 mod terraform;
@@ -231,6 +232,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         e.message = show(&e.message);
         e
     })?;
+    // What in the environment would make the client ignore what setup writes.
+    let overridden = if args.undo {
+        Vec::new()
+    } else {
+        let registry = (args.client == SetupClient::Cargo).then(|| {
+            args.registry
+                .clone()
+                .unwrap_or_else(|| cargo::registry_name(&target.name))
+        });
+        overrides::found(args.client, &url, registry.as_deref())
+    };
     let (shim, on_path) = match plan.shim.take() {
         Some(Shim::OnPath(name)) if !args.undo => (Some(shim_path(args, name)?), true),
         Some(Shim::At(path)) if !args.undo => (Some(path), false),
@@ -281,6 +293,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 (true, true) => out.push_str(&format!("would remove {}\n", link.display())),
                 _ => {}
             }
+        }
+        for warning in &overridden {
+            out.push_str(&format!("warning: {warning}\n"));
         }
         if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
             if let Some(dir) = link
@@ -382,6 +397,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         out.push_str(&format!("now: {}\n", show(&plan.next)));
         for note in &plan.notes {
             out.push_str(&format!("note: {}\n", show(note)));
+        }
+        for warning in &overridden {
+            out.push_str(&format!("warning: {warning}\n"));
         }
         if let Some(why) = temporary_place(&exe) {
             out.push_str(&format!(

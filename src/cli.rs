@@ -63,13 +63,35 @@ impl Cli {
             })
             .after_help(after_help(&config));
         let mut args = args;
-        if let [_, sub, help] = args.as_slice()
+        if let [.., sub, help] = args.as_slice()
             && PASS_THROUGH.iter().any(|p| sub == p)
             && (help == "--help" || help == "-h")
         {
-            args = vec![args[0].clone(), "help".into(), args[1].clone()];
+            let sub = sub.clone();
+            args.truncate(args.len() - 2);
+            args.extend(["help".into(), sub]);
         }
-        let matches = command.try_get_matches_from_mut(args)?;
+        let asks_setup = args.iter().any(|a| a == "setup");
+        let matches = match command.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            // `setup` without a client: its help, which lists the clients, rather than a list
+            // of missing arguments.
+            Err(e)
+                if asks_setup
+                    && e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+                    && e.to_string().contains("<CLIENT>") =>
+            {
+                let setup = command
+                    .find_subcommand_mut("setup")
+                    .expect("setup is a subcommand");
+                let help = setup.render_help().to_string();
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
+                    help,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
     }
 }
@@ -219,7 +241,10 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
     }
     // Help shown for a bare command (`setup`): our own text, nothing of the user's to redact.
     if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        let _ = e.print();
+        use std::io::Write;
+        let text = e.render().to_string();
+        let help = text.strip_prefix("error: ").unwrap_or(&text);
+        let _ = std::io::stderr().write_all(help.as_bytes());
         return crate::error::Code::Usage.exit_code();
     }
     let args: Vec<OsString> = std::env::args_os().collect();

@@ -310,8 +310,18 @@ const A_DURATION: &str = "a duration";
 /// The keys every target takes besides its backend's.
 const COMMON: [KeySpec; 4] = [
     spec("username", "the user name as a string", "\"aws\"", is_text),
-    spec("urls", "a list of URLs", "[\"https://pkgs.example.com/pypi/simple/\"]", is_texts),
-    spec("policy", "a table of policy keys", "{ floor = \"10m\" }", is_table),
+    spec(
+        "urls",
+        "a list of URLs",
+        "[\"https://pkgs.example.com/pypi/simple/\"]",
+        is_texts,
+    ),
+    spec(
+        "policy",
+        "a table of policy keys",
+        "{ floor = \"10m\" }",
+        is_table,
+    ),
     spec("git_auth", "\"basic\" or \"bearer\"", "\"bearer\"", is_text),
 ];
 
@@ -324,22 +334,67 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
         is_texts,
     )];
     const CODEARTIFACT: [KeySpec; 5] = [
-        spec("domain", "the domain's name as a string", "\"my-domain\"", is_text),
-        spec("domain_owner", "a 12-digit account id as a string", "\"111122223333\"", is_text),
+        spec(
+            "domain",
+            "the domain's name as a string",
+            "\"my-domain\"",
+            is_text,
+        ),
+        spec(
+            "domain_owner",
+            "a 12-digit account id as a string",
+            "\"111122223333\"",
+            is_text,
+        ),
         spec("region", "a region as a string", "\"us-west-2\"", is_text),
         spec("duration", A_DURATION, "\"12h\"", is_duration),
-        spec("profile", "an AWS profile's name as a string", "\"build\"", is_text),
+        spec(
+            "profile",
+            "an AWS profile's name as a string",
+            "\"build\"",
+            is_text,
+        ),
     ];
     const GCP: [KeySpec; 2] = [
-        spec("scopes", "a list of OAuth scopes", "[\"https://www.googleapis.com/auth/cloud-platform\"]", is_texts),
+        spec(
+            "scopes",
+            "a list of OAuth scopes",
+            "[\"https://www.googleapis.com/auth/cloud-platform\"]",
+            is_texts,
+        ),
         spec("lifetime", A_DURATION, "\"1h\"", is_duration),
     ];
     const OAUTH2: [KeySpec; 6] = [
-        spec("token_url", "the token endpoint's URL as a string", "\"https://login.example.com/oauth2/token\"", is_text),
-        spec("client_id", "the client id as a string", "\"my-client\"", is_text),
-        spec("client_secret_env", "an environment variable's name", "\"BUILD_CLIENT_SECRET\"", is_text),
-        spec("client_secret_file", "a file's path as a string", "\"/run/secrets/build\"", is_text),
-        spec("scope", "the scopes as one string", "\"packages:read\"", is_text),
+        spec(
+            "token_url",
+            "the token endpoint's URL as a string",
+            "\"https://login.example.com/oauth2/token\"",
+            is_text,
+        ),
+        spec(
+            "client_id",
+            "the client id as a string",
+            "\"my-client\"",
+            is_text,
+        ),
+        spec(
+            "client_secret_env",
+            "an environment variable's name",
+            "\"BUILD_CLIENT_SECRET\"",
+            is_text,
+        ),
+        spec(
+            "client_secret_file",
+            "a file's path as a string",
+            "\"/run/secrets/build\"",
+            is_text,
+        ),
+        spec(
+            "scope",
+            "the scopes as one string",
+            "\"packages:read\"",
+            is_text,
+        ),
         spec("client_auth", "\"basic\" or \"post\"", "\"post\"", is_text),
     ];
     Some(match backend {
@@ -356,11 +411,26 @@ const BACKENDS: &str = "command, codeartifact, gcp, oauth2";
 
 /// The keys of a `[policy]` (or a target's `policy`) section, with what each holds.
 const POLICY: [KeySpec; 8] = [
-    spec("refresh_at", "a fraction between 0 and 1", "0.8", toml::Value::is_float),
-    spec("jitter", "a fraction between 0 and 1", "0.05", toml::Value::is_float),
+    spec(
+        "refresh_at",
+        "a fraction between 0 and 1",
+        "0.8",
+        toml::Value::is_float,
+    ),
+    spec(
+        "jitter",
+        "a fraction between 0 and 1",
+        "0.05",
+        toml::Value::is_float,
+    ),
     spec("floor", A_DURATION, "\"5m\"", is_duration),
     spec("min_ttl", A_DURATION, "\"30s\"", is_duration),
-    spec("breaker_threshold", "a whole number of at least 1", "3", toml::Value::is_integer),
+    spec(
+        "breaker_threshold",
+        "a whole number of at least 1",
+        "3",
+        toml::Value::is_integer,
+    ),
     spec("breaker_cooldown", A_DURATION, "\"5m\"", is_duration),
     spec("mint_timeout", A_DURATION, "\"30s\"", is_duration),
     spec("lock_timeout", A_DURATION, "\"60s\"", is_duration),
@@ -390,11 +460,19 @@ fn shown_value(v: &toml::Value) -> String {
 
 /// Check `table`'s keys against `specs`: an unknown one is named with the keys valid there (the
 /// nearest first, if it looks like a typo); a value of the wrong kind says what to write.
-fn check_keys(table: &toml::Table, specs: &[&[KeySpec]], key: &str, what: &str) -> Result<(), String> {
+fn check_keys(
+    table: &toml::Table,
+    specs: &[&[KeySpec]],
+    key: &str,
+    what: &str,
+) -> Result<(), String> {
     for (k, v) in table {
         let spec = specs.iter().flat_map(|s| s.iter()).find(|s| s.name == k);
         let Some(spec) = spec else {
-            let names: Vec<&str> = specs.iter().flat_map(|s| s.iter().map(|s| s.name)).collect();
+            let names: Vec<&str> = specs
+                .iter()
+                .flat_map(|s| s.iter().map(|s| s.name))
+                .collect();
             // A typo, or a word cut short (`user` for `username`).
             let near = names
                 .iter()
@@ -452,9 +530,7 @@ const CHOICES: [(&str, &[&str]); 2] = [
 fn check_target(table: &toml::Table, key: &str) -> Result<(), String> {
     let backend = match table.get("backend") {
         None => {
-            return Err(format!(
-                "{key}: missing key `backend` (one of: {BACKENDS})"
-            ));
+            return Err(format!("{key}: missing key `backend` (one of: {BACKENDS})"));
         }
         Some(toml::Value::String(b)) => b.as_str(),
         Some(other) => {
@@ -478,7 +554,12 @@ fn check_target(table: &toml::Table, key: &str) -> Result<(), String> {
         &format!("a `{backend}` target"),
     )?;
     if let Some(toml::Value::Table(policy)) = table.get("policy") {
-        check_keys(policy, &[&POLICY], &format!("{key}.policy"), "a policy section")?;
+        check_keys(
+            policy,
+            &[&POLICY],
+            &format!("{key}.policy"),
+            "a policy section",
+        )?;
     }
     Ok(())
 }

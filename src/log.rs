@@ -120,7 +120,8 @@ pub fn slow_notice(target: &str) -> SlowNotice {
         return SlowNotice { _done: None };
     }
     let (done, wait) = std::sync::mpsc::channel::<()>();
-    let line = format!("ecluse-cred: [{target}] minting a new token (no usable one is cached)...\n");
+    let line =
+        format!("ecluse-cred: [{target}] minting a new token (no usable one is cached)...\n");
     let spawned = std::thread::Builder::new()
         .name("slow-notice".into())
         .spawn(move || {

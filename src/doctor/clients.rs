@@ -85,7 +85,11 @@ fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> 
     if found.is_empty() {
         return check;
     }
-    fail(check.check, found.join("; "), "unset the variable in your shell profile or CI settings")
+    fail(
+        check.check,
+        found.join("; "),
+        "unset the variable in your shell profile or CI settings",
+    )
 }
 
 /// `cmd`'s standard output, if it ran and succeeded within the client-tool timeout (as every

@@ -232,8 +232,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         e.message = show(&e.message);
         e
     })?;
-    // What in the environment would make the client ignore what setup writes.
-    let overridden = if args.undo {
+    // What in the environment would make the client ignore what setup writes, and what
+    // `--extra` risks.
+    let warnings = if args.undo {
         Vec::new()
     } else {
         let registry = (args.client == SetupClient::Cargo).then(|| {
@@ -241,7 +242,22 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| cargo::registry_name(&target.name))
         });
-        overrides::found(args.client, &url, registry.as_deref())
+        let mut warnings = overrides::found(args.client, &url, registry.as_deref());
+        if args.extra && matches!(args.client, SetupClient::Pip | SetupClient::Uv) {
+            warnings.push(extra_index_warning(if args.client == SetupClient::Uv {
+                "uv"
+            } else {
+                "pip"
+            }));
+        }
+        warnings
+    };
+    // Undo leaves a shim on PATH: other registries of the same client may use it.
+    let kept_shim = match &plan.shim {
+        Some(Shim::OnPath(name)) if args.undo => shim_path(args, name)
+            .ok()
+            .filter(|link| is_ecluse_link(link)),
+        _ => None,
     };
     let (shim, on_path) = match plan.shim.take() {
         Some(Shim::OnPath(name)) if !args.undo => (Some(shim_path(args, name)?), true),
@@ -294,7 +310,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 _ => {}
             }
         }
-        for warning in &overridden {
+        for warning in &warnings {
             out.push_str(&format!("warning: {warning}\n"));
         }
         if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
@@ -323,6 +339,8 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         notes.extend(private_dirs(&own)?);
     }
     let mut changed = Vec::new();
+    // What undo did, a line each.
+    let mut undone = Vec::new();
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
     {
@@ -358,6 +376,14 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 }
             }
             changed.push(edit.path.display().to_string());
+            undone.push(if edit.after.is_none() {
+                format!(
+                    "deleted {} (setup had created it, and nothing else is in it)",
+                    edit.path.display()
+                )
+            } else {
+                format!("took setup's lines out of {}", edit.path.display())
+            });
         }
         if args.undo {
             record::store(&edit.path, old.as_ref(), new.as_ref())?;
@@ -367,6 +393,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         if args.undo && is_ecluse_link(link) {
             let _ = std::fs::remove_file(link);
             changed.push(link.display().to_string());
+            undone.push(format!("removed the link {}", link.display()));
         }
     }
     if changed.is_empty() {
@@ -377,10 +404,16 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             "already set up\n"
         });
     } else if args.undo {
-        out.push_str(&format!(
-            "removed ecluse-cred from {}\n",
-            changed.join(", ")
-        ));
+        for line in &undone {
+            out.push_str(&show(line));
+            out.push('\n');
+        }
+        if let Some(link) = &kept_shim {
+            out.push_str(&format!(
+                "kept {}: other registries may use it (remove it by hand if none does)\n",
+                link.display()
+            ));
+        }
     } else {
         out.push_str(&format!("{} ({})\n", show(&plan.done), changed.join(", ")));
     }
@@ -398,10 +431,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         for note in &plan.notes {
             out.push_str(&format!("note: {}\n", show(note)));
         }
-        for warning in &overridden {
+        for warning in &warnings {
             out.push_str(&format!("warning: {warning}\n"));
         }
-        if let Some(why) = temporary_place(&exe) {
+        let exe_text = exe.display().to_string();
+        let points_here = shim.is_some()
+            || !plan.links.is_empty()
+            || plan
+                .edits
+                .iter()
+                .any(|e| e.after.as_deref().is_some_and(|t| t.contains(&exe_text)));
+        if points_here && let Some(why) = temporary_place(&exe) {
             out.push_str(&format!(
                 "warning: {} {why}: the client config points at it; install with `{}` and run setup again\n",
                 exe.display(),
@@ -589,6 +629,20 @@ fn apply(edit: &Edit) -> Result<Written> {
         };
     };
     write(path, text, edit.secret, edit.mode)
+}
+
+/// What `--extra` risks, said whenever it is used: an extra index is searched beside the
+/// default one and the higher version wins, so anyone who publishes a package of the same name
+/// on the public index gets installed (dependency confusion).
+pub(crate) fn extra_index_warning(client: &str) -> String {
+    let safer = if client == "uv" {
+        "uv's `[[index]]` with `explicit = true` and `[tool.uv.sources]` pinning your packages to it"
+    } else {
+        "this registry as the only index (most registries can proxy PyPI), or pinned hashes (`--require-hashes`)"
+    };
+    format!(
+        "an extra index lets a public package of the same name as one of yours win (the higher version is installed): safer is {safer}"
+    )
 }
 
 /// Where the shim `name` goes that the client runs from PATH: `--bin-dir`, else the first

@@ -26,7 +26,10 @@ enum Var {
 /// Another URL than the one setup wires (userinfo, a trailing slash and `sparse+` aside).
 fn other_url(value: &str, url: &str) -> bool {
     let same = |a: &str| Request::url(a).ok().map(|r| r.written());
-    value.split_whitespace().next().is_none_or(|v| same(v) != same(url))
+    value
+        .split_whitespace()
+        .next()
+        .is_none_or(|v| same(v) != same(url))
 }
 
 fn not_subprocess(value: &str, _: &str) -> bool {
@@ -38,20 +41,90 @@ fn always(_: &str, _: &str) -> bool {
 }
 
 const OVERRIDES: [Override; 14] = [
-    Override { client: SetupClient::Pip, var: Var::Exact("PIP_INDEX_URL"), overrides: "pip.conf's index-url", harms: other_url },
-    Override { client: SetupClient::Pip, var: Var::Exact("PIP_KEYRING_PROVIDER"), overrides: "pip.conf's keyring-provider = subprocess", harms: not_subprocess },
-    Override { client: SetupClient::Pip, var: Var::Exact("PIP_NO_INDEX"), overrides: "every index", harms: always },
-    Override { client: SetupClient::Uv, var: Var::Exact("UV_INDEX_URL"), overrides: "uv.toml's default index", harms: other_url },
-    Override { client: SetupClient::Uv, var: Var::Exact("UV_DEFAULT_INDEX"), overrides: "uv.toml's default index", harms: other_url },
-    Override { client: SetupClient::Uv, var: Var::Exact("UV_KEYRING_PROVIDER"), overrides: "uv.toml's keyring-provider = \"subprocess\"", harms: not_subprocess },
-    Override { client: SetupClient::Uv, var: Var::Exact("UV_NO_CONFIG"), overrides: "the whole uv.toml", harms: always },
-    Override { client: SetupClient::Npm, var: Var::Exact("NPM_CONFIG_REGISTRY"), overrides: "the .npmrc's registry", harms: other_url },
-    Override { client: SetupClient::Npm, var: Var::Exact("npm_config_registry"), overrides: "the .npmrc's registry", harms: other_url },
-    Override { client: SetupClient::Cargo, var: Var::Registry("CARGO_REGISTRIES_", "_INDEX"), overrides: "the registry's index in cargo's config", harms: other_url },
-    Override { client: SetupClient::Cargo, var: Var::Registry("CARGO_REGISTRIES_", "_CREDENTIAL_PROVIDER"), overrides: "the registry's credential-provider in cargo's config", harms: always },
-    Override { client: SetupClient::Go, var: Var::Exact("GOAUTH"), overrides: "GOAUTH in go's env file", harms: always },
-    Override { client: SetupClient::Go, var: Var::Exact("GOPROXY"), overrides: "GOPROXY in go's env file", harms: always },
-    Override { client: SetupClient::Docker, var: Var::Exact("REGISTRY_AUTH_FILE"), overrides: "docker's config.json for podman, skopeo and buildah", harms: always },
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_INDEX_URL"),
+        overrides: "pip.conf's index-url",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_KEYRING_PROVIDER"),
+        overrides: "pip.conf's keyring-provider = subprocess",
+        harms: not_subprocess,
+    },
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_NO_INDEX"),
+        overrides: "every index",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_INDEX_URL"),
+        overrides: "uv.toml's default index",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_DEFAULT_INDEX"),
+        overrides: "uv.toml's default index",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_KEYRING_PROVIDER"),
+        overrides: "uv.toml's keyring-provider = \"subprocess\"",
+        harms: not_subprocess,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_NO_CONFIG"),
+        overrides: "the whole uv.toml",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Npm,
+        var: Var::Exact("NPM_CONFIG_REGISTRY"),
+        overrides: "the .npmrc's registry",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Npm,
+        var: Var::Exact("npm_config_registry"),
+        overrides: "the .npmrc's registry",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Cargo,
+        var: Var::Registry("CARGO_REGISTRIES_", "_INDEX"),
+        overrides: "the registry's index in cargo's config",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Cargo,
+        var: Var::Registry("CARGO_REGISTRIES_", "_CREDENTIAL_PROVIDER"),
+        overrides: "the registry's credential-provider in cargo's config",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Go,
+        var: Var::Exact("GOAUTH"),
+        overrides: "GOAUTH in go's env file",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Go,
+        var: Var::Exact("GOPROXY"),
+        overrides: "GOPROXY in go's env file",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Docker,
+        var: Var::Exact("REGISTRY_AUTH_FILE"),
+        overrides: "docker's config.json for podman, skopeo and buildah",
+        harms: always,
+    },
 ];
 
 /// What overrides `client`'s wiring of `url` in this process's environment: one message per

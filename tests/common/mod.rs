@@ -8,6 +8,7 @@
 pub mod cargo_registry;
 pub mod http;
 pub mod tls;
+pub mod tools;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -60,7 +60,13 @@ impl Wiring<'_> {
 /// Whether each client's config routes the target's URL to this ecluse-cred.
 pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
     use crate::cli::SetupClient as C;
-    let mut push = |client: C, check: Check| checks.push(overridden(w, client, check));
+    let mut push = |client: C, check: Check| {
+        // A client not set up is suggested only if it can use this kind of URL.
+        if check.detail.starts_with("not set up") && !may_use(client, &w.shown) {
+            return;
+        }
+        checks.push(overridden(w, client, check));
+    };
     push(C::Pip, pip(w));
     push(C::Uv, uv(w));
     push(C::Cargo, cargo(w));
@@ -73,6 +79,57 @@ pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
     push(C::Bazel, bazel(w));
     push(C::Terraform, terraform(w));
     push(C::Go, go(w));
+}
+
+/// The words in a registry URL's path that say which ecosystem it serves, per client family.
+const ECOSYSTEM_HINTS: [(&[&str], &[crate::cli::SetupClient]); 5] = {
+    use crate::cli::SetupClient as C;
+    [
+        (&["simple", "pypi", "python"], &[C::Pip, C::Uv]),
+        (&["npm"], &[C::Npm, C::Pnpm]),
+        (&["cargo", "crates"], &[C::Cargo]),
+        (&["go", "goproxy"], &[C::Go]),
+        (&[".git"], &[C::Git]),
+    ]
+};
+
+/// Whether `client` can use `url`: docker, Terraform and kubectl ask by host, so only for a
+/// URL of a whole host; the package clients when the path names their ecosystem, or names
+/// none at all (then any of them may); Bazel fetches any URL.
+fn may_use(client: crate::cli::SetupClient, url: &str) -> bool {
+    use crate::cli::SetupClient as C;
+    let Ok(request) = Request::url(url) else {
+        return true;
+    };
+    let path = request
+        .path
+        .clone()
+        .unwrap_or_else(|| "/".to_owned())
+        .to_ascii_lowercase();
+    match client {
+        C::Docker | C::Terraform | C::Kubectl => path == "/",
+        C::Bazel => true,
+        _ => {
+            let words: Vec<&str> = path
+                .split(['/', '-', '_', '.'])
+                .filter(|w| !w.is_empty())
+                .collect();
+            let named = |hints: &[&str]| {
+                hints.iter().any(|h| {
+                    h.strip_prefix('.').map_or_else(
+                        || words.contains(h),
+                        |ext| path.trim_end_matches('/').ends_with(&format!(".{ext}")),
+                    )
+                })
+            };
+            let families: Vec<&[C]> = ECOSYSTEM_HINTS
+                .iter()
+                .filter(|(hints, _)| named(hints))
+                .map(|(_, clients)| *clients)
+                .collect();
+            families.is_empty() || families.iter().any(|f| f.contains(&client))
+        }
+    }
 }
 
 /// A wired client's ok turned FAIL when a variable in the environment overrides the wiring

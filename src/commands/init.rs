@@ -22,6 +22,12 @@ pub fn run(config: Option<PathBuf>, args: InitArgs) -> Result<Reply> {
             Error::config("no home directory to put the config in: name the file with --config")
         })?,
     };
+    if std::fs::read_to_string(&path).is_ok_and(|text| text == STARTER) {
+        return Ok(Reply::Stdout(format!(
+            "{} is the starter config already\n",
+            path.display()
+        )));
+    }
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::config(format!(
             "{} already exists; init does not replace it (`ecluse-cred init --print` shows the starter config to copy from)",

@@ -139,11 +139,15 @@ impl Tool {
     }
 }
 
+/// Each tool asked for in this process, and where it was found or why not.
+type Found = Mutex<Vec<(Tool, Result<PathBuf, String>)>>;
+
 /// The tool's path (for a capability, the program that uses it), or `None` when it cannot be
 /// had here and the run does not require it: then the calling test has been reported skipped
 /// and must return. Panics, saying what to install, when [`REQUIRE_VAR`] names the tool.
+
 pub fn need(tool: Tool) -> Option<PathBuf> {
-    static FOUND: OnceLock<Mutex<Vec<(Tool, Result<PathBuf, String>)>>> = OnceLock::new();
+    static FOUND: OnceLock<Found> = OnceLock::new();
     let found = FOUND.get_or_init(Mutex::default);
     // Held while installing: tests of one binary ask at once and must not install twice.
     let mut found = found.lock().unwrap_or_else(|e| e.into_inner());

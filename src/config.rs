@@ -865,7 +865,10 @@ mod tests {
     #[test]
     fn errors_name_the_file_the_key_and_the_problem() {
         let cases = [
-            ("[policy]\nrefresh = 1", "unknown field `refresh`"),
+            (
+                "[policy]\nrefresh = 1",
+                "line 2: policy.refresh: unknown key (did you mean `refresh_at`?)",
+            ),
             (
                 "[policy]\nfloor = \"5 parsecs\"",
                 "policy.floor: invalid duration",
@@ -885,11 +888,11 @@ mod tests {
             ),
             (
                 "[targets.a]\nbackend = \"ftp\"",
-                "targets.a: unknown variant `ftp`",
+                "line 2: targets.a.backend: `ftp` is not a backend; one of: command, codeartifact, gcp, oauth2",
             ),
             (
                 "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1",
-                "targets.a: unknown field `comand`",
+                "line 4: targets.a.comand: unknown key (did you mean `command`?)",
             ),
             (
                 "[targets.a]\nbackend = \"command\"\ncommand = []",
@@ -996,24 +999,36 @@ mod tests {
     }
 
     #[test]
-    fn a_backend_duration_that_is_no_duration_is_named_by_its_toml_type() {
+    fn a_backend_duration_that_is_no_duration_says_what_to_write_and_what_it_found() {
         let codeartifact = |duration: &str| {
             format!(
                 "[targets.a]\nbackend = \"codeartifact\"\ndomain = \"d1\"\nduration = {duration}"
             )
         };
         for (duration, found) in [
-            ("true", "found boolean"),
-            ("1.5", "found float"),
+            (
+                "true",
+                "expected a duration, such as \"12h\" (found true or false)",
+            ),
+            (
+                "1.5",
+                "expected a duration, such as \"12h\" (found a number with a fraction)",
+            ),
             ("-1", "invalid duration \"-1\": it is negative"),
-            ("[1]", "found array"),
-            ("{ a = 1 }", "found table"),
-            ("1979-05-27", "invalid duration \"1979-05-27\""),
+            ("[1]", "expected a duration, such as \"12h\" (found a list)"),
+            (
+                "{ a = 1 }",
+                "expected a duration, such as \"12h\" (found a table)",
+            ),
+            (
+                "1979-05-27",
+                "expected a duration, such as \"12h\" (found a date)",
+            ),
             ("\"soon\"", "invalid duration \"soon\""),
         ] {
             let e = err(&codeartifact(duration));
             assert!(
-                e.contains("targets.a: ") && e.contains(found),
+                e.contains("line 4: targets.a.duration: ") && e.contains(found),
                 "{duration}: {e}"
             );
         }

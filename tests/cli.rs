@@ -13,7 +13,10 @@ use common::*;
 #[test]
 fn config_errors_name_file_key_and_problem_and_exit_78() {
     let cases = [
-        ("[policy]\nrefrsh_at = 0.5\n", "unknown field `refrsh_at`"),
+        (
+            "[policy]\nrefrsh_at = 0.5\n",
+            "line 2: policy.refrsh_at: unknown key (did you mean `refresh_at`?)",
+        ),
         ("[policy]\nfloor = \"5 fortnights\"\n", "policy.floor"),
         ("[policy]\nrefresh_at = 1.5\n", "policy.refresh_at"),
         ("[policy]\njitter = 0.9\n", "policy.jitter"),

@@ -469,13 +469,31 @@ fn git(w: &Wiring<'_>) -> Check {
         .arg(&path)
         .args(["--get-all", &format!("credential.{scope}.helper")]);
     let check = format!("client git ({})", path.display());
-    // Exit 1 (no such key) leaves no output: not set up.
-    let values = match tool_output(cmd) {
-        Some(out) => String::from_utf8_lossy(&out).into_owned(),
-        None if which("git").is_none() => {
+    // Exit 1 (no such key) leaves no output: not set up. A git that hangs or fails is said
+    // to, never taken for "not set up".
+    let values = match crate::process::run_command(
+        cmd,
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+        crate::process::CLIENT_TOOL_MAX_STDOUT,
+    ) {
+        Ok(out) if out.code == Some(0) && !out.overflowed => {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+        Ok(out) if out.code == Some(1) => String::new(),
+        _ if which("git").is_none() => {
             return ok(check, "git is not installed here: not checked");
         }
-        None => String::new(),
+        Ok(_) | Err(_) => {
+            return warn(
+                check,
+                "`git config` failed or did not answer: not checked",
+                format!(
+                    "check that `git config --file {} --list` works",
+                    path.display()
+                ),
+            );
+        }
     };
     // An empty value clears the helpers listed before it.
     let values: Vec<&str> = values.lines().collect();

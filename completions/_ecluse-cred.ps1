@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid token for a target (cached when possible)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file (a target that works offline, an example of each backend)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each target''s cached token times and breaker state (never the token)')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Mint a new token now, under the lock')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Forget cached tokens and breaker state')
@@ -64,6 +65,19 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
             [CompletionResult]::new('--no-background', '--no-background', [CompletionResultType]::ParameterName, 'Refresh a due token in this process instead of a detached background process (also ECLUSE_CRED_BACKGROUND=0), for environments that kill stray processes')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ecluse-cred;init' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the starter config on stdout instead of writing the config file')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
@@ -350,6 +364,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
         }
         'ecluse-cred;help' {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid token for a target (cached when possible)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file (a target that works offline, an example of each backend)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each target''s cached token times and breaker state (never the token)')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Mint a new token now, under the lock')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Forget cached tokens and breaker state')
@@ -372,6 +387,9 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             break
         }
         'ecluse-cred;help;token' {
+            break
+        }
+        'ecluse-cred;help;init' {
             break
         }
         'ecluse-cred;help;status' {

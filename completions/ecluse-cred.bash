@@ -49,6 +49,9 @@ _ecluse__cred() {
             ecluse__cred,help)
                 cmd="ecluse__cred__subcmd__help"
                 ;;
+            ecluse__cred,init)
+                cmd="ecluse__cred__subcmd__init"
+                ;;
             ecluse__cred,install)
                 cmd="ecluse__cred__subcmd__install"
                 ;;
@@ -109,6 +112,9 @@ _ecluse__cred() {
             ecluse__cred__subcmd__help,help)
                 cmd="ecluse__cred__subcmd__help__subcmd__help"
                 ;;
+            ecluse__cred__subcmd__help,init)
+                cmd="ecluse__cred__subcmd__help__subcmd__init"
+                ;;
             ecluse__cred__subcmd__help,install)
                 cmd="ecluse__cred__subcmd__help__subcmd__install"
                 ;;
@@ -158,7 +164,7 @@ _ecluse__cred() {
 
     case "${cmd}" in
         ecluse__cred)
-            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
+            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,7 +498,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help)
-            opts="token status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
+            opts="token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +665,20 @@ _ecluse__cred() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__install)
             opts="shims"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -792,6 +812,32 @@ _ecluse__cred() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__init)
+            opts="-v -q -h --print --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

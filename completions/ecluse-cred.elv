@@ -30,6 +30,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand token 'Print a valid token for a target (cached when possible)'
+            cand init 'Write a starter config file (a target that works offline, an example of each backend)'
             cand status 'Show each target''s cached token times and breaker state (never the token)'
             cand refresh 'Mint a new token now, under the lock'
             cand clear 'Forget cached tokens and breaker state'
@@ -60,6 +61,18 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
             cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
             cand --no-background 'Refresh a due token in this process instead of a detached background process (also ECLUSE_CRED_BACKGROUND=0), for environments that kill stray processes'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ecluse-cred;init'= {
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand --print 'Print the starter config on stdout instead of writing the config file'
             cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
             cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
             cand -q 'Print only errors on stderr'
@@ -323,6 +336,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         }
         &'ecluse-cred;help'= {
             cand token 'Print a valid token for a target (cached when possible)'
+            cand init 'Write a starter config file (a target that works offline, an example of each backend)'
             cand status 'Show each target''s cached token times and breaker state (never the token)'
             cand refresh 'Mint a new token now, under the lock'
             cand clear 'Forget cached tokens and breaker state'
@@ -344,6 +358,8 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ecluse-cred;help;token'= {
+        }
+        &'ecluse-cred;help;init'= {
         }
         &'ecluse-cred;help;status'= {
         }

@@ -35,9 +35,123 @@ impl Invocation {
         if let Some(cli) = Cli::cached_token_call(&args) {
             return Ok(Invocation::Cli(Box::new(cli)));
         }
-        Cli::try_parse_from(args).map(|cli| Invocation::Cli(Box::new(cli)))
+        Cli::parse_with_paths(args).map(|cli| Invocation::Cli(Box::new(cli)))
     }
 }
+
+/// What `--help` shows where the config file and the cache are: the defaults the derive writes
+/// are the usual ones; these are the ones this process uses (`$XDG_CONFIG_HOME`, ...).
+const DEFAULT_CONFIG_SHOWN: &str = "~/.config/ecluse-cred/config.toml";
+const DEFAULT_CACHE_SHOWN: &str = "~/.cache/ecluse-cred";
+
+impl Cli {
+    /// Parse with clap, `--help` naming the default config file and cache directory this
+    /// process would use (honouring `XDG_CONFIG_HOME` and `XDG_CACHE_HOME`).
+    fn parse_with_paths(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let shown = |path: Option<PathBuf>, usual: &str| {
+            path.map_or(usual.to_owned(), |p| p.display().to_string())
+        };
+        let config = shown(crate::context::default_config_path(), DEFAULT_CONFIG_SHOWN);
+        let cache = shown(crate::context::default_cache_dir(), DEFAULT_CACHE_SHOWN);
+        let mut command = Cli::command()
+            .mut_arg("config", |a| {
+                a.help(format!("Configuration file [default: {config}]"))
+            })
+            .mut_arg("cache_dir", |a| {
+                a.help(format!("Cache directory [default: {cache}]"))
+            })
+            .after_help(after_help(&config));
+        let mut args = args;
+        if let [.., sub, help] = args.as_slice()
+            && PASS_THROUGH.iter().any(|p| sub == p)
+            && (help == "--help" || help == "-h")
+        {
+            let sub = sub.clone();
+            args.truncate(args.len() - 2);
+            args.extend(["help".into(), sub]);
+        }
+        let asks_setup = args.iter().any(|a| a == "setup");
+        let matches = match command.try_get_matches_from_mut(args) {
+            Ok(matches) => matches,
+            // `setup` without a client: its help, which lists the clients, rather than a list
+            // of missing arguments.
+            Err(e)
+                if asks_setup
+                    && e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+                    && e.to_string().contains("<CLIENT>") =>
+            {
+                let setup = command
+                    .find_subcommand_mut("setup")
+                    .expect("setup is a subcommand");
+                let help = setup.render_help().to_string();
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
+                    help,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
+}
+
+/// The end of `--help`: the client protocols (kept out of the list of commands a person types),
+/// exit codes, and the config file with how to start one.
+fn after_help(config: &str) -> String {
+    format!(
+        "Client protocols, run by the clients `setup` wires (`ecluse-cred help NAME` for each):\n  \
+keyring (pip, uv), git-credential (git), docker-credential (docker, podman, skopeo),\n  \
+kube-credential (kubectl), goauth (go), bazel-credential (Bazel),\n  \
+terraform-credentials (Terraform), --cargo-plugin (cargo)\n\n\
+Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
+78 configuration error, 1 other.\nConfig: {config} (`ecluse-cred init` writes a starter one; see README)."
+    )
+}
+
+const TOKEN_EXAMPLES: &str = "Examples:
+  ecluse-cred token --target build                   # the token and a newline
+  export NPM_TOKEN=$(ecluse-cred token --target build)
+  ecluse-cred token --url https://pkgs.example.com/npm/ --min-ttl 2h   # outlives a long build
+  ecluse-cred token --target build --format github   # CI: masked, into $GITHUB_ENV";
+
+const EXEC_EXAMPLES: &str = "Examples:
+  ecluse-cred exec --target build -- mvn -s settings.xml deploy   # settings.xml: ${env.ECLUSE_CRED_TOKEN}
+  ecluse-cred exec --target build --env YARN_NPM_AUTH_TOKEN -- yarn install
+  ecluse-cred exec --target build --npm-registry https://pkgs.example.com/npm/ -- npm ci";
+
+const SETUP_EXAMPLES: &str = "Examples:
+  ecluse-cred setup pip --url https://pkgs.example.com/pypi/simple/ --dry-run   # show the diff
+  ecluse-cred setup pip --target build       # the target's one URL
+  ecluse-cred setup npm --url https://pkgs.example.com/npm/ --scope @acme
+  ecluse-cred setup docker --url https://registry.example.com/
+  ecluse-cred setup pip --url https://pkgs.example.com/pypi/simple/ --undo      # take it out
+podman, skopeo and helm read docker's config (setup docker); Maven, Gradle and Yarn 2+ take
+the token from the environment (ecluse-cred exec).";
+
+const DOCTOR_EXAMPLES: &str = "Examples:
+  ecluse-cred doctor                          # the config, the cache, every target
+  ecluse-cred doctor --target build --mint    # and mint once, timed
+  ecluse-cred doctor --url https://pkgs.example.com/pypi/simple/ --format json";
+
+/// The heading of the options every command takes, shown apart from a command's own.
+const GLOBAL: &str = "Global options";
+
+/// The subcommands clients run (through shims, or named in their configs), not people: kept
+/// out of `--help`'s list of commands, listed after it instead, with man pages of their own.
+pub const PROTOCOL_COMMANDS: [&str; 7] = [
+    "keyring",
+    "git-credential",
+    "docker-credential",
+    "kube-credential",
+    "goauth",
+    "bazel-credential",
+    "terraform-credentials",
+];
+
+/// The protocol commands that take their client's arguments as they come, `--help` among them
+/// for the client; asked alone, `--help` is for a person, and gets the help.
+const PASS_THROUGH: [&str; 2] = ["keyring", "terraform-credentials"];
 
 /// The client command a shim name (or `--cargo-plugin`) stands for, with the client's
 /// arguments as that command takes them.
@@ -125,6 +239,14 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
+    // Help shown for a bare command (`setup`): our own text, nothing of the user's to redact.
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        use std::io::Write;
+        let text = e.render().to_string();
+        let help = text.strip_prefix("error: ").unwrap_or(&text);
+        let _ = std::io::stderr().write_all(help.as_bytes());
+        return crate::error::Code::Usage.exit_code();
+    }
     let args: Vec<OsString> = std::env::args_os().collect();
     let wants_json = args
         .windows(2)
@@ -160,28 +282,27 @@ they expire.\n\nA cached token is printed in about the time it takes to read a f
 lifetime it is refreshed in the background, at most one mint per target at a time across all \
 processes; a failing mint never fails a caller whose token is still valid, and repeated failures \
 open a circuit breaker that stops hammering the token API.",
-    after_help = "Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
-78 configuration error, 1 other.\nConfig: ~/.config/ecluse-cred/config.toml (see README)."
+    after_help = after_help(DEFAULT_CONFIG_SHOWN)
 )]
 pub struct Cli {
     /// Configuration file [default: ~/.config/ecluse-cred/config.toml]
-    #[arg(long, global = true, env = CONFIG_ENV, value_name = "PATH")]
+    #[arg(long, global = true, env = CONFIG_ENV, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
 
     /// Cache directory [default: ~/.cache/ecluse-cred]
-    #[arg(long, global = true, env = CACHE_DIR_ENV, value_name = "DIR")]
+    #[arg(long, global = true, env = CACHE_DIR_ENV, value_name = "DIR", help_heading = GLOBAL)]
     pub cache_dir: Option<PathBuf>,
 
     /// Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 
     /// Print only errors on stderr
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Format of stderr lines: text, or one JSON object per line (events and errors alike)
-    #[arg(long, global = true, value_enum, default_value_t = log::Format::Text, value_name = "FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = log::Format::Text, value_name = "FORMAT", help_heading = GLOBAL)]
     pub log_format: log::Format,
 
     #[command(subcommand)]
@@ -191,7 +312,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print a valid token for a target (cached when possible)
+    #[command(after_help = TOKEN_EXAMPLES)]
     Token(TokenArgs),
+    /// Write a starter config file (a target that works offline, an example of each backend)
+    Init(InitArgs),
     /// Show each target's cached token times and breaker state (never the token)
     Status(StatusArgs),
     /// Mint a new token now, under the lock
@@ -199,19 +323,22 @@ pub enum Command {
     /// Forget cached tokens and breaker state
     Clear(ClearArgs),
     /// Run a command with the token in its environment (npm, yarn, Maven, Gradle, scripts)
+    #[command(after_help = EXEC_EXAMPLES)]
     Exec(ExecArgs),
     /// Write or update one registry's _authToken line in an .npmrc
     Npmrc(NpmrcArgs),
     /// Print a kubectl ExecCredential (client.authentication.k8s.io/v1)
+    #[command(hide = true)]
     KubeCredential(KubeArgs),
     /// Answer pip's and uv's `keyring` subprocess protocol (as the `keyring` symlink does)
-    #[command(disable_help_flag = true)]
+    #[command(disable_help_flag = true, hide = true)]
     Keyring {
         /// keyring's own arguments: [--mode=creds] [--output=json] get SERVICE [USERNAME]
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },
     /// Answer git's credential helper protocol (as the `git-credential-ecluse` symlink does)
+    #[command(hide = true)]
     GitCredential {
         /// get, store or erase (git's argument)
         operation: Option<String>,
@@ -220,28 +347,33 @@ pub enum Command {
         target: Option<String>,
     },
     /// Answer docker's credential helper protocol (as `docker-credential-ecluse` does)
+    #[command(hide = true)]
     DockerCredential {
         /// get, list, store or erase (docker's argument)
         operation: Option<String>,
     },
     /// Wire a client to a registry in its own config, so that its plain command authenticates
     /// (--dry-run shows the diff, --undo takes it out again)
+    #[command(after_help = SETUP_EXAMPLES, arg_required_else_help = true)]
     Setup(SetupArgs),
     /// Check the config, cache, binaries, backend credentials and client configs; say how to
     /// fix each problem (no network unless --mint)
+    #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
     /// Answer Go's GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)
+    #[command(hide = true)]
     Goauth {
         /// The URL go was refused (absent on go's first call)
         url: Option<String>,
     },
     /// Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does
+    #[command(hide = true)]
     BazelCredential {
         /// get (Bazel's argument)
         operation: Option<String>,
     },
     /// Answer Terraform's credentials helper protocol, as `terraform-credentials-ecluse` does
-    #[command(disable_help_flag = true)]
+    #[command(disable_help_flag = true, hide = true)]
     TerraformCredentials {
         /// get HOST (store and forget are refused)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
@@ -385,10 +517,69 @@ pub enum SetupClient {
     Terraform,
 }
 
+/// Clients `setup` has no wiring of their own for, and how each is served instead.
+const SERVED_OTHERWISE: [(&[&str], &str); 4] = [
+    (
+        &["podman", "skopeo", "buildah", "helm", "crane"],
+        "it reads docker's config.json: `ecluse-cred setup docker --url URL` wires it",
+    ),
+    (
+        &["maven", "mvn", "gradle", "sbt"],
+        "it takes the token from the environment: `ecluse-cred exec --target T -- COMMAND` runs it with $ECLUSE_CRED_TOKEN set (see `ecluse-cred exec --help`)",
+    ),
+    (
+        &["yarn"],
+        "Yarn 1 reads ~/.npmrc (`ecluse-cred setup npm`); Yarn 2 and later take the token from the environment: `ecluse-cred exec --target T --env YARN_NPM_AUTH_TOKEN -- yarn install`",
+    ),
+    (
+        &["poetry", "twine", "pdm", "hatch", "pipenv"],
+        "it asks a keyring through the keyring library, not pip's subprocess protocol; `ecluse-cred exec --target T -- COMMAND` gives it the token in $ECLUSE_CRED_TOKEN",
+    ),
+];
+
+/// The setup client argument: one of [`SetupClient`], and for a client setup does not wire,
+/// how it is served instead, not just "invalid value".
+#[derive(Clone)]
+struct SetupClientParser;
+
+impl clap::builder::TypedValueParser for SetupClientParser {
+    type Value = SetupClient;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SetupClient, clap::Error> {
+        let name = value.to_string_lossy().to_ascii_lowercase();
+        if let Some((_, how)) = SERVED_OTHERWISE
+            .iter()
+            .find(|(names, _)| names.contains(&name.as_str()))
+        {
+            let mut cmd = cmd.clone();
+            return Err(cmd.error(
+                clap::error::ErrorKind::InvalidValue,
+                format!("setup does not wire {name} itself: {how}"),
+            ));
+        }
+        clap::builder::EnumValueParser::<SetupClient>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            SetupClient::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SetupArgs {
     /// The client to wire
-    #[arg(value_enum)]
+    #[arg(value_parser = SetupClientParser)]
     pub client: SetupClient,
 
     #[command(flatten)]
@@ -435,6 +626,13 @@ pub struct SetupArgs {
     /// else ecluse-cred's data directory]; pnpm: where its helper link goes
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Print the starter config on stdout instead of writing the config file
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Args, Debug)]

@@ -16,7 +16,9 @@ use crate::policy::Policy;
 
 // A target's backend settings travel to the `ecluse-cred-mint` helper, so their types live in
 // the contract crate; they are read, checked and used here as if they were this module's.
-pub use ecluse_cred_contract::backend::{Backend, ClientAuth, Seconds, parse_duration};
+pub use ecluse_cred_contract::backend::{
+    Backend, ClientAuth, DURATION_HELP, Seconds, parse_duration,
+};
 
 /// A configured target: where its tokens come from and how they are refreshed.
 #[derive(Debug, Clone)]
@@ -140,9 +142,38 @@ fn validate(backend: &Backend, key: &str) -> Result<(), String> {
 pub struct Config {
     /// The file the configuration came from, if one was read.
     pub path: Option<PathBuf>,
+    /// The default file, looked for and not found (so messages can say where to put one).
+    pub looked_for: Option<PathBuf>,
     pub targets: BTreeMap<String, Target>,
     /// The `[policy]` section merged over the defaults: the policy of derived targets.
     pub defaults: Policy,
+}
+
+impl Config {
+    /// Which file this configuration is, for messages: the file read, or where none was found
+    /// and what puts one there.
+    pub fn file_hint(&self) -> String {
+        match (&self.path, &self.looked_for) {
+            (Some(path), _) => format!("config {}", path.display()),
+            (None, Some(path)) => format!(
+                "there is no config file at {}: `ecluse-cred init` writes a starter one there",
+                path.display()
+            ),
+            (None, None) => {
+                "no config file: no home directory to look in; name one with --config".to_owned()
+            }
+        }
+    }
+
+    /// The file to add a target to: the one read, or the one looked for.
+    pub fn file_to_edit(&self) -> String {
+        self.path
+            .as_ref()
+            .or(self.looked_for.as_ref())
+            .map_or("the file --config names".to_owned(), |p| {
+                p.display().to_string()
+            })
+    }
 }
 
 /// Where the configuration is read from.
@@ -164,7 +195,10 @@ pub fn load(source: &Source) -> Result<Config> {
     let text = match read_bounded(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(Config::default());
+            return Ok(Config {
+                looked_for: Some(path.to_owned()),
+                ..Config::default()
+            });
         }
         Err(e) => {
             return Err(Error::config(format!(
@@ -204,24 +238,15 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
-// The file as written. Durations are strings ("5m", "1h 30m") or integer seconds.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    policy: RawPolicy,
-    #[serde(default)]
-    targets: BTreeMap<String, toml::Table>,
-}
-
+// A policy section as written: each value checked and converted in `merge`.
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
-    refresh_at: Option<f64>,
-    jitter: Option<f64>,
+    refresh_at: Option<toml::Value>,
+    jitter: Option<toml::Value>,
     floor: Option<toml::Value>,
     min_ttl: Option<toml::Value>,
-    breaker_threshold: Option<i64>,
+    breaker_threshold: Option<toml::Value>,
     breaker_cooldown: Option<toml::Value>,
     mint_timeout: Option<toml::Value>,
     lock_timeout: Option<toml::Value>,
@@ -240,30 +265,402 @@ struct RawCommon {
     policy: RawPolicy,
 }
 
-const COMMON_KEYS: [&str; 4] = ["username", "urls", "policy", "git_auth"];
+/// A key of a target section: the check of its TOML type, and how an error says what to write.
+struct KeySpec {
+    name: &'static str,
+    what: &'static str,
+    example: &'static str,
+    accepts: fn(&toml::Value) -> bool,
+}
+
+fn is_text(v: &toml::Value) -> bool {
+    v.is_str()
+}
+
+fn is_texts(v: &toml::Value) -> bool {
+    v.as_array()
+        .is_some_and(|a| a.iter().all(toml::Value::is_str))
+}
+
+fn is_duration(v: &toml::Value) -> bool {
+    v.is_str() || v.is_integer()
+}
+
+fn is_table(v: &toml::Value) -> bool {
+    v.is_table()
+}
+
+const fn spec(
+    name: &'static str,
+    what: &'static str,
+    example: &'static str,
+    accepts: fn(&toml::Value) -> bool,
+) -> KeySpec {
+    KeySpec {
+        name,
+        what,
+        example,
+        accepts,
+    }
+}
+
+/// What a duration key holds, for its message.
+const A_DURATION: &str = "a duration";
+
+/// The keys every target takes besides its backend's.
+const COMMON: [KeySpec; 4] = [
+    spec("username", "the user name as a string", "\"aws\"", is_text),
+    spec(
+        "urls",
+        "a list of URLs",
+        "[\"https://pkgs.example.com/pypi/simple/\"]",
+        is_texts,
+    ),
+    spec(
+        "policy",
+        "a table of policy keys",
+        "{ floor = \"10m\" }",
+        is_table,
+    ),
+    spec("git_auth", "\"basic\" or \"bearer\"", "\"bearer\"", is_text),
+];
+
+/// Each backend's own keys (besides `backend`).
+fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
+    const COMMAND: [KeySpec; 1] = [spec(
+        "command",
+        "the program and its arguments, as a list of strings",
+        "[\"/usr/local/bin/mint-token\", \"--repo\", \"build\"]",
+        is_texts,
+    )];
+    const CODEARTIFACT: [KeySpec; 5] = [
+        spec(
+            "domain",
+            "the domain's name as a string",
+            "\"my-domain\"",
+            is_text,
+        ),
+        spec(
+            "domain_owner",
+            "a 12-digit account id as a string",
+            "\"111122223333\"",
+            is_text,
+        ),
+        spec("region", "a region as a string", "\"us-west-2\"", is_text),
+        spec("duration", A_DURATION, "\"12h\"", is_duration),
+        spec(
+            "profile",
+            "an AWS profile's name as a string",
+            "\"build\"",
+            is_text,
+        ),
+    ];
+    const GCP: [KeySpec; 2] = [
+        spec(
+            "scopes",
+            "a list of OAuth scopes",
+            "[\"https://www.googleapis.com/auth/cloud-platform\"]",
+            is_texts,
+        ),
+        spec("lifetime", A_DURATION, "\"1h\"", is_duration),
+    ];
+    const OAUTH2: [KeySpec; 6] = [
+        spec(
+            "token_url",
+            "the token endpoint's URL as a string",
+            "\"https://login.example.com/oauth2/token\"",
+            is_text,
+        ),
+        spec(
+            "client_id",
+            "the client id as a string",
+            "\"my-client\"",
+            is_text,
+        ),
+        spec(
+            "client_secret_env",
+            "an environment variable's name",
+            "\"BUILD_CLIENT_SECRET\"",
+            is_text,
+        ),
+        spec(
+            "client_secret_file",
+            "a file's path as a string",
+            "\"/run/secrets/build\"",
+            is_text,
+        ),
+        spec(
+            "scope",
+            "the scopes as one string",
+            "\"packages:read\"",
+            is_text,
+        ),
+        spec("client_auth", "\"basic\" or \"post\"", "\"post\"", is_text),
+    ];
+    Some(match backend {
+        "command" => &COMMAND,
+        "codeartifact" => &CODEARTIFACT,
+        "gcp" => &GCP,
+        "oauth2" => &OAUTH2,
+        _ => return None,
+    })
+}
+
+/// The backends, as `backend = "..."` names them.
+const BACKENDS: &str = "command, codeartifact, gcp, oauth2";
+
+/// The keys of a `[policy]` (or a target's `policy`) section, with what each holds.
+const POLICY: [KeySpec; 8] = [
+    spec(
+        "refresh_at",
+        "a fraction between 0 and 1",
+        "0.8",
+        toml::Value::is_float,
+    ),
+    spec(
+        "jitter",
+        "a fraction between 0 and 1",
+        "0.05",
+        toml::Value::is_float,
+    ),
+    spec("floor", A_DURATION, "\"5m\"", is_duration),
+    spec("min_ttl", A_DURATION, "\"30s\"", is_duration),
+    spec(
+        "breaker_threshold",
+        "a whole number of at least 1",
+        "3",
+        toml::Value::is_integer,
+    ),
+    spec("breaker_cooldown", A_DURATION, "\"5m\"", is_duration),
+    spec("mint_timeout", A_DURATION, "\"30s\"", is_duration),
+    spec("lock_timeout", A_DURATION, "\"60s\"", is_duration),
+];
+
+/// A TOML value's kind, as a message names it.
+fn found(v: &toml::Value) -> &'static str {
+    match v {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "a whole number",
+        toml::Value::Float(_) => "a number with a fraction",
+        toml::Value::Boolean(_) => "true or false",
+        toml::Value::Datetime(_) => "a date",
+        toml::Value::Array(_) => "a list",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
+/// A value as a message shows it: numbers and booleans themselves, anything else by its kind
+/// (a string may hold what should not be repeated).
+fn shown_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => v.to_string(),
+        other => found(other).to_owned(),
+    }
+}
+
+/// Check `table`'s keys against `specs`: an unknown one is named with the keys valid there (the
+/// nearest first, if it looks like a typo); a value of the wrong kind says what to write.
+fn check_keys(
+    table: &toml::Table,
+    specs: &[&[KeySpec]],
+    key: &str,
+    what: &str,
+) -> Result<(), String> {
+    for (k, v) in table {
+        let spec = specs.iter().flat_map(|s| s.iter()).find(|s| s.name == k);
+        let Some(spec) = spec else {
+            let names: Vec<&str> = specs
+                .iter()
+                .flat_map(|s| s.iter().map(|s| s.name))
+                .collect();
+            // A typo, or a word cut short (`user` for `username`).
+            let near = names
+                .iter()
+                .filter(|n| {
+                    strsim::damerau_levenshtein(n, k) <= 2
+                        || (k.len() >= 3 && (n.starts_with(k.as_str()) || k.starts_with(**n)))
+                })
+                .min_by_key(|n| strsim::damerau_levenshtein(n, k));
+            let hint = near.map_or(String::new(), |n| format!(" (did you mean `{n}`?)"));
+            return Err(format!(
+                "{key}.{}: unknown key{hint}; {what} takes: {}",
+                crate::redact::text(k),
+                names.join(", ")
+            ));
+        };
+        if spec.name == "refresh_at" || spec.name == "jitter" {
+            // A whole number is a fraction too (`refresh_at = 1` is then out of range).
+            if v.is_integer() {
+                continue;
+            }
+        }
+        if !(spec.accepts)(v) {
+            return Err(format!(
+                "{key}.{k}: expected {}, such as {} (found {})",
+                spec.what,
+                spec.example,
+                found(v)
+            ));
+        }
+        if spec.what == A_DURATION {
+            duration(v).map_err(|why| format!("{key}.{k}: {why}"))?;
+        }
+        if let Some((_, choices)) = CHOICES.iter().find(|(name, _)| *name == spec.name)
+            && let Some(value) = v.as_str()
+            && !choices.contains(&value)
+        {
+            return Err(format!(
+                "{key}.{k}: `{}` is not one of: {}",
+                crate::redact::text(value),
+                choices.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Keys that take one of a few words.
+const CHOICES: [(&str, &[&str]); 2] = [
+    ("git_auth", &["basic", "bearer"]),
+    ("client_auth", &["basic", "post"]),
+];
+
+/// A target section's keys checked before they are read: what is unknown or of the wrong
+/// kind is said in words, with the keys valid there.
+fn check_target(table: &toml::Table, key: &str) -> Result<(), String> {
+    let backend = match table.get("backend") {
+        None => {
+            return Err(format!("{key}: missing key `backend` (one of: {BACKENDS})"));
+        }
+        Some(toml::Value::String(b)) => b.as_str(),
+        Some(other) => {
+            return Err(format!(
+                "{key}.backend: expected one of {BACKENDS} as a string, such as \"command\" (found {})",
+                found(other)
+            ));
+        }
+    };
+    let Some(own) = backend_keys(backend) else {
+        return Err(format!(
+            "{key}.backend: `{}` is not a backend; one of: {BACKENDS}",
+            crate::redact::text(backend)
+        ));
+    };
+    const BACKEND: [KeySpec; 1] = [spec("backend", "a backend's name", "\"command\"", is_text)];
+    check_keys(
+        table,
+        &[&BACKEND, own, &COMMON],
+        key,
+        &format!("a `{backend}` target"),
+    )?;
+    if let Some(toml::Value::Table(policy)) = table.get("policy") {
+        check_keys(
+            policy,
+            &[&POLICY],
+            &format!("{key}.policy"),
+            "a policy section",
+        )?;
+    }
+    Ok(())
+}
 
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let file = path.display();
-    let raw: RawFile = toml::from_str(text)
+    let raw: toml::Table = toml::from_str(text)
         .map_err(|e| Error::config(format!("config {file}: {}", syntax(text, &e))))?;
-    let defaults = merge(Policy::default(), &raw.policy, "policy").map_err(|e| in_file(path, e))?;
+    let at = |message: String| in_file(path, text, message);
+    if let Some(k) = raw.keys().find(|k| *k != "policy" && *k != "targets") {
+        return Err(at(format!(
+            "{}: unknown section; a config has [policy] and [targets.NAME] sections",
+            crate::redact::text(k)
+        )));
+    }
+    let policy = match raw.get("policy") {
+        None => toml::Table::new(),
+        Some(toml::Value::Table(t)) => t.clone(),
+        Some(other) => {
+            return Err(at(format!(
+                "policy: expected a [policy] section (found {})",
+                found(other)
+            )));
+        }
+    };
+    check_keys(&policy, &[&POLICY], "policy", "the [policy] section").map_err(at)?;
+    let policy: RawPolicy = policy
+        .try_into()
+        .map_err(|e: toml::de::Error| at(format!("policy: {}", e.message())))?;
+    let defaults = merge(Policy::default(), &policy, "policy").map_err(at)?;
     let mut targets = BTreeMap::new();
-    for (name, table) in raw.targets {
+    let raw_targets = match raw.get("targets") {
+        None => toml::Table::new(),
+        Some(toml::Value::Table(t)) => t.clone(),
+        Some(other) => {
+            return Err(at(format!(
+                "targets: expected [targets.NAME] sections (found {})",
+                found(other)
+            )));
+        }
+    };
+    for (name, value) in raw_targets {
         let key = format!("targets.{name}");
-        let target = parse_target(&name, table, &defaults, &key).map_err(|e| in_file(path, e))?;
+        let toml::Value::Table(table) = value else {
+            return Err(at(format!(
+                "{key}: expected a [{key}] section (found {})",
+                found(&value)
+            )));
+        };
+        let target = parse_target(&name, table, &defaults, &key).map_err(at)?;
         targets.insert(name, target);
     }
     Ok(Config {
         path: Some(path.to_owned()),
+        looked_for: None,
         targets,
         defaults,
     })
 }
 
+/// The line of the key an error names (`targets.a.policy.floor: ...`), found in the file with
+/// its key spans; target names may hold dots, so each level takes the longest key that fits.
+fn line_of(text: &str, message: &str) -> Option<usize> {
+    let (path, _) = message.split_once(": ")?;
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut rest: Vec<&str> = path.split('.').collect();
+    let mut span = None;
+    while !rest.is_empty() {
+        let (n, (key, item)) = (1..=rest.len())
+            .rev()
+            .find_map(|n| table.get_key_value(&rest[..n].join(".")).map(|kv| (n, kv)))?;
+        span = key.span().or_else(|| item.span()).or(span);
+        rest.drain(..n);
+        if !rest.is_empty() {
+            table = item.as_table_like()?;
+        }
+    }
+    let start = span?.start;
+    Some(text.get(..start)?.matches('\n').count() + 1)
+}
+
 /// A TOML error as its message and where, without the quoted source line, which may hold
 /// what the file holds (a URL with credentials); what the message quotes is redacted too.
 fn syntax(text: &str, e: &toml::de::Error) -> String {
-    let message = crate::redact::userinfo(e.message().trim());
+    let mut message = crate::redact::userinfo(e.message().trim());
+    // toml says "duplicate key" without the key: the key is where the error points.
+    if message == "duplicate key"
+        && let Some(key) = e
+            .span()
+            .and_then(|span| text.get(span.start..))
+            .and_then(|rest| rest.lines().next())
+            .and_then(|line| line.split(['=', ']']).next())
+            .map(|k| k.trim().trim_start_matches('['))
+            .filter(|k| !k.is_empty())
+    {
+        message = format!(
+            "duplicate key `{}`: it is set twice in its section; keep one",
+            crate::redact::text(key)
+        );
+    }
     match e.span() {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);
@@ -275,9 +672,11 @@ fn syntax(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-fn in_file(path: &Path, message: String) -> Error {
+/// An error about a key of the file, with the file and the key's line.
+fn in_file(path: &Path, text: &str, message: String) -> Error {
+    let line = line_of(text, &message).map_or(String::new(), |n| format!("line {n}: "));
     Error::config(format!(
-        "config {}: {}",
+        "config {}: {line}{}",
         path.display(),
         crate::redact::userinfo(&message)
     ))
@@ -301,14 +700,10 @@ fn parse_target(
             "{key}.{k}: secrets are never read from the config file; use client_secret_env (an environment variable name) or client_secret_file (a path)"
         ));
     }
+    check_target(&table, key)?;
     let (common, backend): (toml::Table, toml::Table) = table
         .into_iter()
-        .partition(|(k, _)| COMMON_KEYS.contains(&k.as_str()));
-    if !backend.contains_key("backend") {
-        return Err(format!(
-            "{key}: missing key `backend` (one of: command, codeartifact, gcp, oauth2)"
-        ));
-    }
+        .partition(|(k, _)| COMMON.iter().any(|c| c.name == k));
     let backend: Backend = backend
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message()))?;
@@ -348,17 +743,29 @@ fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
                 duration(v).map_err(|why| format!("{key}.{name}: {why}"))
             })
         };
+    let fraction = |v: &Option<toml::Value>, name: &str, default: f64| -> Result<f64, String> {
+        match v {
+            None => Ok(default),
+            Some(toml::Value::Float(f)) => Ok(*f),
+            Some(toml::Value::Integer(n)) => Ok(*n as f64),
+            Some(other) => Err(format!(
+                "{key}.{name}: expected a fraction between 0 and 1, such as 0.8 (found {})",
+                found(other)
+            )),
+        }
+    };
     let p = Policy {
-        refresh_at: raw.refresh_at.unwrap_or(base.refresh_at),
-        jitter: raw.jitter.unwrap_or(base.jitter),
+        refresh_at: fraction(&raw.refresh_at, "refresh_at", base.refresh_at)?,
+        jitter: fraction(&raw.jitter, "jitter", base.jitter)?,
         floor: dur(&raw.floor, "floor", base.floor)?,
         min_ttl: dur(&raw.min_ttl, "min_ttl", base.min_ttl)?,
-        breaker_threshold: match raw.breaker_threshold {
+        breaker_threshold: match &raw.breaker_threshold {
             None => base.breaker_threshold,
-            Some(n) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
-            Some(n) => {
+            Some(toml::Value::Integer(n)) if (1..=i64::from(u32::MAX)).contains(n) => *n as u32,
+            Some(other) => {
                 return Err(format!(
-                    "{key}.breaker_threshold: {n} is not a positive whole number"
+                    "{key}.breaker_threshold: expected a whole number of at least 1, such as 3 (found {})",
+                    shown_value(other)
                 ));
             }
         },
@@ -400,13 +807,13 @@ fn merge(base: Policy, raw: &RawPolicy, key: &str) -> Result<Policy, String> {
     Ok(p)
 }
 
-/// A duration: a string humantime understands ("30s", "5m", "1h 30m") or integer seconds.
+/// A duration: a string as [`parse_duration`] reads it, or whole seconds.
 pub fn duration(v: &toml::Value) -> Result<Duration, String> {
     match v {
         toml::Value::String(s) => parse_duration(s),
-        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
+        toml::Value::Integer(n) => parse_duration(&n.to_string()),
         other => Err(format!(
-            "expected a duration such as \"5m\" or \"30s\", found {}",
+            "expected {DURATION_HELP}, found {}",
             other.type_str()
         )),
     }
@@ -458,7 +865,10 @@ mod tests {
     #[test]
     fn errors_name_the_file_the_key_and_the_problem() {
         let cases = [
-            ("[policy]\nrefresh = 1", "unknown field `refresh`"),
+            (
+                "[policy]\nrefresh = 1",
+                "line 2: policy.refresh: unknown key (did you mean `refresh_at`?)",
+            ),
             (
                 "[policy]\nfloor = \"5 parsecs\"",
                 "policy.floor: invalid duration",
@@ -478,11 +888,11 @@ mod tests {
             ),
             (
                 "[targets.a]\nbackend = \"ftp\"",
-                "targets.a: unknown variant `ftp`",
+                "line 2: targets.a.backend: `ftp` is not a backend; one of: command, codeartifact, gcp, oauth2",
             ),
             (
                 "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1",
-                "targets.a: unknown field `comand`",
+                "line 4: targets.a.comand: unknown key (did you mean `command`?)",
             ),
             (
                 "[targets.a]\nbackend = \"command\"\ncommand = []",
@@ -538,10 +948,9 @@ mod tests {
     fn unknown_target_lists_the_known_ones() {
         let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]").unwrap();
         let e = crate::resolve::target(&c, "b").unwrap_err();
-        assert!(
-            e.message.contains("unknown target `b`") && e.message.contains("known targets: a"),
-            "{}",
-            e.message
+        assert_eq!(
+            e.message,
+            "unknown target `b` in config /etc/x.toml (its targets: a)"
         );
     }
 
@@ -570,24 +979,56 @@ mod tests {
     }
 
     #[test]
-    fn a_backend_duration_that_is_no_duration_is_named_by_its_toml_type() {
+    fn a_policy_duration_in_months_or_below_zero_is_refused_with_the_grammar() {
+        for (value, why) in [
+            ("\"5M\"", "`M` is not a unit (minutes are `m`)"),
+            ("-30", "it is negative"),
+            ("\"-5m\"", "it is negative"),
+        ] {
+            let e = err(&format!("[policy]\nmin_ttl = {value}\n"));
+            assert!(
+                e.contains("policy.min_ttl: invalid duration")
+                    && e.contains(why)
+                    && e.contains(DURATION_HELP),
+                "{value}: {e}"
+            );
+        }
+        let c = parse_str("[policy]\nmin_ttl = \"5m\"\nfloor = 120\n").unwrap();
+        assert_eq!(c.defaults.min_ttl, Duration::from_secs(300));
+        assert_eq!(c.defaults.floor, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_backend_duration_that_is_no_duration_says_what_to_write_and_what_it_found() {
         let codeartifact = |duration: &str| {
             format!(
                 "[targets.a]\nbackend = \"codeartifact\"\ndomain = \"d1\"\nduration = {duration}"
             )
         };
         for (duration, found) in [
-            ("true", "found boolean"),
-            ("1.5", "found float"),
-            ("-1", "found integer"),
-            ("[1]", "found array"),
-            ("{ a = 1 }", "found table"),
-            ("1979-05-27", "invalid duration \"1979-05-27\""),
+            (
+                "true",
+                "expected a duration, such as \"12h\" (found true or false)",
+            ),
+            (
+                "1.5",
+                "expected a duration, such as \"12h\" (found a number with a fraction)",
+            ),
+            ("-1", "invalid duration \"-1\": it is negative"),
+            ("[1]", "expected a duration, such as \"12h\" (found a list)"),
+            (
+                "{ a = 1 }",
+                "expected a duration, such as \"12h\" (found a table)",
+            ),
+            (
+                "1979-05-27",
+                "expected a duration, such as \"12h\" (found a date)",
+            ),
             ("\"soon\"", "invalid duration \"soon\""),
         ] {
             let e = err(&codeartifact(duration));
             assert!(
-                e.contains("targets.a: ") && e.contains(found),
+                e.contains("line 4: targets.a.duration: ") && e.contains(found),
                 "{duration}: {e}"
             );
         }

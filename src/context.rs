@@ -111,21 +111,34 @@ impl Context {
     }
 }
 
+/// The config file read when neither `--config` nor `ECLUSE_CRED_CONFIG` names one: in the
+/// platform's config directory (`$XDG_CONFIG_HOME`, else `~/.config`). `None` without a home.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::BaseDirs::new()
+        .map(|dirs| dirs.config_dir().join("ecluse-cred").join("config.toml"))
+}
+
+/// The cache directory used when neither `--cache-dir` nor `ECLUSE_CRED_CACHE_DIR` names one
+/// (`$XDG_CACHE_HOME`, else `~/.cache`). `None` without a home.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|dirs| dirs.cache_dir().join("ecluse-cred"))
+}
+
 pub(crate) fn config_source(flag: Option<PathBuf>) -> config::Source {
     match flag {
         Some(path) => config::Source::Explicit(path),
-        None => directories::BaseDirs::new().map_or(config::Source::None, |dirs| {
-            config::Source::Default(dirs.config_dir().join("ecluse-cred").join("config.toml"))
-        }),
+        None => default_config_path().map_or(config::Source::None, config::Source::Default),
     }
 }
 
 pub(crate) fn cache_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     let dir = match flag {
         Some(dir) => dir,
-        None => directories::BaseDirs::new()
-            .map(|dirs| dirs.cache_dir().join("ecluse-cred"))
-            .ok_or_else(|| Error::config("no home directory to put the cache in: set --cache-dir or ECLUSE_CRED_CACHE_DIR"))?,
+        None => default_cache_dir().ok_or_else(|| {
+            Error::config(
+                "no home directory to put the cache in: set --cache-dir or ECLUSE_CRED_CACHE_DIR",
+            )
+        })?,
     };
     // Absolute, so the background process (and messages) mean the same directory.
     std::path::absolute(&dir)

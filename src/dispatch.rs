@@ -38,6 +38,7 @@ pub fn run(invocation: Invocation) -> Result<Reply> {
         Command::KubeCredential(args) => commands::kube::run(&at.load()?, args),
         Command::Setup(args) => commands::setup::run(&at.load()?, args),
         Command::Doctor(args) => commands::doctor::run(at, args),
+        Command::Init(args) => commands::init::run(at.config, args),
         Command::Install {
             what: InstallWhat::Shims { dir },
         } => commands::install::run(dir),

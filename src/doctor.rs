@@ -230,7 +230,7 @@ fn which(config: Option<&Config>, args: &DoctorArgs, checks: &mut Vec<Check>) ->
             checks.push(fail(
                 "target",
                 e.chain().to_string(),
-                "add a [targets.NAME] section with that URL in `urls` to the config file",
+                "the error above names the line to add and where",
             ));
             None
         }
@@ -284,10 +284,18 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
             .map(|e| format!("; last error: {}", crate::redact::text(&e.message)))
             .unwrap_or_default();
         if b.state(now) == BreakerState::Open {
-            checks.push(warn(
+            let usable = policy::freshness(now, state.entry.as_ref(), &target.policy, None)
+                != policy::Freshness::Unusable;
+            // Served stale, callers still work; with no usable token every call fails (75).
+            let serving = if usable {
+                "callers are served the cached token meanwhile"
+            } else {
+                "no usable token is cached, so every `token` call fails (exit 75) until then"
+            };
+            let mut check = warn(
                 name,
                 format!(
-                    "circuit breaker open after {} failures until {}{last}",
+                    "circuit breaker open after {} failures until {}: {serving}{last}",
                     b.consecutive_failures,
                     b.open_until.unwrap_or(now)
                 ),
@@ -295,7 +303,11 @@ fn cache_checks(dir: &Path, targets: &[Target], checks: &mut Vec<Check>) {
                     "fix the cause, then `ecluse-cred refresh --target {} --force`",
                     target.name
                 ),
-            ));
+            );
+            if !usable {
+                check.status = Status::Fail;
+            }
+            checks.push(check);
             continue;
         }
         let detail = match (
@@ -678,10 +690,24 @@ fn client_url(
         (None, []) if !config.targets.contains_key(&target.name) => {
             format!("https://{}/", target.name)
         }
-        _ => {
+        (None, []) => {
             checks.push(ok(
                 "clients",
-                "the target has several urls: name one with --url to check the clients",
+                format!(
+                    "target `{}` has no `urls`, so no client is wired to it: name a registry with --url to check the clients",
+                    target.name
+                ),
+            ));
+            return None;
+        }
+        (None, several) => {
+            checks.push(ok(
+                "clients",
+                format!(
+                    "target `{}` has {} urls: name one with --url to check the clients",
+                    target.name,
+                    several.len()
+                ),
             ));
             return None;
         }
@@ -695,6 +721,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
     let ctx = context::Context {
         config: Config {
             path: config.path.clone(),
+            looked_for: config.looked_for.clone(),
             targets: config.targets.clone(),
             defaults: config.defaults.clone(),
         },
@@ -710,16 +737,21 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
                 entry.expires_at
             ),
         ),
-        Err(e) => fail(
-            name,
-            e.chain().to_string(),
-            match e.code {
-                Code::NoPerm => "renew the backend credentials (see the credentials check above)",
-                Code::Config => "fix the target's settings",
-                _ => {
-                    "retry later; `ecluse-cred refresh --target NAME --force` ignores an open breaker"
-                }
-            },
-        ),
+        Err(e) => {
+            // A command that ran and printed something else than a token: retrying will not
+            // help, its output must change.
+            let bad_output = matches!(target.backend, crate::config::Backend::Command { .. })
+                && e.message.contains("` printed ");
+            let fix = match e.code {
+                _ if bad_output => "fix the command's output: it must print {\"token\": \"...\", \"expires_in\": SECONDS} (or \"expires_at\") on stdout".to_owned(),
+                Code::NoPerm => "renew the backend credentials (see the credentials check above)".to_owned(),
+                Code::Config => "fix the target's settings".to_owned(),
+                _ => format!(
+                    "retry later; `ecluse-cred refresh --target {} --force` ignores an open breaker",
+                    target.name
+                ),
+            };
+            fail(name, e.chain().to_string(), fix)
+        }
     }
 }

@@ -286,6 +286,8 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         seen: Option<EpochMs>,
         required_ttl: Option<Duration>,
     ) -> Result<Served> {
+        // The caller waits from here until a token is minted (here or by the lock's holder).
+        let _notice = crate::log::slow_notice(self.target);
         let lock = self.wait_for_lock()?;
         let purpose = Purpose::NeedToken {
             waiting_since,

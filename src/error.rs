@@ -90,10 +90,21 @@ impl Error {
     }
 
     /// The caller-facing error when a failed mint leaves the caller without a token.
+    /// A mint refused or misconfigured points to `doctor`, which checks the command or the
+    /// cloud credentials it needs and says how to fix them; a transient failure does not.
     pub fn mint_failed(target: &str, e: MintError) -> Self {
+        use ecluse_cred_contract::mint::FailureKind;
+        let next = match e.kind {
+            FailureKind::Transient => String::new(),
+            FailureKind::Rejected | FailureKind::Misconfigured => {
+                format!(
+                    " (`ecluse-cred doctor --target {target}` checks what the mint needs and says how to fix it)"
+                )
+            }
+        };
         Error::new(
             e.kind.into(),
-            format!("target `{target}`: mint failed: {}", e.message),
+            format!("target `{target}`: mint failed: {}{next}", e.message),
         )
     }
 }

@@ -98,6 +98,44 @@ pub fn write(
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
+/// How long a caller waits on a mint before it is told what it waits for: a cached token takes
+/// milliseconds, so a second of silence already looks like a hang.
+pub const SLOW_MINT_NOTICE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// While alive, a caller is waiting on a mint for a target: past [`SLOW_MINT_NOTICE`] it says so
+/// on stderr, once. Only on a terminal at the default verbosity: on a pipe (a client running
+/// the helper, a build log) it would be noise on every cold start, and `-v` already says
+/// "minting"; `-q` silences it. Dropped when the mint is done, the notice is never written.
+pub struct SlowNotice {
+    /// Dropped with the notice: the waiting thread then ends without a word.
+    _done: Option<std::sync::mpsc::Sender<()>>,
+}
+
+pub fn slow_notice(target: &str) -> SlowNotice {
+    use std::io::IsTerminal;
+    let quiet = !enabled(Level::Warn);
+    let verbose = enabled(Level::Info);
+    let json = LOGGER.get().is_some_and(|l| l.format == Format::Json);
+    if quiet || verbose || json || !std::io::stderr().is_terminal() {
+        return SlowNotice { _done: None };
+    }
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let line =
+        format!("ecluse-cred: [{target}] minting a new token (no usable one is cached)...\n");
+    let spawned = std::thread::Builder::new()
+        .name("slow-notice".into())
+        .spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                wait.recv_timeout(SLOW_MINT_NOTICE)
+            {
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+        });
+    SlowNotice {
+        _done: spawned.ok().map(|_| done),
+    }
+}
+
 /// `event!(Level::Info, "cache_hit", Some(target), "served cached token ({})", x)`; the
 /// arguments are formatted only when the level is enabled.
 #[macro_export]

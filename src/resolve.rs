@@ -121,15 +121,52 @@ pub fn resolve(config: &Config, input: &str) -> Result<Target> {
     lookup(config, &request)?.ok_or_else(|| no_target(config, &request))
 }
 
+/// Why no target serves `request`, once, with the fix: the target that nearly serves it and what
+/// differs (scheme, port, path), or the exact line to add and where.
 fn no_target(config: &Config, request: &Request) -> Error {
-    let file = config.path.as_ref().map_or(
-        "the config file (~/.config/ecluse-cred/config.toml)".to_owned(),
-        |p| p.display().to_string(),
-    );
     let shown = request.shown();
-    Error::config(format!(
-        "no target serves {shown}: add `urls = [\"{shown}\"]` to a [targets.NAME] section of {file}"
-    ))
+    let line = format!("urls = [\"{shown}\"]");
+    let file = config.file_to_edit();
+    if let Some((target, entry)) = config
+        .targets
+        .values()
+        .flat_map(|t| entries(t).map(move |e| (t, e)))
+        .find(|(_, e)| e.host == request.host)
+    {
+        let differs = if entry.scheme != request.scheme {
+            "another scheme"
+        } else if entry.port != request.port {
+            "another port"
+        } else {
+            "a path outside it"
+        };
+        return Error::config(format!(
+            "no target serves {shown}: target `{}` serves {}, and this URL has {differs}; if it is the same registry, add \"{shown}\" to the `urls` of [targets.{}] in {file}",
+            target.name,
+            entry.shown(),
+            target.name
+        ));
+    }
+    let names: Vec<&str> = config.targets.keys().map(String::as_str).collect();
+    Error::config(match names.as_slice() {
+        [] if config.path.is_none() => format!(
+            "no target serves {shown}: {}; then put `{line}` in its target",
+            config.file_hint()
+        ),
+        [] => format!(
+            "no target serves {shown}: {file} has no [targets.NAME] section; add one that mints this registry's token, with `{line}`"
+        ),
+        [one] if config.targets[*one].urls.is_empty() => {
+            format!("no target serves {shown}: add `{line}` to [targets.{one}] in {file}")
+        }
+        [one] => format!(
+            "no target serves {shown}: add \"{shown}\" to the `urls` of [targets.{one}] in {file} (if its token is for this registry), or a target of its own"
+        ),
+        many => format!(
+            "no target serves {shown}: add `{line}` (or add the URL to its `urls`) in the section of the target whose token is for this registry ({}) in {file}",
+            many.join(", ")
+        ),
+    })
 }
 
 /// A target derived from a cloud registry host name (also how a derived target is found again
@@ -153,22 +190,20 @@ pub fn target(config: &Config, name: &str) -> Result<Target> {
         return Ok(target.clone());
     }
     derive(config, name).ok_or_else(|| {
+        let name = crate::redact::text(name);
         let known: Vec<&str> = config.targets.keys().map(String::as_str).collect();
-        let file = config
-            .path
-            .as_ref()
-            .map_or("no config file was found".to_owned(), |p| {
-                format!("config {}", p.display())
-            });
-        let hint = if known.is_empty() {
-            "it has no [targets.*] sections".to_owned()
-        } else {
-            format!("known targets: {}", known.join(", "))
-        };
-        Error::config(format!(
-            "unknown target `{}` ({file}; {hint})",
-            crate::redact::text(name)
-        ))
+        Error::config(match (&config.path, known.as_slice()) {
+            (None, _) => format!("unknown target `{name}`: {}", config.file_hint()),
+            (Some(path), []) => format!(
+                "unknown target `{name}`: config {} has no [targets.{name}] section (nor any other); `ecluse-cred init --print` shows one to start from",
+                path.display()
+            ),
+            (Some(path), known) => format!(
+                "unknown target `{name}` in config {} (its targets: {})",
+                path.display(),
+                known.join(", ")
+            ),
+        })
     })
 }
 

@@ -13,7 +13,10 @@ use common::*;
 #[test]
 fn config_errors_name_file_key_and_problem_and_exit_78() {
     let cases = [
-        ("[policy]\nrefrsh_at = 0.5\n", "unknown field `refrsh_at`"),
+        (
+            "[policy]\nrefrsh_at = 0.5\n",
+            "line 2: policy.refrsh_at: unknown key (did you mean `refresh_at`?)",
+        ),
         ("[policy]\nfloor = \"5 fortnights\"\n", "policy.floor"),
         ("[policy]\nrefresh_at = 1.5\n", "policy.refresh_at"),
         ("[policy]\njitter = 0.9\n", "policy.jitter"),
@@ -78,7 +81,7 @@ fn unknown_target_exits_78_and_lists_known_ones() {
     assert_eq!(
         stderr(&out),
         format!(
-            "ecluse-cred: error: unknown target `nope` (config {}; known targets: demo)\n",
+            "ecluse-cred: error: unknown target `nope` in config {} (its targets: demo)\n",
             sb.config.display()
         )
     );
@@ -254,7 +257,7 @@ fn json_log_format_makes_every_stderr_line_an_object() {
         has(
             "error",
             &format!(
-                "unknown target `zzz` (config {}; known targets: demo)",
+                "unknown target `zzz` in config {} (its targets: demo)",
                 sb.config.display()
             ),
             78

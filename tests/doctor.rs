@@ -63,10 +63,23 @@ fn a_healthy_setup_passes_every_check_and_mints_on_request() {
     );
     assert_eq!(check(&v, "mint `demo`")["status"], "ok");
     assert_eq!(
-        check(&v, "client pip")["status"],
+        check(&v, "client npm")["status"],
         "ok",
         "not set up is not a failure"
     );
+    // An npm registry's URL: the clients that cannot use it are not suggested.
+    for other in [
+        "client pip",
+        "client uv",
+        "client cargo",
+        "client docker",
+        "client kubectl",
+    ] {
+        assert!(
+            v.as_array().unwrap().iter().all(|c| c["check"] != other),
+            "{other} suggested for an npm registry: {v}"
+        );
+    }
     // The test binary is in a cargo build directory: a warning with its fix.
     assert_eq!(check(&v, "binary")["status"], "warn");
     assert_eq!(sb.mints(), 2);

@@ -404,7 +404,9 @@ fn a_caller_that_ignores_sigchld_gets_its_token_and_a_failing_mints_status() {
         (
             Some("reject"),
             77,
-            Some("exited with status 77: AccessDenied: not authorised"),
+            Some(
+                "exited with status 77: AccessDenied: not authorised (`ecluse-cred doctor --target demo` checks what the mint needs and says how to fix it)",
+            ),
         ),
         (
             Some("fail"),

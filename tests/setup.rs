@@ -85,7 +85,14 @@ fn a_dry_run_prints_the_diff_and_writes_nothing() {
     let sb = sandbox();
     let exe = env!("CARGO_BIN_EXE_ecluse-cred");
     let shims = sb.dir.path().join("shims");
-    let link = |shim: &str| format!("would link {} -> {exe}\n", shims.join(shim).display());
+    // The shims' directory is on PATH and does not exist yet: setup would make it.
+    let link = |shim: &str| {
+        format!(
+            "would create {} (on your PATH)\nwould link {} -> {exe}\n",
+            shims.display(),
+            shims.join(shim).display()
+        )
+    };
     for (client, name, added, after) in [
         (
             "cargo",

@@ -235,7 +235,7 @@ fn rejected_credentials_exit_77() {
     assert_eq!(
         stderr(&out),
         format!(
-            "ecluse-cred: error: target `demo`: mint failed: `{}` exited with status 77: AccessDenied: not authorised\n",
+            "ecluse-cred: error: target `demo`: mint failed: `{}` exited with status 77: AccessDenied: not authorised (`ecluse-cred doctor --target demo` checks what the mint needs and says how to fix it)\n",
             sb.bin.join("mint").display()
         )
     );

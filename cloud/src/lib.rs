@@ -211,7 +211,7 @@ pub fn quotable(text: &str, scrubber: &ecluse_cred_contract::redact::Scrubber) -
         }
     }
     flush(&mut run, &mut out);
-    let quoted: String = out.chars().take(MAX_QUOTED_CHARS).collect();
+    let quoted = ecluse_cred_contract::redact::shorten_to(&out, MAX_QUOTED_CHARS);
     if scrubber.finds_part_in(&quoted, ECHO_FRAGMENT_CHARS) {
         return "(not quoted: it seems to echo the request)".to_owned();
     }

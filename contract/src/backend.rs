@@ -103,9 +103,7 @@ struct SecondsVisitor;
 
 impl SecondsVisitor {
     fn found<E: serde::de::Error>(what: &str) -> E {
-        E::custom(format!(
-            "expected a duration such as \"5m\" or \"30s\", found {what}"
-        ))
+        E::custom(format!("expected {DURATION_HELP}, found {what}"))
     }
 }
 
@@ -113,7 +111,7 @@ impl<'de> serde::de::Visitor<'de> for SecondsVisitor {
     type Value = Duration;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a duration such as \"5m\" or \"30s\"")
+        f.write_str(DURATION_HELP)
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Duration, E> {
         parse_duration(s).map_err(E::custom)
@@ -124,7 +122,7 @@ impl<'de> serde::de::Visitor<'de> for SecondsVisitor {
     fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Duration, E> {
         u64::try_from(n)
             .map(Duration::from_secs)
-            .map_err(|_| Self::found("integer"))
+            .map_err(|_| E::custom(parse_duration(&n.to_string()).unwrap_err()))
     }
     fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Duration, E> {
         Err(Self::found("boolean"))
@@ -140,19 +138,122 @@ impl<'de> serde::de::Visitor<'de> for SecondsVisitor {
     }
 }
 
-/// Parse "30s", "5m", "1h 30m" (and a bare "0").
+/// The units a credential's times are written in, with the spellings each takes, and its length
+/// in milliseconds. Nothing longer than a day: no token or breaker lives by weeks or months, and
+/// humantime's `M` (months) beside `m` (minutes) made `"5M"` five months without a word.
+const UNITS: [(&[&str], u64); 5] = [
+    (&["ms", "msec", "millisecond", "milliseconds"], 1),
+    (&["s", "sec", "secs", "second", "seconds"], 1_000),
+    (&["m", "min", "mins", "minute", "minutes"], 60_000),
+    (&["h", "hr", "hrs", "hour", "hours"], 3_600_000),
+    (&["d", "day", "days"], 86_400_000),
+];
+
+/// How the duration grammar is explained in every error about one.
+pub const DURATION_HELP: &str = "a duration such as \"30s\", \"5m\", \"1h 30m\" or \"2d\" (units ms, s, m, h, d), or whole seconds such as 900";
+
+/// A duration, one grammar for the config file, the command line and the mint helper: whole
+/// seconds (`900`), or numbers with units (`30s`, `5m`, `1h 30m`, `1h30m`, `2 days`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
+    let text = s.trim();
+    let bad = |why: &str| format!("invalid duration \"{text}\": {why}; write {DURATION_HELP}");
+    if text.is_empty() {
+        return Err(bad("it is empty"));
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("invalid duration \"{s}\": {e} (e.g. \"30s\", \"5m\", \"1h 30m\")"))
+    if text.starts_with('-') {
+        return Err(bad("it is negative"));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| bad("it is too long"));
+    }
+    let mut total: u64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return Err(bad(&format!("expected a number at \"{rest}\"")));
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad("it is too long"))?;
+        rest = rest[digits..].trim_start();
+        if rest.starts_with(['.', ',']) {
+            return Err(bad("write whole numbers (\"1h 30m\", not \"1.5h\")"));
+        }
+        let letters = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .len();
+        let unit = &rest[..letters];
+        if unit.is_empty() {
+            return Err(bad(&format!("the number {number} has no unit")));
+        }
+        let Some((_, ms)) = UNITS.iter().find(|(names, _)| names.contains(&unit)) else {
+            let hint = if unit == "M" {
+                " (minutes are `m`)"
+            } else {
+                ""
+            };
+            return Err(bad(&format!("`{unit}` is not a unit{hint}")));
+        };
+        total = number
+            .checked_mul(*ms)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| bad("it is too long"))?;
+        rest = rest[letters..].trim_start();
+    }
+    Ok(Duration::from_millis(total))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_seconds_and_the_units_a_credential_lives_by() {
+        let secs = |s: &str| parse_duration(s).map(|d| d.as_millis());
+        for (text, ms) in [
+            ("0", 0),
+            ("900", 900_000),
+            ("30s", 30_000),
+            ("5m", 300_000),
+            ("1h 30m", 5_400_000),
+            ("1h30m", 5_400_000),
+            ("2 days", 172_800_000),
+            ("250ms", 250),
+            (" 12h ", 43_200_000),
+            ("1d 1s", 86_401_000),
+        ] {
+            assert_eq!(secs(text), Ok(ms), "{text}");
+        }
+        for (text, why) in [
+            ("5M", "`M` is not a unit (minutes are `m`)"),
+            ("1w", "`w` is not a unit"),
+            ("2y", "`y` is not a unit"),
+            ("3months", "`months` is not a unit"),
+            ("10us", "`us` is not a unit"),
+            ("-5m", "it is negative"),
+            ("-1", "it is negative"),
+            ("", "it is empty"),
+            ("m", "expected a number at \"m\""),
+            ("5 m x", "expected a number at \"x\""),
+            ("1.5h", "write whole numbers (\"1h 30m\", not \"1.5h\")"),
+            ("5 5m", "the number 5 has no unit"),
+            ("99999999999999999999s", "it is too long"),
+            ("18446744073709551615d", "it is too long"),
+        ] {
+            let e = parse_duration(text).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "invalid duration \"{}\": {why}; write {DURATION_HELP}",
+                    text.trim()
+                ),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn seconds_read_strings_and_whole_seconds_and_travel_as_seconds() {
@@ -165,7 +266,7 @@ mod tests {
             "900"
         );
         for (bad, found) in [
-            ("-1", "found integer"),
+            ("-1", "invalid duration \"-1\": it is negative"),
             ("true", "found boolean"),
             ("1.5", "found float"),
             ("[]", "found array"),

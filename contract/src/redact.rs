@@ -30,11 +30,40 @@ pub fn url(input: &str) -> String {
         );
         return clean(&shown);
     }
-    match scheme_of(bare) {
-        Some(scheme) => format!("{scheme}://…"),
-        None if !bare.contains(['@', ':', '/', '\\', '%', '?', '#']) => clean(bare),
-        None => "…".to_owned(),
+    // Unparsable: shown as written, but without a query or fragment (they may hold a token)
+    // and without whatever precedes the last `@` (where userinfo would end cannot be known).
+    let written = bare.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = match scheme_of(written) {
+        Some(scheme) => {
+            let rest = &written[written.find("://").map_or(0, |i| i + 3)..];
+            (format!("{scheme}://"), rest)
+        }
+        None => (String::new(), written),
+    };
+    match rest.rfind('@') {
+        Some(at) => shorten(&format!("{scheme}{REDACTED}@{}", clean(&rest[at + 1..]))),
+        None => shorten(&format!("{scheme}{}", clean(rest))),
     }
+}
+
+/// A shown text cut to [`MAX_SHOWN_CHARS`] at a word's end, marked with `…`, so a message is
+/// never cut mid-word.
+pub fn shorten(text: &str) -> String {
+    shorten_to(text, MAX_SHOWN_CHARS)
+}
+
+/// [`shorten`] to `max` characters.
+pub fn shorten_to(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    // Back to the last blank, unless that drops most of it (one long word).
+    let at = cut
+        .rfind(char::is_whitespace)
+        .filter(|at| *at >= cut.len() / 2)
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end())
 }
 
 /// A URL's path as it may be shown: an `@` in it may be the end of a password that held a `/`
@@ -130,12 +159,10 @@ pub fn text(text: &str) -> String {
     clean(&userinfo(text))
 }
 
-/// No control characters, and at most [`MAX_SHOWN_CHARS`].
+/// No control characters, and at most [`MAX_SHOWN_CHARS`] (cut at a word's end).
 fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_SHOWN_CHARS)
-        .collect()
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    shorten(&clean)
 }
 
 /// Removes secrets from texts that come from elsewhere (a server's error body, an HTTP
@@ -431,7 +458,40 @@ mod tests {
         }
         assert_eq!(url("ftp://u:SECRET@h/x"), "ftp://h/x");
         assert!(!url("https://u:123/CRET@host/").contains("CRET"));
-        assert_eq!(url("u:SECRET@host"), "…");
+        assert_eq!(url("u:SECRET@host"), "<redacted>@host");
+        // What does not parse is shown as written, less userinfo, query and fragment.
+        assert_eq!(
+            url("https://u:SE CRET@host:99999/x/"),
+            "https://<redacted>@host:99999/x/"
+        );
+        assert_eq!(
+            url("https://exa mple.com/simple/?t=SECRET"),
+            "https://exa mple.com/simple/"
+        );
+        assert_eq!(
+            url("pkgs.example.com:0x50/x#SECRET"),
+            "pkgs.example.com:0x50/x"
+        );
+    }
+
+    #[test]
+    fn a_long_text_is_cut_at_a_word_end_and_marked() {
+        assert_eq!(
+            shorten_to("the AWS credential chain found nothing", 24),
+            "the AWS credential…"
+        );
+        assert_eq!(shorten_to("short", 24), "short");
+        // One long word: cut inside it rather than dropping it all.
+        assert_eq!(
+            shorten_to("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 10),
+            "aaaaaaaaa…"
+        );
+        let long = "word ".repeat(100);
+        let shown = shorten(&long);
+        assert!(
+            shown.chars().count() <= MAX_SHOWN_CHARS && shown.ends_with("word…"),
+            "{shown}"
+        );
         assert_eq!(url("registry.example.com"), "registry.example.com");
         assert_eq!(url("sparse+https://h/index/"), "https://h/index/");
     }

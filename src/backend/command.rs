@@ -58,12 +58,11 @@ pub fn excerpt(stderr: &[u8]) -> String {
     let Some(line) = text.lines().map(str::trim).rfind(|l| !l.is_empty()) else {
         return String::new();
     };
-    let clean: String = line
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(STDERR_EXCERPT_CHARS)
-        .collect();
-    format!(": {clean}")
+    let clean: String = line.chars().filter(|c| !c.is_control()).collect();
+    format!(
+        ": {}",
+        ecluse_cred_contract::redact::shorten_to(&clean, STDERR_EXCERPT_CHARS)
+    )
 }
 
 /// Parse the mint's stdout. Error texts name the problem, never the values printed: a

@@ -42,6 +42,11 @@ pub fn generate(dir: &Path) -> Result<Reply> {
         clap_complete::generate_to(shell, &mut Cli::command(), PROGRAM, &completions)
             .map_err(fail)?;
     }
-    clap_mangen::generate_to(Cli::command(), &man).map_err(fail)?;
+    // The client protocols are kept out of `--help`'s list, not out of the manual.
+    let mut command = Cli::command();
+    for name in crate::cli::PROTOCOL_COMMANDS {
+        command = command.mut_subcommand(name, |c| c.hide(false));
+    }
+    clap_mangen::generate_to(command, &man).map_err(fail)?;
     Ok(Reply::Stdout(String::new()))
 }

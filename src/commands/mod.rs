@@ -9,6 +9,7 @@ pub mod clients;
 pub mod docs;
 pub mod doctor;
 pub mod exec;
+pub mod init;
 pub mod install;
 pub mod kube;
 pub mod npmrc;

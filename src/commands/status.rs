@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
         .collect::<Result<Vec<StatusRow>>>()?;
     Ok(Reply::Stdout(match args.format {
         StatusFormat::Json => status_json(rows),
-        StatusFormat::Table => status_table(&rows),
+        StatusFormat::Table => status_table(&rows, now, width()),
     }))
 }
 
@@ -60,6 +60,9 @@ struct StatusRow {
     token: &'static str,
     urls: Vec<String>,
     username: Option<String>,
+    /// Refresh point and expiry, for the table's relative times.
+    #[serde(skip)]
+    times: Option<(EpochMs, EpochMs)>,
 }
 
 #[derive(serde::Serialize)]
@@ -111,24 +114,61 @@ fn status_row(ctx: &Context, target: &Target, now: EpochMs) -> Result<StatusRow>
         token,
         urls: target.urls.clone(),
         username: target.username.clone(),
+        times: e.map(|e| (e.refresh_at, e.expires_at)),
     })
 }
 
-fn status_table(rows: &[StatusRow]) -> String {
+/// Widest `status` table when the terminal's width is unknown (a pipe, no `COLUMNS`).
+const DEFAULT_WIDTH: usize = 100;
+
+/// Narrowest the last error is cut to, whatever the width: less says nothing.
+const MIN_ERROR_WIDTH: usize = 16;
+
+/// The width to fit the table in: the terminal's, else `COLUMNS`, else [`DEFAULT_WIDTH`].
+fn width() -> usize {
+    rustix::termios::tcgetwinsize(std::io::stdout())
+        .ok()
+        .map(|w| usize::from(w.ws_col))
+        .filter(|w| *w > 0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// `at` relative to `now`, short: `in 42m`, `3h 5m ago`, `now`.
+fn relative(at: EpochMs, now: EpochMs) -> String {
+    let ms = at.as_millis() - now.as_millis();
+    let s = ms.unsigned_abs() / 1000;
+    let text = match s {
+        0 => return "now".to_owned(),
+        1..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 if s % 3600 / 60 == 0 => format!("{}h", s / 3600),
+        3600..86_400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    };
+    if ms > 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// The table: times relative to now (the exact ones are in `--format json`), fitted to
+/// `width` by cutting the last error short.
+fn status_table(rows: &[StatusRow], now: EpochMs, width: usize) -> String {
     if rows.is_empty() {
         return "no targets configured (add [targets.NAME] sections to the config file)\n"
             .to_owned();
     }
-    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    let when = |v: Option<EpochMs>| v.map_or_else(|| "-".to_owned(), |t| relative(t, now));
     let header = [
         "TARGET",
         "BACKEND",
         "TOKEN",
-        "ISSUED",
-        "REFRESH",
         "EXPIRES",
+        "REFRESH",
         "BREAKER",
-        "FAILURES",
+        "FAILS",
         "LAST ERROR",
     ];
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
@@ -137,14 +177,14 @@ fn status_table(rows: &[StatusRow]) -> String {
             r.name.clone(),
             r.backend.to_owned(),
             r.token.to_owned(),
-            text(&r.issued_at),
-            text(&r.refresh_at),
-            text(&r.expires_at),
+            when(r.times.map(|t| t.1)),
+            when(r.times.map(|t| t.0)),
             r.breaker.state.to_owned(),
             r.breaker.consecutive_failures.to_string(),
-            text(&r.last_error),
+            r.last_error.clone().unwrap_or_else(|| "-".to_owned()),
         ]);
     }
+    let last = header.len() - 1;
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             table
@@ -154,8 +194,13 @@ fn status_table(rows: &[StatusRow]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    let before: usize = widths[..last].iter().map(|w| w + 2).sum();
+    let room = width.saturating_sub(before).max(MIN_ERROR_WIDTH);
     let mut out = String::new();
-    for row in table {
+    for mut row in table {
+        if row[last].chars().count() > room {
+            row[last] = row[last].chars().take(room - 1).collect::<String>() + "…";
+        }
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)
@@ -193,6 +238,7 @@ mod tests {
             token: "valid",
             urls: vec!["https://pkgs.example.com/".into()],
             username: Some("aws".into()),
+            times: None,
         };
         assert_eq!(
             status_json(vec![row]),

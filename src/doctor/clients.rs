@@ -59,16 +59,94 @@ impl Wiring<'_> {
 
 /// Whether each client's config routes the target's URL to this ecluse-cred.
 pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
-    checks.push(pip(w));
-    checks.push(uv(w));
-    checks.push(cargo(w));
-    checks.push(git(w));
-    checks.push(docker(w));
-    checks.extend(npm_and_pnpm(w));
-    checks.push(kubectl(w));
-    checks.push(bazel(w));
-    checks.push(terraform(w));
-    checks.push(go(w));
+    use crate::cli::SetupClient as C;
+    let mut push = |client: C, check: Check| {
+        // A client not set up is suggested only if it can use this kind of URL.
+        if check.detail.starts_with("not set up") && !may_use(client, &w.shown) {
+            return;
+        }
+        checks.push(overridden(w, client, check));
+    };
+    push(C::Pip, pip(w));
+    push(C::Uv, uv(w));
+    push(C::Cargo, cargo(w));
+    push(C::Git, git(w));
+    push(C::Docker, docker(w));
+    for check in npm_and_pnpm(w) {
+        push(C::Npm, check);
+    }
+    push(C::Kubectl, kubectl(w));
+    push(C::Bazel, bazel(w));
+    push(C::Terraform, terraform(w));
+    push(C::Go, go(w));
+}
+
+/// The words in a registry URL's path that say which ecosystem it serves, per client family.
+const ECOSYSTEM_HINTS: [(&[&str], &[crate::cli::SetupClient]); 5] = {
+    use crate::cli::SetupClient as C;
+    [
+        (&["simple", "pypi", "python"], &[C::Pip, C::Uv]),
+        (&["npm"], &[C::Npm, C::Pnpm]),
+        (&["cargo", "crates"], &[C::Cargo]),
+        (&["go", "goproxy"], &[C::Go]),
+        (&[".git"], &[C::Git]),
+    ]
+};
+
+/// Whether `client` can use `url`: docker, Terraform and kubectl ask by host, so only for a
+/// URL of a whole host; the package clients when the path names their ecosystem, or names
+/// none at all (then any of them may); Bazel fetches any URL.
+fn may_use(client: crate::cli::SetupClient, url: &str) -> bool {
+    use crate::cli::SetupClient as C;
+    let Ok(request) = Request::url(url) else {
+        return true;
+    };
+    let path = request
+        .path
+        .clone()
+        .unwrap_or_else(|| "/".to_owned())
+        .to_ascii_lowercase();
+    match client {
+        C::Docker | C::Terraform | C::Kubectl => path == "/",
+        C::Bazel => true,
+        _ => {
+            let words: Vec<&str> = path
+                .split(['/', '-', '_', '.'])
+                .filter(|w| !w.is_empty())
+                .collect();
+            let named = |hints: &[&str]| {
+                hints.iter().any(|h| {
+                    h.strip_prefix('.').map_or_else(
+                        || words.contains(h),
+                        |ext| path.trim_end_matches('/').ends_with(&format!(".{ext}")),
+                    )
+                })
+            };
+            let families: Vec<&[C]> = ECOSYSTEM_HINTS
+                .iter()
+                .filter(|(hints, _)| named(hints))
+                .map(|(_, clients)| *clients)
+                .collect();
+            families.is_empty() || families.iter().any(|f| f.contains(&client))
+        }
+    }
+}
+
+/// A wired client's ok turned FAIL when a variable in the environment overrides the wiring
+/// (the same table `setup` warns from).
+fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> Check {
+    if check.status != super::Status::Ok || check.detail.starts_with("not set up") {
+        return check;
+    }
+    let found = crate::setup::overrides::found(client, &w.shown, None);
+    if found.is_empty() {
+        return check;
+    }
+    fail(
+        check.check,
+        found.join("; "),
+        "unset the variable in your shell profile or CI settings",
+    )
 }
 
 /// `cmd`'s standard output, if it ran and succeeded within the client-tool timeout (as every
@@ -179,14 +257,38 @@ fn pip(w: &Wiring<'_>) -> Check {
         .iter()
         .filter(|e| e.key == "index-url" || e.key == "extra-index-url")
         .flat_map(|e| e.value.split_whitespace());
-    if !indexes.into_iter().any(|url| w.answers(url)) {
+    let ours: Vec<&str> = indexes.filter(|url| w.answers(url)).collect();
+    if ours.is_empty() {
         return w.not_set_up("pip");
     }
     // `pip install` reads [install] over [global], the last of a key in each.
     let provider = ["install", "global"]
         .iter()
         .find_map(|section| crate::ini::get(&entries, section, "keyring-provider"));
-    keyring_client(w, "pip", &path, provider)
+    let check = keyring_client(w, "pip", &path, provider);
+    if check.status == super::Status::Ok && !ours.iter().all(|url| has_username(url)) {
+        return fail(
+            format!("client pip ({})", path.display()),
+            format!(
+                "the index URL names no user, so pip before 26.2 (the one a Python 3.13 or older venv bundles) prompts `User for {}:` instead of asking the keyring, and fails where it cannot prompt",
+                w.host().map_or_else(|| w.shown.clone(), |r| r.host)
+            ),
+            format!(
+                "ecluse-cred setup pip --url {} (it writes the user into the URL)",
+                w.shown
+            ),
+        );
+    }
+    check
+}
+
+/// Whether `url` names a user (`https://USER@host/...`), which pip up to 26.1 needs to ask the
+/// keyring instead of prompting.
+fn has_username(url: &str) -> bool {
+    url.split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .and_then(|authority| authority.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or("").is_empty())
 }
 
 /// pip and uv, their index being the target's: they ask the `keyring` on PATH only with
@@ -367,13 +469,31 @@ fn git(w: &Wiring<'_>) -> Check {
         .arg(&path)
         .args(["--get-all", &format!("credential.{scope}.helper")]);
     let check = format!("client git ({})", path.display());
-    // Exit 1 (no such key) leaves no output: not set up.
-    let values = match tool_output(cmd) {
-        Some(out) => String::from_utf8_lossy(&out).into_owned(),
-        None if which("git").is_none() => {
+    // Exit 1 (no such key) leaves no output: not set up. A git that hangs or fails is said
+    // to, never taken for "not set up".
+    let values = match crate::process::run_command(
+        cmd,
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+        crate::process::CLIENT_TOOL_MAX_STDOUT,
+    ) {
+        Ok(out) if out.code == Some(0) && !out.overflowed => {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+        Ok(out) if out.code == Some(1) => String::new(),
+        _ if which("git").is_none() => {
             return ok(check, "git is not installed here: not checked");
         }
-        None => String::new(),
+        Ok(_) | Err(_) => {
+            return warn(
+                check,
+                "`git config` failed or did not answer: not checked",
+                format!(
+                    "check that `git config --file {} --list` works",
+                    path.display()
+                ),
+            );
+        }
     };
     // An empty value clears the helpers listed before it.
     let values: Vec<&str> = values.lines().collect();

@@ -22,7 +22,7 @@ pub(crate) fn cargo_config() -> Result<std::path::PathBuf> {
 }
 
 /// A registry name cargo accepts, from a target's name.
-fn registry_name(target: &str) -> String {
+pub(super) fn registry_name(target: &str) -> String {
     target
         .chars()
         .map(|c| {

@@ -144,17 +144,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         }
         Ok(text)
     })?;
-    let notes = ["GOAUTH", "GOPROXY"]
-        .iter()
-        .filter(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
-        .map(|k| format!("{k} is set in your environment, which overrides go's env file: unset it"))
-        .collect();
     Ok(Plan {
         edits: vec![edit],
         shim: None,
         links: Vec::new(),
         done: format!("go: GOAUTH asks ecluse-cred{}", if w.args.proxy { ", GOPROXY uses the URL" } else { "" }),
         next: "go mod download (a private module also needs GONOSUMDB or GOPRIVATE=...; GONOPROXY=none)".to_owned(),
-        notes,
+        notes: Vec::new(),
     })
 }

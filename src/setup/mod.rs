@@ -32,6 +32,7 @@ mod go;
 mod kubectl;
 mod mask;
 mod npm;
+pub(crate) mod overrides;
 mod pip;
 mod record;
 mod terraform;
@@ -231,6 +232,33 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         e.message = show(&e.message);
         e
     })?;
+    // What in the environment would make the client ignore what setup writes, and what
+    // `--extra` risks.
+    let warnings = if args.undo {
+        Vec::new()
+    } else {
+        let registry = (args.client == SetupClient::Cargo).then(|| {
+            args.registry
+                .clone()
+                .unwrap_or_else(|| cargo::registry_name(&target.name))
+        });
+        let mut warnings = overrides::found(args.client, &url, registry.as_deref());
+        if args.extra && matches!(args.client, SetupClient::Pip | SetupClient::Uv) {
+            warnings.push(extra_index_warning(if args.client == SetupClient::Uv {
+                "uv"
+            } else {
+                "pip"
+            }));
+        }
+        warnings
+    };
+    // Undo leaves a shim on PATH: other registries of the same client may use it.
+    let kept_shim = match &plan.shim {
+        Some(Shim::OnPath(name)) if args.undo => shim_path(args, name)
+            .ok()
+            .filter(|link| is_ecluse_link(link)),
+        _ => None,
+    };
     let (shim, on_path) = match plan.shim.take() {
         Some(Shim::OnPath(name)) if !args.undo => (Some(shim_path(args, name)?), true),
         Some(Shim::At(path)) if !args.undo => (Some(path), false),
@@ -282,7 +310,16 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 _ => {}
             }
         }
+        for warning in &warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
         if let Some(link) = shim.as_ref().filter(|l| !is_link_to(l, &exe)) {
+            if let Some(dir) = link
+                .parent()
+                .filter(|d| std::fs::symlink_metadata(d).is_err())
+            {
+                out.push_str(&format!("would create {} (on your PATH)\n", dir.display()));
+            }
             out.push_str(&format!(
                 "would link {} -> {}\n",
                 link.display(),
@@ -302,9 +339,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         notes.extend(private_dirs(&own)?);
     }
     let mut changed = Vec::new();
+    // What undo did, a line each.
+    let mut undone = Vec::new();
     if let Some(link) = &shim
         && !is_link_to(link, &exe)
     {
+        if let Some(dir) = link
+            .parent()
+            .filter(|d| std::fs::symlink_metadata(d).is_err())
+        {
+            notes.push(format!("created {} (it is on your PATH)", dir.display()));
+        }
         crate::shims::link(link, &exe)?;
         changed.push(link.display().to_string());
     }
@@ -331,6 +376,14 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 }
             }
             changed.push(edit.path.display().to_string());
+            undone.push(if edit.after.is_none() {
+                format!(
+                    "deleted {} (setup had created it, and nothing else is in it)",
+                    edit.path.display()
+                )
+            } else {
+                format!("took setup's lines out of {}", edit.path.display())
+            });
         }
         if args.undo {
             record::store(&edit.path, old.as_ref(), new.as_ref())?;
@@ -340,6 +393,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         if args.undo && is_ecluse_link(link) {
             let _ = std::fs::remove_file(link);
             changed.push(link.display().to_string());
+            undone.push(format!("removed the link {}", link.display()));
         }
     }
     if changed.is_empty() {
@@ -350,10 +404,16 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             "already set up\n"
         });
     } else if args.undo {
-        out.push_str(&format!(
-            "removed ecluse-cred from {}\n",
-            changed.join(", ")
-        ));
+        for line in &undone {
+            out.push_str(&show(line));
+            out.push('\n');
+        }
+        if let Some(link) = &kept_shim {
+            out.push_str(&format!(
+                "kept {}: other registries may use it (remove it by hand if none does)\n",
+                link.display()
+            ));
+        }
     } else {
         out.push_str(&format!("{} ({})\n", show(&plan.done), changed.join(", ")));
     }
@@ -371,7 +431,17 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         for note in &plan.notes {
             out.push_str(&format!("note: {}\n", show(note)));
         }
-        if let Some(why) = temporary_place(&exe) {
+        for warning in &warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        let exe_text = exe.display().to_string();
+        let points_here = shim.is_some()
+            || !plan.links.is_empty()
+            || plan
+                .edits
+                .iter()
+                .any(|e| e.after.as_deref().is_some_and(|t| t.contains(&exe_text)));
+        if points_here && let Some(why) = temporary_place(&exe) {
             out.push_str(&format!(
                 "warning: {} {why}: the client config points at it; install with `{}` and run setup again\n",
                 exe.display(),
@@ -421,16 +491,29 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
         [] if !ctx.config.targets.contains_key(&target.name) => {
             format!("https://{}/", target.name)
         }
-        _ => {
+        [] => {
             return Err(Error::config(format!(
-                "target `{}` serves {} URLs: name the registry with --url",
+                "target `{}` names no registry URL, so setup does not know what to wire: add `urls = [\"https://REGISTRY/PATH/\"]` (the URL {} uses) to [targets.{}] in {}, then run this again",
                 target.name,
-                if target.urls.is_empty() {
-                    "no".to_owned()
-                } else {
-                    target.urls.len().to_string()
-                }
+                format!("{:?}", args.client).to_lowercase(),
+                target.name,
+                ctx.config.file_to_edit()
             )));
+        }
+        several => {
+            return Err(Error::new(
+                Code::Usage,
+                format!(
+                    "target `{}` serves {} URLs: say which with --url (one of: {})",
+                    target.name,
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|u| crate::redact::url(u))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
         }
     };
     Ok((target, url))
@@ -548,6 +631,20 @@ fn apply(edit: &Edit) -> Result<Written> {
     write(path, text, edit.secret, edit.mode)
 }
 
+/// What `--extra` risks, said whenever it is used: an extra index is searched beside the
+/// default one and the higher version wins, so anyone who publishes a package of the same name
+/// on the public index gets installed (dependency confusion).
+pub(crate) fn extra_index_warning(client: &str) -> String {
+    let safer = if client == "uv" {
+        "uv's `[[index]]` with `explicit = true` and `[tool.uv.sources]` pinning your packages to it"
+    } else {
+        "this registry as the only index (most registries can proxy PyPI), or pinned hashes (`--require-hashes`)"
+    };
+    format!(
+        "an extra index lets a public package of the same name as one of yours win (the higher version is installed): safer is {safer}"
+    )
+}
+
 /// Where the shim `name` goes that the client runs from PATH: `--bin-dir`, else the first
 /// writable directory on PATH under the user's home. Never a system directory unasked.
 pub(crate) fn shim_path(args: &SetupArgs, name: &str) -> Result<PathBuf> {
@@ -626,9 +723,27 @@ fn path_dir() -> Result<Option<PathBuf>> {
                 )
             })
     };
-    Ok(std::env::split_paths(&path)
+    let ours: Vec<PathBuf> = std::env::split_paths(&path)
         .filter(|d| d.is_absolute() && d.starts_with(&home) && !managed(d))
-        .find(|d| writable_dir(d)))
+        .collect();
+    // An existing one first; else one the user can make: a fresh account's PATH names
+    // ~/.local/bin before anything has created it.
+    Ok(ours
+        .iter()
+        .find(|d| writable_dir(d))
+        .or_else(|| ours.iter().find(|d| can_create(d)))
+        .cloned())
+}
+
+/// Whether `dir` does not exist (not even as a dangling link) and its nearest existing
+/// ancestor is a directory the user can write, so the shim's link can make it.
+fn can_create(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_err()
+        && dir
+            .ancestors()
+            .skip(1)
+            .find(|a| std::fs::symlink_metadata(a).is_ok())
+            .is_some_and(writable_dir)
 }
 
 fn writable_dir(dir: &Path) -> bool {

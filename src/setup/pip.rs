@@ -19,7 +19,7 @@ pub(crate) fn pip_conf() -> Result<std::path::PathBuf> {
 }
 
 /// The index URL with the username pip sends to the keyring (`https://aws@host/...`).
-pub(super) fn with_username(url: &str, username: Option<&str>) -> String {
+pub(crate) fn with_username(url: &str, username: Option<&str>) -> String {
     match (username, url.split_once("://")) {
         (Some(user), Some((scheme, rest))) => {
             format!("{scheme}://{}@{rest}", crate::redact::form_urlencode(user))
@@ -133,7 +133,14 @@ fn without_empty_global(text: &str) -> String {
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, pip_conf)?;
-    let index = with_username(w.url, w.target.username.as_deref());
+    // pip up to 26.1 asks the keyring only for a URL with a user in it, and prompts otherwise:
+    // the target's user, else the one the keyring answers when none is configured.
+    let user = w
+        .target
+        .username
+        .as_deref()
+        .unwrap_or(crate::protocol::DEFAULT_USERNAME);
+    let index = with_username(w.url, Some(user));
     Request::url(&index)?;
     let key = if w.args.extra {
         "extra-index-url"
@@ -142,8 +149,11 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     };
     let edit = Edit::of(path.clone(), false, |old| {
         check(&path, old)?;
+        // Setup's line for this URL, as written now or (without a user) by an older setup.
         let mut text = without_block(old, "#", w.url, |l| {
-            is_line(l, "index-url", &index) || is_line(l, "extra-index-url", &index)
+            [index.as_str(), w.url]
+                .iter()
+                .any(|url| is_line(l, "index-url", url) || is_line(l, "extra-index-url", url))
         });
         if w.args.undo {
             if !super::has_block(&text, "#", "http") {

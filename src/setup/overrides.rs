@@ -1,0 +1,167 @@
+//! Environment variables that override what `setup` writes into a client's config: set, they
+//! make the client use another index or no keyring while setup says "now: pip install" and the
+//! file looks right. One table for setup (a warning) and doctor (a FAIL). Their values are
+//! never shown: an index URL in the environment may carry a password.
+
+use crate::cli::SetupClient;
+use crate::request::Request;
+
+/// One variable that overrides a key setup writes for `client`.
+struct Override {
+    client: SetupClient,
+    /// The variable, or its prefix and suffix around the registry's name (cargo).
+    var: Var,
+    /// What it overrides, for the message.
+    overrides: &'static str,
+    /// When it does harm, given its value and the URL setup wires.
+    harms: fn(value: &str, url: &str) -> bool,
+}
+
+enum Var {
+    Exact(&'static str),
+    /// `PREFIX{NAME}SUFFIX`, NAME the cargo registry's name as cargo spells it in a variable.
+    Registry(&'static str, &'static str),
+}
+
+/// Another URL than the one setup wires (userinfo, a trailing slash and `sparse+` aside).
+fn other_url(value: &str, url: &str) -> bool {
+    let same = |a: &str| Request::url(a).ok().map(|r| r.written());
+    value
+        .split_whitespace()
+        .next()
+        .is_none_or(|v| same(v) != same(url))
+}
+
+fn not_subprocess(value: &str, _: &str) -> bool {
+    value.trim() != "subprocess"
+}
+
+fn always(_: &str, _: &str) -> bool {
+    true
+}
+
+const OVERRIDES: [Override; 14] = [
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_INDEX_URL"),
+        overrides: "pip.conf's index-url",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_KEYRING_PROVIDER"),
+        overrides: "pip.conf's keyring-provider = subprocess",
+        harms: not_subprocess,
+    },
+    Override {
+        client: SetupClient::Pip,
+        var: Var::Exact("PIP_NO_INDEX"),
+        overrides: "every index",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_INDEX_URL"),
+        overrides: "uv.toml's default index",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_DEFAULT_INDEX"),
+        overrides: "uv.toml's default index",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_KEYRING_PROVIDER"),
+        overrides: "uv.toml's keyring-provider = \"subprocess\"",
+        harms: not_subprocess,
+    },
+    Override {
+        client: SetupClient::Uv,
+        var: Var::Exact("UV_NO_CONFIG"),
+        overrides: "the whole uv.toml",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Npm,
+        var: Var::Exact("NPM_CONFIG_REGISTRY"),
+        overrides: "the .npmrc's registry",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Npm,
+        var: Var::Exact("npm_config_registry"),
+        overrides: "the .npmrc's registry",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Cargo,
+        var: Var::Registry("CARGO_REGISTRIES_", "_INDEX"),
+        overrides: "the registry's index in cargo's config",
+        harms: other_url,
+    },
+    Override {
+        client: SetupClient::Cargo,
+        var: Var::Registry("CARGO_REGISTRIES_", "_CREDENTIAL_PROVIDER"),
+        overrides: "the registry's credential-provider in cargo's config",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Go,
+        var: Var::Exact("GOAUTH"),
+        overrides: "GOAUTH in go's env file",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Go,
+        var: Var::Exact("GOPROXY"),
+        overrides: "GOPROXY in go's env file",
+        harms: always,
+    },
+    Override {
+        client: SetupClient::Docker,
+        var: Var::Exact("REGISTRY_AUTH_FILE"),
+        overrides: "docker's config.json for podman, skopeo and buildah",
+        harms: always,
+    },
+];
+
+/// What overrides `client`'s wiring of `url` in this process's environment: one message per
+/// variable, naming it and what it overrides. `registry` is cargo's name for the registry.
+pub fn found(client: SetupClient, url: &str, registry: Option<&str>) -> Vec<String> {
+    let scoped = |client| client == SetupClient::Pnpm;
+    OVERRIDES
+        .iter()
+        .filter(|o| o.client == client || (o.client == SetupClient::Npm && scoped(client)))
+        .filter_map(|o| {
+            let var = match o.var {
+                Var::Exact(name) => name.to_owned(),
+                Var::Registry(prefix, suffix) => format!(
+                    "{prefix}{}{suffix}",
+                    registry?.to_ascii_uppercase().replace('-', "_")
+                ),
+            };
+            let value = std::env::var(&var).ok().filter(|v| !v.is_empty())?;
+            (o.harms)(&value, url).then(|| {
+                format!(
+                    "{var} is set in your environment and overrides {}, which setup wrote: unset it (`unset {var}`)",
+                    o.overrides
+                )
+            })
+        })
+        .chain(terraform_token(client, url))
+        .collect()
+}
+
+/// Terraform takes a host's token from `TF_TOKEN_<host>` (dots as `_`) before any helper.
+fn terraform_token(client: SetupClient, url: &str) -> Option<String> {
+    if client != SetupClient::Terraform {
+        return None;
+    }
+    let host = Request::url(url).ok()?.host;
+    let var = format!("TF_TOKEN_{}", host.replace('.', "_").replace('-', "__"));
+    std::env::var_os(&var).filter(|v| !v.is_empty()).map(|_| {
+        format!("{var} is set in your environment, and Terraform sends it to {host} instead of asking the credentials helper: unset it")
+    })
+}

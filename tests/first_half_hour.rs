@@ -1,0 +1,517 @@
+//! A newcomer's first half hour, through the binary's own output: a missing config named by
+//! its path with the command that writes one, errors that say what, where and what to do, help
+//! a person can navigate, and setups that work the first time (a user name pip can send, a PATH
+//! directory that does not exist yet, environment variables that would override the wiring).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+
+const EXE: &str = env!("CARGO_BIN_EXE_ecluse-cred");
+
+/// `ecluse-cred ARGS` in the sandbox's clean environment, but with no config named: the default
+/// file under the sandbox's `XDG_CONFIG_HOME` is the one read.
+fn fresh(sb: &Sandbox, args: &[&str]) -> Output {
+    sb.program(Path::new(EXE))
+        .env_remove("ECLUSE_CRED_CONFIG")
+        .args(args)
+        .output()
+}
+
+fn default_config(sb: &Sandbox) -> PathBuf {
+    sb.dir.path().join(".config/ecluse-cred/config.toml")
+}
+
+#[test]
+fn a_missing_config_is_named_by_its_path_and_init_writes_one_that_serves_a_token() {
+    let sb = Sandbox::new("");
+    let path = default_config(&sb);
+    let out = fresh(&sb, &["token", "--target", "demo"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: unknown target `demo`: there is no config file at {}: `ecluse-cred init` writes a starter one there\n",
+            path.display()
+        )
+    );
+    let out = fresh(&sb, &["token", "--url", "https://pkgs.example.com/simple/"]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: no target serves https://pkgs.example.com/simple/: there is no config file at {}: `ecluse-cred init` writes a starter one there; then put `urls = [\"https://pkgs.example.com/simple/\"]` in its target\n",
+            path.display()
+        )
+    );
+    let out = fresh(&sb, &["init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "wrote {}: a `demo` target that works offline, and commented examples of each backend\nnext: ecluse-cred token --target demo\n",
+            path.display()
+        )
+    );
+    let printed = fresh(&sb, &["init", "--print"]);
+    assert_eq!(fs::read(&path).unwrap(), printed.stdout);
+    let out = fresh(&sb, &["token", "--target", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("demo-"), "{}", stdout(&out));
+    // A second init never replaces the file.
+    fs::write(&path, "# mine\n").unwrap();
+    let out = fresh(&sb, &["init"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "# mine\n");
+    assert!(
+        stderr(&out).contains("already exists; init does not replace it"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_names_the_config_file_and_cache_this_process_uses() {
+    let sb = Sandbox::new("");
+    let out = fresh(&sb, &["--help"]);
+    // Lines are wrapped to the terminal's width: compare words.
+    let help = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let config = default_config(&sb);
+    let cache = sb.dir.path().join(".cache/ecluse-cred");
+    assert!(
+        help.contains(&format!(
+            "Configuration file [default: {}]",
+            config.display()
+        )),
+        "{help}"
+    );
+    assert!(
+        help.contains(&format!("Cache directory [default: {}]", cache.display())),
+        "{help}"
+    );
+    assert!(
+        help.contains(&format!(
+            "Config: {} (`ecluse-cred init` writes a starter one; see README).",
+            config.display()
+        )),
+        "{help}"
+    );
+}
+
+#[test]
+fn help_lists_the_commands_a_person_types_apart_from_the_client_protocols() {
+    let sb = Sandbox::new("");
+    let help = stdout(&sb.run(&["--help"]));
+    let commands: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "token",
+            "init",
+            "status",
+            "refresh",
+            "clear",
+            "exec",
+            "npmrc",
+            "setup",
+            "doctor",
+            "install",
+            "completions",
+            "help"
+        ]
+    );
+    assert!(
+        help.contains("Client protocols, run by the clients `setup` wires"),
+        "{help}"
+    );
+    assert!(help.contains("Global options:\n"), "{help}");
+    for sub in [
+        "keyring",
+        "terraform-credentials",
+        "git-credential",
+        "token",
+        "exec",
+    ] {
+        let out = sb.run(&[sub, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{sub}: {}", stderr(&out));
+        assert!(stdout(&out).contains("Usage: ecluse-cred "), "{sub}");
+    }
+    for sub in ["token", "setup", "doctor", "exec"] {
+        let out = sb.run(&[sub, "--help"]);
+        assert!(
+            stdout(&out).contains("\nExamples:\n  ecluse-cred "),
+            "{sub}"
+        );
+    }
+}
+
+#[test]
+fn bare_setup_lists_the_clients_and_a_client_served_otherwise_is_named_with_how() {
+    let sb = Sandbox::new("");
+    let out = sb.run(&["setup"]);
+    assert_eq!(out.status.code(), Some(2));
+    let words = stderr(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(words.starts_with("Wire a client to a registry"), "{words}");
+    assert!(
+        words.contains(
+            "[possible values: pip, uv, cargo, git, docker, kubectl, npm, pnpm, go, bazel, terraform]"
+        ),
+        "{words}"
+    );
+    // With the URL named and the client not: the same help.
+    let out = sb.run(&["setup", "--url", "https://pkgs.example.com/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("Wire a client to a registry"),
+        "{}",
+        stderr(&out)
+    );
+    for (client, how) in [
+        ("podman", "`ecluse-cred setup docker --url URL` wires it"),
+        ("helm", "`ecluse-cred setup docker --url URL` wires it"),
+        ("mvn", "`ecluse-cred exec --target T -- COMMAND`"),
+        ("gradle", "`ecluse-cred exec --target T -- COMMAND`"),
+        ("yarn", "YARN_NPM_AUTH_TOKEN"),
+    ] {
+        let out = sb.run(&["setup", client, "--url", "https://pkgs.example.com/"]);
+        assert_eq!(out.status.code(), Some(2), "{client}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: setup does not wire {client} itself: "))
+                && err.contains(how),
+            "{client}: {err}"
+        );
+    }
+    // An ordinary typo still gets clap's suggestion.
+    let out = sb.run(&["setup", "pipp", "--url", "https://pkgs.example.com/"]);
+    assert!(stderr(&out).contains("a similar value exists: 'pip'"));
+}
+
+#[test]
+fn durations_share_one_grammar_and_refuse_months_and_negatives() {
+    let sb = Sandbox::new("");
+    // Whole seconds on the command line, as in the config.
+    let out = sb.token(&["--min-ttl", "900"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sb.token(&["--min-ttl", "5M"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid duration \"5M\": `M` is not a unit (minutes are `m`)"),
+        "{}",
+        stderr(&out)
+    );
+    for (value, why) in [
+        ("\"5M\"", "`M` is not a unit (minutes are `m`)"),
+        ("\"2w\"", "`w` is not a unit"),
+        ("-30", "it is negative"),
+    ] {
+        sb.write_config(&format!("[targets.demo.policy]\nmin_ttl = {value}"));
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(78), "{value}");
+        assert!(
+            stderr(&out).contains(&format!(
+                ": line 5: targets.demo.policy.min_ttl: invalid duration "
+            )) && stderr(&out).contains(why),
+            "{value}: {}",
+            stderr(&out)
+        );
+    }
+    sb.write_config("[targets.demo.policy]\nmin_ttl = \"1h 30s\"");
+    assert!(sb.token(&[]).status.success());
+}
+
+#[test]
+fn config_errors_name_the_line_the_key_and_what_to_write() {
+    let sb = Sandbox::new("");
+    let config = sb.config.display().to_string();
+    let mint = sb.bin.join("mint").display().to_string();
+    for (text, expected) in [
+        (
+            format!("[targets.demo]\nbackend = \"command\"\ncomand = [\"{mint}\"]\n"),
+            "line 3: targets.demo.comand: unknown key (did you mean `command`?); a `command` target takes: backend, command, username, urls, policy, git_auth",
+        ),
+        (
+            format!(
+                "[targets.demo]\nbackend = \"command\"\ncommand = [\"{mint}\"]\nurls = \"https://pkgs.example.com/\"\n"
+            ),
+            "line 4: targets.demo.urls: expected a list of URLs, such as [\"https://pkgs.example.com/pypi/simple/\"] (found a string)",
+        ),
+        (
+            "[policy]\nrefresh_at = \"0.8\"\n".to_owned(),
+            "line 2: policy.refresh_at: expected a fraction between 0 and 1, such as 0.8 (found a string)",
+        ),
+        (
+            format!(
+                "[targets.demo]\nbackend = \"command\"\ncommand = [\"{mint}\"]\nbackend = \"gcp\"\n"
+            ),
+            "line 4, column 1: duplicate key `backend`: it is set twice in its section; keep one",
+        ),
+        (
+            "[targets.demo]\nbackend = \"cmd\"\n".to_owned(),
+            "line 2: targets.demo.backend: `cmd` is not a backend; one of: command, codeartifact, gcp, oauth2",
+        ),
+        (
+            format!(
+                "[targets.demo]\nbackend = \"command\"\ncommand = [\"{mint}\"]\ngit_auth = \"token\"\n"
+            ),
+            "line 4: targets.demo.git_auth: `token` is not one of: basic, bearer",
+        ),
+    ] {
+        sb.write_raw_config(&text);
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(78), "{text}");
+        assert_eq!(
+            stderr(&out),
+            format!("ecluse-cred: error: config {config}: {expected}\n"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_url_no_target_serves_names_the_nearly_matching_target_and_what_differs() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/npm/\"]");
+    let config = sb.config.display().to_string();
+    for (url, differs) in [
+        ("http://pkgs.example.com/npm/", "another scheme"),
+        ("https://pkgs.example.com:8443/npm/", "another port"),
+        ("https://pkgs.example.com/pypi/simple/", "a path outside it"),
+    ] {
+        let out = sb.run(&["token", "--url", url]);
+        assert_eq!(out.status.code(), Some(78), "{url}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "ecluse-cred: error: no target serves {url}: target `demo` serves https://pkgs.example.com/npm/, and this URL has {differs}; if it is the same registry, add \"{url}\" to the `urls` of [targets.demo] in {config}\n"
+            )
+        );
+    }
+    // The ordinary case beside them is served.
+    let out = sb.run(&["token", "--url", "https://pkgs.example.com/npm/left-pad"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Another host: the line to add, once, with the target's name.
+    sb.write_config("");
+    let out = sb.run(&["token", "--url", "https://other.example.com/simple/"]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: no target serves https://other.example.com/simple/: add `urls = [\"https://other.example.com/simple/\"]` to [targets.demo] in {config}\n"
+        )
+    );
+    let out = sb.run(&["setup", "pip", "--target", "demo", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: target `demo` names no registry URL, so setup does not know what to wire: add `urls = [\"https://REGISTRY/PATH/\"]` (the URL pip uses) to [targets.demo] in {config}, then run this again\n"
+        )
+    );
+}
+
+/// A sandbox whose PATH starts with `~/.local/bin`, which does not exist yet (a fresh account).
+fn fresh_account(sb: &Sandbox) -> (PathBuf, String) {
+    let bin = sb.dir.path().join(".local/bin");
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    (bin, path)
+}
+
+#[test]
+fn setup_pip_on_a_fresh_account_makes_its_path_directory_and_a_dry_run_says_it_would() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    let (bin, path) = fresh_account(&sb);
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "pip", "--target", "demo"];
+        args.extend_from_slice(extra);
+        sb.cmd(&args).env("PATH", &path).output()
+    };
+    let dry = setup(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains(&format!("would create {} (on your PATH)\n", bin.display())),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(!bin.exists(), "a dry run made {}", bin.display());
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "note: created {} (it is on your PATH)\n",
+            bin.display()
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read_link(bin.join("keyring")).unwrap(),
+        Path::new(EXE)
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from(EXE))
+    );
+}
+
+#[test]
+fn setup_pip_without_a_username_writes_one_the_keyring_answers_and_doctor_fails_an_index_without() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    let (bin, path) = fresh_account(&sb);
+    let out = sb
+        .cmd(&["setup", "pip", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conf = sb.dir.path().join(".config/pip/pip.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "index-url = https://token@pkgs.example.com/simple/"),
+        "{text}"
+    );
+    // What pip up to 26.1 asks for that URL: the token, for the user it names.
+    let out = sb
+        .program(&bin.join("keyring"))
+        .args(["get", "https://pkgs.example.com/simple/", "token"])
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}\n", sb.cached_token()));
+    let doctor = |path: &str| {
+        let out = sb
+            .cmd(&["doctor", "--target", "demo"])
+            .env("PATH", path)
+            .output();
+        stdout(&out)
+            .lines()
+            .find(|l| l.contains("client pip"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        doctor(&path).starts_with("ok    client pip"),
+        "{}",
+        doctor(&path)
+    );
+    // An index written by hand (or an older setup) without a user would prompt.
+    fs::write(&conf, text.replace("token@", "")).unwrap();
+    let line = doctor(&path);
+    assert!(
+        line.starts_with("FAIL  client pip")
+            && line.contains("prompts `User for pkgs.example.com:`"),
+        "{line}"
+    );
+    // setup again puts the user back instead of refusing its own older line.
+    let out = sb
+        .cmd(&["setup", "pip", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&conf)
+            .unwrap()
+            .contains("https://token@pkgs.example.com/simple/")
+    );
+}
+
+#[test]
+fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_doctor_failure() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    let (_, path) = fresh_account(&sb);
+    let run = |args: &[&str], index: Option<&str>| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("PATH", &path);
+        if let Some(index) = index {
+            cmd.env("PIP_INDEX_URL", index);
+        }
+        cmd.output()
+    };
+    let warning = "warning: PIP_INDEX_URL is set in your environment and overrides pip.conf's index-url, which setup wrote: unset it (`unset PIP_INDEX_URL`)\n";
+    let out = run(
+        &["setup", "pip", "--target", "demo"],
+        Some("https://user:pw@other.example.com/simple/"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(warning), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("pw@"),
+        "the variable's value is never shown"
+    );
+    let doctor = run(
+        &["doctor", "--target", "demo"],
+        Some("https://other.example.com/simple/"),
+    );
+    let line = stdout(&doctor)
+        .lines()
+        .find(|l| l.contains("client pip"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        line.starts_with("FAIL  client pip")
+            && line.contains("PIP_INDEX_URL is set in your environment"),
+        "{line}"
+    );
+    // The same URL in the variable overrides nothing.
+    let out = run(
+        &["setup", "pip", "--target", "demo", "--dry-run"],
+        Some("https://pkgs.example.com/simple/"),
+    );
+    assert!(
+        !stdout(&out).contains("warning: PIP_INDEX_URL"),
+        "{}",
+        stdout(&out)
+    );
+    let doctor = run(
+        &["doctor", "--target", "demo"],
+        Some("https://pkgs.example.com/simple/"),
+    );
+    assert!(
+        stdout(&doctor)
+            .lines()
+            .any(|l| l.starts_with("ok    client pip")),
+        "{}",
+        stdout(&doctor)
+    );
+}
+
+#[test]
+fn a_slow_mint_says_on_a_terminal_what_it_waits_for_and_nothing_on_a_pipe() {
+    let sb = Sandbox::new("");
+    sb.set("sleep", "2");
+    let Some(script) = common::tools::need(common::tools::Tool::Script) else {
+        return;
+    };
+    let line = "ecluse-cred: [demo] minting a new token (no usable one is cached)...";
+    // On a terminal (script(1) gives it one).
+    let command = format!(
+        "{EXE} --config {} --cache-dir {} token --target demo --no-background",
+        sb.config.display(),
+        sb.cache.display()
+    );
+    let out = sb
+        .program(&script)
+        .args(["-qec", &command, "/dev/null"])
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(line), "{}", stdout(&out));
+    // On a pipe: the token only, nothing on stderr.
+    sb.run(&["clear", "--target", "demo"]);
+    let out = sb.token(&["--no-background"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}

@@ -228,9 +228,8 @@ fn durations_share_one_grammar_and_refuse_months_and_negatives() {
         let out = sb.token(&[]);
         assert_eq!(out.status.code(), Some(78), "{value}");
         assert!(
-            stderr(&out).contains(&format!(
-                ": line 5: targets.demo.policy.min_ttl: invalid duration "
-            )) && stderr(&out).contains(why),
+            stderr(&out).contains(": line 5: targets.demo.policy.min_ttl: invalid duration ")
+                && stderr(&out).contains(why),
             "{value}: {}",
             stderr(&out)
         );

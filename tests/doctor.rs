@@ -524,10 +524,15 @@ fn every_client_that_setup_wires_passes_doctor() {
     sb.allow_token_in(&home.join(".npmrc"));
     let bin = home.join("shims");
     fs::create_dir_all(&bin).unwrap();
+    let pip = current_pip();
     let env = |cmd: &mut std::process::Command| {
         cmd.env(
             "PATH",
-            format!("{}:{tool_dirs}/usr/bin:/bin", bin.display()),
+            format!(
+                "{}:{}:{tool_dirs}/usr/bin:/bin",
+                bin.display(),
+                pip.path().display()
+            ),
         )
         // go answers from GOENV's file, with the toolchain it is.
         .env("GOTOOLCHAIN", "local")
@@ -633,10 +638,14 @@ fn client_checks_follow_each_clients_own_rules() {
     let plugins = home.join(".terraform.d/plugins");
     fs::create_dir_all(&plugins).unwrap();
     let tfrc = home.join("terraformrc");
+    let pip = current_pip();
     let run = || {
         let out = sb
             .cmd(&["doctor", "--url", url, "--format", "json"])
-            .env("PATH", format!("{}:/usr/bin:/bin", shims.display()))
+            .env(
+                "PATH",
+                format!("{}:{}:/usr/bin:/bin", shims.display(), pip.path().display()),
+            )
             .env("TF_CLI_CONFIG_FILE", &tfrc)
             .env_remove("PIP_CONFIG_FILE")
             .env_remove("GIT_CONFIG_GLOBAL")

@@ -326,17 +326,89 @@ fn a_url_no_target_serves_names_the_nearly_matching_target_and_what_differs() {
     );
 }
 
-/// A sandbox whose PATH starts with `~/.local/bin`, which does not exist yet (a fresh account).
-fn fresh_account(sb: &Sandbox) -> (PathBuf, String) {
+/// A sandbox whose PATH starts with `~/.local/bin`, which does not exist yet (a fresh account),
+/// then a `pip` that says it is [`CURRENT_PIP`].
+fn fresh_account(sb: &Sandbox) -> (PathBuf, String, tempfile::TempDir) {
+    fresh_account_with_pip(sb, CURRENT_PIP)
+}
+
+/// A pip that reads `keyring-provider`.
+const CURRENT_PIP: &str = "pip 24.0 from /usr/lib/python3/dist-packages/pip (python 3.11)";
+
+/// [`fresh_account`] with a `pip` that says `version`, in a directory outside HOME (as a
+/// system pip is: setup puts shims only in a directory of the user's), kept while the last
+/// value lives.
+fn fresh_account_with_pip(sb: &Sandbox, version: &str) -> (PathBuf, String, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
     let bin = sb.dir.path().join(".local/bin");
-    let path = format!("{}:/usr/bin:/bin", bin.display());
-    (bin, path)
+    let tools = tempfile::tempdir().unwrap();
+    let pip = tools.path().join("pip");
+    fs::write(&pip, format!("#!/bin/sh\necho '{version}'\n")).unwrap();
+    fs::set_permissions(&pip, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}:/usr/bin:/bin", bin.display(), tools.path().display());
+    (bin, path, tools)
+}
+
+#[test]
+fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    // Debian 12's own pip.
+    let (_, path, _pip) = fresh_account_with_pip(
+        &sb,
+        "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+    );
+    let out = sb
+        .cmd(&["setup", "pip", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "warning: the `pip` on PATH is pip 23.0, which ignores keyring-provider (pip 23.1 added it) and so never asks the keyring"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let doctor = sb
+        .cmd(&["doctor", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    let line = stdout(&doctor)
+        .lines()
+        .find(|l| l.contains("client pip"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.starts_with("FAIL  client pip") && line.contains("pip 23.0"),
+        "{line}"
+    );
+    // pip 23.1 is new enough: no warning, and doctor passes it.
+    let (_, path, _newer) = fresh_account_with_pip(
+        &sb,
+        "pip 23.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+    );
+    let out = sb
+        .cmd(&["setup", "pip", "--target", "demo", "--dry-run"])
+        .env("PATH", &path)
+        .output();
+    assert!(!stdout(&out).contains("warning:"), "{}", stdout(&out));
+    let doctor = sb
+        .cmd(&["doctor", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    assert!(
+        stdout(&doctor)
+            .lines()
+            .any(|l| l.starts_with("ok    client pip")),
+        "{}",
+        stdout(&doctor)
+    );
 }
 
 #[test]
 fn setup_pip_on_a_fresh_account_makes_its_path_directory_and_a_dry_run_says_it_would() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
-    let (bin, path) = fresh_account(&sb);
+    let (bin, path, _pip) = fresh_account(&sb);
     let setup = |extra: &[&str]| {
         let mut args = vec!["setup", "pip", "--target", "demo"];
         args.extend_from_slice(extra);
@@ -371,7 +443,7 @@ fn setup_pip_on_a_fresh_account_makes_its_path_directory_and_a_dry_run_says_it_w
 #[test]
 fn setup_pip_without_a_username_writes_one_the_keyring_answers_and_doctor_fails_an_index_without() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
-    let (bin, path) = fresh_account(&sb);
+    let (bin, path, _pip) = fresh_account(&sb);
     let out = sb
         .cmd(&["setup", "pip", "--target", "demo"])
         .env("PATH", &path)
@@ -431,7 +503,7 @@ fn setup_pip_without_a_username_writes_one_the_keyring_answers_and_doctor_fails_
 #[test]
 fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_doctor_failure() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
-    let (_, path) = fresh_account(&sb);
+    let (_, path, _pip) = fresh_account(&sb);
     let run = |args: &[&str], index: Option<&str>| {
         let mut cmd = sb.cmd(args);
         cmd.env("PATH", &path);

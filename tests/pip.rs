@@ -463,3 +463,129 @@ fn keyring_answers_every_client_form() {
     let out = sb.run(&["keyring", "get", "http://127.0.0.1:8080/simple/", "aws"]);
     assert_eq!(stdout(&out), format!("{t}\n"));
 }
+
+/// The README's quick start, followed as a newcomer follows it: a fresh HOME whose PATH names
+/// `~/.local/bin` (not made yet) and no config; the commands of its two blocks run by a shell as
+/// written, with only what a reader fills in replaced (their mint command, their registry's URL,
+/// the package, and pip's install target). The real bundled pip then installs from a loopback
+/// index that takes only the minted token.
+#[test]
+fn a_newcomer_following_the_readme_quick_start_installs_with_pip() {
+    let Some(python) = tools::need(Tool::Python) else {
+        return;
+    };
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let quick = readme
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a Quick start");
+    let blocks: Vec<&str> = quick
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(
+        blocks.len() >= 2,
+        "install and first token, then a client: {quick}"
+    );
+    let sb = Sandbox::new("");
+    let home = sb.dir.path();
+    let cache = home.join(".cache/ecluse-cred/build.json");
+    let wheels = vec![(WHEEL.to_owned(), wheel(&python, home))];
+    let token_file = cache.clone();
+    // What setup writes for a target without `username`: the user the keyring answers.
+    let server = registry::start(
+        Credential::Basic("token"),
+        move || cache::token(&token_file),
+        registry::simple_index("/simple/", "/files/", wheels),
+    );
+    sb.allow_token_in(&cache);
+    let exe_dir = Path::new(env!("CARGO_BIN_EXE_ecluse-cred"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        exe_dir.display(),
+        home.join(".local/bin").display()
+    );
+    let shell = |script: &str| {
+        let mut sh = sb.program(Path::new("sh"));
+        sh.args(["-c", script])
+            .env("PATH", &path)
+            .env_remove("ECLUSE_CRED_CONFIG")
+            .env_remove("ECLUSE_CRED_CACHE_DIR")
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        for var in [
+            "PIP_FIND_LINKS",
+            "PIP_INDEX_URL",
+            "PIP_CONFIG_FILE",
+            "PIP_KEYRING_PROVIDER",
+        ] {
+            sh.env_remove(var);
+        }
+        sh.output()
+    };
+    // The first block, past the installs of the two executables (built by this test run).
+    let first: Vec<&str> = blocks[0]
+        .trim()
+        .split(" && ")
+        .filter(|c| !c.starts_with("cargo install"))
+        .collect();
+    assert_eq!(
+        first,
+        ["ecluse-cred init", "ecluse-cred token --target demo"]
+    );
+    let out = shell(&first.join(" && "));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("demo-")),
+        "{}",
+        stdout(&out)
+    );
+    // The second, with the reader's own values.
+    let site = home.join("site");
+    let second = blocks[1]
+        .replace(
+            "/usr/local/bin/mint-token",
+            &sb.bin.join("mint").display().to_string(),
+        )
+        .replace(
+            "https://pkgs.example.com/pypi/simple/",
+            &format!("{}/simple/", server.url()),
+        )
+        .replace(
+            "pip install NAME",
+            &format!(
+                "{} -m pip install --no-input --no-cache-dir --target {} ecluse-demo",
+                python.display(),
+                site.display()
+            ),
+        );
+    assert_ne!(
+        second, blocks[1],
+        "the README names the values a reader fills in"
+    );
+    let out = shell(&format!("set -e\n{second}"));
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        stdout(&out),
+        stderr(&out),
+        registry::describe(&server.exchanges())
+    );
+    let init = fs::read_to_string(site.join("ecluse_demo/__init__.py")).unwrap();
+    assert!(init.contains("installed through ecluse-cred"));
+    assert_eq!(sb.mints(), 1);
+    let token = cache::token(&cache).unwrap();
+    assert!(
+        server.exchanges().iter().any(|(r, status)| *status == 200
+            && r.header("authorization")
+                == Some(Credential::Basic("token").header(&token).as_str())),
+        "{}",
+        registry::describe(&server.exchanges())
+    );
+}

@@ -266,6 +266,15 @@ fn pip(w: &Wiring<'_>) -> Check {
         .iter()
         .find_map(|section| crate::ini::get(&entries, section, "keyring-provider"));
     let check = keyring_client(w, "pip", &path, provider);
+    if check.status == super::Status::Ok
+        && let Some(why) = crate::setup::pip::pip_too_old()
+    {
+        return fail(
+            format!("client pip ({})", path.display()),
+            why,
+            "python3 -m pip install --user --upgrade pip",
+        );
+    }
     if check.status == super::Status::Ok && !ours.iter().all(|url| has_username(url)) {
         return fail(
             format!("client pip ({})", path.display()),

@@ -33,7 +33,7 @@ mod kubectl;
 mod mask;
 mod npm;
 pub(crate) mod overrides;
-mod pip;
+pub(crate) mod pip;
 mod record;
 mod terraform;
 mod uv;
@@ -243,6 +243,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| cargo::registry_name(&target.name))
         });
         let mut warnings = overrides::found(args.client, &url, registry.as_deref());
+        if args.client == SetupClient::Pip {
+            warnings.extend(pip::pip_too_old());
+        }
         if args.extra && matches!(args.client, SetupClient::Pip | SetupClient::Uv) {
             warnings.push(extra_index_warning(if args.client == SetupClient::Uv {
                 "uv"

@@ -131,6 +131,38 @@ fn without_empty_global(text: &str) -> String {
     [&lines[..at], &lines[at + 2..]].concat().concat()
 }
 
+/// The first pip that reads `keyring-provider` (pip 23.1): an older one ignores the key and
+/// never asks the keyring (Debian 12's own pip is 23.0).
+pub(crate) const KEYRING_PROVIDER_SINCE: (u32, u32) = (23, 1);
+
+/// The version of the `pip` on PATH (`pip --version`: `pip 23.0.1 from ...`), if it answers.
+pub(crate) fn pip_version() -> Option<(u32, u32)> {
+    let mut cmd = std::process::Command::new("pip");
+    cmd.arg("--version");
+    let out = crate::process::run_command(
+        cmd,
+        None,
+        crate::process::CLIENT_TOOL_TIMEOUT,
+        crate::process::CLIENT_TOOL_MAX_STDOUT,
+    )
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.strip_prefix("pip ")?.split_whitespace().next()?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()?.unwrap_or(0)))
+}
+
+/// Why the `pip` on PATH will not use what setup writes, if it will not.
+pub(crate) fn pip_too_old() -> Option<String> {
+    let (major, minor) = pip_version()?;
+    let (since_major, since_minor) = KEYRING_PROVIDER_SINCE;
+    ((major, minor) < KEYRING_PROVIDER_SINCE).then(|| {
+        format!(
+            "the `pip` on PATH is pip {major}.{minor}, which ignores keyring-provider (pip {since_major}.{since_minor} added it) and so never asks the keyring: upgrade it (`python3 -m pip install --user --upgrade pip`) or use a venv's newer pip"
+        )
+    })
+}
+
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, pip_conf)?;
     // pip up to 26.1 asks the keyring only for a URL with a user in it, and prompts otherwise:

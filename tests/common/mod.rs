@@ -717,6 +717,21 @@ pub fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// A directory holding a `pip` that says it is pip 24.0, for PATH: setup and doctor read the
+/// version of the `pip` on PATH (pip before 23.1 ignores `keyring-provider`), and the machine's
+/// own may be older (Debian 12's is 23.0). Outside HOME, as a system pip is.
+pub fn current_pip() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pip = dir.path().join("pip");
+    fs::write(
+        &pip,
+        "#!/bin/sh\necho 'pip 24.0 from /usr/lib/python3/dist-packages/pip (python 3.11)'\n",
+    )
+    .unwrap();
+    fs::set_permissions(&pip, fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
 /// A sandbox whose `demo` target serves `urls` with username `aws`, and the shims in `bin/`.
 pub fn shim_sandbox(urls: &[&str]) -> (Sandbox, PathBuf) {
     let list: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();

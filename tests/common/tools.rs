@@ -248,7 +248,13 @@ fn locate(tool: Tool) -> Result<PathBuf, String> {
             .map(PathBuf::from)
             .ok_or_else(|| "CARGO is not set".to_owned()),
         Tool::Python => {
+            // Absolute: a test may run it under another PATH, where `python3` is another one.
             let python = python();
+            let python = if python.components().count() == 1 {
+                on_path(&python.to_string_lossy())?
+            } else {
+                python
+            };
             // What the fakes need (TLS, zip) and the bundled pip the pip tests drive.
             run(Command::new(&python).args(["-c", "import ssl, zipfile, pip"]))?;
             Ok(python)

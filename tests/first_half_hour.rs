@@ -586,3 +586,224 @@ fn a_slow_mint_says_on_a_terminal_what_it_waits_for_and_nothing_on_a_pipe() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn status_fits_the_width_with_times_relative_to_now_and_a_long_error_cut_at_a_word() {
+    let sb = Sandbox::new("");
+    assert!(sb.token(&[]).status.success());
+    let long =
+        "the token service said no: ".to_owned() + &"quota exceeded for this project ".repeat(10);
+    sb.write_raw_config(&format!(
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n[targets.down]\nbackend = \"command\"\ncommand = [\"sh\", \"-c\", \"echo '{long}' >&2; exit 1\"]\n",
+        sb.bin.join("mint").display()
+    ));
+    assert_eq!(
+        sb.run(&["token", "--target", "down"]).status.code(),
+        Some(75)
+    );
+    for width in [100, 80] {
+        let out = sb
+            .cmd(&["status"])
+            .env("COLUMNS", width.to_string())
+            .output();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "TARGET  BACKEND  TOKEN  EXPIRES  REFRESH  BREAKER  FAILS  LAST ERROR"
+        );
+        for line in &lines {
+            assert!(line.chars().count() <= width, "{width}: {line:?}");
+        }
+        let demo: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            &demo[..5],
+            ["demo", "command", "valid", "in", "59m"],
+            "{}",
+            lines[1]
+        );
+        let down = lines[2];
+        assert!(
+            down.starts_with(
+                "down    command  none   -        -        closed   1      `sh` exited"
+            ) && down.ends_with("…")
+                && !down.ends_with(" …"),
+            "{down}"
+        );
+        // Cut at a word's end: the last word before the mark is one of the error's, whole.
+        let error = format!("`sh` exited with status 1: {long}");
+        let last_word = down.trim_end_matches('…').rsplit(' ').next().unwrap();
+        assert!(error.split(' ').any(|w| w == last_word), "{down}");
+    }
+}
+
+#[test]
+fn setup_undo_says_what_it_did_and_which_shim_it_kept() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    let (bin, path, _pip) = fresh_account(&sb);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["setup", "pip", "--target", "demo"];
+        args.extend_from_slice(extra);
+        sb.cmd(&args).env("PATH", &path).output()
+    };
+    assert!(run(&[]).status.success());
+    let conf = sb.dir.path().join(".config/pip/pip.conf");
+    let out = run(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "deleted {} (setup had created it, and nothing else is in it)\nkept {}: other registries may use it (remove it by hand if none does)\n",
+            conf.display(),
+            bin.join("keyring").display()
+        )
+    );
+    assert!(!conf.exists());
+    // A file of the user's: only setup's lines go, and undo says so.
+    fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    fs::write(&conf, "[global]\ntimeout = 60\n").unwrap();
+    assert!(run(&[]).status.success());
+    let out = run(&["--undo"]);
+    assert_eq!(
+        stdout(&out).lines().next().unwrap(),
+        format!("took setup's lines out of {}", conf.display())
+    );
+    assert_eq!(
+        fs::read_to_string(&conf).unwrap(),
+        "[global]\ntimeout = 60\n"
+    );
+}
+
+#[test]
+fn an_extra_index_warns_that_a_public_package_of_the_same_name_may_win() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
+    let (_, path, _pip) = fresh_account(&sb);
+    for client in ["pip", "uv"] {
+        let out = sb
+            .cmd(&["setup", client, "--target", "demo", "--extra", "--dry-run"])
+            .env("PATH", &path)
+            .output();
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains(
+                "warning: an extra index lets a public package of the same name as one of yours win (the higher version is installed): safer is "
+            ),
+            "{client}: {}",
+            stdout(&out)
+        );
+        // The default index: no such warning.
+        let out = sb
+            .cmd(&["setup", client, "--target", "demo", "--dry-run"])
+            .env("PATH", &path)
+            .output();
+        assert!(
+            !stdout(&out).contains("extra index"),
+            "{client}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+/// `doctor --target demo` as text, the line of `check`.
+fn doctor_line(sb: &Sandbox, args: &[&str], check: &str) -> String {
+    let mut all = vec!["doctor", "--target", "demo"];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let line = lines
+        .find(|l| l[6..].starts_with(check))
+        .unwrap_or_else(|| panic!("no {check} in {text}"))
+        .to_owned();
+    match lines.next().filter(|l| l.starts_with("      fix: ")) {
+        Some(fix) => format!("{line}\n{fix}"),
+        None => line,
+    }
+}
+
+#[test]
+fn doctor_fails_an_open_breaker_with_no_usable_token_and_warns_while_one_is_served() {
+    let sb = Sandbox::new("");
+    assert!(sb.token(&[]).status.success());
+    // The token expires, and the backend is down: three failures open the breaker.
+    sb.shift_entry(-120_000, -60_000);
+    sb.set("fail", "");
+    for _ in 0..3 {
+        assert_eq!(sb.token(&[]).status.code(), Some(75));
+    }
+    let line = doctor_line(&sb, &[], "cache `demo`");
+    assert!(
+        line.starts_with("FAIL  cache `demo`: circuit breaker open after 3 failures until ")
+            && line.contains(": no usable token is cached, so every `token` call fails (exit 75) until then; last error: "),
+        "{line}"
+    );
+    // The same breaker over a token still valid: callers are served, a warning.
+    sb.shift_entry(-60_000, 3_600_000);
+    let line = doctor_line(&sb, &[], "cache `demo`");
+    assert!(
+        line.starts_with("warn  cache `demo`: circuit breaker open after 3 failures until ")
+            && line.contains(": callers are served the cached token meanwhile"),
+        "{line}"
+    );
+}
+
+#[test]
+fn doctor_says_to_fix_the_commands_output_when_the_mint_prints_no_token() {
+    let sb = Sandbox::new("");
+    sb.write_raw_config(
+        "[targets.demo]\nbackend = \"command\"\ncommand = [\"sh\", \"-c\", \"echo garbage\"]\n",
+    );
+    let line = doctor_line(&sb, &["--mint"], "mint `demo`");
+    assert_eq!(
+        line,
+        "FAIL  mint `demo`: target `demo`: mint failed: `sh` printed invalid JSON on stdout (line 1, column 1; expected a JSON object with `token` and `expires_at` or `expires_in`)\n      fix: fix the command's output: it must print {\"token\": \"...\", \"expires_in\": SECONDS} (or \"expires_at\") on stdout"
+    );
+    // A target without urls: said as it is.
+    let line = doctor_line(&sb, &[], "clients");
+    assert_eq!(
+        line,
+        "ok    clients: target `demo` has no `urls`, so no client is wired to it: name a registry with --url to check the clients"
+    );
+}
+
+#[test]
+fn a_cargo_registry_variable_that_overrides_the_wiring_is_named_by_setup_and_doctor() {
+    let sb = Sandbox::new("urls = [\"https://pkgs.example.com/cargo/\"]");
+    let var = "CARGO_REGISTRIES_DEMO_CREDENTIAL_PROVIDER";
+    let run = |args: &[&str], set: bool| {
+        let mut cmd = sb.cmd(args);
+        cmd.env_remove("CARGO_HOME");
+        if set {
+            cmd.env(var, "cargo:token");
+        }
+        cmd.output()
+    };
+    let out = run(&["setup", "cargo", "--target", "demo"], true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "warning: {var} is set in your environment and overrides the registry's credential-provider in cargo's config, which setup wrote: unset it (`unset {var}`)\n"
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let line = |set: bool| {
+        let out = run(&["doctor", "--target", "demo"], set);
+        stdout(&out)
+            .lines()
+            .find(|l| l.contains("client cargo"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let with = line(true);
+    assert!(
+        with.starts_with("FAIL  client cargo") && with.contains(&format!("{var} is set")),
+        "{with}"
+    );
+    assert!(
+        line(false).starts_with("ok    client cargo"),
+        "{}",
+        line(false)
+    );
+}

@@ -198,9 +198,7 @@ fn status_table(rows: &[StatusRow], now: EpochMs, width: usize) -> String {
     let room = width.saturating_sub(before).max(MIN_ERROR_WIDTH);
     let mut out = String::new();
     for mut row in table {
-        if row[last].chars().count() > room {
-            row[last] = row[last].chars().take(room - 1).collect::<String>() + "…";
-        }
+        row[last] = ecluse_cred_contract::redact::shorten_to(&row[last], room);
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)

@@ -138,7 +138,11 @@ fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> 
     if check.status != super::Status::Ok || check.detail.starts_with("not set up") {
         return check;
     }
-    let found = crate::setup::overrides::found(client, &w.shown, None);
+    // cargo's variables name the registry: the one its config gives this URL.
+    let registry = (client == crate::cli::SetupClient::Cargo)
+        .then(|| cargo_registry_name(w))
+        .flatten();
+    let found = crate::setup::overrides::found(client, &w.shown, registry.as_deref());
     if found.is_empty() {
         return check;
     }
@@ -354,6 +358,21 @@ fn uv(w: &Wiring<'_>) -> Check {
     }
     let provider = doc.get("keyring-provider").and_then(|v| v.as_str());
     keyring_client(w, "uv", &path, provider)
+}
+
+/// The name cargo's config gives the registry this URL is (its `[registries.NAME]`).
+fn cargo_registry_name(w: &Wiring<'_>) -> Option<String> {
+    let (_, text) = read(paths::cargo())?;
+    let doc = text.parse::<toml_edit::DocumentMut>().ok()?;
+    let registries = doc.get("registries")?.as_table_like()?;
+    registries
+        .iter()
+        .find(|(_, r)| {
+            r.get("index")
+                .and_then(|i| i.as_str())
+                .is_some_and(|i| i.starts_with("sparse+") && w.answers(i))
+        })
+        .map(|(name, _)| name.to_owned())
 }
 
 fn cargo(w: &Wiring<'_>) -> Check {

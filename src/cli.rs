@@ -63,12 +63,13 @@ impl Cli {
             })
             .after_help(after_help(&config));
         let mut args = args;
-        if let [.., sub, help] = args.as_slice()
-            && PASS_THROUGH.iter().any(|p| sub == p)
-            && (help == "--help" || help == "-h")
+        if let Some(at) = subcommand_at(&args)
+            && PASS_THROUGH.iter().any(|p| args[at] == *p)
+            && args.len() == at + 2
+            && (args[at + 1] == "--help" || args[at + 1] == "-h")
         {
-            let sub = sub.clone();
-            args.truncate(args.len() - 2);
+            let sub = args[at].clone();
+            args.truncate(at);
             args.extend(["help".into(), sub]);
         }
         let asks_setup = args.iter().any(|a| a == "setup");
@@ -94,6 +95,24 @@ impl Cli {
         };
         Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
     }
+}
+
+/// Where the subcommand is in `args`: the first argument that is neither a global option nor
+/// the value of one (so `--target keyring` is never taken for the `keyring` command).
+fn subcommand_at(args: &[OsString]) -> Option<usize> {
+    const TAKE_VALUE: [&str; 3] = ["--config", "--cache-dir", "--log-format"];
+    let mut i = 1;
+    while let Some(arg) = args.get(i) {
+        let arg = arg.to_str()?;
+        if TAKE_VALUE.contains(&arg) {
+            i += 2;
+        } else if arg.starts_with('-') {
+            i += 1;
+        } else {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// The end of `--help`: the client protocols (kept out of the list of commands a person types),

@@ -510,13 +510,27 @@ fn check_keys(
             && !choices.contains(&value)
         {
             return Err(format!(
-                "{key}.{k}: `{}` is not one of: {}",
-                crate::redact::text(value),
+                "{key}.{k}: {} is not one of: {}",
+                echoed(value),
                 choices.join(", ")
             ));
         }
     }
     Ok(())
+}
+
+/// A wrong word as an error may repeat it: a short lowercase one (a typo such as `cmd`), else
+/// only that it is another one (a secret pasted into the wrong key must not reach stderr).
+fn echoed(value: &str) -> String {
+    let word = value.len() <= 16
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_".contains(&b));
+    if word {
+        format!("`{value}`")
+    } else {
+        "the value given".to_owned()
+    }
 }
 
 /// Keys that take one of a few words.
@@ -542,8 +556,8 @@ fn check_target(table: &toml::Table, key: &str) -> Result<(), String> {
     };
     let Some(own) = backend_keys(backend) else {
         return Err(format!(
-            "{key}.backend: `{}` is not a backend; one of: {BACKENDS}",
-            crate::redact::text(backend)
+            "{key}.backend: {} is not a backend; one of: {BACKENDS}",
+            echoed(backend)
         ));
     };
     const BACKEND: [KeySpec; 1] = [spec("backend", "a backend's name", "\"command\"", is_text)];

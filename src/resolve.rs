@@ -133,6 +133,25 @@ fn no_target(config: &Config, request: &Request) -> Error {
         .flat_map(|t| entries(t).map(move |e| (t, e)))
         .find(|(_, e)| e.host == request.host)
     {
+        let near = format!(
+            "no target serves {shown}: target `{}` serves {}",
+            target.name,
+            entry.shown()
+        );
+        // Never advice that would send a token somewhere weaker or wider: plain http for an
+        // https registry, or a whole host for a target kept to a path.
+        if request.scheme == crate::request::Scheme::Http && entry.scheme != request.scheme {
+            return Error::config(format!(
+                "{near}, over https: a token is never sent over plain http to an https registry; use {}",
+                entry.shown()
+            ));
+        }
+        if request.path.is_none() {
+            return Error::config(format!(
+                "{near}, below a path, and this request names none: a client that names no path (docker, Terraform, git without useHttpPath) is answered only by a target for the whole host (`https://{}/`), which may send the token anywhere on it",
+                request.host
+            ));
+        }
         let differs = if entry.scheme != request.scheme {
             "another scheme"
         } else if entry.port != request.port {
@@ -141,9 +160,7 @@ fn no_target(config: &Config, request: &Request) -> Error {
             "a path outside it"
         };
         return Error::config(format!(
-            "no target serves {shown}: target `{}` serves {}, and this URL has {differs}; if it is the same registry, add \"{shown}\" to the `urls` of [targets.{}] in {file}",
-            target.name,
-            entry.shown(),
+            "{near}, and this URL has {differs}; if it is the same registry, add \"{shown}\" to the `urls` of [targets.{}] in {file}",
             target.name
         ));
     }
@@ -156,9 +173,9 @@ fn no_target(config: &Config, request: &Request) -> Error {
         [] => format!(
             "no target serves {shown}: {file} has no [targets.NAME] section; add one that mints this registry's token, with `{line}`"
         ),
-        [one] if config.targets[*one].urls.is_empty() => {
-            format!("no target serves {shown}: add `{line}` to [targets.{one}] in {file}")
-        }
+        [one] if config.targets[*one].urls.is_empty() => format!(
+            "no target serves {shown}: add `{line}` to [targets.{one}] in {file} (if its token is for this registry), or a target of its own"
+        ),
         [one] => format!(
             "no target serves {shown}: add \"{shown}\" to the `urls` of [targets.{one}] in {file} (if its token is for this registry), or a target of its own"
         ),

@@ -291,7 +291,6 @@ fn a_url_no_target_serves_names_the_nearly_matching_target_and_what_differs() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/npm/\"]");
     let config = sb.config.display().to_string();
     for (url, differs) in [
-        ("http://pkgs.example.com/npm/", "another scheme"),
         ("https://pkgs.example.com:8443/npm/", "another port"),
         ("https://pkgs.example.com/pypi/simple/", "a path outside it"),
     ] {
@@ -304,6 +303,21 @@ fn a_url_no_target_serves_names_the_nearly_matching_target_and_what_differs() {
             )
         );
     }
+    // Never the advice to send the token over plain http, or to a whole host.
+    let out = sb.run(&["token", "--url", "http://pkgs.example.com/npm/"]);
+    assert_eq!(
+        stderr(&out),
+        "ecluse-cred: error: no target serves http://pkgs.example.com/npm/: target `demo` serves https://pkgs.example.com/npm/, over https: a token is never sent over plain http to an https registry; use https://pkgs.example.com/npm/\n"
+    );
+    let out = sb.run(&["token", "--url", "pkgs.example.com"]);
+    assert!(
+        stderr(&out).starts_with(
+            "ecluse-cred: error: no target serves https://pkgs.example.com/: target `demo` serves https://pkgs.example.com/npm/, below a path, and this request names none"
+        ) || stderr(&out).contains("below a path, and this request names none"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("add "), "{}", stderr(&out));
     // The ordinary case beside them is served.
     let out = sb.run(&["token", "--url", "https://pkgs.example.com/npm/left-pad"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -313,7 +327,7 @@ fn a_url_no_target_serves_names_the_nearly_matching_target_and_what_differs() {
     assert_eq!(
         stderr(&out),
         format!(
-            "ecluse-cred: error: no target serves https://other.example.com/simple/: add `urls = [\"https://other.example.com/simple/\"]` to [targets.demo] in {config}\n"
+            "ecluse-cred: error: no target serves https://other.example.com/simple/: add `urls = [\"https://other.example.com/simple/\"]` to [targets.demo] in {config} (if its token is for this registry), or a target of its own\n"
         )
     );
     let out = sb.run(&["setup", "pip", "--target", "demo", "--dry-run"]);
@@ -537,10 +551,10 @@ fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_do
             && line.contains("PIP_INDEX_URL is set in your environment"),
         "{line}"
     );
-    // The same URL in the variable overrides nothing.
+    // The same URL, with the user setup writes, in the variable overrides nothing.
     let out = run(
         &["setup", "pip", "--target", "demo", "--dry-run"],
-        Some("https://pkgs.example.com/simple/"),
+        Some("https://token@pkgs.example.com/simple/"),
     );
     assert!(
         !stdout(&out).contains("warning: PIP_INDEX_URL"),
@@ -549,7 +563,7 @@ fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_do
     );
     let doctor = run(
         &["doctor", "--target", "demo"],
-        Some("https://pkgs.example.com/simple/"),
+        Some("https://token@pkgs.example.com/simple/"),
     );
     assert!(
         stdout(&doctor)
@@ -805,5 +819,120 @@ fn a_cargo_registry_variable_that_overrides_the_wiring_is_named_by_setup_and_doc
         line(false).starts_with("ok    client cargo"),
         "{}",
         line(false)
+    );
+}
+
+#[test]
+fn a_variable_warns_only_where_it_overrides_what_setup_wrote() {
+    let sb = Sandbox::new(
+        "urls = [\"https://pkgs.example.com/npm/\", \"https://pkgs.example.com/simple/\"]",
+    );
+    let (_, path, _pip) = fresh_account(&sb);
+    let setup = |args: &[&str], env: (&str, &str)| {
+        let out = sb.cmd(args).env("PATH", &path).env(env.0, env.1).output();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    // npm's default registry in the environment leaves a scope's registry be.
+    let npm = ("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/");
+    let scoped = setup(
+        &[
+            "setup",
+            "npm",
+            "--url",
+            "https://pkgs.example.com/npm/",
+            "--scope",
+            "@acme",
+            "--dry-run",
+        ],
+        npm,
+    );
+    assert!(!scoped.contains("warning: NPM_CONFIG_REGISTRY"), "{scoped}");
+    let unscoped = setup(
+        &[
+            "setup",
+            "npm",
+            "--url",
+            "https://pkgs.example.com/npm/",
+            "--dry-run",
+        ],
+        npm,
+    );
+    assert!(
+        unscoped.contains("warning: NPM_CONFIG_REGISTRY is set"),
+        "{unscoped}"
+    );
+    // pip's index in the environment without the user pip up to 26.1 needs: it would prompt.
+    let pip = setup(
+        &[
+            "setup",
+            "pip",
+            "--url",
+            "https://pkgs.example.com/simple/",
+            "--dry-run",
+        ],
+        ("PIP_INDEX_URL", "https://pkgs.example.com/simple/"),
+    );
+    assert!(pip.contains("warning: PIP_INDEX_URL is set"), "{pip}");
+    let pip = setup(
+        &[
+            "setup",
+            "pip",
+            "--url",
+            "https://pkgs.example.com/simple/",
+            "--dry-run",
+        ],
+        ("PIP_INDEX_URL", "https://token@pkgs.example.com/simple/"),
+    );
+    assert!(!pip.contains("warning: PIP_INDEX_URL"), "{pip}");
+}
+
+#[test]
+fn a_secret_in_the_wrong_key_is_never_repeated_in_the_error() {
+    let sb = Sandbox::new("");
+    for (key, value) in [
+        ("backend", "ghp_S3cretTokenValue0123456789"),
+        ("git_auth", "S3cret-Value/xyz"),
+    ] {
+        let text = if key == "backend" {
+            format!("[targets.demo]\nbackend = \"{value}\"\n")
+        } else {
+            format!(
+                "[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\ngit_auth = \"{value}\"\n",
+                sb.bin.join("mint").display()
+            )
+        };
+        sb.write_raw_config(&text);
+        let out = sb.token(&[]);
+        assert_eq!(out.status.code(), Some(78));
+        assert!(!stderr(&out).contains(value), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the value given is not"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn init_never_reads_what_is_not_a_regular_file_and_help_is_for_the_command_asked() {
+    let sb = Sandbox::new("");
+    let out = sb
+        .program(Path::new(EXE))
+        .args(["init", "--config", "/dev/zero"])
+        .output_within(PATIENCE)
+        .expect("init returns");
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/dev/zero already exists"),
+        "{}",
+        stderr(&out)
+    );
+    // A value that names a protocol command is a value, not the command.
+    let out = sb.run(&["token", "--target", "keyring", "--help"]);
+    assert!(
+        stdout(&out).starts_with("Print a valid token for a target"),
+        "{}",
+        stdout(&out)
     );
 }

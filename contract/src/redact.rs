@@ -13,8 +13,11 @@ pub const REDACTED: &str = "<redacted>";
 const MAX_SHOWN_CHARS: usize = 200;
 
 /// `input` as it may be printed: when it parses as a URL, its scheme, host, port and path (never
-/// userinfo, query or fragment); when it does not, only its scheme, since where the userinfo
-/// ends is exactly what cannot be known of a URL that does not parse.
+/// userinfo, query or fragment). When it does not but names a scheme, as written less
+/// everything up to its last `@` (a password may hold `#`, `?` or `/`, so where the userinfo
+/// ends cannot be known, and what follows the last `@` never holds it) and less its query and
+/// fragment; without a scheme, only a plain host name is shown (anything else may be a secret
+/// pasted in the wrong place).
 pub fn url(input: &str) -> String {
     let input = input.trim();
     let bare = input.strip_prefix("sparse+").unwrap_or(input);
@@ -30,20 +33,25 @@ pub fn url(input: &str) -> String {
         );
         return clean(&shown);
     }
-    // Unparsable: shown as written, but without a query or fragment (they may hold a token)
-    // and without whatever precedes the last `@` (where userinfo would end cannot be known).
-    let written = bare.split(['?', '#']).next().unwrap_or_default();
-    let (scheme, rest) = match scheme_of(written) {
-        Some(scheme) => {
-            let rest = &written[written.find("://").map_or(0, |i| i + 3)..];
-            (format!("{scheme}://"), rest)
-        }
-        None => (String::new(), written),
+    let Some(scheme) = scheme_of(bare) else {
+        return if bare.contains(['@', ':', '/', '\\', '%', '?', '#']) {
+            "…".to_owned()
+        } else {
+            clean(bare)
+        };
     };
-    match rest.rfind('@') {
-        Some(at) => shorten(&format!("{scheme}{REDACTED}@{}", clean(&rest[at + 1..]))),
-        None => shorten(&format!("{scheme}{}", clean(rest))),
-    }
+    let rest = &bare[bare.find("://").map_or(0, |i| i + 3)..];
+    let (userinfo, rest) = match rest.rfind('@') {
+        Some(at) => (true, &rest[at + 1..]),
+        None => (false, rest),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let shown = if userinfo {
+        format!("{scheme}://{REDACTED}@{rest}")
+    } else {
+        format!("{scheme}://{rest}")
+    };
+    clean(&shown)
 }
 
 /// A shown text cut to [`MAX_SHOWN_CHARS`] at a word's end, marked with `…`, so a message is
@@ -458,7 +466,7 @@ mod tests {
         }
         assert_eq!(url("ftp://u:SECRET@h/x"), "ftp://h/x");
         assert!(!url("https://u:123/CRET@host/").contains("CRET"));
-        assert_eq!(url("u:SECRET@host"), "<redacted>@host");
+        assert_eq!(url("u:SECRET@host"), "…");
         // What does not parse is shown as written, less userinfo, query and fragment.
         assert_eq!(
             url("https://u:SE CRET@host:99999/x/"),
@@ -468,10 +476,24 @@ mod tests {
             url("https://exa mple.com/simple/?t=SECRET"),
             "https://exa mple.com/simple/"
         );
+        // A password holding `#` or `?`: nothing before the last `@` shows.
         assert_eq!(
-            url("pkgs.example.com:0x50/x#SECRET"),
-            "pkgs.example.com:0x50/x"
+            url("https://alice:pa#ss@pkgs.example.com/simple/"),
+            "https://<redacted>@pkgs.example.com/simple/"
         );
+        assert_eq!(
+            url("https://alice:pa?ss@pkgs.example.com:0x1/"),
+            "https://<redacted>@pkgs.example.com:0x1/"
+        );
+        // Without a scheme, only a plain host: anything else may be a secret in the wrong place.
+        for secret in [
+            "client:s3cret",
+            "xY9/ab+cd==",
+            "alice:pa#ss@host",
+            "pkgs.example.com:0x50/x",
+        ] {
+            assert_eq!(url(secret), "…", "{secret}");
+        }
     }
 
     #[test]

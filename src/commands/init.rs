@@ -22,7 +22,12 @@ pub fn run(config: Option<PathBuf>, args: InitArgs) -> Result<Reply> {
             Error::config("no home directory to put the config in: name the file with --config")
         })?,
     };
-    if std::fs::read_to_string(&path).is_ok_and(|text| text == STARTER) {
+    // Only a regular file of about the starter's size is read to compare (never a FIFO,
+    // a device or something endless).
+    let is_starter = std::fs::symlink_metadata(&path)
+        .is_ok_and(|m| m.is_file() && m.len() == STARTER.len() as u64)
+        && std::fs::read_to_string(&path).is_ok_and(|text| text == STARTER);
+    if is_starter {
         return Ok(Reply::Stdout(format!(
             "{} is the starter config already\n",
             path.display()

@@ -136,7 +136,7 @@ fn width() -> usize {
 
 /// `at` relative to `now`, short: `in 42m`, `3h 5m ago`, `now`.
 fn relative(at: EpochMs, now: EpochMs) -> String {
-    let ms = at.as_millis() - now.as_millis();
+    let ms = at.as_millis().saturating_sub(now.as_millis());
     let s = ms.unsigned_abs() / 1000;
     let text = match s {
         0 => return "now".to_owned(),

@@ -142,7 +142,21 @@ fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> 
     let registry = (client == crate::cli::SetupClient::Cargo)
         .then(|| cargo_registry_name(w))
         .flatten();
-    let found = crate::setup::overrides::found(client, &w.shown, registry.as_deref());
+    // npm's registry variables override only an unscoped `registry=` line; GOPROXY only what
+    // `setup go --proxy` wrote, which doctor does not ask go about: left out.
+    let npm_scope_only = read(paths::npm()).is_none_or(|(_, text)| {
+        !text.lines().any(|l| {
+            l.trim()
+                .strip_prefix("registry=")
+                .is_some_and(|v| w.answers(v.trim()))
+        })
+    });
+    let wrote = crate::setup::overrides::Wrote {
+        registry: registry.as_deref(),
+        npm_scope_only,
+        go_proxy: false,
+    };
+    let found = crate::setup::overrides::found(client, &w.shown, &wrote);
     if found.is_empty() {
         return check;
     }

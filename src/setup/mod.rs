@@ -242,7 +242,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| cargo::registry_name(&target.name))
         });
-        let mut warnings = overrides::found(args.client, &url, registry.as_deref());
+        let wrote = overrides::Wrote {
+            registry: registry.as_deref(),
+            npm_scope_only: args.scope.is_some(),
+            go_proxy: args.proxy,
+        };
+        let mut warnings = overrides::found(args.client, &url, &wrote);
         if args.client == SetupClient::Pip {
             warnings.extend(pip::pip_too_old());
         }

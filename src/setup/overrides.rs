@@ -15,6 +15,23 @@ struct Override {
     overrides: &'static str,
     /// When it does harm, given its value and the URL setup wires.
     harms: fn(value: &str, url: &str) -> bool,
+    /// Whether setup wrote what it overrides, this time.
+    applies: fn(&Wrote<'_>) -> bool,
+}
+
+/// What setup wrote besides the client's URL, which decides what a variable overrides.
+#[derive(Default)]
+pub struct Wrote<'a> {
+    /// cargo's name for the registry.
+    pub registry: Option<&'a str>,
+    /// npm: only a scope's registry (`@scope:registry=`), which `npm_config_registry` leaves be.
+    pub npm_scope_only: bool,
+    /// go: GOPROXY as well (`--proxy`).
+    pub go_proxy: bool,
+}
+
+fn any(_: &Wrote<'_>) -> bool {
+    true
 }
 
 enum Var {
@@ -32,6 +49,28 @@ fn other_url(value: &str, url: &str) -> bool {
         .is_none_or(|v| same(v) != same(url))
 }
 
+/// pip's index: another URL, or the same without the user pip up to 26.1 needs to ask the
+/// keyring (setup writes one).
+fn other_index(value: &str, url: &str) -> bool {
+    let named_user = value.split_once("://").is_some_and(|(_, rest)| {
+        rest.split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .contains('@')
+    });
+    other_url(value, url) || !named_user
+}
+
+/// A GOPROXY list without the URL.
+fn not_listed(value: &str, url: &str) -> bool {
+    !value.split([',', '|']).any(|v| !other_url(v, url))
+}
+
+/// A GOAUTH that does not run ecluse-cred.
+fn not_ours(value: &str, _: &str) -> bool {
+    !value.contains("ecluse-cred")
+}
+
 fn not_subprocess(value: &str, _: &str) -> bool {
     value.trim() != "subprocess"
 }
@@ -45,95 +84,113 @@ const OVERRIDES: [Override; 14] = [
         client: SetupClient::Pip,
         var: Var::Exact("PIP_INDEX_URL"),
         overrides: "pip.conf's index-url",
-        harms: other_url,
+        harms: other_index,
+        applies: any,
     },
     Override {
         client: SetupClient::Pip,
         var: Var::Exact("PIP_KEYRING_PROVIDER"),
         overrides: "pip.conf's keyring-provider = subprocess",
         harms: not_subprocess,
+        applies: any,
     },
     Override {
         client: SetupClient::Pip,
         var: Var::Exact("PIP_NO_INDEX"),
         overrides: "every index",
         harms: always,
+        applies: any,
     },
     Override {
         client: SetupClient::Uv,
         var: Var::Exact("UV_INDEX_URL"),
         overrides: "uv.toml's default index",
         harms: other_url,
+        applies: any,
     },
     Override {
         client: SetupClient::Uv,
         var: Var::Exact("UV_DEFAULT_INDEX"),
         overrides: "uv.toml's default index",
         harms: other_url,
+        applies: any,
     },
     Override {
         client: SetupClient::Uv,
         var: Var::Exact("UV_KEYRING_PROVIDER"),
         overrides: "uv.toml's keyring-provider = \"subprocess\"",
         harms: not_subprocess,
+        applies: any,
     },
     Override {
         client: SetupClient::Uv,
         var: Var::Exact("UV_NO_CONFIG"),
         overrides: "the whole uv.toml",
         harms: always,
+        applies: any,
     },
     Override {
         client: SetupClient::Npm,
         var: Var::Exact("NPM_CONFIG_REGISTRY"),
         overrides: "the .npmrc's registry",
         harms: other_url,
+        applies: |w| !w.npm_scope_only,
     },
     Override {
         client: SetupClient::Npm,
         var: Var::Exact("npm_config_registry"),
         overrides: "the .npmrc's registry",
         harms: other_url,
+        applies: |w| !w.npm_scope_only,
     },
     Override {
         client: SetupClient::Cargo,
         var: Var::Registry("CARGO_REGISTRIES_", "_INDEX"),
         overrides: "the registry's index in cargo's config",
         harms: other_url,
+        applies: any,
     },
     Override {
         client: SetupClient::Cargo,
         var: Var::Registry("CARGO_REGISTRIES_", "_CREDENTIAL_PROVIDER"),
         overrides: "the registry's credential-provider in cargo's config",
         harms: always,
+        applies: any,
     },
     Override {
         client: SetupClient::Go,
         var: Var::Exact("GOAUTH"),
         overrides: "GOAUTH in go's env file",
-        harms: always,
+        harms: not_ours,
+        applies: any,
     },
     Override {
         client: SetupClient::Go,
         var: Var::Exact("GOPROXY"),
         overrides: "GOPROXY in go's env file",
-        harms: always,
+        harms: not_listed,
+        applies: |w| w.go_proxy,
     },
     Override {
         client: SetupClient::Docker,
         var: Var::Exact("REGISTRY_AUTH_FILE"),
         overrides: "docker's config.json for podman, skopeo and buildah",
         harms: always,
+        applies: any,
     },
 ];
 
-/// What overrides `client`'s wiring of `url` in this process's environment: one message per
-/// variable, naming it and what it overrides. `registry` is cargo's name for the registry.
-pub fn found(client: SetupClient, url: &str, registry: Option<&str>) -> Vec<String> {
-    let scoped = |client| client == SetupClient::Pnpm;
+/// What overrides `client`'s wiring of `url` (and what else setup `wrote`) in this process's
+/// environment: one message per variable, naming it and what it overrides.
+pub fn found(client: SetupClient, url: &str, wrote: &Wrote<'_>) -> Vec<String> {
+    // pnpm reads npm's configuration.
+    let reads = |o: &Override| {
+        o.client == client || (o.client == SetupClient::Npm && client == SetupClient::Pnpm)
+    };
+    let registry = wrote.registry;
     OVERRIDES
         .iter()
-        .filter(|o| o.client == client || (o.client == SetupClient::Npm && scoped(client)))
+        .filter(|o| reads(o) && (o.applies)(wrote))
         .filter_map(|o| {
             let var = match o.var {
                 Var::Exact(name) => name.to_owned(),

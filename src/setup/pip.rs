@@ -148,7 +148,14 @@ pub(crate) fn pip_version() -> Option<(u32, u32)> {
     .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let version = text.strip_prefix("pip ")?.split_whitespace().next()?;
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    // A pre-release (`23.1b1`) counts as its release.
+    let mut parts = version.split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .ok()
+    });
     Some((parts.next()??, parts.next()?.unwrap_or(0)))
 }
 

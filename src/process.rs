@@ -114,8 +114,14 @@ pub fn run_command(
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    // The watchdog first, leading a process group the mint then joins: from before the mint
+    // exists, whatever ends this process (even kill -9 right after the spawn) leaves the
+    // watchdog to end the mint's children too.
+    let watchdog = Watchdog::lead(timeout.saturating_add(WATCHDOG_GRACE)).map_err(|e| {
+        MintError::transient(format!("cannot start the watchdog of `{program}`: {e}"))
+    })?;
+    command.process_group(watchdog.pid);
     // If this process dies (even by kill -9) the mint dies with it: nobody would read its
     // answer, and the lock it was minting under is already free for the next caller's mint.
     let parent = std::process::id();
@@ -137,17 +143,8 @@ pub fn run_command(
             Ok(())
         });
     }
+    // A spawn that fails drops the watchdog, which ends its group: itself.
     let mut child = command.spawn().map_err(|e| spawn_error(program, &e))?;
-    let watchdog = match Watchdog::start(&child, timeout.saturating_add(WATCHDOG_GRACE)) {
-        Ok(w) => w,
-        Err(e) => {
-            kill_group(&child);
-            let _ = child.wait();
-            return Err(MintError::transient(format!(
-                "cannot start the watchdog of `{program}`: {e}"
-            )));
-        }
-    };
     if let (Some(stdin), Some(input)) = (child.stdin.take(), input) {
         feed(stdin, input);
     }
@@ -155,9 +152,9 @@ pub fn run_command(
     let mut stderr = Capture::new(child.stderr.take().map(OwnedFd::from), MAX_STDERR_BYTES);
 
     let exited = read_until_exit(&child, timeout, &mut [&mut stdout, &mut stderr]);
-    // The mint is over either way: end what it left behind while the program, not reaped yet,
-    // still holds its pid and so its group id; then the watchdog may go.
-    kill_group(&child);
+    // The mint is over either way: end what it left behind while the watchdog, alive and not
+    // reaped, still holds the group id; then it may go.
+    kill_group(watchdog.pid);
     drop(watchdog);
     let status = child.wait();
     if !exited {
@@ -353,16 +350,11 @@ fn has_exited(child: &Child) -> bool {
     }
 }
 
-/// The process group of `child`, which was started as a group leader: its pid.
-fn group_of(child: &Child) -> Option<libc::pid_t> {
+/// Kill the process group `pgid` (a mint's, its watchdog among them). Call it while the
+/// watchdog, its leader, is not reaped, so the group id is still theirs.
+fn kill_group(pgid: libc::pid_t) {
     // Never 0 or 1: kill(0) and kill(-1) would reach far more than the mint.
-    libc::pid_t::try_from(child.id()).ok().filter(|&p| p > 1)
-}
-
-/// Kill the mint's whole process group (its watchdog among them). Call it before the leader is
-/// reaped, so the group id is still its own.
-fn kill_group(child: &Child) {
-    if let Some(pgid) = group_of(child) {
+    if pgid > 1 {
         // SAFETY: kill(2) has no memory-safety preconditions; a negative pid names the group.
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
@@ -375,10 +367,10 @@ fn kill_group(child: &Child) {
 /// forked, not executed: it runs no code but a few raw syscalls and holds no descriptor but its
 /// end of that pipe (so it never keeps a caller's pipe open).
 ///
-/// It joins the mint's process group, so that group id stays allocated while it lives: after a
-/// `kill -9` of this process the leader dies too (`PR_SET_PDEATHSIG`) and is reaped by init,
-/// and a group with no member left could be reused by an unrelated process before the
-/// watchdog's `kill(-pgid)`. That group is not the terminal's foreground group (Ctrl-C and the
+/// It leads the process group the mint joins (its pid is the group id), started before the
+/// mint: there is no moment at which this process could die with the mint started and nobody
+/// left to end what the mint started. The group id stays allocated while it lives, so no
+/// unrelated process can take it before the watchdog's `kill(-pgid)`. That group is not the terminal's foreground group (Ctrl-C and the
 /// other terminal signals reach the caller's group, not it), and every signal that can be
 /// blocked stays blocked in the watchdog for life, from before the fork: a hangup of the group
 /// (the kernel sends `SIGHUP` to a group orphaned with a stopped member) or the mint's own
@@ -393,8 +385,9 @@ struct Watchdog {
 }
 
 impl Watchdog {
-    fn start(child: &Child, limit: Duration) -> std::io::Result<Watchdog> {
-        let pgid = group_of(child).ok_or_else(|| std::io::Error::other("no process group"))?;
+    /// Fork the watchdog, leader of a new process group for the mint to join
+    /// (`Command::process_group(watchdog.pid)`), ending it at `limit` at the latest.
+    fn lead(limit: Duration) -> std::io::Result<Watchdog> {
         // Both ends close-on-exec: no program this process starts inherits them.
         let (reader, writer) = std::io::pipe()?;
         let limit_ms = i64::try_from(limit.as_millis()).unwrap_or(i64::MAX);
@@ -409,7 +402,7 @@ impl Watchdog {
             libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut before);
             let pid = libc::fork();
             if pid == 0 {
-                watch(reader.as_raw_fd(), pgid, limit_ms);
+                watch(reader.as_raw_fd(), limit_ms);
             }
             let fork_error = std::io::Error::last_os_error();
             libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
@@ -422,10 +415,11 @@ impl Watchdog {
             pid,
             alarm: Some(writer),
         };
-        // The watchdog joins the group itself too; doing it here as well closes the race
-        // and reports a failure (dropping the watchdog then kills and reaps it).
+        // The watchdog makes its group itself too; doing it here as well means the group
+        // exists before the mint joins it, and reports a failure (dropping the watchdog then
+        // kills and reaps it).
         // SAFETY: setpgid(2) takes plain integers.
-        if unsafe { libc::setpgid(pid, pgid) } == -1 {
+        if unsafe { libc::setpgid(pid, pid) } == -1 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(watchdog)
@@ -473,16 +467,17 @@ fn reaped(pid: libc::pid_t, options: libc::c_int) -> bool {
     }
 }
 
-/// The watchdog's life, in the forked child (every blockable signal blocked): join the group
-/// `pgid`, wait for the end of the pipe `alarm` or the limit, kill the group (itself among
+/// The watchdog's life, in the forked child (every blockable signal blocked): lead a new
+/// group, wait for the end of the pipe `alarm` or the limit, kill the group (itself among
 /// them). Only raw, async-signal-safe syscalls; no allocation.
-unsafe fn watch(alarm: RawFd, pgid: libc::pid_t, limit_ms: i64) -> ! {
+unsafe fn watch(alarm: RawFd, limit_ms: i64) -> ! {
     // SAFETY (whole body): plain syscalls on integers and a stack `pollfd`/`timespec`.
     unsafe {
-        if libc::setpgid(0, pgid) == -1 {
+        if libc::setpgid(0, 0) == -1 {
             // The parent's own setpgid fails alike and reports it.
             libc::_exit(1);
         }
+        let pgid = libc::getpid();
         // Its copy of the write end among them (else it would never see the pipe end), and
         // the cache lock's, whose flock it must not keep.
         close_all_but(alarm);
@@ -753,16 +748,23 @@ mod tests {
         }
     }
 
-    /// A group to watch: a shell in its own process group whose background child writes its
-    /// pid to `file`.
-    fn sleeping_group(file: &std::path::Path) -> Child {
+    /// A group to watch: a watchdog under `limit`, and a shell in its group whose background
+    /// child writes its pid to `file`.
+    fn watched_group(file: &std::path::Path, limit: Duration) -> (Watchdog, Child) {
+        let watchdog = Watchdog::lead(limit).unwrap();
+        let leader = sleeping_in(file, watchdog.pid);
+        (watchdog, leader)
+    }
+
+    /// A shell in the process group `pgid` whose background child writes its pid to `file`.
+    fn sleeping_in(file: &std::path::Path, pgid: libc::pid_t) -> Child {
         Command::new("/bin/sh")
             .args([
                 "-c",
                 &format!("sleep 1000 & echo $! > '{}'; sleep 1000", file.display()),
             ])
             .stdin(Stdio::null())
-            .process_group(0)
+            .process_group(pgid)
             .spawn()
             .unwrap()
     }
@@ -777,9 +779,8 @@ mod tests {
         // no test reaches, for as long as that takes): the read end of its pipe, nothing of
         // ours (not stdin, stdout, stderr).
         let file = dir.path().join("pid");
-        let mut leader = sleeping_group(&file);
+        let (watchdog, mut leader) = watched_group(&file, NEVER);
         pid_in(&file);
-        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
         let mut fds = Vec::new();
         wait_until_true(PATIENCE, || {
             fds = std::fs::read_dir(format!("/proc/{}/fd", watchdog.pid))
@@ -796,19 +797,18 @@ mod tests {
         );
         // SAFETY: getpgid takes a plain integer.
         assert_eq!(
-            unsafe { libc::getpgid(watchdog.pid) },
-            leader.id() as libc::pid_t,
-            "in the mint's group"
+            unsafe { libc::getpgid(leader.id() as libc::pid_t) },
+            watchdog.pid,
+            "the mint is in the watchdog's group"
         );
         drop(watchdog);
         assert_eq!(killed_by(&mut leader), Some(libc::SIGKILL));
         // Another group, which nobody ends: the watchdog does, at its limit.
         let file = dir.path().join("pid2");
-        let mut leader = sleeping_group(&file);
-        let grandchild = pid_in(&file);
         let limit = Duration::from_secs(2);
         let started = Instant::now();
-        let watchdog = Watchdog::start(&leader, limit).unwrap();
+        let (watchdog, mut leader) = watched_group(&file, limit);
+        let grandchild = pid_in(&file);
         assert!(dies_within(&grandchild, PATIENCE));
         assert!(started.elapsed() >= limit);
         drop(watchdog);
@@ -820,15 +820,14 @@ mod tests {
     {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
-        let mut leader = sleeping_group(&file);
+        let (watchdog, mut leader) = watched_group(&file, NEVER);
         let grandchild = pid_in(&file);
-        let pgid = leader.id() as libc::pid_t;
-        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
+        let pgid = watchdog.pid;
         // SAFETY: getpgid takes a plain integer.
         assert_eq!(
-            unsafe { libc::getpgid(watchdog.pid) },
+            unsafe { libc::getpgid(leader.id() as libc::pid_t) },
             pgid,
-            "in the mint's group"
+            "the mint is in the watchdog's group"
         );
         // What the kernel sends a group orphaned with a stopped member, and a mint's `kill 0`:
         // the shell and its sleep die of them, the watchdog does not.
@@ -852,7 +851,7 @@ mod tests {
             "a signal to the group ended the watchdog ({:?})",
             state(pid)
         );
-        // Leader reaped, every other member gone: the watchdog alone keeps the id allocated,
+        // The shell reaped, every other member gone: the watchdog alone keeps the id allocated,
         // so no new group can take it before the watchdog's kill.
         // SAFETY: signal 0 only checks that the group exists.
         assert_eq!(unsafe { libc::kill(-pgid, 0) }, 0, "the group id was freed");
@@ -867,9 +866,8 @@ mod tests {
     fn a_stopped_watchdog_is_killed_and_reaped_when_let_go() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pid");
-        let mut leader = sleeping_group(&file);
+        let (watchdog, mut leader) = watched_group(&file, NEVER);
         pid_in(&file);
-        let watchdog = Watchdog::start(&leader, NEVER).unwrap();
         let pid = watchdog.pid;
         // SAFETY: kill takes plain integers; `pid` is this test's unreaped child.
         unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -890,7 +888,8 @@ mod tests {
             // SAFETY: as above; it is still unreaped.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        kill_group(&leader);
+        // The watchdog is gone; the shell still holds the group id.
+        kill_group(pid);
         leader.wait().unwrap();
         assert!(let_go, "letting a stopped watchdog go waited for ever");
         // Stopped, it cannot end by itself: it is killed once the exit wait is over.

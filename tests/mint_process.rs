@@ -316,11 +316,13 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
             stderr(&out)
         );
     };
-    // In the mint's process group (whose id is the mint's pid), which it keeps allocated.
+    // The leader of the mint's process group (whose id is the watchdog's pid), which it keeps
+    // allocated.
     let mint_pid = children(pid)
         .into_iter()
         .find(|&k| cmdline(k).contains(&mint));
     let watchdog_group = group_of(watchdog);
+    let mint_group = mint_pid.and_then(group_of);
     // Its descriptors once it has closed what the fork copied (bounded: one that keeps more
     // fails).
     let mut fds: Vec<String> = Vec::new();
@@ -346,8 +348,8 @@ fn a_normal_mint_succeeds_and_its_watchdog_holds_nothing_of_the_callers_and_is_g
         "the watchdog holds {fds:?} (the caller's stdout is {callers_stdout})"
     );
     assert!(
-        mint_pid.is_some() && watchdog_group == mint_pid,
-        "the watchdog is in group {watchdog_group:?}, the mint is {mint_pid:?}"
+        mint_pid.is_some() && watchdog_group == Some(watchdog) && mint_group == Some(watchdog),
+        "the watchdog ({watchdog}) is in group {watchdog_group:?}, the mint ({mint_pid:?}) in {mint_group:?}"
     );
     assert!(!alive(watchdog), "the watchdog outlived the mint");
     assert!(
@@ -493,4 +495,38 @@ fn the_mint_helper_gets_its_request_on_stdin_not_on_its_command_line() {
     }
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim_end(), "oa-tok-stdin");
+}
+
+/// The mint starts in a process group that its watchdog already leads: a sibling the caller
+/// forked first (same parent), not the mint itself. So there is no moment, however short,
+/// when the caller could be killed with the mint running and nobody left to end what the mint
+/// starts (before, the mint led its own group and the watchdog was forked after it).
+#[test]
+fn the_mint_starts_in_a_group_its_watchdog_already_leads() {
+    let sb = Sandbox::new("");
+    let script = sb.bin.join("mint");
+    let stat = |what: &str| format!("$(cut -d' ' -f{what} /proc/$$/stat)");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nd=\"$(dirname \"$0\")\"\npg={pgrp}\necho \"$$ {ppid} $pg $(cut -d' ' -f4 /proc/$pg/stat)\" > \"$d/groups\"\necho tok-grouped-$$ >> \"$d/issued\"\nprintf '{{\"token\":\"tok-grouped-%s\",\"expires_in\":3600}}' $$\n",
+            pgrp = stat("5"),
+            ppid = stat("4"),
+        ),
+    )
+    .unwrap();
+    let out = sb.token(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seen = fs::read_to_string(sb.bin.join("groups")).unwrap();
+    let [mint, parent, group, leaders_parent]: [i32; 4] = seen
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    assert_ne!(group, mint, "the mint leads its own group: {seen}");
+    assert_eq!(
+        leaders_parent, parent,
+        "the group's leader is not the caller's other child (the watchdog): {seen}"
+    );
 }

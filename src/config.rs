@@ -578,9 +578,21 @@ fn check_target(table: &toml::Table, key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The top-level table `name`, taken out of `raw` (empty when absent), or what it is instead.
+fn section(raw: &mut toml::Table, name: &str, expected: &str) -> Result<toml::Table, String> {
+    match raw.remove(name) {
+        None => Ok(toml::Table::new()),
+        Some(toml::Value::Table(t)) => Ok(t),
+        Some(other) => Err(format!(
+            "{name}: expected {expected} (found {})",
+            found(&other)
+        )),
+    }
+}
+
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let file = path.display();
-    let raw: toml::Table = toml::from_str(text)
+    let mut raw: toml::Table = toml::from_str(text)
         .map_err(|e| Error::config(format!("config {file}: {}", syntax(text, &e))))?;
     let at = |message: String| in_file(path, text, message);
     if let Some(k) = raw.keys().find(|k| *k != "policy" && *k != "targets") {
@@ -589,32 +601,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
             crate::redact::text(k)
         )));
     }
-    let policy = match raw.get("policy") {
-        None => toml::Table::new(),
-        Some(toml::Value::Table(t)) => t.clone(),
-        Some(other) => {
-            return Err(at(format!(
-                "policy: expected a [policy] section (found {})",
-                found(other)
-            )));
-        }
-    };
+    let policy = section(&mut raw, "policy", "a [policy] section").map_err(at)?;
     check_keys(&policy, &[&POLICY], "policy", "the [policy] section").map_err(at)?;
     let policy: RawPolicy = policy
         .try_into()
         .map_err(|e: toml::de::Error| at(format!("policy: {}", e.message())))?;
     let defaults = merge(Policy::default(), &policy, "policy").map_err(at)?;
     let mut targets = BTreeMap::new();
-    let raw_targets = match raw.get("targets") {
-        None => toml::Table::new(),
-        Some(toml::Value::Table(t)) => t.clone(),
-        Some(other) => {
-            return Err(at(format!(
-                "targets: expected [targets.NAME] sections (found {})",
-                found(other)
-            )));
-        }
-    };
+    let raw_targets = section(&mut raw, "targets", "[targets.NAME] sections").map_err(at)?;
     for (name, value) in raw_targets {
         let key = format!("targets.{name}");
         let toml::Value::Table(table) = value else {

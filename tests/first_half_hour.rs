@@ -387,11 +387,7 @@ fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() 
         .cmd(&["doctor", "--target", "demo"])
         .env("PATH", &path)
         .output();
-    let line = stdout(&doctor)
-        .lines()
-        .find(|l| l.contains("client pip"))
-        .unwrap_or_default()
-        .to_owned();
+    let line = client_line(&doctor, "client pip");
     assert!(
         line.starts_with("FAIL  client pip") && line.contains("pip 23.0"),
         "{line}"
@@ -411,9 +407,7 @@ fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() 
         .env("PATH", &path)
         .output();
     assert!(
-        stdout(&doctor)
-            .lines()
-            .any(|l| l.starts_with("ok    client pip")),
+        client_line(&doctor, "client pip").starts_with("ok    client pip"),
         "{}",
         stdout(&doctor)
     );
@@ -482,11 +476,7 @@ fn setup_pip_without_a_username_writes_one_the_keyring_answers_and_doctor_fails_
             .cmd(&["doctor", "--target", "demo"])
             .env("PATH", path)
             .output();
-        stdout(&out)
-            .lines()
-            .find(|l| l.contains("client pip"))
-            .unwrap_or_default()
-            .to_owned()
+        client_line(&out, "client pip")
     };
     assert!(
         doctor(&path).starts_with("ok    client pip"),
@@ -541,11 +531,7 @@ fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_do
         &["doctor", "--target", "demo"],
         Some("https://other.example.com/simple/"),
     );
-    let line = stdout(&doctor)
-        .lines()
-        .find(|l| l.contains("client pip"))
-        .unwrap()
-        .to_owned();
+    let line = client_line(&doctor, "client pip");
     assert!(
         line.starts_with("FAIL  client pip")
             && line.contains("PIP_INDEX_URL is set in your environment"),
@@ -566,9 +552,7 @@ fn an_environment_variable_that_overrides_the_wiring_is_a_setup_warning_and_a_do
         Some("https://token@pkgs.example.com/simple/"),
     );
     assert!(
-        stdout(&doctor)
-            .lines()
-            .any(|l| l.starts_with("ok    client pip")),
+        client_line(&doctor, "client pip").starts_with("ok    client pip"),
         "{}",
         stdout(&doctor)
     );
@@ -719,6 +703,15 @@ fn an_extra_index_warns_that_a_public_package_of_the_same_name_may_win() {
     }
 }
 
+/// The line of doctor's text output whose check names `client` (`client pip`), or "" if none.
+fn client_line(out: &Output, client: &str) -> String {
+    stdout(out)
+        .lines()
+        .find(|l| l.contains(client))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// `doctor --target demo` as text, the line of `check`.
 fn doctor_line(sb: &Sandbox, args: &[&str], check: &str) -> String {
     let mut all = vec!["doctor", "--target", "demo"];
@@ -804,11 +797,7 @@ fn a_cargo_registry_variable_that_overrides_the_wiring_is_named_by_setup_and_doc
     );
     let line = |set: bool| {
         let out = run(&["doctor", "--target", "demo"], set);
-        stdout(&out)
-            .lines()
-            .find(|l| l.contains("client cargo"))
-            .unwrap_or_default()
-            .to_owned()
+        client_line(&out, "client cargo")
     };
     let with = line(true);
     assert!(

@@ -293,7 +293,9 @@ fn pip(w: &Wiring<'_>) -> Check {
             "python3 -m pip install --user --upgrade pip",
         );
     }
-    if check.status == super::Status::Ok && !ours.iter().all(|url| has_username(url)) {
+    if check.status == super::Status::Ok
+        && !ours.iter().all(|url| crate::setup::pip::names_user(url))
+    {
         return fail(
             format!("client pip ({})", path.display()),
             format!(
@@ -307,15 +309,6 @@ fn pip(w: &Wiring<'_>) -> Check {
         );
     }
     check
-}
-
-/// Whether `url` names a user (`https://USER@host/...`), which pip up to 26.1 needs to ask the
-/// keyring instead of prompting.
-fn has_username(url: &str) -> bool {
-    url.split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
-        .and_then(|authority| authority.rsplit_once('@'))
-        .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or("").is_empty())
 }
 
 /// pip and uv, their index being the target's: they ask the `keyring` on PATH only with
@@ -374,19 +367,26 @@ fn uv(w: &Wiring<'_>) -> Check {
     keyring_client(w, "uv", &path, provider)
 }
 
-/// The name cargo's config gives the registry this URL is (its `[registries.NAME]`).
-fn cargo_registry_name(w: &Wiring<'_>) -> Option<String> {
-    let (_, text) = read(paths::cargo())?;
-    let doc = text.parse::<toml_edit::DocumentMut>().ok()?;
-    let registries = doc.get("registries")?.as_table_like()?;
-    registries
+/// The `[registries.NAME]` of cargo's config whose sparse index is this URL: its name and table.
+fn our_cargo_registry<'d>(
+    w: &Wiring<'_>,
+    doc: &'d toml_edit::DocumentMut,
+) -> Option<(&'d str, &'d toml_edit::Item)> {
+    doc.get("registries")?
+        .as_table_like()?
         .iter()
         .find(|(_, r)| {
             r.get("index")
                 .and_then(|i| i.as_str())
                 .is_some_and(|i| i.starts_with("sparse+") && w.answers(i))
         })
-        .map(|(name, _)| name.to_owned())
+}
+
+/// The name cargo's config gives the registry this URL is (its `[registries.NAME]`).
+fn cargo_registry_name(w: &Wiring<'_>) -> Option<String> {
+    let (_, text) = read(paths::cargo())?;
+    let doc = text.parse::<toml_edit::DocumentMut>().ok()?;
+    our_cargo_registry(w, &doc).map(|(name, _)| name.to_owned())
 }
 
 fn cargo(w: &Wiring<'_>) -> Check {
@@ -401,16 +401,7 @@ fn cargo(w: &Wiring<'_>) -> Check {
             format!("fix {}", path.display()),
         );
     };
-    let registries = doc.get("registries").and_then(|r| r.as_table_like());
-    let found = registries
-        .into_iter()
-        .flat_map(|r| r.iter())
-        .find(|(_, r)| {
-            r.get("index")
-                .and_then(|i| i.as_str())
-                .is_some_and(|i| i.starts_with("sparse+") && w.answers(i))
-        });
-    let Some((name, registry)) = found else {
+    let Some((name, registry)) = our_cargo_registry(w, &doc) else {
         return w.not_set_up("cargo");
     };
     // A provider is a command (string or array), or the name of a `[credential-alias]`; the

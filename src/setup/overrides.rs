@@ -52,13 +52,7 @@ fn other_url(value: &str, url: &str) -> bool {
 /// pip's index: another URL, or the same without the user pip up to 26.1 needs to ask the
 /// keyring (setup writes one).
 fn other_index(value: &str, url: &str) -> bool {
-    let named_user = value.split_once("://").is_some_and(|(_, rest)| {
-        rest.split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default()
-            .contains('@')
-    });
-    other_url(value, url) || !named_user
+    other_url(value, url) || !super::pip::names_user(value)
 }
 
 /// A GOPROXY list without the URL.

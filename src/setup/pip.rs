@@ -131,6 +131,15 @@ fn without_empty_global(text: &str) -> String {
     [&lines[..at], &lines[at + 2..]].concat().concat()
 }
 
+/// Whether `url` names a user (`https://USER@host/...`), which pip up to 26.1 needs to ask the
+/// keyring instead of prompting.
+pub(crate) fn names_user(url: &str) -> bool {
+    url.split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .and_then(|authority| authority.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or("").is_empty())
+}
+
 /// The first pip that reads `keyring-provider` (pip 23.1): an older one ignores the key and
 /// never asks the keyring (Debian 12's own pip is 23.0).
 pub(crate) const KEYRING_PROVIDER_SINCE: (u32, u32) = (23, 1);

@@ -1084,7 +1084,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__setup)
-            opts="-v -q -h --target --url --file --dry-run --undo --extra --proxy --registry --scope --user --context --bin-dir --config --cache-dir --verbose --quiet --log-format --help pip uv cargo git docker kubectl npm pnpm go bazel terraform"
+            opts="-v -q -h --target --url --file --dry-run --undo --extra --proxy --registry --id --mirror --scope --user --context --bin-dir --config --cache-dir --verbose --quiet --log-format --help pip uv cargo git docker kubectl npm pnpm go bazel terraform poetry twine pdm hatch maven yarn"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,6 +1103,10 @@ _ecluse__cred() {
                     return 0
                     ;;
                 --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

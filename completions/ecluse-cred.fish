@@ -163,19 +163,21 @@ complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand docker-credentia
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l target -d 'Target name, as in [targets.NAME] in the config (or a derived target\'s host)' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l url -d 'The registry URL (or host[:port]) to authenticate to: the configured target whose `urls` match it, else a target derived from a CodeArtifact or Artifact Registry URL' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l file -d 'Edit this file instead of the client\'s own user config' -r -F
-complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l registry -d 'cargo: the registry\'s name in cargo\'s config [default: the target\'s name]' -r
-complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l scope -d 'npm: use the registry for this scope only (`@scope:registry=URL`)' -r
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l registry -d 'cargo, poetry, twine, pdm, hatch: the registry\'s name in the client\'s config [default: the target\'s name]' -r
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l id -d 'maven: the server (and repository or mirror) id in settings.xml [default: ecluse-TARGET]' -r
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l scope -d 'npm, pnpm, yarn: use the registry for this scope only (`@scope:registry=URL`)' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l user -d 'kubectl: the kubeconfig user to create [default: ecluse-TARGET]' -r
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l context -d 'kubectl: an existing context whose user becomes the new one' -r
-complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l bin-dir -d 'pip, uv, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; bazel: where its shim goes [default: as for pip, else ecluse-cred\'s data directory]; pnpm: where its helper link goes' -r -F
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l bin-dir -d 'pip, uv, pdm, docker: where to put the shim they run from PATH [default: the first writable directory on PATH under your home]; bazel: where its shim goes [default: as for pip, else ecluse-cred\'s data directory]; pnpm: where its helper link goes' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l config -d 'Configuration file [default: ~/.config/ecluse-cred/config.toml]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l cache-dir -d 'Cache directory [default: ~/.cache/ecluse-cred]' -r -F
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l log-format -d 'Format of stderr lines: text, or one JSON object per line (events and errors alike)' -r -f -a "text\t''
 json\t''"
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l dry-run -d 'Print the unified diff of what would change; write nothing, mint nothing'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l undo -d 'Remove what setup added for this registry, and nothing else'
-complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l extra -d 'pip, uv: add the registry as an extra index instead of the default one'
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l extra -d 'pip, uv, pdm: add the registry as an extra index instead of the default one'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l proxy -d 'go: also make the URL go\'s GOPROXY (ahead of what it was)'
+complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -l mirror -d 'maven: a <mirror> of every repository (mirrorOf *) instead of a repository in a profile'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s v -l verbose -d 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s q -l quiet -d 'Print only errors on stderr'
 complete -c ecluse-cred -n "__fish_ecluse_cred_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'

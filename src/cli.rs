@@ -374,7 +374,7 @@ pub enum Command {
     /// Wire a client to a registry in its own config, so that its plain command authenticates
     /// (--dry-run shows the diff, --undo takes it out again)
     #[command(after_help = SETUP_EXAMPLES, arg_required_else_help = true)]
-    Setup(SetupArgs),
+    Setup(Box<SetupArgs>),
     /// Check the config, cache, binaries, backend credentials and client configs; say how to
     /// fix each problem (no network unless --mint)
     #[command(after_help = DOCTOR_EXAMPLES)]
@@ -534,25 +534,34 @@ pub enum SetupClient {
     Bazel,
     /// Terraform's CLI config: credentials_helper "ecluse", the helper in its plugin directory
     Terraform,
+    /// Poetry's config.toml: repositories.NAME, and the keyring backend (keyringrc.cfg)
+    Poetry,
+    /// ~/.pypirc: a [NAME] repository, and the keyring backend (keyringrc.cfg)
+    Twine,
+    /// PDM's config.toml: the index and repository.NAME, the keyring backend and the keyring shim
+    Pdm,
+    /// Hatch's config.toml: publish.index.repos.NAME, and the keyring backend (keyringrc.cfg)
+    Hatch,
+    /// ~/.m2/settings.xml: a server, its repository (or --mirror); ~/.mavenrc exports the token
+    #[value(alias = "mvn")]
+    Maven,
+    /// ~/.yarnrc.yml (Yarn 2 and later): the registry, and a plugin that asks ecluse-cred
+    Yarn,
 }
 
 /// Clients `setup` has no wiring of their own for, and how each is served instead.
-const SERVED_OTHERWISE: [(&[&str], &str); 4] = [
+const SERVED_OTHERWISE: [(&[&str], &str); 3] = [
     (
         &["podman", "skopeo", "buildah", "helm", "crane"],
         "it reads docker's config.json: `ecluse-cred setup docker --url URL` wires it",
     ),
     (
-        &["maven", "mvn", "gradle", "sbt"],
-        "it takes the token from the environment: `ecluse-cred exec --target T -- COMMAND` runs it with $ECLUSE_CRED_TOKEN set (see `ecluse-cred exec --help`)",
+        &["gradle", "gradlew", "sbt"],
+        "it takes the token from the environment: `ecluse-cred exec --target T -- COMMAND` runs it with $ECLUSE_CRED_TOKEN set (see `ecluse-cred exec --help`; not tested here)",
     ),
     (
-        &["yarn"],
-        "Yarn 1 reads ~/.npmrc (`ecluse-cred setup npm`); Yarn 2 and later take the token from the environment: `ecluse-cred exec --target T --env YARN_NPM_AUTH_TOKEN -- yarn install`",
-    ),
-    (
-        &["poetry", "twine", "pdm", "hatch", "pipenv"],
-        "it asks a keyring through the keyring library, not pip's subprocess protocol; `ecluse-cred exec --target T -- COMMAND` gives it the token in $ECLUSE_CRED_TOKEN",
+        &["pipenv", "pipx"],
+        "it installs with pip, which `ecluse-cred setup pip --url URL` wires",
     ),
 ];
 
@@ -616,7 +625,7 @@ pub struct SetupArgs {
     #[arg(long)]
     pub undo: bool,
 
-    /// pip, uv: add the registry as an extra index instead of the default one
+    /// pip, uv, pdm: add the registry as an extra index instead of the default one
     #[arg(long)]
     pub extra: bool,
 
@@ -624,11 +633,20 @@ pub struct SetupArgs {
     #[arg(long)]
     pub proxy: bool,
 
-    /// cargo: the registry's name in cargo's config [default: the target's name]
+    /// cargo, poetry, twine, pdm, hatch: the registry's name in the client's config
+    /// [default: the target's name]
     #[arg(long, value_name = "NAME")]
     pub registry: Option<String>,
 
-    /// npm: use the registry for this scope only (`@scope:registry=URL`)
+    /// maven: the server (and repository or mirror) id in settings.xml [default: ecluse-TARGET]
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// maven: a <mirror> of every repository (mirrorOf *) instead of a repository in a profile
+    #[arg(long)]
+    pub mirror: bool,
+
+    /// npm, pnpm, yarn: use the registry for this scope only (`@scope:registry=URL`)
     #[arg(long, value_name = "@SCOPE")]
     pub scope: Option<String>,
 
@@ -640,7 +658,7 @@ pub struct SetupArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
 
-    /// pip, uv, docker: where to put the shim they run from PATH [default: the first writable
+    /// pip, uv, pdm, docker: where to put the shim they run from PATH [default: the first writable
     /// directory on PATH under your home]; bazel: where its shim goes [default: as for pip,
     /// else ecluse-cred's data directory]; pnpm: where its helper link goes
     #[arg(long, value_name = "DIR")]

@@ -36,7 +36,7 @@ pub fn run(invocation: Invocation) -> Result<Reply> {
         Command::Exec(args) => commands::exec::run(&at.load()?, args),
         Command::Npmrc(args) => commands::npmrc::run(&at.load()?, args),
         Command::KubeCredential(args) => commands::kube::run(&at.load()?, args),
-        Command::Setup(args) => commands::setup::run(&at.load()?, args),
+        Command::Setup(args) => commands::setup::run(&at.load()?, *args),
         Command::Doctor(args) => commands::doctor::run(at, args),
         Command::Init(args) => commands::init::run(at.config, args),
         Command::Install {

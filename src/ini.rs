@@ -56,6 +56,50 @@ pub(crate) fn get<'a>(entries: &'a [Entry], section: &str, key: &str) -> Option<
         .map(|e| e.value.as_str())
 }
 
+/// `text` with `lines` (each ending in a newline) added at the end of `[section]`, before the
+/// blank lines that end it, after a marker comment naming `name` (see `setup::MARKER`); `text`
+/// unchanged when it has no such section.
+pub(crate) fn add_to_section(text: &str, section: &str, marker: &str, lines: &str) -> String {
+    let header = format!("[{section}]");
+    let all: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(start) = all.iter().position(|l| l.trim() == header) else {
+        return text.to_owned();
+    };
+    let end = all[start + 1..]
+        .iter()
+        .position(|l| l.trim().starts_with('['))
+        .map_or(all.len(), |i| start + 1 + i);
+    let mut at = end;
+    while at > start + 1 && all[at - 1].trim().is_empty() {
+        at -= 1;
+    }
+    let mut out = all[..at].concat();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(marker);
+    out.push('\n');
+    out.push_str(lines);
+    out.push_str(&all[at..].concat());
+    out
+}
+
+/// Whether every line of `text` is one configparser reads: `[section]`, `key = value` (or
+/// `key: value`), a comment, a blank line or an indented continuation. The first line that is
+/// not, 1-based.
+pub(crate) fn bad_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let t = line.trim();
+            !(t.is_empty()
+                || t.starts_with(['#', ';'])
+                || (t.starts_with('[') && t.ends_with(']'))
+                || line.starts_with([' ', '\t'])
+                || t.contains(['=', ':']))
+        })
+        .map(|n| n + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,14 +79,24 @@ pub(super) fn checks(w: &Wiring<'_>, checks: &mut Vec<Check>) {
     push(C::Bazel, bazel(w));
     push(C::Terraform, terraform(w));
     push(C::Go, go(w));
+    push(C::Poetry, poetry(w));
+    push(C::Twine, twine(w));
+    push(C::Pdm, pdm(w));
+    push(C::Hatch, hatch(w));
+    push(C::Maven, maven(w));
+    push(C::Yarn, yarn(w));
 }
 
 /// The words in a registry URL's path that say which ecosystem it serves, per client family.
-const ECOSYSTEM_HINTS: [(&[&str], &[crate::cli::SetupClient]); 5] = {
+const ECOSYSTEM_HINTS: [(&[&str], &[crate::cli::SetupClient]); 6] = {
     use crate::cli::SetupClient as C;
     [
-        (&["simple", "pypi", "python"], &[C::Pip, C::Uv]),
-        (&["npm"], &[C::Npm, C::Pnpm]),
+        (
+            &["simple", "pypi", "python"],
+            &[C::Pip, C::Uv, C::Poetry, C::Twine, C::Pdm, C::Hatch],
+        ),
+        (&["npm"], &[C::Npm, C::Pnpm, C::Yarn]),
+        (&["maven", "maven2", "java"], &[C::Maven]),
         (&["cargo", "crates"], &[C::Cargo]),
         (&["go", "goproxy"], &[C::Go]),
         (&[".git"], &[C::Git]),
@@ -155,6 +165,7 @@ fn overridden(w: &Wiring<'_>, client: crate::cli::SetupClient, check: Check) -> 
         registry: registry.as_deref(),
         npm_scope_only,
         go_proxy: false,
+        extra: false,
     };
     let found = crate::setup::overrides::found(client, &w.shown, &wrote);
     if found.is_empty() {
@@ -886,6 +897,246 @@ fn terraform(w: &Wiring<'_>) -> Check {
             format!("ecluse-cred setup terraform --url {}", w.shown),
         ),
         Err(e) => fail(check, e.chain().to_string(), "set HOME"),
+    }
+}
+
+/// The keyring-library clients (Poetry, twine, PDM, Hatch), their config naming the registry:
+/// keyring must load ecluse-cred's backend, and that backend must run this ecluse-cred.
+fn keyring_backend(w: &Wiring<'_>, client: &str, path: &Path) -> Check {
+    let check = format!("client {client} ({})", path.display());
+    match crate::setup::pykeyring::problem(w.exe) {
+        None => ok(check, "routes to this ecluse-cred (keyring backend)"),
+        Some(why) => fail(
+            check,
+            why,
+            format!("ecluse-cred setup {client} --url {}", w.shown),
+        ),
+    }
+}
+
+/// The URLs of the tables under `keys` (`[repositories.NAME] url`, ...) in a TOML config.
+fn table_urls(doc: &toml_edit::DocumentMut, keys: &[&str], field: &str) -> Vec<String> {
+    let mut item = doc.as_item();
+    for k in keys {
+        match item.get(k) {
+            Some(i) => item = i,
+            None => return Vec::new(),
+        }
+    }
+    item.as_table_like()
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .filter_map(|(_, v)| v.get(field).and_then(|u| u.as_str()).map(str::to_owned))
+        .collect()
+}
+
+/// A TOML client config and the URLs it gives the registry, `None` when it names none this
+/// target serves.
+fn toml_config(
+    w: &Wiring<'_>,
+    path: Result<PathBuf>,
+    urls: impl Fn(&toml_edit::DocumentMut) -> Vec<String>,
+) -> Option<PathBuf> {
+    let (path, text) = read(path)?;
+    let doc = text.parse::<toml_edit::DocumentMut>().ok()?;
+    urls(&doc).iter().any(|u| w.answers(u)).then_some(path)
+}
+
+/// Poetry: a repository in its config, or (sources live in projects) the backend alone.
+fn poetry(w: &Wiring<'_>) -> Check {
+    match toml_config(w, paths::poetry(), |d| {
+        table_urls(d, &["repositories"], "url")
+    }) {
+        Some(path) => keyring_backend(w, "poetry", &path),
+        None => w.not_set_up("poetry"),
+    }
+}
+
+/// twine: a section of `~/.pypirc` listed in `index-servers` whose `repository` is the
+/// registry, as twine reads it; a password there is sent instead of the token.
+fn twine(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::twine()) else {
+        return w.not_set_up("twine");
+    };
+    let entries = crate::ini::entries(&text);
+    let servers = crate::ini::get(&entries, "distutils", "index-servers")
+        .unwrap_or("pypi testpypi")
+        .to_owned();
+    let ours = servers
+        .split_whitespace()
+        .find(|name| crate::ini::get(&entries, name, "repository").is_some_and(|u| w.answers(u)));
+    match ours {
+        None => w.not_set_up("twine"),
+        Some(name) if crate::ini::get(&entries, name, "password").is_some() => fail(
+            format!("client twine ({})", path.display()),
+            format!("[{name}] has a password, which twine sends instead of asking keyring"),
+            format!("remove the password line from [{name}]"),
+        ),
+        Some(_) => keyring_backend(w, "twine", &path),
+    }
+}
+
+/// PDM: its index or a repository is the registry; it asks the `keyring` program on PATH
+/// (or the keyring library, when its environment has it).
+fn pdm(w: &Wiring<'_>) -> Check {
+    let found = toml_config(w, paths::pdm(), |d| {
+        let mut urls = table_urls(d, &["pypi"], "url");
+        urls.extend(
+            d.get("pypi")
+                .and_then(|p| p.get("url"))
+                .and_then(|u| u.as_str())
+                .map(str::to_owned),
+        );
+        urls.extend(table_urls(d, &["repository"], "url"));
+        urls
+    });
+    match found {
+        Some(path) => shim_check("pdm", &path, shims::KEYRING, w.exe),
+        None => w.not_set_up("pdm"),
+    }
+}
+
+/// Hatch: a `publish.index.repos` entry with the registry's URL (and a user: Hatch asks keyring
+/// only for the password).
+fn hatch(w: &Wiring<'_>) -> Check {
+    match toml_config(w, paths::hatch(), |d| {
+        table_urls(d, &["publish", "index", "repos"], "url")
+    }) {
+        Some(path) => keyring_backend(w, "hatch", &path),
+        None => w.not_set_up("hatch"),
+    }
+}
+
+/// Maven: a server whose password is `${env.VAR}` for a repository or mirror with the
+/// registry's URL, and `~/.mavenrc` exporting VAR from this ecluse-cred.
+fn maven(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::maven()) else {
+        return w.not_set_up("maven");
+    };
+    let check = format!("client maven ({})", path.display());
+    let Ok(doc) = roxmltree::Document::parse(&text) else {
+        return fail(
+            check,
+            "not XML: Maven cannot read it",
+            format!("fix {}", path.display()),
+        );
+    };
+    let child_text = |n: roxmltree::Node<'_, '_>, name: &str| {
+        n.children()
+            .find(|c| c.tag_name().name() == name)
+            .and_then(|c| c.text())
+            .map(str::trim)
+            .map(str::to_owned)
+    };
+    // Repositories and mirrors with the registry's URL: their ids.
+    let ids: Vec<String> = doc
+        .descendants()
+        .filter(|n| {
+            matches!(
+                n.tag_name().name(),
+                "repository" | "pluginRepository" | "mirror"
+            )
+        })
+        .filter(|n| child_text(*n, "url").is_some_and(|u| w.answers(&u)))
+        .filter_map(|n| child_text(n, "id"))
+        .collect();
+    if ids.is_empty() {
+        return w.not_set_up("maven");
+    }
+    let password = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "server")
+        .find(|n| child_text(*n, "id").is_some_and(|id| ids.contains(&id)))
+        .and_then(|n| child_text(n, "password"));
+    let Some(var) = password
+        .as_deref()
+        .and_then(|p| p.strip_prefix("${env."))
+        .and_then(|p| p.strip_suffix('}'))
+    else {
+        return fail(
+            check,
+            format!(
+                "no <server> with id {} takes its password from the environment",
+                ids.join(" or ")
+            ),
+            format!("ecluse-cred setup maven --url {}", w.shown),
+        );
+    };
+    let rc = crate::setup::maven::mavenrc().ok();
+    let line = rc
+        .as_ref()
+        .and_then(|rc| std::fs::read_to_string(rc).ok())
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(&format!("export {var}=")))
+                .map(str::to_owned)
+        });
+    match line {
+        Some(line) if line.contains(&format!("'{}'", w.exe.display())) => ok(
+            check,
+            format!("routes to this ecluse-cred (${var} from ~/.mavenrc)"),
+        ),
+        Some(_) => fail(
+            check,
+            format!(
+                "~/.mavenrc exports ${var} from another ecluse-cred than this one ({})",
+                w.exe.display()
+            ),
+            format!("ecluse-cred setup maven --url {}", w.shown),
+        ),
+        None => fail(
+            check,
+            format!("its password is ${{env.{var}}}, which ~/.mavenrc does not export"),
+            format!("ecluse-cred setup maven --url {}", w.shown),
+        ),
+    }
+}
+
+/// Yarn: the home `.yarnrc.yml` names the registry (`npmRegistryServer`, or a scope's) and
+/// ecluse-cred's plugin, which must be the one this ecluse-cred writes.
+fn yarn(w: &Wiring<'_>) -> Check {
+    let Some((path, text)) = read(paths::yarn()) else {
+        return w.not_set_up("yarn");
+    };
+    let named = text.lines().any(|l| {
+        l.trim()
+            .strip_prefix("npmRegistryServer:")
+            .map(|v| v.trim().trim_matches(['"', '\'']))
+            .is_some_and(|u| w.answers(u))
+    });
+    if !named {
+        return w.not_set_up("yarn");
+    }
+    let check = format!("client yarn ({})", path.display());
+    let Ok(plugin) = crate::setup::yarn::plugin_path() else {
+        return w.not_set_up("yarn");
+    };
+    if !text.contains(&format!("path: \"{}\"", plugin.display())) {
+        return fail(
+            check,
+            format!(
+                "its plugins do not include ecluse-cred's ({}): Yarn sends no token",
+                plugin.display()
+            ),
+            format!("ecluse-cred setup yarn --url {}", w.shown),
+        );
+    }
+    match (
+        std::fs::read_to_string(&plugin),
+        crate::setup::yarn::plugin_text(w.exe),
+    ) {
+        (Ok(have), Ok(want)) if have == want => {
+            ok(check, "routes to this ecluse-cred (Yarn plugin)")
+        }
+        _ => fail(
+            check,
+            format!(
+                "{} is missing, or not the plugin this ecluse-cred ({}) writes",
+                plugin.display(),
+                w.exe.display()
+            ),
+            format!("ecluse-cred setup yarn --url {}", w.shown),
+        ),
     }
 }
 

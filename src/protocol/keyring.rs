@@ -74,6 +74,8 @@ pub fn exchange(ctx: Result<Context>, args: &[String]) -> Result<Reply> {
     let parsed = parse(args).map_err(|why| refused(Code::Usage, format!("keyring: {why}")))?;
     let (op, service, username) = match parsed.positional.as_slice() {
         [op, service] => (op.as_str(), service.as_str(), None),
+        // PDM asks with an empty username when it has none.
+        [op, service, user] if user.is_empty() => (op.as_str(), service.as_str(), None),
         [op, service, user] => (op.as_str(), service.as_str(), Some(user.as_str())),
         _ => {
             return Err(refused(
@@ -170,6 +172,15 @@ mod tests {
         assert_eq!(
             stdout(ask(&["--mode=creds", "--output=json", "get", url])),
             "{\"password\":\"tok-1\",\"username\":\"aws\"}\n"
+        );
+        // PDM's forms: an empty username is none.
+        assert_eq!(
+            stdout(ask(&["--mode=creds", "get", url, ""])),
+            "aws\ntok-1\n"
+        );
+        assert_eq!(
+            stdout(ask(&["--mode=password", "get", url, "aws"])),
+            "tok-1\n"
         );
     }
 

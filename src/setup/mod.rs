@@ -29,14 +29,22 @@ mod cargo;
 mod docker;
 mod git;
 mod go;
+mod hatch;
 mod kubectl;
 mod mask;
+pub(crate) mod maven;
 mod npm;
 pub(crate) mod overrides;
+mod pdm;
 pub(crate) mod pip;
+mod poetry;
+pub(crate) mod pykeyring;
 mod record;
 mod terraform;
+mod toml_table;
+mod twine;
 mod uv;
+pub(crate) mod yarn;
 
 /// Where each client's user config is, as setup writes it (for `doctor`).
 pub(crate) mod paths {
@@ -44,11 +52,17 @@ pub(crate) mod paths {
     pub(crate) use super::cargo::cargo_config as cargo;
     pub(crate) use super::docker::docker_config as docker;
     pub(crate) use super::git::global_config as git;
+    pub(crate) use super::hatch::config_toml as hatch;
     pub(crate) use super::kubectl::kubeconfig as kubectl;
+    pub(crate) use super::maven::settings_xml as maven;
+    pub(crate) use super::pdm::config_toml as pdm;
     pub(crate) use super::pip::pip_conf as pip;
+    pub(crate) use super::poetry::config_toml as poetry;
     pub(crate) use super::terraform::cli_config as terraform;
     pub(crate) use super::terraform::plugin as terraform_plugin;
+    pub(crate) use super::twine::pypirc as twine;
     pub(crate) use super::uv::uv_toml as uv;
+    pub(crate) use super::yarn::yarnrc as yarn;
     pub(crate) use crate::npmrc::user_npmrc as npm;
 }
 
@@ -227,6 +241,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         SetupClient::Go => go::plan(&request),
         SetupClient::Bazel => bazel::plan(&request),
         SetupClient::Terraform => terraform::plan(&request),
+        SetupClient::Poetry => poetry::plan(&request),
+        SetupClient::Twine => twine::plan(&request),
+        SetupClient::Pdm => pdm::plan(&request),
+        SetupClient::Hatch => hatch::plan(&request),
+        SetupClient::Maven => maven::plan(&request),
+        SetupClient::Yarn => yarn::plan(&request),
     };
     let mut plan = plan.map_err(|mut e| {
         e.message = show(&e.message);
@@ -246,16 +266,22 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             registry: registry.as_deref(),
             npm_scope_only: args.scope.is_some(),
             go_proxy: args.proxy,
+            extra: args.extra,
         };
         let mut warnings = overrides::found(args.client, &url, &wrote);
         if args.client == SetupClient::Pip {
             warnings.extend(pip::pip_too_old());
         }
-        if args.extra && matches!(args.client, SetupClient::Pip | SetupClient::Uv) {
-            warnings.push(extra_index_warning(if args.client == SetupClient::Uv {
-                "uv"
-            } else {
-                "pip"
+        if args.extra
+            && matches!(
+                args.client,
+                SetupClient::Pip | SetupClient::Uv | SetupClient::Pdm
+            )
+        {
+            warnings.push(extra_index_warning(match args.client {
+                SetupClient::Uv => "uv",
+                SetupClient::Pdm => "pdm",
+                _ => "pip",
             }));
         }
         warnings
@@ -525,6 +551,27 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
         }
     };
     Ok((target, url))
+}
+
+/// The registry's name in a client's config (Poetry's, twine's, PDM's, Hatch's repositories):
+/// `--registry`, else the target's name with anything but letters, digits, `-`, `_` and `.`
+/// made `-`. A `--registry` with other characters is refused: it goes into section and table
+/// names, and into the command the user types.
+pub(crate) fn registry_name(w: &Wiring<'_>) -> Result<String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    match &w.args.registry {
+        Some(name) if name.chars().all(ok) => Ok(name.clone()),
+        Some(name) => Err(Error::new(
+            Code::Usage,
+            format!("--registry must be letters, digits, `-`, `_` and `.` only, not {name:?}"),
+        )),
+        None => Ok(w
+            .target
+            .name
+            .chars()
+            .map(|c| if ok(c) { c } else { '-' })
+            .collect()),
+    }
 }
 
 /// The file a client reads from: `--file`, else the client's own choice.

@@ -28,6 +28,8 @@ pub struct Wrote<'a> {
     pub npm_scope_only: bool,
     /// go: GOPROXY as well (`--proxy`).
     pub go_proxy: bool,
+    /// pip, uv, pdm: an extra index, not the default one (`--extra`).
+    pub extra: bool,
 }
 
 fn any(_: &Wrote<'_>) -> bool {
@@ -73,7 +75,20 @@ fn always(_: &str, _: &str) -> bool {
     true
 }
 
-const OVERRIDES: [Override; 14] = [
+/// A keyring backend other than the chainer, which asks ecluse-cred's among the others.
+fn not_chainer(value: &str, _: &str) -> bool {
+    value.trim() != super::pykeyring::CHAINER
+}
+
+/// A value Poetry reads as false.
+fn falsy(value: &str, _: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "false" | "0" | "no" | "off"
+    )
+}
+
+const OVERRIDES: [Override; 23] = [
     Override {
         client: SetupClient::Pip,
         var: Var::Exact("PIP_INDEX_URL"),
@@ -169,6 +184,69 @@ const OVERRIDES: [Override; 14] = [
         client: SetupClient::Docker,
         var: Var::Exact("REGISTRY_AUTH_FILE"),
         overrides: "docker's config.json for podman, skopeo and buildah",
+        harms: always,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Poetry,
+        var: Var::Exact("PYTHON_KEYRING_BACKEND"),
+        overrides: "keyringrc.cfg's backend, so keyring never asks ecluse-cred's",
+        harms: not_chainer,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Twine,
+        var: Var::Exact("PYTHON_KEYRING_BACKEND"),
+        overrides: "keyringrc.cfg's backend, so keyring never asks ecluse-cred's",
+        harms: not_chainer,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Pdm,
+        var: Var::Exact("PYTHON_KEYRING_BACKEND"),
+        overrides: "keyringrc.cfg's backend, so keyring never asks ecluse-cred's",
+        harms: not_chainer,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Hatch,
+        var: Var::Exact("PYTHON_KEYRING_BACKEND"),
+        overrides: "keyringrc.cfg's backend, so keyring never asks ecluse-cred's",
+        harms: not_chainer,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Poetry,
+        var: Var::Exact("POETRY_KEYRING_ENABLED"),
+        overrides: "Poetry's use of keyring",
+        harms: falsy,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Pdm,
+        var: Var::Exact("PDM_PYPI_URL"),
+        overrides: "the index in PDM's config",
+        harms: other_url,
+        applies: |w| !w.extra,
+    },
+    Override {
+        client: SetupClient::Maven,
+        var: Var::Exact("MAVEN_SKIP_RC"),
+        overrides: "~/.mavenrc, which exports the token",
+        harms: always,
+        applies: any,
+    },
+    Override {
+        client: SetupClient::Yarn,
+        var: Var::Exact("YARN_NPM_REGISTRY_SERVER"),
+        overrides: "the .yarnrc.yml's npmRegistryServer",
+        harms: other_url,
+        applies: |w| !w.npm_scope_only,
+    },
+    Override {
+        client: SetupClient::Yarn,
+        var: Var::Exact("YARN_PLUGINS"),
+        overrides: "the .yarnrc.yml's plugins, ecluse-cred's among them",
         harms: always,
         applies: any,
     },

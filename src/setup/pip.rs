@@ -28,25 +28,16 @@ pub(crate) fn with_username(url: &str, username: Option<&str>) -> String {
     }
 }
 
-/// An INI file's lines as pip's configparser reads them: `[section]`, `key = value` (or
-/// `key: value`), comments, blank lines and indented continuations. Anything else is an error.
+/// An INI file's lines as pip's configparser reads them; anything else is an error.
 fn check(path: &std::path::Path, text: &str) -> Result<()> {
-    for (n, line) in text.lines().enumerate() {
-        let t = line.trim();
-        let ok = t.is_empty()
-            || t.starts_with(['#', ';'])
-            || (t.starts_with('[') && t.ends_with(']'))
-            || line.starts_with([' ', '\t'])
-            || t.contains(['=', ':']);
-        if !ok {
-            return Err(unparsable(
-                path,
-                n + 1,
-                "not a `key = value` line of an INI file",
-            ));
-        }
+    match crate::ini::bad_line(text) {
+        Some(line) => Err(unparsable(
+            path,
+            line,
+            "not a `key = value` line of an INI file",
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// pip's spelling of a key: case and `_` do not matter to it (`index_url` is `index-url`).
@@ -83,28 +74,7 @@ fn is_line(line: &str, key: &str, value: &str) -> bool {
 
 /// `text` with `line` added at the end of its `[global]` section, after a marker naming `name`.
 fn add_to_global(text: &str, name: &str, line: &str) -> String {
-    let marker = format!("# {MARKER} {name}\n");
-    let all: Vec<&str> = text.split_inclusive('\n').collect();
-    let Some(start) = all.iter().position(|l| l.trim() == "[global]") else {
-        return text.to_owned();
-    };
-    let end = all[start + 1..]
-        .iter()
-        .position(|l| l.trim().starts_with('['))
-        .map_or(all.len(), |i| start + 1 + i);
-    // Before the blank lines that end the section.
-    let mut at = end;
-    while at > start + 1 && all[at - 1].trim().is_empty() {
-        at -= 1;
-    }
-    let mut out = all[..at].concat();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push_str(&marker);
-    out.push_str(line);
-    out.push_str(&all[at..].concat());
-    out
+    crate::ini::add_to_section(text, "global", &format!("# {MARKER} {name}"), line)
 }
 
 /// Markers for what all registries wired into pip share: a `[global]` section setup created,

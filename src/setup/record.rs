@@ -118,6 +118,12 @@ impl Record {
     }
 }
 
+/// Whether the record of `config` says setup wired anything but `key` into it: a file several
+/// setups share (the Python keyring backend) stays until the last of them is undone.
+pub(super) fn others_wired(config: &Path, key: &str) -> bool {
+    Record::load(config).is_some_and(|r| r.wired.iter().any(|k| k != key))
+}
+
 /// Make the stored record of `config` go from `from` to `to` (`None`: no record).
 pub(super) fn store(config: &Path, from: Option<&Record>, to: Option<&Record>) -> Result<()> {
     if from == to {
@@ -144,7 +150,14 @@ pub(super) fn store(config: &Path, from: Option<&Record>, to: Option<&Record>) -
 /// was there and its mode.
 pub(super) fn setup(edit: &Edit, record: Option<&Record>, key: &str) -> Option<Record> {
     if !edit.changes() {
-        return record.cloned();
+        // A file setup already wrote for another client or registry (the keyring backend the
+        // Python tools share): this setup uses it too, and its undo must know.
+        return record.cloned().map(|mut r| {
+            if !r.wired.iter().any(|k| k == key) {
+                r.wired.push(key.to_owned());
+            }
+            r
+        });
     }
     let mut record = match (record, &edit.before) {
         (Some(record), Some(_)) => record.clone(),

@@ -546,7 +546,19 @@ fn every_client_that_setup_wires_passes_doctor() {
         .env_remove("NPM_CONFIG_USERCONFIG")
         .env_remove("PIP_CONFIG_FILE")
         .env_remove("GIT_CONFIG_GLOBAL")
-        .env_remove("UV_CONFIG_FILE");
+        .env_remove("UV_CONFIG_FILE")
+        // Java's user.home is the password database's unless told.
+        .env(
+            "JAVA_TOOL_OPTIONS",
+            format!("-Duser.home={}", home.display()),
+        )
+        .env_remove("MAVEN_OPTS")
+        .env_remove("MAVEN_SKIP_RC")
+        .env_remove("POETRY_CONFIG_DIR")
+        .env_remove("HATCH_CONFIG")
+        .env_remove("PDM_CONFIG_FILE")
+        .env_remove("PYTHON_KEYRING_BACKEND")
+        .env_remove("YARN_RC_FILENAME");
     };
     // npm before pnpm: both write ~/.npmrc, each its own line.
     let clients = [
@@ -561,6 +573,12 @@ fn every_client_that_setup_wires_passes_doctor() {
         "bazel",
         "terraform",
         "go",
+        "poetry",
+        "twine",
+        "pdm",
+        "hatch",
+        "maven",
+        "yarn",
     ];
     // Every client `setup --help` lists (`- NAME: what it writes`), none left out.
     let help = sb.run(&["setup", "--help"]);
@@ -613,6 +631,14 @@ fn every_client_that_setup_wires_passes_doctor() {
             "client terraform ({h}/.terraformrc): {h}/.terraform.d/plugins/terraform-credentials-ecluse {exe}"
         ),
         format!("client go (GOAUTH): {routes}"),
+        format!("client poetry ({h}/.config/pypoetry/config.toml): {routes} (keyring backend)"),
+        format!("client twine ({h}/.pypirc): {routes} (keyring backend)"),
+        format!("client pdm ({h}/.config/pdm/config.toml): {shims}/keyring {exe}"),
+        format!("client hatch ({h}/.config/hatch/config.toml): {routes} (keyring backend)"),
+        format!(
+            "client maven ({h}/.m2/settings.xml): {routes} ($ECLUSE_MAVEN_TOKEN_ECLUSE_DEMO from ~/.mavenrc)"
+        ),
+        format!("client yarn ({h}/.yarnrc.yml): {routes} (Yarn plugin)"),
     ]
     .map(|verdict| format!("ok    {verdict}"));
     let text = stdout(&out);
@@ -709,4 +735,135 @@ fn a_client_tool_that_hangs_does_not_hang_doctor() {
         .env_remove("GIT_CONFIG_GLOBAL");
     let out = cmd.output_within(PATIENCE).expect("doctor returned");
     assert!(stdout(&out).contains("client git"), "{}", stdout(&out));
+}
+
+/// The keyring-library clients, Maven and Yarn: doctor fails what the client would not use (a
+/// password of the user's sent instead, a `default-keyring` that bypasses ecluse-cred's
+/// backend, a token variable nothing exports, a plugin that is not this ecluse-cred's), and
+/// passes each once it is as setup wrote it.
+#[test]
+fn doctor_fails_what_poetry_twine_maven_and_yarn_would_not_use() {
+    let url = "https://pkgs.example.com/repo/";
+    let sb = Sandbox::new(&format!("username = \"aws\"\nurls = [\"{url}\"]"));
+    let home = sb.dir.path().to_owned();
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env(
+            "JAVA_TOOL_OPTIONS",
+            format!("-Duser.home={}", home.display()),
+        )
+        .env_remove("MAVEN_OPTS")
+        .env_remove("MAVEN_SKIP_RC")
+        .env_remove("POETRY_CONFIG_DIR")
+        .env_remove("PYTHON_KEYRING_BACKEND")
+        .env_remove("YARN_RC_FILENAME")
+        .env_remove("YARN_PLUGINS");
+    };
+    for client in ["poetry", "twine", "maven", "yarn"] {
+        let out = sb
+            .cmd(&["setup", client, "--url", url])
+            .configure(env)
+            .output();
+        assert!(out.status.success(), "setup {client}: {}", stderr(&out));
+    }
+    let verdicts = |extra: &[(&str, &str)]| {
+        let out = sb
+            .cmd(&["doctor", "--url", url, "--format", "json"])
+            .configure(env)
+            .configure(|c| {
+                for (k, v) in extra {
+                    c.env(k, v);
+                }
+            })
+            .output();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ["poetry", "twine", "maven", "yarn"].map(|c| {
+            let found = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| {
+                    x["check"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with(&format!("client {c} ")))
+                })
+                .unwrap_or_else(|| panic!("no check for {c}: {v}"));
+            (
+                found["status"].as_str().unwrap().to_owned(),
+                found["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+    };
+    for (status, detail) in verdicts(&[]) {
+        assert_eq!(status, "ok", "{detail}");
+    }
+    // Each broken the way a user could, one at a time.
+    let rc = home.join(".config/python_keyring/keyringrc.cfg");
+    let rc_text = fs::read_to_string(&rc).unwrap();
+    fs::write(
+        &rc,
+        rc_text.replace(
+            "keyring.backends.chainer.ChainerBackend",
+            "keyrings.alt.file.PlaintextKeyring",
+        ),
+    )
+    .unwrap();
+    let [poetry, twine, ..] = verdicts(&[]);
+    for (status, detail) in [poetry, twine] {
+        assert_eq!(status, "fail");
+        assert!(
+            detail.ends_with(
+                ":3: default-keyring = keyrings.alt.file.PlaintextKeyring: keyring asks only that backend, never ecluse-cred's"
+            ),
+            "{detail}"
+        );
+    }
+    fs::write(&rc, &rc_text).unwrap();
+    let pypirc = home.join(".pypirc");
+    let pypirc_text = fs::read_to_string(&pypirc).unwrap();
+    let section = "[demo]\n";
+    assert!(pypirc_text.contains(section), "{pypirc_text}");
+    fs::write(
+        &pypirc,
+        pypirc_text.replace(section, "[demo]\npassword = hunter2\n"),
+    )
+    .unwrap();
+    let [_, twine, ..] = verdicts(&[]);
+    assert_eq!(
+        twine,
+        (
+            "fail".to_owned(),
+            "[demo] has a password, which twine sends instead of asking keyring".to_owned()
+        )
+    );
+    fs::write(&pypirc, &pypirc_text).unwrap();
+    let [_, _, maven, _] = verdicts(&[("MAVEN_SKIP_RC", "1")]);
+    assert_eq!(maven.0, "fail");
+    assert!(maven.1.starts_with("MAVEN_SKIP_RC is set"), "{}", maven.1);
+    let mavenrc = home.join(".mavenrc");
+    let mavenrc_text = fs::read_to_string(&mavenrc).unwrap();
+    fs::remove_file(&mavenrc).unwrap();
+    let [_, _, maven, _] = verdicts(&[]);
+    assert_eq!(
+        maven,
+        (
+            "fail".to_owned(),
+            "its password is ${env.ECLUSE_MAVEN_TOKEN_ECLUSE_DEMO}, which ~/.mavenrc does not export"
+                .to_owned()
+        )
+    );
+    fs::write(&mavenrc, mavenrc_text).unwrap();
+    let plugin = home.join(".local/share/ecluse-cred/yarn/plugin-ecluse-cred.cjs");
+    let plugin_text = fs::read_to_string(&plugin).unwrap();
+    fs::write(&plugin, plugin_text.replace("ecluse-cred", "other-helper")).unwrap();
+    let [.., yarn] = verdicts(&[]);
+    assert_eq!(yarn.0, "fail");
+    assert!(
+        yarn.1.contains("not the plugin this ecluse-cred"),
+        "{}",
+        yarn.1
+    );
+    fs::write(&plugin, plugin_text).unwrap();
+    for (status, detail) in verdicts(&[]) {
+        assert_eq!(status, "ok", "{detail}");
+    }
 }

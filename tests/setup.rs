@@ -775,8 +775,14 @@ fn npm_undo_removes_a_scoped_setup_without_being_told_the_scope() {
 
 /// Every client setup wires, with the name of its file and what an existing file that holds
 /// nothing looks like to it (docker's `config.json`: `{}`).
-const CLIENTS: [(&str, &str, &str); 10] = [
+const CLIENTS: [(&str, &str, &str); 16] = [
     ("npm", ".npmrc", ""),
+    ("poetry", "config.toml", ""),
+    ("twine", ".pypirc", ""),
+    ("pdm", "config.toml", ""),
+    ("hatch", "config.toml", ""),
+    ("maven", "settings.xml", ""),
+    ("yarn", ".yarnrc.yml", ""),
     ("pnpm", ".npmrc", ""),
     ("pip", "pip.conf", ""),
     ("uv", "uv.toml", ""),
@@ -1507,4 +1513,167 @@ fn undo_gives_back_a_file_without_a_final_newline_byte_for_byte() {
         fs::read_to_string(&file).unwrap(),
         "[global]\ntimeout = 60\n"
     );
+}
+
+/// The clients setup added last: the user's lines stay, a second run changes nothing, undo gives
+/// the file back byte for byte, and a setting of the user's that says otherwise is refused,
+/// naming it, with nothing written anywhere.
+#[test]
+fn poetry_twine_pdm_hatch_maven_and_yarn_keep_the_users_lines_and_refuse_a_clash() {
+    let sb = sandbox();
+    let cases = [
+        (
+            "poetry",
+            "config.toml",
+            "[virtualenvs]\nin-project = true\n",
+            "[repositories.demo]\nurl = \"https://elsewhere/\"\n",
+            ": [repositories.demo] is already there and says something else",
+        ),
+        (
+            "twine",
+            ".pypirc",
+            "[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n",
+            "[demo]\nrepository = https://elsewhere/\n",
+            ":1: a section [demo] is already there",
+        ),
+        (
+            "pdm",
+            "config.toml",
+            "[python]\nuse_venv = true\n",
+            "[pypi]\nurl = \"https://elsewhere/simple/\"\n",
+            ": `pypi.url` is already set there to something else; setup does not replace it (pass --extra",
+        ),
+        (
+            "hatch",
+            "config.toml",
+            "mode = \"local\"\n",
+            "[publish.index.repos.demo]\nurl = \"https://elsewhere/\"\n",
+            ": [publish.index.repos.demo] is already there",
+        ),
+        (
+            "maven",
+            "settings.xml",
+            "<?xml version=\"1.0\"?>\n<!-- mine -->\n<settings>\n  <servers>\n    <server><id>other</id></server>\n  </servers>\n</settings>\n",
+            "<settings>\n<servers><server><id>ecluse-demo</id></server></servers></settings>\n",
+            ":2: a <server> with id ecluse-demo is already there",
+        ),
+        (
+            "yarn",
+            ".yarnrc.yml",
+            "# mine\nenableTelemetry: false\n",
+            "npmRegistryServer: \"https://elsewhere/\"\n",
+            ":1: `npmRegistryServer` is already set there to something else",
+        ),
+    ];
+    for (client, name, mine, clash, refusal) in cases {
+        let file = sb.dir.path().join("users").join(client).join(name);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, mine).unwrap();
+        let out = setup(&sb, client, &file, &[]);
+        assert!(out.status.success(), "{client}: {}", stderr(&out));
+        let added = fs::read_to_string(&file).unwrap();
+        for line in mine.lines() {
+            assert!(added.contains(line), "{client} lost {line:?}: {added}");
+        }
+        assert!(added.contains(URL), "{client}: {added}");
+        let again = setup(&sb, client, &file, &[]);
+        assert_eq!(
+            stdout(&again).lines().next(),
+            Some("nothing to change: already set up"),
+            "{client}"
+        );
+        assert!(setup(&sb, client, &file, &["--undo"]).status.success());
+        assert_eq!(fs::read_to_string(&file).unwrap(), mine, "{client}");
+
+        fs::write(&file, clash).unwrap();
+        let out = setup(&sb, client, &file, &[]);
+        assert_eq!(out.status.code(), Some(78), "{client}: {}", stderr(&out));
+        let said = stderr(&out);
+        assert!(
+            said.starts_with(&format!("ecluse-cred: error: {}{refusal}", file.display())),
+            "{client}: {said}"
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), clash, "{client}");
+    }
+    // Nothing of the shared Python backend or the Yarn plugin is left behind, not even their
+    // directories.
+    let data = sb.dir.path().join(".local/share/ecluse-cred");
+    for dir in ["python", "yarn"] {
+        assert!(
+            !data.join(dir).exists(),
+            "{dir}: {:?}",
+            walk(&data.join(dir))
+        );
+    }
+    assert!(
+        !sb.dir
+            .path()
+            .join(".config/python_keyring/keyringrc.cfg")
+            .exists()
+    );
+    assert!(records(&sb).is_empty(), "{:?}", records(&sb));
+}
+
+/// The regular files under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flat_map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+/// A `default-keyring` the user chose is never replaced: keyring would ask only it, so setup
+/// refuses naming the line, and writes nothing for the client either.
+#[test]
+fn a_users_default_keyring_is_refused_by_line_and_nothing_is_written() {
+    let sb = sandbox();
+    let rc = sb.dir.path().join(".config/python_keyring/keyringrc.cfg");
+    fs::create_dir_all(rc.parent().unwrap()).unwrap();
+    let theirs = "[backend]\ndefault-keyring = keyrings.alt.file.PlaintextKeyring\n";
+    fs::write(&rc, theirs).unwrap();
+    for client in ["poetry", "twine", "pdm", "hatch"] {
+        let file = sb.dir.path().join("refused").join(client);
+        let out = setup(&sb, client, &file, &[]);
+        assert_eq!(out.status.code(), Some(78), "{client}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "ecluse-cred: error: {}:2: `default-keyring` is already set to keyrings.alt.file.PlaintextKeyring; keyring then asks only keyrings.alt.file.PlaintextKeyring and never ecluse-cred's backend: set it to keyring.backends.chainer.ChainerBackend, which asks keyrings.alt.file.PlaintextKeyring too, or remove the line, and run setup again\n",
+                rc.display()
+            ),
+            "{client}"
+        );
+        assert!(!file.exists(), "{client}");
+        assert_eq!(fs::read_to_string(&rc).unwrap(), theirs);
+    }
+    assert!(
+        !sb.dir
+            .path()
+            .join(".local/share/ecluse-cred/python")
+            .exists()
+    );
+    // With the chainer, setup adds only the path, and undo takes only that out.
+    let chainer = "[backend]\ndefault-keyring = keyring.backends.chainer.ChainerBackend\n";
+    fs::write(&rc, chainer).unwrap();
+    let file = sb.dir.path().join("ok").join("config.toml");
+    assert!(setup(&sb, "poetry", &file, &[]).status.success());
+    let data = sb.dir.path().join(".local/share/ecluse-cred/python");
+    assert_eq!(
+        fs::read_to_string(&rc).unwrap(),
+        format!(
+            "{chainer}# ecluse-cred setup: keyring backend\nkeyring-path = {}\n",
+            data.display()
+        )
+    );
+    assert!(setup(&sb, "poetry", &file, &["--undo"]).status.success());
+    assert_eq!(fs::read_to_string(&rc).unwrap(), chainer);
 }

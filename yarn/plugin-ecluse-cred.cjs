@@ -21,6 +21,8 @@ const NOT_SERVED_STATUS = 78;
  * broken configuration, which must fail the install loudly instead of going on without a token.
  */
 const NOT_SERVED_MESSAGE = "error: no target serves ";
+/** The scheme of the Authorization header Yarn sends with ecluse-cred's token. */
+const AUTH_SCHEME = "Bearer";
 /**
  * A token is reused within one Yarn process (one spawn per registry for a whole install) until
  * this long before it expires; then ecluse-cred is asked again.
@@ -67,17 +69,18 @@ module.exports = {
               try {
                 answer = JSON.parse(stdout);
               } catch {
-                // stdout holds the token: never quote it.
+                // Never quote stdout: it holds the token.
                 reject(failure(`${EXECUTABLE} token --url ${url} printed no JSON`));
                 return;
               }
-              if (typeof answer.token !== "string" || answer.token === "") {
+              const minted = answer.token;
+              if (typeof minted !== "string" || minted.length === 0) {
                 reject(failure(`${EXECUTABLE} token --url ${url} printed no token`));
                 return;
               }
               const expiresAt = Date.parse(answer.expires_at);
               resolve({
-                header: `Bearer ${answer.token}`,
+                header: `${AUTH_SCHEME} ${minted}`,
                 expiresAt: Number.isNaN(expiresAt) ? Infinity : expiresAt,
               });
               return;
@@ -122,10 +125,12 @@ module.exports = {
       hooks: {
         /**
          * Yarn's hook for the Authorization header of a request to `registry` (its URL, without
-         * the trailing `/`): our Bearer token when an ecluse-cred target serves the registry,
-         * else what earlier plugins (or none) answered, so Yarn falls back to its own settings.
+         * the trailing `/`): the header with ecluse-cred's token when one of its targets serves
+         * the registry, else what earlier plugins (or none) answered, so Yarn falls back to its
+         * own settings.
+         * Its third argument, `{configuration, ident}`, plays no part: only the registry decides.
          */
-        async getNpmAuthenticationHeader(currentHeader, registry, { configuration, ident }) {
+        async getNpmAuthenticationHeader(currentHeader, registry) {
           const answer = await answerFor(registry);
           return answer === null ? currentHeader : answer.header;
         },

@@ -239,9 +239,18 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     }
     let settings = Edit::of(path.clone(), false, |old| {
         check(&path, old)?;
-        let text = without_marked(old, w.url);
+        let (open, close) = markers(w.url);
+        if !w.args.undo
+            && sections
+                .iter()
+                .all(|s| old.contains(&format!("{open}\n{}{close}\n", s.body)))
+        {
+            // Already there, as setup writes it: a second run changes nothing.
+            return Ok(old.to_owned());
+        }
+        let text = without_made(&without_marked(old, w.url));
         if w.args.undo {
-            return Ok(without_made(&text));
+            return Ok(text);
         }
         check_ids(&path, &text, &id)?;
         let added = add(&path, &text, w.url, &sections)?;

@@ -423,6 +423,19 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
             record::store(&edit.path, old.as_ref(), new.as_ref())?;
         }
     }
+    if args.undo
+        && let Ok(data) = data_home()
+    {
+        // What setup made in ecluse-cred's own directory (the keyring backend's directories,
+        // the Yarn plugin's) goes with the last file in it; nothing outside it is touched.
+        for edit in plan.edits.iter().filter(|e| e.after.is_none()) {
+            for dir in edit.path.ancestors().skip(1) {
+                if !dir.starts_with(&data) || dir == data || std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+            }
+        }
+    }
     for link in &plan.links {
         if args.undo && is_ecluse_link(link) {
             let _ = std::fs::remove_file(link);

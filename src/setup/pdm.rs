@@ -28,15 +28,6 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         let mut doc = toml_table::parse(&path, old)?;
         // Whichever way it was wired, undo takes the index out.
         toml_table::remove_key(&mut doc, &["pypi"], "url", w.url);
-        let extra_undo = w.args.undo || !w.args.extra;
-        toml_table::set_table(
-            &path,
-            &mut doc,
-            &["pypi", &name],
-            &[("url", &index)],
-            w.url,
-            extra_undo,
-        )?;
         if !w.args.undo && !w.args.extra {
             toml_table::set_key(
                 &path,
@@ -47,6 +38,15 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 " (pass --extra to add this registry as an extra index)",
             )?;
         }
+        // The extra source, or (setting up the default index, or undoing) none.
+        toml_table::set_table(
+            &path,
+            &mut doc,
+            &["pypi", &name],
+            &[("url", &index)],
+            w.url,
+            w.args.undo || !w.args.extra,
+        )?;
         toml_table::set_table(
             &path,
             &mut doc,

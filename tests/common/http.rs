@@ -205,6 +205,14 @@ fn serve(conn: TcpStream, record: &Record, handler: &Handler, stop: &AtomicBool)
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
+    // A client that asks before it sends its body (Maven's wagon, on every PUT) would
+    // otherwise wait out its own timeout for the go-ahead.
+    let expects_continue = headers
+        .iter()
+        .any(|(k, v)| k == "expect" && v.eq_ignore_ascii_case("100-continue"));
+    if expects_continue && (&conn).write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+        return;
+    }
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
         return;

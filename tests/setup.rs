@@ -1677,3 +1677,39 @@ fn a_users_default_keyring_is_refused_by_line_and_nothing_is_written() {
     assert!(setup(&sb, "poetry", &file, &["--undo"]).status.success());
     assert_eq!(fs::read_to_string(&rc).unwrap(), chainer);
 }
+
+/// A dry run of a keyring-library client shows every file it would write (the tool's config,
+/// keyring's and the backend's) and writes none of them.
+#[test]
+fn a_dry_run_of_poetry_shows_the_backend_and_keyringrc_and_writes_nothing() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("pypoetry").join("config.toml");
+    let out = setup(&sb, "poetry", &file, &["--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let data = sb.dir.path().join(".local/share/ecluse-cred/python");
+    let rc = sb.dir.path().join(".config/python_keyring/keyringrc.cfg");
+    let exe = env!("CARGO_BIN_EXE_ecluse-cred");
+    for (path, line) in [
+        (file.clone(), format!("+url = \"{URL}\"")),
+        (rc.clone(), format!("+keyring-path = {}", data.display())),
+        (
+            data.join("ecluse_cred_keyring.py"),
+            format!("+EXECUTABLE = \"{exe}\""),
+        ),
+        (
+            data.join("ecluse_cred_keyring.dist-info/entry_points.txt"),
+            "+ecluse-cred = ecluse_cred_keyring".to_owned(),
+        ),
+    ] {
+        assert!(
+            text.contains(&format!("+++ {}\n", path.display())),
+            "{}: {text}",
+            path.display()
+        );
+        assert!(text.lines().any(|l| l == line), "{line}: {text}");
+        assert!(!path.exists(), "{} written", path.display());
+    }
+    assert!(!data.exists() && !rc.exists());
+    assert_eq!(sb.mints(), 0);
+}

@@ -48,7 +48,8 @@ class EcluseCredKeyring(KeyringBackend):
         """(username, token) for `service`, or None when ecluse-cred serves no target there."""
         if not isinstance(service, str) or not service.startswith(URL_SCHEMES):
             return None
-        args = [EXECUTABLE, "keyring", "--mode=creds", "--output=json", "get", service]
+        # After `--`, nothing the tool passes is read as an option (a username may start with -).
+        args = [EXECUTABLE, "keyring", "--mode=creds", "--output=json", "--", "get", service]
         if username:
             args.append(username)
         try:

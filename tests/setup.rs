@@ -1713,3 +1713,67 @@ fn a_dry_run_of_poetry_shows_the_backend_and_keyringrc_and_writes_nothing() {
     assert!(!data.exists() && !rc.exists());
     assert_eq!(sb.mints(), 0);
 }
+
+/// Two Maven server ids that differ only where a variable name cannot (`a.b`, `a-b`) would
+/// share the variable that carries the token: the second is refused, naming the line.
+#[test]
+fn a_maven_id_whose_token_variable_is_taken_is_refused() {
+    let sb = sandbox();
+    let settings = sb.dir.path().join("m2/settings.xml");
+    let run = |url: &str, id: &str| {
+        sb.run(&[
+            "setup",
+            "maven",
+            "--url",
+            url,
+            "--id",
+            id,
+            "--file",
+            settings.to_str().unwrap(),
+        ])
+    };
+    assert!(run(URL, "a.b").status.success());
+    let rc = sb.dir.path().join(".mavenrc");
+    let before = (fs::read(&settings).unwrap(), fs::read(&rc).unwrap());
+    let out = run(HOST_URL, "a-b");
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "ecluse-cred: error: {}:2: `ECLUSE_MAVEN_TOKEN_A_B` is exported there already, for another registry or by you; pass --id with an id of its own\n",
+            rc.display()
+        )
+    );
+    assert_eq!(
+        (fs::read(&settings).unwrap(), fs::read(&rc).unwrap()),
+        before
+    );
+}
+
+/// Code a client loads from ecluse-cred's data directory (the keyring backend) never sits in a
+/// directory others can write: setup narrows it, and says so.
+#[test]
+fn the_keyring_backend_goes_only_into_directories_others_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox();
+    let data = sb.dir.path().join(".local/share/ecluse-cred");
+    let dir = data.join("python");
+    fs::create_dir_all(&dir).unwrap();
+    for d in [&data, &dir] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let file = sb.dir.path().join(".pypirc");
+    let out = setup(&sb, "twine", &file, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for d in [&data, &dir] {
+        assert_eq!(mode(d) & 0o777, 0o755, "{}", d.display());
+    }
+    assert!(
+        stdout(&out).contains(&format!(
+            "note: {} was mode 0777, now 0755: clients run or load what setup puts there",
+            dir.display()
+        )),
+        "{}",
+        stdout(&out)
+    );
+}

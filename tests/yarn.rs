@@ -542,3 +542,58 @@ fn setup_yarn_edits_the_file_yarn_rc_filename_names_and_yarn_reads_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!renamed.exists() && !s.plugin().exists());
 }
+
+/// Two registries in one `~/.yarnrc.yml` (one default, one for a scope) share the keys and the
+/// plugin setup made: undoing the first leaves a file Yarn reads, the second still served with
+/// the token; the last undo removes the file and the plugin. The plugin also stays while
+/// another file setup wired still lists it.
+#[test]
+fn undoing_one_of_two_registries_leaves_a_yarnrc_yarn_reads_and_the_other_served() {
+    let Some(s) = setup() else { return };
+    let scoped = registry(
+        &s.sb,
+        "/npm/scoped/",
+        "@acme/tool",
+        "scoped through ecluse-cred",
+        {
+            let cache = s.sb.cache_file();
+            move || cache::token(&cache)
+        },
+    );
+    let first = s.registry_url();
+    let second = format!("{}/npm/scoped/", scoped.url());
+    s.sb.write_config(&format!("urls = [\"{first}\", \"{second}\"]"));
+    for (url, args) in [(&first, &[][..]), (&second, &["--scope", "@acme"][..])] {
+        let out = s.setup_yarn(url, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let elsewhere = s.sb.dir.path().join("elsewhere/.yarnrc.yml");
+    let out = s.setup_yarn(&first, &["--file", elsewhere.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = s.setup_yarn(&first, &["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left = fs::read_to_string(&s.yarnrc).unwrap();
+    assert!(!left.contains(&first), "{left}");
+    assert!(
+        s.plugin().exists(),
+        "the scope and {} still use it",
+        elsewhere.display()
+    );
+    s.write_project(&[("@acme/tool", "1.0.0")], "");
+    let installed = s.yarn_install(&[]);
+    s.assert_installed(&installed, "@acme/tool", "scoped through ecluse-cred");
+    Yarn::assert_all_carried(&scoped, 0, &format!("Bearer {}", s.sb.cached_token()));
+
+    let out = s.setup_yarn(&second, &["--scope", "@acme", "--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!s.yarnrc.exists(), "{:?}", fs::read_to_string(&s.yarnrc));
+    assert!(
+        s.plugin().exists(),
+        "{} still lists it",
+        elsewhere.display()
+    );
+    let out = s.setup_yarn(&first, &["--file", elsewhere.to_str().unwrap(), "--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!elsewhere.exists() && !s.plugin().exists());
+}

@@ -1063,23 +1063,29 @@ fn maven(w: &Wiring<'_>) -> Check {
         );
     };
     let rc = crate::setup::maven::mavenrc().ok();
+    // The shell keeps the last assignment: that one must run this ecluse-cred for this target.
     let line = rc
         .as_ref()
         .and_then(|rc| std::fs::read_to_string(rc).ok())
         .and_then(|t| {
             t.lines()
-                .find(|l| l.trim_start().starts_with(&format!("export {var}=")))
+                .rfind(|l| l.trim_start().starts_with(&format!("export {var}=")))
                 .map(str::to_owned)
         });
+    let asks = |line: &str| {
+        line.split_once("--url '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .is_some_and(|(url, _)| w.answers(url))
+    };
     match line {
-        Some(line) if line.contains(&format!("'{}'", w.exe.display())) => ok(
+        Some(line) if line.contains(&format!("'{}'", w.exe.display())) && asks(&line) => ok(
             check,
             format!("routes to this ecluse-cred (${var} from ~/.mavenrc)"),
         ),
         Some(_) => fail(
             check,
             format!(
-                "~/.mavenrc exports ${var} from another ecluse-cred than this one ({})",
+                "~/.mavenrc sets ${var} last from another ecluse-cred than this one ({}) or for another registry",
                 w.exe.display()
             ),
             format!("ecluse-cred setup maven --url {}", w.shown),

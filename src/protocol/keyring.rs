@@ -34,6 +34,11 @@ pub(crate) fn parse(args: &[String]) -> std::result::Result<Args, String> {
     let mut parsed = Args::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        // Everything after `--` is positional: a username may start with `-`.
+        if arg == "--" {
+            parsed.positional.extend(rest.cloned());
+            break;
+        }
         let (key, inline) = match arg.split_once('=') {
             Some((k, v)) if k.starts_with("--") => (k, Some(v.to_owned())),
             _ => (arg.as_str(), None),
@@ -258,5 +263,7 @@ mod tests {
                 .contains("unrecognized arguments")
         );
         assert!(p(&["--mode"]).is_err());
+        let dashed = p(&["--mode=creds", "--", "get", "http://h/", "--help"]).unwrap();
+        assert!(dashed.creds && dashed.positional == ["get", "http://h/", "--help"]);
     }
 }

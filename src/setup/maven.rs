@@ -148,22 +148,32 @@ fn markers(url: &str) -> (String, String) {
     )
 }
 
-/// `text` without the lines from each opening marker for `url` to its closing one.
-fn without_marked(text: &str, url: &str) -> String {
+/// `text` without the lines from each opening marker for `url` to its closing one, each
+/// block being one of `bodies` (what setup writes) exactly; a block that holds anything else
+/// (a line the user added there) is an error naming its line, and nothing is taken out.
+fn without_marked(path: &Path, text: &str, url: &str, bodies: &[String]) -> Result<String> {
     let (open, close) = markers(url);
     let mut out = String::new();
-    let mut inside = false;
-    for line in text.split_inclusive('\n') {
+    let mut inside: Option<(usize, String)> = None;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
         let t = line.trim();
-        if !inside && t == open {
-            inside = true;
-        } else if inside && t == close {
-            inside = false;
-        } else if !inside {
-            out.push_str(line);
+        match &mut inside {
+            None if t == open => inside = Some((n + 1, String::new())),
+            None => out.push_str(line),
+            Some((at, body)) if t == close => {
+                if !bodies.iter().any(|b| b == body) {
+                    return Err(unparsable(
+                        path,
+                        *at,
+                        "the lines between setup's markers are not what setup wrote (changed by hand?): take the block out by hand, then run setup again",
+                    ));
+                }
+                inside = None;
+            }
+            Some((_, body)) => body.push_str(line),
         }
     }
-    out
+    Ok(out)
 }
 
 /// `text` without the sections setup made that hold nothing of setup's any more, and without
@@ -211,32 +221,38 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         .unwrap_or(crate::protocol::DEFAULT_USERNAME);
     let url = xml_escape(w.url);
     let id_x = xml_escape(&id);
+    let mirror_body = format!(
+        "    <mirror>\n      <id>{id_x}</id>\n      <mirrorOf>*</mirrorOf>\n      <url>{url}</url>\n    </mirror>\n"
+    );
+    let profile_body = format!(
+        "    <profile>\n      <id>{id_x}</id>\n      <repositories>\n        <repository>\n          <id>{id_x}</id>\n          <url>{url}</url>\n        </repository>\n      </repositories>\n      <pluginRepositories>\n        <pluginRepository>\n          <id>{id_x}</id>\n          <url>{url}</url>\n        </pluginRepository>\n      </pluginRepositories>\n    </profile>\n"
+    );
+    let active_body = format!("    <activeProfile>{id_x}</activeProfile>\n");
+    let server_body = format!(
+        "    <server>\n      <id>{id_x}</id>\n      <username>{}</username>\n      <password>${{env.{var}}}</password>\n    </server>\n",
+        xml_escape(user)
+    );
     let mut sections = vec![Section {
         name: "servers",
-        body: format!(
-            "    <server>\n      <id>{id_x}</id>\n      <username>{}</username>\n      <password>${{env.{var}}}</password>\n    </server>\n",
-            xml_escape(user)
-        ),
+        body: server_body.clone(),
     }];
     if w.args.mirror {
         sections.push(Section {
             name: "mirrors",
-            body: format!(
-                "    <mirror>\n      <id>{id_x}</id>\n      <mirrorOf>*</mirrorOf>\n      <url>{url}</url>\n    </mirror>\n"
-            ),
+            body: mirror_body.clone(),
         });
     } else {
         sections.push(Section {
             name: "profiles",
-            body: format!(
-                "    <profile>\n      <id>{id_x}</id>\n      <repositories>\n        <repository>\n          <id>{id_x}</id>\n          <url>{url}</url>\n        </repository>\n      </repositories>\n      <pluginRepositories>\n        <pluginRepository>\n          <id>{id_x}</id>\n          <url>{url}</url>\n        </pluginRepository>\n      </pluginRepositories>\n    </profile>\n"
-            ),
+            body: profile_body.clone(),
         });
         sections.push(Section {
             name: "activeProfiles",
-            body: format!("    <activeProfile>{id_x}</activeProfile>\n"),
+            body: active_body.clone(),
         });
     }
+    // What setup writes between its markers, with or without --mirror (undo takes either).
+    let bodies = [server_body, mirror_body, profile_body, active_body];
     let settings = Edit::of(path.clone(), false, |old| {
         check(&path, old)?;
         let (open, close) = markers(w.url);
@@ -248,7 +264,7 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             // Already there, as setup writes it: a second run changes nothing.
             return Ok(old.to_owned());
         }
-        let text = without_made(&without_marked(old, w.url));
+        let text = without_made(&without_marked(&path, old, w.url, &bodies)?);
         if w.args.undo {
             return Ok(text);
         }
@@ -264,10 +280,26 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         sh_quote(w.url)
     );
     let prefix = format!("export {var}=");
+    let rc_path = rc.clone();
     let rc_edit = Edit::of(rc, false, |old| {
+        if !w.args.undo && old.contains(&format!("# {MARKER} {}\n{line}\n", w.url)) {
+            return Ok(old.to_owned());
+        }
         let text = without_block(old, "#", w.url, |l| l.starts_with(&prefix));
         if w.args.undo {
             return Ok(text);
+        }
+        // Another registry's server (an id that differs only where a variable name cannot)
+        // or the user's own line: the variable would carry the wrong token, or be replaced.
+        if let Some(n) = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&prefix))
+        {
+            return Err(Error::config(format!(
+                "{}:{}: `{var}` is exported there already, for another registry or by you; pass --id with an id of its own",
+                rc_path.display(),
+                n + 1
+            )));
         }
         Ok(with_block(&text, "#", w.url, &format!("{line}\n")))
     })?;
@@ -390,14 +422,36 @@ fn add(path: &Path, text: &str, url: &str, sections: &[Section]) -> Result<Strin
                             &format!("<{}/> is empty and closed: write it as <{0}></{0}>", s.name),
                         ));
                     };
-                    // On a line of its own, after the opening tag's line.
-                    let at = text[open_end..]
+                    // On a line of its own, after the opening tag's line: only when the tag
+                    // ends its line (else undo could not give the line back as it was).
+                    let line_end = text[open_end..]
                         .find('\n')
-                        .map_or(text.len(), |i| open_end + i + 1);
+                        .map_or(text.len(), |i| open_end + i);
+                    if !text[open_end..line_end].trim().is_empty() {
+                        return Err(unparsable(
+                            path,
+                            line_of(text, range.start),
+                            &format!(
+                                "<{}> shares its line with what follows it; setup adds lines inside it only when its opening tag ends its line",
+                                s.name
+                            ),
+                        ));
+                    }
+                    let at = (line_end + 1).min(text.len());
                     inserts.push((at, format!("{open}\n{}{close}\n", s.body)));
                 }
                 None => {
                     let at = text[..closing].rfind('\n').map_or(0, |i| i + 1);
+                    if !text[at..closing].trim().is_empty() {
+                        return Err(unparsable(
+                            path,
+                            line_of(text, closing),
+                            &format!(
+                                "</settings> shares its line with what comes before it; setup adds <{}> only before a </settings> on a line of its own",
+                                s.name
+                            ),
+                        ));
+                    }
                     inserts.push((
                         at,
                         format!(
@@ -455,7 +509,11 @@ mod tests {
             )
         );
         check(path, &added).unwrap();
-        assert_eq!(without_made(&without_marked(&added, url)), mine);
+        let bodies: Vec<String> = sections().into_iter().map(|s| s.body).collect();
+        let strip = |text: &str, url: &str| {
+            without_made(&without_marked(path, text, url, &bodies).unwrap())
+        };
+        assert_eq!(strip(&added, url), mine);
         // A second registry goes into the sections the first one made, and each undo takes
         // out its own; the last one the file setup created.
         let fresh = add(path, "", url, &sections()).unwrap();
@@ -463,10 +521,30 @@ mod tests {
         let other = "https://h/maven/other/";
         let both = add(path, &fresh, other, &sections()).unwrap();
         check(path, &both).unwrap();
-        let first_gone = without_made(&without_marked(&both, url));
+        let first_gone = strip(&both, url);
         check(path, &first_gone).unwrap();
         assert_eq!(first_gone.matches("<server><id>e</id>").count(), 1);
-        assert_eq!(without_made(&without_marked(&first_gone, other)), "");
+        assert_eq!(strip(&first_gone, other), "");
+        // A line added between setup's markers: not setup's to take out.
+        let changed = added.replace(
+            "<server><id>e</id></server>\n",
+            "<server><id>e</id></server>\n    <server><id>mine</id></server>\n",
+        );
+        let e = without_marked(path, &changed, url, &bodies).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("/h/.m2/settings.xml:5: the lines between setup's markers"),
+            "{}",
+            e.message
+        );
+        // Tags that share a line with more are refused, not split.
+        for one_line in [
+            "<settings><servers><server><id>x</id></server></servers></settings>\n",
+            "<settings>\n  <servers>\n  </servers></settings>\n",
+        ] {
+            let e = add(path, one_line, url, &sections()).unwrap_err();
+            assert!(e.message.contains("shares its line"), "{}", e.message);
+        }
     }
 
     #[test]

@@ -300,7 +300,13 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
     };
     // What each file's record becomes (see `record`): undo learns from it whether setup created
     // the file, and its mode before.
-    let wired = record::key(args.client, &url);
+    let wired = record::key(
+        args.client,
+        &url,
+        plan.edits
+            .first()
+            .map_or(Path::new(""), |e| e.path.as_path()),
+    );
     let mut records = Vec::new();
     let mut notes = Vec::new();
     for edit in &mut plan.edits {
@@ -371,6 +377,25 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         && (shim.iter().chain(&plan.links)).any(|l| l.parent() == Some(own.as_path()))
     {
         notes.extend(private_dirs(&own)?);
+    }
+    // Code that clients load from ecluse-cred's own directory (the keyring backend, the Yarn
+    // plugin) goes only into directories nobody else can write.
+    if !args.undo
+        && let Ok(data) = data_home()
+    {
+        let mut dirs: Vec<PathBuf> = plan
+            .edits
+            .iter()
+            .filter_map(|e| e.path.parent())
+            .flat_map(Path::ancestors)
+            .filter(|d| d.starts_with(&data) && *d != data)
+            .map(Path::to_path_buf)
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            notes.extend(private_dirs(&dir)?);
+        }
     }
     let mut changed = Vec::new();
     // What undo did, a line each.
@@ -567,16 +592,16 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
 }
 
 /// The registry's name in a client's config (Poetry's, twine's, PDM's, Hatch's repositories):
-/// `--registry`, else the target's name with anything but letters, digits, `-`, `_` and `.`
-/// made `-`. A `--registry` with other characters is refused: it goes into section and table
-/// names, and into the command the user types.
+/// `--registry`, else the target's name with anything but letters, digits, `-` and `_` made
+/// `-`. A `--registry` with other characters is refused: it goes into section and table names
+/// (Poetry and PDM split their config keys at `.`), and into the command the user types.
 pub(crate) fn registry_name(w: &Wiring<'_>) -> Result<String> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
     match &w.args.registry {
-        Some(name) if name.chars().all(ok) => Ok(name.clone()),
+        Some(name) if !name.is_empty() && name.chars().all(ok) => Ok(name.clone()),
         Some(name) => Err(Error::new(
             Code::Usage,
-            format!("--registry must be letters, digits, `-`, `_` and `.` only, not {name:?}"),
+            format!("--registry must be letters, digits, `-` and `_` only, not {name:?}"),
         )),
         None => Ok(w
             .target
@@ -768,7 +793,7 @@ fn private_dirs(dir: &Path) -> Result<Vec<String>> {
                 Error::other(format!("cannot chmod {}", dir.display())).with_source(e)
             })?;
             notes.push(format!(
-                "{} was mode {mode:04o}, now {now:04o}: a client runs the shim in it by absolute path",
+                "{} was mode {mode:04o}, now {now:04o}: clients run or load what setup puts there",
                 dir.display()
             ));
         }

@@ -57,8 +57,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         )?;
         Ok(toml_table::text(doc))
     })?;
+    let backend = pykeyring::edits(w, &edit)?;
     let mut edits = vec![edit];
-    edits.extend(pykeyring::edits(w)?);
+    edits.extend(backend);
     Ok(Plan {
         edits,
         shim: Some(Shim::OnPath(crate::shims::KEYRING)),

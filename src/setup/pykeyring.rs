@@ -81,11 +81,16 @@ fn backend_files(dir: &Path, exe: &Path) -> Result<Vec<(PathBuf, String)>> {
 }
 
 /// The edits that install the backend (or, with `--undo`, take it out when no other setup
-/// still uses it) for the client `w` wires.
-pub(super) fn edits(w: &Wiring<'_>) -> Result<Vec<Edit>> {
-    let key = record::key(w.args.client, w.url);
-    // Another client's setup still uses it: undo leaves it.
-    let keep = |path: &Path| w.args.undo && record::others_wired(path, &key);
+/// still uses it) for the client `w` wires into the file `main` edits.
+pub(super) fn edits(w: &Wiring<'_>, main: &Edit) -> Result<Vec<Edit>> {
+    let key = record::key(w.args.client, w.url, &main.path);
+    // Undo leaves it while another setup uses it, or while the client's own config still
+    // names the registry (an undo that found nothing to take out there: another --registry).
+    let still_wired = main
+        .after
+        .as_deref()
+        .is_some_and(|t| super::has_block(t, "#", w.url));
+    let keep = |path: &Path| w.args.undo && (still_wired || record::others_wired(path, &key));
     let dir = backend_dir()?;
     let mut edits = Vec::new();
     for (path, text) in backend_files(&dir, w.exe)? {

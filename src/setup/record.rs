@@ -47,11 +47,24 @@ pub(super) struct Record {
     wired: Vec<String>,
 }
 
-/// How a record names one setup: the client and the registry URL.
-pub(super) fn key(client: SetupClient, url: &str) -> String {
+/// How a record names one setup: the client, the registry URL and the client config it wired
+/// (one URL may be wired into two files: a shared file stays while either uses it).
+pub(super) fn key(client: SetupClient, url: &str, config: &Path) -> String {
     let client = clap::ValueEnum::to_possible_value(&client)
         .map_or_else(|| format!("{client:?}"), |v| v.get_name().to_owned());
-    format!("{client} {url}")
+    format!("{client} {url} {}", config.display())
+}
+
+/// Whether the recorded `wired` entry is the setup `key` names: that key, or the same client
+/// and URL as an older ecluse-cred recorded them (without the config file).
+fn names(wired: &str, key: &str) -> bool {
+    let mut parts = key.splitn(3, ' ');
+    let legacy = [parts.next(), parts.next()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    wired == key || wired == legacy
 }
 
 /// Where the record of the config file `config` is kept (`None`: there is no data directory,
@@ -121,7 +134,7 @@ impl Record {
 /// Whether the record of `config` says setup wired anything but `key` into it: a file several
 /// setups share (the Python keyring backend) stays until the last of them is undone.
 pub(super) fn others_wired(config: &Path, key: &str) -> bool {
-    Record::load(config).is_some_and(|r| r.wired.iter().any(|k| k != key))
+    Record::load(config).is_some_and(|r| r.wired.iter().any(|k| !names(k, key)))
 }
 
 /// Make the stored record of `config` go from `from` to `to` (`None`: no record).
@@ -198,7 +211,7 @@ pub(super) fn undo(
         return (None, None);
     }
     let mut left = record.clone();
-    left.wired.retain(|k| k != key);
+    left.wired.retain(|k| !names(k, key));
     let forget = |left: Record| (!left.wired.is_empty()).then_some(left);
     if !removed {
         return (forget(left), None);

@@ -9,7 +9,8 @@
 //! `pypi` and `testpypi`: setup's keeps both.
 
 use super::{
-    Edit, MARKER, Plan, Wiring, file, home, pykeyring, unparsable, with_block, without_block,
+    Edit, MARKER, Plan, Wiring, file, has_block, home, pykeyring, unparsable, with_block,
+    without_block,
 };
 use crate::error::{Error, Result};
 
@@ -34,17 +35,25 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
                 "not a `key = value` line of an INI file",
             ));
         }
+        // This registry's lines; the `[distutils]` setup made is shared (its own marker).
         let ours = |l: &str| {
             let t = l.trim();
-            t == section
-                || t == repository_line
-                || t == "[distutils]"
-                || t == "index-servers ="
-                || t == name
-                || DEFAULT_SERVERS.contains(&t)
+            t == section || t == repository_line || t == name
         };
         let text = without_block(old, "#", w.url, ours);
         if w.args.undo {
+            let text = if has_block(&text, "#", "http") {
+                text
+            } else {
+                without_own_distutils(&text)
+            };
+            if let Some(line) = crate::ini::bad_line(&text) {
+                return Err(unparsable(
+                    &path,
+                    line,
+                    "taking out setup's lines would leave this line unreadable; take them out by hand",
+                ));
+            }
             return Ok(text);
         }
         if let Some(n) = text
@@ -65,8 +74,9 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             &format!("{section}\n{repository_line}\n"),
         ))
     })?;
+    let backend = pykeyring::edits(w, &edit)?;
     let mut edits = vec![edit];
-    edits.extend(pykeyring::edits(w)?);
+    edits.extend(backend);
     Ok(Plan {
         edits,
         shim: None,
@@ -79,7 +89,36 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     })
 }
 
-/// `text` with `name` in `[distutils] index-servers` (added after a marker naming `url`).
+/// The marker name of a `[distutils]` setup made, which every registry shares.
+const DISTUTILS: &str = "twine index-servers";
+
+/// `text` without the `[distutils]` setup made, once nothing but twine's defaults is in it.
+fn without_own_distutils(text: &str) -> String {
+    let marker = format!("# {MARKER} {DISTUTILS}");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(at) = lines.iter().position(|l| l.trim_end() == marker) else {
+        return text.to_owned();
+    };
+    let mut made = vec!["[distutils]".to_owned(), "index-servers =".to_owned()];
+    made.extend(DEFAULT_SERVERS.iter().map(|s| (*s).to_owned()));
+    let end = at + 1 + made.len();
+    let same = lines.len() >= end
+        && lines[at + 1..end]
+            .iter()
+            .zip(&made)
+            .all(|(l, m)| l.trim() == m);
+    // A line the user added to the value (or the section) keeps it.
+    let more = lines
+        .get(end)
+        .is_some_and(|l| !l.trim().is_empty() && !l.trim_start().starts_with('['));
+    if !same || more {
+        return text.to_owned();
+    }
+    [&lines[..at], &lines[end..]].concat().concat()
+}
+
+/// `text` with `name` in `[distutils] index-servers` (added after a marker naming `url`); a
+/// `[distutils]` is made (with twine's defaults, shared by every registry) when there is none.
 fn with_servers(text: &str, name: &str, url: &str) -> String {
     let marker = format!("# {MARKER} {url}");
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
@@ -88,12 +127,13 @@ fn with_servers(text: &str, name: &str, url: &str) -> String {
             .iter()
             .map(|s| format!("    {s}\n"))
             .collect();
-        return with_block(
+        let made = with_block(
             text,
             "#",
-            url,
-            &format!("[distutils]\nindex-servers =\n{servers}    {name}\n"),
+            DISTUTILS,
+            &format!("[distutils]\nindex-servers =\n{servers}"),
         );
+        return with_servers(&made, name, url);
     };
     let end = lines[start + 1..]
         .iter()
@@ -169,6 +209,22 @@ mod tests {
             assert_eq!(added, after);
             assert_eq!(without_block(&added, "#", url, ours), before);
         }
+        // Two registries in a file setup gave its [distutils]: undo of the first leaves the
+        // second listed and readable; the last takes the [distutils] out.
+        let mine = "[pypi]\nusername = __token__\n";
+        let (a, b) = ("https://h/pypi/a/", "https://h/pypi/b/");
+        let both = with_servers(&with_servers(mine, "a", a), "b", b);
+        let a_gone = without_block(&both, "#", a, |l| l.trim() == "a");
+        assert_eq!(crate::ini::bad_line(&a_gone), None);
+        let e = crate::ini::entries(&a_gone);
+        assert_eq!(crate::ini::get(&e, "pypi", "username"), Some("__token__"));
+        assert_eq!(
+            crate::ini::get(&e, "distutils", "index-servers"),
+            Some("\npypi\ntestpypi\nb")
+        );
+        assert_eq!(without_own_distutils(&a_gone), a_gone);
+        let b_gone = without_block(&a_gone, "#", b, |l| l.trim() == "b");
+        assert_eq!(without_own_distutils(&b_gone), mine);
         // Already listed: nothing to add.
         let listed = "[distutils]\nindex-servers =\n    corp\n";
         assert_eq!(with_servers(listed, "corp", url), listed);

@@ -122,13 +122,54 @@ fn add_under(path: &Path, text: &str, key: &str, children: &str, name: &str) -> 
             path.display(),
             at + 1
         ))),
-        None => Ok(super::with_block(
-            text,
-            "#",
+        // A key setup makes is shared by every registry (its own marker): it goes when the
+        // last of what setup put under it goes ([`without_empty_keys`]).
+        None => add_under(
+            path,
+            &super::with_block(text, "#", &key_marker(key), &format!("{key}:\n")),
+            key,
+            children,
             name,
-            &format!("{key}:\n{children}"),
-        )),
+        ),
     }
+}
+
+/// The top-level keys setup may make, shared by every registry it wires.
+const SHARED_KEYS: [&str; 3] = ["plugins", "npmRegistries", "npmScopes"];
+
+/// The marker name of a top-level key setup made.
+fn key_marker(key: &str) -> String {
+    format!("yarn {key}")
+}
+
+/// `text` without the top-level keys setup made that hold nothing now (a key with an entry
+/// below it, the user's or another registry's, stays).
+fn without_empty_keys(text: &str) -> String {
+    let mut text = text.to_owned();
+    for key in SHARED_KEYS {
+        let marker = format!("# {MARKER} {}", key_marker(key));
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let Some(at) = lines.iter().position(|l| l.trim_end() == marker) else {
+            continue;
+        };
+        // Empty: what follows is no entry (not indented, no marker of an entry), or the
+        // next key setup made.
+        let next_key = |l: &str| {
+            SHARED_KEYS
+                .iter()
+                .any(|k| l.trim_end() == format!("# {MARKER} {}", key_marker(k)))
+        };
+        let empty = lines
+            .get(at + 1)
+            .is_some_and(|l| l.trim() == format!("{key}:"))
+            && lines
+                .get(at + 2)
+                .is_none_or(|l| next_key(l) || !l.starts_with([' ', '\t', '-', '#']));
+        if empty {
+            text = [&lines[..at], &lines[at + 2..]].concat().concat();
+        }
+    }
+    text
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
@@ -158,20 +199,18 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let registry_line = format!("  {}:", quoted(registry));
     let always = "    npmAlwaysAuth: true";
     // Every line setup writes for this registry (trimmed): what undo takes out below a marker.
+    // Never a top-level key that others may share: those have markers of their own.
     let mut ours: Vec<String> = vec![
         server_line.clone(),
         registry_line.trim().to_owned(),
         always.trim().to_owned(),
-        "npmRegistries:".to_owned(),
-        "npmScopes:".to_owned(),
     ];
     if let Some((a, b)) = &scope_lines {
         ours.push(a.trim().to_owned());
         ours.push(b.trim().to_owned());
     }
-    let plugin_ours = [plugin_line.trim().to_owned(), "plugins:".to_owned()];
-    let key = record::key(w.args.client, w.url);
-    let keep_plugin = w.args.undo && record::others_wired(&plugin, &key);
+    let plugin_ours = [plugin_line.trim().to_owned()];
+    let key = record::key(w.args.client, w.url, &path);
     let edit = Edit::of(path.clone(), false, |old| {
         let mut text = without_block(old, "#", w.url, |l| ours.iter().any(|o| o == l.trim()));
         let without_plugin = |text: &str| {
@@ -183,10 +222,10 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             if !has_block(&text, "#", "http") {
                 text = without_plugin(&text);
             }
-            return Ok(text);
+            return Ok(without_empty_keys(&text));
         }
         // Taken out and added again below, so that a second run writes the same file.
-        text = without_plugin(&text);
+        text = without_empty_keys(&without_plugin(&text));
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         // The registry itself.
         match (&scope_lines, top_key(&lines, "npmRegistryServer")) {
@@ -264,6 +303,12 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         }
         Ok(text)
     })?;
+    // Undo leaves the plugin while another setup uses it, or while this file still lists it.
+    let listed = edit
+        .after
+        .as_deref()
+        .is_some_and(|t| t.lines().any(|l| l.trim() == plugin_line.trim()));
+    let keep_plugin = w.args.undo && (listed || record::others_wired(&plugin, &key));
     let plugin_edit = Edit::of(plugin.clone(), false, |old| {
         Ok(match (w.args.undo, keep_plugin) {
             (true, true) => old.to_owned(),
@@ -339,9 +384,14 @@ mod tests {
             "{}",
             e.message
         );
+        let made = add_under(path, "", "plugins", "  - a\n", "n").unwrap();
         assert_eq!(
-            add_under(path, "", "plugins", "  - a\n", "n").unwrap(),
-            format!("# {MARKER} n\nplugins:\n  - a\n")
+            made,
+            format!("# {MARKER} yarn plugins\nplugins:\n# {MARKER} n\n  - a\n")
         );
+        // The key setup made goes with the last entry under it, not before.
+        let entry_gone = without_block(&made, "#", "n", |l| l.trim() == "- a");
+        assert_eq!(without_empty_keys(&entry_gone), "");
+        assert_eq!(without_empty_keys(&made), made);
     }
 }

@@ -678,6 +678,33 @@ for service in sys.argv[1:]:
     }
     assert_eq!(got.len(), want.len());
     assert_eq!(w.sb.mints(), 1);
+
+    // Within one process an answer is reused: the same URL asked again and again starts
+    // ecluse-cred once (each near miss above once too, remembered as "no target").
+    let script = r#"
+import subprocess, sys, keyring
+runs = []
+real = subprocess.Popen
+def counted(*a, **k):
+    # Only ecluse-cred: keyring's other backends run programs of their own (ldconfig).
+    if a[0][1:2] == ["keyring"]:
+        runs.append(a[0])
+    return real(*a, **k)
+subprocess.Popen = counted
+for _ in range(5):
+    for service in sys.argv[1:]:
+        keyring.get_password(service, "aws")
+print(len(runs))
+"#;
+    let out = w
+        .client(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(w.pypi.index_url())
+        .arg(format!("http://127.0.0.1:{port}/pypi/other/"))
+        .output();
+    ok(&out, "keyring, asked again");
+    assert_eq!(stdout(&out).trim(), "2");
 }
 
 /// The keyring backend and `keyringrc.cfg` serve every client set up: undoing one leaves them

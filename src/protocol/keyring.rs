@@ -27,6 +27,9 @@ fn refused(code: Code, message: String) -> Error {
 pub(crate) struct Args {
     creds: bool,
     json: bool,
+    /// ecluse-cred's own keyring backend (`python/ecluse_cred_keyring.py`) asks for the token's
+    /// expiry too, so that it can reuse the answer within one process.
+    with_expiry: bool,
     positional: Vec<String>,
 }
 
@@ -60,6 +63,7 @@ pub(crate) fn parse(args: &[String]) -> std::result::Result<Args, String> {
                 "plain" => parsed.json = false,
                 other => return Err(format!("unsupported --output {other}")),
             },
+            "--with-expiry" if inline.is_none() => parsed.with_expiry = true,
             // keyring's own backend options mean nothing here.
             "-b" | "--keyring-backend" | "--keyring-path" => {
                 value()?;
@@ -116,10 +120,14 @@ fn answer(
     };
     let served = ctx.serve(&target, None, false)?;
     let token = served.entry.token.expose();
+    let expires_at = args
+        .with_expiry
+        .then_some(served.entry.expires_at.as_millis().div_euclid(1000));
     Ok(Some(match (args.creds, args.json) {
         (_, true) => Creds {
             password: token,
             username: &user,
+            expires_at,
         }
         .to_json(),
         (true, false) => format!("{user}\n{token}\n"),
@@ -132,6 +140,9 @@ fn answer(
 struct Creds<'a> {
     password: &'a str,
     username: &'a str,
+    /// With `--with-expiry`: the token's expiry, in seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
 }
 
 impl Creds<'_> {
@@ -178,6 +189,23 @@ mod tests {
             stdout(ask(&["--mode=creds", "--output=json", "get", url])),
             "{\"password\":\"tok-1\",\"username\":\"aws\"}\n"
         );
+        // ecluse-cred's own backend asks for the expiry too.
+        let answer: serde_json::Value = serde_json::from_str(&stdout(ask(&[
+            "--mode=creds",
+            "--output=json",
+            "--with-expiry",
+            "--",
+            "get",
+            url,
+        ])))
+        .unwrap();
+        assert_eq!(answer["password"], "tok-1");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let expires = answer["expires_at"].as_i64().unwrap();
+        assert!(expires > now && expires <= now + 12 * 3600, "{answer}");
         // PDM's forms: an empty username is none.
         assert_eq!(
             stdout(ask(&["--mode=creds", "get", url, ""])),
@@ -232,6 +260,7 @@ mod tests {
         let creds = Creds {
             password: "tok-1",
             username: "aws",
+            expires_at: None,
         };
         assert_eq!(
             creds.to_json(),

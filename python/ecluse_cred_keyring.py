@@ -60,6 +60,8 @@ class EcluseCredKeyring(KeyringBackend):
         super().__init__()
         #: (service, username) -> (username, token, expires_at) or None (no target serves it).
         self._answers = {}
+        #: (service, username) -> the lock its ask holds; `_lock` guards this map.
+        self._asking = {}
         self._lock = threading.Lock()
 
     def _ask(self, service, username):
@@ -68,17 +70,18 @@ class EcluseCredKeyring(KeyringBackend):
             return None
         key = (service, username or None)
         with self._lock:
-            if key in self._answers:
-                known = self._answers[key]
-                if known is None:
-                    return None
-                if time.time() < known[2] - REUSE_MARGIN_SECONDS:
-                    return known[0], known[1]
-        found = self._run(service, username)
-        if found is not False:
-            with self._lock:
+            # One ask per URL at a time: the tool's threads that ask together share it.
+            single = self._asking.setdefault(key, threading.Lock())
+        with single:
+            known = self._answers.get(key, False)
+            if known is None:
+                return None
+            if known and time.time() < known[2] - REUSE_MARGIN_SECONDS:
+                return known[0], known[1]
+            found = self._run(service, username)
+            if found is not False:
                 self._answers[key] = found
-        return None if not found else (found[0], found[1])
+            return None if not found else (found[0], found[1])
 
     def _run(self, service, username):
         """ecluse-cred's answer: (username, token, expires_at), None for "no target serves

@@ -145,8 +145,10 @@ const SETUP_EXAMPLES: &str = "Examples:
   ecluse-cred setup npm --url https://pkgs.example.com/npm/ --scope @acme
   ecluse-cred setup docker --url https://registry.example.com/
   ecluse-cred setup pip --url https://pkgs.example.com/pypi/simple/ --undo      # take it out
-podman, skopeo and helm read docker's config (setup docker); Maven, Gradle and Yarn 2+ take
-the token from the environment (ecluse-cred exec).";
+  ecluse-cred setup poetry --url https://pkgs.example.com/pypi/repo/   # also twine, pdm, hatch
+  ecluse-cred setup maven --url https://pkgs.example.com/maven/repo/
+podman, skopeo and helm read docker's config (setup docker); Gradle and sbt take the token
+from the environment (ecluse-cred exec).";
 
 const DOCTOR_EXAMPLES: &str = "Examples:
   ecluse-cred doctor                          # the config, the cache, every target

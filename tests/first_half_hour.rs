@@ -173,7 +173,7 @@ fn bare_setup_lists_the_clients_and_a_client_served_otherwise_is_named_with_how(
     assert!(words.starts_with("Wire a client to a registry"), "{words}");
     assert!(
         words.contains(
-            "[possible values: pip, uv, cargo, git, docker, kubectl, npm, pnpm, go, bazel, terraform]"
+            "[possible values: pip, uv, cargo, git, docker, kubectl, npm, pnpm, go, bazel, terraform, poetry, twine, pdm, hatch, maven, yarn]"
         ),
         "{words}"
     );
@@ -188,9 +188,9 @@ fn bare_setup_lists_the_clients_and_a_client_served_otherwise_is_named_with_how(
     for (client, how) in [
         ("podman", "`ecluse-cred setup docker --url URL` wires it"),
         ("helm", "`ecluse-cred setup docker --url URL` wires it"),
-        ("mvn", "`ecluse-cred exec --target T -- COMMAND`"),
         ("gradle", "`ecluse-cred exec --target T -- COMMAND`"),
-        ("yarn", "YARN_NPM_AUTH_TOKEN"),
+        ("sbt", "`ecluse-cred exec --target T -- COMMAND`"),
+        ("pipenv", "`ecluse-cred setup pip --url URL` wires"),
     ] {
         let out = sb.run(&["setup", client, "--url", "https://pkgs.example.com/"]);
         assert_eq!(out.status.code(), Some(2), "{client}");

@@ -1,6 +1,8 @@
 //! The host names of the cloud registries ecluse-cred derives targets from, and nothing looser:
 //! CodeArtifact's `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (`.amazonaws.com.cn` in the
-//! China partition, and only there) and Artifact Registry's `LOCATION-FORMAT.pkg.dev`. The
+//! China partition, and only there), Amazon ECR's `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (and
+//! its FIPS, dual-stack, China and European Sovereign Cloud forms: [`ecr_host`]) and Artifact
+//! Registry's `LOCATION-FORMAT.pkg.dev`. The
 //! derivation of a target from a request ([`crate::resolve`]) and the check that no configured
 //! target is named like one ([`crate::config`]) read the same grammar.
 
@@ -20,7 +22,49 @@ const ARTIFACT_REGISTRY_FORMATS: [&str; 8] = [
 /// shapes are strict: look-alikes do not match).
 pub fn for_cloud_host(host: &str) -> Option<Backend> {
     let host = host.to_ascii_lowercase();
-    codeartifact_host(&host).or_else(|| artifact_registry_host(&host))
+    codeartifact_host(&host)
+        .or_else(|| ecr_host(&host))
+        .or_else(|| artifact_registry_host(&host))
+}
+
+/// An Amazon ECR registry host, for that account and region only:
+///
+/// | host | partition |
+/// | --- | --- |
+/// | `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, `ACCOUNT.dkr.ecr-fips.REGION.amazonaws.com` | aws (GovCloud too) |
+/// | `ACCOUNT.dkr-ecr.REGION.on.aws`, `ACCOUNT.dkr-ecr-fips.REGION.on.aws` | dual-stack |
+/// | `ACCOUNT.dkr.ecr.REGION.amazonaws.com.cn`, `ACCOUNT.dkr-ecr.REGION.on.amazonwebservices.com.cn` | aws-cn (`cn-*` regions only) |
+/// | `ACCOUNT.dkr.ecr.REGION.amazonaws.eu` | European Sovereign Cloud (`eusc-*` regions only) |
+///
+/// The ISO partitions' hosts are not derived: configure a target with `backend = "ecr"`.
+fn ecr_host(host: &str) -> Option<Backend> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let (account, service, region, suffix) = match labels.as_slice() {
+        [account, "dkr", service, region, suffix @ ..] => (*account, *service, *region, suffix),
+        [account, service, region, suffix @ ..] => (*account, *service, *region, suffix),
+        _ => return None,
+    };
+    let dotted = labels.get(1) == Some(&"dkr");
+    let region_ok = |prefix: Option<&str>| {
+        is_region(region)
+            && match prefix {
+                Some(p) => region.starts_with(p),
+                None => !region.starts_with("cn-") && !region.starts_with("eusc-"),
+            }
+    };
+    let ok = match (dotted, service, suffix) {
+        (true, "ecr" | "ecr-fips", ["amazonaws", "com"]) => region_ok(None),
+        (true, "ecr", ["amazonaws", "com", "cn"]) => region_ok(Some("cn-")),
+        (true, "ecr", ["amazonaws", "eu"]) => region_ok(Some("eusc-")),
+        (false, "dkr-ecr" | "dkr-ecr-fips", ["on", "aws"]) => region_ok(None),
+        (false, "dkr-ecr", ["on", "amazonwebservices", "com", "cn"]) => region_ok(Some("cn-")),
+        _ => false,
+    };
+    (ok && is_account_id(account)).then(|| Backend::Ecr {
+        registry_id: Some(account.to_owned()),
+        region: Some(region.to_owned()),
+        profile: None,
+    })
 }
 
 /// `DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com` (or `.amazonaws.com.cn`).
@@ -93,4 +137,62 @@ fn is_region(s: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ecr(account: &str, region: &str) -> Option<Backend> {
+        Some(Backend::Ecr {
+            registry_id: Some(account.to_owned()),
+            region: Some(region.to_owned()),
+            profile: None,
+        })
+    }
+
+    #[test]
+    fn every_ecr_host_form_derives_its_account_and_region_and_look_alikes_do_not() {
+        for (host, region) in [
+            ("111122223333.dkr.ecr.us-east-1.amazonaws.com", "us-east-1"),
+            (
+                "111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+                "us-gov-west-1",
+            ),
+            ("111122223333.dkr-ecr.eu-west-3.on.aws", "eu-west-3"),
+            ("111122223333.dkr-ecr-fips.us-east-2.on.aws", "us-east-2"),
+            (
+                "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn",
+                "cn-north-1",
+            ),
+            (
+                "111122223333.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn",
+                "cn-northwest-1",
+            ),
+            (
+                "111122223333.dkr.ecr.eusc-de-east-1.amazonaws.eu",
+                "eusc-de-east-1",
+            ),
+            ("111122223333.DKR.ECR.US-EAST-1.AMAZONAWS.COM", "us-east-1"),
+        ] {
+            assert_eq!(for_cloud_host(host), ecr("111122223333", region), "{host}");
+        }
+        for host in [
+            // Not 12 digits; not a region; a partition's suffix with another's region.
+            "11112222333.dkr.ecr.us-east-1.amazonaws.com",
+            "111122223333.dkr.ecr.useast1.amazonaws.com",
+            "111122223333.dkr.ecr.cn-north-1.amazonaws.com",
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com.cn",
+            "111122223333.dkr.ecr.us-east-1.amazonaws.eu",
+            "111122223333.dkr-ecr.us-east-1.amazonaws.com",
+            "111122223333.dkr.ecr.us-east-1.on.aws",
+            // Look-alikes: another domain after the shape, or labels added.
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+            "x.111122223333.dkr.ecr.us-east-1.amazonaws.com",
+            "111122223333.dkr.ecr.us-east-1.amazonaws.co",
+            "public.ecr.aws",
+        ] {
+            assert_eq!(for_cloud_host(host), None, "{host}");
+        }
+    }
 }

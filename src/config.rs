@@ -84,6 +84,12 @@ fn validate(backend: &Backend, key: &str) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
+        Backend::Ecr { registry_id, .. } => match registry_id {
+            Some(id) if !is_account_id(id) => Err(format!(
+                "{key}.registry_id: `{id}` is not a 12-digit AWS account id"
+            )),
+            _ => Ok(()),
+        },
         Backend::Gcp { scopes, lifetime } => {
             if scopes
                 .as_ref()
@@ -355,6 +361,21 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
             is_text,
         ),
     ];
+    const ECR: [KeySpec; 3] = [
+        spec(
+            "registry_id",
+            "the registry's 12-digit account id as a string",
+            "\"111122223333\"",
+            is_text,
+        ),
+        spec("region", "a region as a string", "\"us-east-1\"", is_text),
+        spec(
+            "profile",
+            "an AWS profile's name as a string",
+            "\"build\"",
+            is_text,
+        ),
+    ];
     const GCP: [KeySpec; 2] = [
         spec(
             "scopes",
@@ -400,6 +421,7 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
     Some(match backend {
         "command" => &COMMAND,
         "codeartifact" => &CODEARTIFACT,
+        "ecr" => &ECR,
         "gcp" => &GCP,
         "oauth2" => &OAUTH2,
         _ => return None,
@@ -407,7 +429,7 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
 }
 
 /// The backends, as `backend = "..."` names them.
-const BACKENDS: &str = "command, codeartifact, gcp, oauth2";
+const BACKENDS: &str = "command, codeartifact, ecr, gcp, oauth2";
 
 /// The keys of a `[policy]` (or a target's `policy`) section, with what each holds.
 const POLICY: [KeySpec; 8] = [
@@ -896,7 +918,7 @@ mod tests {
             ),
             (
                 "[targets.a]\nbackend = \"ftp\"",
-                "line 2: targets.a.backend: `ftp` is not a backend; one of: command, codeartifact, gcp, oauth2",
+                "line 2: targets.a.backend: `ftp` is not a backend; one of: command, codeartifact, ecr, gcp, oauth2",
             ),
             (
                 "[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\ncomand = 1",
@@ -1045,6 +1067,30 @@ mod tests {
             panic!("not codeartifact");
         };
         assert_eq!(*duration, Some(Seconds(Duration::from_secs(3600))));
+    }
+
+    #[test]
+    fn an_ecr_target_takes_an_account_region_and_profile_and_refuses_a_bad_account() {
+        let c = parse_str(
+            "[targets.e]\nbackend = \"ecr\"\nregistry_id = \"111122223333\"\nregion = \"us-east-1\"\nprofile = \"prod\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.targets["e"].backend,
+            Backend::Ecr {
+                registry_id: Some("111122223333".into()),
+                region: Some("us-east-1".into()),
+                profile: Some("prod".into()),
+            }
+        );
+        assert_eq!(c.targets["e"].username.as_deref(), Some("AWS"));
+        let e = err("[targets.e]\nbackend = \"ecr\"\nregistry_id = \"1234\"\n");
+        assert!(
+            e.contains("targets.e.registry_id: `1234` is not a 12-digit AWS account id"),
+            "{e}"
+        );
+        let e = err("[targets.e]\nbackend = \"ecr\"\ndomain = \"d1\"\n");
+        assert!(e.contains("domain"), "{e}");
     }
 
     #[test]

@@ -496,7 +496,9 @@ fn backend_check(target: &Target) -> Check {
             ),
         },
         Backend::Gcp { .. } => gcp_check(name),
-        Backend::Codeartifact { profile, .. } => aws_check(name, profile.as_deref()),
+        Backend::Codeartifact { profile, .. } | Backend::Ecr { profile, .. } => {
+            aws_check(name, profile.as_deref())
+        }
     }
 }
 

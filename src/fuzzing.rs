@@ -48,6 +48,13 @@ pub fn config(data: &[u8]) -> bool {
             config::Backend::Gcp { lifetime, .. } => {
                 assert!(lifetime.is_none_or(|l| !l.0.is_zero()));
             }
+            config::Backend::Ecr { registry_id, .. } => {
+                assert!(
+                    registry_id
+                        .as_deref()
+                        .is_none_or(crate::cloud_hosts::is_account_id)
+                );
+            }
             config::Backend::Oauth2 {
                 client_secret_env,
                 client_secret_file,

@@ -1,4 +1,5 @@
-//! The cloud backends of ecluse-cred: AWS CodeArtifact ([`codeartifact`]), Google Application
+//! The cloud backends of ecluse-cred: AWS CodeArtifact ([`codeartifact`]) and Amazon ECR
+//! ([`ecr`]), which share the AWS plumbing ([`aws`]), Google Application
 //! Default Credentials ([`gcp`]) and the OAuth 2.0 client credentials grant ([`oauth2`]). Each
 //! implements the mint contract of `ecluse-cred-contract`.
 //!
@@ -6,7 +7,9 @@
 //! rustls and tokio never reach the `ecluse-cred` binary that serves cached tokens (a test over
 //! that binary's symbols checks it).
 
+pub mod aws;
 pub mod codeartifact;
+pub mod ecr;
 pub mod gcp;
 pub mod oauth2;
 

@@ -25,6 +25,13 @@ pub enum Backend {
         duration: Option<Seconds>,
         profile: Option<String>,
     },
+    /// Amazon ECR GetAuthorizationToken: the password of the `AWS:PASSWORD` it answers.
+    Ecr {
+        /// The registry's 12-digit account id (ECR's `registryIds`); absent: the caller's own.
+        registry_id: Option<String>,
+        region: Option<String>,
+        profile: Option<String>,
+    },
     /// Google Application Default Credentials.
     Gcp {
         scopes: Option<Vec<String>>,
@@ -57,6 +64,7 @@ impl Backend {
         match self {
             Backend::Command { .. } => "command",
             Backend::Codeartifact { .. } => "codeartifact",
+            Backend::Ecr { .. } => "ecr",
             Backend::Gcp { .. } => "gcp",
             Backend::Oauth2 { .. } => "oauth2",
         }
@@ -66,6 +74,8 @@ impl Backend {
     pub fn default_username(&self) -> Option<&'static str> {
         match self {
             Backend::Codeartifact { .. } => Some("aws"),
+            // ECR's password goes with the user `AWS`, which docker and the kubelet send.
+            Backend::Ecr { .. } => Some("AWS"),
             Backend::Gcp { .. } => Some("oauth2accesstoken"),
             Backend::Command { .. } | Backend::Oauth2 { .. } => None,
         }

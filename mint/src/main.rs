@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ecluse_cred_cloud::{codeartifact, gcp, oauth2};
+use ecluse_cred_cloud::{codeartifact, ecr, gcp, oauth2};
 use ecluse_cred_contract::backend::{Backend, ClientAuth};
 use ecluse_cred_contract::helper;
 use ecluse_cred_contract::mint::{FailureKind, Mint, MintError};
@@ -103,6 +103,16 @@ fn cloud_mint(backend: &Backend, timeout: Duration) -> Result<Box<dyn Mint>, Min
             domain_owner: domain_owner.clone(),
             region: region.clone(),
             duration: duration.map(|d| d.0),
+            profile: profile.clone(),
+            timeout,
+        }),
+        Backend::Ecr {
+            registry_id,
+            region,
+            profile,
+        } => Box::new(ecr::EcrMint {
+            registry_id: registry_id.clone(),
+            region: region.clone(),
             profile: profile.clone(),
             timeout,
         }),

@@ -322,6 +322,21 @@ fn setup_poetry_makes_poetry_install_and_publish_authenticate_and_undo_takes_it_
         registry::describe(&w.pypi.server.exchanges()[before..])
     );
 
+    // `poetry add` in a project that does not name the package yet resolves it there too.
+    let adder = w.project(
+        "adder",
+        &POETRY_CONSUMER.replace("dependencies = [\"ecluse-demo\"]", "dependencies = []"),
+    );
+    let out = w
+        .client(&poetry)
+        .current_dir(&adder)
+        .args(["add", "ecluse-demo", "--no-interaction", "--no-ansi"])
+        .output();
+    ok(&out, "poetry add");
+    let pyproject = fs::read_to_string(adder.join("pyproject.toml")).unwrap();
+    assert!(pyproject.contains("ecluse-demo"), "{pyproject}");
+    assert_eq!(w.sb.mints(), 1);
+
     // Publish a package Poetry builds itself (poetry-core, in Poetry's venv: offline).
     let package = w.project(
         "ecluse-up",

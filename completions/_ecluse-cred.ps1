@@ -48,7 +48,9 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('goauth', 'goauth', [CompletionResultType]::ParameterValue, 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)')
             [CompletionResult]::new('bazel-credential', 'bazel-credential', [CompletionResultType]::ParameterValue, 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does')
             [CompletionResult]::new('terraform-credentials', 'terraform-credentials', [CompletionResultType]::ParameterValue, 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does')
-            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse')
+            [CompletionResult]::new('kubelet-credential', 'kubelet-credential', [CompletionResultType]::ParameterValue, 'Answer the kubelet''s image credential provider protocol (credentialprovider.kubelet.k8s.io/v1), as `kubelet-credential-ecluse` does: a CredentialProviderRequest on stdin')
+            [CompletionResult]::new('kubelet-config', 'kubelet-config', [CompletionResultType]::ParameterValue, 'Print a kubelet CredentialProviderConfig (YAML) for the targets'' registries, for the node''s administrator to install (nothing is written)')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker-, bazel- and kubelet-credential-ecluse, terraform-credentials-ecluse')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
             [CompletionResult]::new('background-refresh', 'background-refresh', [CompletionResultType]::ParameterValue, 'Internal: the detached process that refreshes a due token')
@@ -288,6 +290,31 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
             break
         }
+        'ecluse-cred;kubelet-credential' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ecluse-cred;kubelet-config' {
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Only this target''s registries (repeatable; a configured name or a derived target''s host) [default: every configured target''s https registries, and the derived cloud hosts]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of stderr lines: text, or one JSON object per line (events and errors alike)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'ecluse-cred;install' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ~/.config/ecluse-cred/config.toml]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: ~/.cache/ecluse-cred]')
@@ -298,7 +325,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -315,7 +342,7 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             break
         }
         'ecluse-cred;install;help' {
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -381,7 +408,9 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
             [CompletionResult]::new('goauth', 'goauth', [CompletionResultType]::ParameterValue, 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)')
             [CompletionResult]::new('bazel-credential', 'bazel-credential', [CompletionResultType]::ParameterValue, 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does')
             [CompletionResult]::new('terraform-credentials', 'terraform-credentials', [CompletionResultType]::ParameterValue, 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does')
-            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse')
+            [CompletionResult]::new('kubelet-credential', 'kubelet-credential', [CompletionResultType]::ParameterValue, 'Answer the kubelet''s image credential provider protocol (credentialprovider.kubelet.k8s.io/v1), as `kubelet-credential-ecluse` does: a CredentialProviderRequest on stdin')
+            [CompletionResult]::new('kubelet-config', 'kubelet-config', [CompletionResultType]::ParameterValue, 'Print a kubelet CredentialProviderConfig (YAML) for the targets'' registries, for the node''s administrator to install (nothing is written)')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Create the shims clients run: keyring, git-, docker-, bazel- and kubelet-credential-ecluse, terraform-credentials-ecluse')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Internal: regenerate completions/ and man/ under DIR from this definition')
             [CompletionResult]::new('background-refresh', 'background-refresh', [CompletionResultType]::ParameterValue, 'Internal: the detached process that refreshes a due token')
@@ -436,8 +465,14 @@ Register-ArgumentCompleter -Native -CommandName 'ecluse-cred' -ScriptBlock {
         'ecluse-cred;help;terraform-credentials' {
             break
         }
+        'ecluse-cred;help;kubelet-credential' {
+            break
+        }
+        'ecluse-cred;help;kubelet-config' {
+            break
+        }
         'ecluse-cred;help;install' {
-            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse')
+            [CompletionResult]::new('shims', 'shims', [CompletionResultType]::ParameterValue, 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse')
             break
         }
         'ecluse-cred;help;install;shims' {

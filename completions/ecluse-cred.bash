@@ -61,6 +61,12 @@ _ecluse__cred() {
             ecluse__cred,kube-credential)
                 cmd="ecluse__cred__subcmd__kube__subcmd__credential"
                 ;;
+            ecluse__cred,kubelet-config)
+                cmd="ecluse__cred__subcmd__kubelet__subcmd__config"
+                ;;
+            ecluse__cred,kubelet-credential)
+                cmd="ecluse__cred__subcmd__kubelet__subcmd__credential"
+                ;;
             ecluse__cred,npmrc)
                 cmd="ecluse__cred__subcmd__npmrc"
                 ;;
@@ -124,6 +130,12 @@ _ecluse__cred() {
             ecluse__cred__subcmd__help,kube-credential)
                 cmd="ecluse__cred__subcmd__help__subcmd__kube__subcmd__credential"
                 ;;
+            ecluse__cred__subcmd__help,kubelet-config)
+                cmd="ecluse__cred__subcmd__help__subcmd__kubelet__subcmd__config"
+                ;;
+            ecluse__cred__subcmd__help,kubelet-credential)
+                cmd="ecluse__cred__subcmd__help__subcmd__kubelet__subcmd__credential"
+                ;;
             ecluse__cred__subcmd__help,npmrc)
                 cmd="ecluse__cred__subcmd__help__subcmd__npmrc"
                 ;;
@@ -164,7 +176,7 @@ _ecluse__cred() {
 
     case "${cmd}" in
         ecluse__cred)
-            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
+            opts="-v -q -h -V --config --cache-dir --verbose --quiet --log-format --help --version token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials kubelet-credential kubelet-config install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,7 +510,7 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help)
-            opts="token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials install completions generate-docs background-refresh help"
+            opts="token init status refresh clear exec npmrc kube-credential keyring git-credential docker-credential setup doctor goauth bazel-credential terraform-credentials kubelet-credential kubelet-config install completions generate-docs background-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,6 +734,34 @@ _ecluse__cred() {
             return 0
             ;;
         ecluse__subcmd__cred__subcmd__help__subcmd__kube__subcmd__credential)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__kubelet__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__help__subcmd__kubelet__subcmd__credential)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -980,6 +1020,62 @@ _ecluse__cred() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__kubelet__subcmd__config)
+            opts="-v -q -h --target --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ecluse__subcmd__cred__subcmd__kubelet__subcmd__credential)
+            opts="-v -q -h --config --cache-dir --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -45,7 +45,9 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand goauth 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)'
             cand bazel-credential 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does'
             cand terraform-credentials 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does'
-            cand install 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse'
+            cand kubelet-credential 'Answer the kubelet''s image credential provider protocol (credentialprovider.kubelet.k8s.io/v1), as `kubelet-credential-ecluse` does: a CredentialProviderRequest on stdin'
+            cand kubelet-config 'Print a kubelet CredentialProviderConfig (YAML) for the targets'' registries, for the node''s administrator to install (nothing is written)'
+            cand install 'Create the shims clients run: keyring, git-, docker-, bazel- and kubelet-credential-ecluse, terraform-credentials-ecluse'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
             cand background-refresh 'Internal: the detached process that refreshes a due token'
@@ -268,6 +270,29 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand -q 'Print only errors on stderr'
             cand --quiet 'Print only errors on stderr'
         }
+        &'ecluse-cred;kubelet-credential'= {
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ecluse-cred;kubelet-config'= {
+            cand --target 'Only this target''s registries (repeatable; a configured name or a derived target''s host) [default: every configured target''s https registries, and the derived cloud hosts]'
+            cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
+            cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
+            cand --log-format 'Format of stderr lines: text, or one JSON object per line (events and errors alike)'
+            cand -v 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand --verbose 'Explain decisions on stderr (-v), with timings (-vv), everything (-vvv). Never the token'
+            cand -q 'Print only errors on stderr'
+            cand --quiet 'Print only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'ecluse-cred;install'= {
             cand --config 'Configuration file [default: ~/.config/ecluse-cred/config.toml]'
             cand --cache-dir 'Cache directory [default: ~/.cache/ecluse-cred]'
@@ -278,7 +303,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --quiet 'Print only errors on stderr'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ecluse-cred;install;shims'= {
@@ -293,7 +318,7 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand --help 'Print help'
         }
         &'ecluse-cred;install;help'= {
-            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'ecluse-cred;install;help;shims'= {
@@ -353,7 +378,9 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
             cand goauth 'Answer Go''s GOAUTH: `GOAUTH="ecluse-cred goauth"` (go adds the URL after a 4xx)'
             cand bazel-credential 'Answer the credential-helper spec (Bazel), as `bazel-credential-ecluse` does'
             cand terraform-credentials 'Answer Terraform''s credentials helper protocol, as `terraform-credentials-ecluse` does'
-            cand install 'Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse'
+            cand kubelet-credential 'Answer the kubelet''s image credential provider protocol (credentialprovider.kubelet.k8s.io/v1), as `kubelet-credential-ecluse` does: a CredentialProviderRequest on stdin'
+            cand kubelet-config 'Print a kubelet CredentialProviderConfig (YAML) for the targets'' registries, for the node''s administrator to install (nothing is written)'
+            cand install 'Create the shims clients run: keyring, git-, docker-, bazel- and kubelet-credential-ecluse, terraform-credentials-ecluse'
             cand completions 'Print a shell completion script'
             cand generate-docs 'Internal: regenerate completions/ and man/ under DIR from this definition'
             cand background-refresh 'Internal: the detached process that refreshes a due token'
@@ -391,8 +418,12 @@ set edit:completion:arg-completer[ecluse-cred] = {|@words|
         }
         &'ecluse-cred;help;terraform-credentials'= {
         }
+        &'ecluse-cred;help;kubelet-credential'= {
+        }
+        &'ecluse-cred;help;kubelet-config'= {
+        }
         &'ecluse-cred;help;install'= {
-            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse'
+            cand shims 'Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse'
         }
         &'ecluse-cred;help;install;shims'= {
         }

@@ -14,7 +14,8 @@ use crate::shims;
 
 /// What the process was invoked for: a client's protocol under the shim name it runs
 /// (`keyring`, `git-credential-ecluse`, `docker-credential-ecluse`, `bazel-credential-ecluse`,
-/// `terraform-credentials-ecluse`, `ecluse-pnpm-token-TARGET`) or as cargo's credential provider
+/// `terraform-credentials-ecluse`, `kubelet-credential-ecluse`, `ecluse-pnpm-token-TARGET`) or
+/// as cargo's credential provider
 /// (`--cargo-plugin`), or the command line. A shim name is the [`Command`] of the same client,
 /// so there is one dispatch table.
 #[derive(Debug)]
@@ -122,7 +123,7 @@ fn after_help(config: &str) -> String {
         "Client protocols, run by the clients `setup` wires (`ecluse-cred help NAME` for each):\n  \
 keyring (pip, uv), git-credential (git), docker-credential (docker, podman, skopeo),\n  \
 kube-credential (kubectl), goauth (go), bazel-credential (Bazel),\n  \
-terraform-credentials (Terraform), --cargo-plugin (cargo)\n\n\
+terraform-credentials (Terraform), kubelet-credential (the kubelet), --cargo-plugin (cargo)\n\n\
 Exit codes: 0 ok, 2 usage, 75 temporary failure (retry later), 77 credentials rejected, \
 78 configuration error, 1 other.\nConfig: {config} (`ecluse-cred init` writes a starter one; see README)."
     )
@@ -150,6 +151,13 @@ const SETUP_EXAMPLES: &str = "Examples:
 podman, skopeo and helm read docker's config (setup docker); Gradle and sbt take the token
 from the environment (ecluse-cred exec).";
 
+const KUBELET_CONFIG_EXAMPLES: &str = "Examples:
+  ecluse-cred kubelet-config > /etc/kubernetes/credential-providers.yaml
+  ecluse-cred kubelet-config --target prod --target us-docker.pkg.dev
+  ecluse-cred install shims /usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec
+The kubelet then runs with --image-credential-provider-config=THAT_FILE and
+--image-credential-provider-bin-dir=THAT_DIR (see docs/clients/kubelet.md).";
+
 const DOCTOR_EXAMPLES: &str = "Examples:
   ecluse-cred doctor                          # the config, the cache, every target
   ecluse-cred doctor --target build --mint    # and mint once, timed
@@ -160,7 +168,7 @@ const GLOBAL: &str = "Global options";
 
 /// The subcommands clients run (through shims, or named in their configs), not people: kept
 /// out of `--help`'s list of commands, listed after it instead, with man pages of their own.
-pub const PROTOCOL_COMMANDS: [&str; 7] = [
+pub const PROTOCOL_COMMANDS: [&str; 8] = [
     "keyring",
     "git-credential",
     "docker-credential",
@@ -168,6 +176,7 @@ pub const PROTOCOL_COMMANDS: [&str; 7] = [
     "goauth",
     "bazel-credential",
     "terraform-credentials",
+    "kubelet-credential",
 ];
 
 /// The protocol commands that take their client's arguments as they come, `--help` among them
@@ -202,6 +211,9 @@ fn client_command(args: &[OsString]) -> Option<Command> {
         shims::DOCKER => Command::DockerCredential { operation: first() },
         shims::BAZEL => Command::BazelCredential { operation: first() },
         shims::TERRAFORM => Command::TerraformCredentials { args: rest() },
+        // The kubelet passes only the `args` of its CredentialProviderConfig, which
+        // `kubelet-config` writes none of.
+        shims::KUBELET => Command::KubeletCredential,
         _ if args.get(1).is_some_and(|a| a == "--cargo-plugin") => Command::CargoProvider,
         _ => return None,
     })
@@ -400,7 +412,15 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },
-    /// Create the shims clients run: keyring, git-, docker- and bazel-credential-ecluse, terraform-credentials-ecluse
+    /// Answer the kubelet's image credential provider protocol (credentialprovider.kubelet.k8s.io/v1),
+    /// as `kubelet-credential-ecluse` does: a CredentialProviderRequest on stdin
+    #[command(hide = true)]
+    KubeletCredential,
+    /// Print a kubelet CredentialProviderConfig (YAML) for the targets' registries, for the node's
+    /// administrator to install (nothing is written)
+    #[command(after_help = KUBELET_CONFIG_EXAMPLES)]
+    KubeletConfig(KubeletConfigArgs),
+    /// Create the shims clients run: keyring, git-, docker-, bazel- and kubelet-credential-ecluse, terraform-credentials-ecluse
     Install {
         #[command(subcommand)]
         what: InstallWhat,
@@ -700,6 +720,14 @@ pub enum DoctorFormat {
 }
 
 #[derive(Args, Debug)]
+pub struct KubeletConfigArgs {
+    /// Only this target's registries (repeatable; a configured name or a derived target's host)
+    /// [default: every configured target's https registries, and the derived cloud hosts]
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct KubeArgs {
     #[command(flatten)]
     pub which: Which,
@@ -707,7 +735,7 @@ pub struct KubeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum InstallWhat {
-    /// Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse and terraform-credentials-ecluse
+    /// Symlinks named keyring, git-credential-ecluse, docker-credential-ecluse, bazel-credential-ecluse, terraform-credentials-ecluse and kubelet-credential-ecluse
     Shims {
         /// Where to create them [default: the directory of this executable]
         dir: Option<PathBuf>,
@@ -914,6 +942,10 @@ mod tests {
                     args: strings(&["get", "h"])
                 }
             )
+        );
+        assert_eq!(
+            client(&["/usr/libexec/kubelet-credential-ecluse"]),
+            format!("{:?}", Command::KubeletCredential)
         );
         assert_eq!(
             client(&["/bin/ecluse-pnpm-token-build"]),

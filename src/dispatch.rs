@@ -55,5 +55,7 @@ pub fn run(invocation: Invocation) -> Result<Reply> {
         Command::TerraformCredentials { args } => clients::terraform(at.load(), &args),
         Command::PnpmTokenHelper { target } => clients::pnpm(at.load(), &target),
         Command::CargoProvider => clients::cargo(at.load()),
+        Command::KubeletCredential => clients::kubelet(at.load()),
+        Command::KubeletConfig(args) => commands::kubelet::run(&at.load()?, args),
     }
 }

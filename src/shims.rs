@@ -17,8 +17,11 @@ pub const BAZEL: &str = "bazel-credential-ecluse";
 /// Terraform's `credentials_helper "ecluse"` runs `terraform-credentials-ecluse` from its plugin
 /// directory.
 pub const TERRAFORM: &str = "terraform-credentials-ecluse";
+/// The kubelet runs image credential providers by their name in its
+/// `CredentialProviderConfig`, from `--image-credential-provider-bin-dir`.
+pub const KUBELET: &str = "kubelet-credential-ecluse";
 
-pub const ALL: [&str; 5] = [KEYRING, GIT, DOCKER, BAZEL, TERRAFORM];
+pub const ALL: [&str; 6] = [KEYRING, GIT, DOCKER, BAZEL, TERRAFORM, KUBELET];
 
 /// Make `link` a symlink to `exe`, replacing a symlink that is there (never a file).
 pub fn link(link: &Path, exe: &Path) -> Result<()> {

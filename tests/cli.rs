@@ -726,6 +726,7 @@ fn install_shims_links_every_shim_name_and_keeps_other_files() {
         "docker-credential-ecluse",
         "bazel-credential-ecluse",
         "terraform-credentials-ecluse",
+        "kubelet-credential-ecluse",
     ] {
         assert_eq!(
             fs::read_link(dir.join(name)).unwrap(),

@@ -209,6 +209,10 @@ fn every_front_end_exits_with_an_error_not_a_panic_when_its_reader_has_gone() {
         (sb.cmd(&["kube-credential", "--target", "demo"]), ""),
         (sb.cmd(&["status"]), ""),
         (sb.cmd(&["docker-credential", "list"]), ""),
+        (
+            sb.program(&shims.join("kubelet-credential-ecluse")),
+            r#"{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"registry.example.com/app"}"#,
+        ),
     ];
     for (mut cmd, stdin) in runs {
         let shown = format!("{cmd:?}");

@@ -5,7 +5,7 @@
 
 use crate::context::Context;
 use crate::error::{Reply, Result};
-use crate::protocol::{bazel, cargo, docker, git, goauth, keyring, pnpm, terraform};
+use crate::protocol::{bazel, cargo, docker, git, goauth, keyring, kubelet, pnpm, terraform};
 
 /// pip's and uv's `keyring`, with keyring's own arguments.
 pub fn keyring(ctx: Result<Context>, args: &[String]) -> Result<Reply> {
@@ -39,6 +39,11 @@ pub fn bazel(ctx: Result<Context>, operation: Option<&str>) -> Result<Reply> {
 /// Terraform's credentials helper, with Terraform's arguments (`get HOST`).
 pub fn terraform(ctx: Result<Context>, args: &[String]) -> Result<Reply> {
     terraform::exchange(ctx, args, &mut std::io::stdin().lock())
+}
+
+/// The kubelet's image credential provider: its request on stdin.
+pub fn kubelet(ctx: Result<Context>) -> Result<Reply> {
+    kubelet::exchange(ctx, &mut std::io::stdin().lock())
 }
 
 /// pnpm's token helper for the target named in the shim.

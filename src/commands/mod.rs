@@ -12,6 +12,7 @@ pub mod exec;
 pub mod init;
 pub mod install;
 pub mod kube;
+pub mod kubelet;
 pub mod npmrc;
 pub mod refresh;
 pub mod setup;

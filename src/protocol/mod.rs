@@ -14,6 +14,7 @@ pub mod git;
 pub mod goauth;
 pub mod keyring;
 pub mod kube;
+pub mod kubelet;
 pub mod pnpm;
 pub mod terraform;
 

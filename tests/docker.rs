@@ -7,214 +7,23 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::http::Request;
 use common::registry::{assert_refused_unauthenticated, carries_credential, describe};
-use common::tools::{self, Tool};
 use common::*;
-use sha2::{Digest, Sha256};
 
 /// The token the mint prints, so the registry's static htpasswd can hold it.
 const TOKEN: &str = "ecluse-docker-test-token-51c0";
 
-/// A running `docker-registry`, stopped when dropped; its log (JSON lines, level info).
-struct Registry {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Registry {
-    /// Every request the registry has logged, in order, with the status it answered (0 while
-    /// the answer is not logged yet: the list only grows, so a test can take what came after).
-    /// The registry logs the user name of a request's Basic pair, never the password: a request
-    /// that named a user is given `Basic USER:?` (a password taken as sent), one that named the
-    /// empty user the empty pair skopeo sends when it has no credential (ecluse's helper always
-    /// names `aws`), and one that sent no pair no `Authorization`.
-    fn exchanges(&self) -> Vec<(Request, u16)> {
-        let log = fs::read_to_string(&self.log).unwrap_or_default();
-        let mut seen: Vec<(String, Request, Option<u16>)> = Vec::new();
-        for line in log.lines() {
-            let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            let Some(id) = e["http.request.id"].as_str() else {
-                continue;
-            };
-            let at = match seen.iter().position(|(i, _, _)| i == id) {
-                Some(at) => at,
-                None => {
-                    let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
-                    let request = Request {
-                        method: text("http.request.method"),
-                        target: text("http.request.uri"),
-                        headers: Vec::new(),
-                        body: Vec::new(),
-                    };
-                    seen.push((id.to_owned(), request, None));
-                    seen.len() - 1
-                }
-            };
-            let (_, request, status) = &mut seen[at];
-            let msg = e["msg"].as_str().unwrap_or_default();
-            // "error authenticating user \"NAME\": ..." names the user of a refused credential.
-            let user = msg
-                .strip_prefix("error authenticating user \"")
-                .and_then(|rest| rest.split_once('"'))
-                .map(|(name, _)| name)
-                .or(e["auth.user.name"].as_str());
-            if let Some(user) = user
-                && request.header("authorization").is_none()
-            {
-                use base64::Engine;
-                let pair = if user.is_empty() {
-                    ":".to_owned()
-                } else {
-                    format!("{user}:?")
-                };
-                let value = format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair)
-                );
-                request.headers.push(("authorization".to_owned(), value));
-            }
-            if msg.starts_with("error authorizing context") {
-                *status = Some(401);
-            } else if let Some(code) = e["http.response.status"].as_u64() {
-                *status = Some(code as u16);
-            }
-        }
-        seen.into_iter()
-            .map(|(_, request, status)| (request, status.unwrap_or(0)))
-            .collect()
-    }
-}
-
-/// The real programs the registry test drives.
-struct Tools {
-    skopeo: PathBuf,
-    registry: PathBuf,
-    htpasswd: PathBuf,
-}
-
-impl Tools {
-    /// All of them, or `None` when one cannot be had here (the test is reported skipped).
-    fn need() -> Option<Tools> {
-        Some(Tools {
-            skopeo: tools::need(Tool::Skopeo)?,
-            registry: tools::need(Tool::DockerRegistry)?,
-            htpasswd: tools::need(Tool::Htpasswd)?,
-        })
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The registry on 127.0.0.1, plain HTTP, accepting `aws` with TOKEN only.
-fn registry(tools: &Tools, dir: &Path) -> (Registry, u16) {
-    let htpasswd = dir.join("htpasswd");
-    let out = Command::new(&tools.htpasswd)
-        .args(["-Bbn", "aws", TOKEN])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    fs::write(&htpasswd, &out.stdout).unwrap();
-    let port = free_port();
-    let config = dir.join("registry.yml");
-    fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: json\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-            dir.join("registry-data").display(),
-            htpasswd.display()
-        ),
-    )
-    .unwrap();
-    let log = dir.join("registry.log");
-    let child = Command::new(&tools.registry)
-        .arg("serve")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let registry = Registry { child, log };
-    assert!(
-        wait_until(Duration::from_secs(20), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok()),
-        "docker-registry did not start"
-    );
-    (registry, port)
-}
-
-fn blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
-    let digest: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    fs::write(layout.join("blobs/sha256").join(&digest), bytes).unwrap();
-    (format!("sha256:{digest}"), bytes.len())
-}
-
-/// A one-layer OCI image layout (an empty tar as the layer), tagged `v1`.
-fn oci_layout(dir: &Path) -> PathBuf {
-    let layout = dir.join("image");
-    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
-    fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-    let layer = vec![0u8; 1024];
-    let (layer_digest, layer_size) = blob(&layout, &layer);
-    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]}})
-    .to_string();
-    let (config_digest, config_size) = blob(&layout, config.as_bytes());
-    let manifest = serde_json::json!({"schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer_size}]})
-    .to_string();
-    let (manifest_digest, manifest_size) = blob(&layout, manifest.as_bytes());
-    fs::write(
-        layout.join("index.json"),
-        serde_json::json!({"schemaVersion": 2, "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest, "size": manifest_size,
-            "annotations": {"org.opencontainers.image.ref.name": "v1"}}]})
-        .to_string(),
-    )
-    .unwrap();
-    layout
-}
-
 #[test]
 fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
-    let Some(tools) = Tools::need() else {
+    let Some(tools) = docker_registry::Tools::need() else {
         return;
     };
     let sb = Sandbox::new("");
     let dir = sb.dir.path();
-    let (registry, port) = registry(&tools, dir);
+    let (registry, port) = docker_registry::start(&tools, dir, "aws", TOKEN);
     // The registry speaks plain http on the loopback address, as docker's built-in insecure
     // registries do (skopeo is told with --tls-verify=false): the target says so.
     sb.write_raw_config(&format!(
@@ -252,7 +61,7 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
         }),
         "{written}"
     );
-    let layout = oci_layout(dir);
+    let (layout, _) = docker_registry::oci_layout(dir);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let skopeo = |args: &[&str]| {
         sb.program(&tools.skopeo)

@@ -1,5 +1,5 @@
 //! The one fake of a cloud token endpoint, on [`FakeServer`]: it answers in the wire format of
-//! the API it plays (CodeArtifact `GetAuthorizationToken`, an OAuth2 token endpoint, Google's
+//! the API it plays (CodeArtifact's and ECR's `GetAuthorizationToken`, an OAuth2 token endpoint, Google's
 //! token endpoints, STS, metadata server and IAM Credentials), issues a distinct token per
 //! answer, counts requests (through [`FakeServer`]), and is steered between runs: an error, a
 //! delay, a stated expiry, a fixed token, or any answer the test builds.
@@ -26,6 +26,12 @@ use super::http::{FakeServer, Request, Response};
 
 /// CodeArtifact's longest token life (12 h), what `GetAuthorizationToken` grants by default here.
 pub const CODEARTIFACT_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// An ECR authorization token's life: 12 h.
+pub const ECR_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// The account of the registry an ECR fake's `proxyEndpoint` names.
+pub const ECR_ACCOUNT: &str = "111122223333";
+/// The user an ECR `authorizationToken` (base64 of `AWS:PASSWORD`) is issued for.
+pub const ECR_USER: &str = "AWS";
 /// What Google's endpoints (and many OAuth2 servers) state in `expires_in`: an hour, less the
 /// second the answer took.
 pub const OAUTH2_LIFETIME: Duration = Duration::from_secs(3599);
@@ -43,6 +49,11 @@ pub enum Wire {
     /// CodeArtifact `GetAuthorizationToken`: `{"authorizationToken", "expiration"}` (epoch
     /// seconds); errors as `{"message"}` typed by `x-amzn-errortype`.
     CodeArtifact,
+    /// ECR `GetAuthorizationToken` (awsJson1_1): `{"authorizationData": [{"authorizationToken",
+    /// "expiresAt", "proxyEndpoint"}]}`, the token issued being the password of the
+    /// `authorizationToken` (base64 of `AWS:PASSWORD`) and `expiresAt` epoch seconds; errors as
+    /// `{"__type", "message"}` typed by `x-amzn-errortype` too.
+    Ecr,
     /// An RFC 6749 token response (`access_token`, `token_type`, `expires_in`); errors as
     /// `{"error", "error_description"}`.
     OAuth2,
@@ -58,6 +69,8 @@ impl Wire {
         match self {
             Wire::CodeArtifact => Response::json(status, json!({ "message": message }))
                 .with_header("x-amzn-errortype", code),
+            Wire::Ecr => Response::json(status, json!({ "__type": code, "message": message }))
+                .with_header("x-amzn-errortype", code),
             Wire::OAuth2 | Wire::Google => {
                 Response::json(status, json!({"error": code, "error_description": message}))
             }
@@ -68,6 +81,7 @@ impl Wire {
     fn expiry_field(self, r: &Request) -> &'static str {
         match self {
             Wire::CodeArtifact => "expiration",
+            Wire::Ecr => "expiresAt",
             Wire::Google if r.path().ends_with(GENERATE_ACCESS_TOKEN) => "expireTime",
             Wire::OAuth2 | Wire::Google => "expires_in",
         }
@@ -83,6 +97,16 @@ impl Wire {
         let field = self.expiry_field(r);
         let (mut answer, stated) = match self {
             Wire::CodeArtifact => (json!({ "authorizationToken": token }), json!(expires)),
+            Wire::Ecr => (
+                json!({
+                    "authorizationToken": ecr_authorization_token(token),
+                    "proxyEndpoint": format!(
+                        "https://{ECR_ACCOUNT}.dkr.ecr.{}.amazonaws.com",
+                        signing_region(r).unwrap_or("us-east-1")
+                    ),
+                }),
+                json!(expires),
+            ),
             Wire::Google if field == "expireTime" => (
                 json!({ "accessToken": token }),
                 json!(
@@ -104,8 +128,38 @@ impl Wire {
             Expiry::Stated(value) => answer[field] = value.clone(),
             Expiry::Omitted => {}
         }
+        if self == Wire::Ecr {
+            return json!({ "authorizationData": [answer] });
+        }
         answer
     }
+
+    /// The forms of an issued `token` the leak audit looks for: the token, and for ECR the
+    /// `authorizationToken` that carries it (without its padding, so one written without it is found too).
+    fn issued_forms(self, token: &str) -> Vec<String> {
+        let mut forms = vec![token.to_owned()];
+        if self == Wire::Ecr {
+            forms.push(
+                ecr_authorization_token(token)
+                    .trim_end_matches('=')
+                    .to_owned(),
+            );
+        }
+        forms
+    }
+}
+
+/// ECR's `authorizationToken` for the password `token`: base64 of `AWS:TOKEN`.
+pub fn ecr_authorization_token(token: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{ECR_USER}:{token}"))
+}
+
+/// The region of a SigV4 request's credential scope (`Credential=KEY/DATE/REGION/SERVICE/...`).
+fn signing_region(r: &Request) -> Option<&str> {
+    let auth = r.header("authorization")?;
+    let scope = auth.split("Credential=").nth(1)?;
+    scope.split('/').nth(2)
 }
 
 /// What a token answer says about the token's expiry.
@@ -142,6 +196,7 @@ impl Steer {
     fn new(wire: Wire) -> Steer {
         let lifetime = match wire {
             Wire::CodeArtifact => CODEARTIFACT_LIFETIME,
+            Wire::Ecr => ECR_LIFETIME,
             Wire::OAuth2 | Wire::Google => OAUTH2_LIFETIME,
         };
         Steer {
@@ -226,7 +281,12 @@ impl Cloud {
     /// Add every token this fake issued, and will issue, to the issued-token log at `log` (a
     /// sandbox's, see `Sandbox::issued_log`): the leak audit looks for each.
     pub fn audit_in(&self, log: PathBuf) {
-        let issued = self.issued();
+        let wire = self.state.wire;
+        let issued: Vec<String> = self
+            .issued()
+            .iter()
+            .flat_map(|token| wire.issued_forms(token))
+            .collect();
         append(&log, &issued);
         self.state.logs.lock().unwrap().push(log);
     }
@@ -326,8 +386,9 @@ impl State {
         };
         drop(steer);
         self.issued.lock().unwrap().push((token.clone(), expires));
+        let forms = self.wire.issued_forms(&token);
         for log in self.logs.lock().unwrap().iter() {
-            append(log, std::slice::from_ref(&token));
+            append(log, &forms);
         }
         Response::json(200, body).after(delay)
     }

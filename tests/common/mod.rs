@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod cargo_registry;
 pub mod cloud;
+pub mod docker_registry;
 pub mod http;
 pub mod pypi;
 pub mod registry;
@@ -44,7 +45,7 @@ printf '{"token":"%s","expires_in":%s}\n' "$tok" "$ttl"
 "#;
 
 /// Environment variables that point cloud SDKs at identities, endpoints or proxies.
-const CLOUD_ENV: [&str; 20] = [
+const CLOUD_ENV: [&str; 21] = [
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ACCESS_KEY_ID",
@@ -54,6 +55,7 @@ const CLOUD_ENV: [&str; 20] = [
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_CODEARTIFACT",
+    "AWS_ENDPOINT_URL_ECR",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",

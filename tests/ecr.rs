@@ -1,0 +1,455 @@
+//! `backend = "ecr"` against a loopback fake of ECR's GetAuthorizationToken, reached through
+//! `AWS_ENDPOINT_URL_ECR` with the real AWS SDK doing the SigV4 signing; and, end to end, real
+//! `skopeo` pushing to and pulling from Debian's `docker-registry` with the password the fake
+//! issued, through `setup docker`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use common::cloud::{self, Cloud, Expiry, Wire};
+use common::http::{Request, Response};
+use common::registry::{assert_refused_unauthenticated, carries_credential, describe};
+use common::*;
+use serde_json::json;
+
+const ACCOUNT: &str = cloud::ECR_ACCOUNT;
+const REGION: &str = "us-east-1";
+const KEY_ID: &str = "AKIDECLUSEECRTEST";
+/// The secret access key the tests hand the SDK.
+const ACCESS_KEY: &str = "test-ecr-secret/access+key";
+/// The ECR registry host of [`ACCOUNT`] in [`REGION`].
+const HOST: &str = "111122223333.dkr.ecr.us-east-1.amazonaws.com";
+
+/// A sandbox with no target of its own, whose leak audit looks for the AWS secret key in any
+/// encoding (the fake adds every password it issues, and its base64 `AWS:` form).
+fn audited_sandbox(fake: &Cloud) -> Sandbox {
+    let sb = Sandbox::new("");
+    sb.write_raw_config("");
+    sb.secret(ACCESS_KEY);
+    fake.audit_in(sb.issued_log());
+    sb
+}
+
+/// What the SDK must send GetAuthorizationToken: POST / in awsJson1_1 with the target header,
+/// signed by [`KEY_ID`] for `ecr` in `region`, and a body naming no registry (`registryIds` is
+/// deprecated). A request that fails a check gets a 400 that names it.
+fn check(r: &Request, region: &str) -> Result<(), String> {
+    let auth = r.header("authorization").unwrap_or("");
+    if !(auth.starts_with("AWS4-HMAC-SHA256")
+        && auth.contains(&format!("Credential={KEY_ID}/"))
+        && auth.contains(&format!("/{region}/ecr/aws4_request")))
+    {
+        return Err(format!("bad authorization header: {auth}"));
+    }
+    if (r.method.as_str(), r.path()) != ("POST", "/") {
+        return Err(format!("unexpected {} {}", r.method, r.target));
+    }
+    for (name, want) in [
+        (
+            "x-amz-target",
+            "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+        ),
+        ("content-type", "application/x-amz-json-1.1"),
+    ] {
+        if r.header(name) != Some(want) {
+            return Err(format!("{name} is {:?}, expected {want}", r.header(name)));
+        }
+    }
+    let body: Option<serde_json::Value> = serde_json::from_slice(&r.body).ok();
+    if body != Some(json!({})) {
+        return Err(format!("body {:?}", String::from_utf8_lossy(&r.body)));
+    }
+    Ok(())
+}
+
+/// The ECR fake, checking every request for `region`.
+fn fake(region: &'static str) -> Cloud {
+    Cloud::routed(Wire::Ecr, "ecr-pw-", move |r: &Request| {
+        let why = check(r, region).err()?;
+        Some(Wire::Ecr.error(400, "BadRequest", &why))
+    })
+}
+
+/// The configured target `e`, with `more` in its section (a policy, `urls`).
+fn configure(sb: &Sandbox, more: &str) {
+    sb.write_raw_config(&format!(
+        "[targets.e]\nbackend = \"ecr\"\nregistry_id = \"{ACCOUNT}\"\nregion = \"{REGION}\"\n{more}\n"
+    ));
+}
+
+/// The AWS environment every run gets: the fake as ECR, static keys, and a region the target's
+/// (or the host's) must override: the fake checks the signing region.
+fn aws_env<'a, 'b>(cmd: &'b mut Run<'a>, fake: &Cloud) -> &'b mut Run<'a> {
+    cmd.env("AWS_ENDPOINT_URL_ECR", fake.url())
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ACCESS_KEY)
+        .env("AWS_REGION", "eu-west-1")
+}
+
+fn run(sb: &Sandbox, fake: &Cloud, args: &[&str]) -> std::process::Output {
+    aws_env(&mut sb.cmd(args), fake).output()
+}
+
+fn token(sb: &Sandbox, fake: &Cloud) -> std::process::Output {
+    run(sb, fake, &["token", "--target", "e"])
+}
+
+#[test]
+fn mints_with_a_signed_request_serves_the_password_and_caches_expires_at() {
+    let fake = fake(REGION);
+    let sb = audited_sandbox(&fake);
+    configure(&sb, "");
+    let out = token(&sb, &fake);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let issued = fake.issued();
+    assert_eq!(issued.len(), 1);
+    // The password, not the base64 `AWS:PASSWORD` it came in.
+    assert_eq!(stdout(&out), format!("{}\n", issued[0]));
+    let e = cache::entry(&sb.cache_file_of("e")).expect("an entry cached for e");
+    assert_eq!(e.token, issued[0]);
+    assert_eq!(e.expires_at, fake.last_expiry().unwrap() as i64 * 1000);
+    assert_eq!(e.expiry_source, "expiresAt");
+    // The cached path makes no request.
+    assert_eq!(stdout(&token(&sb, &fake)), stdout(&out));
+    assert_eq!(fake.count(), 1);
+    let status: serde_json::Value =
+        serde_json::from_slice(&run(&sb, &fake, &["status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(
+        (
+            status["targets"][0]["backend"].as_str(),
+            status["targets"][0]["username"].as_str()
+        ),
+        (Some("ecr"), Some("AWS"))
+    );
+
+    // A fractional expiresAt is kept to the millisecond.
+    let sb = audited_sandbox(&fake);
+    configure(&sb, "");
+    let at = now_ms() / 1000 + 7200;
+    fake.expiry(Expiry::Stated(json!(at as f64 + 0.25)));
+    let out = token(&sb, &fake);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = cache::entry(&sb.cache_file_of("e")).expect("an entry cached for e");
+    assert_eq!(e.expires_at, at * 1000 + 250);
+    assert_eq!(fake.count(), 2);
+}
+
+/// `docker-credential-ecluse get` as docker runs it, with `server` on stdin.
+fn docker_get(sb: &Sandbox, fake: &Cloud, shims: &Path, server: &str) -> std::process::Output {
+    aws_env(
+        &mut sb.program(&shims.join("docker-credential-ecluse")),
+        fake,
+    )
+    .arg("get")
+    .output_with_stdin(server)
+}
+
+#[test]
+fn an_ecr_host_derives_its_target_for_docker_over_https_only_and_look_alikes_do_not() {
+    let fake = fake(REGION);
+    let sb = audited_sandbox(&fake);
+    let shims = sb.dir.path().join("shims");
+    let out = sb.run(&["install", "shims", shims.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for server in [
+        format!("http://{HOST}"),
+        format!("http://{HOST}/v2/"),
+        format!("{HOST}.evil.example"),
+        format!("https://{HOST}.evil.example"),
+        format!("x.{HOST}"),
+        "111122223333.dkr.ecr.useast1.amazonaws.com".to_owned(),
+    ] {
+        let out = docker_get(&sb, &fake, &shims, &server);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(1), "credentials not found in native keychain\n"),
+            "{server}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(fake.count(), 0, "a look-alike reached the token API");
+
+    // The host itself (AWS_REGION says eu-west-1: the host's us-east-1 signs, the fake checks).
+    let out = docker_get(&sb, &fake, &shims, HOST);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let issued = fake.issued();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{{\"ServerURL\":\"{HOST}\",\"Username\":\"AWS\",\"Secret\":\"{}\"}}\n",
+            issued[0]
+        )
+    );
+    assert!(sb.cache_file_of(HOST).exists());
+    // The https URL docker may send names the same target, served from the cache.
+    let out = docker_get(&sb, &fake, &shims, &format!("https://{HOST}"));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{{\"ServerURL\":\"https://{HOST}\",\"Username\":\"AWS\",\"Secret\":\"{}\"}}\n",
+            issued[0]
+        )
+    );
+    assert_eq!(fake.count(), 1);
+}
+
+#[test]
+fn access_denied_and_an_expired_session_exit_77_naming_the_identity_without_retrying() {
+    for (status, code) in [
+        (400, "AccessDeniedException"),
+        (403, "AccessDeniedException"),
+        (400, "ExpiredTokenException"),
+    ] {
+        let fake = fake(REGION);
+        fake.fail(
+            status,
+            code,
+            "User: arn:aws:iam::111122223333:user/ci is not authorized",
+        );
+        let sb = audited_sandbox(&fake);
+        configure(&sb, "");
+        let out = token(&sb, &fake);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(77), "{status} {code}: {err}");
+        assert!(
+            err.contains(code)
+                && err.contains(KEY_ID)
+                && err.contains("default AWS credential chain"),
+            "{err}"
+        );
+        assert_eq!(fake.count(), 1, "{status} {code}");
+    }
+}
+
+#[test]
+fn throttling_and_server_exceptions_are_retried_at_most_three_times_then_exit_75() {
+    for (status, code) in [(400, "ThrottlingException"), (500, "ServerException")] {
+        let fake = fake(REGION);
+        fake.fail(status, code, "try later");
+        let sb = audited_sandbox(&fake);
+        configure(&sb, "[targets.e.policy]\nmint_timeout = \"20s\"");
+        let out = token(&sb, &fake);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "{code}: {err}");
+        assert!(err.contains(code), "{err}");
+        assert_eq!(fake.count(), 3, "{code}: {err}");
+    }
+}
+
+#[test]
+fn an_invalid_parameter_exits_78_naming_registry_id_and_region() {
+    let fake = fake(REGION);
+    fake.fail(400, "InvalidParameterException", "Invalid parameter");
+    let sb = audited_sandbox(&fake);
+    configure(&sb, "");
+    let out = token(&sb, &fake);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("InvalidParameterException")
+            && err.contains(&format!("registry_id `{ACCOUNT}`"))
+            && err.contains("region"),
+        "{err}"
+    );
+    assert_eq!(fake.count(), 1);
+}
+
+#[test]
+fn an_authorization_token_not_base64_of_aws_colon_is_a_temporary_failure_that_never_quotes_it() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for (encoded, inner) in [
+        // Another user's pair; a pair without a password; a bare secret; not base64 at all.
+        (b64("bob:ecr-bad-secret-one"), "ecr-bad-secret-one"),
+        (b64("AWS:"), ""),
+        (b64("ecr-bad-secret-two"), "ecr-bad-secret-two"),
+        (
+            "ecr-bad-secret-three!%not-base64".to_owned(),
+            "ecr-bad-secret-three",
+        ),
+    ] {
+        let fake = fake(REGION);
+        let body = json!({"authorizationData": [{
+            "authorizationToken": encoded,
+            "expiresAt": now_ms() / 1000 + 3600,
+            "proxyEndpoint": format!("https://{HOST}"),
+        }]});
+        fake.answer_with(move |_| Some(Response::json(200, body.clone())));
+        let sb = audited_sandbox(&fake);
+        sb.secret(&encoded);
+        if !inner.is_empty() {
+            sb.secret(inner);
+        }
+        configure(&sb, "");
+        let out = token(&sb, &fake);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(75), "{encoded}: {err}");
+        assert!(
+            err.contains("not base64 of `AWS:PASSWORD`"),
+            "{encoded}: {err}"
+        );
+        assert!(
+            !err.contains(&encoded) && (inner.is_empty() || !err.contains(inner)),
+            "{err}"
+        );
+        assert!(cache::token(&sb.cache_file_of("e")).is_none());
+        let status = sb.run(&["status", "--format", "json"]);
+        sb.audit_stdout(&status);
+        // The audit (when `sb` drops) looks for both, in every encoding, on stderr, in the
+        // status output and in every file, the cache's last error included.
+    }
+}
+
+#[test]
+fn an_answer_without_expires_at_is_a_temporary_failure() {
+    let fake = fake(REGION);
+    fake.expiry(Expiry::Omitted);
+    let sb = audited_sandbox(&fake);
+    configure(&sb, "");
+    let out = token(&sb, &fake);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(err.contains("without an expiresAt"), "{err}");
+    assert!(cache::token(&sb.cache_file_of("e")).is_none());
+}
+
+#[test]
+fn an_outage_is_served_stale_and_opens_the_breaker() {
+    let fake = fake(REGION);
+    let sb = audited_sandbox(&fake);
+    configure(
+        &sb,
+        "[targets.e.policy]\nmint_timeout = \"20s\"\nbreaker_threshold = 1\nbreaker_cooldown = \"1h\"",
+    );
+    let old = stdout(&token(&sb, &fake));
+    assert_eq!(old, format!("{}\n", fake.issued()[0]));
+    fake.fail(500, "ServerException", "down");
+    cache::edit_entry(&sb.cache_file_of("e"), |e| e.refresh_at = now_ms() - 1000);
+    let out = run(&sb, &fake, &["token", "--target", "e", "--no-background"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), old);
+    assert_eq!(fake.count(), 1 + 3);
+    // Breaker open: the due password is served and ECR is left alone.
+    let out = run(&sb, &fake, &["token", "--target", "e", "--no-background"]);
+    assert_eq!(stdout(&out), old);
+    assert_eq!(fake.count(), 4);
+}
+
+// --- Real skopeo against Debian's docker-registry (after tests/docker.rs) ---
+
+/// The password the fake issues, so the registry's static htpasswd can hold it.
+const TOKEN: &str = "ecluse-ecr-test-password-7d2e";
+
+#[test]
+fn setup_docker_lets_skopeo_push_and_pull_with_the_ecr_password_and_undo_takes_it_out() {
+    let Some(tools) = docker_registry::Tools::need() else {
+        return;
+    };
+    let fake = Cloud::with_token(Wire::Ecr, TOKEN);
+    let sb = Sandbox::new("");
+    sb.secret(ACCESS_KEY);
+    fake.audit_in(sb.issued_log());
+    let dir = sb.dir.path();
+    let (registry, port) = docker_registry::start(&tools, dir, cloud::ECR_USER, TOKEN);
+    let url = format!("http://127.0.0.1:{port}/");
+    configure(&sb, &format!("urls = [\"{url}\"]"));
+    let bin = dir.join("bin");
+    let docker_config = dir.join(".docker/config.json");
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "docker", "--url", &url, "--bin-dir"];
+        args.push(bin.to_str().unwrap());
+        args.extend_from_slice(extra);
+        sb.run(&args)
+    };
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&fs::read_to_string(&docker_config).unwrap())
+            .unwrap(),
+        json!({ "credHelpers": { format!("127.0.0.1:{port}"): "ecluse" } })
+    );
+    let (layout, config_digest) = docker_registry::oci_layout(dir);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    // skopeo runs docker-credential-ecluse with its own environment: the AWS one reaches the
+    // mint through it, as it would from a CI job's.
+    let skopeo = |args: &[&str]| {
+        aws_env(&mut sb.program(&tools.skopeo), &fake)
+            .args(args)
+            .env("PATH", &path)
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DOCKER_CONFIG")
+            .output()
+    };
+    let image = format!("docker://127.0.0.1:{port}/demo:v1");
+    let out = skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:v1", layout.display()),
+        &image,
+    ]);
+    assert!(out.status.success(), "skopeo copy (push): {}", stderr(&out));
+    let pulled = dir.join("pulled");
+    let out = skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &image,
+        &format!("oci:{}:v1", pulled.display()),
+    ]);
+    assert!(out.status.success(), "skopeo copy (pull): {}", stderr(&out));
+    // The image's config came back (skopeo compresses the layer on its way to a registry).
+    let config = fs::read(layout.join("blobs/sha256").join(&config_digest)).unwrap();
+    assert_eq!(
+        fs::read(pulled.join("blobs/sha256").join(&config_digest)).ok(),
+        Some(config)
+    );
+    let out = skopeo(&["inspect", "--tls-verify=false", &image]);
+    assert!(out.status.success(), "skopeo inspect: {}", stderr(&out));
+    // One mint. The registry (which answers no request without a credential it accepts) took
+    // the manifest and gave it back, and the user its log names is AWS.
+    assert_eq!(fake.count(), 1);
+    let exchanges = registry.exchanges();
+    for (method, want) in [("PUT", 201), ("GET", 200)] {
+        assert!(
+            exchanges.iter().any(|(r, status)| r.method == method
+                && r.path() == "/v2/demo/manifests/v1"
+                && *status == want),
+            "no {method} of the manifest answered {want}:\n{}",
+            describe(&exchanges)
+        );
+    }
+    let users: Vec<String> = exchanges
+        .iter()
+        .filter_map(|(r, _)| docker_registry::user_of(r))
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| u == cloud::ECR_USER),
+        "{users:?}"
+    );
+
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = registry.exchanges().len();
+    let out = skopeo(&["inspect", "--tls-verify=false", &image]);
+    assert!(
+        !out.status.success(),
+        "the registry answered without the password"
+    );
+    // The registry logs a refusal just after sending it: wait for the log to show it.
+    let refused = || {
+        registry.exchanges()[before..]
+            .iter()
+            .any(|(r, status)| *status == 401 && !carries_credential(r))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), refused),
+        "no request without a credential was answered 401:\n{}",
+        describe(&registry.exchanges()[before..])
+    );
+    assert_refused_unauthenticated(&registry.exchanges()[before..]);
+    assert_eq!(fake.count(), 1);
+}

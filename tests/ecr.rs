@@ -453,3 +453,32 @@ fn setup_docker_lets_skopeo_push_and_pull_with_the_ecr_password_and_undo_takes_i
     assert_refused_unauthenticated(&registry.exchanges()[before..]);
     assert_eq!(fake.count(), 1);
 }
+
+/// `setup docker` wires an ECR host like any other, with no target configured: docker's
+/// config names the host, and the helper it runs answers with the derived target's password.
+#[test]
+fn setup_docker_wires_an_ecr_host_with_no_configuration() {
+    let fake = fake(REGION);
+    let sb = audited_sandbox(&fake);
+    let shims = sb.dir.path().join("bin");
+    let config = sb.dir.path().join("docker/config.json");
+    let out = sb.run(&[
+        "setup",
+        "docker",
+        "--url",
+        &format!("https://{HOST}"),
+        "--file",
+        config.to_str().unwrap(),
+        "--bin-dir",
+        shims.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(written, json!({"credHelpers": {HOST: "ecluse"}}));
+    let out = docker_get(&sb, &fake, &shims, HOST);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["Username"], "AWS");
+    assert_eq!(answer["Secret"], fake.issued()[0].as_str());
+}

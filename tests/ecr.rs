@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::cloud::{self, Cloud, Expiry, Wire};
@@ -481,4 +481,209 @@ fn setup_docker_wires_an_ecr_host_with_no_configuration() {
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["Username"], "AWS");
     assert_eq!(answer["Secret"], fake.issued()[0].as_str());
+}
+
+/// A throwaway CA under `dir`, and a certificate it signed for [`HOST`] (its SAN): the CA's
+/// path and the server's certificate and key.
+fn ca_and_server_certificate(sb: &Sandbox, openssl: &Path, dir: &Path) -> [PathBuf; 3] {
+    let [ca, ca_key, csr, cert, key, san] = [
+        "ca.crt",
+        "ca.key",
+        "server.csr",
+        "server.crt",
+        "server.key",
+        "san.cnf",
+    ]
+    .map(|name| dir.join(name));
+    fs::write(&san, format!("subjectAltName=DNS:{HOST}\n")).unwrap();
+    let run = |cmd: &mut Run| {
+        let out = cmd.output();
+        assert!(out.status.success(), "openssl: {}", stderr(&out));
+    };
+    let new_key = ["-newkey", "rsa:2048", "-nodes", "-keyout"];
+    run(sb
+        .program(openssl)
+        .args(["req", "-x509", "-days", "1", "-subj", "/CN=ecluse test CA"])
+        .args(new_key)
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca));
+    run(sb
+        .program(openssl)
+        .args(["req", "-subj", &format!("/CN={HOST}")])
+        .args(new_key)
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    run(sb
+        .program(openssl)
+        .args(["x509", "-req", "-days", "1", "-CAcreateserial", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(&ca_key)
+        .arg("-extfile")
+        .arg(&san)
+        .arg("-out")
+        .arg(&cert));
+    [ca, cert, key]
+}
+
+/// With an empty configuration, `setup docker --url https://HOST` is all skopeo needs to push to
+/// and pull from a registry reached by an ECR host name, over verified https on port 443 (the
+/// only port a derived target answers for): the helper mints with the region the host names,
+/// once. Skopeo runs in a private mount namespace whose `/etc/hosts` maps [`HOST`] to the
+/// loopback registry, trusting a throwaway CA. After `--undo` the registry refuses it.
+#[test]
+fn a_derived_ecr_host_serves_skopeo_over_https_with_no_configuration() {
+    let Some(tools) = docker_registry::Tools::need() else {
+        return;
+    };
+    let Some(openssl) = tools::need(tools::Tool::Openssl) else {
+        return;
+    };
+    let Some(unshare) = tools::need(tools::Tool::MountNamespace) else {
+        return;
+    };
+    if !tools::skip_unless(
+        std::net::TcpListener::bind("127.0.0.1:443").is_ok(),
+        "port-443",
+        "run as root (or with CAP_NET_BIND_SERVICE), with nothing listening on 127.0.0.1:443",
+    ) {
+        return;
+    }
+    // The fake checks the request is signed for us-east-1 (the host's; AWS_REGION says
+    // eu-west-1), and answers the password the registry's htpasswd holds.
+    let fake = fake(REGION);
+    fake.fixed_token(TOKEN);
+    let sb = audited_sandbox(&fake);
+    let dir = sb.dir.path();
+    let certs = dir.join("certs");
+    fs::create_dir_all(&certs).unwrap();
+    let [ca, cert, key] = ca_and_server_certificate(&sb, &openssl, dir);
+    // Skopeo's certificate directory holds the CA only: the registry's certificate is verified.
+    fs::copy(&ca, certs.join("ca.crt")).unwrap();
+    let tls = docker_registry::Tls {
+        certificate: &cert,
+        key: &key,
+    };
+    let registry = docker_registry::start_on(&tools, dir, cloud::ECR_USER, TOKEN, 443, Some(tls));
+    let hosts = dir.join("hosts");
+    fs::write(&hosts, format!("127.0.0.1 localhost\n127.0.0.1 {HOST}\n")).unwrap();
+
+    let bin = dir.join("bin");
+    let auth_file = dir.join("docker/config.json");
+    let url = format!("https://{HOST}");
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "docker", "--url", &url, "--file"];
+        args.extend([
+            auth_file.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+        ]);
+        args.extend_from_slice(extra);
+        sb.run(&args)
+    };
+    let out = setup(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&fs::read_to_string(&auth_file).unwrap())
+            .unwrap(),
+        json!({ "credHelpers": { HOST: "ecluse" } })
+    );
+    assert_eq!(fs::read_to_string(&sb.config).unwrap(), "");
+
+    let (layout, config_digest) = docker_registry::oci_layout(dir);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    // Skopeo (and the helper it runs) see HOST at 127.0.0.1; its auth file is the one setup
+    // wrote, and the helper takes the AWS environment from it.
+    let cert_dir = certs.to_str().unwrap();
+    let skopeo = |args: &[&str]| {
+        aws_env(&mut sb.program(&unshare), &fake)
+            .args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount --bind "$HOSTS" /etc/hosts || exit 99; exec "$@""#)
+            .arg("sh")
+            .arg(&tools.skopeo)
+            .args(args)
+            .env("HOSTS", &hosts)
+            .env("PATH", &path)
+            .env("REGISTRY_AUTH_FILE", &auth_file)
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("DOCKER_CONFIG")
+            .output()
+    };
+    let image = format!("docker://{HOST}/demo:v1");
+    let out = skopeo(&[
+        "copy",
+        "--dest-cert-dir",
+        cert_dir,
+        &format!("oci:{}:v1", layout.display()),
+        &image,
+    ]);
+    assert!(out.status.success(), "skopeo copy (push): {}", stderr(&out));
+    let pulled = dir.join("pulled");
+    let out = skopeo(&[
+        "copy",
+        "--src-cert-dir",
+        cert_dir,
+        &image,
+        &format!("oci:{}:v1", pulled.display()),
+    ]);
+    assert!(out.status.success(), "skopeo copy (pull): {}", stderr(&out));
+    let config = fs::read(layout.join("blobs/sha256").join(&config_digest)).unwrap();
+    assert_eq!(
+        fs::read(pulled.join("blobs/sha256").join(&config_digest)).ok(),
+        Some(config)
+    );
+    // One mint, for the derived target (cached under the host's name).
+    assert_eq!(fake.issued(), [TOKEN]);
+    assert!(sb.cache_file_of(HOST).exists());
+    let exchanges = registry.exchanges();
+    for (method, want) in [("PUT", 201), ("GET", 200)] {
+        assert!(
+            exchanges.iter().any(|(r, status)| r.method == method
+                && r.path() == "/v2/demo/manifests/v1"
+                && *status == want),
+            "no {method} of the manifest answered {want}:\n{}",
+            describe(&exchanges)
+        );
+    }
+    let users: Vec<String> = exchanges
+        .iter()
+        .filter_map(|(r, _)| docker_registry::user_of(r))
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| u == cloud::ECR_USER),
+        "{users:?}"
+    );
+
+    // The https is verified: without the CA, skopeo refuses the registry's certificate.
+    let out = skopeo(&["inspect", &image]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("certificate signed by unknown authority"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = setup(&["--undo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = registry.exchanges().len();
+    let out = skopeo(&["inspect", "--cert-dir", cert_dir, &image]);
+    assert!(
+        !out.status.success(),
+        "the registry answered without the password"
+    );
+    let refused = || {
+        registry.exchanges()[before..]
+            .iter()
+            .any(|(r, status)| *status == 401 && !carries_credential(r))
+    };
+    assert!(
+        wait_until(PATIENCE, refused),
+        "no request without a credential was answered 401:\n{}",
+        describe(&registry.exchanges()[before..])
+    );
+    assert_refused_unauthenticated(&registry.exchanges()[before..]);
+    assert_eq!(fake.count(), 1);
 }

@@ -131,6 +131,7 @@ fn help_lists_the_commands_a_person_types_apart_from_the_client_protocols() {
             "npmrc",
             "setup",
             "doctor",
+            "kubelet-config",
             "install",
             "completions",
             "help"
@@ -266,7 +267,7 @@ fn config_errors_name_the_line_the_key_and_what_to_write() {
         ),
         (
             "[targets.demo]\nbackend = \"cmd\"\n".to_owned(),
-            "line 2: targets.demo.backend: `cmd` is not a backend; one of: command, codeartifact, gcp, oauth2",
+            "line 2: targets.demo.backend: `cmd` is not a backend; one of: command, codeartifact, ecr, gcp, oauth2",
         ),
         (
             format!(

@@ -1,7 +1,7 @@
 //! Debian's real `docker-registry` (the distribution registry server) on loopback, plain HTTP
-//! behind an htpasswd file, for the tests that drive skopeo through `setup docker` (docker's
-//! and ECR's): started and stopped, its JSON log read back as exchanges, and a one-layer OCI
-//! image to push.
+//! (or https with a given certificate) behind an htpasswd file, for the tests that drive skopeo
+//! through `setup docker` (docker's and ECR's): started and stopped, its JSON log read back as
+//! exchanges, and a one-layer OCI image to push.
 
 #![allow(dead_code)]
 
@@ -117,6 +117,29 @@ impl Tools {
 /// The registry on 127.0.0.1, plain HTTP, accepting `user` with `password` only, its files
 /// under `dir`.
 pub fn start(tools: &Tools, dir: &Path, user: &str, password: &str) -> (Registry, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    (start_on(tools, dir, user, password, port, None), port)
+}
+
+/// A certificate and its private key, for a registry serving https.
+pub struct Tls<'a> {
+    pub certificate: &'a Path,
+    pub key: &'a Path,
+}
+
+/// [`start`] on 127.0.0.1:`port`, over https with `tls`, plain HTTP without.
+pub fn start_on(
+    tools: &Tools,
+    dir: &Path,
+    user: &str,
+    password: &str,
+    port: u16,
+    tls: Option<Tls<'_>>,
+) -> Registry {
     let out = Command::new(&tools.htpasswd)
         .args(["-Bbn", user, password])
         .output()
@@ -124,16 +147,18 @@ pub fn start(tools: &Tools, dir: &Path, user: &str, password: &str) -> (Registry
     assert!(out.status.success());
     let passwords = dir.join("htpasswd");
     fs::write(&passwords, &out.stdout).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let tls = tls.map_or_else(String::new, |t| {
+        format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            t.certificate.display(),
+            t.key.display()
+        )
+    });
     let config = dir.join("registry.yml");
     fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: json\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+            "version: 0.1\nlog:\n  level: info\n  formatter: json\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls}auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
             dir.join("registry-data").display(),
             passwords.display()
         ),
@@ -156,7 +181,7 @@ pub fn start(tools: &Tools, dir: &Path, user: &str, password: &str) -> (Registry
         .is_ok()),
         "docker-registry did not start"
     );
-    (running, port)
+    running
 }
 
 fn blob(layout: &Path, bytes: &[u8]) -> (String, usize) {

@@ -250,7 +250,7 @@ fn required_by_name(name: &str) -> bool {
 }
 
 /// Capabilities [`skip_unless`] is asked about, by name, so [`REQUIRE_VAR`] may name them too.
-pub const KNOWN_CAPABILITIES: [&str; 2] = ["unwritable-dir", "mint-helper"];
+pub const KNOWN_CAPABILITIES: [&str; 3] = ["unwritable-dir", "mint-helper", "port-443"];
 
 /// `binary::test`, from the test binary's name and libtest's name for the test's thread.
 fn test_name() -> String {

@@ -45,11 +45,15 @@ fn ecr_host(host: &str) -> Option<Backend> {
         _ => return None,
     };
     let dotted = labels.get(1) == Some(&"dkr");
+    // A region of another partition (China, the European Sovereign Cloud, the ISO ones, whose
+    // hosts have suffixes of their own) never matches `amazonaws.com`.
     let region_ok = |prefix: Option<&str>| {
         is_region(region)
             && match prefix {
                 Some(p) => region.starts_with(p),
-                None => !region.starts_with("cn-") && !region.starts_with("eusc-"),
+                None => !["cn-", "eusc-", "us-iso", "eu-iso"]
+                    .iter()
+                    .any(|p| region.starts_with(p)),
             }
     };
     let ok = match (dotted, service, suffix) {
@@ -60,10 +64,14 @@ fn ecr_host(host: &str) -> Option<Backend> {
         (false, "dkr-ecr", ["on", "amazonwebservices", "com", "cn"]) => region_ok(Some("cn-")),
         _ => false,
     };
+    // The token comes from the endpoint of the same kind as the host: FIPS, dual-stack.
+    let flag = |on: bool| on.then_some(true);
     (ok && is_account_id(account)).then(|| Backend::Ecr {
         registry_id: Some(account.to_owned()),
         region: Some(region.to_owned()),
         profile: None,
+        fips: flag(service.ends_with("-fips")),
+        dual_stack: flag(!dotted),
     })
 }
 
@@ -143,39 +151,73 @@ fn is_region(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn ecr(account: &str, region: &str) -> Option<Backend> {
+    fn ecr(account: &str, region: &str, fips: bool, dual_stack: bool) -> Option<Backend> {
         Some(Backend::Ecr {
             registry_id: Some(account.to_owned()),
             region: Some(region.to_owned()),
             profile: None,
+            fips: fips.then_some(true),
+            dual_stack: dual_stack.then_some(true),
         })
     }
 
     #[test]
     fn every_ecr_host_form_derives_its_account_and_region_and_look_alikes_do_not() {
-        for (host, region) in [
-            ("111122223333.dkr.ecr.us-east-1.amazonaws.com", "us-east-1"),
+        for (host, region, fips, dual_stack) in [
+            (
+                "111122223333.dkr.ecr.us-east-1.amazonaws.com",
+                "us-east-1",
+                false,
+                false,
+            ),
             (
                 "111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
                 "us-gov-west-1",
+                true,
+                false,
             ),
-            ("111122223333.dkr-ecr.eu-west-3.on.aws", "eu-west-3"),
-            ("111122223333.dkr-ecr-fips.us-east-2.on.aws", "us-east-2"),
+            (
+                "111122223333.dkr-ecr.eu-west-3.on.aws",
+                "eu-west-3",
+                false,
+                true,
+            ),
+            (
+                "111122223333.dkr-ecr-fips.us-east-2.on.aws",
+                "us-east-2",
+                true,
+                true,
+            ),
             (
                 "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn",
                 "cn-north-1",
+                false,
+                false,
             ),
             (
                 "111122223333.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn",
                 "cn-northwest-1",
+                false,
+                true,
             ),
             (
                 "111122223333.dkr.ecr.eusc-de-east-1.amazonaws.eu",
                 "eusc-de-east-1",
+                false,
+                false,
             ),
-            ("111122223333.DKR.ECR.US-EAST-1.AMAZONAWS.COM", "us-east-1"),
+            (
+                "111122223333.DKR.ECR.US-EAST-1.AMAZONAWS.COM",
+                "us-east-1",
+                false,
+                false,
+            ),
         ] {
-            assert_eq!(for_cloud_host(host), ecr("111122223333", region), "{host}");
+            assert_eq!(
+                for_cloud_host(host),
+                ecr("111122223333", region, fips, dual_stack),
+                "{host}"
+            );
         }
         for host in [
             // Not 12 digits; not a region; a partition's suffix with another's region.
@@ -184,6 +226,9 @@ mod tests {
             "111122223333.dkr.ecr.cn-north-1.amazonaws.com",
             "111122223333.dkr.ecr.us-east-1.amazonaws.com.cn",
             "111122223333.dkr.ecr.us-east-1.amazonaws.eu",
+            // The ISO partitions' regions have hosts of their own.
+            "111122223333.dkr.ecr.us-iso-east-1.amazonaws.com",
+            "111122223333.dkr.ecr.eu-isoe-west-1.amazonaws.com",
             "111122223333.dkr-ecr.us-east-1.amazonaws.com",
             "111122223333.dkr.ecr.us-east-1.on.aws",
             // Look-alikes: another domain after the shape, or labels added.

@@ -361,7 +361,7 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
             is_text,
         ),
     ];
-    const ECR: [KeySpec; 3] = [
+    const ECR: [KeySpec; 5] = [
         spec(
             "registry_id",
             "the registry's 12-digit account id as a string",
@@ -375,6 +375,8 @@ fn backend_keys(backend: &str) -> Option<&'static [KeySpec]> {
             "\"build\"",
             is_text,
         ),
+        spec("fips", "true or false", "true", toml::Value::is_bool),
+        spec("dual_stack", "true or false", "true", toml::Value::is_bool),
     ];
     const GCP: [KeySpec; 2] = [
         spec(
@@ -1081,6 +1083,8 @@ mod tests {
                 registry_id: Some("111122223333".into()),
                 region: Some("us-east-1".into()),
                 profile: Some("prod".into()),
+                fips: None,
+                dual_stack: None,
             }
         );
         assert_eq!(c.targets["e"].username.as_deref(), Some("AWS"));

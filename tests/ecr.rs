@@ -687,3 +687,31 @@ fn a_derived_ecr_host_serves_skopeo_over_https_with_no_configuration() {
     assert_refused_unauthenticated(&registry.exchanges()[before..]);
     assert_eq!(fake.count(), 1);
 }
+
+/// A FIPS or dual-stack registry host derives its target too; its token comes from the
+/// endpoint of that kind, unless the environment names the endpoint (as here: the fake), which
+/// wins, since the SDK refuses FIPS or dual-stack beside a custom endpoint.
+#[test]
+fn fips_and_dual_stack_hosts_derive_and_mint_at_a_named_endpoint() {
+    let fake = fake(REGION);
+    let sb = audited_sandbox(&fake);
+    let shims = sb.dir.path().join("shims");
+    let out = sb.run(&["install", "shims", shims.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for host in [
+        "111122223333.dkr.ecr-fips.us-east-1.amazonaws.com",
+        "111122223333.dkr-ecr.us-east-1.on.aws",
+        "111122223333.dkr-ecr-fips.us-east-1.on.aws",
+    ] {
+        let out = docker_get(&sb, &fake, &shims, host);
+        assert!(out.status.success(), "{host}: {}", stderr(&out));
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(answer["Username"], "AWS", "{host}");
+        assert_eq!(
+            answer["Secret"].as_str(),
+            fake.issued().last().map(String::as_str),
+            "{host}"
+        );
+    }
+    assert_eq!(fake.count(), 3, "one target, and one mint, per host");
+}

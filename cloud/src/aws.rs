@@ -75,6 +75,25 @@ pub struct Chain {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub timeout: Duration,
+    /// Call the service's FIPS endpoint.
+    pub fips: bool,
+    /// Call the service's dual-stack (IPv4 and IPv6) endpoint.
+    pub dual_stack: bool,
+    /// The variable that points the service's client at another endpoint
+    /// (`AWS_ENDPOINT_URL_ECR`): an endpoint named so wins over `fips` and `dual_stack`, which
+    /// the SDK refuses beside a custom endpoint.
+    pub endpoint_env: &'static str,
+}
+
+impl Chain {
+    /// Whether the environment names the endpoint (the service's own variable or
+    /// `AWS_ENDPOINT_URL`), unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` says to ignore it.
+    fn endpoint_named(&self) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        !ignored && (set(self.endpoint_env) || set("AWS_ENDPOINT_URL"))
+    }
 }
 
 impl Chain {
@@ -171,6 +190,14 @@ impl Chain {
         }
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if !self.endpoint_named() {
+            if self.fips {
+                loader = loader.use_fips(true);
+            }
+            if self.dual_stack {
+                loader = loader.use_dual_stack(true);
+            }
         }
         let sdk = loader.load().await;
         if sdk.region().is_none() {

@@ -30,6 +30,9 @@ impl CodeArtifactMint {
             region: self.region.clone(),
             profile: self.profile.clone(),
             timeout: self.timeout,
+            fips: false,
+            dual_stack: false,
+            endpoint_env: "AWS_ENDPOINT_URL_CODEARTIFACT",
         }
     }
 

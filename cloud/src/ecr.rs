@@ -27,6 +27,8 @@ pub struct EcrMint {
     pub registry_id: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    pub fips: bool,
+    pub dual_stack: bool,
     pub timeout: Duration,
 }
 
@@ -36,6 +38,9 @@ impl EcrMint {
             region: self.region.clone(),
             profile: self.profile.clone(),
             timeout: self.timeout,
+            fips: self.fips,
+            dual_stack: self.dual_stack,
+            endpoint_env: "AWS_ENDPOINT_URL_ECR",
         }
     }
 

@@ -31,6 +31,10 @@ pub enum Backend {
         registry_id: Option<String>,
         region: Option<String>,
         profile: Option<String>,
+        /// Mint from the FIPS endpoint (`ecr-fips`), as a FIPS registry host is reached.
+        fips: Option<bool>,
+        /// Mint from the dual-stack endpoint (`ecr.REGION.api.aws`), as a dual-stack host is.
+        dual_stack: Option<bool>,
     },
     /// Google Application Default Credentials.
     Gcp {

@@ -110,10 +110,14 @@ fn cloud_mint(backend: &Backend, timeout: Duration) -> Result<Box<dyn Mint>, Min
             registry_id,
             region,
             profile,
+            fips,
+            dual_stack,
         } => Box::new(ecr::EcrMint {
             registry_id: registry_id.clone(),
             region: region.clone(),
             profile: profile.clone(),
+            fips: fips.unwrap_or(false),
+            dual_stack: dual_stack.unwrap_or(false),
             timeout,
         }),
         Backend::Gcp { scopes, lifetime } => Box::new(gcp::GcpMint {

@@ -62,7 +62,7 @@ pub const MAX_INPUT: u64 = 1 << 20;
 pub fn exchange(ctx: Result<Context>, stdin: &mut dyn Read) -> Result<Reply> {
     let input = super::read_input(stdin, MAX_INPUT);
     let image = request_image(&input)?;
-    answer(&ctx?, &image, SystemClock.now()).map(Reply::Stdout)
+    answer(&ctx?, &image, &SystemClock).map(Reply::Stdout)
 }
 
 fn malformed(why: impl std::fmt::Display) -> Error {
@@ -109,7 +109,10 @@ pub fn request_image(input: &str) -> Result<String> {
 /// strictly), which no target serves.
 fn image_request(image: &str) -> Option<(Request, &str)> {
     let authority = image.split('/').next().unwrap_or("");
-    if image.contains("://") || authority.is_empty() || authority.contains('@') {
+    // A registry's host[:port] as image references write it: letters, digits, `.` and `-`, an
+    // IPv6 address in brackets, a port. Anything else (`@`, `?`, `#`, `%`, a scheme) is not one.
+    let host_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if image.contains("://") || authority.is_empty() || !authority.chars().all(host_char) {
         return None;
     }
     let request = Request::url(&format!("https://{image}")).ok()?;
@@ -144,8 +147,9 @@ fn whole_registry(config: &Config, request: &Request) -> bool {
         .all(|e| e.path.as_deref().is_none_or(|p| p == "/"))
 }
 
-/// The answer for `image` at `now`.
-fn answer(ctx: &Context, image: &str, now: EpochMs) -> Result<String> {
+/// The answer for `image`, its cache duration counted from when the token is in hand (a mint
+/// may take a while: counted from before it, the duration could reach past the refresh point).
+fn answer(ctx: &Context, image: &str, clock: &dyn Clock) -> Result<String> {
     let served = match image_request(image) {
         Some((request, authority)) => {
             resolve::lookup(&ctx.config, &request)?.map(|target| (target, request, authority))
@@ -162,6 +166,7 @@ fn answer(ctx: &Context, image: &str, now: EpochMs) -> Result<String> {
         )));
     };
     let served = ctx.serve(&target, None, false)?;
+    let now = clock.now();
     let key = format!("{authority}{}", served_prefix(&target, &request));
     let response = Response {
         kind: RESPONSE_KIND,
@@ -494,12 +499,46 @@ mod tests {
         assert_eq!(e.code, Code::Config);
     }
 
+    #[test]
+    fn only_a_registry_host_as_image_references_write_it_is_looked_up() {
+        for image in [
+            "registry.example.com?x/app",
+            "registry.example.com#.evil.com/app",
+            "registry.example.com%2f/app",
+            "user@registry.example.com/app",
+            "https://registry.example.com/app",
+            "/app",
+        ] {
+            assert!(image_request(image).is_none(), "{image}");
+        }
+        for (image, authority) in [
+            ("registry.example.com/team/app", "registry.example.com"),
+            ("Registry.Example.com:5000/app", "Registry.Example.com:5000"),
+            ("[::1]:5000/app", "[::1]:5000"),
+        ] {
+            assert_eq!(
+                image_request(image).map(|(_, a)| a),
+                Some(authority),
+                "{image}"
+            );
+        }
+    }
+
+    /// A clock stopped at one instant.
+    struct At(EpochMs);
+
+    impl Clock for At {
+        fn now(&self) -> EpochMs {
+            self.0
+        }
+    }
+
     /// The answer for `image` at `now`, and what it must be: `key`'s token with the cache
     /// duration of the entry now cached.
     fn served(urls: &str, image: &str, key: &str, key_type: &str) {
         let (_dir, ctx) = one_target(&format!("urls = [{urls}]\nusername = \"u\""));
         let now = SystemClock.now();
-        let answer = answer(&ctx, image, now).unwrap();
+        let answer = answer(&ctx, image, &At(now)).unwrap();
         let target = resolve::target(&ctx.config, "t").unwrap();
         let entry = ctx.cached(&target).unwrap();
         let duration = go_duration(cache_duration(&entry, &target.policy, now));

@@ -183,7 +183,7 @@ fn sso_profile(home: &Path, expires_at: &str) -> std::path::PathBuf {
 fn an_expired_sso_session_fails_and_one_about_to_expire_warns() {
     let sb = Sandbox::new("");
     sb.write_raw_config(
-        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\nprofile = \"dev\"\n",
+        "[targets.ca]\nbackend = \"codeartifact\"\ndomain = \"my-domain\"\nprofile = \"dev\"\n[targets.e]\nbackend = \"ecr\"\nprofile = \"dev\"\n",
     );
     sb.secret("sso-access-token-xyz");
     let home = sb.dir.path();
@@ -204,17 +204,20 @@ fn an_expired_sso_session_fails_and_one_about_to_expire_warns() {
             .env("AWS_CONFIG_FILE", home.join(".aws/config"))
             .output();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let c = check(&v, "credentials `ca`");
-        assert_eq!(c["status"], status, "{expires}: {c}");
-        assert!(c["detail"].as_str().unwrap().contains("SSO"), "{c}");
-        if status != "ok" {
-            assert!(
-                c["fix"]
-                    .as_str()
-                    .unwrap()
-                    .contains("aws sso login --profile dev"),
-                "{c}"
-            );
+        // CodeArtifact and ECR read the same AWS chain.
+        for name in ["credentials `ca`", "credentials `e`"] {
+            let c = check(&v, name);
+            assert_eq!(c["status"], status, "{expires}: {c}");
+            assert!(c["detail"].as_str().unwrap().contains("SSO"), "{c}");
+            if status != "ok" {
+                assert!(
+                    c["fix"]
+                        .as_str()
+                        .unwrap()
+                        .contains("aws sso login --profile dev"),
+                    "{c}"
+                );
+            }
         }
         assert_eq!(
             out.status.code(),

@@ -32,7 +32,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::region::Region;
 
 use crate::{MAX_RESPONSE_BYTES, is_error_code, quotable, read_credential_file, redirect_refused};
-use ecluse_cred_contract::mint::MintError;
+use ecluse_cred_contract::mint::{MintError, Minted};
 use ecluse_cred_contract::redact::Scrubber;
 
 /// Requests one mint may send to the token API (the first try and two retries).
@@ -272,6 +272,22 @@ impl Chain {
             },
         }
     }
+}
+
+/// One mint of an AWS backend: `request` on a runtime of its own, cut at the chain's
+/// `timeout`, given every credential known before it resolves its own; whatever it fails
+/// with is scrubbed of all of them.
+pub fn mint(
+    chain: &Chain,
+    request: impl AsyncFnOnce(&mut Scrubber) -> Result<Minted, MintError>,
+) -> Result<Minted, MintError> {
+    crate::block_on_with_timeout(chain.timeout, async {
+        let mut scrubber = chain.known_credentials().await?;
+        request(&mut scrubber).await.map_err(|e| MintError {
+            message: scrubber.scrub(&e.message),
+            ..e
+        })
+    })
 }
 
 /// How a service's own error (one its model names) is to be taken.

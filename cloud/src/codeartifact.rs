@@ -7,7 +7,6 @@ use std::time::Duration;
 use aws_sdk_codeartifact::operation::get_authorization_token::GetAuthorizationTokenError;
 
 use crate::aws::{Chain, Verdict, classify};
-use crate::block_on_with_timeout;
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::Scrubber;
 use ecluse_cred_contract::secret::Secret;
@@ -94,12 +93,6 @@ impl CodeArtifactMint {
 
 impl Mint for CodeArtifactMint {
     fn mint(&self, _started: EpochMs) -> Result<Minted, MintError> {
-        block_on_with_timeout(self.timeout, async {
-            let mut scrubber = self.chain().known_credentials().await?;
-            self.request(&mut scrubber).await.map_err(|e| MintError {
-                message: scrubber.scrub(&e.message),
-                ..e
-            })
-        })
+        crate::aws::mint(&self.chain(), async |scrubber| self.request(scrubber).await)
     }
 }

@@ -13,7 +13,6 @@ use aws_sdk_ecr::operation::get_authorization_token::GetAuthorizationTokenError;
 use base64::Engine;
 
 use crate::aws::{Chain, Verdict, classify};
-use crate::block_on_with_timeout;
 use ecluse_cred_contract::mint::{EpochMs, Mint, MintError, Minted};
 use ecluse_cred_contract::redact::Scrubber;
 use ecluse_cred_contract::secret::Secret;
@@ -117,13 +116,7 @@ fn password(encoded: &str) -> Result<String, MintError> {
 
 impl Mint for EcrMint {
     fn mint(&self, _started: EpochMs) -> Result<Minted, MintError> {
-        block_on_with_timeout(self.timeout, async {
-            let mut scrubber = self.chain().known_credentials().await?;
-            self.request(&mut scrubber).await.map_err(|e| MintError {
-                message: scrubber.scrub(&e.message),
-                ..e
-            })
-        })
+        crate::aws::mint(&self.chain(), async |scrubber| self.request(scrubber).await)
     }
 }
 

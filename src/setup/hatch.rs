@@ -5,14 +5,13 @@
 //! `[publish.index.repos.NAME]` with the URL and the user, which Hatch would otherwise prompt
 //! for (it asks keyring only for a password, never for a username).
 
-use super::{Edit, Plan, Wiring, config_home, file, pykeyring, toml_table};
+use super::{Plan, Wiring, config_home, file, pykeyring, toml_table};
 use crate::error::Result;
 
 pub(crate) fn config_toml() -> Result<std::path::PathBuf> {
-    if let Some(path) = super::env_path("HATCH_CONFIG") {
-        return Ok(path);
-    }
-    Ok(config_home()?.join("hatch").join("config.toml"))
+    super::env_path_or("HATCH_CONFIG", || {
+        Ok(config_home()?.join("hatch/config.toml"))
+    })
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
@@ -24,29 +23,19 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         .username
         .as_deref()
         .unwrap_or(crate::protocol::DEFAULT_USERNAME);
-    let edit = Edit::of(path.clone(), false, |old| {
-        let mut doc = toml_table::parse(&path, old)?;
-        toml_table::set_table(
-            &path,
-            &mut doc,
-            &["publish", "index", "repos", &name],
-            &[("url", &repository), ("user", user)],
-            w.url,
-            w.args.undo,
-        )?;
-        Ok(toml_table::text(doc))
-    })?;
-    let backend = pykeyring::edits(w, &edit)?;
-    let mut edits = vec![edit];
-    edits.extend(backend);
-    Ok(Plan {
-        edits,
-        shim: None,
-        links: Vec::new(),
-        done: format!(
+    let edit = toml_table::table_edit(
+        path,
+        &["publish", "index", "repos", &name],
+        &[("url", &repository), ("user", user)],
+        w.url,
+        w.args.undo,
+    )?;
+    pykeyring::plan(
+        w,
+        edit,
+        format!(
             "Hatch: repository {name} is {repository} (user {user}), its token from ecluse-cred's keyring backend"
         ),
-        next: format!("hatch publish -r {name}"),
-        notes: Vec::new(),
-    })
+        format!("hatch publish -r {name}"),
+    )
 }

@@ -591,6 +591,11 @@ fn target_and_url(ctx: &Context, args: &SetupArgs) -> Result<(Target, String)> {
     Ok((target, url))
 }
 
+/// The file the variable `var` names (as the client reads it), else `default()`.
+pub(crate) fn env_path_or(var: &str, default: impl FnOnce() -> Result<PathBuf>) -> Result<PathBuf> {
+    env_path(var).map_or_else(default, Ok)
+}
+
 /// The registry's name in a client's config (Poetry's, twine's, PDM's, Hatch's repositories):
 /// `--registry`, else the target's name with anything but letters, digits, `-` and `_` made
 /// `-`. A `--registry` with other characters is refused: it goes into section and table names

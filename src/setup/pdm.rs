@@ -9,10 +9,9 @@ use super::{Edit, Plan, Shim, Wiring, config_home, file, pykeyring, toml_table};
 use crate::error::Result;
 
 pub(crate) fn config_toml() -> Result<std::path::PathBuf> {
-    if let Some(path) = super::env_path("PDM_CONFIG_FILE") {
-        return Ok(path);
-    }
-    Ok(config_home()?.join("pdm").join("config.toml"))
+    super::env_path_or("PDM_CONFIG_FILE", || {
+        Ok(config_home()?.join("pdm/config.toml"))
+    })
 }
 
 pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
@@ -57,18 +56,15 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
         )?;
         Ok(toml_table::text(doc))
     })?;
-    let backend = pykeyring::edits(w, &edit)?;
-    let mut edits = vec![edit];
-    edits.extend(backend);
-    Ok(Plan {
-        edits,
-        shim: Some(Shim::OnPath(crate::shims::KEYRING)),
-        links: Vec::new(),
-        done: format!(
+    let mut plan = pykeyring::plan(
+        w,
+        edit,
+        format!(
             "PDM: {} index {index} and repository {name}, tokens from ecluse-cred (keyring shim and backend)",
             if w.args.extra { "an extra" } else { "the" }
         ),
-        next: format!("pdm install (and pdm publish -r {name})"),
-        notes: Vec::new(),
-    })
+        format!("pdm install (and pdm publish -r {name})"),
+    )?;
+    plan.shim = Some(Shim::OnPath(crate::shims::KEYRING));
+    Ok(plan)
 }

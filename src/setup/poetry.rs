@@ -5,7 +5,7 @@
 //! project's `[[tool.poetry.source]]` with the registry's index URL needs nothing more: Poetry
 //! asks keyring for that URL before its first request.
 
-use super::{Edit, Plan, Wiring, config_home, file, pykeyring, toml_table};
+use super::{Plan, Wiring, config_home, file, pykeyring, toml_table};
 use crate::error::Result;
 
 pub(crate) fn config_toml() -> Result<std::path::PathBuf> {
@@ -20,31 +20,23 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
     let path = file(w.args, config_toml)?;
     let name = super::registry_name(w)?;
     let (repository, index) = pykeyring::repository_and_index(w.url);
-    let edit = Edit::of(path.clone(), false, |old| {
-        let mut doc = toml_table::parse(&path, old)?;
-        toml_table::set_table(
-            &path,
-            &mut doc,
-            &["repositories", &name],
-            &[("url", &repository)],
-            w.url,
-            w.args.undo,
-        )?;
-        Ok(toml_table::text(doc))
-    })?;
-    let backend = pykeyring::edits(w, &edit)?;
-    let mut edits = vec![edit];
-    edits.extend(backend);
-    Ok(Plan {
-        edits,
-        shim: None,
-        links: Vec::new(),
-        done: format!(
+    let edit = toml_table::table_edit(
+        path,
+        &["repositories", &name],
+        &[("url", &repository)],
+        w.url,
+        w.args.undo,
+    )?;
+    let mut plan = pykeyring::plan(
+        w,
+        edit,
+        format!(
             "Poetry: repository {name} is {repository}, its token from ecluse-cred's keyring backend"
         ),
-        next: format!("poetry publish -r {name}"),
-        notes: vec![format!(
-            "to install from it, a project names its index as a source: `poetry source add --priority=primary {name} {index}`"
-        )],
-    })
+        format!("poetry publish -r {name}"),
+    )?;
+    plan.notes.push(format!(
+        "to install from it, a project names its index as a source: `poetry source add --priority=primary {name} {index}`"
+    ));
+    Ok(plan)
 }

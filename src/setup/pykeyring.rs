@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Edit, MARKER, Wiring, config_home, data_home, record, unparsable};
+use super::{Edit, MARKER, Plan, Wiring, config_home, data_home, record, unparsable};
 use crate::error::{Error, Result};
 
 /// The backend's source, as the repository has it.
@@ -78,6 +78,19 @@ fn backend_files(dir: &Path, exe: &Path) -> Result<Vec<(PathBuf, String)>> {
             format!("[keyring.backends]\necluse-cred = {MODULE_NAME}\n"),
         ),
     ])
+}
+
+/// The plan of a keyring-library client: `edit` (its own config), then the backend's edits.
+pub(super) fn plan(w: &Wiring<'_>, edit: Edit, done: String, next: String) -> Result<Plan> {
+    let backend = edits(w, &edit)?;
+    Ok(Plan {
+        edits: std::iter::once(edit).chain(backend).collect(),
+        shim: None,
+        links: Vec::new(),
+        done,
+        next,
+        notes: Vec::new(),
+    })
 }
 
 /// The edits that install the backend (or, with `--undo`, take it out when no other setup

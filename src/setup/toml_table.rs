@@ -4,11 +4,11 @@
 //! the file stays as written. A table or key the user wrote that says something else is a
 //! refusal naming it; one that says the same is left as it is.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use super::{MARKER, line_of, unparsable};
+use super::{Edit, MARKER, line_of, unparsable};
 use crate::error::{Error, Result};
 
 /// `old`, the TOML file at `path`, parsed (an error names its line).
@@ -118,6 +118,22 @@ pub(super) fn set_table(
     }
     parent.insert(last, Item::Table(table));
     Ok(())
+}
+
+/// The edit of the TOML file at `path` that [sets](set_table) the table at `keys` (or, on
+/// `undo`, takes it out).
+pub(super) fn table_edit(
+    path: PathBuf,
+    keys: &[&str],
+    entries: &[(&str, &str)],
+    name: &str,
+    undo: bool,
+) -> crate::error::Result<Edit> {
+    Edit::of(path.clone(), false, |old| {
+        let mut doc = parse(&path, old)?;
+        set_table(&path, &mut doc, keys, entries, name, undo)?;
+        Ok(text(doc))
+    })
 }
 
 /// `doc` with `key = value` in the table at `keys`, marked with `name`; on `undo`, without it

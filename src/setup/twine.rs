@@ -74,19 +74,14 @@ pub(super) fn plan(w: &Wiring<'_>) -> Result<Plan> {
             &format!("{section}\n{repository_line}\n"),
         ))
     })?;
-    let backend = pykeyring::edits(w, &edit)?;
-    let mut edits = vec![edit];
-    edits.extend(backend);
-    Ok(Plan {
-        edits,
-        shim: None,
-        links: Vec::new(),
-        done: format!(
+    pykeyring::plan(
+        w,
+        edit,
+        format!(
             "twine: repository {name} is {repository}, its token from ecluse-cred's keyring backend"
         ),
-        next: format!("twine upload -r {name} dist/*"),
-        notes: Vec::new(),
-    })
+        format!("twine upload -r {name} dist/*"),
+    )
 }
 
 /// The marker name of a `[distutils]` setup made, which every registry shares.

@@ -8,9 +8,7 @@ mod common;
 
 use std::fs;
 use std::process::Stdio;
-use std::time::Duration;
 
-use common::registry::{assert_refused_unauthenticated, carries_credential, describe};
 use common::*;
 
 /// The token the mint prints, so the registry's static htpasswd can hold it.
@@ -96,18 +94,7 @@ fn setup_docker_lets_skopeo_push_to_a_real_registry_and_undo_takes_it_out() {
         !out.status.success(),
         "the registry answered without the token"
     );
-    // The registry logs a refusal just after sending it: wait for the log to show it.
-    let refused = || {
-        registry.exchanges()[before..]
-            .iter()
-            .any(|(r, status)| *status == 401 && !carries_credential(r))
-    };
-    assert!(
-        wait_until(Duration::from_secs(10), refused),
-        "no request without a credential was answered 401:\n{}",
-        describe(&registry.exchanges()[before..])
-    );
-    assert_refused_unauthenticated(&registry.exchanges()[before..]);
+    registry.assert_refused_after(before);
 }
 
 #[test]

@@ -7,11 +7,9 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use common::cloud::{self, Cloud, Expiry, Wire};
 use common::http::{Request, Response};
-use common::registry::{assert_refused_unauthenticated, carries_credential, describe};
 use common::*;
 use serde_json::json;
 
@@ -412,24 +410,7 @@ fn setup_docker_lets_skopeo_push_and_pull_with_the_ecr_password_and_undo_takes_i
     // One mint. The registry (which answers no request without a credential it accepts) took
     // the manifest and gave it back, and the user its log names is AWS.
     assert_eq!(fake.count(), 1);
-    let exchanges = registry.exchanges();
-    for (method, want) in [("PUT", 201), ("GET", 200)] {
-        assert!(
-            exchanges.iter().any(|(r, status)| r.method == method
-                && r.path() == "/v2/demo/manifests/v1"
-                && *status == want),
-            "no {method} of the manifest answered {want}:\n{}",
-            describe(&exchanges)
-        );
-    }
-    let users: Vec<String> = exchanges
-        .iter()
-        .filter_map(|(r, _)| docker_registry::user_of(r))
-        .collect();
-    assert!(
-        !users.is_empty() && users.iter().all(|u| u == cloud::ECR_USER),
-        "{users:?}"
-    );
+    registry.assert_pushed_and_pulled_as(cloud::ECR_USER);
 
     let out = setup(&["--undo"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -439,18 +420,7 @@ fn setup_docker_lets_skopeo_push_and_pull_with_the_ecr_password_and_undo_takes_i
         !out.status.success(),
         "the registry answered without the password"
     );
-    // The registry logs a refusal just after sending it: wait for the log to show it.
-    let refused = || {
-        registry.exchanges()[before..]
-            .iter()
-            .any(|(r, status)| *status == 401 && !carries_credential(r))
-    };
-    assert!(
-        wait_until(Duration::from_secs(10), refused),
-        "no request without a credential was answered 401:\n{}",
-        describe(&registry.exchanges()[before..])
-    );
-    assert_refused_unauthenticated(&registry.exchanges()[before..]);
+    registry.assert_refused_after(before);
     assert_eq!(fake.count(), 1);
 }
 
@@ -639,24 +609,7 @@ fn a_derived_ecr_host_serves_skopeo_over_https_with_no_configuration() {
     // One mint, for the derived target (cached under the host's name).
     assert_eq!(fake.issued(), [TOKEN]);
     assert!(sb.cache_file_of(HOST).exists());
-    let exchanges = registry.exchanges();
-    for (method, want) in [("PUT", 201), ("GET", 200)] {
-        assert!(
-            exchanges.iter().any(|(r, status)| r.method == method
-                && r.path() == "/v2/demo/manifests/v1"
-                && *status == want),
-            "no {method} of the manifest answered {want}:\n{}",
-            describe(&exchanges)
-        );
-    }
-    let users: Vec<String> = exchanges
-        .iter()
-        .filter_map(|(r, _)| docker_registry::user_of(r))
-        .collect();
-    assert!(
-        !users.is_empty() && users.iter().all(|u| u == cloud::ECR_USER),
-        "{users:?}"
-    );
+    registry.assert_pushed_and_pulled_as(cloud::ECR_USER);
 
     // The https is verified: without the CA, skopeo refuses the registry's certificate.
     let out = skopeo(&["inspect", &image]);
@@ -674,17 +627,7 @@ fn a_derived_ecr_host_serves_skopeo_over_https_with_no_configuration() {
         !out.status.success(),
         "the registry answered without the password"
     );
-    let refused = || {
-        registry.exchanges()[before..]
-            .iter()
-            .any(|(r, status)| *status == 401 && !carries_credential(r))
-    };
-    assert!(
-        wait_until(PATIENCE, refused),
-        "no request without a credential was answered 401:\n{}",
-        describe(&registry.exchanges()[before..])
-    );
-    assert_refused_unauthenticated(&registry.exchanges()[before..]);
+    registry.assert_refused_after(before);
     assert_eq!(fake.count(), 1);
 }
 

@@ -14,6 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::http::Request;
+use super::registry::{assert_refused_unauthenticated, carries_credential, describe};
 use super::tools::{self, Tool};
 use super::wait_until;
 
@@ -37,6 +38,43 @@ impl Registry {
     /// that named a user is given `Basic USER:?` (a password taken as sent), one that named the
     /// empty user the empty pair skopeo sends when it has no credential (ecluse's helper always
     /// names `aws`), and one that sent no pair no `Authorization`.
+    /// The image `demo:v1` went in and came back: its manifest PUT answered 201 and GET 200,
+    /// and every user the log names is `user`.
+    pub fn assert_pushed_and_pulled_as(&self, user: &str) {
+        let exchanges = self.exchanges();
+        for (method, want) in [("PUT", 201), ("GET", 200)] {
+            assert!(
+                exchanges.iter().any(|(r, status)| r.method == method
+                    && r.path() == "/v2/demo/manifests/v1"
+                    && *status == want),
+                "no {method} of the manifest answered {want}:\n{}",
+                describe(&exchanges)
+            );
+        }
+        let users: Vec<String> = exchanges.iter().filter_map(|(r, _)| user_of(r)).collect();
+        assert!(
+            !users.is_empty() && users.iter().all(|u| u == user),
+            "{users:?}"
+        );
+    }
+
+    /// The requests after the first `before` were refused for want of a credential: one
+    /// without a credential was answered 401 (waited for: the registry logs a refusal just
+    /// after sending it), and none carrying one got in.
+    pub fn assert_refused_after(&self, before: usize) {
+        let refused = || {
+            self.exchanges()[before..]
+                .iter()
+                .any(|(r, status)| *status == 401 && !carries_credential(r))
+        };
+        assert!(
+            wait_until(super::PATIENCE, refused),
+            "no request without a credential was answered 401:\n{}",
+            describe(&self.exchanges()[before..])
+        );
+        assert_refused_unauthenticated(&self.exchanges()[before..]);
+    }
+
     pub fn exchanges(&self) -> Vec<(Request, u16)> {
         let log = fs::read_to_string(&self.log).unwrap_or_default();
         let mut seen: Vec<(String, Request, Option<u16>)> = Vec::new();

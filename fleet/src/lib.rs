@@ -6,3 +6,6 @@
 //!   data.
 //! - [`store`]: the store client (connect with a timeout, TLS, AUTH), the lock (set-if-absent
 //!   with an expiry, released only by its owner) and the published entries.
+
+pub mod seal;
+pub mod store;

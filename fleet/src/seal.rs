@@ -225,7 +225,10 @@ mod tests {
         let k = key(7);
         let sealed = k.seal(NAME, &entry());
         assert_eq!(sealed[0], VERSION);
-        assert_eq!(sealed.len(), 1 + NONCE_LEN + TIMES_LEN + TOKEN.len() + TAG_LEN);
+        assert_eq!(
+            sealed.len(),
+            1 + NONCE_LEN + TIMES_LEN + TOKEN.len() + TAG_LEN
+        );
         assert_eq!(k.open(NAME, &sealed), Some(entry()));
     }
 
@@ -259,7 +262,14 @@ mod tests {
         let mut longer = sealed.clone();
         longer.push(0);
         assert_eq!(k.open(NAME, &longer), None);
-        for garbage in [&b""[..], b"\x01", b"OK", b"garbage value", &[1u8; 200], &[0u8; 60]] {
+        for garbage in [
+            &b""[..],
+            b"\x01",
+            b"OK",
+            b"garbage value",
+            &[1u8; 200],
+            &[0u8; 60],
+        ] {
             assert_eq!(k.open(NAME, garbage), None);
         }
     }
@@ -279,12 +289,14 @@ mod tests {
     fn a_plaintext_that_does_not_parse_is_none() {
         // Sealed correctly, but holding no token, or a token that is not UTF-8.
         let k = key(7);
-        for plain in [vec![0u8; TIMES_LEN], [vec![0u8; TIMES_LEN], vec![0xff, 0xfe]].concat()] {
+        for plain in [
+            vec![0u8; TIMES_LEN],
+            [vec![0u8; TIMES_LEN], vec![0xff, 0xfe]].concat(),
+        ] {
             let mut buf = plain;
-            let nonce = k
-                .0
-                .seal_in_place_append_tag(Aad::from(aad(NAME)), &mut buf)
-                .unwrap();
+            let nonce =
+                k.0.seal_in_place_append_tag(Aad::from(aad(NAME)), &mut buf)
+                    .unwrap();
             let value = [&[VERSION][..], nonce.as_ref(), &buf].concat();
             assert_eq!(k.open(NAME, &value), None);
         }
@@ -316,10 +328,31 @@ mod tests {
         );
         let short = STANDARD.encode([9u8; 16]);
         let cases = [
-            ("", KeyError::Missing { var: "FLEET_KEY".into() }),
-            ("  ", KeyError::Missing { var: "FLEET_KEY".into() }),
-            ("not*base64!", KeyError::NotBase64 { var: "FLEET_KEY".into() }),
-            (&short, KeyError::WrongLength { var: "FLEET_KEY".into(), len: 16 }),
+            (
+                "",
+                KeyError::Missing {
+                    var: "FLEET_KEY".into(),
+                },
+            ),
+            (
+                "  ",
+                KeyError::Missing {
+                    var: "FLEET_KEY".into(),
+                },
+            ),
+            (
+                "not*base64!",
+                KeyError::NotBase64 {
+                    var: "FLEET_KEY".into(),
+                },
+            ),
+            (
+                &short,
+                KeyError::WrongLength {
+                    var: "FLEET_KEY".into(),
+                    len: 16,
+                },
+            ),
         ];
         for (value, want) in cases {
             let err = FleetKey::from_base64("FLEET_KEY", value).unwrap_err();

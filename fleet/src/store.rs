@@ -24,8 +24,7 @@ use redis::{Client, Connection, IntoConnectionInfo, RedisError, TlsCertificates}
 
 /// Deletes the lock only if it still holds the caller's owner token (redis.io, "Distributed
 /// Locks with Redis"); portable to every Redis and Valkey (`DELIFEQ`/`DELEX` are not).
-const RELEASE: &str =
-    "if redis.call('GET',KEYS[1]) == ARGV[1] then return redis.call('DEL',KEYS[1]) else return 0 end";
+const RELEASE: &str = "if redis.call('GET',KEYS[1]) == ARGV[1] then return redis.call('DEL',KEYS[1]) else return 0 end";
 
 /// The longest reason kept from an error: a store answering garbage does not flood the log.
 const REASON_MAX: usize = 200;
@@ -171,7 +170,10 @@ impl Store {
             ));
         }
         if config.timeout.is_zero() {
-            return Err(StoreError::config("fleet.timeout", "must be more than zero"));
+            return Err(StoreError::config(
+                "fleet.timeout",
+                "must be more than zero",
+            ));
         }
         let info = config
             .url
@@ -215,8 +217,9 @@ impl Store {
                 )
                 .map_err(|e| StoreError::config("fleet.ca_file", short(&e.to_string())))?
             }
-            (None, false) => Client::open(info)
-                .map_err(|e| StoreError::config(STORE, short(&e.to_string())))?,
+            (None, false) => {
+                Client::open(info).map_err(|e| StoreError::config(STORE, short(&e.to_string())))?
+            }
         };
         Ok(Store {
             client,
@@ -425,7 +428,13 @@ mod tests {
         ] {
             let err = refused(url);
             assert!(
-                matches!(err, StoreError::Config { setting: "fleet.store", .. }),
+                matches!(
+                    err,
+                    StoreError::Config {
+                        setting: "fleet.store",
+                        ..
+                    }
+                ),
                 "{url}: {err}"
             );
             assert!(err.to_string().contains("loopback"), "{err}");
@@ -449,7 +458,13 @@ mod tests {
             "rediss://user@cache.example.com",
         ] {
             let err = refused(url);
-            assert!(matches!(err, StoreError::Config { setting: "fleet.store", .. }));
+            assert!(matches!(
+                err,
+                StoreError::Config {
+                    setting: "fleet.store",
+                    ..
+                }
+            ));
             assert!(!err.to_string().contains("s3cr3t"), "{err}");
             assert!(!err.to_string().contains("example"), "{err}");
         }

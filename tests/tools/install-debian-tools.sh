@@ -2,7 +2,8 @@
 # Debian packages some tests drive as real components: skopeo (a real client of docker's
 # credential helpers), docker-registry (the distribution registry server), htpasswd (its
 # credential file), and Maven with the plugins of its default lifecycle, which Debian puts in
-# /usr/share/maven-repo (a loopback repository serves them to the real mvn). Installed when
+# /usr/share/maven-repo (a loopback repository serves them to the real mvn), and redis-server
+# with openssl (the fleet store and its TLS certificates, fleet/tests). Installed when
 # missing and when we may (root with apt-get). What is still missing afterwards is skipped by
 # the tests that need it, visibly — or, where the run sets ECLUSE_TEST_REQUIRE (as .ci/run
 # does), fails them (tests/common/tools.rs, docs/testing.md).
@@ -12,6 +13,8 @@ command -v skopeo >/dev/null || missing+=(skopeo)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v mvn >/dev/null || missing+=(maven)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v openssl >/dev/null || missing+=(openssl)
 plugins=/usr/share/maven-repo/org/apache/maven/plugins
 for p in resources compiler jar install deploy; do
   [ -d "$plugins/maven-$p-plugin" ] || missing+=("libmaven-$p-plugin-java")

@@ -1,4 +1,5 @@
-//! The configuration file: `[policy]` defaults and `[targets.NAME]` sections.
+//! The configuration file: `[policy]` defaults, the optional `[fleet]` store and
+//! `[targets.NAME]` sections.
 //!
 //! Errors name the file, the key and the problem. A missing *default* file means "no targets";
 //! a missing file named by `--config` or `ECLUSE_CRED_CONFIG` is an error.
@@ -32,6 +33,10 @@ pub struct Target {
     pub policy: Policy,
     /// How git sends the token (git >= 2.46 can send `Authorization: Bearer`).
     pub git_auth: GitAuth,
+    /// Whether this target shares its tokens through the `[fleet]` store: true when the config
+    /// has a `[fleet]` section, unless the target says `fleet = false`. Not part of the backend
+    /// settings, so it never changes the target's cache key.
+    pub fleet: bool,
 }
 
 /// How git's helper answers: HTTP Basic (`username`/`password`, every git and server) or, to a
@@ -153,7 +158,42 @@ pub struct Config {
     pub targets: BTreeMap<String, Target>,
     /// The `[policy]` section merged over the defaults: the policy of derived targets.
     pub defaults: Policy,
+    /// The `[fleet]` section: the store a fleet of hosts shares its tokens through.
+    pub fleet: Option<FleetConfig>,
 }
+
+/// The `[fleet]` section, checked: where the shared store is and how to reach it. Secrets are
+/// only named (environment variables), never held here; whether `key_env` holds a well-formed
+/// key is checked when the fleet is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetConfig {
+    /// The store's URL as written (trimmed): `rediss://HOST[:PORT][/DB]`, or `redis://` to a
+    /// loopback address; never with userinfo, a query or a fragment.
+    pub store: String,
+    /// The environment variable holding the fleet key (base64 of 32 bytes).
+    pub key_env: String,
+    /// The environment variable holding the store's AUTH password.
+    pub password_env: Option<String>,
+    /// The ACL user that `AUTH` names (with the password from `password_env`).
+    pub username: Option<String>,
+    /// A CA certificate (PEM) for a `rediss://` store, instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// The prefix of every key the fleet writes (`NAMESPACE:...`).
+    pub namespace: String,
+    /// The bound of each connect and command.
+    pub timeout: Duration,
+}
+
+/// The fleet's key prefix when `namespace` is not set.
+pub const FLEET_NAMESPACE: &str = "ecluse-cred";
+/// The store's connect and command timeout when `timeout` is not set.
+pub const FLEET_TIMEOUT: Duration = Duration::from_millis(500);
+/// The shortest and longest store `timeout`: below, a store across a data centre is always
+/// late; above, a dead store holds every mint up for longer than it saves.
+pub const FLEET_TIMEOUTS: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(10);
+/// Longest `namespace`.
+const MAX_NAMESPACE: usize = 64;
 
 impl Config {
     /// Which file this configuration is, for messages: the file read, or where none was found
@@ -269,6 +309,7 @@ struct RawCommon {
     urls: Vec<String>,
     #[serde(default)]
     policy: RawPolicy,
+    fleet: Option<bool>,
 }
 
 /// A key of a target section: the check of its TOML type, and how an error says what to write.
@@ -314,7 +355,7 @@ const fn spec(
 const A_DURATION: &str = "a duration";
 
 /// The keys every target takes besides its backend's.
-const COMMON: [KeySpec; 4] = [
+const COMMON: [KeySpec; 5] = [
     spec("username", "the user name as a string", "\"aws\"", is_text),
     spec(
         "urls",
@@ -329,6 +370,7 @@ const COMMON: [KeySpec; 4] = [
         is_table,
     ),
     spec("git_auth", "\"basic\" or \"bearer\"", "\"bearer\"", is_text),
+    spec("fleet", "true or false", "false", toml::Value::is_bool),
 ];
 
 /// Each backend's own keys (besides `backend`).
@@ -459,6 +501,261 @@ const POLICY: [KeySpec; 8] = [
     spec("mint_timeout", A_DURATION, "\"30s\"", is_duration),
     spec("lock_timeout", A_DURATION, "\"60s\"", is_duration),
 ];
+
+/// The keys of the `[fleet]` section.
+const FLEET: [KeySpec; 7] = [
+    spec(
+        "store",
+        "the store's URL as a string",
+        "\"rediss://cache.internal:6380/0\"",
+        is_text,
+    ),
+    spec(
+        "key_env",
+        "an environment variable's name",
+        "\"ECLUSE_CRED_FLEET_KEY\"",
+        is_text,
+    ),
+    spec(
+        "password_env",
+        "an environment variable's name",
+        "\"ECLUSE_CRED_FLEET_PASSWORD\"",
+        is_text,
+    ),
+    spec(
+        "username",
+        "the ACL user name as a string",
+        "\"ecluse\"",
+        is_text,
+    ),
+    spec(
+        "ca_file",
+        "a file's path as a string",
+        "\"/etc/ssl/fleet-ca.pem\"",
+        is_text,
+    ),
+    spec(
+        "namespace",
+        "a key prefix as a string",
+        "\"ecluse-cred\"",
+        is_text,
+    ),
+    spec("timeout", A_DURATION, "\"500ms\"", is_duration),
+];
+
+/// Keys that would put a fleet secret into the config file, and the key to use instead.
+const FLEET_SECRET_KEYS: [(&str, &str); 4] = [
+    ("password", "password_env"),
+    ("key", "key_env"),
+    ("secret", "key_env"),
+    ("token", "key_env"),
+];
+
+/// An environment variable's name as the config may give one: letters, digits and `_`, not
+/// starting with a digit.
+fn is_env_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Whether `text` is a fleet key itself (base64 of 32 bytes, padded or not) rather than a name:
+/// random base64 mixes cases, a variable's name of that length hardly ever does.
+fn is_a_key(text: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let text = text.trim();
+    text.bytes().any(|b| b.is_ascii_lowercase())
+        && text.bytes().any(|b| b.is_ascii_uppercase())
+        && [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+            .iter()
+            .any(|e| e.decode(text).is_ok_and(|b| b.len() == 32))
+}
+
+/// The environment variable name `key` holds, checked; the value is never repeated (a secret
+/// pasted in place of its variable's name must not reach stderr).
+fn env_name(key: &str, value: &str, example: &str) -> Result<String, String> {
+    if is_a_key(value) {
+        return Err(format!(
+            "{key}: holds what looks like a key itself; name the environment variable that holds it, such as \"{example}\", and secrets never go in the config file"
+        ));
+    }
+    if !is_env_name(value) {
+        return Err(format!(
+            "{key}: must name an environment variable (letters, digits and `_`, not starting with a digit), such as \"{example}\""
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Whether a store's host is this machine's loopback: 127.0.0.0/8, ::1 or `localhost`.
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// The `store` URL checked: `rediss://` anywhere, `redis://` only to a loopback address; a host,
+/// an optional port and database number; no userinfo (credentials come from `username` and
+/// `password_env`), query or fragment (`#insecure` would turn certificate checks off).
+fn fleet_store(value: &str) -> Result<String, String> {
+    const KEY: &str = "fleet.store";
+    const EXAMPLE: &str = "\"rediss://cache.internal:6380/0\"";
+    let store = value.trim();
+    let shown = crate::redact::url(store);
+    if ecluse_cred_contract::redact::has_userinfo(store) {
+        return Err(format!(
+            "{KEY}: `{shown}` holds credentials: the password comes from password_env (an environment variable name) and the user from username, and secrets never go in the config file"
+        ));
+    }
+    let Ok(url) = url::Url::parse(store) else {
+        return Err(format!(
+            "{KEY}: `{shown}` is not a URL; write the store's URL, such as {EXAMPLE}"
+        ));
+    };
+    let scheme = url.scheme();
+    if scheme != "redis" && scheme != "rediss" {
+        return Err(format!(
+            "{KEY}: `{shown}` is not a redis:// or rediss:// URL, such as {EXAMPLE}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{KEY}: `{shown}` has a query or fragment (`?...`, `#...`); write only the scheme, host, port and database, such as {EXAMPLE}"
+        ));
+    }
+    let host = url.host_str().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("{KEY}: `{shown}` names no host, such as {EXAMPLE}"));
+    }
+    let unspecified = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified());
+    if unspecified {
+        return Err(format!(
+            "{KEY}: `{shown}` names an address to listen on, not one to connect to; write the store's address"
+        ));
+    }
+    if scheme == "redis" && !is_loopback_host(host) {
+        return Err(format!(
+            "{KEY}: `{shown}` sends tokens and the store's password in the clear to another host; use rediss:// (TLS), or redis:// only to a loopback address (127.0.0.1, ::1 or localhost)"
+        ));
+    }
+    let db = url.path().strip_prefix('/').unwrap_or(url.path());
+    let database = db.is_empty() || (db.len() <= 5 && db.bytes().all(|b| b.is_ascii_digit()));
+    if !database {
+        return Err(format!(
+            "{KEY}: `{shown}`: the path is the database's number, such as /0, or nothing"
+        ));
+    }
+    Ok(store.to_owned())
+}
+
+/// The `[fleet]` section, checked and read.
+fn parse_fleet(table: &toml::Table) -> Result<FleetConfig, String> {
+    if let Some((k, instead)) = FLEET_SECRET_KEYS
+        .iter()
+        .find(|(k, _)| table.contains_key(*k))
+    {
+        return Err(format!(
+            "fleet.{k}: secrets are never read from the config file; use {instead} (an environment variable name)"
+        ));
+    }
+    check_keys(table, &[&FLEET], "fleet", "the [fleet] section")?;
+    let text = |name: &str| table.get(name).and_then(toml::Value::as_str);
+    let Some(store) = text("store") else {
+        return Err(
+            "fleet: missing key `store` (the store's URL, such as \"rediss://cache.internal:6380/0\")"
+                .to_owned(),
+        );
+    };
+    let store = fleet_store(store)?;
+    let Some(key_env) = text("key_env") else {
+        return Err(
+            "fleet: missing key `key_env` (the name of the environment variable holding the fleet key, base64 of 32 random bytes, such as \"ECLUSE_CRED_FLEET_KEY\")"
+                .to_owned(),
+        );
+    };
+    let key_env = env_name("fleet.key_env", key_env, "ECLUSE_CRED_FLEET_KEY")?;
+    let password_env = text("password_env")
+        .map(|v| env_name("fleet.password_env", v, "ECLUSE_CRED_FLEET_PASSWORD"))
+        .transpose()?;
+    let username = match text("username") {
+        Some(u) if u.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            return Err(
+                "fleet.username: must be an ACL user name, without spaces, such as \"ecluse\""
+                    .to_owned(),
+            );
+        }
+        Some(_) if password_env.is_none() => {
+            return Err(
+                "fleet.username: needs password_env, the environment variable holding that user's password"
+                    .to_owned(),
+            );
+        }
+        other => other.map(str::to_owned),
+    };
+    let ca_file = match text("ca_file") {
+        None => None,
+        Some(_) if store.starts_with("redis://") => {
+            return Err(
+                "fleet.ca_file: only a rediss:// (TLS) store uses a CA file; this store is redis://"
+                    .to_owned(),
+            );
+        }
+        Some(path) if !Path::new(path).is_absolute() => {
+            return Err(
+                "fleet.ca_file: must be an absolute path, such as \"/etc/ssl/fleet-ca.pem\" (a credential helper runs in every client's directory)"
+                    .to_owned(),
+            );
+        }
+        Some(path) => Some(PathBuf::from(path)),
+    };
+    let namespace = match text("namespace") {
+        None => FLEET_NAMESPACE.to_owned(),
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= MAX_NAMESPACE
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        {
+            n.to_owned()
+        }
+        Some(n) => {
+            return Err(format!(
+                "fleet.namespace: {} is not a key prefix: 1 to {MAX_NAMESPACE} letters, digits, `-`, `_` or `.`, such as \"{FLEET_NAMESPACE}\"",
+                echoed(n)
+            ));
+        }
+    };
+    let timeout = match table.get("timeout") {
+        None => FLEET_TIMEOUT,
+        Some(v) => duration(v).map_err(|why| format!("fleet.timeout: {why}"))?,
+    };
+    if !FLEET_TIMEOUTS.contains(&timeout) {
+        return Err(format!(
+            "fleet.timeout: {} is outside {} to {}, e.g. \"500ms\"",
+            humantime::format_duration(timeout),
+            humantime::format_duration(*FLEET_TIMEOUTS.start()),
+            humantime::format_duration(*FLEET_TIMEOUTS.end())
+        ));
+    }
+    Ok(FleetConfig {
+        store,
+        key_env,
+        password_env,
+        username,
+        ca_file,
+        namespace,
+        timeout,
+    })
+}
 
 /// A TOML value's kind, as a message names it.
 fn found(v: &toml::Value) -> &'static str {
@@ -619,9 +916,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let mut raw: toml::Table = toml::from_str(text)
         .map_err(|e| Error::config(format!("config {file}: {}", syntax(text, &e))))?;
     let at = |message: String| in_file(path, text, message);
-    if let Some(k) = raw.keys().find(|k| *k != "policy" && *k != "targets") {
+    if let Some(k) = raw
+        .keys()
+        .find(|k| !["policy", "fleet", "targets"].contains(&k.as_str()))
+    {
         return Err(at(format!(
-            "{}: unknown section; a config has [policy] and [targets.NAME] sections",
+            "{}: unknown section; a config has [policy], [fleet] and [targets.NAME] sections",
             crate::redact::text(k)
         )));
     }
@@ -631,6 +931,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
         .try_into()
         .map_err(|e: toml::de::Error| at(format!("policy: {}", e.message())))?;
     let defaults = merge(Policy::default(), &policy, "policy").map_err(at)?;
+    let fleet = if raw.contains_key("fleet") {
+        let table = section(&mut raw, "fleet", "a [fleet] section").map_err(at)?;
+        Some(parse_fleet(&table).map_err(at)?)
+    } else {
+        None
+    };
     let mut targets = BTreeMap::new();
     let raw_targets = section(&mut raw, "targets", "[targets.NAME] sections").map_err(at)?;
     for (name, value) in raw_targets {
@@ -641,7 +947,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
                 found(&value)
             )));
         };
-        let target = parse_target(&name, table, &defaults, &key).map_err(at)?;
+        let target = parse_target(&name, table, &defaults, fleet.is_some(), &key).map_err(at)?;
         targets.insert(name, target);
     }
     Ok(Config {
@@ -649,6 +955,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
         looked_for: None,
         targets,
         defaults,
+        fleet,
     })
 }
 
@@ -725,6 +1032,7 @@ fn parse_target(
     name: &str,
     table: toml::Table,
     defaults: &Policy,
+    fleet: bool,
     key: &str,
 ) -> Result<Target, String> {
     if let Some(k) = INLINE_SECRET_KEYS.iter().find(|k| table.contains_key(**k)) {
@@ -757,6 +1065,11 @@ fn parse_target(
     let username = common
         .username
         .or_else(|| backend.default_username().map(str::to_owned));
+    if common.fleet == Some(true) && !fleet {
+        return Err(format!(
+            "{key}.fleet: there is no [fleet] section to share tokens through; add one, or remove this key"
+        ));
+    }
     Ok(Target {
         name: name.to_owned(),
         backend,
@@ -764,6 +1077,7 @@ fn parse_target(
         urls,
         policy,
         git_auth: common.git_auth,
+        fleet: fleet && common.fleet != Some(false),
     })
 }
 
@@ -1111,5 +1425,449 @@ mod tests {
         ] {
             assert!(!is_codeartifact_domain(bad), "{bad}");
         }
+    }
+
+    /// A config with a `[fleet]` section of `body` (from line 2) and one target `a`.
+    fn with_fleet(body: &str) -> String {
+        format!("[fleet]\n{body}\n[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n")
+    }
+
+    /// A `[fleet]` section with `store` on line 2 and a valid `key_env`.
+    fn with_store(url: &str) -> String {
+        with_fleet(&format!("store = \"{url}\"\nkey_env = \"K\""))
+    }
+
+    #[test]
+    fn without_a_fleet_section_there_is_no_fleet_and_no_target_uses_one() {
+        let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n").unwrap();
+        assert_eq!(c.fleet, None);
+        assert!(!c.targets["a"].fleet);
+        assert!(
+            !crate::resolve::target(
+                &c,
+                "my-domain-111122223333.d.codeartifact.us-west-2.amazonaws.com"
+            )
+            .unwrap()
+            .fleet
+        );
+        // `fleet = false` is harmless without one; `fleet = true` asks for what is not there.
+        let c = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nfleet = false\n")
+            .unwrap();
+        assert!(!c.targets["a"].fleet);
+        assert_eq!(
+            err("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\nfleet = true\n"),
+            "config /etc/x.toml: line 4: targets.a.fleet: there is no [fleet] section to share tokens through; add one, or remove this key"
+        );
+    }
+
+    #[test]
+    fn the_issues_fleet_example_parses_and_a_target_can_opt_out() {
+        let c = parse_str(
+            r#"
+            [fleet]
+            store = "rediss://cache.internal:6380/0"
+            key_env = "ECLUSE_CRED_FLEET_KEY"
+            password_env = "ECLUSE_CRED_FLEET_PASSWORD"
+            username = "ecluse"
+            ca_file = "/etc/ssl/fleet-ca.pem"
+            namespace = "ecluse-cred"
+            timeout = "500ms"
+            [targets.build]
+            backend = "command"
+            command = ["x"]
+            fleet = false
+            [targets.shared]
+            backend = "command"
+            command = ["x"]
+            [targets.said]
+            backend = "command"
+            command = ["x"]
+            fleet = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.fleet,
+            Some(FleetConfig {
+                store: "rediss://cache.internal:6380/0".into(),
+                key_env: "ECLUSE_CRED_FLEET_KEY".into(),
+                password_env: Some("ECLUSE_CRED_FLEET_PASSWORD".into()),
+                username: Some("ecluse".into()),
+                ca_file: Some(PathBuf::from("/etc/ssl/fleet-ca.pem")),
+                namespace: "ecluse-cred".into(),
+                timeout: Duration::from_millis(500),
+            })
+        );
+        assert!(!c.targets["build"].fleet);
+        assert!(c.targets["shared"].fleet);
+        assert!(c.targets["said"].fleet);
+        // A derived target shares too.
+        let derived = "my-domain-111122223333.d.codeartifact.us-west-2.amazonaws.com";
+        assert!(crate::resolve::target(&c, derived).unwrap().fleet);
+        // The optional keys' defaults.
+        let c = parse_str(&with_store("redis://127.0.0.1:6379/0")).unwrap();
+        let f = c.fleet.unwrap();
+        assert_eq!(
+            (
+                f.password_env,
+                f.username,
+                f.ca_file,
+                f.namespace.as_str(),
+                f.timeout
+            ),
+            (None, None, None, "ecluse-cred", Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn the_fleet_settings_do_not_change_a_targets_cache_key() {
+        let alone = parse_str("[targets.a]\nbackend = \"command\"\ncommand = [\"x\"]\n").unwrap();
+        let shared = parse_str(&with_store("redis://127.0.0.1:6379/0")).unwrap();
+        let out = parse_str(&format!(
+            "{}fleet = false\n",
+            with_store("rediss://cache.internal/1")
+        ))
+        .unwrap();
+        let hash = |c: &Config| c.targets["a"].backend.settings_hash();
+        assert_eq!(hash(&alone), hash(&shared));
+        assert_eq!(hash(&alone), hash(&out));
+    }
+
+    #[test]
+    fn a_plain_redis_store_is_accepted_only_on_a_loopback_address() {
+        for url in [
+            "redis://127.0.0.1:6379/0",
+            "redis://127.3.2.1",
+            "redis://[::1]:6379",
+            "redis://localhost:6379/",
+            "redis://LOCALHOST/15",
+            "rediss://10.0.0.5:6380",
+            "rediss://cache.internal:6380/0",
+            "rediss://[2001:db8::5]",
+        ] {
+            let c = parse_str(&with_store(url)).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(c.fleet.unwrap().store, url);
+        }
+        let clear = "sends tokens and the store's password in the clear to another host; use rediss:// (TLS), or redis:// only to a loopback address (127.0.0.1, ::1 or localhost)";
+        for (url, shown) in [
+            ("redis://10.0.0.5:6379", "redis://10.0.0.5:6379"),
+            ("redis://cache.internal/0", "redis://cache.internal/0"),
+            ("redis://[2001:db8::5]:6379", "redis://[2001:db8::5]:6379"),
+            (
+                "redis://localhost.example.com",
+                "redis://localhost.example.com",
+            ),
+            ("redis://128.0.0.1", "redis://128.0.0.1"),
+        ] {
+            assert_eq!(
+                err(&with_store(url)),
+                format!("config /etc/x.toml: line 2: fleet.store: `{shown}` {clear}"),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_url_that_is_no_redis_url_says_what_to_write() {
+        for (url, why) in [
+            (
+                "http://127.0.0.1:6379",
+                "`http://127.0.0.1:6379/` is not a redis:// or rediss:// URL, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "127.0.0.1:6379",
+                "`…` is not a URL; write the store's URL, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "not a url",
+                "`not a url` is not a URL; write the store's URL, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "rediss://",
+                "`rediss://` names no host, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "rediss://0.0.0.0:6380",
+                "`rediss://0.0.0.0:6380` names an address to listen on, not one to connect to; write the store's address",
+            ),
+            (
+                "rediss://h/0#insecure",
+                "`rediss://h/0` has a query or fragment (`?...`, `#...`); write only the scheme, host, port and database, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "rediss://h/0?protocol=resp3",
+                "`rediss://h/0` has a query or fragment (`?...`, `#...`); write only the scheme, host, port and database, such as \"rediss://cache.internal:6380/0\"",
+            ),
+            (
+                "rediss://h/cache",
+                "`rediss://h/cache`: the path is the database's number, such as /0, or nothing",
+            ),
+        ] {
+            assert_eq!(
+                err(&with_store(url)),
+                format!("config /etc/x.toml: line 2: fleet.store: {why}"),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_store_url_are_refused_without_showing_them() {
+        for url in [
+            "redis://u:p@127.0.0.1/",
+            "rediss://ecluse:pw-SECRET@cache.internal:6380/0",
+            "rediss://:pw-SECRET@cache.internal",
+            "rediss://pw-SECRET@cache.internal",
+            "redis://u:pw-SECRET@10.0.0.5:6379",
+        ] {
+            let e = err(&with_store(url));
+            assert!(
+                e.starts_with("config /etc/x.toml: line 2: fleet.store: `")
+                    && e.ends_with("` holds credentials: the password comes from password_env (an environment variable name) and the user from username, and secrets never go in the config file"),
+                "{url}: {e}"
+            );
+            assert!(
+                !e.contains("SECRET")
+                    && !e.contains("u:p")
+                    && !e.contains(":p@")
+                    && !e.contains("ecluse:"),
+                "{url}: {e}"
+            );
+        }
+        assert_eq!(
+            err(&with_store("redis://u:p@127.0.0.1/")),
+            "config /etc/x.toml: line 2: fleet.store: `redis://127.0.0.1/` holds credentials: the password comes from password_env (an environment variable name) and the user from username, and secrets never go in the config file"
+        );
+    }
+
+    #[test]
+    fn the_store_and_key_env_are_required() {
+        assert_eq!(
+            err(&with_fleet("key_env = \"K\"")),
+            "config /etc/x.toml: line 1: fleet: missing key `store` (the store's URL, such as \"rediss://cache.internal:6380/0\")"
+        );
+        assert_eq!(
+            err(&with_fleet("store = \"redis://127.0.0.1\"")),
+            "config /etc/x.toml: line 1: fleet: missing key `key_env` (the name of the environment variable holding the fleet key, base64 of 32 random bytes, such as \"ECLUSE_CRED_FLEET_KEY\")"
+        );
+        assert_eq!(
+            err("fleet = \"redis://127.0.0.1\"\n"),
+            "config /etc/x.toml: line 1: fleet: expected a [fleet] section (found a string)"
+        );
+        assert!(
+            parse_str(&with_fleet(
+                "store = \"redis://127.0.0.1\"\nkey_env = \"K\""
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn key_env_and_password_env_name_variables_and_never_hold_the_secret() {
+        let ok = |body: &str| {
+            parse_str(&with_fleet(&format!(
+                "store = \"redis://127.0.0.1\"\n{body}"
+            )))
+        };
+        let f = ok("key_env = \"_K1\"\npassword_env = \"ECLUSE_CRED_FLEET_PASSWORD\"")
+            .unwrap()
+            .fleet
+            .unwrap();
+        assert_eq!(
+            (f.key_env.as_str(), f.password_env.as_deref()),
+            ("_K1", Some("ECLUSE_CRED_FLEET_PASSWORD"))
+        );
+        // A long upper-case name is a name, even at a key's length.
+        assert!(ok(&format!("key_env = \"{}\"", "K".repeat(43))).is_ok());
+        let name = "must name an environment variable (letters, digits and `_`, not starting with a digit), such as";
+        for (body, line, key, example) in [
+            ("key_env = \"\"", 3, "key_env", "ECLUSE_CRED_FLEET_KEY"),
+            ("key_env = \"1KEY\"", 3, "key_env", "ECLUSE_CRED_FLEET_KEY"),
+            (
+                "key_env = \"$FLEET-KEY\"",
+                3,
+                "key_env",
+                "ECLUSE_CRED_FLEET_KEY",
+            ),
+            (
+                "key_env = \"K\"\npassword_env = \"pw SECRET\"",
+                4,
+                "password_env",
+                "ECLUSE_CRED_FLEET_PASSWORD",
+            ),
+        ] {
+            assert_eq!(
+                err(&with_fleet(&format!(
+                    "store = \"redis://127.0.0.1\"\n{body}"
+                ))),
+                format!("config /etc/x.toml: line {line}: fleet.{key}: {name} \"{example}\""),
+                "{body}"
+            );
+        }
+        // The key itself pasted in place of its variable's name: refused, never shown.
+        let key = "q83vEjRWeJq8zN7wEjRWeJq8zN7wEjRWeJq8zN7wEjQ=";
+        for pasted in [key, key.trim_end_matches('=')] {
+            let e = err(&with_fleet(&format!(
+                "store = \"redis://127.0.0.1\"\nkey_env = \"{pasted}\""
+            )));
+            assert_eq!(
+                e,
+                "config /etc/x.toml: line 3: fleet.key_env: holds what looks like a key itself; name the environment variable that holds it, such as \"ECLUSE_CRED_FLEET_KEY\", and secrets never go in the config file"
+            );
+        }
+        // Secrets under their own names are refused before anything else.
+        for (k, instead) in [
+            ("password", "password_env"),
+            ("key", "key_env"),
+            ("secret", "key_env"),
+            ("token", "key_env"),
+        ] {
+            let e = err(&with_fleet(&format!(
+                "store = \"redis://127.0.0.1\"\nkey_env = \"K\"\n{k} = \"pw-SECRET\""
+            )));
+            assert_eq!(
+                e,
+                format!(
+                    "config /etc/x.toml: line 4: fleet.{k}: secrets are never read from the config file; use {instead} (an environment variable name)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_fleet_key_that_is_unknown_or_of_the_wrong_kind_says_what_to_write() {
+        let base = "store = \"redis://127.0.0.1\"\nkey_env = \"K\"";
+        assert_eq!(
+            err(&with_fleet(&format!("{base}\nnamesapce = \"x\""))),
+            "config /etc/x.toml: line 4: fleet.namesapce: unknown key (did you mean `namespace`?); the [fleet] section takes: store, key_env, password_env, username, ca_file, namespace, timeout"
+        );
+        assert_eq!(
+            err(&with_fleet(&format!("{base}\ntimeout = true"))),
+            "config /etc/x.toml: line 4: fleet.timeout: expected a duration, such as \"500ms\" (found true or false)"
+        );
+        assert_eq!(
+            err(&with_fleet("store = 6379\nkey_env = \"K\"")),
+            "config /etc/x.toml: line 2: fleet.store: expected the store's URL as a string, such as \"rediss://cache.internal:6380/0\" (found a whole number)"
+        );
+        assert_eq!(
+            err(&format!(
+                "{}fleet = \"no\"\n",
+                with_store("redis://127.0.0.1")
+            )),
+            "config /etc/x.toml: line 7: targets.a.fleet: expected true or false, such as false (found a string)"
+        );
+    }
+
+    #[test]
+    fn a_username_needs_a_password_and_no_spaces() {
+        let tls = "store = \"rediss://cache.internal\"\nkey_env = \"K\"";
+        let f = parse_str(&with_fleet(&format!(
+            "{tls}\npassword_env = \"P\"\nusername = \"ecluse\""
+        )))
+        .unwrap()
+        .fleet
+        .unwrap();
+        assert_eq!(f.username.as_deref(), Some("ecluse"));
+        // A password alone is the `default` user's.
+        assert!(parse_str(&with_fleet(&format!("{tls}\npassword_env = \"P\""))).is_ok());
+        assert_eq!(
+            err(&with_fleet(&format!("{tls}\nusername = \"ecluse\""))),
+            "config /etc/x.toml: line 4: fleet.username: needs password_env, the environment variable holding that user's password"
+        );
+        for bad in ["", "ec luse"] {
+            assert_eq!(
+                err(&with_fleet(&format!(
+                    "{tls}\npassword_env = \"P\"\nusername = \"{bad}\""
+                ))),
+                "config /etc/x.toml: line 5: fleet.username: must be an ACL user name, without spaces, such as \"ecluse\""
+            );
+        }
+    }
+
+    #[test]
+    fn a_ca_file_is_an_absolute_path_for_a_tls_store_only() {
+        let f = parse_str(&with_fleet(
+            "store = \"rediss://cache.internal\"\nkey_env = \"K\"\nca_file = \"/etc/ssl/fleet-ca.pem\"",
+        ))
+        .unwrap()
+        .fleet
+        .unwrap();
+        assert_eq!(f.ca_file, Some(PathBuf::from("/etc/ssl/fleet-ca.pem")));
+        assert_eq!(
+            err(&with_fleet(
+                "store = \"redis://127.0.0.1\"\nkey_env = \"K\"\nca_file = \"/etc/ssl/fleet-ca.pem\""
+            )),
+            "config /etc/x.toml: line 4: fleet.ca_file: only a rediss:// (TLS) store uses a CA file; this store is redis://"
+        );
+        assert_eq!(
+            err(&with_fleet(
+                "store = \"rediss://cache.internal\"\nkey_env = \"K\"\nca_file = \"fleet-ca.pem\""
+            )),
+            "config /etc/x.toml: line 4: fleet.ca_file: must be an absolute path, such as \"/etc/ssl/fleet-ca.pem\" (a credential helper runs in every client's directory)"
+        );
+    }
+
+    #[test]
+    fn a_namespace_is_a_safe_key_prefix() {
+        let base = "store = \"redis://127.0.0.1\"\nkey_env = \"K\"";
+        for ok in ["ci.prod-1_a", "X", &"n".repeat(64)] {
+            let c = parse_str(&with_fleet(&format!("{base}\nnamespace = \"{ok}\""))).unwrap();
+            assert_eq!(c.fleet.unwrap().namespace, ok);
+        }
+        let rule = "is not a key prefix: 1 to 64 letters, digits, `-`, `_` or `.`, such as \"ecluse-cred\"";
+        for (bad, shown) in [
+            ("", "``"),
+            ("a:b", "the value given"),
+            ("a*", "the value given"),
+            ("a b", "the value given"),
+            (&"n".repeat(65), "the value given"),
+        ] {
+            assert_eq!(
+                err(&with_fleet(&format!("{base}\nnamespace = \"{bad}\""))),
+                format!("config /etc/x.toml: line 4: fleet.namespace: {shown} {rule}"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_timeout_is_a_duration_from_10ms_to_10s() {
+        let base = "store = \"redis://127.0.0.1\"\nkey_env = \"K\"";
+        for (value, want) in [
+            ("\"10ms\"", Duration::from_millis(10)),
+            ("\"250ms\"", Duration::from_millis(250)),
+            ("\"10s\"", Duration::from_secs(10)),
+            ("2", Duration::from_secs(2)),
+        ] {
+            let c = parse_str(&with_fleet(&format!("{base}\ntimeout = {value}"))).unwrap();
+            assert_eq!(c.fleet.unwrap().timeout, want, "{value}");
+        }
+        for (value, shown) in [
+            ("\"9ms\"", "9ms"),
+            ("\"11s\"", "11s"),
+            ("0", "0s"),
+            ("60", "1m"),
+        ] {
+            assert_eq!(
+                err(&with_fleet(&format!("{base}\ntimeout = {value}"))),
+                format!(
+                    "config /etc/x.toml: line 4: fleet.timeout: {shown} is outside 10ms to 10s, e.g. \"500ms\""
+                ),
+                "{value}"
+            );
+        }
+        let e = err(&with_fleet(&format!("{base}\ntimeout = \"soon\"")));
+        assert!(
+            e.starts_with("config /etc/x.toml: line 4: fleet.timeout: invalid duration \"soon\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_section_names_the_three_there_are() {
+        assert_eq!(
+            err("[fleets]\nstore = \"redis://127.0.0.1\"\n"),
+            "config /etc/x.toml: line 1: fleets: unknown section; a config has [policy], [fleet] and [targets.NAME] sections"
+        );
     }
 }

@@ -726,6 +726,7 @@ fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {
             looked_for: config.looked_for.clone(),
             targets: config.targets.clone(),
             defaults: config.defaults.clone(),
+            fleet: config.fleet.clone(),
         },
         cache_dir: dir.to_owned(),
     };

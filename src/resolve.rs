@@ -198,6 +198,7 @@ pub fn derive(config: &Config, host: &str) -> Option<Target> {
         urls: Vec::new(),
         policy: config.defaults.clone(),
         git_auth: crate::config::GitAuth::Basic,
+        fleet: config.fleet.is_some(),
     })
 }
 

@@ -157,7 +157,7 @@ pub fn engine<'a>(
             &target.name,
             &target.backend.settings_hash(),
         ),
-        mint: backend::for_target(target),
+        mint: backend::for_target(target, ctx.config.fleet.as_ref()),
         clock: SystemClock,
         random: fastrand::f64,
     }

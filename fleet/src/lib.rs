@@ -6,6 +6,9 @@
 //!   data.
 //! - [`store`]: the store client (connect with a timeout, TLS, AUTH), the lock (set-if-absent
 //!   with an expiry, released only by its owner) and the published entries.
+//! - [`step`]: the steps the helper runs for `ecluse-cred` around a mint (read, lock, wait,
+//!   publish, shared breaker, ping).
 
 pub mod seal;
+pub mod step;
 pub mod store;

@@ -13,6 +13,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ecluse_cred_contract::mint::EpochMs;
@@ -26,9 +27,16 @@ pub const KEY_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 /// The three instants that lead the plaintext.
 const TIMES_LEN: usize = 3 * 8;
+/// What the entry names' HMAC key is derived from (HMAC-SHA256 of it under the fleet key).
+const NAMES_LABEL: &[u8] = b"ecluse-cred fleet v1 entry names";
 
 /// The fleet key. `Debug` never shows it.
-pub struct FleetKey(RandomizedNonceKey);
+pub struct FleetKey {
+    aead: RandomizedNonceKey,
+    /// HMAC-SHA256 under a key derived from the fleet key (HMAC of a fixed label), for entry
+    /// names: the AEAD key is used for nothing else.
+    names: hmac::Key,
+}
 
 impl fmt::Debug for FleetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,9 +122,25 @@ impl FleetKey {
         if bytes.len() != KEY_LEN {
             return None;
         }
-        RandomizedNonceKey::new(&AES_256_GCM, bytes)
-            .ok()
-            .map(FleetKey)
+        let aead = RandomizedNonceKey::new(&AES_256_GCM, bytes).ok()?;
+        let derive = hmac::Key::new(hmac::HMAC_SHA256, bytes);
+        let names = hmac::sign(&derive, NAMES_LABEL);
+        Some(FleetKey {
+            aead,
+            names: hmac::Key::new(hmac::HMAC_SHA256, names.as_ref()),
+        })
+    }
+
+    /// The name (`HASH`) of the entry, lock and `failing` record of a target whose backend
+    /// settings hash to `settings_hash`: HMAC-SHA256 under the fleet key, 128 bits in hex. Hosts
+    /// with identical settings and key share; a reader without the key cannot confirm a guess
+    /// of the settings, and fleets with different keys never meet on one store.
+    pub fn entry_hash(&self, settings_hash: &str) -> String {
+        let tag = hmac::sign(&self.names, settings_hash.as_bytes());
+        tag.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// `entry` sealed for the store key `key_name`.
@@ -132,7 +156,7 @@ impl FleetKey {
         buf.extend_from_slice(&entry.refresh_at.as_millis().to_be_bytes());
         buf.extend_from_slice(token);
         let nonce = self
-            .0
+            .aead
             .seal_in_place_append_tag(Aad::from(aad(key_name)), &mut buf)
             .expect("AES-256-GCM sealing fails only when the system RNG does");
         let mut out = Vec::with_capacity(1 + NONCE_LEN + buf.len());
@@ -153,7 +177,7 @@ impl FleetKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut buf = sealed.to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(nonce, Aad::from(aad(key_name)), &mut buf)
             .ok()?;
         let entry = parse(plain);
@@ -275,6 +299,17 @@ mod tests {
     }
 
     #[test]
+    fn entry_names_are_keyed_stable_and_reveal_no_settings() {
+        let a = key(7).entry_hash("settings-1");
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(a, key(7).entry_hash("settings-1"));
+        assert_ne!(a, key(7).entry_hash("settings-2"));
+        assert_ne!(a, key(8).entry_hash("settings-1"));
+        assert!(!a.contains("settings"));
+    }
+
+    #[test]
     fn a_tampered_byte_anywhere_does_not_open() {
         let k = key(7);
         let sealed = k.seal(NAME, &entry());
@@ -294,9 +329,10 @@ mod tests {
             [vec![0u8; TIMES_LEN], vec![0xff, 0xfe]].concat(),
         ] {
             let mut buf = plain;
-            let nonce =
-                k.0.seal_in_place_append_tag(Aad::from(aad(NAME)), &mut buf)
-                    .unwrap();
+            let nonce = k
+                .aead
+                .seal_in_place_append_tag(Aad::from(aad(NAME)), &mut buf)
+                .unwrap();
             let value = [&[VERSION][..], nonce.as_ref(), &buf].concat();
             assert_eq!(k.open(NAME, &value), None);
         }

@@ -41,6 +41,18 @@ fn main() -> ExitCode {
         );
         return exit(FailureKind::Misconfigured);
     };
+    let request = match request {
+        Incoming::Fleet(request) => {
+            // A fleet step: no cloud call; every failure of the store is an answer.
+            let answer = ecluse_cred_fleet::step::run(&request);
+            let json = serde_json::to_string(&answer).expect("answer serializes");
+            return match std::io::stdout().lock().write_all(json.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => exit(FailureKind::Transient),
+            };
+        }
+        Incoming::Mint(request) => request,
+    };
     let timeout = Duration::from_millis(request.timeout_ms);
     let result = cloud_mint(&request.backend, timeout).and_then(|m| m.mint(request.started));
     match result {
@@ -64,10 +76,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `ecluse-cred` asks: a cloud mint, or a fleet step (told apart by its `fleet` field).
+enum Incoming {
+    Mint(helper::Request),
+    Fleet(helper::FleetRequest),
+}
+
 /// The request `ecluse-cred` writes on stdin, read to its end (at most
 /// `helper::MAX_REQUEST_BYTES`). A terminal is no request: run by hand, the helper answers at
 /// once instead of waiting for input.
-fn read_request() -> Option<helper::Request> {
+fn read_request() -> Option<Incoming> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return None;
@@ -81,7 +99,12 @@ fn read_request() -> Option<helper::Request> {
     if text.len() as u64 > helper::MAX_REQUEST_BYTES {
         return None;
     }
-    serde_json::from_slice(&text).ok()
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    if value.get("fleet").is_some() {
+        serde_json::from_value(value).ok().map(Incoming::Fleet)
+    } else {
+        serde_json::from_value(value).ok().map(Incoming::Mint)
+    }
 }
 
 /// The cloud mint for a target's settings: the one factory of the cloud backends.

@@ -34,7 +34,7 @@ pub struct HelperMint {
 }
 
 impl HelperMint {
-    fn helper_path() -> Result<PathBuf, MintError> {
+    pub(crate) fn helper_path() -> Result<PathBuf, MintError> {
         let exe =
             crate::files::own_exe().map_err(|e| MintError::transient(e.chain().to_string()))?;
         let helper = exe.with_file_name(HELPER_NAME);

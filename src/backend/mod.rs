@@ -5,14 +5,31 @@
 //! the engine ([`crate::policy::check_minted`]).
 
 pub mod command;
+pub mod fleet;
 pub mod helper;
 
-use crate::config::{Backend, Target};
+use crate::config::{Backend, FleetConfig, Target};
 use crate::mint::Mint;
 
 /// The mint for a target: a `command` runs directly; a cloud backend runs in the
-/// `ecluse-cred-mint` helper.
-pub fn for_target(target: &Target) -> Box<dyn Mint> {
+/// `ecluse-cred-mint` helper. With a `[fleet]` store (`fleet`) that the target uses, either is
+/// wrapped in [`fleet::FleetMint`]: the fleet's token first, and one mint per fleet.
+pub fn for_target(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint> {
+    let inner = own_mint(target);
+    match fleet {
+        Some(fleet) if target.fleet => Box::new(fleet::FleetMint {
+            inner,
+            fleet: fleet.clone(),
+            settings_hash: target.backend.settings_hash(),
+            policy: target.policy.clone(),
+            target: target.name.clone(),
+        }),
+        _ => inner,
+    }
+}
+
+/// The target's own mint, as without `[fleet]`.
+fn own_mint(target: &Target) -> Box<dyn Mint> {
     let timeout = target.policy.mint_timeout;
     match &target.backend {
         Backend::Command { command } => Box::new(command::CommandMint {

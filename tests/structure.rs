@@ -135,9 +135,10 @@ fn modules_use_only_modules_of_lower_layers() {
     );
 }
 
-/// Name prefixes of the crates only a cloud mint needs: the SDKs, their HTTP and TLS stacks,
-/// the async runtime, and the cloud crate itself.
-const CLOUD_CRATES: [&str; 7] = [
+/// Name prefixes of the crates only a cloud mint or the fleet tier needs: the SDKs, their HTTP
+/// and TLS stacks, the async runtime, the store client (its crypto is `aws-lc`), and the cloud and fleet
+/// crates themselves.
+const CLOUD_CRATES: [&str; 9] = [
     "aws-",
     "google-",
     "tokio",
@@ -145,6 +146,8 @@ const CLOUD_CRATES: [&str; 7] = [
     "hyper",
     "rustls",
     "ecluse-cred-cloud",
+    "redis",
+    "ecluse-cred-fleet",
 ];
 
 /// The crates `package` is built from (its normal dependencies, all the way down), as
@@ -197,9 +200,17 @@ fn the_serving_package_builds_no_cloud_crate_and_the_mint_helper_does() {
     let helper = normal_dependencies(&cargo, "ecluse-cred-mint");
     let cloud = cloud_crates(&helper);
     assert!(
-        ["aws-", "tokio", "reqwest", "hyper", "ecluse-cred-cloud"]
-            .iter()
-            .all(|c| cloud.iter().any(|name| name.starts_with(c))),
+        [
+            "aws-",
+            "tokio",
+            "reqwest",
+            "hyper",
+            "ecluse-cred-cloud",
+            "redis",
+            "ecluse-cred-fleet"
+        ]
+        .iter()
+        .all(|c| cloud.iter().any(|name| name.starts_with(c))),
         "ecluse-cred-mint should build the cloud crates, found {cloud:?}"
     );
 }

@@ -69,10 +69,12 @@ pub enum Tool {
     /// Maven (`mvn`), with the plugins of its default lifecycle in Debian's
     /// `/usr/share/maven-repo`, which a loopback repository serves to it.
     Maven,
+    /// Debian's `redis-server`, the fleet tier's shared store.
+    RedisServer,
 }
 
 /// Every tool, for `all` and for the list in docs/testing.md.
-pub const ALL: [Tool; 23] = [
+pub const ALL: [Tool; 24] = [
     Tool::Cargo,
     Tool::Git,
     Tool::Python,
@@ -96,6 +98,7 @@ pub const ALL: [Tool; 23] = [
     Tool::Hatch,
     Tool::Yarn,
     Tool::Maven,
+    Tool::RedisServer,
 ];
 
 impl Tool {
@@ -125,6 +128,7 @@ impl Tool {
             Tool::Hatch => "hatch",
             Tool::Yarn => "yarn4",
             Tool::Maven => "mvn",
+            Tool::RedisServer => "redis-server",
         }
     }
 
@@ -162,6 +166,9 @@ impl Tool {
             }
             Tool::Yarn => {
                 "the tests unpack it from the npm registry themselves: check that npm and the registry are reachable"
+            }
+            Tool::RedisServer => {
+                "bash tests/tools/install-debian-tools.sh (as root: Debian's redis-server)"
             }
             Tool::Maven => {
                 "bash tests/tools/install-debian-tools.sh (as root: Debian's maven, libmaven-{resources,compiler,jar,install,deploy}-plugin-java, libsurefire-java)"

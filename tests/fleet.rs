@@ -1,0 +1,471 @@
+//! The fleet tier end to end (docs/fleet.md): `ecluse-cred` on several "hosts" (a sandbox each:
+//! its own HOME and cache directory) sharing one config with a `[fleet]` section, one counting
+//! `command` mint, and Debian's real `redis-server`, started on a random loopback port with a
+//! password and stopped by its PID.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+
+use common::tools::{self, Tool};
+use common::*;
+use ecluse_cred_contract::mint::EpochMs;
+use ecluse_cred_contract::secret::Secret;
+use ecluse_cred_fleet::seal::{FleetKey, KEY_LEN, Sealed};
+
+const KEY_ENV: &str = "ECLUSE_CRED_FLEET_KEY";
+const PASSWORD_ENV: &str = "ECLUSE_CRED_FLEET_PASSWORD";
+const PASSWORD: &str = "pw-3c9e71d0-fleet-e2e";
+/// The fleet key of the tests: base64 of 32 bytes of 0x5a.
+const KEY_BYTE: u8 = 0x5a;
+const WARNING: &str = "the fleet store is not used";
+
+fn key_b64(byte: u8, len: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(vec![byte; len])
+}
+
+/// A running `redis-server`, killed (by its PID) and reaped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Option<Server> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Server::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Option<Server> {
+        let exe = tools::need(Tool::RedisServer)?;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        let mut child = Command::new(exe)
+            .current_dir(dir.path())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--requirepass", PASSWORD])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let up = wait_until(PATIENCE, || {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "redis-server exited ({status}):\n{}",
+                    std::fs::read_to_string(&log).unwrap()
+                );
+            }
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "redis-server not listening on {port}");
+        Some(Server {
+            child,
+            port,
+            _dir: dir,
+        })
+    }
+
+    /// A connection as the store's admin, to look at and tamper with what the hosts wrote.
+    fn admin(&self) -> redis::Connection {
+        let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/0", self.port);
+        redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection_with_timeout(PATIENCE)
+            .unwrap()
+    }
+
+    /// Every key in the store and its value (strings; other types have none here).
+    fn dump(&self) -> Vec<(String, Vec<u8>)> {
+        let mut con = self.admin();
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        keys.into_iter()
+            .map(|k| {
+                let v: Vec<u8> = redis::cmd("GET").arg(&k).query(&mut con).unwrap();
+                (k, v)
+            })
+            .collect()
+    }
+
+    fn keys(&self, pattern: &str) -> Vec<String> {
+        let mut con = self.admin();
+        let mut keys: Vec<String> = redis::cmd("KEYS").arg(pattern).query(&mut con).unwrap();
+        keys.sort();
+        keys
+    }
+
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        redis::cmd("GET").arg(key).query(&mut self.admin()).unwrap()
+    }
+
+    fn set(&self, key: &str, value: &[u8]) {
+        let () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query(&mut self.admin())
+            .unwrap();
+    }
+
+    /// Stops the server; its port, to start the next one on.
+    fn stop(mut self) -> u16 {
+        self.kill();
+        self.port
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fleet: one sandbox holding the shared mint (its `mints()` counts the fleet's mints), and
+/// hosts, each a sandbox of its own with the same config.
+struct Fleet {
+    mint: Sandbox,
+    hosts: Vec<Sandbox>,
+    key: String,
+}
+
+impl Fleet {
+    fn new(server: &Server, hosts: usize, targets: &str) -> Fleet {
+        let mint = Sandbox::new("");
+        let config = format!(
+            "[fleet]\nstore = \"redis://127.0.0.1:{}/0\"\nkey_env = \"{KEY_ENV}\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout = \"300ms\"\n\n[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{targets}\n",
+            server.port,
+            mint.bin.join("mint").display()
+        );
+        let key = key_b64(KEY_BYTE, KEY_LEN);
+        let hosts = (0..hosts)
+            .map(|_| {
+                let host = Sandbox::new("");
+                host.write_raw_config(&config);
+                host.secret(&key);
+                host.secret(PASSWORD);
+                host
+            })
+            .collect();
+        mint.secret(&key);
+        Fleet { mint, hosts, key }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (KEY_ENV.to_owned(), self.key.clone()),
+            (PASSWORD_ENV.to_owned(), PASSWORD.to_owned()),
+        ]
+    }
+
+    /// `token --target demo` on host `i`.
+    fn token(&self, i: usize) -> Output {
+        self.token_with(i, &self.env())
+    }
+
+    fn token_with(&self, i: usize, env: &[(String, String)]) -> Output {
+        self.hosts[i]
+            .cmd(&["token", "--target", "demo"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+    }
+
+    /// Every host at once, `callers` concurrent callers each.
+    fn all_at_once(&self, callers: usize) -> Vec<Output> {
+        let env = self.env();
+        std::thread::scope(|s| {
+            let runs: Vec<_> = self
+                .hosts
+                .iter()
+                .map(|host| s.spawn(|| host.concurrent(callers, "demo", &env)))
+                .collect();
+            runs.into_iter().flat_map(|r| r.join().unwrap()).collect()
+        })
+    }
+
+    /// Every issued token.
+    fn issued(&self) -> Vec<String> {
+        std::fs::read_to_string(self.mint.issued_log())
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Whether `haystack` holds any 6-byte run of `token`.
+fn holds_a_piece_of(haystack: &[u8], token: &str) -> bool {
+    token
+        .as_bytes()
+        .windows(6)
+        .any(|piece| haystack.windows(6).any(|w| w == piece))
+}
+
+fn warnings(out: &Output) -> usize {
+    stderr(out).matches(WARNING).count()
+}
+
+fn entry_key(server: &Server) -> String {
+    let keys = server.keys("ecluse-cred:v1:entry:*");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    keys[0].clone()
+}
+
+#[test]
+fn twenty_cold_hosts_with_concurrent_callers_make_one_mint_and_the_store_holds_no_token_byte() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 20, "");
+    let outs = fleet.all_at_once(5);
+    assert_eq!(outs.len(), 100);
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(warnings(out), 0, "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs), "the hosts printed different tokens");
+    assert_eq!(fleet.mint.mints(), 1, "one mint for the whole fleet");
+    let token = stdout(&outs[0]);
+    assert_eq!(fleet.issued(), [token.trim_end()]);
+
+    // What the store holds: one sealed entry, named by no target, path or settings, and no
+    // byte run of the token in any key or value; the lock was released.
+    let dump = server.dump();
+    let names: Vec<&str> = dump.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("ecluse-cred:v1:entry:"), "{names:?}");
+    for (k, v) in &dump {
+        assert!(!k.contains("demo") && !k.contains("mint"), "{k}");
+        for token in fleet.issued() {
+            assert!(!holds_a_piece_of(k.as_bytes(), &token), "{k}");
+            assert!(!holds_a_piece_of(v, &token), "a token byte run in {k}");
+        }
+    }
+}
+
+#[test]
+fn past_the_refresh_point_the_fleet_mints_once_again_not_once_per_host() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 4, "");
+    for i in 0..4 {
+        assert!(fleet.token(i).status.success());
+    }
+    assert_eq!(fleet.mint.mints(), 1);
+    // The shared entry past its publisher's refresh point, as every host's cached one.
+    let name = entry_key(&server);
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let mut entry = key.open(&name, &server.get(&name).unwrap()).unwrap();
+    let now = now_ms();
+    entry.issued_at = EpochMs::from_millis(now - 3_000_000);
+    entry.refresh_at = EpochMs::from_millis(now - 1_000);
+    server.set(&name, &key.seal(&name, &entry));
+    for host in &fleet.hosts {
+        host.shift_entry(-1_000, 60 * 60 * 1000);
+    }
+    let refreshed: Vec<String> = (0..4)
+        .map(|i| {
+            let out = fleet.hosts[i]
+                .cmd(&["refresh", "--target", "demo"])
+                .envs(fleet.env())
+                .output();
+            assert!(out.status.success(), "{}", stderr(&out));
+            fleet.hosts[i].cached_token()
+        })
+        .collect();
+    assert_eq!(fleet.mint.mints(), 2, "one more mint for the fleet");
+    assert!(
+        refreshed.iter().all(|t| *t == refreshed[0]),
+        "{refreshed:?}"
+    );
+}
+
+#[test]
+fn with_the_store_stopped_each_host_serves_and_mints_on_its_own_warning_once_and_sharing_resumes() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 4, "");
+    for i in 0..4 {
+        assert!(fleet.token(i).status.success());
+    }
+    assert_eq!(fleet.mint.mints(), 1);
+    let port = server.stop();
+
+    // Cached tokens are served without the store: no warning, no mint.
+    for i in 0..4 {
+        let out = fleet.token(i);
+        assert!(out.status.success());
+        assert_eq!(warnings(&out), 0, "{}", stderr(&out));
+    }
+    assert_eq!(fleet.mint.mints(), 1);
+
+    // Unusable tokens: each host mints on its own, and each process warns once.
+    for host in &fleet.hosts {
+        host.shift_entry(-2_000, -1_000);
+    }
+    let own: Vec<String> = (0..4)
+        .map(|i| {
+            let out = fleet.token(i);
+            assert!(out.status.success(), "{}", stderr(&out));
+            assert_eq!(warnings(&out), 1, "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("Connection refused"),
+                "{}",
+                stderr(&out)
+            );
+            stdout(&out)
+        })
+        .collect();
+    assert_eq!(fleet.mint.mints(), 5);
+    let distinct: std::collections::BTreeSet<_> = own.iter().collect();
+    assert_eq!(distinct.len(), 4, "each host minted its own");
+
+    // The store back (empty): the first host's mint is shared again.
+    let Some(server) = Server::start_on(port) else {
+        return;
+    };
+    for host in &fleet.hosts {
+        host.shift_entry(-2_000, -1_000);
+    }
+    let outs: Vec<Output> = (0..4).map(|i| fleet.token(i)).collect();
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(warnings(out), 0, "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs));
+    assert_eq!(fleet.mint.mints(), 6);
+    drop(server);
+}
+
+#[test]
+fn a_failing_token_api_is_probed_once_by_the_fleet_and_the_other_hosts_do_not_call_it() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 6, "");
+    fleet.mint.set("fail", "");
+    let outs = fleet.all_at_once(2);
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(out));
+    }
+    assert_eq!(fleet.mint.mints(), 1, "one probe for the fleet");
+    let told = outs
+        .iter()
+        .filter(|o| stderr(o).contains("the fleet's token API is failing until"))
+        .count();
+    assert!(told >= 5, "the other hosts were told of the failing API");
+    let failing = server.keys("ecluse-cred:v1:failing:*");
+    assert_eq!(failing.len(), 1, "{:?}", server.dump());
+    assert!(server.keys("ecluse-cred:v1:lock:*").is_empty());
+
+    // The API back: the record still holds the fleet off until its time.
+    fleet.mint.unset("fail");
+    let out = fleet.token(0);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert_eq!(fleet.mint.mints(), 1);
+}
+
+#[test]
+fn garbage_a_value_under_another_key_and_a_value_moved_from_another_entry_are_misses_then_overwritten()
+ {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // Target `other` mints with other settings: another entry of its own.
+    let fleet = Fleet::new(&server, 5, "");
+    let mut config = std::fs::read_to_string(&fleet.hosts[0].config).unwrap();
+    config.push_str(&format!(
+        "\n[targets.other]\nbackend = \"command\"\ncommand = [\"{}\", \"other\"]\n",
+        fleet.mint.bin.join("mint").display()
+    ));
+    for host in &fleet.hosts {
+        host.write_raw_config(&config);
+    }
+    assert!(fleet.token(0).status.success());
+    let name = entry_key(&server);
+    let out = fleet.hosts[0]
+        .cmd(&["token", "--target", "other"])
+        .envs(fleet.env())
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other_name = server
+        .keys("ecluse-cred:v1:entry:*")
+        .into_iter()
+        .find(|k| *k != name)
+        .unwrap();
+    assert_eq!(fleet.mint.mints(), 2);
+
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let another_key = FleetKey::from_bytes(&[0x33; KEY_LEN]).unwrap();
+    let planted = Sealed {
+        token: Secret::new("planted-token-8e1".into()),
+        issued_at: EpochMs::from_millis(now_ms()),
+        expires_at: EpochMs::from_millis(now_ms() + 3_600_000),
+        refresh_at: EpochMs::from_millis(now_ms() + 3_000_000),
+    };
+    let tampered: [(&str, Vec<u8>); 3] = [
+        ("garbage", b"\x01not a sealed value at all".to_vec()),
+        ("another key", another_key.seal(&name, &planted)),
+        ("moved", server.get(&other_name).unwrap()),
+    ];
+    for (i, (what, value)) in tampered.into_iter().enumerate() {
+        server.set(&name, &value);
+        let mints = fleet.mint.mints();
+        let out = fleet.token(i + 1);
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        assert_eq!(fleet.mint.mints(), mints + 1, "{what}: a miss, so a mint");
+        let token = stdout(&out);
+        assert!(token.starts_with("tok-"), "{what}: {token}");
+        let now = server.get(&name).unwrap();
+        let opened = key.open(&name, &now).expect("overwritten by the publish");
+        assert_eq!(opened.token.expose(), token.trim_end(), "{what}");
+    }
+}
+
+#[test]
+fn a_missing_or_malformed_fleet_key_warns_naming_the_variable_and_the_host_mints_on_its_own() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 4, "");
+    let short = key_b64(0x77, 16);
+    let cases: [(&str, Option<&str>); 4] = [
+        ("missing", None),
+        ("16 bytes", Some(&short)),
+        ("not base64", Some("not*base64*at*all")),
+        ("empty", Some("")),
+    ];
+    for (i, (what, value)) in cases.into_iter().enumerate() {
+        let mut env = vec![(PASSWORD_ENV.to_owned(), PASSWORD.to_owned())];
+        if let Some(v) = value {
+            env.push((KEY_ENV.to_owned(), v.to_owned()));
+        }
+        let out = fleet.hosts[i]
+            .cmd(&["token", "--target", "demo"])
+            .env_remove(KEY_ENV)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output();
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(warnings(&out), 1, "{what}: {err}");
+        assert!(err.contains(KEY_ENV), "{what}: {err}");
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            assert!(!err.contains(v), "{what}: the value shown: {err}");
+        }
+        assert_eq!(fleet.mint.mints(), i + 1, "{what}: minted on its own");
+    }
+    assert!(server.dump().is_empty(), "{:?}", server.keys("*"));
+}

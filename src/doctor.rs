@@ -118,6 +118,9 @@ pub fn run(
         };
         clients::checks(&wiring, &mut checks);
     }
+    if let Some(fleet) = config.as_ref().and_then(|c| c.fleet.as_ref()) {
+        checks.push(fleet_check(fleet, args.mint));
+    }
     if args.mint
         && let (Ok(dir), Some(config)) = (&cache_dir, &config)
     {
@@ -716,6 +719,74 @@ fn client_url(
     };
     // As the client configs name it: an `@` in the path (an Azure Artifacts feed view) stays.
     Request::url(&url).ok().map(|r| r.written())
+}
+
+/// The `[fleet]` store: the key and password variables set and well-formed (never shown), and,
+/// with `--mint` (doctor makes no network call without it), whether the store answers and
+/// accepts `AUTH`. A warning at worst: without the store each host mints on its own.
+fn fleet_check(fleet: &config::FleetConfig, contact: bool) -> Check {
+    use base64::Engine;
+    const NAME: &str = "fleet store";
+    let fix_key = format!(
+        "export {}=\"$(openssl rand -base64 32)\" with the fleet's key (the same on every host)",
+        fleet.key_env
+    );
+    let key = std::env::var(&fleet.key_env).unwrap_or_default();
+    if key.trim().is_empty() {
+        return warn(
+            NAME,
+            format!(
+                "the fleet key variable {} is not set: this host mints on its own",
+                fleet.key_env
+            ),
+            fix_key,
+        );
+    }
+    let len = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .map(|b| b.len());
+    if len != Ok(32) {
+        return warn(
+            NAME,
+            format!(
+                "the fleet key variable {} does not hold base64 of 32 bytes: this host mints on its own",
+                fleet.key_env
+            ),
+            fix_key,
+        );
+    }
+    if let Some(var) = &fleet.password_env
+        && std::env::var(var).unwrap_or_default().is_empty()
+    {
+        return warn(
+            NAME,
+            format!("the store's password variable {var} is not set: this host mints on its own"),
+            format!("export {var} with the store's AUTH password"),
+        );
+    }
+    if !contact {
+        return ok(
+            NAME,
+            format!(
+                "{}: key well-formed; not contacted (`doctor --mint` pings it)",
+                fleet.store
+            ),
+        );
+    }
+    match crate::backend::fleet::ping(fleet) {
+        Ok(()) => ok(
+            NAME,
+            format!("{}: reachable, AUTH accepted, key well-formed", fleet.store),
+        ),
+        Err(why) => warn(
+            NAME,
+            format!(
+                "{}: unavailable ({why}): each host mints on its own",
+                fleet.store
+            ),
+            "check fleet.store, fleet.password_env and fleet.username, and that the store is up",
+        ),
+    }
 }
 
 fn mint_check(config: &Config, dir: &Path, target: &Target) -> Check {

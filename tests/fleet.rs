@@ -469,3 +469,69 @@ fn a_missing_or_malformed_fleet_key_warns_naming_the_variable_and_the_host_mints
     }
     assert!(server.dump().is_empty(), "{:?}", server.keys("*"));
 }
+
+#[test]
+fn status_and_doctor_show_the_store_reachable_then_unavailable_without_any_secret() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 1, "");
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let host = &fleet.hosts[0];
+    let run = |args: &[&str]| {
+        let out = host.cmd(args).envs(fleet.env()).output();
+        host.audit_stdout(&out);
+        out
+    };
+    let status = run(&["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(
+        stdout(&status).ends_with(&format!("fleet store {url}: reachable\n")),
+        "{}",
+        stdout(&status)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["status", "--format", "json"]))).unwrap();
+    assert_eq!(
+        json["fleet"],
+        serde_json::json!({"reason": null, "state": "reachable", "store": url})
+    );
+    let doctor = stdout(&run(&["doctor", "--mint"]));
+    assert!(
+        doctor.contains(&format!(
+            "ok    fleet store: {url}: reachable, AUTH accepted, key well-formed"
+        )),
+        "{doctor}"
+    );
+    let doctor = stdout(&run(&["doctor"]));
+    assert!(
+        doctor.contains(&format!(
+            "ok    fleet store: {url}: key well-formed; not contacted (`doctor --mint` pings it)"
+        )),
+        "{doctor}"
+    );
+
+    drop(server);
+    let status = run(&["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(
+        stdout(&status).ends_with(&format!(
+            "fleet store {url}: unavailable (the fleet store: Connection refused (os error 111)); each host mints on its own\n"
+        )),
+        "{}",
+        stdout(&status)
+    );
+    let out = host
+        .cmd(&["doctor"])
+        .envs(fleet.env())
+        .env(KEY_ENV, key_b64(1, 16))
+        .output();
+    host.audit_stdout(&out);
+    assert!(
+        stdout(&out).contains(&format!(
+            "warn  fleet store: the fleet key variable {KEY_ENV} does not hold base64 of 32 bytes: this host mints on its own"
+        )),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -31,15 +31,56 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Reply> {
         .iter()
         .map(|t| status_row(ctx, t, now))
         .collect::<Result<Vec<StatusRow>>>()?;
+    // The fleet store's state, when there is one: the helper pings it (bounded by its timeout).
+    let fleet = ctx.config.fleet.as_ref().map(|f| {
+        let reason = crate::backend::fleet::ping(f).err();
+        FleetRow {
+            state: if reason.is_some() {
+                "unavailable"
+            } else {
+                "reachable"
+            },
+            store: f.store.clone(),
+            reason,
+        }
+    });
     Ok(Reply::Stdout(match args.format {
-        StatusFormat::Json => status_json(rows),
-        StatusFormat::Table => status_table(&rows, now, width()),
+        StatusFormat::Json => status_json(rows, fleet),
+        StatusFormat::Table => {
+            let mut out = status_table(&rows, now, width());
+            if let Some(f) = fleet {
+                out.push_str(&fleet_line(&f));
+            }
+            out
+        }
     }))
 }
 
-/// `status --format json`: `{"targets": [...]}`.
+/// The `[fleet]` store in `status`: its URL (which holds no credentials) and whether it
+/// answers, with the fleet key well-formed.
+#[derive(serde::Serialize)]
+struct FleetRow {
+    reason: Option<String>,
+    /// `reachable` or `unavailable`.
+    state: &'static str,
+    store: String,
+}
+
+fn fleet_line(f: &FleetRow) -> String {
+    match &f.reason {
+        None => format!("fleet store {}: reachable\n", f.store),
+        Some(why) => format!(
+            "fleet store {}: unavailable ({why}); each host mints on its own\n",
+            f.store
+        ),
+    }
+}
+
+/// `status --format json`: `{"targets": [...]}`, and `"fleet"` with a `[fleet]` store.
 #[derive(serde::Serialize)]
 struct StatusReply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fleet: Option<FleetRow>,
     targets: Vec<StatusRow>,
 }
 
@@ -73,8 +114,8 @@ struct BreakerRow {
     state: &'static str,
 }
 
-fn status_json(targets: Vec<StatusRow>) -> String {
-    let reply = StatusReply { targets };
+fn status_json(targets: Vec<StatusRow>, fleet: Option<FleetRow>) -> String {
+    let reply = StatusReply { fleet, targets };
     format!(
         "{}\n",
         serde_json::to_string(&reply).expect("status serializes")
@@ -239,7 +280,7 @@ mod tests {
             times: None,
         };
         assert_eq!(
-            status_json(vec![row]),
+            status_json(vec![row], None),
             concat!(
                 "{\"targets\":[{\"backend\":\"command\",",
                 "\"breaker\":{\"consecutive_failures\":0,\"open_until\":null,\"state\":\"closed\"},",

@@ -535,3 +535,55 @@ fn status_and_doctor_show_the_store_reachable_then_unavailable_without_any_secre
         stdout(&out)
     );
 }
+
+#[test]
+fn a_lock_held_by_a_dead_host_is_waited_for_within_the_bound_then_the_host_mints_and_shares() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // lock_timeout 12s, mint_timeout 1s, store timeout 300ms: the fleet wait is
+    // 12 - 1 - 2 x (6 x 0.3 + 2) = 3.4 s.
+    let fleet = Fleet::new(
+        &server,
+        2,
+        "[targets.demo.policy]\nlock_timeout = \"12s\"\nmint_timeout = \"1s\"",
+    );
+    let settings = ecluse_cred_contract::backend::Backend::Command {
+        command: vec![fleet.mint.bin.join("mint").display().to_string()],
+    }
+    .settings_hash();
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let hash = key.entry_hash(&settings);
+    let lock = format!("ecluse-cred:v1:lock:{hash}");
+    let () = redis::cmd("SET")
+        .arg(&lock)
+        .arg("dead-host")
+        .arg("PX")
+        .arg(120_000)
+        .query(&mut server.admin())
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let out = fleet.token(0);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(warnings(&out), 0, "{}", stderr(&out));
+    assert!(
+        took >= std::time::Duration::from_millis(3_400)
+            && took < std::time::Duration::from_secs(12),
+        "waited {took:?} for the holder, not within the fleet wait and lock_timeout"
+    );
+    assert_eq!(fleet.mint.mints(), 1);
+    // The dead host's lock is its own still; the token was published for the fleet.
+    assert_eq!(server.get(&lock).unwrap(), b"dead-host");
+    let name = format!("ecluse-cred:v1:entry:{hash}");
+    let shared = key.open(&name, &server.get(&name).unwrap()).unwrap();
+    assert_eq!(shared.token.expose(), stdout(&out).trim_end());
+    let out = fleet.token(1);
+    assert_eq!(stdout(&out).trim_end(), shared.token.expose());
+    assert_eq!(
+        fleet.mint.mints(),
+        1,
+        "the next host takes the shared token"
+    );
+}

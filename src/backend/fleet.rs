@@ -91,12 +91,14 @@ impl FleetMint {
     }
 
     /// How long the helper may wait for another host's mint: what is left of `lock_timeout`
-    /// after a mint of this host's own, so that this host's waiters can still be served by a
-    /// fallback mint.
+    /// after a mint of this host's own and the two fleet steps around it, so that this host's
+    /// own waiters (who wait `lock_timeout` for its lock) are still served by a fallback mint.
     fn wait(&self) -> Duration {
+        let steps = (self.fleet.timeout * STEP_STORE_TIMEOUTS + MARGIN) * 2;
         self.policy
             .lock_timeout
             .saturating_sub(self.policy.mint_timeout)
+            .saturating_sub(steps)
     }
 
     /// The store is not used for this mint: warn (once per process) and go on without it.

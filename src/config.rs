@@ -558,12 +558,17 @@ fn is_env_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Whether `text` is a fleet key itself (base64 of 32 bytes, padded or not) rather than a name:
-/// random base64 mixes cases, a variable's name of that length hardly ever does.
+/// Whether `text` is a fleet key itself (base64 of 32 bytes, padded or not, or 64 hex digits)
+/// rather than a name: random base64 mixes cases, a variable's name of that length hardly ever
+/// does.
 fn is_a_key(text: &str) -> bool {
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let text = text.trim();
+    // 32 bytes in hex (`openssl rand -hex 32`): a name of 64 hex digits is no variable's.
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
     text.bytes().any(|b| b.is_ascii_lowercase())
         && text.bytes().any(|b| b.is_ascii_uppercase())
         && [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
@@ -655,6 +660,24 @@ fn fleet_store(value: &str) -> Result<String, String> {
         ));
     }
     Ok(store.to_owned())
+}
+
+/// Whether a fleet target's `lock_timeout` leaves room to wait for another host's whole mint
+/// (`backend::fleet::min_lock_timeout`): otherwise its hosts would stop waiting before the
+/// holder could publish, and each mint on its own. `key` prefixes `policy.lock_timeout` in the
+/// error: `targets.NAME.`, or nothing for the defaults.
+fn fleet_room(policy: &Policy, fleet: &FleetConfig, key: &str) -> Result<(), String> {
+    let least = crate::backend::fleet::min_lock_timeout(policy.mint_timeout, fleet.timeout);
+    if policy.lock_timeout < least {
+        return Err(format!(
+            "{key}policy.lock_timeout: {} leaves a fleet host no time to wait for another host's mint; with mint_timeout {} and fleet.timeout {} it must be at least {} (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout",
+            humantime::format_duration(policy.lock_timeout),
+            humantime::format_duration(policy.mint_timeout),
+            humantime::format_duration(fleet.timeout),
+            humantime::format_duration(least)
+        ));
+    }
+    Ok(())
 }
 
 /// The `[fleet]` section, checked and read.
@@ -933,7 +956,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let defaults = merge(Policy::default(), &policy, "policy").map_err(at)?;
     let fleet = if raw.contains_key("fleet") {
         let table = section(&mut raw, "fleet", "a [fleet] section").map_err(at)?;
-        Some(parse_fleet(&table).map_err(at)?)
+        let fleet = parse_fleet(&table).map_err(at)?;
+        // Targets derived from a registry URL use the defaults and the fleet.
+        fleet_room(&defaults, &fleet, "").map_err(at)?;
+        Some(fleet)
     } else {
         None
     };
@@ -948,6 +974,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
             )));
         };
         let target = parse_target(&name, table, &defaults, fleet.is_some(), &key).map_err(at)?;
+        if let Some(f) = fleet.as_ref().filter(|_| target.fleet) {
+            fleet_room(&target.policy, f, &format!("{key}.")).map_err(at)?;
+        }
         targets.insert(name, target);
     }
     Ok(Config {
@@ -1706,7 +1735,9 @@ mod tests {
         }
         // The key itself pasted in place of its variable's name: refused, never shown.
         let key = "q83vEjRWeJq8zN7wEjRWeJq8zN7wEjRWeJq8zN7wEjQ=";
-        for pasted in [key, key.trim_end_matches('=')] {
+        let hex = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+        let upper = hex.to_ascii_uppercase();
+        for pasted in [key, key.trim_end_matches('='), hex, &upper] {
             let e = err(&with_fleet(&format!(
                 "store = \"redis://127.0.0.1\"\nkey_env = \"{pasted}\""
             )));
@@ -1732,6 +1763,31 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn a_fleet_target_whose_lock_timeout_leaves_no_time_to_wait_is_refused() {
+        // Defaults: mint_timeout 30s, fleet.timeout 500ms: at least 30 + 8 + 7 = 45s; 60s given.
+        assert!(parse_str(&with_store("redis://127.0.0.1")).is_ok());
+        let slow = with_fleet("store = \"redis://127.0.0.1\"\nkey_env = \"K\"\ntimeout = \"5s\"");
+        assert_eq!(
+            err(&slow),
+            "config /etc/x.toml: policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 1m 57s (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout"
+        );
+        // Raised: accepted; a target of the fleet that lowers it again: refused.
+        let raised = format!("{slow}[policy]\nlock_timeout = \"2m\"\n");
+        assert!(parse_str(&raised).is_ok());
+        assert_eq!(
+            err(&format!(
+                "{raised}[targets.a.policy]\nlock_timeout = \"1m\"\n"
+            )),
+            "config /etc/x.toml: line 11: targets.a.policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 1m 57s (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout"
+        );
+        // A target out of the fleet may keep a short one.
+        let out = format!(
+            "{raised}[targets.b]\nbackend = \"command\"\ncommand = [\"x\"]\nfleet = false\n[targets.b.policy]\nlock_timeout = \"1m\"\n"
+        );
+        assert!(parse_str(&out).is_ok());
     }
 
     #[test]
@@ -1839,7 +1895,12 @@ mod tests {
             ("\"10s\"", Duration::from_secs(10)),
             ("2", Duration::from_secs(2)),
         ] {
-            let c = parse_str(&with_fleet(&format!("{base}\ntimeout = {value}"))).unwrap();
+            // A slow store needs a long lock_timeout (fleet_room).
+            let c = parse_str(&format!(
+                "{}[policy]\nlock_timeout = \"5m\"\n",
+                with_fleet(&format!("{base}\ntimeout = {value}"))
+            ))
+            .unwrap();
             assert_eq!(c.fleet.unwrap().timeout, want, "{value}");
         }
         for (value, shown) in [

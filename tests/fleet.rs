@@ -541,12 +541,12 @@ fn a_lock_held_by_a_dead_host_is_waited_for_within_the_bound_then_the_host_mints
     let Some(server) = Server::start() else {
         return;
     };
-    // lock_timeout 12s, mint_timeout 1s, store timeout 300ms: the fleet wait is
-    // 12 - 1 - 2 x (6 x 0.3 + 2) = 3.4 s.
+    // lock_timeout 14s, mint_timeout 1s, store timeout 300ms: the fleet wait is the lock's
+    // life and one pause, 1 + 4 x 0.3 + 2 + 1 = 5.2 s (below 14 - 2 x (6 x 0.3 + 2) = 6.4 s).
     let fleet = Fleet::new(
         &server,
         2,
-        "[targets.demo.policy]\nlock_timeout = \"12s\"\nmint_timeout = \"1s\"",
+        "[targets.demo.policy]\nlock_timeout = \"14s\"\nmint_timeout = \"1s\"",
     );
     let settings = ecluse_cred_contract::backend::Backend::Command {
         command: vec![fleet.mint.bin.join("mint").display().to_string()],
@@ -569,8 +569,8 @@ fn a_lock_held_by_a_dead_host_is_waited_for_within_the_bound_then_the_host_mints
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(warnings(&out), 0, "{}", stderr(&out));
     assert!(
-        took >= std::time::Duration::from_millis(3_400)
-            && took < std::time::Duration::from_secs(12),
+        took >= std::time::Duration::from_millis(5_200)
+            && took < std::time::Duration::from_secs(14),
         "waited {took:?} for the holder, not within the fleet wait and lock_timeout"
     );
     assert_eq!(fleet.mint.mints(), 1);
@@ -586,4 +586,199 @@ fn a_lock_held_by_a_dead_host_is_waited_for_within_the_bound_then_the_host_mints
         1,
         "the next host takes the shared token"
     );
+}
+
+/// The `HASH` of the `demo` target's entry, lock and `failing` record.
+fn demo_hash(fleet: &Fleet) -> String {
+    let settings = ecluse_cred_contract::backend::Backend::Command {
+        command: vec![fleet.mint.bin.join("mint").display().to_string()],
+    }
+    .settings_hash();
+    FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN])
+        .unwrap()
+        .entry_hash(&settings)
+}
+
+/// The commands the store has processed since its statistics were last reset.
+fn commands_processed(server: &Server) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut server.admin())
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_commands_processed:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_mint_slower_than_the_old_wait_is_still_shared_by_every_cold_host_polling_with_backoff() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // mint_timeout 8s, lock_timeout 20s, store timeout 300ms: the lock lives 8 + 1.2 + 2 =
+    // 11.2 s and the hosts wait for it while it is held (12.2 s), where they used to give up
+    // after 20 - 8 - 2 x (6 x 0.3 + 2) = 4.4 s. The mint takes 6 s.
+    let fleet = Fleet::new(
+        &server,
+        5,
+        "[targets.demo.policy]\nlock_timeout = \"20s\"\nmint_timeout = \"8s\"",
+    );
+    fleet.mint.set("sleep", "6");
+    let () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut server.admin())
+        .unwrap();
+    let outs = fleet.all_at_once(1);
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(warnings(out), 0, "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs), "the hosts printed different tokens");
+    assert_eq!(fleet.mint.mints(), 1, "one mint for the whole fleet");
+    // 4 waiters for 6 s: polling every 100 ms (2 commands) would be about 480 commands; with
+    // the backoff to 1 s, under 30 each.
+    let commands = commands_processed(&server);
+    assert!(commands < 150, "{commands} store commands");
+}
+
+#[test]
+fn a_forged_moved_or_too_distant_failing_record_is_ignored_and_a_real_one_passes() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // A breaker cooldown of 2 s: a record is believed at most 3 s ahead.
+    let fleet = Fleet::new(
+        &server,
+        7,
+        "[targets.demo.policy]\nbreaker_cooldown = \"2s\"",
+    );
+    let hash = demo_hash(&fleet);
+    let name = format!("ecluse-cred:v1:failing:{hash}");
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let another_key = FleetKey::from_bytes(&[0x33; KEY_LEN]).unwrap();
+    let until = EpochMs::from_millis(now_ms() + 600_000);
+    let soon = now_ms() + 2_900;
+    let forged: [(&str, Vec<u8>); 5] = [
+        (
+            "unsealed, within the first cooldown",
+            soon.to_string().into_bytes(),
+        ),
+        ("unsealed", until.as_millis().to_string().into_bytes()),
+        ("another key", another_key.seal_instant(&name, until)),
+        (
+            "moved",
+            key.seal_instant(&format!("ecluse-cred:v1:failing:{}", "0".repeat(32)), until),
+        ),
+        ("beyond the first cooldown", key.seal_instant(&name, until)),
+    ];
+    for (i, (what, value)) in forged.into_iter().enumerate() {
+        let () = redis::cmd("SET")
+            .arg(&name)
+            .arg(value)
+            .arg("PX")
+            .arg(600_000)
+            .query(&mut server.admin())
+            .unwrap();
+        let out = fleet.token(i);
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        assert_eq!(fleet.mint.mints(), i + 1, "{what}: ignored, so a mint");
+        let entry = format!("ecluse-cred:v1:entry:{hash}");
+        let () = redis::cmd("DEL")
+            .arg(&entry)
+            .query(&mut server.admin())
+            .unwrap();
+    }
+    let () = redis::cmd("DEL")
+        .arg(&name)
+        .query(&mut server.admin())
+        .unwrap();
+
+    // A real failure: host 5's mint fails and writes the record; host 6, cold, is told.
+    fleet.mint.set("fail", "");
+    assert_eq!(fleet.token(5).status.code(), Some(75));
+    assert_eq!(fleet.mint.mints(), 6);
+    let out = fleet.token(6);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the fleet's token API is failing until"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fleet.mint.mints(), 6);
+    // The API back and the record past (the store drops it): the hosts mint again, once.
+    fleet.mint.unset("fail");
+    assert!(wait_until(PATIENCE, || server.get(&name).is_none()));
+    let outs: Vec<Output> = (5..7).map(|i| fleet.token(i)).collect();
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs));
+    assert_eq!(fleet.mint.mints(), 7);
+}
+
+/// A server that answers `AUTH` and then each command with a simple string that never ends:
+/// one byte every 50 ms, so no read ever times out.
+fn slow_drip_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = conn.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    let command = String::from_utf8_lossy(&buf[..n]).to_ascii_uppercase();
+                    if command.contains("AUTH") || command.contains("SELECT") {
+                        if conn.write_all(b"+OK\r\n").is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    if conn.write_all(b"+").is_err() {
+                        return;
+                    }
+                    while conn.write_all(b"a").is_ok() {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    return;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_slow_drip_store_costs_one_deadline_then_the_host_mints_on_its_own() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 1, "");
+    let drip = slow_drip_server();
+    let host = &fleet.hosts[0];
+    let config = std::fs::read_to_string(&host.config)
+        .unwrap()
+        .replace(&format!(":{}/0", server.port), &format!(":{drip}/0"));
+    host.write_raw_config(&config);
+    let started = std::time::Instant::now();
+    let out = fleet.token(0);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(warnings(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("took more than 1800 ms together"),
+        "{}",
+        stderr(&out)
+    );
+    // The store's share: 6 x 300 ms, where it was the whole wait (22.4 s) and more.
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+    assert_eq!(fleet.mint.mints(), 1);
 }

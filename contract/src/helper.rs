@@ -65,12 +65,13 @@ pub enum FleetOp {
         min_ttl_ms: i64,
         /// The longest token lifetime the policy accepts.
         max_lifetime_ms: i64,
-        /// A `failing` record further ahead than this (the longest jittered breaker
-        /// cooldown) is not believed.
+        /// A `failing` record further ahead than this (the first breaker cooldown, jittered
+        /// at most) is not believed.
         max_failing_ms: i64,
         /// The fleet lock's expiry: a little past `mint_timeout`.
         lock_ms: u64,
-        /// How long to wait for another host's mint: `lock_timeout - mint_timeout`.
+        /// How long to wait while another host holds the lock: the lock's life and one pause,
+        /// at most `lock_timeout` less both fleet steps' bounds.
         wait_ms: u64,
     },
     /// After a mint: publish its outcome, and release the lock if `owner` holds it.

@@ -184,6 +184,43 @@ impl FleetKey {
         plain.fill(0);
         entry
     }
+
+    /// The fleet's `failing` record, until `until`, sealed for the store key `key_name`: so that
+    /// whoever can write to the store without the key cannot make the fleet stop minting.
+    ///
+    /// # Panics
+    ///
+    /// If the system's random number generator fails, as [`FleetKey::seal`].
+    pub fn seal_instant(&self, key_name: &str, until: EpochMs) -> Vec<u8> {
+        let mut buf = until.as_millis().to_be_bytes().to_vec();
+        let nonce = self
+            .aead
+            .seal_in_place_append_tag(Aad::from(aad(key_name)), &mut buf)
+            .expect("AES-256-GCM sealing fails only when the system RNG does");
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + buf.len());
+        out.push(VERSION);
+        out.extend_from_slice(nonce.as_ref());
+        out.extend_from_slice(&buf);
+        out
+    }
+
+    /// The instant sealed in `value` by [`FleetKey::seal_instant`] for `key_name`, or `None`
+    /// (forged, moved from another key, sealed under another key, not an instant).
+    pub fn open_instant(&self, key_name: &str, value: &[u8]) -> Option<EpochMs> {
+        let (&version, rest) = value.split_first()?;
+        if version != VERSION || rest.len() != NONCE_LEN + 8 + TAG_LEN {
+            return None;
+        }
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = sealed.to_vec();
+        let plain = self
+            .aead
+            .open_in_place(nonce, Aad::from(aad(key_name)), &mut buf)
+            .ok()?;
+        let bytes: [u8; 8] = (&*plain).try_into().ok()?;
+        Some(EpochMs::from_millis(i64::from_be_bytes(bytes)))
+    }
 }
 
 /// The associated data: the format version, then the store key's name.
@@ -410,5 +447,29 @@ mod tests {
         let shown = format!("{:?}", entry());
         assert!(!shown.contains("secret-token"), "{shown}");
         assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn a_failing_record_opens_only_under_its_key_and_name() {
+        let until = EpochMs::from_millis(1_800_000_000_000);
+        let name = "ecluse-cred:v1:failing:0123abcd";
+        let sealed = key(1).seal_instant(name, until);
+        assert_eq!(key(1).open_instant(name, &sealed), Some(until));
+        assert_eq!(key(2).open_instant(name, &sealed), None, "another key");
+        assert_eq!(key(1).open_instant(NAME, &sealed), None, "another name");
+        assert_eq!(
+            key(1).open_instant(name, b"1800000000000"),
+            None,
+            "unsealed"
+        );
+        let mut flipped = sealed.clone();
+        flipped[14] ^= 1;
+        assert_eq!(key(1).open_instant(name, &flipped), None, "tampered");
+        // An entry is not a failing record, nor the other way round.
+        assert_eq!(
+            key(1).open_instant(NAME, &key(1).seal(NAME, &entry())),
+            None
+        );
+        assert!(key(1).open(name, &sealed).is_none());
     }
 }

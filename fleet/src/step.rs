@@ -5,6 +5,9 @@
 //! answer ([`FleetAnswer::NoStore`]), never an error: the caller then mints as without
 //! `[fleet]`. docs/fleet.md describes the protocol.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,13 +18,69 @@ use ecluse_cred_contract::secret::Secret;
 use crate::seal::{FleetKey, Sealed};
 use crate::store::{Store, StoreConfig, StoreError};
 
-/// How often a host that found the lock taken looks for the published entry.
+/// The first pause of a host that found the lock taken before it looks for the published
+/// entry again; each pause doubles up to [`POLL_MAX`], each jittered (×0.5 to ×1.5).
 pub const POLL: Duration = Duration::from_millis(100);
+/// The longest pause between two looks at the entry while another host holds the lock.
+pub const POLL_MAX: Duration = Duration::from_secs(1);
+/// A step's store work, in store timeouts, outside its waiting: connect (DNS included), the
+/// reads, the lock and its release, all together. Past it the step answers
+/// [`FleetAnswer::NoStore`] whatever the store is doing (a slow drip of bytes, a hung DNS
+/// lookup): one deadline for the step, not one per command.
+pub const STORE_BUDGET_TIMEOUTS: u32 = 6;
 /// How far a publishing host's clock may be ahead: an entry issued later than this is a miss.
 const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
-/// Runs one fleet step.
+/// Runs one fleet step, within one deadline: [`STORE_BUDGET_TIMEOUTS`] store timeouts of store
+/// work plus the time it spent waiting for another host (at most the request's `wait_ms`).
+/// The step runs on a thread of its own; past the deadline the answer is
+/// [`FleetAnswer::NoStore`] and the thread is left to the process's exit.
 pub fn run(request: &FleetRequest) -> FleetAnswer {
+    let budget = Duration::from_millis(request.fleet.timeout_ms.max(1)) * STORE_BUDGET_TIMEOUTS;
+    run_within(request, budget)
+}
+
+fn run_within(request: &FleetRequest, budget: Duration) -> FleetAnswer {
+    let slept = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = mpsc::channel();
+    let worker = {
+        let request = request.clone();
+        let slept = Arc::clone(&slept);
+        thread::spawn(move || {
+            let _ = tx.send(run_step(&request, &slept));
+        })
+    };
+    let start = Instant::now();
+    loop {
+        let deadline = start + budget + Duration::from_millis(slept.load(Ordering::Relaxed));
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(answer) => {
+                let _ = worker.join();
+                return answer;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let now_deadline =
+                    start + budget + Duration::from_millis(slept.load(Ordering::Relaxed));
+                if Instant::now() >= now_deadline {
+                    return FleetAnswer::NoStore {
+                        reason: format!(
+                            "the store's connect (DNS included) and commands took more than {} ms together",
+                            budget.as_millis()
+                        ),
+                    };
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return FleetAnswer::NoStore {
+                    reason: "the fleet step failed".to_owned(),
+                };
+            }
+        }
+    }
+}
+
+/// Runs one fleet step, adding each pause of its wait to `slept`.
+fn run_step(request: &FleetRequest, slept: &AtomicU64) -> FleetAnswer {
     match open(&request.fleet) {
         Err(reason) => FleetAnswer::NoStore { reason },
         Ok((key, store)) => {
@@ -30,6 +89,7 @@ pub fn run(request: &FleetRequest) -> FleetAnswer {
                 key: &key,
                 store: &store,
                 hash: &hash,
+                slept,
             };
             let answer = match &request.op {
                 FleetOp::FleetGet {
@@ -93,22 +153,31 @@ struct Fleet<'a> {
     key: &'a FleetKey,
     store: &'a Store,
     hash: &'a str,
+    /// Milliseconds spent pausing between looks, which extend the step's deadline.
+    slept: &'a AtomicU64,
 }
 
 impl Fleet<'_> {
+    /// A host that finds the lock taken waits while it is held, looking only at the entry
+    /// (with the lock's `SET NX`, which both re-reads the lock and takes it when it is gone or
+    /// expired), pausing [`POLL`] doubling to [`POLL_MAX`], jittered. The caller's `wait`
+    /// covers the lock's life: a live holder publishes (or writes `failing`) before its lock
+    /// expires, and a dead one's lock expires within it, when one waiter takes it.
     fn get(&self, get: &Get) -> Result<FleetAnswer, StoreError> {
         let deadline = Instant::now() + get.wait;
         let owner = random_owner();
+        if let Some(answer) = self.shared(get)? {
+            return Ok(answer);
+        }
+        let mut pause = POLL;
         loop {
-            if let Some(answer) = self.shared(get)? {
-                return Ok(answer);
-            }
             if self.store.try_lock(self.hash, &owner, get.lock)? {
-                // Read once more: the holder before this one may have published just now.
-                return match self.entry(get) {
-                    Ok(Some(token)) => {
+                // Read once more: the holder before this one may have published a token, or
+                // written `failing`, just before it released the lock.
+                return match self.shared(get) {
+                    Ok(Some(answer)) => {
                         self.store.release(self.hash, &owner)?;
-                        Ok(token)
+                        Ok(answer)
                     }
                     Ok(None) => Ok(FleetAnswer::Mint { owner }),
                     Err(e) => {
@@ -121,24 +190,37 @@ impl Fleet<'_> {
             if left.is_zero() {
                 return Ok(FleetAnswer::MintYourself {
                     reason: format!(
-                        "another host's mint did not publish within {} ms",
+                        "another host held the fleet lock for all of this host's wait ({} ms) without publishing",
                         get.wait.as_millis()
                     ),
                 });
             }
-            thread::sleep(left.min(POLL));
+            let nap = left.min(jittered(pause));
+            self.slept.fetch_add(
+                u64::try_from(nap.as_millis()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            thread::sleep(nap);
+            pause = (pause * 2).min(POLL_MAX);
+            if let Some(token) = self.entry(get)? {
+                return Ok(token);
+            }
         }
     }
 
-    /// A usable shared token, or the fleet's `failing` record.
+    /// A usable shared token, or the fleet's `failing` record (sealed under the fleet key for
+    /// its key's name, and no further ahead than `max_failing_ms`: a forged or moved record, or
+    /// one too far ahead, is ignored).
     fn shared(&self, get: &Get) -> Result<Option<FleetAnswer>, StoreError> {
         if let Some(token) = self.entry(get)? {
             return Ok(Some(token));
         }
         let now = now();
+        let name = self.store.failing_key(self.hash);
         Ok(self
             .store
             .failing(self.hash)?
+            .and_then(|value| self.key.open_instant(&name, &value))
             .filter(|until| *until > now && until.ms_since(now) <= get.max_failing_ms)
             .map(|until| FleetAnswer::Failing { until }))
     }
@@ -180,7 +262,12 @@ impl Fleet<'_> {
                     .publish(self.hash, &sealed, *expires_at)
                     .map(drop)
             }
-            FleetOutcome::Failing { until } => self.store.set_failing(self.hash, *until).map(drop),
+            FleetOutcome::Failing { until } => {
+                let sealed = self
+                    .key
+                    .seal_instant(&self.store.failing_key(self.hash), *until);
+                self.store.set_failing(self.hash, &sealed, *until).map(drop)
+            }
             FleetOutcome::Nothing => Ok(()),
         };
         // Release even when the publish failed: the next host should not wait for nothing.
@@ -208,6 +295,13 @@ fn usable(e: &Sealed, now: EpochMs, get: &Get) -> bool {
         && e.refresh_at <= e.expires_at
         && now < e.refresh_at
         && e.expires_at.ms_since(now) > min_ttl
+}
+
+/// `pause` times a random factor from 0.5 to 1.5, so that waiting hosts do not poll together.
+fn jittered(pause: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    aws_lc_rs::rand::fill(&mut byte).expect("the system RNG works");
+    pause.mul_f64(0.5 + f64::from(byte[0]) / 255.0)
 }
 
 /// A random lock owner: 128 bits in hex.

@@ -7,7 +7,10 @@
 //! - `NAMESPACE:v1:entry:HASH`: the sealed token ([`crate::seal`]), expiring with the token;
 //! - `NAMESPACE:v1:lock:HASH`: the single-flight lock, `SET NX PX`, released by its owner only;
 //! - `NAMESPACE:v1:failing:HASH`: the shared breaker, the instant (ms) until which the token API
-//!   is judged failing, expiring then.
+//!   is judged failing, sealed by the caller ([`crate::seal::FleetKey::seal_instant`]),
+//!   expiring then.
+//!
+//! Values are read with `GETRANGE` up to [`MAX_VALUE_BYTES`]: a larger one is a miss.
 //!
 //! A connection is opened on first use and kept; any error drops it, so a failure is not
 //! remembered past the call it happened in: the next call connects afresh.
@@ -25,6 +28,10 @@ use redis::{Client, Connection, IntoConnectionInfo, RedisError, TlsCertificates}
 /// Deletes the lock only if it still holds the caller's owner token (redis.io, "Distributed
 /// Locks with Redis"); portable to every Redis and Valkey (`DELIFEQ`/`DELEX` are not).
 const RELEASE: &str = "if redis.call('GET',KEYS[1]) == ARGV[1] then return redis.call('DEL',KEYS[1]) else return 0 end";
+
+/// The most read of a value: a sealed token is a few KiB at most. A larger value (a store
+/// writer filling memory) is a miss, read no further than this (`GETRANGE`, not `GET`).
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
 /// The longest reason kept from an error: a store answering garbage does not flood the log.
 const REASON_MAX: usize = 200;
@@ -245,8 +252,21 @@ impl Store {
 
     /// The sealed entry for `hash`, if any.
     pub fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = self.entry_key(hash);
-        self.run(|con| redis::cmd("GET").arg(&key).query(con))
+        self.read(&self.entry_key(hash))
+    }
+
+    /// The value at `key` if it is a string of 1 to [`MAX_VALUE_BYTES`] bytes: `GETRANGE` reads
+    /// one byte more than that at most, so a huge value costs no memory. Missing, empty or
+    /// larger: `None`.
+    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let value: Vec<u8> = self.run(|con| {
+            redis::cmd("GETRANGE")
+                .arg(key)
+                .arg(0)
+                .arg(MAX_VALUE_BYTES)
+                .query(con)
+        })?;
+        Ok((!value.is_empty() && value.len() <= MAX_VALUE_BYTES).then_some(value))
     }
 
     /// Takes the lock for `hash` as `owner` for `ttl` (at least 1 ms) if no one holds it:
@@ -304,9 +324,15 @@ impl Store {
         Ok(true)
     }
 
-    /// Publishes that the token API for `hash` is failing until `until` (the key expires then).
-    /// An instant already past writes nothing and gives `false`.
-    pub fn set_failing(&self, hash: &str, until: EpochMs) -> Result<bool, StoreError> {
+    /// Publishes that the token API for `hash` is failing until `until`: `value` is the record
+    /// as the caller sealed it; the key expires then. An instant already past writes nothing
+    /// and gives `false`.
+    pub fn set_failing(
+        &self,
+        hash: &str,
+        value: &[u8],
+        until: EpochMs,
+    ) -> Result<bool, StoreError> {
         if until <= now() {
             return Ok(false);
         }
@@ -314,7 +340,7 @@ impl Store {
         let _: String = self.run(|con| {
             redis::cmd("SET")
                 .arg(&key)
-                .arg(until.as_millis())
+                .arg(value)
                 .arg("PXAT")
                 .arg(until.as_millis())
                 .query(con)
@@ -322,14 +348,10 @@ impl Store {
         Ok(true)
     }
 
-    /// Until when the fleet judges the token API for `hash` failing, if it does. A value that is
-    /// not an instant reads as not failing.
-    pub fn failing(&self, hash: &str) -> Result<Option<EpochMs>, StoreError> {
-        let key = self.failing_key(hash);
-        let value: Option<Vec<u8>> = self.run(|con| redis::cmd("GET").arg(&key).query(con))?;
-        Ok(value
-            .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<i64>().ok())
-            .map(EpochMs::from_millis))
+    /// The `failing` record for `hash` as stored (sealed by the writer), if any: capped as
+    /// [`Store::get`] is.
+    pub fn failing(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(&self.failing_key(hash))
     }
 
     /// `PING`: whether the store answers (for `status` and `doctor`).

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ecluse_cred_contract::mint::EpochMs;
 use ecluse_cred_contract::secret::Secret;
 use ecluse_cred_fleet::seal::{FleetKey, Sealed};
-use ecluse_cred_fleet::store::{Store, StoreConfig, StoreError};
+use ecluse_cred_fleet::store::{MAX_VALUE_BYTES, Store, StoreConfig, StoreError};
 
 /// The store timeout the tests configure.
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -323,16 +323,58 @@ fn the_shared_breaker_reads_back_until_when_and_expires_then() {
     let store = server.store();
     assert_eq!(store.failing("h6").unwrap(), None);
     let until = now().saturating_add_ms(60_000);
-    assert!(store.set_failing("h6", until).unwrap());
-    assert_eq!(store.failing("h6").unwrap(), Some(until));
-    assert!(!store.set_failing("h7", now().saturating_sub_ms(1)).unwrap());
-    assert_eq!(store.failing("h7").unwrap(), None);
-    let _: () = redis::cmd("SET")
-        .arg("ecluse-cred:v1:failing:h8")
-        .arg("garbage")
+    assert!(store.set_failing("h6", b"sealed-until", until).unwrap());
+    assert_eq!(store.failing("h6").unwrap(), Some(b"sealed-until".to_vec()));
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg("ecluse-cred:v1:failing:h6")
         .query(&mut server.admin())
         .unwrap();
-    assert_eq!(store.failing("h8").unwrap(), None, "garbage is not failing");
+    assert!(pttl > 50_000 && pttl <= 60_000, "{pttl}");
+    assert!(
+        !store
+            .set_failing("h7", b"x", now().saturating_sub_ms(1))
+            .unwrap()
+    );
+    assert_eq!(store.failing("h7").unwrap(), None);
+}
+
+#[test]
+fn a_value_larger_than_the_cap_is_a_miss_read_no_further_than_the_cap() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let store = server.store();
+    for (key, hash) in [
+        ("ecluse-cred:v1:entry:h20", "h20"),
+        ("ecluse-cred:v1:failing:h20", "h20"),
+    ] {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(vec![7u8; MAX_VALUE_BYTES + 1])
+            .query(&mut server.admin())
+            .unwrap();
+        let read = if key.contains("entry") {
+            store.get(hash)
+        } else {
+            store.failing(hash)
+        };
+        assert_eq!(read.unwrap(), None, "{key}");
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(vec![7u8; MAX_VALUE_BYTES])
+            .query(&mut server.admin())
+            .unwrap();
+        let read = if key.contains("entry") {
+            store.get(hash)
+        } else {
+            store.failing(hash)
+        };
+        assert_eq!(
+            read.unwrap().map(|v| v.len()),
+            Some(MAX_VALUE_BYTES),
+            "{key}"
+        );
+    }
 }
 
 #[test]

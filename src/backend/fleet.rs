@@ -28,9 +28,31 @@ use crate::process::run_program;
 const LOCK_STORE_TIMEOUTS: u32 = 4;
 /// What a helper run may take beyond its store work: starting the process.
 const MARGIN: Duration = Duration::from_secs(2);
-/// A step's store operations before and after waiting (connect, GET entry, GET failing, SET NX,
-/// GET entry, release), each bounded by the store's `timeout`.
+/// A step's store work outside its waiting, in store timeouts: the helper's own deadline for
+/// it (`ecluse_cred_fleet::step::STORE_BUDGET_TIMEOUTS`, connect and DNS included).
 const STEP_STORE_TIMEOUTS: u32 = 6;
+/// The longest pause of a waiting host between two looks at the entry
+/// (`ecluse_cred_fleet::step::POLL_MAX`): a waiter whose holder's lock expired takes it at its
+/// next look.
+const POLL_MAX: Duration = Duration::from_secs(1);
+
+/// How long the fleet lock lives: the holder's mint, then its put (store work), and a margin.
+/// A live holder publishes its token, or `failing`, before then.
+pub fn lock_life(mint_timeout: Duration, store_timeout: Duration) -> Duration {
+    mint_timeout + store_timeout * LOCK_STORE_TIMEOUTS + MARGIN
+}
+
+/// The bound of the two fleet steps around a mint, waiting aside.
+fn steps(store_timeout: Duration) -> Duration {
+    (store_timeout * STEP_STORE_TIMEOUTS + MARGIN) * 2
+}
+
+/// The least `lock_timeout` a fleet target needs so that a waiter covers the fleet lock's whole
+/// life: [`lock_life`] + one pause ([`POLL_MAX`]) + both steps' bounds, that is
+/// `mint_timeout + 16 × fleet.timeout + 7 s` (45 s with the defaults, 60 s given).
+pub fn min_lock_timeout(mint_timeout: Duration, store_timeout: Duration) -> Duration {
+    lock_life(mint_timeout, store_timeout) + POLL_MAX + steps(store_timeout)
+}
 
 /// Whether this process has warned that the store is not used: once per process.
 static WARNED: AtomicBool = AtomicBool::new(false);
@@ -74,7 +96,18 @@ fn step(
     let argv = vec![helper.display().to_string()];
     let input = serde_json::to_vec(&request).expect("request serializes");
     let bound = waits + fleet.timeout * STEP_STORE_TIMEOUTS + MARGIN;
-    let out = run_program(&argv, Some(input), bound).map_err(|e| e.message)?;
+    let started = std::time::Instant::now();
+    let out = run_program(&argv, Some(input), bound).map_err(|e| {
+        if started.elapsed() >= bound {
+            format!(
+                "the mint helper's fleet step did not finish within {} (fleet.timeout × {STEP_STORE_TIMEOUTS} + {} of waiting + 2s); killed it",
+                humantime::format_duration(bound - waits - MARGIN),
+                humantime::format_duration(waits)
+            )
+        } else {
+            e.message
+        }
+    })?;
     if out.code != Some(0) {
         return Err(format!(
             "the mint helper failed{}",
@@ -90,15 +123,19 @@ impl FleetMint {
         step(&self.fleet, &self.settings_hash, op, waits)
     }
 
-    /// How long the helper may wait for another host's mint: what is left of `lock_timeout`
-    /// after a mint of this host's own and the two fleet steps around it, so that this host's
-    /// own waiters (who wait `lock_timeout` for its lock) are still served by a fallback mint.
+    /// How long the helper may wait for another host's mint: while the fleet lock is held, so
+    /// the lock's whole life and one pause (a live holder publishes within it, a dead holder's
+    /// lock expires within it and this host takes it), and never more than this host's
+    /// `lock_timeout` less the two fleet steps, which its own waiters wait for. The config
+    /// refuses a fleet target whose `lock_timeout` is below [`min_lock_timeout`], so the wait
+    /// is the lock's life. Only when the holder dies holding the lock does this host's own
+    /// mint follow the whole wait, and may then outlast its waiters' `lock_timeout`.
     fn wait(&self) -> Duration {
-        let steps = (self.fleet.timeout * STEP_STORE_TIMEOUTS + MARGIN) * 2;
-        self.policy
-            .lock_timeout
-            .saturating_sub(self.policy.mint_timeout)
-            .saturating_sub(steps)
+        (lock_life(self.policy.mint_timeout, self.fleet.timeout) + POLL_MAX).min(
+            self.policy
+                .lock_timeout
+                .saturating_sub(steps(self.fleet.timeout)),
+        )
     }
 
     /// The store is not used for this mint: warn (once per process) and go on without it.
@@ -149,15 +186,10 @@ impl Mint for FleetMint {
         let get = FleetOp::FleetGet {
             min_ttl_ms: policy::ms(self.policy.min_ttl),
             max_lifetime_ms: policy::ms(policy::MAX_TOKEN_LIFETIME),
-            max_failing_ms: policy::jittered_cooldown(
-                self.policy
-                    .breaker_cooldown
-                    .max(policy::MAX_BREAKER_COOLDOWN),
-                1.0,
-            ),
-            lock_ms: policy::ms(
-                self.policy.mint_timeout + self.fleet.timeout * LOCK_STORE_TIMEOUTS + MARGIN,
-            ) as u64,
+            // A `failing` record is written for one jittered first cooldown: further ahead
+            // is not believed.
+            max_failing_ms: policy::jittered_cooldown(self.policy.breaker_cooldown, 1.0),
+            lock_ms: policy::ms(lock_life(self.policy.mint_timeout, self.fleet.timeout)) as u64,
             wait_ms: policy::ms(wait) as u64,
         };
         let owner = match self.step(get, wait) {

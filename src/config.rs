@@ -184,6 +184,45 @@ pub struct FleetConfig {
     pub timeout: Duration,
 }
 
+/// The fleet tier's time arithmetic (docs/fleet.md, "Waiting"): how long the fleet lock lives,
+/// what the helper's fleet steps may take, and the least `lock_timeout` that leaves a fleet
+/// host room to wait for another host's whole mint. Here, below `backend`, so that the config
+/// can refuse a `lock_timeout` without room.
+pub mod fleet_budget {
+    use std::time::Duration;
+
+    /// The fleet lock's expiry past `mint_timeout`, in store timeouts (the put's connect and
+    /// commands), plus [`MARGIN`].
+    pub const LOCK_STORE_TIMEOUTS: u32 = 4;
+    /// What a helper run may take beyond its store work: starting the process.
+    pub const MARGIN: Duration = Duration::from_secs(2);
+    /// A step's store work outside its waiting, in store timeouts: the helper's own deadline for
+    /// it (`ecluse_cred_fleet::step::STORE_BUDGET_TIMEOUTS`, connect and DNS included).
+    pub const STEP_STORE_TIMEOUTS: u32 = 6;
+    /// The longest pause of a waiting host between two looks at the entry
+    /// (`ecluse_cred_fleet::step::POLL_MAX`): a waiter whose holder's lock expired takes it at its
+    /// next look.
+    pub const POLL_MAX: Duration = Duration::from_secs(1);
+
+    /// How long the fleet lock lives: the holder's mint, then its put (store work), and a margin.
+    /// A live holder publishes its token, or `failing`, before then.
+    pub fn lock_life(mint_timeout: Duration, store_timeout: Duration) -> Duration {
+        mint_timeout + store_timeout * LOCK_STORE_TIMEOUTS + MARGIN
+    }
+
+    /// The bound of the two fleet steps around a mint, waiting aside.
+    pub fn steps(store_timeout: Duration) -> Duration {
+        (store_timeout * STEP_STORE_TIMEOUTS + MARGIN) * 2
+    }
+
+    /// The least `lock_timeout` a fleet target needs so that a waiter covers the fleet lock's whole
+    /// life: [`lock_life`] + one pause ([`POLL_MAX`]) + both steps' bounds, that is
+    /// `mint_timeout + 16 × fleet.timeout + 7 s` (45 s with the defaults, 60 s given).
+    pub fn min_lock_timeout(mint_timeout: Duration, store_timeout: Duration) -> Duration {
+        lock_life(mint_timeout, store_timeout) + POLL_MAX + steps(store_timeout)
+    }
+}
+
 /// The fleet's key prefix when `namespace` is not set.
 pub const FLEET_NAMESPACE: &str = "ecluse-cred";
 /// The store's connect and command timeout when `timeout` is not set.
@@ -663,11 +702,11 @@ fn fleet_store(value: &str) -> Result<String, String> {
 }
 
 /// Whether a fleet target's `lock_timeout` leaves room to wait for another host's whole mint
-/// (`backend::fleet::min_lock_timeout`): otherwise its hosts would stop waiting before the
+/// ([`fleet_budget::min_lock_timeout`]): otherwise its hosts would stop waiting before the
 /// holder could publish, and each mint on its own. `key` prefixes `policy.lock_timeout` in the
 /// error: `targets.NAME.`, or nothing for the defaults.
 fn fleet_room(policy: &Policy, fleet: &FleetConfig, key: &str) -> Result<(), String> {
-    let least = crate::backend::fleet::min_lock_timeout(policy.mint_timeout, fleet.timeout);
+    let least = fleet_budget::min_lock_timeout(policy.mint_timeout, fleet.timeout);
     if policy.lock_timeout < least {
         return Err(format!(
             "{key}policy.lock_timeout: {} leaves a fleet host no time to wait for another host's mint; with mint_timeout {} and fleet.timeout {} it must be at least {} (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout",

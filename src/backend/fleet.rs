@@ -17,42 +17,12 @@ use ecluse_cred_contract::helper::{FleetAnswer, FleetOp, FleetOutcome, FleetRequ
 
 use super::helper::HelperMint;
 use crate::config::FleetConfig;
+use crate::config::fleet_budget::{MARGIN, POLL_MAX, STEP_STORE_TIMEOUTS, lock_life, steps};
 use crate::event;
 use crate::log::Level;
 use crate::mint::{EpochMs, FailureKind, Mint, MintError, Minted};
 use crate::policy::{self, Policy};
 use crate::process::run_program;
-
-/// The fleet lock's expiry past `mint_timeout`, in store timeouts (the put's connect and
-/// commands), plus [`MARGIN`].
-const LOCK_STORE_TIMEOUTS: u32 = 4;
-/// What a helper run may take beyond its store work: starting the process.
-const MARGIN: Duration = Duration::from_secs(2);
-/// A step's store work outside its waiting, in store timeouts: the helper's own deadline for
-/// it (`ecluse_cred_fleet::step::STORE_BUDGET_TIMEOUTS`, connect and DNS included).
-const STEP_STORE_TIMEOUTS: u32 = 6;
-/// The longest pause of a waiting host between two looks at the entry
-/// (`ecluse_cred_fleet::step::POLL_MAX`): a waiter whose holder's lock expired takes it at its
-/// next look.
-const POLL_MAX: Duration = Duration::from_secs(1);
-
-/// How long the fleet lock lives: the holder's mint, then its put (store work), and a margin.
-/// A live holder publishes its token, or `failing`, before then.
-pub fn lock_life(mint_timeout: Duration, store_timeout: Duration) -> Duration {
-    mint_timeout + store_timeout * LOCK_STORE_TIMEOUTS + MARGIN
-}
-
-/// The bound of the two fleet steps around a mint, waiting aside.
-fn steps(store_timeout: Duration) -> Duration {
-    (store_timeout * STEP_STORE_TIMEOUTS + MARGIN) * 2
-}
-
-/// The least `lock_timeout` a fleet target needs so that a waiter covers the fleet lock's whole
-/// life: [`lock_life`] + one pause ([`POLL_MAX`]) + both steps' bounds, that is
-/// `mint_timeout + 16 × fleet.timeout + 7 s` (45 s with the defaults, 60 s given).
-pub fn min_lock_timeout(mint_timeout: Duration, store_timeout: Duration) -> Duration {
-    lock_life(mint_timeout, store_timeout) + POLL_MAX + steps(store_timeout)
-}
 
 /// Whether this process has warned that the store is not used: once per process.
 static WARNED: AtomicBool = AtomicBool::new(false);
@@ -127,7 +97,7 @@ impl FleetMint {
     /// the lock's whole life and one pause (a live holder publishes within it, a dead holder's
     /// lock expires within it and this host takes it), and never more than this host's
     /// `lock_timeout` less the two fleet steps, which its own waiters wait for. The config
-    /// refuses a fleet target whose `lock_timeout` is below [`min_lock_timeout`], so the wait
+    /// refuses a fleet target whose `lock_timeout` is below [`min_lock_timeout`](crate::config::fleet_budget::min_lock_timeout), so the wait
     /// is the lock's life. Only when the holder dies holding the lock does this host's own
     /// mint follow the whole wait, and may then outlast its waiters' `lock_timeout`.
     fn wait(&self) -> Duration {

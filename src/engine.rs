@@ -502,10 +502,17 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
                 );
                 let cached = state.entry.as_ref();
                 let draw = (self.random)();
-                state
-                    .breaker
-                    .record_failure(failed_at, &e, cached, self.policy, draw);
-                if let Some(until) = state.breaker.open_until {
+                if !e.is_own() {
+                    // The fleet's breaker, not this host's failure: not counted.
+                    state
+                        .breaker
+                        .record_fleet_failing(failed_at, &e, cached, self.policy, draw);
+                } else {
+                    state
+                        .breaker
+                        .record_failure(failed_at, &e, cached, self.policy, draw);
+                }
+                if let (true, Some(until)) = (e.is_own(), state.breaker.open_until) {
                     event!(
                         Level::Info,
                         "breaker_opened",

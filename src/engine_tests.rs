@@ -23,6 +23,8 @@ struct World {
     state: RefCell<State>,
     locked: Cell<bool>,
     mint_fails: Cell<bool>,
+    /// The mint answers with the fleet's `failing` record (another host's failure).
+    fleet_failing: Cell<bool>,
     /// The cache cannot be written (a full or read-only disk).
     save_fails: Cell<bool>,
     mints: Cell<u32>,
@@ -88,6 +90,11 @@ impl Mint for Fake {
         w.now.set(w.now.get() + w.latency.get());
         if w.mint_fails.get() {
             return Err(MintError::transient("backend down"));
+        }
+        if w.fleet_failing.get() {
+            return Err(MintError::fleet_failing(
+                "the fleet's token API is failing until later",
+            ));
         }
         Ok(Minted {
             token: Secret::new(format!("tok-{}", w.mints.get())),
@@ -276,6 +283,38 @@ fn breaker_opens_at_threshold_stops_minting_then_one_probe_closes_it() {
         f.0.state.borrow().breaker.state(f.now()),
         BreakerState::Closed
     );
+    assert!(f.0.violation.borrow().is_none());
+}
+
+#[test]
+fn the_fleets_failing_answers_never_open_this_hosts_breaker_and_its_next_mint_goes_through() {
+    let f = world();
+    let p = Policy {
+        breaker_cooldown: Duration::from_secs(60),
+        ..Policy::default()
+    };
+    let e = engine(&f, &p);
+    f.0.fleet_failing.set(true);
+    for _ in 0..5 {
+        let err = inline(&e, None).unwrap_err();
+        assert_eq!(err.code, Code::TempFail);
+        assert!(
+            err.message
+                .contains("the fleet's token API is failing until later"),
+            "{}",
+            err.message
+        );
+        advance(&f, SEC);
+    }
+    assert_eq!(f.0.mints.get(), 5, "each cold call asked the fleet");
+    let breaker = f.0.state.borrow().breaker.clone();
+    assert_eq!(breaker.consecutive_failures, 0);
+    assert_eq!(breaker.open_until, None);
+    assert_eq!(breaker.state(f.now()), BreakerState::Closed);
+    // The record passes: the very next call mints (or takes the fleet's token), no cooldown.
+    f.0.fleet_failing.set(false);
+    assert_eq!(inline(&e, None).unwrap().source, Source::Mint);
+    assert_eq!(f.0.mints.get(), 6);
     assert!(f.0.violation.borrow().is_none());
 }
 

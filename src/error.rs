@@ -43,7 +43,7 @@ impl Code {
 impl From<FailureKind> for Code {
     fn from(kind: FailureKind) -> Code {
         match kind {
-            FailureKind::Transient => Code::TempFail,
+            FailureKind::Transient | FailureKind::FleetFailing => Code::TempFail,
             FailureKind::Rejected => Code::NoPerm,
             FailureKind::Misconfigured => Code::Config,
         }
@@ -95,7 +95,7 @@ impl Error {
     pub fn mint_failed(target: &str, e: MintError) -> Self {
         use ecluse_cred_contract::mint::FailureKind;
         let next = match e.kind {
-            FailureKind::Transient => String::new(),
+            FailureKind::Transient | FailureKind::FleetFailing => String::new(),
             FailureKind::Rejected | FailureKind::Misconfigured => {
                 format!(
                     " (`ecluse-cred doctor --target {target}` checks what the mint needs and says how to fix it)"

@@ -273,6 +273,27 @@ impl Breaker {
     }
 }
 
+impl Breaker {
+    /// The fleet's `failing` record answered this host's mint at `now`
+    /// ([`FailureKind::FleetFailing`](crate::mint::FailureKind::FleetFailing)): another host's
+    /// mint failed, not this host's, so it is not counted and never opens this breaker (which
+    /// would keep the host from reading the fleet's next token until its own cooldown). It is
+    /// kept for `status`, and a still-usable token's refresh waits as after a failure below the
+    /// threshold ([`retry_wait`]), so a busy host does not ask the store at every call.
+    pub fn record_fleet_failing(
+        &mut self,
+        now: EpochMs,
+        error: &MintError,
+        entry: Option<&Entry>,
+        policy: &Policy,
+        draw: f64,
+    ) {
+        self.last_error = Some(error.clone());
+        self.last_failure_at = Some(now);
+        self.retry_at = Some(now.saturating_add_ms(retry_wait(now, entry, policy, draw)));
+    }
+}
+
 /// How long a still-usable token's refresh waits after a failed one, below the breaker's
 /// threshold: until a random point (`draw`) of the time the token has left before it becomes
 /// unusable, and no longer than the jittered cooldown. The cooldown spaces a fleet's tries

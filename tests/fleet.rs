@@ -782,3 +782,59 @@ fn a_slow_drip_store_costs_one_deadline_then_the_host_mints_on_its_own() {
     assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
     assert_eq!(fleet.mint.mints(), 1);
 }
+
+/// Writes the fleet's `failing` record for the demo target, sealed under the fleet key, until
+/// `until`.
+fn write_failing(server: &Server, fleet: &Fleet, until: EpochMs) -> String {
+    let name = format!("ecluse-cred:v1:failing:{}", demo_hash(fleet));
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let () = redis::cmd("SET")
+        .arg(&name)
+        .arg(key.seal_instant(&name, until))
+        .arg("PX")
+        .arg(600_000)
+        .query(&mut server.admin())
+        .unwrap();
+    name
+}
+
+#[test]
+fn the_fleets_failing_answers_do_not_open_a_hosts_own_breaker_so_it_takes_the_next_token_at_once() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // A 30 s cooldown: a record is believed up to 45 s ahead, and a host's own breaker, had it
+    // counted the answers, would stay open for 30 s or more after the third.
+    let fleet = Fleet::new(
+        &server,
+        2,
+        "[targets.demo.policy]\nbreaker_cooldown = \"30s\"",
+    );
+    let name = write_failing(&server, &fleet, EpochMs::from_millis(now_ms() + 30_000));
+    for _ in 0..5 {
+        let out = fleet.token(0);
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the fleet's token API is failing until"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("circuit breaker open"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(fleet.mint.mints(), 0);
+    // The record passes and another host mints and publishes: host 0 takes that token now.
+    let () = redis::cmd("DEL")
+        .arg(&name)
+        .query(&mut server.admin())
+        .unwrap();
+    let outs = vec![fleet.token(1), fleet.token(0)];
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs), "host 0 took the fleet's token");
+    assert_eq!(fleet.mint.mints(), 1);
+}

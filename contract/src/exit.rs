@@ -16,7 +16,7 @@ impl FailureKind {
     /// The exit status that says this kind of failure.
     pub fn exit_status(self) -> u8 {
         match self {
-            FailureKind::Transient => TEMPFAIL,
+            FailureKind::Transient | FailureKind::FleetFailing => TEMPFAIL,
             FailureKind::Rejected => NOPERM,
             FailureKind::Misconfigured => CONFIG,
         }

@@ -110,6 +110,10 @@ pub enum FailureKind {
     Rejected,
     /// The target's settings are wrong, e.g. the command does not exist.
     Misconfigured,
+    /// The fleet's shared breaker (its `failing` record, docs/fleet.md): another host's mint
+    /// failed and the fleet does not call the API until the record's time. Transient for the
+    /// caller (exit 75), but not this host's own failure: its breaker does not count it.
+    FleetFailing,
 }
 
 /// A failed mint. The message never contains a token or a secret: backends build it from their
@@ -138,6 +142,17 @@ impl MintError {
             kind: FailureKind::Misconfigured,
             message: message.into(),
         }
+    }
+    /// The fleet's `failing` record answered for this mint ([`FailureKind::FleetFailing`]).
+    pub fn fleet_failing(message: impl Into<String>) -> Self {
+        MintError {
+            kind: FailureKind::FleetFailing,
+            message: message.into(),
+        }
+    }
+    /// Whether this host's own mint failed (its breaker counts it), not the fleet's record.
+    pub fn is_own(&self) -> bool {
+        self.kind != FailureKind::FleetFailing
     }
 }
 

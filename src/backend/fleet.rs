@@ -180,7 +180,7 @@ impl Mint for FleetMint {
                 });
             }
             Ok(FleetAnswer::Failing { until }) => {
-                return Err(MintError::transient(format!(
+                return Err(MintError::fleet_failing(format!(
                     "the fleet's token API is failing until {until} (another host's mint failed; the first host to mint after then probes it)"
                 )));
             }

@@ -838,3 +838,55 @@ fn the_fleets_failing_answers_do_not_open_a_hosts_own_breaker_so_it_takes_the_ne
     assert!(all_same_token(&outs), "host 0 took the fleet's token");
     assert_eq!(fleet.mint.mints(), 1);
 }
+
+#[test]
+fn while_the_fleet_is_failing_a_cold_host_is_served_a_shared_token_past_its_refresh_point_but_valid()
+ {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(
+        &server,
+        2,
+        "[targets.demo.policy]\nbreaker_cooldown = \"30s\"",
+    );
+    let now = now_ms();
+    let token = "tok-due-but-valid-5e1f0a";
+    let entry = format!("ecluse-cred:v1:entry:{}", demo_hash(&fleet));
+    let key = FleetKey::from_bytes(&[KEY_BYTE; KEY_LEN]).unwrap();
+    let sealed = key.seal(
+        &entry,
+        &Sealed {
+            token: Secret::new(token.to_owned()),
+            issued_at: EpochMs::from_millis(now - 50 * 60_000),
+            refresh_at: EpochMs::from_millis(now - 60_000),
+            expires_at: EpochMs::from_millis(now + 30 * 60_000),
+        },
+    );
+    let () = redis::cmd("SET")
+        .arg(&entry)
+        .arg(sealed)
+        .arg("PX")
+        .arg(30 * 60_000)
+        .query(&mut server.admin())
+        .unwrap();
+    let name = write_failing(&server, &fleet, EpochMs::from_millis(now + 30_000));
+    let out = fleet.token(0);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end(), token);
+    assert_eq!(
+        fleet.mint.mints(),
+        0,
+        "nobody minted while the fleet is failing"
+    );
+
+    // Without the record the due token is not served: the fleet mints a new one.
+    let () = redis::cmd("DEL")
+        .arg(&name)
+        .query(&mut server.admin())
+        .unwrap();
+    let out = fleet.token(1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(stdout(&out).trim_end(), token);
+    assert_eq!(fleet.mint.mints(), 1);
+}

@@ -210,35 +210,51 @@ impl Fleet<'_> {
 
     /// A usable shared token, or the fleet's `failing` record (sealed under the fleet key for
     /// its key's name, and no further ahead than `max_failing_ms`: a forged or moved record, or
-    /// one too far ahead, is ignored).
+    /// one too far ahead, is ignored). While the record holds, a shared token past its refresh
+    /// point but still valid (with `min_ttl` left) is served rather than the failure: nobody
+    /// may mint, and the token still works.
     fn shared(&self, get: &Get) -> Result<Option<FleetAnswer>, StoreError> {
-        if let Some(token) = self.entry(get)? {
-            return Ok(Some(token));
-        }
+        let sealed = self.sealed_entry()?;
         let now = now();
+        if let Some(token) = sealed
+            .as_ref()
+            .filter(|e| usable(e, now, get, Due::Refused))
+        {
+            return Ok(Some(token_answer(token)));
+        }
         let name = self.store.failing_key(self.hash);
-        Ok(self
+        let failing = self
             .store
             .failing(self.hash)?
             .and_then(|value| self.key.open_instant(&name, &value))
-            .filter(|until| *until > now && until.ms_since(now) <= get.max_failing_ms)
-            .map(|until| FleetAnswer::Failing { until }))
+            .filter(|until| *until > now && until.ms_since(now) <= get.max_failing_ms);
+        let Some(until) = failing else {
+            return Ok(None);
+        };
+        Ok(Some(
+            match sealed.filter(|e| usable(e, now, get, Due::Served)) {
+                Some(token) => token_answer(&token),
+                None => FleetAnswer::Failing { until },
+            },
+        ))
     }
 
     /// The shared entry if it opens and holds a token this host's policy would serve without
     /// refreshing; anything else is a miss.
     fn entry(&self, get: &Get) -> Result<Option<FleetAnswer>, StoreError> {
+        Ok(self
+            .sealed_entry()?
+            .filter(|e| usable(e, now(), get, Due::Refused))
+            .map(|e| token_answer(&e)))
+    }
+
+    /// The shared entry, if there is one and it opens under the fleet key for its name.
+    fn sealed_entry(&self) -> Result<Option<Sealed>, StoreError> {
         let Some(value) = self.store.get(self.hash)? else {
             return Ok(None);
         };
         let name = self.store.entry_key(self.hash);
-        let Some(sealed) = self.key.open(&name, &value) else {
-            return Ok(None);
-        };
-        Ok(usable(&sealed, now(), get).then(|| FleetAnswer::Token {
-            token: sealed.token.expose().to_owned(),
-            expires_at_ms: sealed.expires_at,
-        }))
+        Ok(self.key.open(&name, &value))
     }
 
     fn put(&self, owner: Option<&str>, outcome: &FleetOutcome) -> Result<FleetAnswer, StoreError> {
@@ -279,11 +295,27 @@ impl Fleet<'_> {
     }
 }
 
+/// Whether a token past its publisher's refresh point is served ([`usable`]): only while the
+/// fleet's `failing` record holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Refused,
+    Served,
+}
+
+fn token_answer(e: &Sealed) -> FleetAnswer {
+    FleetAnswer::Token {
+        token: e.token.expose().to_owned(),
+        expires_at_ms: e.expires_at,
+    }
+}
+
 /// Whether a shared entry is one to serve: a token (non-empty, no control characters), issued
 /// not in the future (beyond a clock skew), living no longer than the policy accepts, before
-/// the publisher's refresh point, and valid for the policy's `min_ttl` (clamped to half the
-/// time from its refresh point to its expiry, as the policy clamps it).
-fn usable(e: &Sealed, now: EpochMs, get: &Get) -> bool {
+/// the publisher's refresh point (unless `due` is [`Due::Served`]), and valid for the policy's
+/// `min_ttl` (clamped to half the time from its refresh point to its expiry, as the policy
+/// clamps it).
+fn usable(e: &Sealed, now: EpochMs, get: &Get, due: Due) -> bool {
     let token = e.token.expose();
     let window = e.expires_at.ms_since(e.refresh_at).max(0);
     let min_ttl = get.min_ttl_ms.min(window / 2);
@@ -293,7 +325,7 @@ fn usable(e: &Sealed, now: EpochMs, get: &Get) -> bool {
         && e.issued_at < e.expires_at
         && e.expires_at.ms_since(e.issued_at) <= get.max_lifetime_ms
         && e.refresh_at <= e.expires_at
-        && now < e.refresh_at
+        && (now < e.refresh_at || due == Due::Served)
         && e.expires_at.ms_since(now) > min_ttl
 }
 
@@ -343,31 +375,85 @@ mod tests {
         }
     }
 
+    fn usable_(e: &Sealed, now: EpochMs, get: &Get) -> bool {
+        usable(e, now, get, Due::Refused)
+    }
+
+    #[test]
+    fn while_the_fleet_is_failing_a_due_but_valid_token_is_served_with_min_ttl_left() {
+        let now = EpochMs::from_millis(100 * MIN);
+        // Past its refresh point, 50 min left: refused normally, served while failing.
+        let due = sealed(40 * MIN, 99 * MIN, 150 * MIN);
+        assert!(!usable(&due, now, &get(), Due::Refused));
+        assert!(usable(&due, now, &get(), Due::Served));
+        // Not with no more than min_ttl left (5 min, clamped to half of 99..101: 1 min; 1 min
+        // left), nor expired, nor otherwise bad.
+        assert!(!usable(
+            &sealed(40 * MIN, 99 * MIN, 101 * MIN),
+            now,
+            &get(),
+            Due::Served
+        ));
+        assert!(!usable(
+            &sealed(40 * MIN, 90 * MIN, 104 * MIN),
+            now,
+            &get(),
+            Due::Served
+        ));
+        assert!(usable(
+            &sealed(40 * MIN, 99 * MIN, 102 * MIN),
+            now,
+            &get(),
+            Due::Served
+        ));
+        assert!(!usable(
+            &sealed(10 * MIN, 20 * MIN, 99 * MIN),
+            now,
+            &get(),
+            Due::Served
+        ));
+        let mut bad = due.clone();
+        bad.token = Secret::new(String::new());
+        assert!(!usable(&bad, now, &get(), Due::Served));
+    }
+
     #[test]
     fn an_entry_is_served_only_before_its_refresh_point_and_with_min_ttl_left() {
         let now = EpochMs::from_millis(100 * MIN);
-        assert!(usable(&sealed(90 * MIN, 130 * MIN, 150 * MIN), now, &get()));
+        assert!(usable_(
+            &sealed(90 * MIN, 130 * MIN, 150 * MIN),
+            now,
+            &get()
+        ));
         // Past the publisher's refresh point: the fleet mints again.
-        assert!(!usable(&sealed(50 * MIN, 99 * MIN, 150 * MIN), now, &get()));
+        assert!(!usable_(
+            &sealed(50 * MIN, 99 * MIN, 150 * MIN),
+            now,
+            &get()
+        ));
         // Expired, issued in the future, refresh after expiry, too long-lived.
-        assert!(!usable(&sealed(10 * MIN, 20 * MIN, 99 * MIN), now, &get()));
-        assert!(!usable(
+        assert!(!usable_(&sealed(10 * MIN, 20 * MIN, 99 * MIN), now, &get()));
+        assert!(!usable_(
             &sealed(200 * MIN, 230 * MIN, 250 * MIN),
             now,
             &get()
         ));
-        assert!(!usable(
+        assert!(!usable_(
             &sealed(90 * MIN, 160 * MIN, 150 * MIN),
             now,
             &get()
         ));
         let mut g = get();
         g.max_lifetime_ms = 30 * MIN;
-        assert!(!usable(&sealed(90 * MIN, 130 * MIN, 150 * MIN), now, &g));
+        assert!(!usable_(&sealed(90 * MIN, 130 * MIN, 150 * MIN), now, &g));
         // min_ttl clamped to half the refresh window: 2 min here, 3 min left.
-        assert!(usable(&sealed(95 * MIN, 101 * MIN, 103 * MIN), now, &get()));
+        assert!(usable_(
+            &sealed(95 * MIN, 101 * MIN, 103 * MIN),
+            now,
+            &get()
+        ));
         let mut bad = sealed(90 * MIN, 130 * MIN, 150 * MIN);
         bad.token = Secret::new("a\nb".into());
-        assert!(!usable(&bad, now, &get()));
+        assert!(!usable_(&bad, now, &get()));
     }
 }

@@ -890,3 +890,36 @@ fn while_the_fleet_is_failing_a_cold_host_is_served_a_shared_token_past_its_refr
     assert_ne!(stdout(&out).trim_end(), token);
     assert_eq!(fleet.mint.mints(), 1);
 }
+
+#[test]
+fn a_command_mint_does_not_see_the_fleet_key_or_password_variables() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let dump = tempfile::tempdir().unwrap();
+    let file = dump.path().join("env");
+    // A second target whose command writes its environment, then prints a token (built at
+    // run time: the config does not hold it).
+    let fleet = Fleet::new(
+        &server,
+        1,
+        &format!(
+            "\n[targets.envdump]\nbackend = \"command\"\ncommand = [\"/bin/sh\", \"-c\", \"env > '{}'; printf '{{\\\"token\\\":\\\"%s-%s\\\",\\\"expires_in\\\":3600}}' tokz envq\"]",
+            file.display()
+        ),
+    );
+    let mut env = fleet.env();
+    env.push(("ECLUSE_TEST_MARK".to_owned(), "visible".to_owned()));
+    let out = fleet.hosts[0]
+        .cmd(&["token", "--target", "envdump"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end(), "tokz-envq");
+    let seen = std::fs::read_to_string(&file).unwrap();
+    assert!(seen.contains("ECLUSE_TEST_MARK=visible\n"), "{seen}");
+    for name in [KEY_ENV, PASSWORD_ENV] {
+        assert!(!seen.contains(&format!("{name}=")), "{name} in {seen}");
+    }
+    assert!(!seen.contains(&fleet.key) && !seen.contains(PASSWORD));
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::Code;
 use crate::mint::{EpochMs, Mint, MintError, Minted};
-use crate::process::{MAX_STDOUT_BYTES, run_program};
+use crate::process::{MAX_STDOUT_BYTES, run_command};
 use crate::secret::Secret;
 
 /// How much of the mint's stderr goes into an error message.
@@ -22,11 +22,23 @@ const STDERR_EXCERPT_CHARS: usize = 300;
 pub struct CommandMint {
     pub argv: Vec<String>,
     pub timeout: Duration,
+    /// Variables removed from the program's environment: the fleet key's and the store
+    /// password's (`fleet.key_env`, `fleet.password_env`), which are the helper's alone.
+    pub hidden_env: Vec<String>,
 }
 
 impl Mint for CommandMint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
-        let out = run_program(&self.argv, None, self.timeout)?;
+        let (program, args) = self
+            .argv
+            .split_first()
+            .ok_or_else(|| MintError::misconfigured("`command` is empty"))?;
+        let mut command = std::process::Command::new(program);
+        command.args(args);
+        for name in &self.hidden_env {
+            command.env_remove(name);
+        }
+        let out = run_command(command, None, self.timeout, MAX_STDOUT_BYTES)?;
         let program = &self.argv[0];
         if out.code != Some(0) {
             let why = match out.code {
@@ -158,6 +170,7 @@ mod tests {
         let m = CommandMint {
             argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
             timeout,
+            hidden_env: vec![],
         };
         m.mint(at(1_000_000))
     }
@@ -251,6 +264,7 @@ mod tests {
         let m = CommandMint {
             argv: vec!["/nonexistent/mint".into()],
             timeout: Duration::from_secs(1),
+            hidden_env: vec![],
         };
         let e = m.mint(at(0)).unwrap_err();
         assert_eq!(e.kind, crate::mint::FailureKind::Misconfigured);

@@ -15,7 +15,7 @@ use crate::mint::Mint;
 /// `ecluse-cred-mint` helper. With a `[fleet]` store (`fleet`) that the target uses, either is
 /// wrapped in [`fleet::FleetMint`]: the fleet's token first, and one mint per fleet.
 pub fn for_target(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint> {
-    let inner = own_mint(target);
+    let inner = own_mint(target, fleet);
     match fleet {
         Some(fleet) if target.fleet => Box::new(fleet::FleetMint {
             inner,
@@ -28,13 +28,22 @@ pub fn for_target(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint>
     }
 }
 
-/// The target's own mint, as without `[fleet]`.
-fn own_mint(target: &Target) -> Box<dyn Mint> {
+/// The target's own mint, as without `[fleet]`; a `command` never sees the fleet key's or the
+/// store password's variable (whether or not this target uses the store).
+fn own_mint(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint> {
     let timeout = target.policy.mint_timeout;
     match &target.backend {
         Backend::Command { command } => Box::new(command::CommandMint {
             argv: command.clone(),
             timeout,
+            hidden_env: fleet
+                .map(|f| {
+                    std::iter::once(&f.key_env)
+                        .chain(&f.password_env)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
         }),
         cloud => Box::new(helper::HelperMint {
             backend: cloud.clone(),

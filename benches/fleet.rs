@@ -28,8 +28,9 @@
 //!    hosts in section 1's cold start, and in section 2's outages. A [`Store`] mirrors what the
 //!    helper's fleet steps do (`fleet/src/step.rs`, `src/backend/fleet.rs`): a host that must
 //!    mint (by `plan` and `under_lock`, as before) takes the shared entry if it is before its
-//!    publisher's refresh point with `min_ttl` left, fails at once on a `failing` record ahead,
-//!    else takes the fleet lock, mints, and publishes the token (with a refresh point of its
+//!    publisher's refresh point with `min_ttl` left; on a `failing` record ahead, takes the
+//!    entry if it still has `min_ttl` left past its refresh point, else fails at once (not
+//!    counted by its own breaker: `Breaker::record_fleet_failing`); else takes the fleet lock, mints, and publishes the token (with a refresh point of its
 //!    own draw) or, if the mint failed, a `failing` record until a jittered cooldown. A mint
 //!    takes no time, so the lock is always free when a host asks (a host that would find it
 //!    taken waits for what its holder publishes, which is what it finds here); lock holders
@@ -688,11 +689,15 @@ enum Answer {
 impl Store {
     /// `fleet-get` at `t`: the entry if it is before its publisher's refresh point with the
     /// clamped `min_ttl` left (`step::usable`), else a `failing` record ahead (believed up to the
-    /// longest jittered cooldown), else the lock.
+    /// longest jittered cooldown), answered with the entry if it still has the clamped
+    /// `min_ttl` left past its refresh point, else the lock.
     fn get(&self, t: i64, policy: &Policy) -> Answer {
-        if let Some(e) = &self.entry
+        let valid = self
+            .entry
+            .as_ref()
+            .filter(|e| e.expires_at.as_millis() - t > policy::effective_min_ttl(e, policy));
+        if let Some(e) = valid
             && t < e.refresh_at.as_millis()
-            && e.expires_at.as_millis() - t > policy::effective_min_ttl(e, policy)
         {
             return Answer::Token(e.expires_at.as_millis());
         }
@@ -700,8 +705,11 @@ impl Store {
             policy.breaker_cooldown.max(policy::MAX_BREAKER_COOLDOWN),
             1.0,
         );
-        match self.failing_until {
-            Some(until) if until > t && until - t <= longest => Answer::Failing,
+        match (self.failing_until, valid) {
+            (Some(until), Some(e)) if until > t && until - t <= longest => {
+                Answer::Token(e.expires_at.as_millis())
+            }
+            (Some(until), None) if until > t && until - t <= longest => Answer::Failing,
             _ => Answer::Lock,
         }
     }
@@ -753,12 +761,13 @@ impl<'a> Tier<'a> {
 
     /// A host's mint at `t`: `FleetMint::mint` with the store (`fleet-get`, the target's mint,
     /// `fleet-put` with its own draw for the published refresh point, or a `failing` record
-    /// until a jittered cooldown), else the target's own mint. The token's expiry, or `None`.
-    fn mint(&mut self, t: i64, rng: &mut fastrand::Rng) -> Option<i64> {
+    /// until a jittered cooldown), else the target's own mint. The token's expiry, or whether
+    /// the failure is the fleet's `failing` record (which the host's breaker does not count).
+    fn mint(&mut self, t: i64, rng: &mut fastrand::Rng) -> Result<i64, bool> {
         if let Some(store) = &self.store {
             match store.get(t, self.policy) {
-                Answer::Token(expires) => return Some(expires),
-                Answer::Failing => return None,
+                Answer::Token(expires) => return Ok(expires),
+                Answer::Failing => return Err(true),
                 Answer::Lock => {}
             }
         }
@@ -778,7 +787,11 @@ impl<'a> Tier<'a> {
                 store.entry = Some(published);
             }
         }
-        (!failed).then_some(t + self.lifetime_ms)
+        if failed {
+            Err(false)
+        } else {
+            Ok(t + self.lifetime_ms)
+        }
     }
 
     /// A caller at `host` at `t`, as the engine runs it (`plan`, `under_lock`, the mint, then
@@ -816,7 +829,7 @@ impl<'a> Tier<'a> {
             };
         }
         match self.mint(t, rng) {
-            Some(expires) => {
+            Ok(expires) => {
                 let got = Minted {
                     token: Secret::new("t".into()),
                     expires_at: at(expires),
@@ -826,15 +839,22 @@ impl<'a> Tier<'a> {
                 host.breaker.record_success();
                 Call::Got
             }
-            None => {
-                let failure = MintError::transient("the token API is down");
-                host.breaker.record_failure(
-                    at(t),
-                    &failure,
-                    host.entry.as_ref(),
-                    policy,
-                    rng.f64(),
-                );
+            Err(fleet) => {
+                let draw = rng.f64();
+                if fleet {
+                    let failure = MintError::fleet_failing("the fleet's token API is failing");
+                    host.breaker.record_fleet_failing(
+                        at(t),
+                        &failure,
+                        host.entry.as_ref(),
+                        policy,
+                        draw,
+                    );
+                } else {
+                    let failure = MintError::transient("the token API is down");
+                    host.breaker
+                        .record_failure(at(t), &failure, host.entry.as_ref(), policy, draw);
+                }
                 served
             }
         }

@@ -234,6 +234,19 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Whether the project at `dir` has the demo package in its in-project venv.
+fn demo_installed(dir: &Path) -> bool {
+    fs::read_dir(dir.join(".venv/lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|d| {
+            d.path()
+                .join("site-packages/ecluse_demo/__init__.py")
+                .exists()
+        })
+}
+
 fn normalize(name: &str) -> String {
     name.to_ascii_lowercase().replace(['_', '.'], "-")
 }
@@ -280,17 +293,7 @@ fn setup_poetry_makes_poetry_install_and_publish_authenticate_and_undo_takes_it_
             .args(["install", "--no-interaction", "--no-ansi"])
             .output()
     };
-    let installed = || {
-        fs::read_dir(consumer.join(".venv/lib"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|d| {
-                d.path()
-                    .join("site-packages/ecluse_demo/__init__.py")
-                    .exists()
-            })
-    };
+    let installed = || demo_installed(&consumer);
 
     // Without setup: the index refuses Poetry, which finds no such package.
     let refused = install();
@@ -496,17 +499,7 @@ fn setup_pdm_makes_pdm_install_publish_and_add_authenticate_through_the_keyring_
             .args(["install", "--no-self"])
             .output()
     };
-    let installed = || {
-        fs::read_dir(consumer.join(".venv/lib"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|d| {
-                d.path()
-                    .join("site-packages/ecluse_demo/__init__.py")
-                    .exists()
-            })
-    };
+    let installed = || demo_installed(&consumer);
 
     // Without setup, the same index through the environment: refused.
     let refused = install(&[("PDM_PYPI_URL", &w.pypi.index_url())]);

@@ -1777,3 +1777,38 @@ fn the_keyring_backend_goes_only_into_directories_others_cannot_write() {
         stdout(&out)
     );
 }
+
+/// Names that go into a client's section and table names, a variable's name and the command the
+/// user types are refused when Poetry or PDM would split them (`.`) or they could start
+/// another section; the ordinary name next to them is written.
+#[test]
+fn a_registry_or_server_id_that_would_not_stay_one_name_is_refused_and_a_plain_one_is_written() {
+    let sb = sandbox();
+    let file = sb.dir.path().join("names").join("config.toml");
+    for (client, option, bad) in [
+        ("poetry", "--registry", "corp.main"),
+        ("twine", "--registry", "corp]"),
+        ("maven", "--id", "a/b"),
+    ] {
+        let out = setup(&sb, client, &file, &[option, bad]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{client} {bad}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(&format!("{option} must be letters, digits")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!file.exists());
+    }
+    let out = setup(&sb, "poetry", &file, &["--registry", "corp_main-2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&file)
+            .unwrap()
+            .contains("[repositories.corp_main-2]")
+    );
+}

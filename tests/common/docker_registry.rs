@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::Run;
 use super::http::Request;
 use super::registry::{assert_refused_unauthenticated, carries_credential, describe};
 use super::tools::{self, Tool};
@@ -56,6 +57,18 @@ impl Registry {
             !users.is_empty() && users.iter().all(|u| u == user),
             "{users:?}"
         );
+    }
+
+    /// `attempt`, a client run without the credential, fails, and the registry refused it for
+    /// want of one ([`Registry::assert_refused_after`]).
+    pub fn assert_refuses(&self, attempt: impl FnOnce() -> std::process::Output) {
+        let before = self.exchanges().len();
+        let out = attempt();
+        assert!(
+            !out.status.success(),
+            "the registry answered without the credential"
+        );
+        self.assert_refused_after(before);
     }
 
     /// The requests after the first `before` were refused for want of a credential: one
@@ -150,6 +163,20 @@ impl Tools {
             htpasswd: tools::need(Tool::Htpasswd)?,
         })
     }
+}
+
+/// `run` (skopeo) with `bin` first on PATH, where `setup docker --bin-dir` put the helper, and
+/// none of the user's settings that would send it to another auth file than the sandbox's.
+pub fn skopeo_env<'a, 'b>(run: &'b mut Run<'a>, bin: &Path) -> &'b mut Run<'a> {
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run.env("PATH", path)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("DOCKER_CONFIG")
 }
 
 /// The registry on 127.0.0.1, plain HTTP, accepting `user` with `password` only, its files

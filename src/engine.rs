@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::event;
 use crate::log::Level;
-use crate::mint::{Mint, MintError};
+use crate::mint::{Ask, Mint, MintError};
 use crate::policy::{self, Entry, EpochMs, Freshness, Locked, Plan, Policy, Purpose};
 
 pub use crate::cache::State;
@@ -460,9 +460,13 @@ impl<S: Store, M: Mint, C: Clock> Engine<'_, S, M, C> {
         }
         let started = self.clock.now();
         let timer = Instant::now();
+        let ask = Ask {
+            fresh: matches!(purpose, Purpose::Explicit | Purpose::Forced),
+            min_ttl: required_ttl,
+        };
         let result = self
             .mint
-            .mint(started)
+            .mint_for(started, ask)
             .and_then(|minted| policy::check_minted(minted, started));
         let took = timer.elapsed().as_millis();
         let outcome = match result {

@@ -30,6 +30,9 @@ fn key_b64(byte: u8, len: usize) -> String {
 struct Server {
     child: Child,
     port: u16,
+    /// With TLS (`rediss://`): the CA file a host must be given (`ca_file`) and the TLS port
+    /// the hosts use (`port` stays plain, for the test's own admin connection).
+    tls: Option<(std::path::PathBuf, u16)>,
     _dir: tempfile::TempDir,
 }
 
@@ -45,11 +48,55 @@ impl Server {
 
     fn start_on(port: u16) -> Option<Server> {
         let exe = tools::need(Tool::RedisServer)?;
+        Some(Server::spawn(exe, port, tempfile::tempdir().unwrap(), &[]))
+    }
+
+    /// A server the hosts reach over TLS (`rediss://`, a certificate a private CA signed); the
+    /// test's admin connection uses a plain port beside it.
+    fn start_tls() -> Option<Server> {
+        let exe = tools::need(Tool::RedisServer)?;
+        let openssl = tools::need(Tool::Openssl)?;
         let dir = tempfile::tempdir().unwrap();
+        private_ca::make(&openssl, dir.path());
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let port = free();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let tls = [
+            "--tls-port".to_owned(),
+            port.to_string(),
+            "--tls-cert-file".to_owned(),
+            cert.display().to_string(),
+            "--tls-key-file".to_owned(),
+            key.display().to_string(),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ];
+        let ca = dir.path().join("ca.pem");
+        let mut server = Server::spawn(exe, free(), dir, &tls);
+        server.tls = Some((ca, port));
+        let up = wait_until(PATIENCE, || TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "redis-server not listening for TLS on {port}");
+        Some(server)
+    }
+
+    /// `redis-server` on plain `port` with `extra` arguments, listening when it returns.
+    fn spawn(
+        exe: std::path::PathBuf,
+        port: u16,
+        dir: tempfile::TempDir,
+        extra: &[String],
+    ) -> Server {
         let log = dir.path().join("server.log");
         let mut child = Command::new(exe)
             .current_dir(dir.path())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(extra)
             .args(["--save", "", "--appendonly", "no"])
             .args(["--requirepass", PASSWORD])
             .stdin(Stdio::null())
@@ -67,11 +114,23 @@ impl Server {
             TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         assert!(up, "redis-server not listening on {port}");
-        Some(Server {
+        Server {
             child,
             port,
+            tls: None,
             _dir: dir,
-        })
+        }
+    }
+
+    /// The store's URL and, with TLS, its `ca_file` line, for a `[fleet]` section.
+    fn fleet_lines(&self) -> String {
+        match &self.tls {
+            None => format!("store = \"redis://127.0.0.1:{}/0\"\n", self.port),
+            Some((ca, port)) => format!(
+                "store = \"rediss://127.0.0.1:{port}/0\"\nca_file = \"{}\"\n",
+                ca.display()
+            ),
+        }
     }
 
     /// A connection as the store's admin, to look at and tamper with what the hosts wrote.
@@ -142,10 +201,14 @@ struct Fleet {
 
 impl Fleet {
     fn new(server: &Server, hosts: usize, targets: &str) -> Fleet {
+        Fleet::with_store(&server.fleet_lines(), hosts, targets)
+    }
+
+    /// A fleet whose `[fleet]` section starts with `store` lines (`store`, `ca_file`).
+    fn with_store(store: &str, hosts: usize, targets: &str) -> Fleet {
         let mint = Sandbox::new("");
         let config = format!(
-            "[fleet]\nstore = \"redis://127.0.0.1:{}/0\"\nkey_env = \"{KEY_ENV}\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout = \"300ms\"\n\n[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{targets}\n",
-            server.port,
+            "[fleet]\n{store}key_env = \"{KEY_ENV}\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout = \"300ms\"\n\n[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{targets}\n",
             mint.bin.join("mint").display()
         );
         let key = key_b64(KEY_BYTE, KEY_LEN);
@@ -228,8 +291,8 @@ fn twenty_cold_hosts_with_concurrent_callers_make_one_mint_and_the_store_holds_n
         return;
     };
     let fleet = Fleet::new(&server, 20, "");
-    let outs = fleet.all_at_once(5);
-    assert_eq!(outs.len(), 100);
+    let outs = fleet.all_at_once(10);
+    assert_eq!(outs.len(), 200);
     for out in &outs {
         assert!(out.status.success(), "{}", stderr(out));
         assert_eq!(warnings(out), 0, "{}", stderr(out));
@@ -275,10 +338,11 @@ fn past_the_refresh_point_the_fleet_mints_once_again_not_once_per_host() {
     for host in &fleet.hosts {
         host.shift_entry(-1_000, 60 * 60 * 1000);
     }
+    // Each host's due refresh (in the foreground here, as the background one would).
     let refreshed: Vec<String> = (0..4)
         .map(|i| {
             let out = fleet.hosts[i]
-                .cmd(&["refresh", "--target", "demo"])
+                .cmd(&["token", "--target", "demo", "--no-background"])
                 .envs(fleet.env())
                 .output();
             assert!(out.status.success(), "{}", stderr(&out));
@@ -376,6 +440,168 @@ fn a_failing_token_api_is_probed_once_by_the_fleet_and_the_other_hosts_do_not_ca
     let out = fleet.token(0);
     assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
     assert_eq!(fleet.mint.mints(), 1);
+}
+
+#[test]
+fn a_failing_token_api_is_probed_once_per_retry_time_by_the_whole_fleet() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    // A failing record lasts one jittered cooldown: 2 to 3 s here.
+    let fleet = Fleet::new(
+        &server,
+        4,
+        "[targets.demo.policy]\nbreaker_cooldown = \"2s\"\n",
+    );
+    fleet.mint.set("fail", "");
+    let start = std::time::Instant::now();
+    let mut calls = 0;
+    while start.elapsed() < std::time::Duration::from_secs(9) {
+        for out in fleet.all_at_once(2) {
+            assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+            calls += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let elapsed = start.elapsed().as_millis() as usize;
+    let probes = fleet.mint.mints();
+    // At most one probe per retry time (the first, then one per 2 s at the most), and the
+    // fleet keeps probing (each record's end lets one host try).
+    assert!(
+        probes <= 1 + elapsed / 2000,
+        "{probes} probes in {elapsed} ms from {calls} calls"
+    );
+    assert!(
+        probes >= 3,
+        "{probes} probes in {elapsed} ms: the fleet stopped probing"
+    );
+    assert!(calls > 10 * probes, "{calls} calls, {probes} probes");
+
+    // The API back: the next probe's mint is shared by every host.
+    fleet.mint.unset("fail");
+    let ok = wait_until(PATIENCE, || fleet.token(0).status.success());
+    assert!(ok, "no host minted after the API came back");
+    let before = fleet.mint.mints();
+    for i in 1..4 {
+        let out = fleet.token(i);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(
+        fleet.mint.mints(),
+        before,
+        "the other hosts took the shared token"
+    );
+}
+
+#[test]
+fn over_rediss_the_hosts_share_trusting_the_ca_file_and_without_it_each_mints_and_warns() {
+    let Some(server) = Server::start_tls() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 4, "");
+    let outs = fleet.all_at_once(3);
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(warnings(out), 0, "{}", stderr(out));
+    }
+    assert!(all_same_token(&outs), "the hosts printed different tokens");
+    assert_eq!(
+        fleet.mint.mints(),
+        1,
+        "one mint for the whole fleet over TLS"
+    );
+    entry_key(&server);
+
+    // The same store without the CA: the certificate is not trusted, so each host mints on its
+    // own (one mint each) and warns once, naming the certificate and no secret.
+    let (_, tls_port) = server.tls.as_ref().unwrap();
+    let untrusting = Fleet::with_store(
+        &format!("store = \"rediss://127.0.0.1:{tls_port}/0\"\n"),
+        2,
+        "",
+    );
+    let outs = untrusting.all_at_once(1);
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+        assert_eq!(warnings(out), 1, "{}", stderr(out));
+        let err = stderr(out).to_lowercase();
+        assert!(err.contains("certificate"), "{err}");
+        assert!(!err.contains(&PASSWORD.to_lowercase()), "{err}");
+    }
+    assert_eq!(untrusting.mint.mints(), 2, "each host minted on its own");
+
+    // A plain redis:// store on another host is refused before anything is sent.
+    let remote = Fleet::with_store("store = \"redis://10.0.0.5:6379/0\"\n", 1, "");
+    let out = remote.token(0);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fleet.store"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rediss://"), "{}", stderr(&out));
+    assert_eq!(remote.mint.mints(), 0);
+}
+
+/// `args` on host `i`, with the fleet's environment.
+fn run_on(fleet: &Fleet, i: usize, args: &[&str]) -> Output {
+    fleet.hosts[i]
+        .cmd(args)
+        .envs(fleet.env().iter().map(|(k, v)| (k, v)))
+        .output()
+}
+
+#[test]
+fn refresh_mints_a_new_token_for_the_fleet_instead_of_taking_the_shared_one() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 3, "");
+    let first = fleet.token(0);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(fleet.mint.mints(), 1);
+
+    // Host 1 asks for a new token: a mint, though the shared one is fresh.
+    let out = run_on(&fleet, 1, &["refresh", "--target", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fleet.mint.mints(), 2, "refresh minted");
+    let out = run_on(&fleet, 1, &["refresh", "--target", "demo", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fleet.mint.mints(), 3, "refresh --force minted");
+    let newest = fleet.issued().pop().unwrap();
+    assert_eq!(stdout(&fleet.token(1)).trim_end(), newest);
+
+    // What it minted is the fleet's token now: a cold host takes it without a mint.
+    let cold = fleet.token(2);
+    assert!(cold.status.success(), "{}", stderr(&cold));
+    assert_eq!(stdout(&cold).trim_end(), newest);
+    assert_eq!(fleet.mint.mints(), 3);
+}
+
+#[test]
+fn a_caller_needing_more_than_the_shared_token_has_left_gets_a_new_mint_and_less_takes_it() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let fleet = Fleet::new(&server, 3, "");
+    fleet.mint.set("ttl", "600");
+    let first = fleet.token(0);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(fleet.mint.mints(), 1);
+
+    // Ten minutes shared, fifteen asked: a mint of its own (20 minutes), not a refusal.
+    fleet.mint.set("ttl", "1200");
+    let out = run_on(
+        &fleet,
+        1,
+        &["token", "--target", "demo", "--min-ttl", "15m"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fleet.mint.mints(), 2);
+    let long = fleet.issued().pop().unwrap();
+    assert_eq!(stdout(&out).trim_end(), long);
+
+    // Five minutes asked: the shared (20-minute) token does.
+    let out = run_on(&fleet, 2, &["token", "--target", "demo", "--min-ttl", "5m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end(), long);
+    assert_eq!(fleet.mint.mints(), 2);
 }
 
 #[test]

@@ -63,6 +63,10 @@ pub enum FleetOp {
         /// The policy's `min_ttl`: an entry valid for less (clamped as the policy clamps it)
         /// is a miss.
         min_ttl_ms: i64,
+        /// The caller's own need (`--min-ttl`), unclamped: an entry valid for no more is a
+        /// miss.
+        #[serde(default)]
+        need_ttl_ms: Option<i64>,
         /// The longest token lifetime the policy accepts.
         max_lifetime_ms: i64,
         /// A `failing` record further ahead than this (the first breaker cooldown, jittered

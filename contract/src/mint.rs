@@ -166,15 +166,37 @@ impl fmt::Display for MintError {
 /// happened (a cause could carry what the mint printed, and so a token).
 impl std::error::Error for MintError {}
 
+/// Why a token is being minted, for a mint that may answer with a token it did not mint itself
+/// (the fleet tier's shared token): a backend that always mints ignores it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// A new token was asked for (`ecluse-cred refresh`, `--force`): one already shared will
+    /// not do.
+    pub fresh: bool,
+    /// The least lifetime the caller needs (its `--min-ttl`), if more than the target's own.
+    pub min_ttl: Option<Duration>,
+}
+
 /// Obtains a new token. `started` is when the mint began (epoch ms), for backends whose expiry
 /// is relative (`expires_in`).
 pub trait Mint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError>;
+
+    /// A token for `ask`: a backend's own mint, unless the mint can tell a shared token from a
+    /// new one.
+    fn mint_for(&self, started: EpochMs, ask: Ask) -> Result<Minted, MintError> {
+        let _ = ask;
+        self.mint(started)
+    }
 }
 
 impl<T: Mint + ?Sized> Mint for Box<T> {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
         (**self).mint(started)
+    }
+
+    fn mint_for(&self, started: EpochMs, ask: Ask) -> Result<Minted, MintError> {
+        (**self).mint_for(started, ask)
     }
 }
 

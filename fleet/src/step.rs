@@ -94,12 +94,14 @@ fn run_step(request: &FleetRequest, slept: &AtomicU64) -> FleetAnswer {
             let answer = match &request.op {
                 FleetOp::FleetGet {
                     min_ttl_ms,
+                    need_ttl_ms,
                     max_lifetime_ms,
                     max_failing_ms,
                     lock_ms,
                     wait_ms,
                 } => fleet.get(&Get {
                     min_ttl_ms: *min_ttl_ms,
+                    need_ttl_ms: need_ttl_ms.unwrap_or(0),
                     max_lifetime_ms: *max_lifetime_ms,
                     max_failing_ms: *max_failing_ms,
                     lock: Duration::from_millis(*lock_ms),
@@ -143,6 +145,8 @@ fn open(config: &FleetStore) -> Result<(FleetKey, Store), String> {
 
 struct Get {
     min_ttl_ms: i64,
+    /// The caller's `--min-ttl` (0: none), not clamped.
+    need_ttl_ms: i64,
     max_lifetime_ms: i64,
     max_failing_ms: i64,
     lock: Duration,
@@ -314,11 +318,11 @@ fn token_answer(e: &Sealed) -> FleetAnswer {
 /// not in the future (beyond a clock skew), living no longer than the policy accepts, before
 /// the publisher's refresh point (unless `due` is [`Due::Served`]), and valid for the policy's
 /// `min_ttl` (clamped to half the time from its refresh point to its expiry, as the policy
-/// clamps it).
+/// clamps it) and for the caller's own `--min-ttl`.
 fn usable(e: &Sealed, now: EpochMs, get: &Get, due: Due) -> bool {
     let token = e.token.expose();
     let window = e.expires_at.ms_since(e.refresh_at).max(0);
-    let min_ttl = get.min_ttl_ms.min(window / 2);
+    let min_ttl = get.min_ttl_ms.min(window / 2).max(get.need_ttl_ms);
     !token.is_empty()
         && !token.chars().any(char::is_control)
         && e.issued_at <= now.saturating_add_ms(CLOCK_SKEW_MS)
@@ -359,6 +363,7 @@ mod tests {
     fn get() -> Get {
         Get {
             min_ttl_ms: 5 * MIN,
+            need_ttl_ms: 0,
             max_lifetime_ms: 366 * 24 * 60 * MIN,
             max_failing_ms: 60 * MIN,
             lock: Duration::from_secs(1),
@@ -377,6 +382,21 @@ mod tests {
 
     fn usable_(e: &Sealed, now: EpochMs, get: &Get) -> bool {
         usable(e, now, get, Due::Refused)
+    }
+
+    #[test]
+    fn a_callers_own_min_ttl_is_not_clamped_and_a_shared_token_with_less_left_is_a_miss() {
+        let now = EpochMs::from_millis(100 * MIN);
+        // 50 min left, refresh point 20 min ahead (min_ttl clamps to 15 min: served).
+        let e = sealed(95 * MIN, 120 * MIN, 150 * MIN);
+        assert!(usable_(&e, now, &get()));
+        let need = |m: i64| Get {
+            need_ttl_ms: m * MIN,
+            ..get()
+        };
+        assert!(usable_(&e, now, &need(49)));
+        assert!(!usable_(&e, now, &need(50)));
+        assert!(!usable_(&e, now, &need(120)));
     }
 
     #[test]

@@ -10,6 +10,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "../../tests/common/private_ca.rs"]
+mod private_ca;
+
 use ecluse_cred_contract::mint::EpochMs;
 use ecluse_cred_contract::secret::Secret;
 use ecluse_cred_fleet::seal::{FleetKey, Sealed};
@@ -545,74 +548,11 @@ fn a_store_back_after_an_outage_is_used_again() {
 }
 
 /// A private CA (`ca.pem`) and the server's certificate it signed for 127.0.0.1 (`cert.pem`,
-/// `key.pem`) in a fresh directory, or `None` (skipped). (A lone `openssl req -x509` certificate
-/// is marked CA:TRUE, which rustls refuses as a server's own: `CaUsedAsEndEntity`.)
+/// `key.pem`) in a fresh directory, or `None` (skipped).
 fn private_ca() -> Option<tempfile::TempDir> {
     let openssl = need("openssl")?;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("leaf.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let steps: [&[&str]; 3] = [
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=ecluse-cred fleet test CA",
-        ],
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "leaf.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "cert.pem",
-            "-days",
-            "1",
-            "-extfile",
-            "leaf.ext",
-        ],
-    ];
-    for args in steps {
-        let out = Command::new(&openssl)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    private_ca::make(&openssl, dir.path());
     Some(dir)
 }
 

@@ -20,7 +20,7 @@ use crate::config::FleetConfig;
 use crate::config::fleet_budget::{MARGIN, POLL_MAX, STEP_STORE_TIMEOUTS, lock_life, steps};
 use crate::event;
 use crate::log::Level;
-use crate::mint::{EpochMs, FailureKind, Mint, MintError, Minted};
+use crate::mint::{Ask, EpochMs, FailureKind, Mint, MintError, Minted};
 use crate::policy::{self, Policy};
 use crate::process::run_program;
 
@@ -152,9 +152,19 @@ impl FleetMint {
 
 impl Mint for FleetMint {
     fn mint(&self, started: EpochMs) -> Result<Minted, MintError> {
+        self.mint_for(started, Ask::default())
+    }
+
+    /// The fleet's token, else this host's mint (shared after). `refresh` asks for a new token:
+    /// it mints without asking the store, and publishes what it got.
+    fn mint_for(&self, started: EpochMs, ask: Ask) -> Result<Minted, MintError> {
+        if ask.fresh {
+            return self.mint_and_publish(started, None);
+        }
         let wait = self.wait();
         let get = FleetOp::FleetGet {
             min_ttl_ms: policy::ms(self.policy.min_ttl),
+            need_ttl_ms: ask.min_ttl.map(policy::ms),
             max_lifetime_ms: policy::ms(policy::MAX_TOKEN_LIFETIME),
             // A `failing` record is written for one jittered first cooldown: further ahead
             // is not believed.
@@ -207,6 +217,18 @@ impl Mint for FleetMint {
                 return self.inner.mint(started);
             }
         };
+        self.mint_and_publish(started, owner)
+    }
+}
+
+impl FleetMint {
+    /// This host's own mint, its outcome published to the fleet (and the fleet lock released
+    /// when `owner` holds it).
+    fn mint_and_publish(
+        &self,
+        started: EpochMs,
+        owner: Option<String>,
+    ) -> Result<Minted, MintError> {
         let result = self.inner.mint(started);
         let outcome = self.outcome(&result, started);
         if owner.is_some() || !matches!(outcome, FleetOutcome::Nothing) {

@@ -12,6 +12,7 @@ pub mod cargo_registry;
 pub mod cloud;
 pub mod docker_registry;
 pub mod http;
+pub mod private_ca;
 pub mod pypi;
 pub mod registry;
 pub mod tls;

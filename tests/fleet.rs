@@ -5,8 +5,8 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::TcpListener;
+use std::process::Output;
 
 use common::tools::{self, Tool};
 use common::*;
@@ -26,29 +26,25 @@ fn key_b64(byte: u8, len: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(vec![byte; len])
 }
 
-/// A running `redis-server`, killed (by its PID) and reaped on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    /// With TLS (`rediss://`): the CA file a host must be given (`ca_file`) and the TLS port
-    /// the hosts use (`port` stays plain, for the test's own admin connection).
-    tls: Option<(std::path::PathBuf, u16)>,
-    _dir: tempfile::TempDir,
+/// Debian's `redis-server` with the tests' password ([`redis_server`]).
+struct Server(redis_server::RedisServer);
+
+impl std::ops::Deref for Server {
+    type Target = redis_server::RedisServer;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Server {
     fn start() -> Option<Server> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Server::start_on(port)
+        Server::start_on(redis_server::free_port())
     }
 
     fn start_on(port: u16) -> Option<Server> {
         let exe = tools::need(Tool::RedisServer)?;
-        Some(Server::spawn(exe, port, tempfile::tempdir().unwrap(), &[]))
+        let server = redis_server::RedisServer::start(&exe, port, PASSWORD, &[], PATIENCE);
+        Some(Server(server))
     }
 
     /// A server the hosts reach over TLS (`rediss://`, a certificate a private CA signed); the
@@ -56,70 +52,8 @@ impl Server {
     fn start_tls() -> Option<Server> {
         let exe = tools::need(Tool::RedisServer)?;
         let openssl = tools::need(Tool::Openssl)?;
-        let dir = tempfile::tempdir().unwrap();
-        private_ca::make(&openssl, dir.path());
-        let free = || {
-            TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        };
-        let port = free();
-        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        let tls = [
-            "--tls-port".to_owned(),
-            port.to_string(),
-            "--tls-cert-file".to_owned(),
-            cert.display().to_string(),
-            "--tls-key-file".to_owned(),
-            key.display().to_string(),
-            "--tls-auth-clients".to_owned(),
-            "no".to_owned(),
-        ];
-        let ca = dir.path().join("ca.pem");
-        let mut server = Server::spawn(exe, free(), dir, &tls);
-        server.tls = Some((ca, port));
-        let up = wait_until(PATIENCE, || TcpStream::connect(("127.0.0.1", port)).is_ok());
-        assert!(up, "redis-server not listening for TLS on {port}");
-        Some(server)
-    }
-
-    /// `redis-server` on plain `port` with `extra` arguments, listening when it returns.
-    fn spawn(
-        exe: std::path::PathBuf,
-        port: u16,
-        dir: tempfile::TempDir,
-        extra: &[String],
-    ) -> Server {
-        let log = dir.path().join("server.log");
-        let mut child = Command::new(exe)
-            .current_dir(dir.path())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(extra)
-            .args(["--save", "", "--appendonly", "no"])
-            .args(["--requirepass", PASSWORD])
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let up = wait_until(PATIENCE, || {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!(
-                    "redis-server exited ({status}):\n{}",
-                    std::fs::read_to_string(&log).unwrap()
-                );
-            }
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "redis-server not listening on {port}");
-        Server {
-            child,
-            port,
-            tls: None,
-            _dir: dir,
-        }
+        let server = redis_server::RedisServer::start_tls(&exe, &openssl, PASSWORD, &[], PATIENCE);
+        Some(Server(server))
     }
 
     /// The store's URL and, with TLS, its `ca_file` line, for a `[fleet]` section.
@@ -131,15 +65,6 @@ impl Server {
                 ca.display()
             ),
         }
-    }
-
-    /// A connection as the store's admin, to look at and tamper with what the hosts wrote.
-    fn admin(&self) -> redis::Connection {
-        let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/0", self.port);
-        redis::Client::open(url.as_str())
-            .unwrap()
-            .get_connection_with_timeout(PATIENCE)
-            .unwrap()
     }
 
     /// Every key in the store and its value (strings; other types have none here).
@@ -175,19 +100,8 @@ impl Server {
 
     /// Stops the server; its port, to start the next one on.
     fn stop(mut self) -> u16 {
-        self.kill();
+        self.0.kill();
         self.port
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -204,11 +118,23 @@ impl Fleet {
         Fleet::with_store(&server.fleet_lines(), hosts, targets)
     }
 
-    /// A fleet whose `[fleet]` section starts with `store` lines (`store`, `ca_file`).
+    /// A fleet whose store `timeout` is 300 ms, for the tests that count in store timeouts.
+    fn timed(server: &Server, hosts: usize, targets: &str) -> Fleet {
+        let store = format!("{}timeout = \"300ms\"\n", server.fleet_lines());
+        Fleet::with_store(&store, hosts, targets)
+    }
+
+    /// A fleet whose `[fleet]` section starts with `store` lines (`store`, `ca_file`,
+    /// `timeout`; without one, 1 s: room for a loaded machine running 200 callers at once).
     fn with_store(store: &str, hosts: usize, targets: &str) -> Fleet {
+        let store = if store.contains("timeout") {
+            store.to_owned()
+        } else {
+            format!("{store}timeout = \"1s\"\n")
+        };
         let mint = Sandbox::new("");
         let config = format!(
-            "[fleet]\n{store}key_env = \"{KEY_ENV}\"\npassword_env = \"{PASSWORD_ENV}\"\ntimeout = \"300ms\"\n\n[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{targets}\n",
+            "[fleet]\n{store}key_env = \"{KEY_ENV}\"\npassword_env = \"{PASSWORD_ENV}\"\n\n[targets.demo]\nbackend = \"command\"\ncommand = [\"{}\"]\n{targets}\n",
             mint.bin.join("mint").display()
         );
         let key = key_b64(KEY_BYTE, KEY_LEN);
@@ -769,7 +695,7 @@ fn a_lock_held_by_a_dead_host_is_waited_for_within_the_bound_then_the_host_mints
     };
     // lock_timeout 14s, mint_timeout 1s, store timeout 300ms: the fleet wait is the lock's
     // life and one pause, 1 + 4 x 0.3 + 2 + 1 = 5.2 s (below 14 - 2 x (6 x 0.3 + 2) = 6.4 s).
-    let fleet = Fleet::new(
+    let fleet = Fleet::timed(
         &server,
         2,
         "[targets.demo.policy]\nlock_timeout = \"14s\"\nmint_timeout = \"1s\"",
@@ -847,7 +773,7 @@ fn a_mint_slower_than_the_old_wait_is_still_shared_by_every_cold_host_polling_wi
     // mint_timeout 8s, lock_timeout 20s, store timeout 300ms: the lock lives 8 + 1.2 + 2 =
     // 11.2 s and the hosts wait for it while it is held (12.2 s), where they used to give up
     // after 20 - 8 - 2 x (6 x 0.3 + 2) = 4.4 s. The mint takes 6 s.
-    let fleet = Fleet::new(
+    let fleet = Fleet::timed(
         &server,
         5,
         "[targets.demo.policy]\nlock_timeout = \"20s\"\nmint_timeout = \"8s\"",
@@ -987,7 +913,7 @@ fn a_slow_drip_store_costs_one_deadline_then_the_host_mints_on_its_own() {
     let Some(server) = Server::start() else {
         return;
     };
-    let fleet = Fleet::new(&server, 1, "");
+    let fleet = Fleet::timed(&server, 1, "");
     let drip = slow_drip_server();
     let host = &fleet.hosts[0];
     let config = std::fs::read_to_string(&host.config)

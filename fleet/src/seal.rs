@@ -155,31 +155,14 @@ impl FleetKey {
         buf.extend_from_slice(&entry.expires_at.as_millis().to_be_bytes());
         buf.extend_from_slice(&entry.refresh_at.as_millis().to_be_bytes());
         buf.extend_from_slice(token);
-        let nonce = self
-            .aead
-            .seal_in_place_append_tag(Aad::from(aad(key_name)), &mut buf)
-            .expect("AES-256-GCM sealing fails only when the system RNG does");
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + buf.len());
-        out.push(VERSION);
-        out.extend_from_slice(nonce.as_ref());
-        out.extend_from_slice(&buf);
-        out
+        self.seal_bytes(key_name, buf)
     }
 
     /// The entry sealed in `value` for the store key `key_name`, or `None` for anything that
     /// does not open under this key and name or does not parse.
     pub fn open(&self, key_name: &str, value: &[u8]) -> Option<Sealed> {
-        let (&version, rest) = value.split_first()?;
-        if version != VERSION || rest.len() < NONCE_LEN + TAG_LEN {
-            return None;
-        }
-        let (nonce, sealed) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut buf = sealed.to_vec();
-        let plain = self
-            .aead
-            .open_in_place(nonce, Aad::from(aad(key_name)), &mut buf)
-            .ok()?;
+        let mut buf = Vec::new();
+        let plain = self.open_bytes(key_name, value, &mut buf)?;
         let entry = parse(plain);
         plain.fill(0);
         entry
@@ -192,7 +175,20 @@ impl FleetKey {
     ///
     /// If the system's random number generator fails, as [`FleetKey::seal`].
     pub fn seal_instant(&self, key_name: &str, until: EpochMs) -> Vec<u8> {
-        let mut buf = until.as_millis().to_be_bytes().to_vec();
+        self.seal_bytes(key_name, until.as_millis().to_be_bytes().to_vec())
+    }
+
+    /// The instant sealed in `value` by [`FleetKey::seal_instant`] for `key_name`, or `None`
+    /// (forged, moved from another key, sealed under another key, not an instant).
+    pub fn open_instant(&self, key_name: &str, value: &[u8]) -> Option<EpochMs> {
+        let mut buf = Vec::new();
+        let plain = self.open_bytes(key_name, value, &mut buf)?;
+        let bytes: [u8; 8] = (&*plain).try_into().ok()?;
+        Some(EpochMs::from_millis(i64::from_be_bytes(bytes)))
+    }
+
+    /// `plain` sealed for `key_name`: the version byte, a random nonce, the ciphertext and tag.
+    fn seal_bytes(&self, key_name: &str, mut buf: Vec<u8>) -> Vec<u8> {
         let nonce = self
             .aead
             .seal_in_place_append_tag(Aad::from(aad(key_name)), &mut buf)
@@ -204,22 +200,24 @@ impl FleetKey {
         out
     }
 
-    /// The instant sealed in `value` by [`FleetKey::seal_instant`] for `key_name`, or `None`
-    /// (forged, moved from another key, sealed under another key, not an instant).
-    pub fn open_instant(&self, key_name: &str, value: &[u8]) -> Option<EpochMs> {
+    /// What [`Self::seal_bytes`] sealed in `value` for `key_name`, opened in `buf`; `None` if
+    /// it does not open (another version, key or name, or a forgery).
+    fn open_bytes<'a>(
+        &self,
+        key_name: &str,
+        value: &[u8],
+        buf: &'a mut Vec<u8>,
+    ) -> Option<&'a mut [u8]> {
         let (&version, rest) = value.split_first()?;
-        if version != VERSION || rest.len() != NONCE_LEN + 8 + TAG_LEN {
+        if version != VERSION || rest.len() < NONCE_LEN + TAG_LEN {
             return None;
         }
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut buf = sealed.to_vec();
-        let plain = self
-            .aead
-            .open_in_place(nonce, Aad::from(aad(key_name)), &mut buf)
-            .ok()?;
-        let bytes: [u8; 8] = (&*plain).try_into().ok()?;
-        Some(EpochMs::from_millis(i64::from_be_bytes(bytes)))
+        *buf = sealed.to_vec();
+        self.aead
+            .open_in_place(nonce, Aad::from(aad(key_name)), buf)
+            .ok()
     }
 }
 

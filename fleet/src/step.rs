@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use ecluse_cred_contract::helper::{FleetAnswer, FleetOp, FleetOutcome, FleetRequest, FleetStore};
 use ecluse_cred_contract::mint::EpochMs;
 use ecluse_cred_contract::secret::Secret;
 
 use crate::seal::{FleetKey, Sealed};
-use crate::store::{Store, StoreConfig, StoreError};
+use crate::store::{Store, StoreConfig, StoreError, now};
 
 /// The first pause of a host that found the lock taken before it looks for the published
 /// entry again; each pause doubles up to [`POLL_MAX`], each jittered (×0.5 to ×1.5).
@@ -345,13 +345,6 @@ fn random_owner() -> String {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG works");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now() -> EpochMs {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    EpochMs::from_millis(ms)
 }
 
 #[cfg(test)]

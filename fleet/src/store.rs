@@ -415,7 +415,8 @@ fn short(text: &str) -> String {
     }
 }
 
-fn now() -> EpochMs {
+/// The wall clock, in the contract's milliseconds.
+pub(crate) fn now() -> EpochMs {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));

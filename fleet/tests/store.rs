@@ -3,20 +3,22 @@
 //! `openssl`), stopped by PID when the test ends. Without `redis-server` (or `openssl`) these
 //! tests skip, saying so — or fail when `ECLUSE_TEST_REQUIRE` names the tool (or `all`).
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[path = "../../tests/common/private_ca.rs"]
 mod private_ca;
+#[path = "../../tests/common/redis_server.rs"]
+mod redis_server;
 
 use ecluse_cred_contract::mint::EpochMs;
 use ecluse_cred_contract::secret::Secret;
 use ecluse_cred_fleet::seal::{FleetKey, Sealed};
 use ecluse_cred_fleet::store::{MAX_VALUE_BYTES, Store, StoreConfig, StoreError};
+use redis_server::{RedisServer, free_port};
 
 /// The store timeout the tests configure.
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -47,15 +49,6 @@ fn need(tool: &str) -> Option<PathBuf> {
     found
 }
 
-/// A free loopback port (free when asked: the server binding it races only other tests).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn now() -> EpochMs {
     EpochMs::from_millis(
         SystemTime::now()
@@ -65,73 +58,52 @@ fn now() -> EpochMs {
     )
 }
 
-/// A running `redis-server`, killed (by its PID) and reaped on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-    tls: bool,
+/// Debian's `redis-server` with the tests' password and ACL user ([`redis_server`]).
+struct Server(RedisServer);
+
+impl std::ops::Deref for Server {
+    type Target = RedisServer;
+    fn deref(&self) -> &RedisServer {
+        &self.0
+    }
 }
 
 impl Server {
-    /// A plain-TCP server with `--requirepass` and the ACL user, or `None` (skipped).
+    /// A server with `--requirepass` and the ACL user, or `None` (skipped).
     fn start() -> Option<Server> {
-        Server::start_on(free_port(), None)
+        Server::start_on(free_port())
     }
 
-    /// A TLS-only server with the certificate in `certs` (`cert.pem`, `key.pem`).
-    fn start_tls(certs: &Path) -> Option<Server> {
-        Server::start_on(free_port(), Some(certs))
-    }
-
-    fn start_on(port: u16, tls: Option<&Path>) -> Option<Server> {
+    fn start_on(port: u16) -> Option<Server> {
         let exe = need("redis-server")?;
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(exe);
-        cmd.current_dir(dir.path());
-        match tls {
-            None => cmd.args(["--port", &port.to_string()]),
-            Some(certs) => cmd
-                .args(["--port", "0", "--tls-port", &port.to_string()])
-                .arg("--tls-cert-file")
-                .arg(certs.join("cert.pem"))
-                .arg("--tls-key-file")
-                .arg(certs.join("key.pem"))
-                .args(["--tls-auth-clients", "no"]),
-        };
-        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--dir", &dir.path().display().to_string()])
-            .args(["--requirepass", PASSWORD])
-            .args(["--user", ACL_USER, "on", &format!(">{ACL_SECRET}")])
-            .args(["~ecluse-cred:*", "+@all"])
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("server.log")).unwrap())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("spawn redis-server");
-        let deadline = Instant::now() + PATIENCE;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let log = || std::fs::read_to_string(dir.path().join("server.log")).unwrap();
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("redis-server exited ({status}):\n{}", log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server not listening:\n{}",
-                log()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-        Some(Server {
-            child,
+        Some(Server(RedisServer::start(
+            &exe,
             port,
-            dir,
-            tls: tls.is_some(),
-        })
+            PASSWORD,
+            &acl_user(),
+            PATIENCE,
+        )))
     }
 
+    /// The same, with a TLS port beside the plain one (a private CA's certificate).
+    fn start_tls() -> Option<Server> {
+        let exe = need("redis-server")?;
+        let openssl = need("openssl")?;
+        Some(Server(RedisServer::start_tls(
+            &exe,
+            &openssl,
+            PASSWORD,
+            &acl_user(),
+            PATIENCE,
+        )))
+    }
+
+    /// The store's URL: over TLS when the server has a TLS port.
     fn url(&self) -> String {
-        let scheme = if self.tls { "rediss" } else { "redis" };
-        format!("{scheme}://127.0.0.1:{}/0", self.port)
+        match &self.tls {
+            Some((_, port)) => format!("rediss://127.0.0.1:{port}/0"),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
     }
 
     fn config(&self) -> StoreConfig {
@@ -149,31 +121,24 @@ impl Server {
         Store::new(self.config()).unwrap()
     }
 
-    /// A raw connection as the admin, to look at what the client wrote.
-    fn admin(&self) -> redis::Connection {
-        let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/0", self.port);
-        redis::Client::open(url.as_str())
-            .unwrap()
-            .get_connection_with_timeout(PATIENCE)
-            .unwrap()
-    }
-
     fn stop(mut self) -> u16 {
-        self.kill();
+        self.0.kill();
         self.port
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = &self.dir;
-    }
+/// The ACL user's arguments: its secret, and every command on the namespace's keys only.
+fn acl_user() -> Vec<String> {
+    [
+        "--user",
+        ACL_USER,
+        "on",
+        &format!(">{ACL_SECRET}"),
+        "~ecluse-cred:*",
+        "+@all",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 fn unavailable_reason(e: StoreError) -> String {
@@ -536,7 +501,7 @@ fn a_store_back_after_an_outage_is_used_again() {
     let start = Instant::now();
     store.get("h15").unwrap_err();
     assert!(start.elapsed() < BOUND, "{:?}", start.elapsed());
-    let _again = Server::start_on(port, None).unwrap();
+    let _again = Server::start_on(port).unwrap();
     // A new server, empty: the client reconnected rather than remembering the failure.
     assert_eq!(store.get("h15").unwrap(), None);
     assert!(
@@ -547,26 +512,17 @@ fn a_store_back_after_an_outage_is_used_again() {
     assert_eq!(store.get("h15").unwrap(), Some(b"w".to_vec()));
 }
 
-/// A private CA (`ca.pem`) and the server's certificate it signed for 127.0.0.1 (`cert.pem`,
-/// `key.pem`) in a fresh directory, or `None` (skipped).
-fn private_ca() -> Option<tempfile::TempDir> {
-    let openssl = need("openssl")?;
-    let dir = tempfile::tempdir().unwrap();
-    private_ca::make(&openssl, dir.path());
-    Some(dir)
-}
-
 #[test]
 fn rediss_works_with_the_ca_file_and_fails_without_it() {
     if need("redis-server").is_none() {
         return;
     }
-    let Some(certs) = private_ca() else { return };
-    let Some(server) = Server::start_tls(certs.path()) else {
+    let Some(server) = Server::start_tls() else {
         return;
     };
+    let (ca, tls_port) = server.tls.clone().unwrap();
     let mut config = server.config();
-    config.ca_file = Some(certs.path().join("ca.pem"));
+    config.ca_file = Some(ca);
     let store = Store::new(config.clone()).unwrap();
     assert!(
         store
@@ -591,7 +547,7 @@ fn rediss_works_with_the_ca_file_and_fails_without_it() {
 
     // Plain TCP to the TLS port: no answer that parses, an error.
     let plain = Store::new(StoreConfig {
-        url: format!("redis://127.0.0.1:{}", server.port),
+        url: format!("redis://127.0.0.1:{tls_port}"),
         ..config
     })
     .unwrap();

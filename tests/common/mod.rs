@@ -14,6 +14,7 @@ pub mod docker_registry;
 pub mod http;
 pub mod private_ca;
 pub mod pypi;
+pub mod redis_server;
 pub mod registry;
 pub mod tls;
 pub mod tools;

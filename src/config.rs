@@ -191,9 +191,10 @@ pub struct FleetConfig {
 pub mod fleet_budget {
     use std::time::Duration;
 
-    /// The fleet lock's expiry past `mint_timeout`, in store timeouts (the put's connect and
-    /// commands), plus [`MARGIN`].
-    pub const LOCK_STORE_TIMEOUTS: u32 = 4;
+    /// The fleet lock's expiry past `mint_timeout`, in store timeouts, plus [`MARGIN`]: the
+    /// holder's last two reads after taking it, and its put's whole store budget
+    /// ([`STEP_STORE_TIMEOUTS`]), so that the lock outlives a slow publish.
+    pub const LOCK_STORE_TIMEOUTS: u32 = 2 + STEP_STORE_TIMEOUTS;
     /// What a helper run may take beyond its store work: starting the process.
     pub const MARGIN: Duration = Duration::from_secs(2);
     /// A step's store work outside its waiting, in store timeouts: the helper's own deadline for
@@ -217,7 +218,7 @@ pub mod fleet_budget {
 
     /// The least `lock_timeout` a fleet target needs so that a waiter covers the fleet lock's whole
     /// life: [`lock_life`] + one pause ([`POLL_MAX`]) + both steps' bounds, that is
-    /// `mint_timeout + 16 × fleet.timeout + 7 s` (45 s with the defaults, 60 s given).
+    /// `mint_timeout + 20 × fleet.timeout + 7 s` (47 s with the defaults, 60 s given).
     pub fn min_lock_timeout(mint_timeout: Duration, store_timeout: Duration) -> Duration {
         lock_life(mint_timeout, store_timeout) + POLL_MAX + steps(store_timeout)
     }
@@ -650,6 +651,12 @@ fn fleet_store(value: &str) -> Result<String, String> {
     const KEY: &str = "fleet.store";
     const EXAMPLE: &str = "\"rediss://cache.internal:6380/0\"";
     let store = value.trim();
+    if store.chars().any(char::is_control) {
+        // The URL parser would drop a tab or newline silently; `status` would print the rest.
+        return Err(format!(
+            "{KEY}: holds a control character; write the store's URL, such as {EXAMPLE}"
+        ));
+    }
     let shown = crate::redact::url(store);
     if ecluse_cred_contract::redact::has_userinfo(store) {
         return Err(format!(
@@ -709,7 +716,7 @@ fn fleet_room(policy: &Policy, fleet: &FleetConfig, key: &str) -> Result<(), Str
     let least = fleet_budget::min_lock_timeout(policy.mint_timeout, fleet.timeout);
     if policy.lock_timeout < least {
         return Err(format!(
-            "{key}policy.lock_timeout: {} leaves a fleet host no time to wait for another host's mint; with mint_timeout {} and fleet.timeout {} it must be at least {} (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout",
+            "{key}policy.lock_timeout: {} leaves a fleet host no time to wait for another host's mint; with mint_timeout {} and fleet.timeout {} it must be at least {} (mint_timeout + 20 × fleet.timeout + 7s), or lower fleet.timeout",
             humantime::format_duration(policy.lock_timeout),
             humantime::format_duration(policy.mint_timeout),
             humantime::format_duration(fleet.timeout),
@@ -1626,11 +1633,31 @@ mod tests {
                 "redis://localhost.example.com",
             ),
             ("redis://128.0.0.1", "redis://128.0.0.1"),
+            // Spellings of 127.0.0.1 that a resolver or a lax parser might take for it.
+            ("redis://localhost.", "redis://localhost."),
+            ("redis://127.1", "redis://127.1"),
+            ("redis://0x7f.0.0.1", "redis://0x7f.0.0.1"),
+            ("redis://2130706433", "redis://2130706433"),
+            ("redis://[::ffff:127.0.0.1]", "redis://[::ffff:7f00:1]"),
         ] {
             assert_eq!(
                 err(&with_store(url)),
                 format!("config /etc/x.toml: line 2: fleet.store: `{shown}` {clear}"),
                 "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_url_with_a_control_character_is_refused_without_printing_it() {
+        for url in [
+            "redis://127.0.0.1:6379/\\u001b[2J",
+            "rediss://cache\tinternal/0",
+        ] {
+            assert_eq!(
+                err(&with_store(url)),
+                "config /etc/x.toml: line 2: fleet.store: holds a control character; write the store's URL, such as \"rediss://cache.internal:6380/0\"",
+                "{url:?}"
             );
         }
     }
@@ -1806,21 +1833,21 @@ mod tests {
 
     #[test]
     fn a_fleet_target_whose_lock_timeout_leaves_no_time_to_wait_is_refused() {
-        // Defaults: mint_timeout 30s, fleet.timeout 500ms: at least 30 + 8 + 7 = 45s; 60s given.
+        // Defaults: mint_timeout 30s, fleet.timeout 500ms: at least 30 + 10 + 7 = 47s; 60s given.
         assert!(parse_str(&with_store("redis://127.0.0.1")).is_ok());
         let slow = with_fleet("store = \"redis://127.0.0.1\"\nkey_env = \"K\"\ntimeout = \"5s\"");
         assert_eq!(
             err(&slow),
-            "config /etc/x.toml: policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 1m 57s (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout"
+            "config /etc/x.toml: policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 2m 17s (mint_timeout + 20 × fleet.timeout + 7s), or lower fleet.timeout"
         );
         // Raised: accepted; a target of the fleet that lowers it again: refused.
-        let raised = format!("{slow}[policy]\nlock_timeout = \"2m\"\n");
+        let raised = format!("{slow}[policy]\nlock_timeout = \"2m 20s\"\n");
         assert!(parse_str(&raised).is_ok());
         assert_eq!(
             err(&format!(
                 "{raised}[targets.a.policy]\nlock_timeout = \"1m\"\n"
             )),
-            "config /etc/x.toml: line 11: targets.a.policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 1m 57s (mint_timeout + 16 × fleet.timeout + 7s), or lower fleet.timeout"
+            "config /etc/x.toml: line 11: targets.a.policy.lock_timeout: 1m leaves a fleet host no time to wait for another host's mint; with mint_timeout 30s and fleet.timeout 5s it must be at least 2m 17s (mint_timeout + 20 × fleet.timeout + 7s), or lower fleet.timeout"
         );
         // A target out of the fleet may keep a short one.
         let out = format!(

@@ -43,7 +43,10 @@ impl Code {
 impl From<FailureKind> for Code {
     fn from(kind: FailureKind) -> Code {
         match kind {
-            FailureKind::Transient | FailureKind::FleetFailing => Code::TempFail,
+            // The API failing is temporary for the caller as any transient failure.
+            FailureKind::Transient | FailureKind::Unavailable | FailureKind::FleetFailing => {
+                Code::TempFail
+            }
             FailureKind::Rejected => Code::NoPerm,
             FailureKind::Misconfigured => Code::Config,
         }
@@ -95,7 +98,9 @@ impl Error {
     pub fn mint_failed(target: &str, e: MintError) -> Self {
         use ecluse_cred_contract::mint::FailureKind;
         let next = match e.kind {
-            FailureKind::Transient | FailureKind::FleetFailing => String::new(),
+            FailureKind::Transient | FailureKind::Unavailable | FailureKind::FleetFailing => {
+                String::new()
+            }
             FailureKind::Rejected | FailureKind::Misconfigured => {
                 format!(
                     " (`ecluse-cred doctor --target {target}` checks what the mint needs and says how to fix it)"
@@ -250,6 +255,7 @@ mod tests {
 
     #[test]
     fn a_failed_mint_ends_a_caller_with_its_failure_kind_s_exit_status() {
+        assert_eq!(Code::from(FailureKind::Unavailable), Code::TempFail);
         for kind in [
             FailureKind::Transient,
             FailureKind::Rejected,

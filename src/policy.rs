@@ -25,7 +25,7 @@
 use std::time::Duration;
 
 pub use crate::mint::EpochMs;
-use crate::mint::{MintError, Minted};
+use crate::mint::{FailureKind, MintError, Minted};
 use crate::secret::Secret;
 
 /// Default fraction of a token's lifetime after which it is refreshed.
@@ -586,10 +586,19 @@ pub fn under_lock(
     if never_long_enough(now, entry, policy, required_ttl) {
         return Locked::TooShort;
     }
-    // The mint this caller waited for failed: share its failure rather than repeat it.
+    // The mint this caller waited for failed, or was answered by the fleet's `failing` record
+    // (not counted, see `record_fleet_failing`): share that rather than repeat it.
+    // (A success since clears `retry_at`.)
+    let fleet_failing = breaker.retry_at.is_some()
+        && breaker
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.kind == FailureKind::FleetFailing);
     match breaker.last_failure_at {
         Some(failed)
-            if failed > waiting_since && failed <= now && breaker.consecutive_failures > 0 =>
+            if failed > waiting_since
+                && failed <= now
+                && (breaker.consecutive_failures > 0 || fleet_failing) =>
         {
             Locked::ShareFailure
         }
@@ -865,6 +874,33 @@ mod tests {
         );
         assert_eq!(
             under_lock(at(12), None, &b, &p, None, arrived_after),
+            Locked::Mint { probe: false }
+        );
+    }
+
+    #[test]
+    fn lock_holder_shares_the_fleets_failing_answer_that_came_while_it_waited() {
+        let p = Policy::default();
+        let mut b = Breaker::default();
+        let answer = MintError::fleet_failing("the fleet's token API is failing until …");
+        b.record_fleet_failing(at(10), &answer, None, &p, 1.0);
+        assert_eq!(b.consecutive_failures, 0);
+        let need = |since| Purpose::NeedToken {
+            waiting_since: at(since),
+            seen: None,
+        };
+        assert_eq!(
+            under_lock(at(12), None, &b, &p, None, need(5)),
+            Locked::ShareFailure
+        );
+        assert_eq!(
+            under_lock(at(12), None, &b, &p, None, need(11)),
+            Locked::Mint { probe: false }
+        );
+        // A success since (the breaker closed): not shared.
+        b.record_success();
+        assert_eq!(
+            under_lock(at(12), None, &b, &p, None, need(5)),
             Locked::Mint { probe: false }
         );
     }

@@ -1034,3 +1034,56 @@ fn an_sso_portal_that_echoes_the_cached_bearer_token_never_gets_it_shown() {
     audit_status(&sb);
     assert_eq!(fake.server.count(), 0);
 }
+
+#[test]
+fn with_a_fleet_the_credential_process_sees_neither_the_fleet_key_nor_the_store_password() {
+    let fake = Fake::start("us-west-2", "3600");
+    let sb = sandbox(&fake, "");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    // A store nobody listens on: the host mints on its own, through the helper as ever.
+    sb.write_raw_config(&format!(
+        "[fleet]\nstore = \"redis://127.0.0.1:9/0\"\nkey_env = \"FLEET_KEY\"\npassword_env = \"FLEET_PASSWORD\"\n\n{}",
+        text.replace("duration = \"1h\"\n", "duration = \"1h\"\nprofile = \"cp\"\n")
+    ));
+    let seen = sb.dir.path().join("credential-process.env");
+    let script = sb.dir.path().join("credential-process.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "env > '{}'\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"{KEY_ID}\", \"SecretAccessKey\": \"{ACCESS_KEY}\"}}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    // The script holds the AWS secret it hands the SDK, on purpose.
+    sb.allow_token_in(&script);
+    let aws_config = sb.dir.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!(
+            "[profile cp]\ncredential_process = sh {}\nregion = us-west-2\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let key = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS0=";
+    let password = "fleet-password-7d2e";
+    sb.secret(password);
+    let out = sb
+        .cmd(&["token", "--target", "ca"])
+        .env("AWS_ENDPOINT_URL_CODEARTIFACT", fake.server.url())
+        .env("AWS_CONFIG_FILE", &aws_config)
+        .env("FLEET_KEY", key)
+        .env("FLEET_PASSWORD", password)
+        .env("ECLUSE_TEST_MARK", "seen")
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fake.server.count(), 1);
+    let env = std::fs::read_to_string(&seen).expect("the credential process ran");
+    assert!(env.contains("ECLUSE_TEST_MARK=seen"), "{env}");
+    assert!(!env.contains("FLEET_KEY") && !env.contains(key), "{env}");
+    assert!(
+        !env.contains("FLEET_PASSWORD") && !env.contains(password),
+        "{env}"
+    );
+}

@@ -296,8 +296,9 @@ pub enum Verdict {
     Rejected,
     /// The target's settings are wrong (78); the text says which to check.
     Misconfigured(String),
-    /// Try again later (75).
-    Transient,
+    /// The service is failing (throttled, an internal error): try again later (69, which
+    /// callers see as 75).
+    Unavailable,
 }
 
 /// Map an SDK error of `service` to rejected (77), misconfigured (78) or transient (75):
@@ -367,12 +368,12 @@ where
         Some(Verdict::Misconfigured(check)) => {
             MintError::misconfigured(format!("{service}: {detail}{check}"))
         }
-        Some(Verdict::Transient) => MintError::transient(format!("{service}: {detail}")),
+        Some(Verdict::Unavailable) => MintError::unavailable(format!("{service}: {detail}")),
         None if status == 401 || status == 403 || is_credential_code(code) => {
             MintError::rejected(format!("{service} refused {identity}: {detail}"))
         }
         None if status == 429 || status >= 500 || is_throttling_code(code) => {
-            MintError::transient(format!("{service}: {detail}"))
+            MintError::unavailable(format!("{service}: {detail}"))
         }
         None => MintError::misconfigured(format!("{service}: {detail}")),
     }

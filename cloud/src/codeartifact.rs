@@ -85,7 +85,7 @@ impl CodeArtifactMint {
                 ))
             }
             GetAuthorizationTokenError::ThrottlingException(_)
-            | GetAuthorizationTokenError::InternalServerException(_) => Verdict::Transient,
+            | GetAuthorizationTokenError::InternalServerException(_) => Verdict::Unavailable,
             _ => return None,
         })
     }

@@ -87,7 +87,7 @@ impl EcrMint {
                     self.registry_id.as_deref().unwrap_or("(caller's account)")
                 ))
             }
-            GetAuthorizationTokenError::ServerException(_) => Verdict::Transient,
+            GetAuthorizationTokenError::ServerException(_) => Verdict::Unavailable,
             _ => return None,
         })
     }

@@ -275,7 +275,7 @@ impl Session {
         match status {
             401 | 403 => MintError::rejected(message),
             400 if REJECTED_CODES.contains(&code.as_str()) => MintError::rejected(message),
-            408 | 429 | 500..=599 => MintError::transient(message),
+            408 | 429 | 500..=599 => MintError::unavailable(message),
             _ => MintError::misconfigured(message),
         }
     }
@@ -432,7 +432,10 @@ mod tests {
         assert_eq!(e.kind, FailureKind::Misconfigured);
         let e = s.http_error("t", 400, br#"{"error":"GOCSPX-client-secr"}"#);
         assert!(!e.message.contains("client-secr"), "{}", e.message);
-        assert_eq!(s.http_error("t", 503, b"down").kind, FailureKind::Transient);
+        assert_eq!(
+            s.http_error("t", 503, b"down").kind,
+            FailureKind::Unavailable
+        );
     }
 
     #[test]

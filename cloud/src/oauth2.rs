@@ -169,7 +169,7 @@ fn http_error(status: u16, body: &[u8], scrubber: &Scrubber) -> MintError {
         400 | 401 | 403 if REJECTED_CODES.contains(&code.as_str()) || status != 400 => {
             MintError::rejected(message)
         }
-        429 | 500..=599 | 408 => MintError::transient(message),
+        429 | 500..=599 | 408 => MintError::unavailable(message),
         _ => MintError::misconfigured(message),
     }
 }
@@ -231,8 +231,8 @@ mod tests {
             kind(400, r#"{"error":"invalid_scope"}"#),
             FailureKind::Misconfigured
         );
-        assert_eq!(kind(429, ""), FailureKind::Transient);
-        assert_eq!(kind(503, "down"), FailureKind::Transient);
+        assert_eq!(kind(429, ""), FailureKind::Unavailable);
+        assert_eq!(kind(503, "down"), FailureKind::Unavailable);
     }
 
     #[test]

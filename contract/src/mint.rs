@@ -104,8 +104,14 @@ pub struct Minted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureKind {
-    /// Timeouts, throttling, 5xx, crashes: retrying later may work.
+    /// Timeouts, crashes, a network this host cannot reach, a garbled answer: retrying later
+    /// may work. Possibly this host's alone.
     Transient,
+    /// The token API itself answered that it is failing (throttling, HTTP 429, 408 or 5xx):
+    /// transient, and the same for every host that asks it, so a fleet shares it (its
+    /// `failing` record, docs/fleet.md). Only this kind is shared: a timeout or an unreachable
+    /// network may be one host's own trouble.
+    Unavailable,
     /// The backend said the caller is not authorised.
     Rejected,
     /// The target's settings are wrong, e.g. the command does not exist.
@@ -128,6 +134,13 @@ impl MintError {
     pub fn transient(message: impl Into<String>) -> Self {
         MintError {
             kind: FailureKind::Transient,
+            message: message.into(),
+        }
+    }
+    /// The token API answered that it is failing ([`FailureKind::Unavailable`]).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        MintError {
+            kind: FailureKind::Unavailable,
             message: message.into(),
         }
     }

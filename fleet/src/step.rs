@@ -36,7 +36,9 @@ const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 /// The step runs on a thread of its own; past the deadline the answer is
 /// [`FleetAnswer::NoStore`] and the thread is left to the process's exit.
 pub fn run(request: &FleetRequest) -> FleetAnswer {
-    let budget = Duration::from_millis(request.fleet.timeout_ms.max(1)) * STORE_BUDGET_TIMEOUTS;
+    let budget = Duration::from_millis(request.fleet.timeout_ms.max(1))
+        .checked_mul(STORE_BUDGET_TIMEOUTS)
+        .unwrap_or(Duration::MAX);
     run_within(request, budget)
 }
 
@@ -51,17 +53,20 @@ fn run_within(request: &FleetRequest, budget: Duration) -> FleetAnswer {
         })
     };
     let start = Instant::now();
+    let deadline = || {
+        let waited = Duration::from_millis(slept.load(Ordering::Relaxed));
+        start
+            .checked_add(budget.saturating_add(waited))
+            .unwrap_or_else(|| start + Duration::from_secs(24 * 60 * 60))
+    };
     loop {
-        let deadline = start + budget + Duration::from_millis(slept.load(Ordering::Relaxed));
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        match rx.recv_timeout(deadline().saturating_duration_since(Instant::now())) {
             Ok(answer) => {
                 let _ = worker.join();
                 return answer;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let now_deadline =
-                    start + budget + Duration::from_millis(slept.load(Ordering::Relaxed));
-                if Instant::now() >= now_deadline {
+                if Instant::now() >= deadline() {
                     return FleetAnswer::NoStore {
                         reason: format!(
                             "the store's connect (DNS included) and commands took more than {} ms together",
@@ -79,7 +84,7 @@ fn run_within(request: &FleetRequest, budget: Duration) -> FleetAnswer {
     }
 }
 
-/// Runs one fleet step, adding each pause of its wait to `slept`.
+/// Runs one fleet step, keeping in `slept` how long it has waited for another host.
 fn run_step(request: &FleetRequest, slept: &AtomicU64) -> FleetAnswer {
     match open(&request.fleet) {
         Err(reason) => FleetAnswer::NoStore { reason },
@@ -157,7 +162,8 @@ struct Fleet<'a> {
     key: &'a FleetKey,
     store: &'a Store,
     hash: &'a str,
-    /// Milliseconds spent pausing between looks, which extend the step's deadline.
+    /// Milliseconds spent waiting for another host (its pauses and its looks at the entry,
+    /// at most the request's wait), which extend the step's deadline.
     slept: &'a AtomicU64,
 }
 
@@ -168,19 +174,29 @@ impl Fleet<'_> {
     /// covers the lock's life: a live holder publishes (or writes `failing`) before its lock
     /// expires, and a dead one's lock expires within it, when one waiter takes it.
     fn get(&self, get: &Get) -> Result<FleetAnswer, StoreError> {
-        let deadline = Instant::now() + get.wait;
         let owner = random_owner();
         if let Some(answer) = self.shared(get)? {
             return Ok(answer);
         }
         let mut pause = POLL;
+        // The wait starts at the first look at the lock: the time spent from then (pauses and
+        // the looks' commands alike) is the wait's, not the store budget's, so that slow
+        // round trips do not end the step in the middle of another host's mint.
+        let waiting = Instant::now();
+        let deadline = waiting.checked_add(get.wait).unwrap_or(waiting);
         loop {
+            let waited = waiting.elapsed().min(get.wait);
+            self.slept.store(
+                u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
             if self.store.try_lock(self.hash, &owner, get.lock)? {
                 // Read once more: the holder before this one may have published a token, or
                 // written `failing`, just before it released the lock.
                 return match self.shared(get) {
                     Ok(Some(answer)) => {
-                        self.store.release(self.hash, &owner)?;
+                        // The answer stands even if the release fails: the lock expires.
+                        let _ = self.store.release(self.hash, &owner);
                         Ok(answer)
                     }
                     Ok(None) => Ok(FleetAnswer::Mint { owner }),
@@ -200,8 +216,15 @@ impl Fleet<'_> {
                 });
             }
             let nap = left.min(jittered(pause));
-            self.slept.fetch_add(
-                u64::try_from(nap.as_millis()).unwrap_or(u64::MAX),
+            self.slept.store(
+                u64::try_from(
+                    waiting
+                        .elapsed()
+                        .saturating_add(nap)
+                        .min(get.wait)
+                        .as_millis(),
+                )
+                .unwrap_or(u64::MAX),
                 Ordering::Relaxed,
             );
             thread::sleep(nap);

@@ -125,12 +125,38 @@ impl fmt::Debug for Store {
     }
 }
 
+/// The most of a `ca_file` that is read: a bundle of every public CA is about 200 KiB.
+const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
+/// The CA file's bytes: a regular file of at most [`MAX_CA_FILE_BYTES`] (not a FIFO that would
+/// block, nor `/dev/zero`).
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    let bad =
+        |why: String| StoreError::config("fleet.ca_file", format!("{}: {why}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot read it ({e})")))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".to_owned()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot read it ({e})")))?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(bad(format!("larger than {} MiB", MAX_CA_FILE_BYTES >> 20)));
+    }
+    Ok(bytes)
+}
+
 impl Store {
     /// A client for `config`, checked but not yet connected: errors here are configuration
     /// errors ([`StoreError::Config`]); reads the CA file.
     pub fn new(config: StoreConfig) -> Result<Store, StoreError> {
         const STORE: &str = "fleet.store";
-        let url = url::Url::parse(&config.url)
+        let mut url = url::Url::parse(&config.url)
             .map_err(|e| StoreError::config(STORE, format!("not a URL ({e})")))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(StoreError::config(
@@ -170,10 +196,19 @@ impl Store {
                 "redis:// (no TLS) is allowed only to a loopback address; use rediss://",
             ));
         }
-        if config.namespace.is_empty() || config.namespace.chars().any(char::is_whitespace) {
+        // `localhost` in the clear goes to 127.0.0.1 itself, not to whatever a resolver
+        // without an /etc/hosts entry for it would answer.
+        if !tls
+            && matches!(url.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost"))
+        {
+            url.set_host(Some("127.0.0.1"))
+                .map_err(|e| StoreError::config(STORE, e.to_string()))?;
+        }
+        let namespace_char = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+        if config.namespace.is_empty() || !config.namespace.chars().all(namespace_char) {
             return Err(StoreError::config(
                 "fleet.namespace",
-                "must be non-empty, without spaces",
+                "must be non-empty: letters, digits, '-', '_' and '.' only",
             ));
         }
         if config.timeout.is_zero() {
@@ -182,8 +217,7 @@ impl Store {
                 "must be more than zero",
             ));
         }
-        let info = config
-            .url
+        let info = url
             .as_str()
             .into_connection_info()
             .map_err(|e| StoreError::config(STORE, short(&e.to_string())))?;
@@ -208,12 +242,7 @@ impl Store {
                 let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
                 let root_cert = match ca_file {
                     None => None,
-                    Some(path) => Some(std::fs::read(path).map_err(|e| {
-                        StoreError::config(
-                            "fleet.ca_file",
-                            format!("cannot read {}: {e}", path.display()),
-                        )
-                    })?),
+                    Some(path) => Some(read_ca_file(path)?),
                 };
                 Client::build_with_tls(
                     info,
@@ -257,14 +286,19 @@ impl Store {
 
     /// The value at `key` if it is a string of 1 to [`MAX_VALUE_BYTES`] bytes: `GETRANGE` reads
     /// one byte more than that at most, so a huge value costs no memory. Missing, empty or
-    /// larger: `None`.
+    /// larger: `None`; so is a value of another type (a list, a hash: `WRONGTYPE`), which the
+    /// next publish (`SET`) replaces, where an error would keep every host from publishing.
     fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let value: Vec<u8> = self.run(|con| {
-            redis::cmd("GETRANGE")
+            let read = redis::cmd("GETRANGE")
                 .arg(key)
                 .arg(0)
                 .arg(MAX_VALUE_BYTES)
-                .query(con)
+                .query(con);
+            match read {
+                Err(e) if e.code() == Some("WRONGTYPE") => Ok(Vec::new()),
+                other => other,
+            }
         })?;
         Ok((!value.is_empty() && value.len() <= MAX_VALUE_BYTES).then_some(value))
     }

@@ -346,6 +346,28 @@ fn a_value_larger_than_the_cap_is_a_miss_read_no_further_than_the_cap() {
 }
 
 #[test]
+fn a_value_of_another_type_is_a_miss_and_a_publish_replaces_it() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let store = server.store();
+    for key in ["ecluse-cred:v1:entry:h21", "ecluse-cred:v1:failing:h21"] {
+        let _: () = redis::cmd("RPUSH")
+            .arg(key)
+            .arg("x")
+            .query(&mut server.admin())
+            .unwrap();
+    }
+    assert_eq!(store.get("h21").unwrap(), None);
+    assert_eq!(store.failing("h21").unwrap(), None);
+    let until = now().saturating_add_ms(60_000);
+    assert!(store.publish("h21", b"sealed", until).unwrap());
+    assert_eq!(store.get("h21").unwrap(), Some(b"sealed".to_vec()));
+    // The failing key, still a list, stays a miss.
+    assert_eq!(store.failing("h21").unwrap(), None);
+}
+
+#[test]
 fn the_store_holds_no_byte_of_a_published_token() {
     let Some(server) = Server::start() else {
         return;
@@ -552,4 +574,38 @@ fn rediss_works_with_the_ca_file_and_fails_without_it() {
     })
     .unwrap();
     plain.ping().unwrap_err();
+}
+
+#[test]
+fn a_plain_localhost_store_is_reached_at_127_0_0_1() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let store = Store::new(StoreConfig {
+        url: format!("redis://LocalHost:{}/0", server.port),
+        ..server.config()
+    })
+    .unwrap();
+    store.ping().unwrap();
+}
+
+#[test]
+fn a_ca_file_that_is_not_a_regular_file_is_refused_at_once() {
+    let Some(server) = Server::start_tls() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for path in [PathBuf::from("/dev/zero"), dir.path().to_path_buf()] {
+        let config = StoreConfig {
+            ca_file: Some(path.clone()),
+            ..server.config()
+        };
+        let start = Instant::now();
+        let Err(StoreError::Config { setting, reason }) = Store::new(config) else {
+            panic!("{} accepted as a CA file", path.display());
+        };
+        assert!(start.elapsed() < BOUND, "{:?}", start.elapsed());
+        assert_eq!(setting, "fleet.ca_file");
+        assert!(reason.contains("not a regular file"), "{reason}");
+    }
 }

@@ -15,6 +15,7 @@ use crate::error::Code;
 use crate::mint::{EpochMs, Mint, MintError, Minted};
 use crate::process::{MAX_STDOUT_BYTES, run_command};
 use crate::secret::Secret;
+use ecluse_cred_contract::exit;
 
 /// How much of the mint's stderr goes into an error message.
 const STDERR_EXCERPT_CHARS: usize = 300;
@@ -46,12 +47,15 @@ impl Mint for CommandMint {
                 None => "was killed by a signal".to_owned(),
             };
             let message = format!("`{program}` {why}{}", excerpt(&out.stderr));
-            // 77 (EX_NOPERM) says the backend rejected the credentials; a `command` mint has no
-            // other status of its own meaning.
-            return Err(if out.code == Some(Code::NoPerm as i32) {
-                MintError::rejected(message)
-            } else {
-                MintError::transient(message)
+            // 77 (EX_NOPERM) says the backend rejected the credentials, 69 (EX_UNAVAILABLE)
+            // that the token API answered it is failing (shared by a fleet); any other status
+            // is transient, and this host's own.
+            return Err(match out.code {
+                Some(code) if code == Code::NoPerm as i32 => MintError::rejected(message),
+                Some(code) if code == i32::from(exit::UNAVAILABLE) => {
+                    MintError::unavailable(message)
+                }
+                _ => MintError::transient(message),
             });
         }
         if out.overflowed {

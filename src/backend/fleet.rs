@@ -142,9 +142,10 @@ impl FleetMint {
                 }
                 Err(_) => failing(),
             },
-            // The token API failing is the fleet's business; credentials rejected or a
-            // setting wrong may be this host's alone.
-            Err(e) if e.kind == FailureKind::Transient => failing(),
+            // The token API answering that it fails is the fleet's business; a timeout, an
+            // unreachable network, credentials rejected or a setting wrong may be this host's
+            // alone, and one broken host must not stop the fleet.
+            Err(e) if e.kind == FailureKind::Unavailable => failing(),
             Err(_) => FleetOutcome::Nothing,
         }
     }

@@ -17,7 +17,7 @@ use ecluse_cred_contract::helper::{Request, Response};
 use super::command::excerpt;
 use crate::config::Backend;
 use crate::mint::{EpochMs, FailureKind, Mint, MintError, Minted};
-use crate::process::run_program;
+use crate::process::{MAX_STDOUT_BYTES, run_command};
 use crate::secret::Secret;
 
 /// File name of the helper executable, looked up next to the running `ecluse-cred`.
@@ -31,6 +31,8 @@ pub const INSTALL_BOTH: &str =
 pub struct HelperMint {
     pub backend: Backend,
     pub timeout: Duration,
+    /// Variables removed from the helper's environment (the fleet key's and password's).
+    pub hidden_env: Vec<String>,
 }
 
 impl HelperMint {
@@ -57,9 +59,12 @@ impl Mint for HelperMint {
             timeout_ms: inner.as_millis() as u64,
             started,
         };
-        let argv = vec![Self::helper_path()?.display().to_string()];
+        let mut command = std::process::Command::new(Self::helper_path()?);
+        for name in &self.hidden_env {
+            command.env_remove(name);
+        }
         let input = serde_json::to_vec(&request).expect("request serializes");
-        let out = run_program(&argv, Some(input), self.timeout)?;
+        let out = run_command(command, Some(input), self.timeout, MAX_STDOUT_BYTES)?;
         let message = || {
             let text = excerpt(&out.stderr);
             let text = text

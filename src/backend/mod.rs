@@ -28,26 +28,31 @@ pub fn for_target(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint>
     }
 }
 
-/// The target's own mint, as without `[fleet]`; a `command` never sees the fleet key's or the
-/// store password's variable (whether or not this target uses the store).
+/// The target's own mint, as without `[fleet]`; it never sees the fleet key's or the store
+/// password's variable (whether or not this target uses the store).
 fn own_mint(target: &Target, fleet: Option<&FleetConfig>) -> Box<dyn Mint> {
     let timeout = target.policy.mint_timeout;
+    // The fleet key's and the store password's variables are the fleet steps' alone: not for a
+    // `command`, nor for the cloud mint's helper run and what the SDKs start (an AWS
+    // `credential_process`, a Google executable credential source).
+    let hidden_env: Vec<String> = fleet
+        .map(|f| {
+            std::iter::once(&f.key_env)
+                .chain(&f.password_env)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     match &target.backend {
         Backend::Command { command } => Box::new(command::CommandMint {
             argv: command.clone(),
             timeout,
-            hidden_env: fleet
-                .map(|f| {
-                    std::iter::once(&f.key_env)
-                        .chain(&f.password_env)
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default(),
+            hidden_env,
         }),
         cloud => Box::new(helper::HelperMint {
             backend: cloud.clone(),
             timeout,
+            hidden_env,
         }),
     }
 }

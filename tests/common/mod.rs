@@ -1,6 +1,6 @@
 //! A sandbox per test: a config, a cache dir and a scriptable `command` mint that counts its
 //! calls. The mint is steered through files next to it so a test can change its behaviour
-//! between invocations: `fail` (exit 1 with a message), `sleep` (seconds before answering),
+//! between invocations: `fail` (exit with a message and the status the file holds, else 1), `sleep` (seconds before answering),
 //! `ttl` (the token's lifetime in seconds), `reject` (exit 77), `gate` (while it exists, a
 //! started mint waits: a test holds a mint in flight for as long as it needs, whatever the
 //! machine's speed, then `unset`s it; see [`PATIENT_MINT`]).
@@ -39,7 +39,7 @@ echo "$$" >> "$d/mints"
 while [ -f "$d/gate" ]; do sleep 0.02; done
 if [ -f "$d/sleep" ]; then sleep "$(cat "$d/sleep")"; fi
 if [ -f "$d/reject" ]; then echo "AccessDenied: not authorised" >&2; exit 77; fi
-if [ -f "$d/fail" ]; then echo "backend is down" >&2; exit 1; fi
+if [ -f "$d/fail" ]; then echo "backend is down" >&2; code=$(cat "$d/fail"); exit "${code:-1}"; fi
 ttl=$(cat "$d/ttl" 2>/dev/null || echo 3600)
 tok="tok-$$-$(date +%s%N)"
 echo "$tok" >> "$d/issued"

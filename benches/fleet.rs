@@ -107,6 +107,30 @@ impl Counts {
 }
 
 /// The simulation's clock is in milliseconds from the start of the day: the instant `ms`.
+/// What the engine decides for a caller at `host` at `t`: `None` when the cache serves it
+/// without the lock; else whether the caller had no usable token, and what the lock holder
+/// decides (`plan`, then `under_lock`).
+fn decide(t: i64, host: &Host, policy: &Policy) -> Option<(bool, Locked)> {
+    let plan = policy::plan(at(t), host.entry.as_ref(), &host.breaker, policy, None);
+    let purpose = match plan {
+        Plan::Serve | Plan::TooShort => return None,
+        Plan::ServeAndRefresh => Purpose::Refresh,
+        Plan::Mint => Purpose::NeedToken {
+            waiting_since: at(t),
+            seen: host.entry.as_ref().map(|e| e.issued_at),
+        },
+    };
+    let locked = policy::under_lock(
+        at(t),
+        host.entry.as_ref(),
+        &host.breaker,
+        policy,
+        None,
+        purpose,
+    );
+    Some((plan == Plan::Mint, locked))
+}
+
 fn at(ms: i64) -> EpochMs {
     EpochMs::from_millis(ms)
 }
@@ -245,24 +269,9 @@ fn outage(
                     without_since.get_or_insert(end);
                 }
             }
-            let plan = policy::plan(at(t), host.entry.as_ref(), &host.breaker, policy, None);
-            let purpose = match plan {
-                Plan::Serve | Plan::TooShort => continue,
-                Plan::ServeAndRefresh => Purpose::Refresh,
-                Plan::Mint => Purpose::NeedToken {
-                    waiting_since: at(t),
-                    seen: host.entry.as_ref().map(|e| e.issued_at),
-                },
+            let Some((needs_token, locked)) = decide(t, &host, policy) else {
+                continue;
             };
-            let locked = policy::under_lock(
-                at(t),
-                host.entry.as_ref(),
-                &host.breaker,
-                policy,
-                None,
-                purpose,
-            );
-            let needs_token = plan == Plan::Mint;
             if !matches!(locked, Locked::Mint { .. }) {
                 if needs_token && locked != Locked::UseCached {
                     without_since.get_or_insert(t);
@@ -798,24 +807,9 @@ impl<'a> Tier<'a> {
     /// `entry_for` or `Breaker::record_failure`).
     fn call(&mut self, t: i64, host: &mut Host, rng: &mut fastrand::Rng) -> Call {
         let policy = self.policy;
-        let plan = policy::plan(at(t), host.entry.as_ref(), &host.breaker, policy, None);
-        let purpose = match plan {
-            Plan::Serve | Plan::TooShort => return Call::Served,
-            Plan::ServeAndRefresh => Purpose::Refresh,
-            Plan::Mint => Purpose::NeedToken {
-                waiting_since: at(t),
-                seen: host.entry.as_ref().map(|e| e.issued_at),
-            },
+        let Some((needs_token, locked)) = decide(t, host, policy) else {
+            return Call::Served;
         };
-        let locked = policy::under_lock(
-            at(t),
-            host.entry.as_ref(),
-            &host.breaker,
-            policy,
-            None,
-            purpose,
-        );
-        let needs_token = plan == Plan::Mint;
         let served = if needs_token {
             Call::Without
         } else {

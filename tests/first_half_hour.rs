@@ -247,7 +247,7 @@ fn config_errors_name_the_line_the_key_and_what_to_write() {
     for (text, expected) in [
         (
             format!("[targets.demo]\nbackend = \"command\"\ncomand = [\"{mint}\"]\n"),
-            "line 3: targets.demo.comand: unknown key (did you mean `command`?); a `command` target takes: backend, command, username, urls, policy, git_auth",
+            "line 3: targets.demo.comand: unknown key (did you mean `command`?); a `command` target takes: backend, command, username, urls, policy, git_auth, fleet",
         ),
         (
             format!(

@@ -116,7 +116,7 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts"
 
 start=$(date +%s)
 in_root apt-get update -q >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log"; fail "apt-get update failed"; }
-# Debian's own pip, as a user of the package has it (and sudo's absence: users are made here).
+# Debian's own pip (python3-pip), as a user of the package has it; not python3-keyring.
 in_root apt-get install -y -q --no-install-recommends python3-pip >>"$work/apt.log" 2>&1 ||
     { tail -n 20 "$work/apt.log"; fail "apt-get install python3-pip failed"; }
 say "python3-pip installed: $(in_root pip --version | cut -d' ' -f1,2) ($(secs "$start"))"
@@ -287,9 +287,9 @@ say "bob: sha256sum -c, tar xzf, ./$name/install.sh: $(secs "$start")"
 [ -f "$R/home/bob/.local/share/man/man1/ecluse-cred.1.gz" ] || fail "bob: no man page"
 exercise bob /home/bob/.local/bin/ecluse-cred
 as_user bob /home/bob "./$name/install.sh --uninstall" | sed 's/^/   /'
-while read -r kind f; do
-    [ ! -e "$R/home/bob/.local/$f" ] && [ ! -L "$R/home/bob/.local/$f" ] || fail "bob: $f left after --uninstall"
-done < <(cd "$R/home/bob/$name" && find bin lib share \( -type f -o -type l \) | sed 's/^/f /')
+while IFS= read -r f; do
+    if [ -e "$R/home/bob/.local/$f" ] || [ -L "$R/home/bob/.local/$f" ]; then fail "bob: $f left after --uninstall"; fi
+done < <(cd "$R/home/bob/$name" && find bin lib share \( -type f -o -type l \))
 [ ! -e "$R/home/bob/.local/lib/ecluse-cred" ] || fail "bob: ~/.local/lib/ecluse-cred left after --uninstall"
 empty=$(cd "$R/home/bob/.local" && find . -mindepth 1 -type d -empty)
 [ -z "$empty" ] || fail "bob: empty directories left in ~/.local after --uninstall: $empty"

@@ -256,8 +256,10 @@ fn required_by_name(name: &str) -> bool {
     names.iter().any(|n| *n == name || *n == "all")
 }
 
-/// Capabilities [`skip_unless`] is asked about, by name, so [`REQUIRE_VAR`] may name them too.
-pub const KNOWN_CAPABILITIES: [&str; 3] = ["unwritable-dir", "mint-helper", "port-443"];
+/// Capabilities [`skip_unless`] is asked about, by name, so [`REQUIRE_VAR`] may name them too;
+/// and `debootstrap`, which the packaging proof outside cargo (`tests/dist/debian.sh`) reads.
+pub const KNOWN_CAPABILITIES: [&str; 4] =
+    ["unwritable-dir", "mint-helper", "port-443", "debootstrap"];
 
 /// `binary::test`, from the test binary's name and libtest's name for the test's thread.
 fn test_name() -> String {

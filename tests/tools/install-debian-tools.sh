@@ -2,8 +2,10 @@
 # Debian packages some tests drive as real components: skopeo (a real client of docker's
 # credential helpers), docker-registry (the distribution registry server), htpasswd (its
 # credential file), and Maven with the plugins of its default lifecycle, which Debian puts in
-# /usr/share/maven-repo (a loopback repository serves them to the real mvn), and redis-server
-# with openssl (the fleet store and its TLS certificates, fleet/tests). Installed when
+# /usr/share/maven-repo (a loopback repository serves them to the real mvn), redis-server
+# with openssl (the fleet store and its TLS certificates, fleet/tests); debootstrap and
+# lintian for the packaging proof (tests/dist/debian.sh: a fresh Debian to install the .deb in,
+# Debian's checks of the .deb, scripts/release.sh). Installed when
 # missing and when we may (root with apt-get). What is still missing afterwards is skipped by
 # the tests that need it, visibly — or, where the run sets ECLUSE_TEST_REQUIRE (as .ci/run
 # does), fails them (tests/common/tools.rs, docs/testing.md).
@@ -20,6 +22,8 @@ for p in resources compiler jar install deploy; do
   [ -d "$plugins/maven-$p-plugin" ] || missing+=("libmaven-$p-plugin-java")
 done
 [ -d "$plugins/maven-surefire-plugin" ] || missing+=(libsurefire-java)
+command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+command -v lintian >/dev/null || missing+=(lintian)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "install-debian-tools: not root or no apt-get; cannot install ${missing[*]}" >&2

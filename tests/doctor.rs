@@ -344,7 +344,8 @@ fn a_missing_mint_helper_fails_for_cloud_targets_and_a_failing_mint_fails() {
         "{c}"
     );
     assert_eq!(
-        c["fix"], "cargo install --locked --path . && cargo install --locked --path mint",
+        c["fix"],
+        "reinstall ecluse-cred, which installs both executables side by side: the .deb (`apt install ./ecluse-cred_*.deb`), the release archive (`./install.sh`), or from a checkout `cargo install --locked --path . && cargo install --locked --path mint`",
         "{c}"
     );
     assert_eq!(out.status.code(), Some(1));

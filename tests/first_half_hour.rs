@@ -365,12 +365,11 @@ fn fresh_account_with_pip(sb: &Sandbox, version: &str) -> (PathBuf, String, temp
 }
 
 #[test]
-fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() {
+fn a_pip_that_never_runs_a_keyring_program_is_a_setup_warning_and_a_doctor_failure() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
-    // Debian 12's own pip.
     let (_, path, _pip) = fresh_account_with_pip(
         &sb,
-        "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+        "pip 22.3.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
     );
     let out = sb
         .cmd(&["setup", "pip", "--target", "demo"])
@@ -379,7 +378,7 @@ fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() 
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains(
-            "warning: the `pip` on PATH is pip 23.0, which ignores keyring-provider (pip 23.1 added it) and so never asks the keyring"
+            "warning: the `pip` on PATH is pip 22.3, which never runs a `keyring` program (pip 23.0 added that) and so never asks ecluse-cred"
         ),
         "{}",
         stdout(&out)
@@ -390,7 +389,33 @@ fn a_pip_too_old_for_keyring_provider_is_a_setup_warning_and_a_doctor_failure() 
         .output();
     let line = client_line(&doctor, "client pip");
     assert!(
-        line.starts_with("FAIL  client pip") && line.contains("pip 23.0"),
+        line.starts_with("FAIL  client pip") && line.contains("pip 22.3"),
+        "{line}"
+    );
+    // Debian 12's own pip 23.0 runs the shim, unless its Python imports the keyring module:
+    // a warning that says so, and a doctor warning, not a failure.
+    let (_, path, _debian) = fresh_account_with_pip(
+        &sb,
+        "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+    );
+    let out = sb
+        .cmd(&["setup", "pip", "--target", "demo", "--dry-run"])
+        .env("PATH", &path)
+        .output();
+    assert!(
+        stdout(&out).contains(
+            "warning: the `pip` on PATH is pip 23.0, which ignores keyring-provider (pip 23.1 added it): it runs the `keyring` shim only while its Python cannot import the keyring module"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let doctor = sb
+        .cmd(&["doctor", "--target", "demo"])
+        .env("PATH", &path)
+        .output();
+    let line = client_line(&doctor, "client pip");
+    assert!(
+        line.starts_with("warn  client pip") && line.contains("pip 23.0"),
         "{line}"
     );
     // pip 23.1 is new enough: no warning, and doctor passes it.

@@ -26,6 +26,9 @@ pub const HELPER_NAME: &str = "ecluse-cred-mint";
 /// package, and the helper is a package of its own (so that `ecluse-cred` builds no cloud SDK).
 pub const INSTALL_BOTH: &str =
     "cargo install --locked --path . && cargo install --locked --path mint";
+/// How to get both executables back, whichever way they were installed: the package and the
+/// release archive carry both (README, "Install").
+pub const REINSTALL: &str = "reinstall ecluse-cred, which installs both executables side by side: the .deb (`apt install ./ecluse-cred_*.deb`), the release archive (`./install.sh`), or from a checkout `cargo install --locked --path . && cargo install --locked --path mint`";
 
 /// A cloud mint, run by the helper.
 pub struct HelperMint {
@@ -42,7 +45,7 @@ impl HelperMint {
         let helper = exe.with_file_name(HELPER_NAME);
         if !helper.exists() {
             return Err(MintError::misconfigured(format!(
-                "{} is missing: it is installed with ecluse-cred (`{INSTALL_BOTH}` installs both)",
+                "{} is missing: it is installed with ecluse-cred ({REINSTALL})",
                 helper.display()
             )));
         }

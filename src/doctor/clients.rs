@@ -295,14 +295,25 @@ fn pip(w: &Wiring<'_>) -> Check {
         .iter()
         .find_map(|section| crate::ini::get(&entries, section, "keyring-provider"));
     let check = keyring_client(w, "pip", &path, provider);
-    if check.status == super::Status::Ok
-        && let Some(why) = crate::setup::pip::pip_too_old()
-    {
-        return fail(
-            format!("client pip ({})", path.display()),
-            why,
-            "python3 -m pip install --user --upgrade pip",
-        );
+    if check.status == super::Status::Ok {
+        use crate::setup::pip::PipKeyring;
+        match crate::setup::pip::pip_keyring() {
+            Some(PipKeyring::Never(why)) => {
+                return fail(
+                    format!("client pip ({})", path.display()),
+                    why,
+                    "use pip 23.1 or newer: `python3 -m venv ~/.venv && ~/.venv/bin/pip install --upgrade pip`",
+                );
+            }
+            Some(PipKeyring::WithoutModule(why)) => {
+                return warn(
+                    format!("client pip ({})", path.display()),
+                    why,
+                    "keep the keyring module out of pip's Python, or use pip 23.1 or newer",
+                );
+            }
+            None => {}
+        }
     }
     if check.status == super::Status::Ok
         && !ours.iter().all(|url| crate::setup::pip::names_user(url))

@@ -270,7 +270,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<ExitCode> {
         };
         let mut warnings = overrides::found(args.client, &url, &wrote);
         if args.client == SetupClient::Pip {
-            warnings.extend(pip::pip_too_old());
+            warnings.extend(pip::pip_keyring().map(|verdict| match verdict {
+                pip::PipKeyring::Never(why) | pip::PipKeyring::WithoutModule(why) => why,
+            }));
         }
         if args.extra
             && matches!(

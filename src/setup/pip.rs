@@ -110,9 +110,13 @@ pub(crate) fn names_user(url: &str) -> bool {
         .is_some_and(|(userinfo, _)| !userinfo.split(':').next().unwrap_or("").is_empty())
 }
 
-/// The first pip that reads `keyring-provider` (pip 23.1): an older one ignores the key and
-/// never asks the keyring (Debian 12's own pip is 23.0).
+/// The first pip that reads `keyring-provider` (pip 23.1), which setup writes: `subprocess`
+/// makes it run the `keyring` program (the shim) whatever its Python can import.
 pub(crate) const KEYRING_PROVIDER_SINCE: (u32, u32) = (23, 1);
+/// The first pip that runs a `keyring` program at all (pip 23.0, Debian 12's own): it ignores
+/// `keyring-provider`, and runs the program only when its Python cannot import the keyring
+/// module (which would answer instead, from its own backends). An older pip never asks it.
+pub(crate) const KEYRING_PROGRAM_SINCE: (u32, u32) = (23, 0);
 
 /// The version of the `pip` on PATH (`pip --version`: `pip 23.0.1 from ...`), if it answers.
 pub(crate) fn pip_version() -> Option<(u32, u32)> {
@@ -138,14 +142,30 @@ pub(crate) fn pip_version() -> Option<(u32, u32)> {
     Some((parts.next()??, parts.next()?.unwrap_or(0)))
 }
 
-/// Why the `pip` on PATH will not use what setup writes, if it will not.
-pub(crate) fn pip_too_old() -> Option<String> {
+/// How the `pip` on PATH takes what setup writes, when not as intended.
+pub(crate) enum PipKeyring {
+    /// It never asks a keyring program: what setup writes does nothing for it.
+    Never(String),
+    /// It asks the `keyring` program only when its Python cannot import the keyring module.
+    WithoutModule(String),
+}
+
+/// Why the `pip` on PATH will not (or may not) use what setup writes; `None` when it will, or
+/// when there is no pip on PATH to ask.
+pub(crate) fn pip_keyring() -> Option<PipKeyring> {
     let (major, minor) = pip_version()?;
-    let (since_major, since_minor) = KEYRING_PROVIDER_SINCE;
+    let since = |(major, minor): (u32, u32)| format!("{major}.{minor}");
+    if (major, minor) < KEYRING_PROGRAM_SINCE {
+        return Some(PipKeyring::Never(format!(
+            "the `pip` on PATH is pip {major}.{minor}, which never runs a `keyring` program (pip {} added that) and so never asks ecluse-cred: upgrade it (`python3 -m pip install --upgrade pip` in a venv) or use a venv's newer pip",
+            since(KEYRING_PROGRAM_SINCE)
+        )));
+    }
     ((major, minor) < KEYRING_PROVIDER_SINCE).then(|| {
-        format!(
-            "the `pip` on PATH is pip {major}.{minor}, which ignores keyring-provider (pip {since_major}.{since_minor} added it) and so never asks the keyring: upgrade it (`python3 -m pip install --user --upgrade pip`) or use a venv's newer pip"
-        )
+        PipKeyring::WithoutModule(format!(
+            "the `pip` on PATH is pip {major}.{minor}, which ignores keyring-provider (pip {} added it): it runs the `keyring` shim only while its Python cannot import the keyring module (Debian: python3-keyring not installed), which would answer from its own backends instead",
+            since(KEYRING_PROVIDER_SINCE)
+        ))
     })
 }
 

@@ -92,7 +92,16 @@ fi
 if command -v lintian >/dev/null; then
     say "lintian $(basename "$deb")"
     # As root it says running as root is not recommended: it only reads the file here.
-    lintian --info --display-info --show-overrides "$deb" 2>&1 | grep -v 'running with root privileges' >"$dist/lintian.txt" || true
+    # Exit 1 is "tags found" (judged below); anything else is lintian failing to run.
+    rc=0
+    lintian --info --display-info --show-overrides "$deb" >"$dist/lintian.raw" 2>&1 || rc=$?
+    grep -v 'running with root privileges' "$dist/lintian.raw" >"$dist/lintian.txt" || true
+    rm -f "$dist/lintian.raw"
+    if [ "$rc" -gt 1 ]; then
+        cat "$dist/lintian.txt" >&2
+        echo "release.sh: lintian failed to run (exit $rc)" >&2
+        exit 1
+    fi
     # The tags (E error, W warning, I info, O overridden: debian/lintian-overrides says why).
     grep -E '^[EWIPXO]: ' "$dist/lintian.txt" | sed 's/^/   /' || echo "   no tags"
     if grep -q '^E: ' "$dist/lintian.txt"; then
@@ -115,7 +124,7 @@ cp LICENSE-MIT LICENSE-APACHE "$stage/share/doc/ecluse-cred/"
 cp scripts/install.sh "$stage/install.sh"
 chmod 755 "$stage/install.sh"
 epoch=$(git log -1 --format=%ct 2>/dev/null || date +%s)
-tar -C "$scratch/stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
+tar -C "$scratch/stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" --mode=go-w \
     -cf - "$name" | gzip -9n >"$dist/$name.tar.gz"
 (cd "$dist" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256" && sha256sum -c --quiet "$name.tar.gz.sha256")
 

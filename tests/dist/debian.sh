@@ -69,7 +69,11 @@ cleanup() {
     local rc=$?
     set +e
     [ -z "$server" ] || kill "$server" 2>/dev/null
-    # Unmount everything under the chroot before anything is removed.
+    # Unmount everything under the chroot before anything is removed: the two this script
+    # mounts by name (findmnt escapes a space in a path), then anything else found there.
+    for m in "$R/dev/pts" "$R/proc"; do
+        ! mountpoint -q "$m" 2>/dev/null || umount "$m" || umount -l "$m"
+    done
     for m in $(findmnt -rn -o TARGET | grep -F "$R/" | sort -r); do
         umount "$m" || umount -l "$m"
     done
@@ -278,11 +282,26 @@ start=$(date +%s)
 name=$(basename "$archive" .tar.gz)
 cp "$archive" "$archive.sha256" "$R/home/bob/"
 chroot "$R" chown "bob:bob" "/home/bob/$name.tar.gz" "/home/bob/$name.tar.gz.sha256"
-as_user bob /home/bob "sha256sum -c $name.tar.gz.sha256 && tar xzf $name.tar.gz && ./$name/install.sh" | sed 's/^/   /'
+as_user bob /home/bob "umask 002 && sha256sum -c $name.tar.gz.sha256 && tar xzf $name.tar.gz && ./$name/install.sh" | sed 's/^/   /'
 say "bob: sha256sum -c, tar xzf, ./$name/install.sh: $(secs "$start")"
 [ -x "$R/home/bob/.local/bin/ecluse-cred-mint" ] || fail "bob: no ~/.local/bin/ecluse-cred-mint"
 [ -L "$R/home/bob/.local/lib/ecluse-cred/bin/keyring" ] || fail "bob: no shims"
 [ -f "$R/home/bob/.local/share/man/man1/ecluse-cred.1.gz" ] || fail "bob: no man page"
+# Nothing it made is writable by others, whatever bob's umask was (002 here).
+writable=$(find "$R/home/bob/.local" ! -type l \( -perm -g+w -o -perm -o+w \))
+[ -z "$writable" ] || fail "bob: writable by others after install.sh: $writable"
+# A file of bob's own in the way is not replaced without --force; with it, it is.
+as_user bob /home/bob "rm .local/share/doc/ecluse-cred/README.md && sed -i '/README.md/d' .local/lib/ecluse-cred/installed && echo mine >.local/share/doc/ecluse-cred/README.md"
+if as_user bob /home/bob "./$name/install.sh" >"$work/bob.again" 2>&1; then
+    cat "$work/bob.again"
+    fail "bob: install.sh replaced a file of bob's own without --force"
+fi
+grep -q 'pass --force to replace them' "$work/bob.again" || { cat "$work/bob.again"; fail "bob: install.sh did not say why it stopped"; }
+[ "$(cat "$R/home/bob/.local/share/doc/ecluse-cred/README.md")" = mine ] || fail "bob: his file changed"
+as_user bob /home/bob "./$name/install.sh --force" >/dev/null
+cmp -s "$R/home/bob/.local/share/doc/ecluse-cred/README.md" "$R/home/bob/$name/share/doc/ecluse-cred/README.md" ||
+    fail "bob: --force did not replace the file"
+say "bob: install.sh: nothing writable by others under umask 002; a file of bob's in the way refused, replaced with --force"
 exercise bob /home/bob/.local/bin/ecluse-cred
 as_user bob /home/bob "./$name/install.sh --uninstall" | sed 's/^/   /'
 while IFS= read -r f; do
@@ -294,12 +313,18 @@ empty=$(cd "$R/home/bob/.local" && find . -mindepth 1 -type d -empty)
 left=$(cd "$R/home/bob/.local" && find . \( -type f -o -type l \) | sort | paste -sd' ')
 say "bob: install.sh --uninstall: every file and directory of the archive gone from ~/.local; left there: ${left:-nothing} (what setup pip made: the keyring link and setup's record)"
 
-# 5. The token never in this script's output.
+# 5. The token never in this script's output, nor in what the users' commands printed
+#    (each kept in $work: their stderr at -v among them), whatever was shown of it above.
 say "whole proof: $(secs "$started")"
 exec 1>&3 2>&4
 wait "$tee_pid" 2>/dev/null || true
 if grep -qF "$token" "$work/out.log"; then
     echo "FAIL: tests/dist/debian.sh: the token is in the output" >&2
+    exit 1
+fi
+leaked=$(grep -rlF --exclude=token "$token" "$work" --exclude-dir=root 2>/dev/null || true)
+if [ -n "$leaked" ]; then
+    echo "FAIL: tests/dist/debian.sh: the token is in $leaked" >&2
     exit 1
 fi
 echo "debian: 1 passed, 0 failed"

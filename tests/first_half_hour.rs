@@ -367,76 +367,50 @@ fn fresh_account_with_pip(sb: &Sandbox, version: &str) -> (PathBuf, String, temp
 #[test]
 fn a_pip_that_never_runs_a_keyring_program_is_a_setup_warning_and_a_doctor_failure() {
     let sb = Sandbox::new("urls = [\"https://pkgs.example.com/simple/\"]");
-    let (_, path, _pip) = fresh_account_with_pip(
-        &sb,
-        "pip 22.3.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
-    );
-    let out = sb
-        .cmd(&["setup", "pip", "--target", "demo"])
-        .env("PATH", &path)
-        .output();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains(
-            "warning: the `pip` on PATH is pip 22.3, which never runs a `keyring` program (pip 23.0 added that) and so never asks ecluse-cred"
+    // What `pip --version` says; setup's warning (none: new enough); doctor's line.
+    let cases = [
+        (
+            "pip 22.3.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+            Some(
+                "warning: the `pip` on PATH is pip 22.3, which never runs a `keyring` program (pip 23.0 added that) and so never asks ecluse-cred",
+            ),
+            "FAIL  client pip",
         ),
-        "{}",
-        stdout(&out)
-    );
-    let doctor = sb
-        .cmd(&["doctor", "--target", "demo"])
-        .env("PATH", &path)
-        .output();
-    let line = client_line(&doctor, "client pip");
-    assert!(
-        line.starts_with("FAIL  client pip") && line.contains("pip 22.3"),
-        "{line}"
-    );
-    // Debian 12's own pip 23.0 runs the shim, unless its Python imports the keyring module:
-    // a warning that says so, and a doctor warning, not a failure.
-    let (_, path, _debian) = fresh_account_with_pip(
-        &sb,
-        "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
-    );
-    let out = sb
-        .cmd(&["setup", "pip", "--target", "demo", "--dry-run"])
-        .env("PATH", &path)
-        .output();
-    assert!(
-        stdout(&out).contains(
-            "warning: the `pip` on PATH is pip 23.0, which ignores keyring-provider (pip 23.1 added it): it runs the `keyring` shim only while its Python cannot import the keyring module"
+        // Debian 12's own pip 23.0 runs the shim, unless its Python imports the keyring
+        // module: a warning that says so, and a doctor warning, not a failure.
+        (
+            "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+            Some(
+                "warning: the `pip` on PATH is pip 23.0, which ignores keyring-provider (pip 23.1 added it): it runs the `keyring` shim only while its Python cannot import the keyring module",
+            ),
+            "warn  client pip",
         ),
-        "{}",
-        stdout(&out)
-    );
-    let doctor = sb
-        .cmd(&["doctor", "--target", "demo"])
-        .env("PATH", &path)
-        .output();
-    let line = client_line(&doctor, "client pip");
-    assert!(
-        line.starts_with("warn  client pip") && line.contains("pip 23.0"),
-        "{line}"
-    );
-    // pip 23.1 is new enough: no warning, and doctor passes it.
-    let (_, path, _newer) = fresh_account_with_pip(
-        &sb,
-        "pip 23.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
-    );
-    let out = sb
-        .cmd(&["setup", "pip", "--target", "demo", "--dry-run"])
-        .env("PATH", &path)
-        .output();
-    assert!(!stdout(&out).contains("warning:"), "{}", stdout(&out));
-    let doctor = sb
-        .cmd(&["doctor", "--target", "demo"])
-        .env("PATH", &path)
-        .output();
-    assert!(
-        client_line(&doctor, "client pip").starts_with("ok    client pip"),
-        "{}",
-        stdout(&doctor)
-    );
+        (
+            "pip 23.1 from /usr/lib/python3/dist-packages/pip (python 3.11)",
+            None,
+            "ok    client pip",
+        ),
+    ];
+    for (i, (version, warning, doctor_says)) in cases.into_iter().enumerate() {
+        let (_, path, _pip) = fresh_account_with_pip(&sb, version);
+        // The first writes pip.conf; the others show what they would write.
+        let mut args = vec!["setup", "pip", "--target", "demo"];
+        if i > 0 {
+            args.push("--dry-run");
+        }
+        let out = sb.cmd(&args).env("PATH", &path).output();
+        assert!(out.status.success(), "{version}: {}", stderr(&out));
+        match warning {
+            Some(w) => assert!(stdout(&out).contains(w), "{version}: {}", stdout(&out)),
+            None => assert!(!stdout(&out).contains("warning:"), "{}", stdout(&out)),
+        }
+        let doctor = sb
+            .cmd(&["doctor", "--target", "demo"])
+            .env("PATH", &path)
+            .output();
+        let line = client_line(&doctor, "client pip");
+        assert!(line.starts_with(doctor_says), "{version}: {line}");
+    }
 }
 
 #[test]

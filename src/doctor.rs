@@ -342,7 +342,7 @@ fn binary_checks(exe: &Path, targets: &[Target], checks: &mut Vec<Check>) {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let reinstall = crate::backend::helper::REINSTALL;
+    let reinstall = crate::backend::helper::reinstall();
     match version {
         Some(v) if v == want => {
             checks.push(ok("mint helper", format!("{} ({v})", helper.display())))

@@ -43,18 +43,18 @@ pub fn run(request: &FleetRequest) -> FleetAnswer {
 }
 
 fn run_within(request: &FleetRequest, budget: Duration) -> FleetAnswer {
-    let slept = Arc::new(AtomicU64::new(0));
+    let waited_ms = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel();
     let worker = {
         let request = request.clone();
-        let slept = Arc::clone(&slept);
+        let waited_ms = Arc::clone(&waited_ms);
         thread::spawn(move || {
-            let _ = tx.send(run_step(&request, &slept));
+            let _ = tx.send(run_step(&request, &waited_ms));
         })
     };
     let start = Instant::now();
     let deadline = || {
-        let waited = Duration::from_millis(slept.load(Ordering::Relaxed));
+        let waited = Duration::from_millis(waited_ms.load(Ordering::Relaxed));
         start
             .checked_add(budget.saturating_add(waited))
             .unwrap_or_else(|| start + Duration::from_secs(24 * 60 * 60))
@@ -84,8 +84,8 @@ fn run_within(request: &FleetRequest, budget: Duration) -> FleetAnswer {
     }
 }
 
-/// Runs one fleet step, keeping in `slept` how long it has waited for another host.
-fn run_step(request: &FleetRequest, slept: &AtomicU64) -> FleetAnswer {
+/// Runs one fleet step, keeping in `waited_ms` how long it has waited for another host.
+fn run_step(request: &FleetRequest, waited_ms: &AtomicU64) -> FleetAnswer {
     match open(&request.fleet) {
         Err(reason) => FleetAnswer::NoStore { reason },
         Ok((key, store)) => {
@@ -94,7 +94,7 @@ fn run_step(request: &FleetRequest, slept: &AtomicU64) -> FleetAnswer {
                 key: &key,
                 store: &store,
                 hash: &hash,
-                slept,
+                waited_ms,
             };
             let answer = match &request.op {
                 FleetOp::FleetGet {
@@ -164,7 +164,7 @@ struct Fleet<'a> {
     hash: &'a str,
     /// Milliseconds spent waiting for another host (its pauses and its looks at the entry,
     /// at most the request's wait), which extend the step's deadline.
-    slept: &'a AtomicU64,
+    waited_ms: &'a AtomicU64,
 }
 
 impl Fleet<'_> {
@@ -186,7 +186,7 @@ impl Fleet<'_> {
         let deadline = waiting.checked_add(get.wait).unwrap_or(waiting);
         loop {
             let waited = waiting.elapsed().min(get.wait);
-            self.slept.store(
+            self.waited_ms.store(
                 u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
                 Ordering::Relaxed,
             );
@@ -216,7 +216,7 @@ impl Fleet<'_> {
                 });
             }
             let nap = left.min(jittered(pause));
-            self.slept.store(
+            self.waited_ms.store(
                 u64::try_from(
                     waiting
                         .elapsed()

@@ -27,8 +27,12 @@ pub const HELPER_NAME: &str = "ecluse-cred-mint";
 pub const INSTALL_BOTH: &str =
     "cargo install --locked --path . && cargo install --locked --path mint";
 /// How to get both executables back, whichever way they were installed: the package and the
-/// release archive carry both (README, "Install").
-pub const REINSTALL: &str = "reinstall ecluse-cred, which installs both executables side by side: the .deb (`apt install ./ecluse-cred_*.deb`), the release archive (`./install.sh`), or from a checkout `cargo install --locked --path . && cargo install --locked --path mint`";
+/// release archive carry both (README, "Install"), a checkout [`INSTALL_BOTH`].
+pub fn reinstall() -> String {
+    format!(
+        "reinstall ecluse-cred, which installs both executables side by side: the .deb (`apt install ./ecluse-cred_*.deb`), the release archive (`./install.sh`), or from a checkout `{INSTALL_BOTH}`"
+    )
+}
 
 /// A cloud mint, run by the helper.
 pub struct HelperMint {
@@ -45,8 +49,9 @@ impl HelperMint {
         let helper = exe.with_file_name(HELPER_NAME);
         if !helper.exists() {
             return Err(MintError::misconfigured(format!(
-                "{} is missing: it is installed with ecluse-cred ({REINSTALL})",
-                helper.display()
+                "{} is missing: it is installed with ecluse-cred ({})",
+                helper.display(),
+                reinstall()
             )));
         }
         Ok(helper)

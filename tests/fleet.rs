@@ -442,14 +442,16 @@ fn a_failing_token_api_is_probed_once_per_retry_time_by_the_whole_fleet() {
     );
     assert!(calls > 10 * probes, "{calls} calls, {probes} probes");
 
-    // The API back: the next probe's mint is shared by every host.
+    // The API back: the next probe's mint is shared by every host. A host that probed often
+    // enough to open its own breaker serves again when that opens (2 to 3 s here), taking the
+    // shared token then: no mint of its own.
     fleet.mint.unset("fail");
     let ok = wait_until(PATIENCE, || fleet.token(0).status.success());
     assert!(ok, "no host minted after the API came back");
     let before = fleet.mint.mints();
     for i in 1..4 {
-        let out = fleet.token(i);
-        assert!(out.status.success(), "{}", stderr(&out));
+        let ok = wait_until(PATIENCE, || fleet.token(i).status.success());
+        assert!(ok, "host {i} never served after the API came back");
     }
     assert_eq!(
         fleet.mint.mints(),
